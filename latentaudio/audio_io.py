@@ -1,0 +1,96 @@
+"""Reading, writing and converting audio with soundfile and torchaudio's resampler."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+import soundfile as sf
+import torch
+import torchaudio
+
+PathLike = Union[str, os.PathLike]
+
+
+class AudioFileError(ValueError):
+    """An audio file could not be read or holds no usable audio.
+
+    Attributes:
+        reason: Why, as one word a report can group by: ``"missing"``, ``"unreadable"``,
+            ``"empty"`` or ``"nonfinite"``.
+    """
+
+    def __init__(self, message: str, reason: str = "unreadable"):
+        super().__init__(message)
+        self.reason = reason
+
+
+def read_audio(path: PathLike, sample_rate: int | None = None, mono: bool = True) -> tuple[torch.Tensor, int]:
+    """Read any file soundfile reads (wav, flac, ogg, mp3, ...).
+
+    Args:
+        path: The file.
+        sample_rate: Resample to this rate when given; otherwise keep the file's rate.
+        mono: Average the channels.
+
+    Returns:
+        ``(audio, rate)`` where audio is float32 of shape (L,) when ``mono`` else (C, L).
+
+    Raises:
+        AudioFileError: The file is missing, unreadable, empty or holds NaN/inf samples.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise AudioFileError(f"Audio file not found: {path}", reason="missing")
+    try:
+        data, rate = sf.read(str(path), dtype="float32", always_2d=True)  # (L, C)
+    except Exception as error:  # soundfile raises several types for corrupt files
+        raise AudioFileError(f"Cannot read audio file {path}: {error}", reason="unreadable") from error
+    if data.shape[0] == 0:
+        raise AudioFileError(f"Audio file {path} holds no samples.", reason="empty")
+    if not np.isfinite(data).all():
+        raise AudioFileError(f"Audio file {path} holds NaN or infinite samples.", reason="nonfinite")
+    audio = torch.from_numpy(data.T.copy())  # (C, L)
+    if mono:
+        audio = audio.mean(dim=0)
+    if sample_rate is not None and sample_rate != rate:
+        audio = resample(audio, rate, sample_rate)
+        rate = sample_rate
+    return audio, rate
+
+
+def resample(audio: torch.Tensor, orig_rate: int, new_rate: int) -> torch.Tensor:
+    """Band-limited resampling along the last axis."""
+    if orig_rate == new_rate:
+        return audio
+    return torchaudio.functional.resample(audio, orig_rate, new_rate)
+
+
+def write_audio(path: PathLike, audio, sample_rate: int) -> Path:
+    """Write a mono (L,) or multi-channel (C, L) array as 16-bit PCM (or the format of the suffix).
+
+    Raises:
+        ValueError: The folder cannot be created or the file cannot be written.
+    """
+    path = Path(path)
+    audio = audio.detach().cpu().float().numpy() if isinstance(audio, torch.Tensor) else np.asarray(audio, np.float32)
+    if audio.ndim == 2:
+        audio = audio.T  # soundfile wants (L, C)
+    elif audio.ndim != 1:
+        raise ValueError(f"Audio to write must have shape (L,) or (C, L), got {audio.shape}.")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(str(path), np.clip(audio, -1.0, 1.0), sample_rate)
+    except (OSError, RuntimeError, sf.LibsndfileError) as error:
+        raise ValueError(f"Cannot write audio to {path}: {error}") from error
+    return path
+
+
+def fit_length(audio: torch.Tensor, length: int, offset: int = 0) -> torch.Tensor:
+    """Crop ``audio[..., offset:offset + length]``, zero-padding the end when it is short."""
+    audio = audio[..., offset : offset + length]
+    if audio.shape[-1] < length:
+        audio = torch.nn.functional.pad(audio, (0, length - audio.shape[-1]))
+    return audio

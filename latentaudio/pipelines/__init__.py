@@ -1,0 +1,6 @@
+"""latentaudio's diffusers pipelines."""
+
+from .base import LatentAudioPipelineBase
+from .text_to_audio import LatentAudioPipeline
+
+__all__ = ["LatentAudioPipelineBase", "LatentAudioPipeline"]

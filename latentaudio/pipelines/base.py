@@ -1,0 +1,291 @@
+"""What every latentaudio pipeline shares: components, validation, lengths, prompts, denoising, decoding."""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Callable, Optional, Union
+
+import torch
+from diffusers import AutoencoderKL, DiffusionPipeline, UNet2DConditionModel
+from diffusers.utils.torch_utils import randn_tensor
+
+from ..conditioning import TextConditioner, TextEmbeddings, TextProjection
+from ..spectrogram import MelSpectrogram, check_compatible, vae_compression
+from ..vae import decode_latents, encode_mel, pad_frames
+
+# Written into every saved folder so `DiffusionPipeline.from_pretrained(folder, custom_pipeline=folder)`
+# finds the pipeline class the diffusers way.
+CUSTOM_PIPELINE_SOURCE = '''"""Lets diffusers load this folder: DiffusionPipeline.from_pretrained(folder, custom_pipeline=folder)."""
+from latentaudio import LatentAudioPipeline  # noqa: F401
+'''
+
+
+class LatentAudioPipelineBase(DiffusionPipeline):
+    """Components and shared steps of latentaudio's pipelines.
+
+    Args:
+        vae (`AutoencoderKL`): Mel VAE, 1 channel in and out.
+        unet (`UNet2DConditionModel`): Latent denoiser.
+        scheduler: Any diffusers scheduler; swap with ``Scheduler.from_config(pipe.scheduler.config)``.
+        vocoder: Mel to waveform, e.g. :class:`vocoder.HifiGanGenerator` or :class:`vocoder.GriffinLimVocoder`.
+        spectrogram (`MelSpectrogram`): The spectrogram settings every component shares.
+        text_encoder (*optional*): A transformers text encoder; ``None`` for unconditional models.
+        tokenizer (*optional*): Its tokenizer.
+        text_projection (`TextProjection`, *optional*): Maps encoder states to ``cross_attention_dim``.
+        max_audio_length_in_s (`float`, defaults to 30.0): The longest audio one call may request.
+    """
+
+    model_cpu_offload_seq = "text_encoder->text_projection->unet->vae->vocoder"
+    _optional_components = ["text_encoder", "tokenizer", "text_projection"]
+    _callback_tensor_inputs = ["latents", "noise_pred"]
+
+    def __init__(
+        self,
+        vae: AutoencoderKL,
+        unet: UNet2DConditionModel,
+        scheduler,
+        vocoder,
+        spectrogram: MelSpectrogram,
+        text_encoder=None,
+        tokenizer=None,
+        text_projection: Optional[TextProjection] = None,
+        max_audio_length_in_s: float = 30.0,
+    ):
+        super().__init__()
+        check_compatible(spectrogram, vae=vae, vocoder=vocoder)
+        if unet.config.in_channels != vae.config.latent_channels or unet.config.out_channels != vae.config.latent_channels:
+            raise ValueError(
+                f"The U-Net has in/out channels {unet.config.in_channels}/{unet.config.out_channels}, but the VAE's "
+                f"latent_channels is {vae.config.latent_channels}; they must be equal."
+            )
+        latent_bins = spectrogram.n_mels // vae_compression(vae)
+        if latent_bins % self._unet_factor(unet):
+            raise ValueError(
+                f"The latent has {latent_bins} frequency bins, which the U-Net's downsampling factor "
+                f"{self._unet_factor(unet)} does not divide; use fewer U-Net levels or more mel bins."
+            )
+        self.register_modules(
+            vae=vae, unet=unet, scheduler=scheduler, vocoder=vocoder, spectrogram=spectrogram,
+            text_encoder=text_encoder, tokenizer=tokenizer, text_projection=text_projection,
+        )
+        self.register_to_config(max_audio_length_in_s=max_audio_length_in_s)
+        # Validates encoder, tokenizer and projection widths against the U-Net.
+        self.conditioner()
+
+    # ------------------------------------------------------------------ sizes
+    @staticmethod
+    def _unet_factor(unet) -> int:
+        return 2 ** (len(unet.config.down_block_types) - 1)
+
+    @property
+    def sample_rate(self) -> int:
+        """Sample rate of the generated audio, in Hz."""
+        return self.spectrogram.sample_rate
+
+    @property
+    def samples_per_latent_frame(self) -> int:
+        return vae_compression(self.vae) * self.spectrogram.hop_length
+
+    @property
+    def default_audio_length_in_s(self) -> float:
+        """The clip length the U-Net was configured for (its ``sample_size`` along time)."""
+        size = self.unet.config.sample_size
+        frames = size[0] if isinstance(size, (list, tuple)) else size
+        return frames * self.samples_per_latent_frame / self.sample_rate
+
+    def latent_frames_for(self, num_samples: int) -> int:
+        """Latent frames covering ``num_samples``, rounded up to what the U-Net can downsample."""
+        frames = math.ceil(num_samples / self.samples_per_latent_frame)
+        factor = self._unet_factor(self.unet)
+        return math.ceil(frames / factor) * factor
+
+    def check_length(self, audio_length_in_s: Optional[float]) -> int:
+        """Validate a requested length and return it in samples."""
+        if audio_length_in_s is None:
+            audio_length_in_s = self.default_audio_length_in_s
+        shortest = self.samples_per_latent_frame / self.sample_rate
+        longest = self.config.max_audio_length_in_s
+        if not isinstance(audio_length_in_s, (int, float)) or not shortest <= audio_length_in_s <= longest:
+            raise ValueError(
+                f"audio_length_in_s={audio_length_in_s!r} is out of range: expected a number of seconds from "
+                f"{shortest:g} (one latent frame) to {longest:g} (max_audio_length_in_s)."
+            )
+        return round(audio_length_in_s * self.sample_rate)
+
+    # ---------------------------------------------------------------- prompts
+    def conditioner(self) -> Optional[TextConditioner]:
+        if self.text_encoder is None:
+            return None
+        return TextConditioner(self.tokenizer, self.text_encoder, self.text_projection, self.unet.config.cross_attention_dim)
+
+    @staticmethod
+    def check_positive(**values) -> None:
+        for name, value in values.items():
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+
+    def prompt_batch(self, prompt, negative_prompt, prompt_embeds, negative_prompt_embeds) -> tuple[list, Optional[list]]:
+        """Check prompts and return (prompts, negative prompts) as lists of equal length."""
+        if prompt is not None and prompt_embeds is not None:
+            raise ValueError("Pass either prompt or prompt_embeds, not both.")
+        if negative_prompt is not None and negative_prompt_embeds is not None:
+            raise ValueError("Pass either negative_prompt or negative_prompt_embeds, not both.")
+        if self.text_encoder is None and (prompt_embeds is None and prompt not in (None, "", [""])):
+            raise ValueError(
+                f"This pipeline is unconditional (it has no text encoder), but got prompt={prompt!r}; "
+                "pass prompt=None, or prompt_embeds."
+            )
+        if prompt_embeds is not None:
+            return [None] * prompt_embeds.shape[0], None
+        if prompt is not None and not isinstance(prompt, str) and not (
+            isinstance(prompt, (list, tuple)) and all(isinstance(p, str) for p in prompt)
+        ):
+            raise ValueError(f"prompt must be a string or a list of strings, got {prompt!r}.")
+        prompts = [prompt or ""] if prompt is None or isinstance(prompt, str) else list(prompt)
+        if not prompts:
+            raise ValueError("prompt is an empty list; give at least one prompt.")
+        negatives = None
+        if negative_prompt is not None:
+            negatives = [negative_prompt] * len(prompts) if isinstance(negative_prompt, str) else list(negative_prompt)
+            if len(negatives) != len(prompts):
+                raise ValueError(
+                    f"negative_prompt has {len(negatives)} entries but prompt has {len(prompts)}; "
+                    "give one negative prompt, or one per prompt."
+                )
+        return prompts, negatives
+
+    def encode_prompt(
+        self,
+        prompts: list,
+        negatives: Optional[list],
+        num_waveforms_per_prompt: int,
+        do_guidance: bool,
+        prompt_embeds: Optional[torch.Tensor] = None,
+        negative_prompt_embeds: Optional[torch.Tensor] = None,
+        prompt_attention_mask: Optional[torch.Tensor] = None,
+        negative_prompt_attention_mask: Optional[torch.Tensor] = None,
+    ) -> Optional[TextEmbeddings]:
+        """Cross-attention inputs, unconditional half first when guiding; ``None`` for unconditional models."""
+        conditioner = self.conditioner()
+        device, dtype = self._execution_device, self.unet.dtype
+        if prompt_embeds is None and conditioner is None:
+            return None
+        if prompt_embeds is not None:
+            cond = given_embeddings(prompt_embeds, prompt_attention_mask, device, dtype)
+        else:
+            cond = conditioner.encode(prompts, device, dtype)
+        cond = cond.repeat(num_waveforms_per_prompt)
+        if not do_guidance:
+            return cond
+        if negative_prompt_embeds is not None:
+            uncond = given_embeddings(negative_prompt_embeds, negative_prompt_attention_mask, device, dtype)
+        elif conditioner is not None:
+            uncond = conditioner.encode(negatives or [""] * len(prompts), device, dtype)
+        else:
+            raise ValueError("Guidance with prompt_embeds and no text encoder needs negative_prompt_embeds.")
+        return TextEmbeddings.cat(uncond.repeat(num_waveforms_per_prompt), cond)
+
+    # -------------------------------------------------------------- denoising
+    def prepare_latents(self, batch_size: int, latent_frames: int, generator, latents=None) -> torch.Tensor:
+        shape = (batch_size, self.vae.config.latent_channels, latent_frames, self.spectrogram.n_mels // vae_compression(self.vae))
+        if latents is None:
+            latents = randn_tensor(shape, generator=generator, device=self._execution_device, dtype=self.unet.dtype)
+        elif tuple(latents.shape) != shape:
+            raise ValueError(f"latents have shape {tuple(latents.shape)}, expected {shape}.")
+        return latents.to(self._execution_device, self.unet.dtype) * self.scheduler.init_noise_sigma
+
+    def predict_noise(self, latents, t, embeddings: Optional[TextEmbeddings], guidance_scale: float) -> torch.Tensor:
+        """One U-Net evaluation, with classifier-free guidance when ``guidance_scale > 1``."""
+        do_guidance = guidance_scale > 1.0 and embeddings is not None
+        model_input = torch.cat([latents] * 2) if do_guidance else latents
+        model_input = self.scheduler.scale_model_input(model_input, t)
+        output = self.unet(
+            model_input,
+            t,
+            encoder_hidden_states=None if embeddings is None else embeddings.states,
+            encoder_attention_mask=None if embeddings is None else embeddings.mask,
+        ).sample
+        if do_guidance:
+            uncond, cond = output.chunk(2)
+            output = uncond + guidance_scale * (cond - uncond)  # Ho & Salimans 2022, eq. 6
+        return output
+
+    def denoise(
+        self,
+        latents: torch.Tensor,
+        timesteps: torch.Tensor,
+        embeddings: Optional[TextEmbeddings],
+        guidance_scale: float,
+        generator=None,
+        known: Optional[tuple[torch.Tensor, torch.Tensor]] = None,
+        callback_on_step_end: Optional[Callable] = None,
+        callback_on_step_end_tensor_inputs: tuple = ("latents",),
+    ) -> torch.Tensor:
+        """Run the sampler over ``timesteps``.
+
+        Args:
+            known: ``(clean_latents, mask)`` for inpainting: where ``mask`` is 1 the latent is
+                regenerated; elsewhere it is replaced after every step by ``clean_latents`` noised to
+                the next timestep (RePaint-style blending, Lugmayr et al. 2022).
+        """
+        extra = {"generator": generator} if "generator" in _step_params(self.scheduler) else {}
+        with self.progress_bar(total=len(timesteps)) as progress:
+            for i, t in enumerate(timesteps):
+                noise_pred = self.predict_noise(latents, t, embeddings, guidance_scale)
+                latents = self.scheduler.step(noise_pred, t, latents, **extra).prev_sample
+                if known is not None:
+                    clean, mask = known
+                    if i + 1 < len(timesteps):
+                        noise = randn_tensor(clean.shape, generator=generator, device=clean.device, dtype=clean.dtype)
+                        clean = self.scheduler.add_noise(clean, noise, timesteps[i + 1 : i + 2])
+                    latents = mask * latents + (1 - mask) * clean
+                if callback_on_step_end is not None:
+                    step_tensors = {"latents": latents, "noise_pred": noise_pred}
+                    values = {name: step_tensors[name] for name in callback_on_step_end_tensor_inputs}
+                    latents = callback_on_step_end(self, i, t, values).get("latents", latents)
+                progress.update()
+        return latents
+
+    # --------------------------------------------------------------- decoding
+    def encode_audio(self, audio: torch.Tensor, num_samples: int) -> torch.Tensor:
+        """Posterior-mode latents of mono audio (B, L), padded to the U-Net's frame multiple."""
+        frames = self.latent_frames_for(num_samples) * vae_compression(self.vae)
+        mel = self.spectrogram(audio.to(self._execution_device))[..., :frames]
+        mel = pad_frames(mel, frames, self.spectrogram.silence_level)  # short input: pad with silence
+        return encode_mel(self.vae, mel, sample=False)
+
+    def decode(self, latents: torch.Tensor, num_samples: int, output_type: str):
+        """Latents to the requested output: "np"/"pt" waveforms (B, num_samples), "mel" or "latent"."""
+        if output_type == "latent":
+            return latents
+        mel = decode_latents(self.vae, latents)
+        if output_type == "mel":
+            return mel
+        audio = self.vocoder(mel.to(self.vocoder.dtype))[..., :num_samples].float()
+        return audio.cpu().numpy() if output_type == "np" else audio
+
+    def save_pretrained(self, save_directory: Union[str, os.PathLike], **kwargs):
+        """Save every component (safetensors only) plus a ``pipeline.py`` for diffusers' custom loading."""
+        kwargs.setdefault("safe_serialization", True)
+        super().save_pretrained(save_directory, **kwargs)
+        with open(os.path.join(save_directory, "pipeline.py"), "w") as f:
+            f.write(CUSTOM_PIPELINE_SOURCE)
+
+
+OUTPUT_TYPES = ("np", "pt", "mel", "latent")
+
+
+def given_embeddings(states: torch.Tensor, mask: Optional[torch.Tensor], device, dtype) -> TextEmbeddings:
+    """Wrap user-supplied text states (B, L, D) and their optional mask (B, L)."""
+    if states.ndim != 3:
+        raise ValueError(f"Text embeddings must have shape (B, L, D), got {tuple(states.shape)}.")
+    if mask is not None and tuple(mask.shape) != tuple(states.shape[:2]):
+        raise ValueError(f"The attention mask has shape {tuple(mask.shape)}, expected {tuple(states.shape[:2])}.")
+    return TextEmbeddings(states.to(device, dtype), None if mask is None else mask.to(device))
+
+
+def _step_params(scheduler) -> set:
+    import inspect
+
+    return set(inspect.signature(scheduler.step).parameters)

@@ -1,0 +1,119 @@
+"""Text-to-audio: prompt → text states → latent denoising → mel VAE decoder → vocoder."""
+
+from __future__ import annotations
+
+from typing import Callable, Optional, Union
+
+import torch
+from diffusers.pipelines.pipeline_utils import AudioPipelineOutput
+
+from .base import OUTPUT_TYPES, LatentAudioPipelineBase
+
+EXAMPLE_DOC_STRING = """
+    Examples:
+        ```py
+        >>> import soundfile as sf
+        >>> from latentaudio import LatentAudioPipeline, DEFAULT_MODEL
+
+        >>> pipe = LatentAudioPipeline.from_pretrained(DEFAULT_MODEL)
+        >>> audio = pipe("a snare drum hit", num_inference_steps=20, generator=torch.manual_seed(0)).audios[0]
+        >>> sf.write("snare.wav", audio, pipe.sample_rate)
+        ```
+"""
+
+
+class LatentAudioPipeline(LatentAudioPipelineBase):
+    """Text-to-audio generation with latent spectrogram diffusion.
+
+    See :class:`~latentaudio.pipelines.base.LatentAudioPipelineBase` for the components.
+    """
+
+    @torch.no_grad()
+    def __call__(
+        self,
+        prompt: Union[str, list[str], None] = None,
+        negative_prompt: Union[str, list[str], None] = None,
+        audio_length_in_s: Optional[float] = None,
+        num_inference_steps: int = 20,
+        guidance_scale: float = 3.0,
+        num_waveforms_per_prompt: int = 1,
+        generator: Union[torch.Generator, list[torch.Generator], None] = None,
+        latents: Optional[torch.Tensor] = None,
+        prompt_embeds: Optional[torch.Tensor] = None,
+        negative_prompt_embeds: Optional[torch.Tensor] = None,
+        prompt_attention_mask: Optional[torch.Tensor] = None,
+        negative_prompt_attention_mask: Optional[torch.Tensor] = None,
+        output_type: str = "np",
+        return_dict: bool = True,
+        callback_on_step_end: Optional[Callable] = None,
+        callback_on_step_end_tensor_inputs: tuple = ("latents",),
+    ):
+        r"""Generate audio from text.
+
+        Args:
+            prompt (`str` or `list[str]`, *optional*): What to generate. ``None`` or ``""`` for an
+                unconditional sample.
+            negative_prompt (`str` or `list[str]`, *optional*): What to steer away from; replaces the
+                empty prompt as the unconditional half of classifier-free guidance.
+            audio_length_in_s (`float`, *optional*): Length in seconds; defaults to the U-Net's
+                configured clip length. The output has exactly ``round(audio_length_in_s * sample_rate)``
+                samples.
+            num_inference_steps (`int`, defaults to 20): Sampler steps.
+            guidance_scale (`float`, defaults to 3.0): Classifier-free guidance weight; ``<= 1`` turns it off.
+            num_waveforms_per_prompt (`int`, defaults to 1): Takes per prompt.
+            generator (`torch.Generator`, *optional*): Makes the run reproducible.
+            latents (`torch.Tensor`, *optional*): Starting noise of shape (B, C, T', M').
+            prompt_embeds (`torch.Tensor`, *optional*): Precomputed text states (B, L, D).
+            negative_prompt_embeds (`torch.Tensor`, *optional*): Precomputed negative states.
+            prompt_attention_mask (`torch.Tensor`, *optional*): (B, L) mask of ``prompt_embeds``, 1 for real tokens.
+            negative_prompt_attention_mask (`torch.Tensor`, *optional*): Mask of ``negative_prompt_embeds``.
+            output_type (`str`, defaults to ``"np"``): ``"np"`` or ``"pt"`` waveforms (B, samples),
+                ``"mel"`` (B, n_mels, T) or ``"latent"``.
+            return_dict (`bool`, defaults to `True`): Return an ``AudioPipelineOutput``, else a tuple.
+            callback_on_step_end (`Callable`, *optional*): ``fn(pipe, step, timestep, tensors) -> dict``
+                called after every step; a returned ``"latents"`` replaces the current latents.
+            callback_on_step_end_tensor_inputs (`tuple`, defaults to ``("latents",)``): Tensors passed
+                to the callback, from ``"latents"`` and ``"noise_pred"``.
+
+        Examples:
+        """
+        # 1. Check inputs
+        prompts, negatives = self.prompt_batch(prompt, negative_prompt, prompt_embeds, negative_prompt_embeds)
+        self.check_positive(num_inference_steps=num_inference_steps, num_waveforms_per_prompt=num_waveforms_per_prompt)
+        if output_type not in OUTPUT_TYPES:
+            raise ValueError(f"output_type={output_type!r} is not one of {OUTPUT_TYPES}.")
+        unknown = set(callback_on_step_end_tensor_inputs) - set(self._callback_tensor_inputs)
+        if unknown:
+            raise ValueError(f"Unknown callback tensor inputs {sorted(unknown)}; choose from {self._callback_tensor_inputs}.")
+        num_samples = self.check_length(audio_length_in_s)
+        batch_size = len(prompts) * num_waveforms_per_prompt
+
+        # 2. Encode the prompt (unconditional half first when guiding)
+        embeddings = self.encode_prompt(
+            prompts, negatives, num_waveforms_per_prompt, guidance_scale > 1.0,
+            prompt_embeds, negative_prompt_embeds, prompt_attention_mask, negative_prompt_attention_mask,
+        )
+
+        # 3. Timesteps
+        self.scheduler.set_timesteps(num_inference_steps, device=self._execution_device)
+        timesteps = self.scheduler.timesteps
+
+        # 4. Starting noise
+        latents = self.prepare_latents(batch_size, self.latent_frames_for(num_samples), generator, latents)
+
+        # 5. Denoising loop
+        latents = self.denoise(
+            latents, timesteps, embeddings, guidance_scale, generator,
+            callback_on_step_end=callback_on_step_end,
+            callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
+        )
+
+        # 6. VAE decoder and vocoder
+        audio = self.decode(latents, num_samples, output_type)
+        self.maybe_free_model_hooks()
+        if not return_dict:
+            return (audio,)
+        return AudioPipelineOutput(audios=audio)
+
+
+LatentAudioPipeline.__call__.__doc__ += EXAMPLE_DOC_STRING

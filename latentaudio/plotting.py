@@ -1,0 +1,44 @@
+"""Labelled spectrogram images (matplotlib, no display needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+def plot_spectrograms(path, mels: list, spectrogram, titles: list[str]) -> Path:
+    """Save log-mel spectrograms (each (n_mels, T), normalised as ``spectrogram`` makes them) side by side.
+
+    Axes are labelled in seconds and Hz; colour is level in dB relative to full scale of the log-mel.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import librosa
+
+    config = spectrogram.config
+    mel_hz = librosa.mel_frequencies(config.n_mels + 2, fmin=config.f_min, fmax=config.f_max, htk=config.mel_scale == "htk")[1:-1]
+    fig, axes = plt.subplots(1, len(mels), figsize=(4.5 * len(mels), 3.2), squeeze=False)
+    for ax, mel, title in zip(axes[0], mels, titles):
+        mel = torch.as_tensor(mel).float()
+        db = 20 / np.log(10) * spectrogram.denormalize(mel).numpy()  # natural-log magnitude → dB
+        seconds = mel.shape[-1] * config.hop_length / config.sample_rate
+        image = ax.imshow(db, origin="lower", aspect="auto", cmap="magma", vmin=db.max() - 80, vmax=db.max(),
+                          extent=(0, seconds, 0, config.n_mels))
+        ticks = np.linspace(0, config.n_mels - 1, 5).astype(int)
+        ax.set_yticks(ticks + 0.5, [f"{mel_hz[t]:.0f}" for t in ticks])
+        ax.set(title=title, xlabel="time (s)", ylabel="frequency (Hz, mel scale)")
+        fig.colorbar(image, ax=ax, label="dB")
+    fig.tight_layout()
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=100)
+    except OSError as error:
+        raise ValueError(f"Cannot write the plot to {path}: {error}") from error
+    finally:
+        plt.close(fig)
+    return path

@@ -1,0 +1,44 @@
+"""Scheduler names for configs and the CLI, mapped to diffusers classes."""
+
+from __future__ import annotations
+
+from diffusers import (
+    DDIMScheduler,
+    DDPMScheduler,
+    DPMSolverMultistepScheduler,
+    EulerAncestralDiscreteScheduler,
+    EulerDiscreteScheduler,
+    HeunDiscreteScheduler,
+    LMSDiscreteScheduler,
+    PNDMScheduler,
+    UniPCMultistepScheduler,
+)
+
+SCHEDULERS = {
+    "ddim": (DDIMScheduler, {}),
+    "ddpm": (DDPMScheduler, {}),
+    "dpm++": (DPMSolverMultistepScheduler, {"algorithm_type": "dpmsolver++"}),
+    "euler": (EulerDiscreteScheduler, {}),
+    "euler-a": (EulerAncestralDiscreteScheduler, {}),
+    "heun": (HeunDiscreteScheduler, {}),
+    "lms": (LMSDiscreteScheduler, {}),
+    "pndm": (PNDMScheduler, {"skip_prk_steps": True}),
+    "unipc": (UniPCMultistepScheduler, {}),
+}
+
+
+def scheduler_from_name(name: str, config=None, **kwargs):
+    """A scheduler by its short name, optionally taking the noise schedule of ``config``.
+
+    Args:
+        name: One of :data:`SCHEDULERS`.
+        config: Another scheduler's config (``pipe.scheduler.config``) whose schedule is kept.
+        kwargs: Further scheduler settings (``num_train_timesteps``, ``beta_schedule``, ...).
+    """
+    if name not in SCHEDULERS:
+        raise ValueError(f"Unknown scheduler {name!r}; choose one of {sorted(SCHEDULERS)}.")
+    cls, defaults = SCHEDULERS[name]
+    settings = {**defaults, **kwargs}
+    if config is not None:
+        return cls.from_config(config, **settings)
+    return cls(**settings)

@@ -1,0 +1,43 @@
+"""Shared fixtures: tiny seeded components built locally; nothing reaches a hub."""
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+TINY_CONFIG = REPO / "configs" / "tiny.yaml"
+
+torch.set_num_threads(2)
+
+
+@pytest.fixture(scope="session")
+def tiny_config() -> dict:
+    from latentaudio.builder import load_config
+
+    return load_config(TINY_CONFIG)
+
+
+@pytest.fixture(scope="session")
+def tiny_pipe_dir(tmp_path_factory, tiny_config) -> Path:
+    """A tiny random pipeline saved once per session; tests load their own copy from it."""
+    from latentaudio.builder import build_pipeline
+
+    folder = tmp_path_factory.mktemp("tiny_pipe")
+    build_pipeline(tiny_config, seed=0).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture
+def tiny_pipe(tiny_pipe_dir):
+    from latentaudio import LatentAudioPipeline
+
+    pipe = LatentAudioPipeline.from_pretrained(tiny_pipe_dir)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe

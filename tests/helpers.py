@@ -1,0 +1,43 @@
+"""Tiny tokenizers built on the spot, for encoder families whose real tokenizers live on a hub."""
+
+import json
+from pathlib import Path
+
+WORDS = ["a", "loud", "soft", "snare", "kick", "drum", "hit", "piano", "note", "bass", "guitar", "c4", "violin"]
+
+
+def clip_tokenizer(folder: Path):
+    """A real ``CLIPTokenizer`` over a handful of whole-word BPE tokens."""
+    from transformers import CLIPTokenizer
+
+    folder.mkdir(parents=True, exist_ok=True)
+    specials = ["<|startoftext|>", "<|endoftext|>"]
+    letters = sorted({c for w in WORDS for c in w})
+    vocab = specials + [c for c in letters] + [c + "</w>" for c in letters] + [w + "</w>" for w in WORDS]
+    merges, seen = ["#version: 0.2"], set(vocab)
+    for word in WORDS:  # merge left to right until the whole word is one token
+        pieces = list(word[:-1]) + [word[-1] + "</w>"]
+        while len(pieces) > 1:
+            merged = pieces[0] + pieces[1]
+            merges.append(f"{pieces[0]} {pieces[1]}")
+            if merged not in seen:
+                vocab.append(merged)
+                seen.add(merged)
+            pieces = [merged] + pieces[2:]
+    (folder / "vocab.json").write_text(json.dumps({t: i for i, t in enumerate(vocab)}))
+    (folder / "merges.txt").write_text("\n".join(dict.fromkeys(merges)) + "\n")
+    return CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), model_max_length=77)
+
+
+def t5_tokenizer():
+    """A real ``T5TokenizerFast`` over a small unigram vocabulary."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import T5TokenizerFast
+
+    pieces = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)] + [("▁" + w, -1.0) for w in WORDS]
+    pieces += [(c, -5.0) for c in "abcdefghijklmnopqrstuvwxyz0123456789"]
+    tokenizer = Tokenizer(models.Unigram(pieces, unk_id=2))
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
+    tokenizer.decoder = decoders.Metaspace()
+    return T5TokenizerFast(tokenizer_object=tokenizer, pad_token="<pad>", eos_token="</s>", unk_token="<unk>",
+                           extra_ids=0, model_max_length=77)

@@ -1,0 +1,85 @@
+"""Saving and loading the Hugging Face way, and clear errors for broken model folders."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from diffusers import AutoencoderKL, DiffusionPipeline
+
+from latentaudio import LatentAudioPipeline, MelSpectrogram
+from latentaudio.loading import ModelFolderError, load_pipeline
+from vocoder import HifiGanGenerator
+
+ARGS = dict(num_inference_steps=2, audio_length_in_s=0.32)
+
+
+def generate(pipe):
+    pipe.set_progress_bar_config(disable=True)
+    return pipe("a snare drum hit", generator=torch.manual_seed(0), **ARGS).audios
+
+
+def test_save_load_round_trip_gives_identical_audio(tiny_pipe, tmp_path):
+    tiny_pipe.save_pretrained(tmp_path)
+    files = {p.name for p in tmp_path.rglob("*") if p.is_file()}
+    assert "model_index.json" in files and "pipeline.py" in files
+    assert not any(name.endswith((".bin", ".pt", ".pkl", ".ckpt")) for name in files)  # no pickle anywhere
+    for component in ("vae", "unet", "vocoder", "spectrogram", "text_encoder"):
+        assert list((tmp_path / component).glob("*.safetensors")), component
+    assert np.array_equal(generate(tiny_pipe), generate(LatentAudioPipeline.from_pretrained(tmp_path)))
+
+
+def test_components_load_alone(tiny_pipe_dir):
+    vae = AutoencoderKL.from_pretrained(tiny_pipe_dir, subfolder="vae")
+    vocoder = HifiGanGenerator.from_pretrained(tiny_pipe_dir, subfolder="vocoder")
+    spectrogram = MelSpectrogram.from_pretrained(tiny_pipe_dir, subfolder="spectrogram")
+    assert vae.config.in_channels == 1 and vocoder.hop_length == spectrogram.hop_length == 160
+
+
+def test_diffusers_custom_pipeline_route(tiny_pipe_dir, tiny_pipe):
+    pipe = DiffusionPipeline.from_pretrained(tiny_pipe_dir, custom_pipeline=str(tiny_pipe_dir), trust_remote_code=True)
+    assert isinstance(pipe, LatentAudioPipeline)
+    assert np.array_equal(generate(pipe), generate(tiny_pipe))
+
+
+def copy_model(source, target):
+    shutil.copytree(source, target)
+    return target
+
+
+def test_missing_folder_and_component(tiny_pipe_dir, tmp_path):
+    with pytest.raises(ModelFolderError, match="Model folder not found"):
+        load_pipeline(tmp_path / "nowhere")
+    folder = copy_model(tiny_pipe_dir, tmp_path / "model")
+    shutil.rmtree(folder / "vocoder")
+    with pytest.raises(ModelFolderError, match="lacks the folder of its component 'vocoder'"):
+        load_pipeline(folder)
+    (folder / "model_index.json").unlink()
+    with pytest.raises(ModelFolderError, match="no model_index.json"):
+        load_pipeline(folder)
+
+
+def test_corrupt_weights(tiny_pipe_dir, tmp_path):
+    folder = copy_model(tiny_pipe_dir, tmp_path / "model")
+    weights = next((folder / "unet").glob("*.safetensors"))
+    weights.write_bytes(b"not a safetensors file")
+    with pytest.raises(ModelFolderError, match="Cannot load the pipeline"):
+        load_pipeline(folder)
+
+
+def test_mismatched_component_names_both_values(tiny_pipe_dir, tmp_path):
+    folder = copy_model(tiny_pipe_dir, tmp_path / "model")
+    config_file = folder / "spectrogram" / "config.json"
+    config = json.loads(config_file.read_text())
+    config["hop_length"] = 256
+    config_file.write_text(json.dumps(config))
+    with pytest.raises(ModelFolderError, match="hop_length=160, but the spectrogram has 256"):
+        load_pipeline(folder)
+
+
+def test_spectrogram_settings_are_validated():
+    with pytest.raises(ValueError, match="n_mels"):
+        MelSpectrogram(n_mels=0)
+    with pytest.raises(ValueError, match=r"f_min/f_max=\(0.0, 9000.0\)"):
+        MelSpectrogram(f_max=9000.0)

@@ -124,14 +124,16 @@ class GriffinLimVocoder(ModelMixin, ConfigMixin):
         # Bins at the floor were silent (or quieter): make them exactly 0. The margin absorbs float error.
         mel_power = torch.exp(log_mel) * (log_mel > math.log(config.log_floor) + 1e-3)
         linear = self.mel_to_linear(mel_power)  # (B, F, T): |STFT| ** power
-        # A centred STFT of T * hop samples has T + 1 frames: repeat the last one to get that length.
-        linear = F.pad(linear, (0, 1), mode="replicate")
-        num_samples = mel.shape[-1] * config.hop_length
+        # A centred STFT of `frames * hop` samples has `frames + 1` frames, so the last frame is
+        # repeated once; more for very short inputs, since the STFT reflects n_fft / 2 samples.
+        num_frames = mel.shape[-1]
+        frames = max(num_frames, config.n_fft // (2 * config.hop_length) + 1)
+        linear = F.pad(linear, (0, frames + 1 - num_frames), mode="replicate")
         audio = torchaudio.functional.griffinlim(
             linear, self.window_tensor, config.n_fft, config.hop_length, config.win_length, config.power,
-            config.n_iter, config.momentum, length=num_samples, rand_init=False,
+            config.n_iter, config.momentum, length=frames * config.hop_length, rand_init=False,
         )  # zero-phase start (rand_init=False): deterministic, and as good as a random one here
-        return audio.clamp(-1.0, 1.0)
+        return audio[..., : num_frames * config.hop_length].clamp(-1.0, 1.0)
 
     def mel_to_linear(self, mel_power: torch.Tensor) -> torch.Tensor:
         """Non-negative least-squares inverse of the filterbank (see the module docstring).

@@ -138,7 +138,7 @@ class HifiGanGenerator(ModelMixin, ConfigMixin):
         x = self.conv_pre(mel.unsqueeze(0) if unbatched else mel)  # (B, C, T)
         for upsample, bank in zip(self.upsamples, self.resblocks):
             x = upsample(F.leaky_relu(x, self.slope))  # (B, C / 2, T * rate)
-            x = sum(block(x) for block in bank) / len(bank)
+            x = bank[0](x)
         audio = torch.tanh(self.conv_post(F.leaky_relu(x, self.slope))).squeeze(1)  # (B, T * hop)
         return audio[0] if unbatched else audio
 

@@ -1,0 +1,174 @@
+"""Generation speed and memory on CPU: latentaudio beside diffusers' AudioLDMPipeline.
+
+Prints, for a pipeline built from a model config (default ``configs/small.yaml``, random
+weights: speed does not depend on training) or loaded from ``--model``:
+
+* wall time to generate ``--seconds`` of audio at ``--steps`` steps, split into text encoding,
+  denoising, VAE decoding and vocoder, and the real-time factor (audio seconds per second);
+* peak resident memory of the process that ran it (each measurement in its own process);
+* the vocoder's real-time factor beside Griffin-Lim's on the same mel, in the same run;
+* the same generation through diffusers' ``AudioLDMPipeline`` built from equivalent components
+  (the same VAE; a U-Net of the same widths conditioned AudioLDM's way, on a CLAP text
+  embedding through class labels; a ``SpeechT5HifiGan`` of the same size as our vocoder).
+
+    python benchmarks/bench_generate.py [--config configs/small.yaml | --model DIR] [--seconds 5.12] [--steps 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import resource
+import time
+from contextlib import contextmanager
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import torch  # noqa: E402
+
+PROMPT = "a loud snare drum hit"
+
+
+@contextmanager
+def timed(times: dict, name: str):
+    start = time.perf_counter()
+    yield
+    times[name] = times.get(name, 0.0) + time.perf_counter() - start
+
+
+def load(args):
+    from latentaudio import LatentAudioPipeline
+    from latentaudio.builder import build_pipeline, load_config
+
+    pipe = LatentAudioPipeline.from_pretrained(args.model) if args.model else build_pipeline(load_config(args.config))
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def run_latentaudio(args) -> dict:
+    """One generation, timed stage by stage through the pipeline's own steps."""
+    from latentaudio.vae import decode_latents
+
+    pipe = load(args)
+    pipe("warm-up", num_inference_steps=2, audio_length_in_s=args.seconds)
+    times: dict = {}
+    for _ in range(args.repeats):
+        with torch.no_grad():
+            num_samples = pipe.check_length(args.seconds)
+            with timed(times, "text encoding"):
+                embeddings = pipe.encode_prompt([PROMPT], None, 1, True)
+            with timed(times, "denoising"):
+                pipe.scheduler.set_timesteps(args.steps)
+                latents = pipe.prepare_latents(1, pipe.latent_frames_for(num_samples), torch.manual_seed(0))
+                latents = pipe.denoise(latents, pipe.scheduler.timesteps, embeddings, 3.0)
+            with timed(times, "VAE decode"):
+                mel = decode_latents(pipe.vae, latents)
+            with timed(times, "vocoder"):
+                audio = pipe.vocoder(mel)[..., :num_samples]
+    assert audio.shape[-1] == num_samples
+    times = {k: v / args.repeats for k, v in times.items()}
+    return {"times": times, "peak_mb": peak_mb()}
+
+
+def run_vocoders(args) -> dict:
+    from latentaudio.builder import griffin_lim_for
+
+    pipe = load(args)
+    mel = pipe.spectrogram(torch.randn(1, round(args.seconds * pipe.sample_rate)) * 0.1)
+    out = {}
+    for name, vocoder in (("HiFi-GAN", pipe.vocoder), ("Griffin-Lim (32 iters)", griffin_lim_for(pipe.spectrogram))):
+        with torch.no_grad():
+            vocoder(mel)
+            start = time.perf_counter()
+            for _ in range(args.repeats):
+                vocoder(mel)
+        out[name] = args.seconds / ((time.perf_counter() - start) / args.repeats)
+    return out
+
+
+def run_audioldm(args) -> dict:
+    """diffusers' AudioLDMPipeline with components equivalent to ours."""
+    from diffusers import AudioLDMPipeline, UNet2DConditionModel
+    from transformers import ClapTextConfig, ClapTextModelWithProjection, SpeechT5HifiGan, SpeechT5HifiGanConfig
+
+    from latentaudio.builder import minilm_path
+
+    ours = load(args)
+    unet_config = dict(ours.unet.config)
+    embed_dim = unet_config["cross_attention_dim"]
+    unet = UNet2DConditionModel(
+        sample_size=unet_config["sample_size"], in_channels=unet_config["in_channels"],
+        out_channels=unet_config["out_channels"], down_block_types=("DownBlock2D",) * len(unet_config["down_block_types"]),
+        up_block_types=("UpBlock2D",) * len(unet_config["up_block_types"]), mid_block_type="UNetMidBlock2D",
+        block_out_channels=unet_config["block_out_channels"], layers_per_block=unet_config["layers_per_block"],
+        norm_num_groups=unet_config["norm_num_groups"], class_embed_type="simple_projection",
+        projection_class_embeddings_input_dim=embed_dim, class_embeddings_concat=True,
+    )
+    # A MiniLM-sized CLAP text tower (6 layers, width 384) with MiniLM's tokenizer.
+    text_encoder = ClapTextModelWithProjection(ClapTextConfig(
+        vocab_size=30522, hidden_size=384, num_hidden_layers=6, num_attention_heads=12, intermediate_size=1536,
+        projection_dim=embed_dim,
+    ))
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(minilm_path())
+    voc = ours.vocoder.config
+    vocoder = SpeechT5HifiGan(SpeechT5HifiGanConfig(
+        model_in_dim=voc.num_mels, sampling_rate=voc.sampling_rate, upsample_initial_channel=voc.upsample_initial_channel,
+        upsample_rates=list(voc.upsample_rates), upsample_kernel_sizes=list(voc.upsample_kernel_sizes),
+        resblock_kernel_sizes=list(voc.resblock_kernel_sizes),
+        resblock_dilation_sizes=[list(d) for d in voc.resblock_dilation_sizes], normalize_before=False,
+    ))
+    pipe = AudioLDMPipeline(vae=ours.vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet,
+                            scheduler=ours.scheduler, vocoder=vocoder)
+    pipe.set_progress_bar_config(disable=True)
+    pipe(PROMPT, num_inference_steps=2, audio_length_in_s=args.seconds)
+    start = time.perf_counter()
+    for _ in range(args.repeats):
+        audio = pipe(PROMPT, num_inference_steps=args.steps, audio_length_in_s=args.seconds,
+                     generator=torch.manual_seed(0)).audios
+    total = (time.perf_counter() - start) / args.repeats
+    return {"times": {"total": total}, "peak_mb": peak_mb(), "samples": audio.shape[-1]}
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def in_child(function, args):
+    """Run in a fresh process so that its peak memory is its own."""
+    with mp.get_context("spawn").Pool(1) as pool:
+        return pool.apply(function, (args,))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", default="configs/small.yaml")
+    parser.add_argument("--model", default=None, help="a pipeline folder instead of a random one from --config")
+    parser.add_argument("--seconds", type=float, default=5.12)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--skip-audioldm", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    print(f"{args.seconds} s of audio, {args.steps} steps, guidance on, {args.threads} threads, "
+          f"{args.model or args.config}, mean of {args.repeats}")
+    ours = in_child(run_latentaudio, args)
+    total = sum(ours["times"].values())
+    for stage, seconds in ours["times"].items():
+        print(f"  {stage:<14} {seconds:7.3f} s")
+    print(f"  {'total':<14} {total:7.3f} s   real-time factor {args.seconds / total:5.2f}x   peak RSS {ours['peak_mb']:.0f} MB")
+    for name, rtf in in_child(run_vocoders, args).items():
+        print(f"  vocoder {name:<24} {rtf:7.1f}x real time")
+    if not args.skip_audioldm:
+        ref = in_child(run_audioldm, args)
+        t = ref["times"]["total"]
+        print(f"  diffusers AudioLDMPipeline, equivalent components: {t:7.3f} s   real-time factor "
+              f"{args.seconds / t:5.2f}x   peak RSS {ref['peak_mb']:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

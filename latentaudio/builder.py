@@ -160,7 +160,7 @@ def griffin_lim_for(spectrogram: MelSpectrogram, **kwargs):
     return GriffinLimVocoder(
         sampling_rate=c.sample_rate, n_fft=c.n_fft, win_length=c.win_length, hop_length=c.hop_length,
         num_mels=c.n_mels, f_min=c.f_min, f_max=c.f_max, mel_scale=c.mel_scale, power=c.power,
-        log_floor=c.log_floor, norm_mean=c.norm_mean, norm_std=c.norm_std, **kwargs,
+        log_floor=c.log_floor, norm_mean=c.norm_mean, norm_std=c.norm_std, window=c.window, **kwargs,
     )
 
 

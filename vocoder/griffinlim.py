@@ -112,7 +112,8 @@ class GriffinLimVocoder(ModelMixin, ConfigMixin):
             mel (`torch.Tensor`): Shape (B, num_mels, T) or (num_mels, T).
 
         Returns:
-            `torch.Tensor`: Waveform clipped to [-1, 1], of shape (B, T * hop_length) (or (T * hop_length,)).
+            `torch.Tensor`: float32 waveform clipped to [-1, 1], of shape (B, T * hop_length) (or
+            (T * hop_length,)).
         """
         config = self.config
         if mel.dim() not in (2, 3) or mel.shape[-2] != config.num_mels:
@@ -120,6 +121,8 @@ class GriffinLimVocoder(ModelMixin, ConfigMixin):
                 f"Expected a mel of shape (B, {config.num_mels}, T) or ({config.num_mels}, T), got "
                 f"{tuple(mel.shape)}: the mel axis must have num_mels={config.num_mels} bins."
             )
+        # Everything runs in float32 whatever the module's dtype: half precision FFTs are
+        # unsupported on CPU, and a half precision filterbank would lose the quiet bins.
         log_mel = mel.float() * config.norm_std + config.norm_mean
         # Bins at the floor were silent (or quieter): make them exactly 0. The margin absorbs float error.
         mel_power = torch.exp(log_mel) * (log_mel > math.log(config.log_floor) + 1e-3)
@@ -130,7 +133,7 @@ class GriffinLimVocoder(ModelMixin, ConfigMixin):
         frames = max(num_frames, config.n_fft // (2 * config.hop_length) + 1)
         linear = F.pad(linear, (0, frames + 1 - num_frames), mode="replicate")
         audio = torchaudio.functional.griffinlim(
-            linear, self.window_tensor, config.n_fft, config.hop_length, config.win_length, config.power,
+            linear, self.window_tensor.float(), config.n_fft, config.hop_length, config.win_length, config.power,
             config.n_iter, config.momentum, length=frames * config.hop_length, rand_init=False,
         )  # zero-phase start (rand_init=False): deterministic, and as good as a random one here
         return audio[..., : num_frames * config.hop_length].clamp(-1.0, 1.0)
@@ -139,14 +142,14 @@ class GriffinLimVocoder(ModelMixin, ConfigMixin):
         """Non-negative least-squares inverse of the filterbank (see the module docstring).
 
         Args:
-            mel_power (`torch.Tensor`): Mel magnitudes (not logs) of shape (..., num_mels, T).
+            mel_power (`torch.Tensor`): float32 mel magnitudes (not logs) of shape (..., num_mels, T).
 
         Returns:
             `torch.Tensor`: Linear-frequency magnitudes of shape (..., n_fft / 2 + 1, T), all >= 0.
         """
-        filterbank = self.filterbank  # (F, num_mels); mel = filterbank.T @ linear
+        filterbank = self.filterbank.float()  # (F, num_mels); mel = filterbank.T @ linear
         # A small positive start: multiplicative updates can never move an entry away from 0.
-        linear = (self.pseudo_inverse @ mel_power).clamp(min=1e-10)
+        linear = (self.pseudo_inverse.float() @ mel_power).clamp(min=1e-10)
         numerator = filterbank @ mel_power  # (..., F, T)
         for _ in range(self.config.nnls_iter):
             linear = linear * numerator / (filterbank @ (filterbank.T @ linear)).clamp(min=1e-12)

@@ -96,8 +96,9 @@ class HifiGanGenerator(ModelMixin, ConfigMixin):
         self.resblocks = nn.ModuleList()  # one bank of len(resblock_kernel_sizes) blocks per upsampling
         channels = upsample_initial_channel
         for rate, kernel in zip(upsample_rates, upsample_kernel_sizes):
-            # Output length is (L - 1) * rate - 2 * padding + kernel + output_padding, which these
-            # paddings make exactly L * rate for any kernel >= rate.
+            # Output length is (L - 1) * rate - 2 * padding + kernel + output_padding; it is exactly
+            # L * rate when 2 * padding - output_padding = kernel - rate, so an odd difference rounds
+            # the padding up and output_padding gives the extra sample back.
             padding, output_padding = (kernel - rate + 1) // 2, (kernel - rate) % 2
             self.upsamples.append(
                 nn.ConvTranspose1d(channels, channels // 2, kernel, rate, padding, output_padding)
@@ -138,7 +139,7 @@ class HifiGanGenerator(ModelMixin, ConfigMixin):
         x = self.conv_pre(mel.unsqueeze(0) if unbatched else mel)  # (B, C, T)
         for upsample, bank in zip(self.upsamples, self.resblocks):
             x = upsample(F.leaky_relu(x, self.slope))  # (B, C / 2, T * rate)
-            x = bank[0](x)
+            x = sum(block(x) for block in bank) / len(bank)
         audio = torch.tanh(self.conv_post(F.leaky_relu(x, self.slope))).squeeze(1)  # (B, T * hop)
         return audio[0] if unbatched else audio
 

@@ -38,11 +38,22 @@ def test_default_hop_matches_the_spectrogram_default():
                             resblock_dilation_sizes=((1,),)).hop_length == 160
 
 
-def test_output_stays_in_range_for_loud_input():
+def test_output_stays_in_range_when_saturated():
     torch.manual_seed(0)
-    generator = HifiGanGenerator(**TINY)
-    audio = generator(1e4 * torch.randn(2, 8, 20))
+    generator = HifiGanGenerator(**TINY, weight_norm=False)
+    with torch.no_grad():
+        generator.conv_post.weight.mul_(1e4)  # drive the last layer far beyond [-1, 1]
+    audio = generator(10 * torch.randn(2, 8, 20))
     assert audio.abs().max() <= 1.0
+    assert audio.abs().max() > 0.99  # saturated, so the bound above is not met trivially
+
+
+def test_every_parameter_shapes_the_output():
+    torch.manual_seed(0)
+    generator = HifiGanGenerator(**ODD)  # two residual blocks per bank: both must be used
+    generator(torch.randn(2, 8, 5)).pow(2).mean().backward()
+    for name, parameter in generator.named_parameters():
+        assert parameter.grad is not None and parameter.grad.abs().sum() > 0, name
 
 
 def test_wrong_number_of_mel_bins_is_named():

@@ -73,3 +73,11 @@ def test_multi_resolution_stft_distance_grows_with_noise():
     assert single.dim() == 0 and single > 0
     with pytest.raises(ValueError, match="must match"):
         multi_resolution_stft_distance(clean, clean[:, :-1])
+
+
+def test_multi_resolution_stft_distance_adds_convergence_and_log_magnitude():
+    torch.manual_seed(0)
+    reference = torch.randn(2, 4000)
+    # Half the amplitude: spectral convergence ||B - A|| / ||B|| = 0.5, and |log A - log B| = log 2.
+    distance = multi_resolution_stft_distance(0.5 * reference, reference)
+    assert distance.item() == pytest.approx(0.5 + math.log(2), rel=1e-4)

@@ -7,22 +7,10 @@ import os
 import sys
 from pathlib import Path
 
+from .argtypes import positive_float, positive_int
+
 # Nothing latentaudio runs may reach a model hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
 
 
 def add_model_option(parser: argparse.ArgumentParser) -> None:
@@ -58,6 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("-o", "--output", default="output.wav", help="WAV path; several takes get _0, _1, ...")
     generate.add_argument("--plot", default=None, help="also save a labelled spectrogram PNG")
     generate.set_defaults(run=run_generate)
+
+    from .data.cli import add_data_commands
+
+    add_data_commands(verbs)
+    from .training.cli import add_training_commands
+
+    add_training_commands(verbs)
     return parser
 
 

@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-from diffusers import (
-    DDIMScheduler,
-    DDPMScheduler,
-    DPMSolverMultistepScheduler,
-    EulerAncestralDiscreteScheduler,
-    EulerDiscreteScheduler,
-    HeunDiscreteScheduler,
-    LMSDiscreteScheduler,
-    PNDMScheduler,
-    UniPCMultistepScheduler,
-)
-
+# Short name -> (diffusers class name, settings that make it the named sampler). Class names
+# rather than classes, so the command line can list the choices without importing diffusers.
 SCHEDULERS = {
-    "ddim": (DDIMScheduler, {}),
-    "ddpm": (DDPMScheduler, {}),
-    "dpm++": (DPMSolverMultistepScheduler, {"algorithm_type": "dpmsolver++"}),
-    "euler": (EulerDiscreteScheduler, {}),
-    "euler-a": (EulerAncestralDiscreteScheduler, {}),
-    "heun": (HeunDiscreteScheduler, {}),
-    "lms": (LMSDiscreteScheduler, {}),
-    "pndm": (PNDMScheduler, {"skip_prk_steps": True}),
-    "unipc": (UniPCMultistepScheduler, {}),
+    "ddim": ("DDIMScheduler", {}),
+    "ddpm": ("DDPMScheduler", {}),
+    "dpm++": ("DPMSolverMultistepScheduler", {"algorithm_type": "dpmsolver++"}),
+    "euler": ("EulerDiscreteScheduler", {}),
+    "euler-a": ("EulerAncestralDiscreteScheduler", {}),
+    "heun": ("HeunDiscreteScheduler", {}),
+    "lms": ("LMSDiscreteScheduler", {}),
+    "pndm": ("PNDMScheduler", {"skip_prk_steps": True}),
+    "unipc": ("UniPCMultistepScheduler", {}),
 }
 
 
@@ -35,9 +25,12 @@ def scheduler_from_name(name: str, config=None, **kwargs):
         config: Another scheduler's config (``pipe.scheduler.config``) whose schedule is kept.
         kwargs: Further scheduler settings (``num_train_timesteps``, ``beta_schedule``, ...).
     """
+    import diffusers
+
     if name not in SCHEDULERS:
         raise ValueError(f"Unknown scheduler {name!r}; choose one of {sorted(SCHEDULERS)}.")
-    cls, defaults = SCHEDULERS[name]
+    class_name, defaults = SCHEDULERS[name]
+    cls = getattr(diffusers, class_name)
     settings = {**defaults, **kwargs}
     if config is not None:
         return cls.from_config(config, **settings)

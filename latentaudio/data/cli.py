@@ -1,0 +1,148 @@
+"""The ``latentaudio data`` verbs: argument parsing only; each calls a package function.
+
+``latentaudio.cli`` registers them with :func:`add_data_commands` and dispatches to
+:func:`run_data_command` (also set as the ``run`` default of the ``data`` parser).
+
+Exit codes: 0 done; 1 nothing usable (``check`` on an unusable folder, ``folder`` on a
+source without usable audio); 2 bad arguments or a failed build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..argtypes import positive_float, positive_int
+from .output import DEFAULT_SAMPLE_RATE, DEFAULT_SECONDS
+from .soundfont import DEFAULT_KITS, DEFAULT_PITCHES_PER_PROGRAM, DEFAULT_VELOCITIES
+from .synth import DEFAULT_SOUNDFONT
+
+
+def add_data_commands(subparsers) -> argparse.ArgumentParser:
+    """Register ``data check|soundfont|music21|folder`` on the top-level sub-parsers."""
+    data = subparsers.add_parser("data", help="check audio folders and build captioned datasets")
+    verbs = data.add_subparsers(dest="data_command", required=True)
+
+    check = verbs.add_parser("check", help="report unusable files in an audio folder; exit 1 when nothing is usable")
+    check.add_argument("dir", help="audiofolder (audio files + optional metadata.jsonl/csv)")
+    check.add_argument("--silence-threshold", type=positive_float, default=1e-4, help="peak below which a file is silent (default 1e-4)")
+    check.add_argument("--max-names", type=positive_int, default=20, help="names listed per problem (default 20)")
+
+    soundfont = verbs.add_parser("soundfont", help="render captioned General MIDI one-shots from a SoundFont")
+    soundfont.add_argument("--sf2", default=DEFAULT_SOUNDFONT, help=f"SoundFont (default {DEFAULT_SOUNDFONT})")
+    soundfont.add_argument("--out", required=True, help="output folder")
+    soundfont.add_argument("--programs", type=_int_list, default=None, help="GM programs 0-127, e.g. 0,24-31,40 (default all 128)")
+    soundfont.add_argument("--no-drums", action="store_true", help="leave out the bank-128 drum kits")
+    soundfont.add_argument("--kits", type=_int_list, default=list(DEFAULT_KITS), help="drum kit presets (default 0,24,25,40)")
+    soundfont.add_argument("--pitches", type=positive_int, default=DEFAULT_PITCHES_PER_PROGRAM, help="pitches per program (default 5)")
+    soundfont.add_argument("--velocities", type=_int_list, default=list(DEFAULT_VELOCITIES), help="MIDI velocities (default 40,80,112)")
+    _add_clip_options(soundfont)
+
+    music21 = verbs.add_parser("music21", help="render music21 corpus pieces to captioned clips")
+    music21.add_argument("--collection", required=True, help="corpus folder: bach, oneills1850, ryansMammoth, essenFolksong, palestrina, ...")
+    music21.add_argument("--program", type=int, default=None, help="GM program 0-127 (default: the collection's)")
+    music21.add_argument("--limit", type=positive_int, default=10, help="pieces to render (default 10)")
+    music21.add_argument("--out", required=True, help="output folder")
+    music21.add_argument("--sf2", default=DEFAULT_SOUNDFONT, help=f"SoundFont (default {DEFAULT_SOUNDFONT})")
+    _add_clip_options(music21)
+
+    folder = verbs.add_parser("folder", help="cut a folder of long recordings into captioned clips")
+    folder.add_argument("src", help="folder of recordings (captions from metadata or folder names)")
+    folder.add_argument("--out", required=True, help="output folder")
+    folder.add_argument("--silent-db", type=float, default=-50.0, help="skip windows below this RMS level in dBFS (default -50)")
+    _add_clip_options(folder)
+
+    data.set_defaults(run=run_data_command)
+    return data
+
+
+def run_data_command(args: argparse.Namespace) -> int:
+    """Run a parsed ``data`` verb; returns the exit code."""
+    from .report import NoUsableAudioError
+
+    handlers = {"check": _check, "soundfont": _soundfont, "music21": _music21, "folder": _folder}
+    try:
+        return handlers[args.data_command](args)
+    except NoUsableAudioError as error:
+        print(f"latentaudio data {args.data_command}: {error}", file=sys.stderr)
+        return 1
+    except (ValueError, OSError, ImportError) as error:
+        print(f"latentaudio data {args.data_command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _check(args) -> int:
+    from .report import scan_folder
+
+    try:
+        entries, report = scan_folder(args.dir, silence_threshold=args.silence_threshold)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"latentaudio data check: {error}", file=sys.stderr)
+        return 1
+    print(report.format(max_names=args.max_names))
+    if not entries:
+        print("Nothing usable: training on this folder would fail.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _soundfont(args) -> int:
+    from .soundfont import render_soundfont_dataset
+
+    result = render_soundfont_dataset(
+        args.out, soundfont=args.sf2, programs=args.programs, drums=not args.no_drums, seconds=args.seconds,
+        sample_rate=args.sample_rate, seed=args.seed, pitches_per_program=args.pitches,
+        velocities=args.velocities, kits=args.kits, command=_command(args),
+    )
+    return _summary(result)
+
+
+def _music21(args) -> int:
+    from .music21_render import render_music21_dataset
+
+    result = render_music21_dataset(
+        args.collection, args.out, program=args.program, limit=args.limit, seconds=args.seconds,
+        sample_rate=args.sample_rate, seed=args.seed, soundfont=args.sf2, command=_command(args),
+    )
+    return _summary(result)
+
+
+def _folder(args) -> int:
+    from .long_folder import clip_long_folder
+
+    result = clip_long_folder(
+        args.src, args.out, seconds=args.seconds, sample_rate=args.sample_rate, silent_db=args.silent_db,
+        seed=args.seed, command=_command(args),
+    )
+    return _summary(result)
+
+
+def _summary(result) -> int:
+    print(f"Wrote {len(result.rows)} clips to {result.out_dir} (metadata.jsonl, dataset_card.md)")
+    for reason, names in result.skipped.items():
+        print(f"  skipped, {reason}: {len(names)} ({', '.join(names[:5])}{', ...' if len(names) > 5 else ''})")
+    return 0
+
+
+def _command(args) -> str:
+    from .card import command_line
+
+    return getattr(args, "command_line", None) or command_line()
+
+
+def _add_clip_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seconds", type=positive_float, default=DEFAULT_SECONDS, help=f"clip length (default {DEFAULT_SECONDS})")
+    parser.add_argument("--sample-rate", type=positive_int, default=DEFAULT_SAMPLE_RATE, help=f"Hz (default {DEFAULT_SAMPLE_RATE})")
+    parser.add_argument("--seed", type=int, default=0, help="seeds the splits (and the music21 piece choice); default 0")
+
+
+def _int_list(text: str) -> list[int]:
+    """'0,24-31,40' -> [0, 24, 25, ..., 31, 40]."""
+    values = []
+    try:
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            low, _, high = part.partition("-")
+            values.extend(range(int(low), int(high or low) + 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers and ranges like 0,24-31,40, got {text!r}") from None
+    return values

@@ -1,0 +1,239 @@
+"""A captioned dataset of General MIDI one-shots rendered from a SoundFont.
+
+Every chosen melodic program plays ``pitches_per_program`` pitches spread evenly over its
+playable range (:mod:`latentaudio.data.gm`) at each velocity; every chosen drum kit in bank
+128 plays each GM percussion key at each velocity. Captions come from the GM names:
+"a soft acoustic grand piano note, C4", "a loud violin note, G5, strings",
+"a loud snare drum hit", "a soft closed hi-hat hit, TR-808 kit".
+
+Levels. The synth runs at a fixed gain with reverb and chorus off. Renders whose peak is
+below -60 dBFS (notes outside the SoundFont's samples) are skipped and listed in the card.
+Each *instrument* (a melodic program, or one drum sound of one kit) then gets a single gain
+that brings its loudest render to a peak of 0.9 (-0.9 dBFS), so the instruments are equally
+loud while soft notes stay softer than loud ones, as their captions say.
+
+Splits. The ``split`` column holds out whole (pitch, velocity) combinations: all distinct
+combinations in the plan are shuffled with ``seed`` and 80 / 10 / 10 % of them go to
+train / validation / test, so a test clip's pitch and dynamics were never heard together in
+training on any instrument. The same arguments always give the same dataset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+
+from ..audio_io import PathLike, write_audio
+from . import gm
+from .card import python_call, write_dataset_card
+from .output import DEFAULT_SAMPLE_RATE, DEFAULT_SECONDS, TARGET_PEAK, BuildResult, assign_splits, slug, write_metadata
+from .synth import DEFAULT_SOUNDFONT, DRUM_BANK, DRUM_CHANNEL, FluidSynthRenderer, fade_out
+
+DEFAULT_VELOCITIES = (40, 80, 112)  # soft, moderately loud, loud
+DEFAULT_PITCHES_PER_PROGRAM = 5
+DEFAULT_KITS = (0, 24, 25, 40)  # standard, electronic, TR-808, brush
+SILENCE_PEAK = 1e-3  # -60 dBFS before normalisation
+FLUIDR3_LICENCE = "MIT (FluidR3_GM by Frank Wen, as packaged in Debian fluid-soundfont-gm)"
+
+
+@dataclass(frozen=True)
+class OneShot:
+    """One planned note."""
+
+    bank: int
+    program: int  # melodic program, or the drum kit's preset in bank 128
+    pitch: int  # MIDI pitch, or the percussion key
+    velocity: int
+    instrument: str
+    family: str
+    text: str
+    kit: Optional[str] = None  # drum kit name; None for melodic notes
+
+    @property
+    def group(self) -> tuple:
+        """Notes that share one normalisation gain: a program, or one drum sound of a kit."""
+        return (self.bank, self.program) if self.kit is None else (self.bank, self.program, self.pitch)
+
+    @property
+    def file_name(self) -> str:
+        if self.kit is None:
+            return f"{self.program:03d}-{slug(self.instrument)}-p{self.pitch:03d}-v{self.velocity:03d}.wav"
+        return f"drums-{slug(self.kit)}-k{self.pitch:03d}-{slug(self.instrument)}-v{self.velocity:03d}.wav"
+
+
+def pitch_spread(low: int, high: int, count: int) -> list[int]:
+    """``count`` distinct pitches evenly spread from ``low`` to ``high`` inclusive."""
+    if count == 1:
+        return [round((low + high) / 2)]
+    return sorted({round(p) for p in np.linspace(low, high, count)})
+
+
+def plan_one_shots(
+    programs: Optional[Sequence[int]] = None,
+    drums: bool = True,
+    kits: Sequence[int] = DEFAULT_KITS,
+    pitches_per_program: int = DEFAULT_PITCHES_PER_PROGRAM,
+    velocities: Sequence[int] = DEFAULT_VELOCITIES,
+    drum_keys: Optional[Sequence[int]] = None,
+) -> list[OneShot]:
+    """Every note to render, in a fixed order. ``programs=None`` means all 128."""
+    # Repeated values would write the same file twice; keep the first of each.
+    programs = list(dict.fromkeys(range(128) if programs is None else programs))
+    velocities, kits = list(dict.fromkeys(velocities)), list(dict.fromkeys(kits))
+    drum_keys = list(dict.fromkeys(sorted(gm.DRUM_KEYS) if drum_keys is None else drum_keys))
+    _check_range("program", programs, 0, 127)
+    _check_range("velocity", velocities, 1, 127)
+    for key in drum_keys:
+        if key not in gm.DRUM_KEYS:
+            raise ValueError(f"Unknown percussion key {key}; expected one of {min(gm.DRUM_KEYS)}-{max(gm.DRUM_KEYS)}.")
+    for kit in kits:
+        if kit not in gm.DRUM_KITS:
+            raise ValueError(f"Unknown drum kit {kit}; expected one of {gm.DRUM_KITS}.")
+    if pitches_per_program < 1:
+        raise ValueError(f"pitches_per_program must be at least 1, got {pitches_per_program}.")
+
+    plan = []
+    for program in programs:
+        spec, family = gm.PROGRAMS[program], gm.family_of(program)
+        for pitch in pitch_spread(spec.low, spec.high, pitches_per_program):
+            for velocity in velocities:
+                text = gm.program_caption(program, pitch, velocity)
+                plan.append(OneShot(0, program, pitch, velocity, spec.name, family.name, text))
+    if drums:
+        for kit in kits:
+            for key in drum_keys:
+                for velocity in velocities:
+                    text = gm.drum_caption(key, velocity, gm.DRUM_KITS[kit])
+                    plan.append(OneShot(DRUM_BANK, kit, key, velocity, gm.DRUM_KEYS[key], gm.DRUMS_FAMILY, text, gm.DRUM_KITS[kit]))
+    return plan
+
+
+def render_soundfont_dataset(
+    out_dir: PathLike,
+    soundfont: PathLike = DEFAULT_SOUNDFONT,
+    programs: Optional[Sequence[int]] = None,
+    drums: bool = True,
+    seconds: float = DEFAULT_SECONDS,
+    sample_rate: int = DEFAULT_SAMPLE_RATE,
+    seed: int = 0,
+    pitches_per_program: int = DEFAULT_PITCHES_PER_PROGRAM,
+    velocities: Sequence[int] = DEFAULT_VELOCITIES,
+    kits: Sequence[int] = DEFAULT_KITS,
+    drum_keys: Optional[Sequence[int]] = None,
+    command: Optional[str] = None,
+) -> BuildResult:
+    """Render one-shots to ``out_dir`` as an audiofolder with ``metadata.jsonl`` and ``dataset_card.md``.
+
+    Args:
+        out_dir: Output folder (created).
+        soundfont: The ``.sf2`` file; defaults to Debian's FluidR3_GM.
+        programs: Melodic GM programs, 0-127; all 128 when `None`; ``[]`` for drums only.
+        drums: Also render the percussion kits of bank 128.
+        seconds: Length of every clip; a melodic note is held for half of it, then released.
+        sample_rate: Output rate in Hz.
+        seed: Seeds the split assignment.
+        pitches_per_program: Pitches spread over each program's range.
+        velocities: MIDI velocities of every note.
+        kits: Drum kit presets in bank 128 (see :data:`gm.DRUM_KITS`).
+        drum_keys: Percussion keys (35-81); all when `None`.
+        command: The command line to record in the card.
+    """
+    # 1. check inputs and plan
+    if not seconds > 0:
+        raise ValueError(f"seconds must be positive, got {seconds}.")
+    plan = plan_one_shots(programs, drums, kits, pitches_per_program, velocities, drum_keys)
+    if not plan:
+        raise ValueError("Nothing to render: no programs and no drums.")
+    splits = assign_splits([(note.pitch, note.velocity) for note in plan], seed)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    num_samples = round(seconds * sample_rate)
+    melodic_hold, drum_hold = num_samples // 2, round(0.1 * sample_rate)
+
+    # 2. render one normalisation group at a time
+    result = BuildResult(out_dir, rows=[])
+    with FluidSynthRenderer(soundfont, sample_rate) as synth:
+        for group in _groups(plan):
+            first = group[0]
+            channel = DRUM_CHANNEL if first.kit is not None else 0
+            if not synth.select(channel, first.bank, first.program):
+                result.skipped.setdefault("preset not in the SoundFont", []).extend(note.file_name for note in group)
+                continue
+            hold = drum_hold if first.kit is not None else melodic_hold
+            rendered = []
+            for note in group:
+                audio = synth.one_shot(channel, note.pitch, note.velocity, num_samples, hold)
+                if np.abs(audio).max() < SILENCE_PEAK:
+                    result.skipped.setdefault("silent render (below -60 dBFS)", []).append(note.file_name)
+                else:
+                    rendered.append((note, audio))
+            if not rendered:
+                continue
+            gain = TARGET_PEAK / max(np.abs(clip).max() for _, clip in rendered)
+            for note, audio in rendered:
+                write_audio(out_dir / note.file_name, fade_out(audio * gain, sample_rate // 50), sample_rate)
+                result.rows.append(_row(note, splits[(note.pitch, note.velocity)]))
+
+    # 3. metadata and card
+    if not result.rows:
+        raise ValueError(f"Every render from {soundfont} was silent or missing; is it a General MIDI SoundFont?")
+    write_metadata(out_dir, result.rows)
+    command = command or python_call(
+        "render_soundfont_dataset", out_dir=str(out_dir), soundfont=str(soundfont), programs=programs, drums=drums,
+        seconds=seconds, sample_rate=sample_rate, seed=seed, pitches_per_program=pitches_per_program,
+        velocities=list(velocities), kits=list(kits), drum_keys=drum_keys,
+    )
+    write_dataset_card(
+        out_dir,
+        title="General MIDI one-shots",
+        source=f"SoundFont {Path(soundfont).name} rendered with FluidSynth (reverb and chorus off)",
+        licence=FLUIDR3_LICENCE if Path(soundfont).name == "FluidR3_GM.sf2" else "that of the SoundFont used",
+        rows=result.rows,
+        sample_rate=sample_rate,
+        command=command,
+        notes=[
+            f"Levels: renders below -60 dBFS are skipped; each instrument (program, or drum sound of a kit) is scaled "
+            f"so its loudest clip peaks at {TARGET_PEAK}; softer velocities stay softer. 20 ms fade-out at the end.",
+            f"Melodic notes are held for {melodic_hold / sample_rate:.2f} s, drum hits for {drum_hold / sample_rate:.2f} s, "
+            f"then released within the {seconds} s clip.",
+            f"Splits hold out whole (pitch, velocity) combinations (seed {seed}, 80/10/10 % of the combinations).",
+            "Programs are numbered 0-127; drums use bank 128 on MIDI channel 10.",
+        ],
+        skipped=result.skipped,
+    )
+    return result
+
+
+def _groups(plan: list[OneShot]) -> list[list[OneShot]]:
+    groups: dict[tuple, list[OneShot]] = {}
+    for note in plan:
+        groups.setdefault(note.group, []).append(note)
+    return list(groups.values())
+
+
+def _row(note: OneShot, split: str) -> dict:
+    return {
+        "file_name": note.file_name,
+        "text": note.text,
+        "split": split,
+        "source": "soundfont",
+        "family": note.family,
+        "instrument": note.instrument,
+        "program": note.program,
+        "bank": note.bank,
+        "kit": note.kit,
+        "pitch": note.pitch,
+        "note": gm.note_name(note.pitch),
+        "velocity": note.velocity,
+        "dynamics": gm.dynamics_word(note.velocity),
+    }
+
+
+def _check_range(name: str, values, low: int, high: int) -> None:
+    for value in values:
+        if not low <= value <= high:
+            raise ValueError(f"Invalid {name} {value}: expected {low}-{high}.")
+

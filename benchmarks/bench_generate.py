@@ -92,7 +92,7 @@ def run_audioldm(args) -> dict:
     from diffusers import AudioLDMPipeline, UNet2DConditionModel
     from transformers import ClapTextConfig, ClapTextModelWithProjection, SpeechT5HifiGan, SpeechT5HifiGanConfig
 
-    from latentaudio.builder import minilm_path
+    from latentaudio.conditioning import minilm_path
 
     ours = load(args)
     unet_config = dict(ours.unet.config)

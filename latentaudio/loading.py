@@ -29,8 +29,9 @@ def load_pipeline(path, pipeline_class=LatentAudioPipeline, **kwargs):
         index = json.loads(index_file.read_text())
     except json.JSONDecodeError as error:
         raise ModelFolderError(f"{index_file} is not valid JSON: {error}") from error
+    packaged = {"text_encoder", "tokenizer"} if index.get("text_encoder_package") else set()
     for name, spec in index.items():
-        if name.startswith("_") or not isinstance(spec, list) or spec[0] is None or name in kwargs:
+        if name.startswith("_") or not isinstance(spec, list) or spec[0] is None or name in kwargs or name in packaged:
             continue
         if not (folder / name).is_dir():
             raise ModelFolderError(f"{folder} lacks the folder of its component {name!r} ({spec[1]}).")

@@ -83,3 +83,19 @@ def test_spectrogram_settings_are_validated():
         MelSpectrogram(n_mels=0)
     with pytest.raises(ValueError, match=r"f_min/f_max=\(0.0, 9000.0\)"):
         MelSpectrogram(f_max=9000.0)
+
+
+def test_packaged_text_encoder_is_not_saved_and_comes_back_from_its_package(tiny_config, tmp_path):
+    from latentaudio.builder import build_pipeline, merge
+
+    config = merge(tiny_config, {"unet": {"cross_attention_dim": 16}})
+    config["text_encoder"] = {"pretrained": "minilm", "pooling": "mean", "normalize": True}
+    pipe = build_pipeline(config, seed=0)
+    assert pipe.config.text_encoder_package == "minilm"
+    pipe.save_pretrained(tmp_path)
+    assert not (tmp_path / "text_encoder").exists() and not (tmp_path / "tokenizer").exists()
+    size = sum(p.stat().st_size for p in tmp_path.rglob("*") if p.is_file())
+    assert size < 2_000_000  # the 90 MB encoder stays in its package
+    reloaded = load_pipeline(tmp_path)
+    assert type(reloaded.text_encoder).__name__ == "BertModel"
+    assert np.array_equal(generate(pipe), generate(reloaded))

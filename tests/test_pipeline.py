@@ -120,7 +120,7 @@ FAMILIES = {
 def test_each_text_encoder_family(tiny_config, tmp_path, family):
     from transformers import AutoTokenizer
 
-    from latentaudio.builder import minilm_path
+    from latentaudio.conditioning import minilm_path
 
     tokenizer = {"clip": lambda: clip_tokenizer(tmp_path / "clip"), "t5": t5_tokenizer}.get(
         family, lambda: AutoTokenizer.from_pretrained(minilm_path())

@@ -1,0 +1,114 @@
+"""The ``train`` and ``finetune`` verbs of the ``latentaudio`` command (argument parsing only).
+
+    latentaudio train {vae,vocoder,diffusion} --model DIR --data DIR --output DIR [--config FILE]
+        [--max-steps N] [--batch-size B] [--checkpoint-every K] [--seed K] [--resume]
+    latentaudio finetune --model DIR --data DIR --output DIR [--lora-rank R] [--max-steps N]
+
+Both run unchanged under ``accelerate launch --multi_gpu --num_processes N [--mixed_precision bf16] -m latentaudio ...``
+(on machines without GPUs add ``ACCELERATE_USE_CPU=1`` to the environment: accelerate 1.x's
+``--cpu --num_processes N`` starts a single process unless it goes through ``mpirun``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ..argtypes import positive_int
+
+TRAINERS = ("vae", "vocoder", "diffusion")
+
+
+def non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
+    return value
+
+
+def add_training_commands(verbs) -> None:
+    """Register ``train {vae,vocoder,diffusion}`` and ``finetune`` on the ``latentaudio`` subparsers."""
+    train = verbs.add_parser("train", help="train one component of a pipeline (VAE, vocoder or diffusion U-Net)")
+    components = train.add_subparsers(dest="component", required=True)
+    helps = {
+        "vae": "the mel VAE: reconstruction + KL (+ patch discriminator); sets its latent scaling factor",
+        "vocoder": "the HiFi-GAN vocoder on ground-truth (or VAE-reconstructed) mels",
+        "diffusion": "the latent U-Net with the VAE, vocoder and text encoder frozen",
+    }
+    for name in TRAINERS:
+        parser = components.add_parser(name, help=helps[name])
+        _add_folders(parser)
+        parser.add_argument("--config", default=None,
+                            help=f"training YAML, e.g. configs/training/{name}.yaml (default: the built-in recipe)")
+        parser.add_argument("--max-steps", type=positive_int, default=None, help="optimizer updates (default: the config's)")
+        parser.add_argument("--batch-size", type=positive_int, default=None, help="clips per process and micro-batch")
+        parser.add_argument("--checkpoint-every", type=positive_int, default=None, help="steps between checkpoints")
+        parser.add_argument("--seed", type=non_negative_int, default=None, help="random seed (default: the config's, 0)")
+        parser.add_argument("--resume", action="store_true",
+                            help="continue from the newest complete checkpoint in OUTPUT/checkpoints")
+        parser.set_defaults(run=run_train, trainer=name)
+
+    finetune = verbs.add_parser("finetune", help="adapt a trained pipeline to a new audio folder (full or LoRA)")
+    _add_folders(finetune)
+    finetune.add_argument("--lora-rank", type=positive_int, default=None,
+                          help="train rank-R LoRA adapters on the U-Net's attention (default: every U-Net weight)")
+    finetune.add_argument("--max-steps", type=positive_int, default=None, help="optimizer updates (default 1000)")
+    finetune.set_defaults(run=run_finetune)
+
+
+def _add_folders(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True, help="pipeline folder to start from (e.g. from `latentaudio init`)")
+    parser.add_argument("--data", required=True, help="audiofolder to train on (metadata.jsonl: file_name, text, split)")
+    parser.add_argument("--output", required=True, help="folder for the trained pipeline, checkpoints/ and logs/")
+
+
+def run_train(args) -> int:
+    from . import (DiffusionTrainingConfig, VaeTrainingConfig, VocoderTrainingConfig, train_diffusion, train_vae,
+                   train_vocoder)
+
+    config_class, train = {
+        "vae": (VaeTrainingConfig, train_vae),
+        "vocoder": (VocoderTrainingConfig, train_vocoder),
+        "diffusion": (DiffusionTrainingConfig, train_diffusion),
+    }[args.trainer]
+    config = config_class.from_yaml(args.config, max_steps=args.max_steps, batch_size=args.batch_size,
+                                    checkpoint_every=args.checkpoint_every, seed=args.seed)
+    return _stopping_cleanly(f"train {args.trainer}", train, args.model, args.data, args.output, config, args.resume)
+
+
+def run_finetune(args) -> int:
+    from . import finetune
+
+    return _stopping_cleanly("finetune", finetune, args.model, args.data, args.output, args.lora_rank, args.max_steps)
+
+
+def check_launch() -> None:
+    """Refuse processes that were launched together but would each train alone (and overwrite one
+    another's output), as ``accelerate launch --multi_gpu`` does on a machine without GPUs."""
+    launched = int(os.environ.get("WORLD_SIZE", "1"))
+    if launched > 1:
+        from accelerate import PartialState
+        from accelerate.utils import parse_flag_from_env
+
+        # The process state as Accelerator() will build it (it reads the same flag).
+        joined = PartialState(cpu=parse_flag_from_env("ACCELERATE_USE_CPU")).num_processes
+        if joined != launched:
+            raise ValueError(
+                f"{launched} processes were launched (WORLD_SIZE={launched}), but accelerate joined "
+                f"{joined}: each would train alone and overwrite the others' output. "
+                "Without GPUs, launch with `ACCELERATE_USE_CPU=1 accelerate launch --multi_gpu --num_processes N ...`."
+            )
+
+
+def _stopping_cleanly(verb: str, function, *arguments) -> int:
+    """Run a trainer; a NaN/inf stop is one clear line and exit code 1, like every other error."""
+    from .common import NonFiniteLossError
+
+    check_launch()
+    try:
+        function(*arguments)
+    except NonFiniteLossError as error:
+        print(f"latentaudio {verb}: error: {error}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,234 @@
+"""Training configs: a YAML file → one validated dataclass per trainer.
+
+A training YAML is a flat mapping of the fields below; it may name a ``base`` file (relative to
+itself) whose values it overrides, so tiny test configs never copy their base. Unknown keys and
+out-of-range values raise a ``ValueError`` that names the key, the value and what is expected:
+
+    Invalid training setting kl_weight=-1.0 (configs/training/vae.yaml): expected a number in [0, inf).
+
+Each field declares its range in interval notation, ``"(0, 1]"``, or its choices; the dataclass
+checks itself in ``__post_init__``, so ``dataclasses.replace`` (the CLI's overrides) re-checks.
+The defaults are the recipe for the default model size (``configs/small.yaml``);
+``configs/training/<trainer>.yaml`` spells them out and a test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import yaml
+
+from ..builder import merge
+
+LR_SCHEDULES = ("constant", "constant_with_warmup", "linear", "cosine", "cosine_with_restarts", "polynomial")
+MIXED_PRECISION = (None, "no", "fp16", "bf16")
+
+
+class InvalidSettingError(ValueError):
+    """A training setting outside its range; the message names key, value, source and expectation."""
+
+    def __init__(self, key: str, value, expected: str, source=None):
+        self.key, self.value, self.expected = key, value, expected
+        where = f" in {source}" if source else ""
+        super().__init__(f"Invalid training setting {key}={value!r}{where}: expected {expected}.")
+
+
+def setting(default, interval: Optional[str] = None, choices: Optional[tuple] = None):
+    """A config field with its allowed values: an interval like ``"[0, 1)"`` or a tuple of choices."""
+    factory = {"default_factory": lambda: list(default)} if isinstance(default, list) else {"default": default}
+    return field(**factory, metadata={"interval": interval, "choices": choices})
+
+
+@dataclass
+class TrainingConfig:
+    """Settings every trainer shares."""
+
+    seed: int = setting(0, "[0, inf)")
+    max_steps: int = setting(20000, "[1, inf)")  # optimizer updates, not micro-batches
+    batch_size: int = setting(16, "[1, inf)")  # per process; the global batch is x processes x accumulation
+    gradient_accumulation_steps: int = setting(1, "[1, inf)")
+    learning_rate: float = setting(1e-4, "(0, 1]")
+    adam_beta1: float = setting(0.9, "[0, 1)")
+    adam_beta2: float = setting(0.999, "[0, 1)")
+    weight_decay: float = setting(0.0, "[0, 1)")
+    lr_schedule: str = setting("constant_with_warmup", choices=LR_SCHEDULES)  # diffusers.optimization names
+    lr_warmup_steps: int = setting(500, "[0, inf)")
+    max_grad_norm: float = setting(1.0, "[0, inf)")  # 0 turns clipping off
+    mixed_precision: Optional[str] = setting(None, choices=MIXED_PRECISION)  # None: what `accelerate launch` says
+    clip_seconds: Optional[float] = setting(None, "(0, inf)")  # None: the U-Net's native clip length
+    random_crop: bool = setting(True)  # random windows of longer files; False starts every clip at 0
+    train_split: str = setting("train")  # used when the metadata has a split column
+    validation_split: str = setting("validation")
+    num_workers: int = setting(0, "[0, 64]")  # DataLoader workers per process
+    cache_dir: Optional[str] = setting(None)  # mel/latent cache; None: OUTPUT/cache
+    checkpoint_every: int = setting(1000, "[1, inf)")
+    keep_checkpoints: int = setting(3, "[1, inf)")  # older complete checkpoints are deleted
+    log_every: int = setting(10, "[1, inf)")
+    validation_every: int = setting(1000, "[0, inf)")  # 0: never (the end of the run still validates)
+
+    def __post_init__(self):
+        for spec in dataclasses.fields(self):
+            setattr(self, spec.name, _checked(spec, getattr(self, spec.name), type(self)))
+
+    @classmethod
+    def from_yaml(cls, path=None, **overrides):
+        """Defaults, overridden by the YAML file (and its bases), overridden by ``overrides``."""
+        values = {} if path is None else read_yaml(path)
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        known = {spec.name for spec in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(
+                f"Unknown training setting(s) {unknown} for {cls.__name__}"
+                f"{f' in {path}' if path else ''}; expected some of {sorted(known)}."
+            )
+        try:
+            return cls(**values)
+        except InvalidSettingError as error:
+            raise InvalidSettingError(error.key, error.value, error.expected, path) from None
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class VaeTrainingConfig(TrainingConfig):
+    """Mel VAE: reconstruction + KL, then a patch discriminator (Rombach et al. 2022, Sec. 3 and App. G)."""
+
+    learning_rate: float = setting(7.2e-5, "(0, 1]")  # LDM's 4.5e-6 per example x batch 16
+    adam_beta1: float = setting(0.5, "[0, 1)")  # GAN-friendly momentum, as in LDM
+    lr_warmup_steps: int = setting(0, "[0, inf)")
+    reconstruction_loss: str = setting("l1", choices=("l1", "l2", "l1+l2"))
+    kl_weight: float = setting(1e-6, "[0, inf)")  # on the KL summed over latents / mel bins
+    discriminator: str = setting("hinge", choices=("none", "hinge", "lsgan"))
+    discriminator_start_step: int = setting(5000, "[0, inf)")  # let the autoencoder settle first
+    discriminator_weight: float = setting(0.5, "[0, inf)")
+    discriminator_channels: int = setting(32, "[1, 4096]")
+    discriminator_layers: int = setting(3, "[1, 8]")
+    scale_batches: int = setting(16, "[1, inf)")  # batches whose latents set vae.config.scaling_factor
+
+
+@dataclass
+class VocoderTrainingConfig(TrainingConfig):
+    """HiFi-GAN V1 recipe (Kong et al. 2020, Sec. 4): AdamW(0.8, 0.99), lr 2e-4, mel x45, features x2."""
+
+    learning_rate: float = setting(2e-4, "(0, 1]")
+    adam_beta1: float = setting(0.8, "[0, 1)")
+    adam_beta2: float = setting(0.99, "[0, 1)")
+    weight_decay: float = setting(0.01, "[0, 1)")
+    lr_schedule: str = setting("constant", choices=LR_SCHEDULES)
+    lr_warmup_steps: int = setting(0, "[0, inf)")
+    max_grad_norm: float = setting(0.0, "[0, inf)")  # HiFi-GAN does not clip
+    segment_seconds: float = setting(0.512, "(0, inf)")  # 8192 samples at 16 kHz, the paper's segment
+    mel_weight: float = setting(45.0, "[0, inf)")
+    feature_matching_weight: float = setting(2.0, "[0, inf)")
+    mpd_periods: list = setting([2, 3, 5, 7, 11])
+    mpd_channels: int = setting(32, "[1, 4096]")
+    msd_scales: int = setting(3, "[1, 8]")
+    msd_channels: int = setting(128, "[1, 4096]")
+    msd_groups: int = setting(16, "[1, 4096]")
+    finetune_on_vae: bool = setting(False)  # train on VAE-reconstructed mels (AudioLDM's mismatch fix)
+
+
+@dataclass
+class DiffusionTrainingConfig(TrainingConfig):
+    """Latent diffusion: frozen VAE, vocoder and text encoder; the U-Net (and text projection) trained."""
+
+    prediction_type: str = setting("epsilon", choices=("epsilon", "v_prediction"))
+    snr_gamma: float = setting(5.0, "[0, inf)")  # min-SNR-gamma weighting (Hang et al. 2023); 0 turns it off
+    caption_dropout: float = setting(0.1, "[0, 1]")  # share of captions replaced by "" for guidance
+    use_ema: bool = setting(True)
+    ema_decay: float = setting(0.9999, "[0, 1)")
+    cache_latents: bool = setting(False)  # encode each clip once (deterministic clip at start 0)
+    cache_text_embeddings: bool = setting(True)  # encode each distinct caption once per run
+    train_text_projection: bool = setting(True)  # the projection between frozen encoder and U-Net
+    lora_rank: int = setting(0, "[0, 1024]")  # 0: train every U-Net weight; >0: LoRA on its attention
+    lora_alpha: Optional[float] = setting(None, "(0, inf)")  # None: equal to the rank (scale 1)
+    lora_learning_rate: float = setting(1e-4, "(0, 1]")  # replaces learning_rate when lora_rank > 0
+    validation_prompts: list = setting(["a loud snare drum hit", "a soft acoustic grand piano note, C4"])
+    validation_inference_steps: int = setting(25, "[1, 1000]")
+    validation_guidance_scale: float = setting(3.0, "[0, 100]")
+
+
+@dataclass
+class FinetuneConfig(DiffusionTrainingConfig):
+    """Adapting a trained pipeline to a new folder: short, gentle, EMA off."""
+
+    max_steps: int = setting(1000, "[1, inf)")
+    batch_size: int = setting(8, "[1, inf)")
+    learning_rate: float = setting(1e-5, "(0, 1]")
+    lr_warmup_steps: int = setting(50, "[0, inf)")
+    use_ema: bool = setting(False)
+    checkpoint_every: int = setting(250, "[1, inf)")
+    validation_every: int = setting(250, "[0, inf)")
+
+
+def read_yaml(path) -> dict:
+    """A training YAML as a dict, merged over its ``base`` when it names one."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Training config not found: {path}")
+    values = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(values, dict):
+        raise ValueError(f"{path} must hold a mapping of settings, got {type(values).__name__}.")
+    base = values.pop("base", None)
+    return merge(read_yaml(path.parent / base), values) if base else values
+
+
+def _checked(spec: dataclasses.Field, value, cls):
+    """``value`` coerced to the field's type, or a ValueError naming key, value and expectation."""
+    hint = typing.get_type_hints(cls)[spec.name]
+    optional = type(None) in typing.get_args(hint)
+    kind = next((t for t in typing.get_args(hint) if t is not type(None)), hint) if optional else hint
+    interval, choices = spec.metadata.get("interval"), spec.metadata.get("choices")
+
+    given = value
+
+    def fail(expected: str):
+        raise InvalidSettingError(spec.name, given, expected)
+
+    if value is None:
+        return None if optional else fail(f"a value ({_describe(kind, interval, choices)})")
+    if kind is bool:
+        return value if isinstance(value, bool) else fail("true or false")
+    if kind is list:
+        if not isinstance(value, (list, tuple)) or not value:
+            fail("a non-empty list")
+        return list(value)
+    if kind in (int, float):
+        if isinstance(value, str) and kind is float:  # YAML 1.1 reads 1e-4 (no dot) as a string
+            try:
+                value = float(value)
+            except ValueError:
+                fail(_describe(kind, interval, choices))
+        whole = isinstance(value, (int, float)) and float(value).is_integer()
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not whole):
+            fail(_describe(kind, interval, choices))
+        value = kind(value)
+        if interval and not _inside(value, interval):
+            fail(_describe(kind, interval, choices))
+        return value
+    if choices is not None and value not in choices:
+        fail(_describe(kind, interval, choices))
+    if not isinstance(value, str):
+        fail("a string")
+    return value
+
+
+def _inside(value: float, interval: str) -> bool:
+    low, high = (float(part) for part in interval[1:-1].split(","))
+    above = value > low if interval[0] == "(" else value >= low
+    below = value < high if interval[-1] == ")" else value <= high
+    return above and below and math.isfinite(value)
+
+
+def _describe(kind, interval, choices) -> str:
+    if choices is not None:
+        return f"one of {list(choices)}"
+    noun = "an integer" if kind is int else "a number"
+    return f"{noun} in {interval}" if interval else noun

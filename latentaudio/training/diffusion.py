@@ -1,0 +1,209 @@
+"""Training the latent U-Net (and the text projection) with the VAE, vocoder and text encoder frozen.
+
+Per micro-batch (Ho et al. 2020, Alg. 1): latents z₀ of the clips (scaled by the VAE's
+``scaling_factor``), t ~ U{0, …, T-1}, ε ~ N(0, I), z_t = √ᾱ_t z₀ + √(1-ᾱ_t) ε from the
+pipeline's own noise schedule (``DDPMScheduler.from_config(pipe.scheduler.config)``), and
+
+    L = w(t) · |target - UNet(z_t, t, text)|²,  target = ε (epsilon) or √ᾱ_t ε - √(1-ᾱ_t) z₀ (v_prediction,
+                                                  Salimans & Ho 2022, Sec. 4)
+
+with min-SNR-γ weights w(t) = min(SNR(t), γ) / SNR(t) for ε, / (SNR(t) + 1) for v (Hang et al.
+2023, eq. 4), or w = 1 when ``snr_gamma`` is 0. A share ``caption_dropout`` of captions becomes
+"" — the pipeline's unconditional prompt — so classifier-free guidance works (Ho & Salimans 2022).
+With ``use_ema`` the saved U-Net holds the exponential moving average of the weights.
+With ``lora_rank > 0`` only LoRA adapters on the U-Net's attention train (see :mod:`.lora`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from diffusers import DDPMScheduler
+from diffusers.training_utils import EMAModel, compute_snr
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from ..conditioning import TextConditioner
+from ..vae import encode_mel
+from .checkpoints import TrainerState
+from .common import Trainer
+from .config import DiffusionTrainingConfig
+from .lora import add_lora, fuse_lora, save_lora
+
+
+class ConditionedUNet(nn.Module):
+    """Text projection + U-Net as one module for DDP: (z_t, t, encoder states, mask) → prediction."""
+
+    def __init__(self, unet, projection=None):
+        super().__init__()
+        self.unet, self.projection = unet, projection
+
+    def forward(self, latents, timesteps, states=None, mask=None) -> torch.Tensor:
+        if states is not None and self.projection is not None:
+            states, mask = self.projection(states, mask)
+        return self.unet(latents, timesteps, encoder_hidden_states=states, encoder_attention_mask=mask).sample
+
+
+class CaptionStates:
+    """Frozen text-encoder states (B, L, H) and masks of captions, before the projection.
+
+    Args:
+        pipe: The pipeline whose tokenizer and encoder to use (``None`` states when unconditional).
+        memoise (`bool`): Keep each distinct caption's states for the rest of the run.
+    """
+
+    def __init__(self, pipe, memoise: bool):
+        encoder = pipe.text_encoder  # without a projection: the states the (trainable) projection takes
+        self.conditioner = None if encoder is None else TextConditioner(
+            pipe.tokenizer, encoder, None, encoder.config.hidden_size)
+        self.memo = {} if memoise else None
+
+    def __call__(self, captions: list[str], device):
+        if self.conditioner is None:
+            return None, None
+        if self.memo is None:
+            embeddings = self.conditioner.encode(captions, device, torch.float32)
+            return embeddings.states, embeddings.mask
+        missing = sorted(set(captions) - set(self.memo))
+        if missing:
+            embeddings = self.conditioner.encode(missing, device, torch.float32)
+            for i, caption in enumerate(missing):
+                self.memo[caption] = (embeddings.states[i], embeddings.mask[i])
+        states, masks = zip(*(self.memo[caption] for caption in captions))
+        return torch.stack(states), torch.stack(masks)
+
+
+class DiffusionTrainer(Trainer):
+    name = "diffusion"
+    config: DiffusionTrainingConfig
+
+    @property
+    def clip_samples(self) -> int:
+        """Clips that exactly fill whole U-Net latent frames."""
+        pipe = self.pipe
+        return pipe.latent_frames_for(super().clip_samples) * pipe.samples_per_latent_frame
+
+    def setup(self) -> None:
+        c, pipe = self.config, self.pipe
+        # 1. frozen parts
+        for frozen in (pipe.vae, pipe.vocoder, pipe.text_encoder):
+            if frozen is not None:
+                frozen.eval().requires_grad_(False)
+        self.train_data, _ = self.datasets(
+            validation=False, return_audio=False, fill_cache=c.cache_latents,
+            **({"vae": pipe.vae} if c.cache_latents else {}),
+        )
+        pipe.to(self.device)
+        self.captions = CaptionStates(pipe, c.cache_text_embeddings)
+        # 2. noise schedule of the pipeline, predicting what the config says (sampling follows suit)
+        self.noise_scheduler = DDPMScheduler.from_config(pipe.scheduler.config, prediction_type=c.prediction_type)
+        pipe.scheduler = type(pipe.scheduler).from_config(pipe.scheduler.config, prediction_type=c.prediction_type)
+        # 3. trained parts: U-Net (or its LoRA) and, with full training, the text projection
+        projection = pipe.text_projection
+        if projection is not None:
+            projection.requires_grad_(c.train_text_projection and not c.lora_rank)
+        if c.lora_rank:
+            add_lora(pipe.unet, c.lora_rank, c.lora_alpha)
+        else:
+            pipe.unet.requires_grad_(True)
+        model = ConditionedUNet(pipe.unet.train(), projection)
+        self.trained = {name: p for name, p in model.named_parameters() if p.requires_grad}
+        self.ema = EMAModel(list(self.trained.values()), decay=c.ema_decay) if c.use_ema else None
+        if self.ema is not None:
+            self.ema.to(self.device)
+        learning_rate = c.lora_learning_rate if c.lora_rank else c.learning_rate
+        self.model, self.unet_optimizer = self.prepare_trained("unet", model, self.trained.values(), learning_rate)
+
+    def latents(self, batch: dict) -> torch.Tensor:
+        """Scaled latents (B, C, F, M') of a batch: drawn from cached posteriors or encoded now."""
+        vae = self.pipe.vae
+        if "latent_mean" in batch:
+            frames = self.pipe.latent_frames_for(self.clip_samples)
+            mean, std = batch["latent_mean"][:, :, :frames], batch["latent_std"][:, :, :frames]
+            return (mean + std * torch.randn_like(std)) * vae.config.scaling_factor
+        with torch.no_grad():
+            return encode_mel(vae, self.vae_frames(batch["mel"]), sample=True).float()
+
+    def training_step(self, batch: dict, step: int) -> dict[str, torch.Tensor]:
+        c, scheduler = self.config, self.noise_scheduler
+        latents = self.latents(batch)
+        batch_size = latents.shape[0]
+        noise = torch.randn_like(latents)
+        timesteps = torch.randint(0, scheduler.config.num_train_timesteps, (batch_size,), device=latents.device)
+        noisy = scheduler.add_noise(latents, noise, timesteps)
+        target = noise if c.prediction_type == "epsilon" else scheduler.get_velocity(latents, noise, timesteps)
+        dropped = (torch.rand(batch_size) < c.caption_dropout).tolist()
+        captions = ["" if drop else text for drop, text in zip(dropped, batch["text"])]
+        states, mask = self.captions(captions, latents.device)
+        prediction = self.model(noisy, timesteps, states, mask)
+        loss = F.mse_loss(prediction.float(), target.float(), reduction="none").mean(dim=(1, 2, 3))  # (B,)
+        if c.snr_gamma > 0:
+            snr = compute_snr(scheduler, timesteps)
+            clipped = torch.clamp(snr, max=c.snr_gamma)
+            loss = loss * (clipped / snr if c.prediction_type == "epsilon" else clipped / (snr + 1))
+        loss = loss.mean()
+        self.optimize(loss, self.unet_optimizer, self.trained.values())
+        return {"loss": loss}
+
+    def after_step(self) -> None:
+        if self.ema is not None:
+            self.ema.step(self.trained.values())
+
+    @contextlib.contextmanager
+    def ema_weights(self):
+        """Swap the EMA weights in for the block (no-op without EMA)."""
+        if self.ema is None:
+            yield
+            return
+        self.ema.store(self.trained.values())
+        self.ema.copy_to(self.trained.values())
+        try:
+            yield
+        finally:
+            self.ema.restore(self.trained.values())
+
+    def save_extra(self, folder: Path, state: TrainerState) -> None:
+        if self.ema is not None:
+            save_file({n: t.detach().cpu().contiguous() for n, t in zip(self.trained, self.ema.shadow_params)},
+                      str(folder / "ema.safetensors"))
+            state.extra["ema_step"] = self.ema.optimization_step
+
+    def load_extra(self, folder: Path, state: TrainerState) -> None:
+        if self.ema is not None:
+            saved = load_file(str(folder / "ema.safetensors"))
+            for name, shadow in zip(self.trained, self.ema.shadow_params):
+                shadow.copy_(saved[name])
+            self.ema.optimization_step = state.extra["ema_step"]
+
+    def validate(self, monitor) -> dict[str, float]:
+        """Generate the validation prompts (EMA weights) and log their audio and mels."""
+        c, pipe = self.config, self.pipe
+        prompts = c.validation_prompts if pipe.text_encoder is not None else [None]
+        pipe.unet.eval()
+        with self.ema_weights():
+            for i, prompt in enumerate(prompts):
+                mel = pipe(prompt, num_inference_steps=c.validation_inference_steps,
+                           guidance_scale=c.validation_guidance_scale, output_type="mel",
+                           generator=torch.Generator(self.device).manual_seed(c.seed)).audios[0]
+                monitor.mel(f"validation/mel_{i}", mel)
+                monitor.audio(f"validation/audio_{i}", pipe.vocoder(mel[None].to(pipe.vocoder.dtype))[0], pipe.sample_rate)
+        pipe.unet.train()
+        return {}
+
+    def finished_pipeline(self):
+        model = self.accelerator.unwrap_model(self.model)
+        if self.ema is not None:
+            self.ema.copy_to(self.trained.values())
+        if self.config.lora_rank:
+            save_lora(model.unet, self.output_dir)
+            fuse_lora(model.unet)
+        self.pipe.unet = model.unet.eval()  # the projection, if trained, is the pipeline's own object
+        return self.pipe
+
+
+def train_diffusion(model, data, output, config: DiffusionTrainingConfig, resume: bool = False):
+    """Train the U-Net of the pipeline in ``model`` on ``data``; the finished pipeline goes to ``output``."""
+    return DiffusionTrainer(model, data, output, config, resume).run()

@@ -1,0 +1,137 @@
+"""Training the HiFi-GAN vocoder on ground-truth mels, or fine-tuning it on VAE-reconstructed ones.
+
+The HiFi-GAN recipe (Kong et al. 2020, Eq. 5-6), on random segments of ``segment_seconds``:
+
+    L_D = Σ_k LSGAN_D(D_k(x), D_k(G(s)))
+    L_G = Σ_k [LSGAN_G(D_k(G(s))) + feature_matching_weight · FM(D_k)] + mel_weight · |mel(x) - mel(G(s))|_1
+
+over the sub-discriminators k of the multi-period and multi-scale discriminators. With
+``finetune_on_vae`` the generator hears the pipeline's VAE reconstruction of each mel (posterior
+mode) instead of the mel itself, and learns to undo the VAE's blur (Liu et al. 2023, AudioLDM,
+Sec. 3.4); the targets stay the real audio.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from vocoder import (
+    HifiGanGenerator,
+    MultiPeriodDiscriminator,
+    MultiScaleDiscriminator,
+    discriminator_loss,
+    feature_matching_loss,
+    generator_adversarial_loss,
+    mel_l1_loss,
+)
+
+from ..vae import decode_latents, encode_mel, pad_frames, vae_compression
+from .batches import ordered_batches, to_device
+from .common import Trainer
+from .config import VocoderTrainingConfig
+
+
+class HifiGanDiscriminators(nn.Module):
+    """Multi-period and multi-scale discriminators as one module: logits and features of both."""
+
+    def __init__(self, c: VocoderTrainingConfig):
+        super().__init__()
+        self.mpd = MultiPeriodDiscriminator(c.mpd_periods, c.mpd_channels)
+        self.msd = MultiScaleDiscriminator(c.msd_scales, c.msd_channels, groups=c.msd_groups)
+
+    def forward(self, audio: torch.Tensor):
+        period_logits, period_features = self.mpd(audio)
+        scale_logits, scale_features = self.msd(audio)
+        return period_logits + scale_logits, period_features + scale_features
+
+
+class VocoderTrainer(Trainer):
+    name = "vocoder"
+    config: VocoderTrainingConfig
+
+    def setup(self) -> None:
+        c = self.config
+        if not isinstance(self.pipe.vocoder, HifiGanGenerator):
+            raise ValueError(
+                f"The pipeline's vocoder is a {type(self.pipe.vocoder).__name__}, which has nothing to train; "
+                "build the model with a HiFi-GAN vocoder section."
+            )
+        hop = self.pipe.spectrogram.hop_length
+        self.segment = max(hop, round(c.segment_seconds * self.pipe.sample_rate) // hop * hop)
+        self.train_data, self.validation_data = self.datasets(num_samples=self.segment)
+        generator = self.pipe.vocoder
+        generator.apply_weight_norm()  # the training parametrisation; saving folds it again
+        generator.train().requires_grad_(True)
+        self.vae = self.pipe.vae.to(self.device).eval().requires_grad_(False) if c.finetune_on_vae else None
+        self.generator, self.g_optimizer = self.prepare_trained("generator", generator)
+        self.discriminators, self.d_optimizer = self.prepare_trained("discriminators", HifiGanDiscriminators(c))
+
+    def generator_input(self, mel: torch.Tensor) -> torch.Tensor:
+        """The mel the generator hears: as computed, or as the VAE reconstructs it."""
+        if self.vae is None:
+            return mel
+        frames = mel.shape[-1]
+        padded = pad_frames(mel, vae_compression(self.vae), self.pipe.spectrogram.silence_level)
+        with torch.no_grad():
+            return decode_latents(self.vae, encode_mel(self.vae, padded, sample=False))[..., :frames].float()
+
+    def training_step(self, batch: dict, step: int) -> dict[str, torch.Tensor]:
+        c = self.config
+        audio = batch["audio"]  # (B, segment)
+        mel = self.generator_input(batch["mel"][..., : self.segment // self.pipe.spectrogram.hop_length])
+        generated = self.generator(mel)  # (B, segment)
+
+        # 1. discriminators: real audio and detached generated audio in one call
+        logits, _ = self.discriminators(torch.cat([audio, generated.detach()]))
+        real_logits, fake_logits = _halves(logits)
+        d_loss = discriminator_loss(real_logits, fake_logits)
+        self.optimize(d_loss, self.d_optimizer, self.discriminators.parameters())
+
+        # 2. generator: the bare discriminators judge, gradients go only into the generator
+        with self.accelerator.autocast():
+            logits, features = self.accelerator.unwrap_model(self.discriminators)(torch.cat([audio, generated]))
+        _, fake_logits = _halves(logits)
+        real_features, fake_features = zip(*(_halves(maps) for maps in features))
+        losses = {
+            "mel_l1": mel_l1_loss(self.spectrogram, generated.float(), audio),
+            "feature_matching": feature_matching_loss(real_features, fake_features),
+            "adversarial": generator_adversarial_loss(fake_logits),
+        }
+        g_loss = (c.mel_weight * losses["mel_l1"] + c.feature_matching_weight * losses["feature_matching"]
+                  + losses["adversarial"])
+        generator_parameters = list(self.accelerator.unwrap_model(self.generator).parameters())
+        self.optimize(g_loss, self.g_optimizer, generator_parameters, inputs=generator_parameters)
+        return {"discriminator": d_loss, "generator": g_loss, **losses}
+
+    def validate(self, monitor) -> dict[str, float]:
+        """Mel L1 of the vocoded validation clips against the real ones."""
+        if self.validation_data is None:
+            return {}
+        generator = self.accelerator.unwrap_model(self.generator).eval()
+        hop, total, count = self.pipe.spectrogram.hop_length, 0.0, 0
+        for batch in ordered_batches(self.validation_data, self.config.batch_size):
+            batch = to_device(batch, self.device)
+            audio = batch["audio"][:, : batch["audio"].shape[-1] // hop * hop]
+            generated = generator(self.generator_input(batch["mel"][..., : audio.shape[-1] // hop]))
+            total += mel_l1_loss(self.spectrogram, generated.float(), audio).item() * len(audio)
+            count += len(audio)
+            if count == len(audio):
+                monitor.audio("validation/vocoded", generated[0], self.pipe.sample_rate)
+                monitor.audio("validation/real", audio[0], self.pipe.sample_rate)
+        generator.train()
+        return {"mel_l1": total / count}
+
+    def finished_pipeline(self):
+        self.pipe.vocoder = self.accelerator.unwrap_model(self.generator).eval()  # saved with weight norm folded
+        return self.pipe
+
+
+def _halves(tensors):
+    """Split every (2B, ...) tensor of a list into its real (first) and generated (second) halves."""
+    return [t.chunk(2)[0] for t in tensors], [t.chunk(2)[1] for t in tensors]
+
+
+def train_vocoder(model, data, output, config: VocoderTrainingConfig, resume: bool = False):
+    """Train the vocoder of the pipeline in ``model`` on ``data``; the finished pipeline goes to ``output``."""
+    return VocoderTrainer(model, data, output, config, resume).run()

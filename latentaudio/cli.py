@@ -53,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     from .training.cli import add_training_commands
 
     add_training_commands(verbs)
+    from .edit_cli import add_edit_commands
+
+    add_edit_commands(verbs)
+    from .evaluation.cli import add_evaluate_command
+
+    add_evaluate_command(verbs)
     return parser
 
 

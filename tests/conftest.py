@@ -14,7 +14,8 @@ import torch  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 TINY_CONFIG = REPO / "configs" / "tiny.yaml"
 
-torch.set_num_threads(2)
+# One thread: predictable on a shared 2-core machine, where two OpenMP threads per process collapse.
+torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")

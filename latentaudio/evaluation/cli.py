@@ -1,0 +1,88 @@
+"""The ``evaluate`` verb of the ``latentaudio`` command (argument parsing only).
+
+    latentaudio evaluate --model DIR --data DIR [--steps 10,50] [--output report.json] [--limit N]
+        [--classifier DIR] [--classifier-steps N] [--seconds S] [--guidance G] [--seed K]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..argtypes import positive_float, positive_int
+
+
+def step_list(text: str) -> list[int]:
+    """'10,50' -> [10, 50]."""
+    try:
+        steps = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated step counts such as 10,50, got {text!r}") from None
+    if not steps or min(steps) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive step counts such as 10,50, got {text!r}")
+    return steps
+
+
+def add_evaluate_command(verbs) -> argparse.ArgumentParser:
+    """Register ``evaluate`` on the top-level sub-parsers of ``latentaudio``."""
+    from ..cli import add_model_option
+
+    evaluate = verbs.add_parser("evaluate", help="measure a pipeline on the held-out test split of a GM dataset")
+    add_model_option(evaluate)
+    evaluate.add_argument("--data", required=True, help="dataset from `latentaudio data soundfont` (split, family, pitch columns)")
+    evaluate.add_argument("--steps", type=step_list, default=[10, 50], help="sampler step counts, comma-separated (default 10,50)")
+    evaluate.add_argument("--output", default="report.json", help="JSON report path (default report.json)")
+    evaluate.add_argument("--limit", type=positive_int, default=None, help="at most N test prompts, evenly spread (default: all)")
+    evaluate.add_argument("--classifier", default=None,
+                          help="saved embedding classifier to reuse (default: train one on the train split, saved as OUTPUT_classifier/)")
+    evaluate.add_argument("--classifier-steps", type=positive_int, default=1500, help="training steps of a new classifier (default 1500)")
+    evaluate.add_argument("--seconds", type=positive_float, default=None, help="clip length (default: the model's native clip)")
+    evaluate.add_argument("--guidance", type=float, default=3.0, help="classifier-free guidance scale (default 3)")
+    evaluate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    evaluate.add_argument("--batch-size", type=positive_int, default=8, help="prompts per pipeline call (default 8)")
+    evaluate.set_defaults(run=run_evaluate)
+    return evaluate
+
+
+def run_evaluate(args) -> int:
+    from ..cli import check_writable, load_model
+    from .classifier import load_classifier, train_classifier
+    from .evaluate import evaluate, format_report, save_report
+
+    output = Path(args.output)
+    check_writable(output.parent)
+    pipe = load_model(args.model)
+    seconds = args.seconds or pipe.default_audio_length_in_s
+    if args.classifier:
+        classifier, info = load_classifier(args.classifier)
+        info = {"classifier": str(args.classifier), "trained_now": False, **info}
+    else:
+        folder = output.with_name(f"{output.stem}_classifier")
+        print(f"Training the embedding classifier on the train split of {args.data} ({args.classifier_steps} steps) ...")
+        classifier, info = train_classifier(args.data, folder, seconds=seconds, max_steps=args.classifier_steps, seed=args.seed, log=print)
+        print(f"Saved it to {folder} (reuse it with --classifier {folder})")
+        info = {"classifier": str(folder), "trained_now": True, **info}
+    report = evaluate(
+        pipe, args.data, classifier, steps=args.steps, limit=args.limit, seconds=seconds, guidance_scale=args.guidance,
+        seed=args.seed, batch_size=args.batch_size, model_name=args.model or "default model", classifier_info=info, log=print,
+    )
+    report["setup"]["command"] = command_line(args)
+    print()
+    print(format_report(report))
+    print(f"\nWrote {save_report(report, output)}")
+    return 0
+
+
+def command_line(args) -> str:
+    """The command that reproduces a report (with the classifier it used)."""
+    import shlex
+
+    words = ["latentaudio", "evaluate", "--data", args.data, "--steps", ",".join(map(str, args.steps)),
+             "--guidance", f"{args.guidance:g}", "--seed", str(args.seed), "--output", args.output]
+    for flag, value in (("--model", args.model), ("--limit", args.limit), ("--seconds", args.seconds),
+                        ("--classifier", args.classifier)):
+        if value is not None:
+            words += [flag, str(value)]
+    if args.classifier is None:
+        words += ["--classifier-steps", str(args.classifier_steps)]
+    return shlex.join(words)

@@ -1,0 +1,361 @@
+"""How good a pipeline is, measured on the held-out test split of a General MIDI dataset.
+
+:func:`evaluate` returns a JSON-ready report with these sections:
+
+``vae``
+    Mel reconstruction error of the VAE (posterior mode, encoded and decoded) on the test clips.
+``vocoder``
+    The pipeline's vocoder and Griffin-Lim, both given the ground-truth mel of each test clip:
+    log-mel L1 and multi-resolution STFT distance of their audio to the real audio.
+``generation``
+    One entry per sampler step count: a clip generated for every test caption, the Fréchet
+    distance of their embeddings to those of the real test clips, the share the classifier assigns
+    to the prompted family and, for pitched prompts, the share within one semitone of the prompted note.
+``ceiling``
+    The real test clips scored the same way (what a perfect generator would reach).
+``floor``
+    The Fréchet distance from real validation clips to the real test clips: what two samples of
+    real audio differ by. There are as many validation clips as test clips when the split is
+    large enough (``limit``); otherwise all of them, and the smaller set makes the floor a little
+    higher than at equal sizes (``validation_clips`` records how many).
+``baseline``
+    ``random_unet``: the same pipeline (VAE, vocoder, text encoder) with its U-Net re-initialised
+    from its config, i.e. the model diffusion training starts from, at the fewest steps asked for.
+``targets``
+    The issue's benchmark targets, checked at the most steps asked for.
+
+The embedding and classifier are an :class:`~latentaudio.evaluation.classifier.AudioFamilyClassifier`
+trained on the training split. Every clip, real or generated, is ``seconds`` long (the model's
+native clip unless told otherwise); real clips are the first ``seconds`` of each file, its onset.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+
+from .. import __version__
+from ..audio_io import PathLike, resample
+from ..data import gm
+from ..vae import decode_latents, encode_mel, pad_frames, vae_compression
+from .classifier import AudioFamilyClassifier
+from .metrics import estimate_pitch, frechet_distance, mel_errors, waveform_distances, within_semitone
+
+REPORT_FORMAT = "latentaudio-evaluation/1"
+# Families whose captions name a note; percussive hits, sound effects and drums are unpitched.
+PITCHED_FAMILIES = frozenset(family.name for family in gm.FAMILIES if family.noun == "note")
+BASELINE_DESCRIPTION = (
+    "random_unet: this pipeline with its U-Net re-initialised from its own config (seeded), keeping the "
+    "trained VAE, vocoder and text encoder: where diffusion training starts from"
+)
+
+
+@dataclass
+class HeldOutClips:
+    """Real clips of one split with what their captions promise."""
+
+    audio: torch.Tensor  # (N, L) at the pipeline's sample rate
+    texts: list[str]
+    families: list[str]
+    pitches: list[Optional[int]]  # the prompted MIDI note; None for unpitched families
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+def load_clips(data_dir: PathLike, split: str, seconds: float, sample_rate: int, limit: Optional[int] = None) -> HeldOutClips:
+    """The first ``seconds`` of every clip of ``split`` (``limit`` of them, evenly spaced over the metadata order).
+
+    Raises:
+        ValueError: The split is missing or the metadata has no ``family`` column.
+    """
+    from ..data import AudioFolderDataset
+
+    dataset = AudioFolderDataset(data_dir, seconds=seconds, sample_rate=sample_rate, split=split)
+    if "family" not in dataset.entries[0].columns:
+        raise ValueError(f"{data_dir} has no 'family' column; evaluate needs a dataset built by `latentaudio data soundfont`.")
+    indices = evenly_spaced(len(dataset), limit)
+    items = [dataset[i] for i in indices]
+    return HeldOutClips(
+        audio=torch.stack([item["audio"] for item in items]),
+        texts=[item["text"] for item in items],
+        families=[item["family"] for item in items],
+        pitches=[item["pitch"] if item["family"] in PITCHED_FAMILIES else None for item in items],
+    )
+
+
+def evenly_spaced(count: int, limit: Optional[int]) -> list[int]:
+    """``limit`` indices spread over ``range(count)`` (all of them without a limit): every program gets a share."""
+    if limit is None or limit >= count:
+        return list(range(count))
+    return sorted({int(i) for i in np.linspace(0, count - 1, limit).round()})
+
+
+@torch.no_grad()
+def score_clips(classifier: AudioFamilyClassifier, clips: HeldOutClips, audio: torch.Tensor, sample_rate: int,
+                batch_size: int = 16) -> dict:
+    """Embeddings, family adherence and pitch adherence of ``audio`` (N, L), one clip per caption of ``clips``."""
+    classifier_audio = resample(audio.float().cpu(), sample_rate, classifier.config.sample_rate)
+    embeddings, predicted = [], []
+    for start in range(0, len(audio), batch_size):
+        output = classifier.classify_audio(classifier_audio[start : start + batch_size])
+        embeddings.append(output.embedding.float().cpu())
+        predicted += [classifier.labels[i] for i in output.logits.argmax(-1).tolist()]
+    family_hits = [guess == family for guess, family in zip(predicted, clips.families)]
+    pitch_hits = [
+        within_semitone(estimate_pitch(clip.numpy(), sample_rate), pitch)
+        for clip, pitch in zip(audio.float().cpu(), clips.pitches)
+        if pitch is not None
+    ]
+    by_family = {}
+    for family, hit in zip(clips.families, family_hits):
+        by_family.setdefault(family, []).append(hit)
+    return {
+        "embeddings": torch.cat(embeddings).numpy(),
+        "family_accuracy": float(np.mean(family_hits)),
+        "pitch_accuracy": float(np.mean(pitch_hits)) if pitch_hits else None,
+        "family_accuracy_by_family": {family: float(np.mean(hits)) for family, hits in sorted(by_family.items())},
+    }
+
+
+@torch.no_grad()
+def vae_section(pipe, clips: HeldOutClips, batch_size: int = 16) -> dict:
+    """Mel reconstruction error of the VAE (posterior mode) on the clips, in log-mel units."""
+    device, factor = pipe._execution_device, vae_compression(pipe.vae)
+    totals = {"mel_l1": 0.0, "mel_mse": 0.0}
+    for start in range(0, len(clips), batch_size):
+        mel = pipe.spectrogram(clips.audio[start : start + batch_size].to(device))  # (B, n_mels, T)
+        padded = pad_frames(mel, factor, pipe.spectrogram.silence_level)
+        reconstruction = decode_latents(pipe.vae, encode_mel(pipe.vae, padded, sample=False))[..., : mel.shape[-1]]
+        for key, value in mel_errors(pipe.spectrogram, reconstruction, mel).items():
+            totals[key] += value * len(mel)
+    return {"clips": len(clips), **{key: value / len(clips) for key, value in totals.items()},
+            "unit": "natural-log mel magnitude"}
+
+
+@torch.no_grad()
+def vocoder_section(pipe, clips: HeldOutClips, batch_size: int = 16) -> dict:
+    """The pipeline's vocoder beside Griffin-Lim, both on the ground-truth mels of the clips."""
+    from ..builder import griffin_lim_for
+
+    device = pipe._execution_device
+    vocoders = {"model": pipe.vocoder, "griffin_lim": griffin_lim_for(pipe.spectrogram).to(device)}
+    section = {"clips": len(clips), "model_vocoder": type(pipe.vocoder).__name__}
+    for name, vocoder in vocoders.items():
+        totals = {"mel_l1": 0.0, "mrstft": 0.0}
+        for start in range(0, len(clips), batch_size):
+            real = clips.audio[start : start + batch_size].to(device)
+            mel = pipe.spectrogram(real)
+            audio = vocoder(mel.to(vocoder.dtype))[..., : real.shape[-1]].float()
+            for key, value in waveform_distances(pipe.spectrogram, audio, real).items():
+                totals[key] += value * len(real)
+        section[name] = {key: value / len(clips) for key, value in totals.items()}
+    return section
+
+
+def generate_clips(pipe, texts: Sequence[str], steps: int, seconds: float, guidance_scale: float, seed: int,
+                   batch_size: int = 8) -> torch.Tensor:
+    """One clip (N, L) per caption; batch ``k`` is seeded ``seed + k``, so every step count starts from the same noise."""
+    audio = []
+    for batch, start in enumerate(range(0, len(texts), batch_size)):
+        output = pipe(
+            list(texts[start : start + batch_size]), num_inference_steps=steps, audio_length_in_s=seconds,
+            guidance_scale=guidance_scale, generator=torch.Generator().manual_seed(seed + batch), output_type="pt",
+        )
+        audio.append(output.audios.float().cpu())
+    return torch.cat(audio)
+
+
+def random_unet_pipeline(pipe, seed: int = 0):
+    """The baseline: ``pipe`` with a freshly initialised U-Net of the same config (see :data:`BASELINE_DESCRIPTION`)."""
+    from diffusers import UNet2DConditionModel
+
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        unet = UNet2DConditionModel.from_config(pipe.unet.config).to(pipe.unet.device)
+    if unet.dtype != pipe.unet.dtype:
+        unet = unet.to(dtype=pipe.unet.dtype)
+    baseline = type(pipe)(**{**pipe.components, "unet": unet.eval()}, max_audio_length_in_s=pipe.config.max_audio_length_in_s)
+    baseline.set_progress_bar_config(disable=True)
+    return baseline
+
+
+def evaluate(
+    pipe,
+    data_dir: PathLike,
+    classifier: AudioFamilyClassifier,
+    steps: Sequence[int] = (10, 50),
+    limit: Optional[int] = None,
+    seconds: Optional[float] = None,
+    guidance_scale: float = 3.0,
+    seed: int = 0,
+    batch_size: int = 8,
+    model_name: Optional[str] = None,
+    classifier_info: Optional[dict] = None,
+    log=None,
+) -> dict:
+    """Score ``pipe`` on the test split of ``data_dir``; see the module docstring for the sections.
+
+    Args:
+        pipe (`LatentAudioPipeline`): The model to evaluate.
+        data_dir: A dataset built by ``latentaudio data soundfont`` (``split``, ``family``, ``pitch`` columns).
+        classifier (`AudioFamilyClassifier`): Embedding and family judge, trained on the training split.
+        steps (`Sequence[int]`, defaults to (10, 50)): Sampler step counts to generate at.
+        limit (`int`, *optional*): At most this many test clips (and prompts, and validation clips),
+            evenly spaced over the metadata so every program keeps its share.
+        seconds (`float`, *optional*): Clip length; defaults to the model's native clip.
+        guidance_scale (`float`, defaults to 3.0): Classifier-free guidance of every generation.
+        seed (`int`, defaults to 0): Seeds the generations and the baseline's U-Net.
+        batch_size (`int`, defaults to 8): Prompts per pipeline call.
+        model_name (`str`, *optional*): What to call the model in the report.
+        classifier_info (`dict`, *optional*): Where the classifier came from, recorded as is.
+        log: ``log(str)`` for progress lines; silent when `None`.
+
+    Returns:
+        `dict`: The report, ready for ``json.dump``.
+    """
+    # 1. check inputs
+    steps = list(dict.fromkeys(steps))
+    if not steps or any(not isinstance(n, int) or n < 1 for n in steps):
+        raise ValueError(f"steps must be positive integers, got {steps}.")
+    if limit is not None and limit < 2:
+        raise ValueError(f"limit={limit} is too small: a Fréchet distance needs at least 2 clips.")
+    log = log or (lambda message: None)
+    seconds = pipe.default_audio_length_in_s if seconds is None else seconds
+    pipe.check_length(seconds)
+    pipe.set_progress_bar_config(disable=True)
+    timings, started = {}, time.time()
+
+    # 2. real clips: test (prompts and references) and validation (the floor)
+    test = load_clips(data_dir, "test", seconds, pipe.sample_rate, limit)
+    validation = load_clips(data_dir, "validation", seconds, pipe.sample_rate, len(test))
+    log(f"{len(test)} test clips ({sum(p is not None for p in test.pitches)} pitched), "
+        f"{len(validation)} validation clips, {seconds:g} s each")
+    report = {
+        "format": REPORT_FORMAT,
+        "latentaudio_version": __version__,
+        "setup": {
+            "model": model_name, "data": str(data_dir), "split": "test", "clips": len(test),
+            "pitched_clips": sum(p is not None for p in test.pitches), "seconds": seconds,
+            "sample_rate": pipe.sample_rate, "steps": steps, "guidance_scale": guidance_scale, "seed": seed, "limit": limit,
+        },
+        "embedding": {
+            "model": "AudioFamilyClassifier penultimate layer (latentaudio.evaluation.classifier)",
+            "dimension": classifier.config.embedding_dim, "labels": classifier.labels, **(classifier_info or {}),
+        },
+    }
+
+    # 3. components against ground truth
+    report["vae"] = vae_section(pipe, test)
+    report["vocoder"] = vocoder_section(pipe, test)
+    timings["vae_and_vocoder"] = time.time() - started
+    log(f"VAE mel L1 {report['vae']['mel_l1']:.3f}; vocoder MR-STFT {report['vocoder']['model']['mrstft']:.3f} "
+        f"(Griffin-Lim {report['vocoder']['griffin_lim']['mrstft']:.3f})")
+
+    # 4. ceiling and floor: real clips scored like generations
+    real = score_clips(classifier, test, test.audio, pipe.sample_rate)
+    real_validation = score_clips(classifier, validation, validation.audio, pipe.sample_rate)
+    report["ceiling"] = _summary(real)
+    report["floor"] = {"frechet_distance": frechet_distance(real_validation["embeddings"], real["embeddings"]),
+                       "validation_clips": len(validation)}
+
+    # 5. generation at every step count, then the baseline at the fewest
+    report["generation"] = []
+    for count in steps:
+        tick = time.time()
+        audio = generate_clips(pipe, test.texts, count, seconds, guidance_scale, seed, batch_size)
+        wall = time.time() - tick
+        scores = score_clips(classifier, test, audio, pipe.sample_rate)
+        report["generation"].append({
+            "steps": count, "frechet_distance": frechet_distance(scores["embeddings"], real["embeddings"]),
+            **_summary(scores), "seconds_per_clip": wall / len(test),
+        })
+        timings[f"generation_{count}_steps"] = time.time() - tick
+        log(f"{count} steps: FD {report['generation'][-1]['frechet_distance']:.2f}, "
+            f"family {scores['family_accuracy']:.0%}, {wall / len(test):.2f} s per clip")
+    tick = time.time()
+    baseline = random_unet_pipeline(pipe, seed)
+    scores = score_clips(classifier, test, generate_clips(baseline, test.texts, min(steps), seconds, guidance_scale, seed, batch_size), pipe.sample_rate)
+    report["baseline"] = {
+        "name": "random_unet", "description": BASELINE_DESCRIPTION, "steps": min(steps),
+        "frechet_distance": frechet_distance(scores["embeddings"], real["embeddings"]), **_summary(scores),
+    }
+    timings["baseline"] = time.time() - tick
+
+    # 6. the issue's targets, at the most steps
+    report["targets"] = check_targets(report)
+    timings["total"] = time.time() - started
+    report["timings_seconds"] = {key: round(value, 2) for key, value in timings.items()}
+    return report
+
+
+def _summary(scores: dict) -> dict:
+    return {key: scores[key] for key in ("family_accuracy", "pitch_accuracy", "family_accuracy_by_family")}
+
+
+def check_targets(report: dict) -> dict:
+    """The benchmark targets of issue 5, judged at the largest step count of the report."""
+    best = max(report["generation"], key=lambda entry: entry["steps"])
+    floor, baseline = report["floor"]["frechet_distance"], report["baseline"]["frechet_distance"]
+    pitch = best["pitch_accuracy"]
+    return {
+        "at_steps": best["steps"],
+        "family_accuracy_at_least_0.6": best["family_accuracy"] >= 0.6,
+        "pitch_accuracy_at_least_0.5": None if pitch is None else pitch >= 0.5,
+        "frechet_over_floor": best["frechet_distance"] / floor if floor > 0 else None,
+        "frechet_within_3x_floor": best["frechet_distance"] <= 3 * floor,
+        "frechet_over_baseline": best["frechet_distance"] / baseline if baseline > 0 else None,
+        "vocoder_beats_griffin_lim": all(
+            report["vocoder"]["model"][key] < report["vocoder"]["griffin_lim"][key] for key in ("mel_l1", "mrstft")
+        ),
+    }
+
+
+def save_report(report: dict, path: PathLike) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    return path
+
+
+def format_report(report: dict) -> str:
+    """The report as Markdown tables, for the terminal and the model card."""
+    setup = report["setup"]
+
+    def share(value):
+        return "–" if value is None else f"{value:.0%}"
+
+    lines = [
+        f"Evaluation of {setup['model']} on {setup['data']} ({setup['clips']} test clips, "
+        f"{setup['pitched_clips']} pitched, {setup['seconds']:g} s, guidance {setup['guidance_scale']:g})",
+        "",
+        "| generation | Fréchet distance ↓ | family adherence ↑ | pitch within 1 semitone ↑ | s per clip |",
+        "|---|---|---|---|---|",
+    ]
+    for entry in report["generation"]:
+        lines.append(f"| {entry['steps']} steps | {entry['frechet_distance']:.2f} | {share(entry['family_accuracy'])} | "
+                     f"{share(entry['pitch_accuracy'])} | {entry['seconds_per_clip']:.2f} |")
+    ceiling, floor, baseline = report["ceiling"], report["floor"], report["baseline"]
+    lines += [
+        f"| ceiling: real test clips | – | {share(ceiling['family_accuracy'])} | {share(ceiling['pitch_accuracy'])} | – |",
+        f"| floor: real validation vs test | {floor['frechet_distance']:.2f} | – | – | – |",
+        f"| baseline: random U-Net, {baseline['steps']} steps | {baseline['frechet_distance']:.2f} | "
+        f"{share(baseline['family_accuracy'])} | {share(baseline['pitch_accuracy'])} | – |",
+        "",
+        "| component (ground-truth input) | mel L1 ↓ | MR-STFT ↓ |",
+        "|---|---|---|",
+        f"| VAE reconstruction | {report['vae']['mel_l1']:.3f} | – |",
+        f"| vocoder ({report['vocoder']['model_vocoder']}) | {report['vocoder']['model']['mel_l1']:.3f} | "
+        f"{report['vocoder']['model']['mrstft']:.3f} |",
+        f"| Griffin-Lim | {report['vocoder']['griffin_lim']['mel_l1']:.3f} | {report['vocoder']['griffin_lim']['mrstft']:.3f} |",
+        "",
+        f"Mel errors in natural-log mel units. Embedding: {report['embedding']['model']}, "
+        f"{report['embedding']['dimension']} dimensions.",
+    ]
+    return "\n".join(lines)

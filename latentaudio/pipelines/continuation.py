@@ -1,0 +1,160 @@
+"""Continuation (outpainting): extend a clip, optionally into a seamless loop."""
+
+from __future__ import annotations
+
+import math
+from typing import Optional, Union
+
+import torch
+import torch.nn.functional as F
+from diffusers.pipelines.pipeline_utils import AudioPipelineOutput
+
+from ..spectrogram import vae_compression
+from ..vae import decode_latents
+from .editing import AudioInput, LatentAudioEditPipelineBase, crossfade_weights
+
+EXAMPLE_DOC_STRING = """
+    Examples:
+        ```py
+        >>> import torch
+        >>> from latentaudio import DEFAULT_MODEL, LatentAudioContinuationPipeline, LatentAudioPipeline
+
+        >>> pipe = LatentAudioContinuationPipeline.from_pipe(LatentAudioPipeline.from_pretrained(DEFAULT_MODEL))
+        >>> longer = pipe("pad.wav", extend_in_s=2.0, generator=torch.manual_seed(0)).audios[0]
+        >>> loop = pipe("pad.wav", extend_in_s=2.0, loop=True, generator=torch.manual_seed(0)).audios[0]
+        ```
+"""
+
+
+class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
+    """Add ``extend_in_s`` seconds after a clip, keeping the clip.
+
+    The clip's latent frames are held fixed while the new frames after them are generated
+    (RePaint-style blending, as in :class:`LatentAudioInpaintPipeline`). The output's mel is the
+    clip's reconstruction (:meth:`reconstruct`) up to its last whole latent frame (at most one
+    frame, ``vae`` compression × hop samples, before its end: 40 ms with the default model); the
+    new part fades in over one frame from there. The output has exactly
+    ``L + round(extend_in_s * sample_rate)`` samples.
+
+    With ``loop=True`` the new part is generated with the clip's first frames placed right after
+    it, so it leads back into the start: played in a loop, the end continues into the beginning.
+    The context is aligned to the sample: the latent after the output's end holds the clip
+    shifted so that sample ``N + k`` of the latent sequence is sample ``k`` of the clip. What is
+    left at the wrap is the VAE's own error: the end leads into the clip's start as the decoder
+    renders it in the middle of a sequence, while the kept start is the reconstruction of a clip
+    that begins from nothing (the decoder's edge effect; small for a well-trained VAE).
+    Lengths beyond the U-Net's clip use overlapping windows (see :meth:`predict_noise`).
+    """
+
+    @torch.no_grad()
+    def __call__(
+        self,
+        audio: AudioInput,
+        extend_in_s: float,
+        prompt: Union[str, list[str], None] = None,
+        loop: bool = False,
+        negative_prompt: Union[str, list[str], None] = None,
+        sample_rate: Optional[int] = None,
+        num_inference_steps: int = 20,
+        guidance_scale: float = 3.0,
+        num_waveforms_per_prompt: int = 1,
+        generator: Union[torch.Generator, list[torch.Generator], None] = None,
+        prompt_embeds: Optional[torch.Tensor] = None,
+        negative_prompt_embeds: Optional[torch.Tensor] = None,
+        prompt_attention_mask: Optional[torch.Tensor] = None,
+        negative_prompt_attention_mask: Optional[torch.Tensor] = None,
+        output_type: str = "np",
+        return_dict: bool = True,
+    ):
+        r"""Extend a clip.
+
+        Args:
+            audio (`str`, `np.ndarray` or `torch.Tensor`): A file path (converted to the pipeline's
+                rate and to mono), or mono samples (L,) or clips (B, L) at ``sample_rate``.
+            extend_in_s (`float`): Seconds to add; the result must stay within ``max_audio_length_in_s``.
+            prompt (`str` or `list[str]`, *optional*): What the new part should be; ``None`` lets the
+                clip decide.
+            loop (`bool`, defaults to `False`): Make the end lead seamlessly back into the start.
+            negative_prompt, sample_rate, num_inference_steps, guidance_scale, num_waveforms_per_prompt,
+            generator, prompt_embeds, negative_prompt_embeds, prompt_attention_mask,
+            negative_prompt_attention_mask, return_dict: As for :class:`LatentAudioAudioToAudioPipeline`.
+            output_type (`str`, defaults to ``"np"``): ``"np"``/``"pt"`` waveforms (B, L + added
+                samples), ``"mel"`` (its frames only), or ``"latent"`` (the sampler's result,
+                loop context included).
+
+        Examples:
+        """
+        # 1. Check inputs
+        prompts, negatives = self.prompt_batch(prompt, negative_prompt, prompt_embeds, negative_prompt_embeds)
+        self.check_positive(num_inference_steps=num_inference_steps, num_waveforms_per_prompt=num_waveforms_per_prompt)
+        self.check_output_type(output_type)
+        clips = self.prepare_audio(audio, sample_rate)
+        if isinstance(extend_in_s, bool) or not isinstance(extend_in_s, (int, float)) or not extend_in_s > 0:
+            raise ValueError(f"extend_in_s={extend_in_s!r} must be a positive number of seconds.")
+        clip_samples = clips.shape[-1]
+        num_samples = clip_samples + round(extend_in_s * self.sample_rate)
+        self.check_clip_length(num_samples, "The extended audio")
+        clips, prompts, negatives = self.match_prompts(clips, prompts, negatives)
+
+        # 2. Encode the prompt (unconditional half first when guiding)
+        embeddings = self.encode_prompt(
+            prompts, negatives, num_waveforms_per_prompt, guidance_scale > 1.0,
+            prompt_embeds, negative_prompt_embeds, prompt_attention_mask, negative_prompt_attention_mask,
+        )
+
+        # 3. Lay out the latent: kept clip frames | new frames (| the clip's start, for a loop)
+        reconstruction = self.encode_audio(clips, clip_samples)
+        clean, mask, kept = self.layout(clips, reconstruction, num_samples, loop)
+        clean = clean.repeat_interleave(num_waveforms_per_prompt, dim=0).to(self.unet.dtype)
+
+        # 4. Generate the new frames in the context of the kept ones
+        latents = self.regenerate(clean, mask, num_inference_steps, embeddings, guidance_scale, generator)
+        if output_type == "latent":
+            return AudioPipelineOutput(audios=latents) if return_dict else (latents,)
+
+        # 5. VAE decoder, the clip's reconstruction kept, vocoder (with the loop context, then cropped)
+        factor = vae_compression(self.vae)
+        frames = latents.shape[2] * factor
+        kept_mel = decode_latents(self.vae, reconstruction).float()
+        kept_mel = F.pad(kept_mel, (0, frames - kept_mel.shape[-1])).repeat_interleave(num_waveforms_per_prompt, dim=0)
+        mel = self.decode_keeping(latents, kept_mel, crossfade_weights(frames, kept * factor, frames, fade=factor))
+        if output_type == "mel":
+            audio = mel[..., : math.ceil(num_samples / self.spectrogram.hop_length)]
+        else:
+            audio = self.vocode(mel, num_samples, output_type)
+        self.maybe_free_model_hooks()
+        if not return_dict:
+            return (audio,)
+        return AudioPipelineOutput(audios=audio)
+
+    def layout(self, clips: torch.Tensor, reconstruction: torch.Tensor, num_samples: int, loop: bool):
+        """Known latents, the mask of frames to generate (1, 1, T, 1) and the number of kept frames."""
+        frame = self.samples_per_latent_frame
+        factor = self._unet_factor(self.unet)
+        kept = min(clips.shape[-1] // frame, reconstruction.shape[2])
+        end_frame = math.ceil(num_samples / frame)
+        context = None
+        if loop:
+            # The clip's start, shifted so its sample k lands at sample num_samples + k of the sequence.
+            shift = end_frame * frame - num_samples
+            head = clips[:, shift:]
+            frames = min(head.shape[-1] // frame, self.clip_frames // 2)
+            if frames < 1:
+                raise ValueError(
+                    f"The clip is too short to loop: it needs at least {2 * frame / self.sample_rate:g} s "
+                    "(two latent frames)."
+                )
+            context = self.encode_audio(head, head.shape[-1])[:, :, :frames]
+        total = end_frame + (0 if context is None else context.shape[2])
+        total = math.ceil(total / factor) * factor
+        clean = reconstruction.new_zeros(*reconstruction.shape[:2], total, reconstruction.shape[3])
+        clean[:, :, :kept] = reconstruction[:, :, :kept]
+        mask = torch.ones_like(clean[:1, :1, :, :1])
+        mask[:, :, :kept] = 0.0
+        if context is not None:
+            clean[:, :, end_frame : end_frame + context.shape[2]] = context
+            mask[:, :, end_frame : end_frame + context.shape[2]] = 0.0
+        return clean, mask, kept
+
+
+LatentAudioContinuationPipeline.__call__.__doc__ += EXAMPLE_DOC_STRING

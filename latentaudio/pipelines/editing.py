@@ -1,0 +1,210 @@
+"""What the editing pipelines share: input audio, strength, partial denoising, masks and mel blending.
+
+Every editing pipeline starts from audio the user gives. It is converted to the pipeline's
+sample rate and to mono (a file of any rate and channel count is accepted), encoded to the
+posterior mode of the VAE, and either partly noised and denoised again (audio-to-audio,
+variations, stereo widening: SDEdit, Meng et al. 2022) or partly regenerated with the rest held
+fixed (inpainting, continuation, super-resolution: RePaint-style blending, Lugmayr et al. 2022,
+done by :meth:`LatentAudioPipelineBase.denoise`).
+
+Time edits (inpainting, continuation) keep the input's *reconstruction*: outside the
+regenerated frames the mel is the VAE decoding of the input's latents, exactly what
+:meth:`LatentAudioEditPipelineBase.reconstruct` gives, crossfaded linearly over one latent frame
+just inside the new part. New and kept parts then come from the same decoder, so the joins are
+as smooth as the sampler made them; pasting the input's own mel instead would leave a step of
+the VAE's reconstruction error at every join (and at a loop's wrap). Super-resolution keeps the
+input's own mel in the known band (see :class:`LatentAudioSuperResolutionPipeline`). Partial
+re-noising has no region to keep: at strength 0 it returns the reconstruction itself.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Optional, Union
+
+import numpy as np
+import torch
+from diffusers.utils.torch_utils import randn_tensor
+
+from ..audio_io import read_audio, resample
+from ..vae import decode_latents
+from .base import OUTPUT_TYPES, LatentAudioPipelineBase
+
+AudioInput = Union[str, os.PathLike, np.ndarray, torch.Tensor]
+
+
+def check_strength(strength, name: str = "strength") -> float:
+    """Return ``strength`` as a float, or raise ``ValueError`` unless it lies in [0, 1]."""
+    if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0.0 <= strength <= 1.0:
+        raise ValueError(f"{name}={strength!r} is out of range: expected a number from 0 (keep the input) to 1 (ignore it).")
+    return float(strength)
+
+
+def check_time_range(start_in_s, end_in_s, duration_in_s: float) -> None:
+    """Raise ``ValueError`` unless ``0 <= start < end <= duration`` (seconds)."""
+    for name, value in (("start", start_in_s), ("end", end_in_s)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(f"The {name} of the time range must be a number of seconds, got {value!r}.")
+    if not 0.0 <= start_in_s < end_in_s <= duration_in_s:
+        raise ValueError(
+            f"The time range {start_in_s:g}-{end_in_s:g} s is empty or outside the clip: expected "
+            f"0 <= start < end <= {duration_in_s:g} s (the input's length)."
+        )
+
+
+def crossfade_weights(length: int, start: int, end: int, fade: int, device=None) -> torch.Tensor:
+    """Weights (length,) that are 1 on ``[start, end)`` and 0 elsewhere, ramping linearly over the
+    first and last ``fade`` entries inside the range (ends that touch the array edge are not faded)."""
+    index = torch.arange(length, device=device, dtype=torch.float32)
+    weight = ((index >= start) & (index < end)).float()
+    if fade > 0:
+        rise = ((index - start + 1) / (fade + 1)).clamp(0, 1) if start > 0 else torch.ones_like(index)
+        fall = ((end - index) / (fade + 1)).clamp(0, 1) if end < length else torch.ones_like(index)
+        weight = weight * torch.minimum(rise, fall)
+    return weight
+
+
+class LatentAudioEditPipelineBase(LatentAudioPipelineBase):
+    """Shared steps of the pipelines that start from audio; see the module docstring.
+
+    Built like every latentaudio pipeline (see :class:`LatentAudioPipelineBase`); the usual way to
+    get one is ``LatentAudioInpaintPipeline.from_pipe(pipe)``, which shares ``pipe``'s components.
+    """
+
+    # --------------------------------------------------------------- input audio
+    def prepare_audio(self, audio: AudioInput, sample_rate: Optional[int] = None) -> torch.Tensor:
+        """Input audio as float32 mono clips (B, L) at :attr:`sample_rate`.
+
+        Args:
+            audio: A file path (any format soundfile reads, any rate, any channel count: it is
+                resampled and averaged to mono), or samples (L,) or a batch of mono clips (B, L).
+            sample_rate: Rate of ``audio`` when it is samples; defaults to the pipeline's.
+        """
+        if isinstance(audio, (str, os.PathLike)):
+            clips, _ = read_audio(audio, self.sample_rate, mono=True)
+            clips = clips[None]
+        else:
+            if not isinstance(audio, (np.ndarray, torch.Tensor)):
+                raise ValueError(f"audio must be a file path, a numpy array or a tensor, got {type(audio).__name__}.")
+            clips = torch.as_tensor(audio).float()
+            if clips.ndim == 1:
+                clips = clips[None]
+            if clips.ndim != 2 or clips.shape[-1] == 0:
+                raise ValueError(
+                    f"audio must have shape (L,) or (B, L) with L > 0, got {tuple(clips.shape)}; "
+                    "average the channels of multichannel audio, or pass its file path."
+                )
+            if not torch.isfinite(clips).all():
+                raise ValueError("audio holds NaN or infinite samples.")
+            if sample_rate is not None and sample_rate != self.sample_rate:
+                self.check_positive(sample_rate=sample_rate)
+                clips = resample(clips, sample_rate, self.sample_rate)
+        self.check_clip_length(clips.shape[-1], "The input audio")
+        return clips.to(self._execution_device)
+
+    def check_clip_length(self, num_samples: int, what: str) -> None:
+        """Raise ``ValueError`` naming ``what`` unless ``num_samples`` is a length this pipeline takes."""
+        shortest = self.samples_per_latent_frame / self.sample_rate
+        longest = self.config.max_audio_length_in_s
+        if not shortest <= num_samples / self.sample_rate <= longest:
+            raise ValueError(
+                f"{what} is {num_samples / self.sample_rate:g} s long; this pipeline takes {shortest:g} s "
+                f"(one latent frame) to {longest:g} s (max_audio_length_in_s)."
+            )
+
+    def match_prompts(self, clips: torch.Tensor, prompts: list, negatives: Optional[list]):
+        """Pair clips with prompts: one clip for many prompts, one prompt for many clips, or one each."""
+        if len(clips) == len(prompts):
+            return clips, prompts, negatives
+        if len(clips) == 1:
+            return clips.expand(len(prompts), -1), prompts, negatives
+        if len(prompts) == 1:
+            return clips, prompts * len(clips), None if negatives is None else negatives * len(clips)
+        raise ValueError(
+            f"Got {len(clips)} audio clips and {len(prompts)} prompts; give one prompt, one clip, or as many of each."
+        )
+
+    @staticmethod
+    def check_output_type(output_type: str, allowed=OUTPUT_TYPES) -> None:
+        if output_type not in allowed:
+            raise ValueError(f"output_type={output_type!r} is not one of {tuple(allowed)}.")
+
+    # ----------------------------------------------------------- reconstruction
+    @torch.no_grad()
+    def reconstruct(self, audio: AudioInput, sample_rate: Optional[int] = None, output_type: str = "np"):
+        """The input's VAE-and-vocoder round trip: strength 0's result, and what time edits keep.
+
+        Args:
+            audio: As for :meth:`prepare_audio`.
+            sample_rate: Rate of ``audio`` when it is samples.
+            output_type: ``"np"``/``"pt"`` waveforms (B, L), ``"mel"`` or ``"latent"``.
+        """
+        self.check_output_type(output_type)
+        clips = self.prepare_audio(audio, sample_rate)
+        return self.decode(self.encode_audio(clips, clips.shape[-1]), clips.shape[-1], output_type)
+
+    # -------------------------------------------------------------- strength
+    def strength_timesteps(self, num_inference_steps: int, strength: float) -> torch.Tensor:
+        """The last ``round(strength * num_inference_steps)`` timesteps of the schedule (SDEdit).
+
+        Strength 0 gives no step at all (the input's reconstruction); strength 1 starts from pure noise.
+        """
+        self.scheduler.set_timesteps(num_inference_steps, device=self._execution_device)
+        kept = min(round(strength * num_inference_steps), num_inference_steps)
+        begin = (num_inference_steps - kept) * self.scheduler.order
+        if hasattr(self.scheduler, "set_begin_index"):
+            self.scheduler.set_begin_index(begin)
+        return self.scheduler.timesteps[begin:]
+
+    def noise_to(self, clean: torch.Tensor, timesteps: torch.Tensor, generator) -> torch.Tensor:
+        """``clean`` latents noised to the first of ``timesteps`` (unchanged when there is none)."""
+        if len(timesteps) == 0:
+            return clean
+        noise = randn_tensor(clean.shape, generator=generator, device=clean.device, dtype=clean.dtype)
+        return self.scheduler.add_noise(clean, noise, timesteps[:1].repeat(len(clean)))
+
+    def denoise_from(
+        self,
+        clean: torch.Tensor,
+        strength: float,
+        num_inference_steps: int,
+        embeddings,
+        guidance_scale: float,
+        generator,
+    ) -> torch.Tensor:
+        """SDEdit: noise ``clean`` to ``strength`` of the schedule, then denoise it toward the prompt."""
+        timesteps = self.strength_timesteps(num_inference_steps, strength)
+        latents = self.noise_to(clean, timesteps, generator)
+        if len(timesteps) == 0:
+            return latents
+        return self.denoise(latents, timesteps, embeddings, guidance_scale, generator)
+
+    def regenerate(
+        self,
+        clean: torch.Tensor,
+        mask: torch.Tensor,
+        num_inference_steps: int,
+        embeddings,
+        guidance_scale: float,
+        generator,
+    ) -> torch.Tensor:
+        """Denoise from pure noise where ``mask`` is 1, keeping ``clean`` where it is 0."""
+        self.scheduler.set_timesteps(num_inference_steps, device=self._execution_device)
+        timesteps = self.scheduler.timesteps
+        latents = self.prepare_latents(len(clean), clean.shape[2], generator)
+        clean = clean.to(latents.dtype)
+        # Start the kept region at the first noise level too (RePaint's x_T), then blend every step.
+        latents = mask * latents + (1 - mask) * self.noise_to(clean, timesteps, generator)
+        return self.denoise(latents, timesteps, embeddings, guidance_scale, generator, known=(clean, mask))
+
+    def decode_keeping(self, latents: torch.Tensor, kept: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        """Mel of ``latents`` where ``weight`` is 1 and ``kept`` where it is 0.
+
+        Args:
+            latents: Edited latents (B, C, T', M').
+            kept: The mel to keep, (B, n_mels, T) or (1, n_mels, T): the input's reconstruction, or its own mel.
+            weight: Broadcasts over the mel (B, n_mels, T): (T,) for time edits, (n_mels, 1) for frequency edits.
+        """
+        generated = decode_latents(self.vae, latents).float()
+        return torch.lerp(kept.float().to(generated.device), generated, weight.to(generated.device))

@@ -1,0 +1,89 @@
+"""The evaluate command end to end on a tiny random pipeline, and its small helpers."""
+
+import argparse
+import json
+
+import pytest
+
+from latentaudio.cli import main
+from latentaudio.evaluation.cli import step_list
+from latentaudio.evaluation.evaluate import PITCHED_FAMILIES, evenly_spaced, format_report
+
+SECTIONS = ("setup", "embedding", "vae", "vocoder", "generation", "ceiling", "floor", "baseline", "targets")
+
+
+def test_evaluate_writes_every_section(tiny_pipe_dir, gm_eval_data, tmp_path, capsys):
+    report_path = tmp_path / "out" / "report.json"
+    code = main([
+        "evaluate", "--model", str(tiny_pipe_dir), "--data", str(gm_eval_data), "--steps", "2", "--limit", "4",
+        "--output", str(report_path), "--classifier-steps", "3",
+    ])
+    assert code == 0
+    report = json.loads(report_path.read_text())
+    assert all(section in report for section in SECTIONS)
+    assert report["setup"]["clips"] == 4 and report["setup"]["seconds"] == pytest.approx(0.32)
+    assert "--limit 4" in report["setup"]["command"] and "--classifier-steps 3" in report["setup"]["command"]
+    assert set(report["vae"]) >= {"mel_l1", "mel_mse"} and report["vae"]["mel_l1"] > 0
+    for vocoder in ("model", "griffin_lim"):
+        assert report["vocoder"][vocoder]["mel_l1"] > 0 and report["vocoder"][vocoder]["mrstft"] > 0
+    (generation,) = report["generation"]
+    assert generation["steps"] == 2 and generation["frechet_distance"] >= 0
+    for entry in (generation, report["ceiling"], report["baseline"]):
+        assert 0 <= entry["family_accuracy"] <= 1
+        assert entry["pitch_accuracy"] is None or 0 <= entry["pitch_accuracy"] <= 1
+    assert report["floor"]["frechet_distance"] >= 0 and report["baseline"]["name"] == "random_unet"
+    # The classifier trained for the report sits next to it and is reusable.
+    classifier = tmp_path / "out" / "report_classifier"
+    assert (classifier / "config.json").is_file() and report["embedding"]["trained_now"]
+    printed = capsys.readouterr().out
+    assert "| 2 steps |" in printed and "Griffin-Lim" in printed
+
+    again = tmp_path / "again.json"
+    assert main(["evaluate", "--model", str(tiny_pipe_dir), "--data", str(gm_eval_data), "--steps", "1",
+                 "--limit", "2", "--output", str(again), "--classifier", str(classifier)]) == 0
+    assert json.loads(again.read_text())["embedding"]["trained_now"] is False
+
+
+def test_evaluate_rejects_a_dataset_without_families(tiny_pipe_dir, tmp_path, capsys):
+    import numpy as np
+    import soundfile as sf
+
+    for split in ("train", "validation", "test"):
+        sf.write(tmp_path / f"{split}.wav", np.full(8000, 0.1, np.float32), 16000)
+    rows = [{"file_name": f"{split}.wav", "text": "a hum", "split": split} for split in ("train", "validation", "test")]
+    (tmp_path / "metadata.jsonl").write_text("\n".join(json.dumps(row) for row in rows))
+    code = main(["evaluate", "--model", str(tiny_pipe_dir), "--data", str(tmp_path), "--output", str(tmp_path / "r.json")])
+    assert code == 1 and "family" in capsys.readouterr().err
+
+
+def test_step_list_parses_and_rejects():
+    assert step_list("10,50") == [10, 50] and step_list("20") == [20]
+    for bad in ("ten", "0,5", ""):
+        with pytest.raises(argparse.ArgumentTypeError):
+            step_list(bad)
+
+
+def test_limit_spreads_over_the_whole_split():
+    assert evenly_spaced(10, 4) == [0, 3, 6, 9]
+    assert evenly_spaced(3, 8) == [0, 1, 2] and evenly_spaced(5, None) == [0, 1, 2, 3, 4]
+
+
+def test_pitched_families_leave_out_drums_percussive_and_effects():
+    assert "Piano" in PITCHED_FAMILIES and "Synth Pad" in PITCHED_FAMILIES
+    assert not {"Drums", "Percussive", "Sound Effects"} & PITCHED_FAMILIES and len(PITCHED_FAMILIES) == 14
+
+
+def test_format_report_names_every_row():
+    entry = {"family_accuracy": 0.5, "pitch_accuracy": None, "family_accuracy_by_family": {}}
+    report = {
+        "setup": {"model": "m", "data": "d", "clips": 2, "pitched_clips": 0, "seconds": 1.0, "guidance_scale": 3.0},
+        "generation": [{"steps": 10, "frechet_distance": 1.5, "seconds_per_clip": 0.1, **entry}],
+        "ceiling": entry, "floor": {"frechet_distance": 0.5},
+        "baseline": {"steps": 10, "frechet_distance": 9.0, **entry},
+        "vae": {"mel_l1": 0.2}, "vocoder": {"model_vocoder": "HifiGanGenerator", "model": {"mel_l1": 0.3, "mrstft": 1.0},
+                                            "griffin_lim": {"mel_l1": 0.4, "mrstft": 2.0}},
+        "embedding": {"model": "classifier", "dimension": 256},
+    }
+    table = format_report(report)
+    for text in ("| 10 steps | 1.50 | 50% | – |", "ceiling", "floor", "baseline: random U-Net", "Griffin-Lim", "VAE"):
+        assert text in table

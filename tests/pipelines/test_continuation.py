@@ -1,0 +1,63 @@
+"""Continuation: exact total length, the clip kept, a loop whose end leads into its start, bad input."""
+
+import numpy as np
+import pytest
+import torch
+
+from latentaudio import LatentAudioContinuationPipeline
+
+from .conftest import edit
+
+
+def seeded(seed: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+@pytest.mark.parametrize("clip_samples, seconds, loop", [(8000, 0.3, False), (7777, 0.123, False), (7777, 0.5, True)])
+def test_exact_length_and_the_clip_kept(tiny_pipe, clip_samples, seconds, loop):
+    pipe = edit(LatentAudioContinuationPipeline, tiny_pipe)
+    clip = 0.3 * torch.randn(clip_samples, generator=seeded(1))
+    audio = pipe(clip, seconds, "a snare", loop=loop, num_inference_steps=2, generator=seeded()).audios[0]
+    mel = pipe(clip, seconds, "a snare", loop=loop, num_inference_steps=2, generator=seeded(), output_type="mel").audios[0]
+    assert audio.shape == (clip_samples + round(seconds * 16000),)
+    assert mel.shape[-1] == -(-audio.shape[-1] // 160)  # the frames covering the output
+    # Kept: the clip's reconstruction, up to its last whole latent frame (320 samples here).
+    kept = clip_samples // 320 * 2
+    assert torch.equal(mel[:, :kept], pipe.reconstruct(clip, output_type="mel")[0, :, :kept])
+    reach = 600  # samples: beyond the tiny HiFi-GAN's receptive field from the first new frame
+    assert np.allclose(audio[: kept * 160 - reach], pipe.reconstruct(clip)[0, : kept * 160 - reach], atol=1e-6)
+
+
+def test_loop_makes_the_end_lead_into_the_start(trained_pipe, clips):
+    pipe = edit(LatentAudioContinuationPipeline, trained_pipe)
+    held = clips["organ"][4000:9600]  # 0.35 s from inside a held organ note: no onset at its start
+    start = pipe.reconstruct(held, output_type="mel")[0]
+    wraps, typical = [], []
+    for loop in (False, True):
+        mel = pipe(held, 0.3, loop=loop, num_inference_steps=10, generator=seeded(), output_type="mel").audios[0]
+        # The loop plays the last frame, then the first: the change from mel[:, -1] to the start's
+        # frame 1 spans two hops, so it is compared with two-hop changes inside the output.
+        wraps.append((mel[:, -1] - start[:, 1]).abs().mean().item())
+        typical.append((mel[:, 2:] - mel[:, :-2]).abs().mean(0)[4:].median().item())
+    assert wraps[1] < wraps[0] / 3, wraps  # without the loop option the end goes its own way
+    # What remains at the wrap is the VAE's error at the clip's first frames (the decoder's edge),
+    # a few times the typical change, where the plain continuation jumps 20 times as far.
+    assert wraps[1] < 10 * typical[1] and wraps[0] > 15 * typical[0], (wraps, typical)
+
+
+@pytest.mark.parametrize(
+    "seconds, message",
+    [
+        (0.0, "extend_in_s=0.0 must be a positive number of seconds"),
+        (-1, "extend_in_s=-1 must be a positive number of seconds"),
+        (10.0, r"The extended audio is 10.5 s long; this pipeline takes 0.02 s \(one latent frame\) to 10.24 s"),
+    ],
+)
+def test_bad_lengths(tiny_pipe, seconds, message):
+    with pytest.raises(ValueError, match=message):
+        edit(LatentAudioContinuationPipeline, tiny_pipe)(torch.zeros(8000), seconds, num_inference_steps=1)
+
+
+def test_too_short_to_loop(tiny_pipe):
+    with pytest.raises(ValueError, match="too short to loop"):
+        edit(LatentAudioContinuationPipeline, tiny_pipe)(torch.zeros(400), 0.2, loop=True, num_inference_steps=1)

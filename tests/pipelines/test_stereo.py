@@ -1,0 +1,50 @@
+"""Stereo widening: correlation between the channels falls as the width rises, the mid is the input, bad widths."""
+
+import numpy as np
+import pytest
+import torch
+
+from latentaudio import LatentAudioStereoWideningPipeline
+
+from .conftest import edit
+
+
+def seeded(seed: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+@pytest.mark.parametrize("name", ["organ", "piano"])
+def test_correlation_falls_as_width_rises_and_the_mid_is_the_input(trained_pipe, clips, name):
+    pipe = edit(LatentAudioStereoWideningPipeline, trained_pipe)
+    mono = clips[name][:8000]
+    correlations = []
+    for width in (0.0, 0.25, 0.5, 0.75, 1.0):
+        left, right = pipe(mono, width=width, num_inference_steps=10, generator=seeded(), output_type="pt").audios[0]
+        assert torch.allclose((left + right) / 2, mono, atol=1e-6)  # the mid is the input itself
+        correlations.append(np.corrcoef(left.numpy(), right.numpy())[0, 1])
+    assert correlations[0] == pytest.approx(1.0)  # width 0: dual mono
+    assert all(a > b for a, b in zip(correlations, correlations[1:])), correlations
+    assert correlations[-1] < 0.9  # audibly wide at width 1 (organ: 0.77, piano: 0.37)
+
+
+def test_stereo_output_of_any_input(tiny_pipe, tmp_path):
+    import soundfile as sf
+
+    path = tmp_path / "stereo_22k.wav"
+    sf.write(path, 0.3 * np.random.default_rng(0).standard_normal((5512, 2)), 22050)
+    out = edit(LatentAudioStereoWideningPipeline, tiny_pipe)(str(path), width=0.7, num_inference_steps=2).audios
+    assert out.shape == (1, 2, 4000) and np.isfinite(out).all()
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(width=1.5), r"width=1.5 is out of range: expected a number from 0"),
+        (dict(width=-0.2), r"width=-0.2 is out of range"),
+        (dict(max_strength=2.0), r"max_strength=2.0 is out of range"),
+        (dict(output_type="mel"), r"output_type='mel' is not one of \('np', 'pt'\)"),
+    ],
+)
+def test_bad_input(tiny_pipe, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        edit(LatentAudioStereoWideningPipeline, tiny_pipe)(torch.zeros(8000), num_inference_steps=1, **kwargs)

@@ -19,12 +19,12 @@ EVAL_PLAN = dict(
 
 @pytest.fixture(scope="session")
 def gm_eval_data(tmp_path_factory) -> Path:
-    pytest.importorskip("fluidsynth", reason="rendering the test data needs pyfluidsynth")
+    import fluidsynth  # noqa: F401  (pyfluidsynth: installed with the package)
     from latentaudio.data import render_soundfont_dataset
     from latentaudio.data.synth import DEFAULT_SOUNDFONT
 
     if not Path(DEFAULT_SOUNDFONT).is_file():
-        pytest.skip(f"{DEFAULT_SOUNDFONT} is not installed (Debian package fluid-soundfont-gm)")
+        pytest.fail(f"{DEFAULT_SOUNDFONT} is not installed (Debian package fluid-soundfont-gm)")
     folder = tmp_path_factory.mktemp("gm_eval")
     render_soundfont_dataset(folder, **EVAL_PLAN)
     return folder

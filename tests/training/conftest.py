@@ -32,12 +32,12 @@ def gm_data(tmp_path_factory) -> Path:
 
     The split column gives 10 training clips, 1 validation and 1 test clip.
     """
-    pytest.importorskip("fluidsynth", reason="rendering the test data needs pyfluidsynth")
+    import fluidsynth  # noqa: F401  (pyfluidsynth: installed with the package)
     from latentaudio.data.soundfont import render_soundfont_dataset
     from latentaudio.data.synth import DEFAULT_SOUNDFONT
 
     if not Path(DEFAULT_SOUNDFONT).is_file():
-        pytest.skip(f"{DEFAULT_SOUNDFONT} is not installed (Debian package fluid-soundfont-gm)")
+        pytest.fail(f"{DEFAULT_SOUNDFONT} is not installed (Debian package fluid-soundfont-gm)")
     folder = tmp_path_factory.mktemp("gm_one_shots")
     render_soundfont_dataset(folder, programs=[0, 33, 56], drums=False, seconds=0.5, pitches_per_program=2,
                              velocities=(60, 110))

@@ -19,7 +19,7 @@ from .conftest import SUBPROCESS_ENV, TRAINING_CONFIGS, train_args
 
 def test_two_process_diffusion_training(tiny_pipe_dir, gm_data, tmp_path):
     if shutil.which("accelerate") is None:
-        pytest.skip("the accelerate launcher is not on PATH")
+        pytest.fail("the accelerate launcher is not on PATH (pip install accelerate)")
     config = tmp_path / "two_processes.yaml"
     config.write_text(f"base: {TRAINING_CONFIGS / 'tiny_diffusion.yaml'}\n"
                       "batch_size: 2\ngradient_accumulation_steps: 2\nprediction_type: v_prediction\n")

@@ -35,7 +35,7 @@ import torch
 import yaml
 from diffusers import UNet2DConditionModel
 
-from .conditioning import PACKAGED_TEXT_ENCODERS, TextProjection, load_local_text_encoder
+from .conditioning import PACKAGED_TEXT_ENCODERS, PACKAGED_TEXT_WIDTHS, TextProjection, load_local_text_encoder
 from .pipelines import LatentAudioPipeline
 from .schedulers import scheduler_from_name
 from .spectrogram import MelSpectrogram, vae_compression
@@ -152,20 +152,31 @@ def griffin_lim_for(spectrogram: MelSpectrogram, **kwargs):
     )
 
 
-def build_pipeline(config: dict[str, Any], seed: int = 0) -> LatentAudioPipeline:
-    """A randomly initialised pipeline from a (merged) model config; same seed, same weights."""
+def build_pipeline(config: dict[str, Any], seed: int = 0, load_packaged_encoder: bool = True) -> LatentAudioPipeline:
+    """A randomly initialised pipeline from a (merged) model config; same seed, same weights.
+
+    With ``load_packaged_encoder=False`` a packaged text encoder (``pretrained: minilm``) is not
+    loaded: the pipeline is built without it, sized by its known width, and names its package,
+    so saving and loading it brings the encoder back where the package is installed.
+    """
     torch.manual_seed(seed)
     spectrogram = MelSpectrogram(**config.get("spectrogram", {}))
     vae = build_vae(**config.get("vae", {}))
-    tokenizer, text_encoder = build_text_encoder(config.get("text_encoder"))
+    text_section = config.get("text_encoder") or {}
+    pretrained = text_section.get("pretrained")
+    width = None
+    if pretrained in PACKAGED_TEXT_ENCODERS and not load_packaged_encoder:
+        tokenizer, text_encoder, width = None, None, PACKAGED_TEXT_WIDTHS[pretrained]
+    else:
+        tokenizer, text_encoder = build_text_encoder(text_section)
+        width = text_width(text_encoder) if text_encoder is not None else None
     unet_section = config.get("unet", {})
     projection, cross_dim = None, None
-    if text_encoder is not None:
-        text_section = config["text_encoder"]
-        cross_dim = unet_section.get("cross_attention_dim", text_width(text_encoder))
+    if width is not None:
+        cross_dim = unet_section.get("cross_attention_dim", width)
         pooling = text_section.get("pooling", "tokens")
-        if cross_dim != text_width(text_encoder) or pooling != "tokens":
-            projection = TextProjection(text_width(text_encoder), cross_dim, pooling, text_section.get("normalize", False))
+        if cross_dim != width or pooling != "tokens":
+            projection = TextProjection(width, cross_dim, pooling, text_section.get("normalize", False))
     factor = vae_compression(vae)
     unet = build_unet(
         unet_section, vae.config.latent_channels, spectrogram.n_mels // factor,
@@ -173,7 +184,6 @@ def build_pipeline(config: dict[str, Any], seed: int = 0) -> LatentAudioPipeline
     )
     section = dict(config.get("scheduler", {}))
     scheduler = scheduler_from_name(section.pop("name", "dpm++"), **section)
-    pretrained = (config.get("text_encoder") or {}).get("pretrained")
     return LatentAudioPipeline(
         vae=vae, unet=unet, scheduler=scheduler, vocoder=build_vocoder(config.get("vocoder"), spectrogram),
         spectrogram=spectrogram, text_encoder=text_encoder, tokenizer=tokenizer, text_projection=projection,

@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("config", help="model config, e.g. configs/small.yaml")
     init.add_argument("out_dir", help="folder to write the pipeline to")
     init.add_argument("--seed", type=int, default=0)
+    init.add_argument("--skip-packaged-encoder", action="store_true",
+                      help="do not load a packaged text encoder (e.g. on a machine without its package); "
+                           "the folder still names it and loads with it where it is installed")
     init.set_defaults(run=run_init)
 
     generate = verbs.add_parser("generate", help="text to audio")
@@ -65,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run_init(args) -> int:
     from .builder import build_pipeline, load_config
 
-    pipe = build_pipeline(load_config(args.config), seed=args.seed)
+    pipe = build_pipeline(load_config(args.config), seed=args.seed, load_packaged_encoder=not args.skip_packaged_encoder)
     pipe.save_pretrained(args.out_dir)
     parameters = {name: sum(p.numel() for p in getattr(pipe, name).parameters()) for name in ("vae", "unet", "vocoder")}
     print(f"Wrote a randomly initialised pipeline to {args.out_dir} ({', '.join(f'{k}: {v:,}' for k, v in parameters.items())} parameters)")

@@ -54,13 +54,19 @@ class TextProjection(ModelMixin, ConfigMixin):
             `(states, mask)`: states (B, L', out_features) with L' = 1 for mean pooling, and the
             mask that goes with them (``None`` when every position is real).
         """
+        states, mask = self.pool(hidden_states, attention_mask)
+        return self.proj(states), mask
+
+    def pool(self, hidden_states: torch.Tensor, attention_mask: Optional[torch.Tensor] = None):
+        """The parameter-free part of :meth:`forward`: (B, 1, in_features) and no mask for mean
+        pooling, the states and mask unchanged for ``"tokens"``. Pooling twice changes nothing."""
         if self.config.pooling == "mean":
             weights = torch.ones_like(hidden_states[..., 0]) if attention_mask is None else attention_mask.to(hidden_states)
             pooled = (hidden_states * weights[..., None]).sum(1) / weights.sum(1, keepdim=True).clamp(min=1)
             if self.config.normalize:
                 pooled = F.normalize(pooled, dim=-1)
-            return self.proj(pooled[:, None]), None
-        return self.proj(hidden_states), attention_mask
+            return pooled[:, None], None
+        return hidden_states, attention_mask
 
 
 @dataclass
@@ -152,6 +158,8 @@ def minilm_path() -> Path:
 # Pretrained text encoders that come from an installed Python package rather than a model folder.
 # A pipeline naming one in its ``text_encoder_package`` setting neither saves nor ships their weights.
 PACKAGED_TEXT_ENCODERS = {"minilm": minilm_path}
+# Their hidden sizes, so a pipeline can be built (its text projection sized) without loading them.
+PACKAGED_TEXT_WIDTHS = {"minilm": 384}
 
 
 def load_local_text_encoder(folder):

@@ -24,7 +24,7 @@ def plot_spectrograms(path, mels: list, spectrogram, titles: list[str]) -> Path:
     fig, axes = plt.subplots(1, len(mels), figsize=(4.5 * len(mels), 3.2), squeeze=False)
     for ax, mel, title in zip(axes[0], mels, titles):
         mel = torch.as_tensor(mel).float()
-        db = 20 / np.log(10) * spectrogram.denormalize(mel).numpy()  # natural-log magnitude → dB
+        db = 20 / np.log(10) * spectrogram.denormalize(mel.detach().float().cpu()).numpy()  # natural-log magnitude → dB
         seconds = mel.shape[-1] * config.hop_length / config.sample_rate
         image = ax.imshow(db, origin="lower", aspect="auto", cmap="magma", vmin=db.max() - 80, vmax=db.max(),
                           extent=(0, seconds, 0, config.n_mels))

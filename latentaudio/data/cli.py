@@ -19,7 +19,7 @@ from .synth import DEFAULT_SOUNDFONT
 
 
 def add_data_commands(subparsers) -> argparse.ArgumentParser:
-    """Register ``data check|soundfont|music21|folder`` on the top-level sub-parsers."""
+    """Register ``data check|soundfont|music21|folder|transcode|embed-captions`` on the top-level sub-parsers."""
     data = subparsers.add_parser("data", help="check audio folders and build captioned datasets")
     verbs = data.add_subparsers(dest="data_command", required=True)
 
@@ -52,6 +52,21 @@ def add_data_commands(subparsers) -> argparse.ArgumentParser:
     folder.add_argument("--silent-db", type=float, default=-50.0, help="skip windows below this RMS level in dBFS (default -50)")
     _add_clip_options(folder)
 
+    transcode = verbs.add_parser("transcode", help="copy an audiofolder into another audio format (ogg, flac, wav)")
+    transcode.add_argument("src", help="audiofolder to copy")
+    transcode.add_argument("--out", required=True, help="output folder")
+    transcode.add_argument("--format", choices=("ogg", "flac", "wav"), default="ogg", help="audio format (default ogg: Vorbis)")
+    transcode.add_argument("--compression", type=float, default=0.3,
+                           help="libsndfile compression level in [0, 1]; higher is smaller and lossier (default 0.3)")
+    transcode.add_argument("--split", action="append", default=None, help="keep only this split (repeatable)")
+
+    embed = verbs.add_parser("embed-captions", help="save the frozen text encoder's states of every caption (for diffusion training)")
+    embed.add_argument("dir", help="audiofolder whose captions to encode")
+    embed.add_argument("--model", required=True, help="pipeline folder whose text encoder (and projection pooling) to use")
+    embed.add_argument("--output", required=True, help="safetensors file to write (the diffusion config's text_states_file)")
+    embed.add_argument("--prompt", action="append", default=None,
+                       help="also encode this prompt (repeatable; default: the diffusion recipe's validation prompts)")
+
     data.set_defaults(run=run_data_command)
     return data
 
@@ -60,7 +75,8 @@ def run_data_command(args: argparse.Namespace) -> int:
     """Run a parsed ``data`` verb; returns the exit code."""
     from .report import NoUsableAudioError
 
-    handlers = {"check": _check, "soundfont": _soundfont, "music21": _music21, "folder": _folder}
+    handlers = {"check": _check, "soundfont": _soundfont, "music21": _music21, "folder": _folder,
+                "transcode": _transcode, "embed-captions": _embed_captions}
     try:
         return handlers[args.data_command](args)
     except NoUsableAudioError as error:
@@ -115,6 +131,29 @@ def _folder(args) -> int:
         seed=args.seed, command=_command(args),
     )
     return _summary(result)
+
+
+def _transcode(args) -> int:
+    from .transcode import transcode_folder
+
+    return _summary(transcode_folder(args.src, args.out, format=args.format, compression=args.compression, splits=args.split))
+
+
+def _embed_captions(args) -> int:
+    from ..loading import load_pipeline
+    from ..training.config import DiffusionTrainingConfig
+    from ..training.text_states import save_caption_states
+    from .report import scan_folder
+
+    entries, report = scan_folder(args.dir)
+    if not entries:
+        print(report.format(), file=sys.stderr)
+        return 1
+    prompts = args.prompt if args.prompt is not None else DiffusionTrainingConfig().validation_prompts
+    captions = [entry.text for entry in entries] + list(prompts)
+    path = save_caption_states(load_pipeline(args.model), captions, args.output)
+    print(f"Wrote the states of {len(set(captions) | {''})} captions to {path}")
+    return 0
 
 
 def _summary(result) -> int:

@@ -175,7 +175,8 @@ class AudioFolderDataset(torch.utils.data.Dataset):
         if audio is None:
             audio = self._full_audio(entry, full_length)
         with torch.no_grad():
-            mel = self.spectrogram(audio[None])[0]  # (n_mels, T_full)
+            device = self.spectrogram.transform.mel_scale.fb.device  # a spectrogram on a GPU computes there
+            mel = self.spectrogram(audio[None].to(device))[0].cpu()  # (n_mels, T_full)
         if self.mel_cache is not None:
             self.mel_cache.save(entry.file_name, key, {"mel": mel})
         return mel
@@ -195,8 +196,8 @@ class AudioFolderDataset(torch.utils.data.Dataset):
         mel = self._full_mel(entry, full_length, audio)[:, : self.spectrogram.num_frames(self.num_samples)]
         mel = pad_frames(mel, vae_compression(self.vae), self.spectrogram.silence_level)
         with torch.no_grad():
-            posterior = self.vae.encode(mel_to_image(mel[None]).to(self.vae.dtype)).latent_dist
-        mean, std = posterior.mean[0].float(), posterior.std[0].float()
+            posterior = self.vae.encode(mel_to_image(mel[None]).to(self.vae.device, self.vae.dtype)).latent_dist
+        mean, std = posterior.mean[0].float().cpu(), posterior.std[0].float().cpu()
         self.latent_cache.save(entry.file_name, key, {"mean": mean, "std": std})
         return mean, std
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Optional
 
-import librosa
 import numpy as np
 import scipy.linalg
 import torch
@@ -110,6 +109,8 @@ def waveform_distances(spectrogram: MelSpectrogram, estimate: torch.Tensor, refe
 
 def estimate_pitch(audio: np.ndarray, sample_rate: int, frame_length: int = 2048, hop_length: int = 256,
                    level_db: float = -20.0) -> Optional[float]:
+    import librosa  # imported here: the rest of latentaudio does not need it
+
     """The fundamental of a one-shot note, in (fractional) MIDI pitch, or `None` when it has none.
 
     YIN (de Cheveigné & Kawahara 2002, via ``librosa.yin``) between A0 and C8 on every frame; the

@@ -1,7 +1,7 @@
 """The ``train`` and ``finetune`` verbs of the ``latentaudio`` command (argument parsing only).
 
     latentaudio train {vae,vocoder,diffusion} --model DIR --data DIR --output DIR [--config FILE]
-        [--max-steps N] [--batch-size B] [--checkpoint-every K] [--seed K] [--resume]
+        [--max-steps N] [--max-minutes M] [--batch-size B] [--checkpoint-every K] [--seed K] [--resume]
     latentaudio finetune --model DIR --data DIR --output DIR [--lora-rank R] [--max-steps N]
 
 Both run unchanged under ``accelerate launch --multi_gpu --num_processes N [--mixed_precision bf16] -m latentaudio ...``
@@ -15,7 +15,7 @@ import argparse
 import os
 import sys
 
-from ..argtypes import positive_int
+from ..argtypes import positive_float, positive_int
 
 TRAINERS = ("vae", "vocoder", "diffusion")
 
@@ -42,6 +42,8 @@ def add_training_commands(verbs) -> None:
         parser.add_argument("--config", default=None,
                             help=f"training YAML, e.g. configs/training/{name}.yaml (default: the built-in recipe)")
         parser.add_argument("--max-steps", type=positive_int, default=None, help="optimizer updates (default: the config's)")
+        parser.add_argument("--max-minutes", type=positive_float, default=None,
+                            help="stop (checkpoint and save) after this much wall-clock time, counted from setup")
         parser.add_argument("--batch-size", type=positive_int, default=None, help="clips per process and micro-batch")
         parser.add_argument("--checkpoint-every", type=positive_int, default=None, help="steps between checkpoints")
         parser.add_argument("--seed", type=non_negative_int, default=None, help="random seed (default: the config's, 0)")
@@ -72,7 +74,7 @@ def run_train(args) -> int:
         "vocoder": (VocoderTrainingConfig, train_vocoder),
         "diffusion": (DiffusionTrainingConfig, train_diffusion),
     }[args.trainer]
-    config = config_class.from_yaml(args.config, max_steps=args.max_steps, batch_size=args.batch_size,
+    config = config_class.from_yaml(args.config, max_steps=args.max_steps, max_minutes=args.max_minutes, batch_size=args.batch_size,
                                     checkpoint_every=args.checkpoint_every, seed=args.seed)
     return _stopping_cleanly(f"train {args.trainer}", train, args.model, args.data, args.output, config, args.resume)
 

@@ -19,9 +19,11 @@ A step is one optimizer update; it consumes ``gradient_accumulation_steps`` micr
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import math
+import time
 import warnings
 from pathlib import Path
 from typing import Optional
@@ -78,14 +80,29 @@ class Trainer:
         self.checkpoints = CheckpointFolder(self.output_dir / "checkpoints", config.keep_checkpoints, self.accelerator)
         self._check_output()
         set_seed(config.seed, device_specific=True)  # every process draws different noise
-        self.pipe = load_pipeline(self.model_dir)
+        self.pipe = load_pipeline(self.model_dir, **self.pipeline_overrides())
         self.pipe.set_progress_bar_config(disable=True)
+        # Datasets compute mels on the CPU (in DataLoader workers too); losses on the training device.
+        self.data_spectrogram = copy.deepcopy(self.pipe.spectrogram).cpu()
         self.spectrogram = self.pipe.spectrogram.to(self.device)
         self.modules: list[torch.nn.Module] = []  # prepared, trained modules (gradient accumulation)
         self.lr_schedulers: dict[str, object] = {}
         self.validation: dict[str, float] = {}
 
     # ------------------------------------------------------------------ hooks
+    needs_text_encoder = True
+
+    def pipeline_overrides(self) -> dict:
+        """Components given to ``from_pretrained`` instead of loaded: a packaged text encoder
+        (``text_encoder_package``) that this trainer does not need is left out. The saved pipeline
+        still names its package, so it loads with the encoder again; an encoder saved in the
+        folder itself is always loaded, so that the output keeps it."""
+        if self.needs_text_encoder:
+            return {}
+        index = self.model_dir / "model_index.json"
+        packaged = index.is_file() and json.loads(index.read_text()).get("text_encoder_package")
+        return {"text_encoder": None, "tokenizer": None} if packaged else {}
+
     def setup(self) -> None:
         """Build the datasets (``self.train_data``) and the trained modules (:meth:`prepare_trained`)."""
         raise NotImplementedError
@@ -131,7 +148,7 @@ class Trainer:
         """
         kwargs.setdefault("num_samples", self.clip_samples)
         with self.accelerator.main_process_first():
-            train, validation = split_datasets(self.data_dir, self.config, validation, spectrogram=self.pipe.spectrogram,
+            train, validation = split_datasets(self.data_dir, self.config, validation, spectrogram=self.data_spectrogram,
                                                cache_dir=self.cache_dir, **kwargs)
             if fill_cache and self.accelerator.is_main_process:
                 for index in range(len(train)):
@@ -178,8 +195,9 @@ class Trainer:
 
     # ------------------------------------------------------------------ loop
     def run(self) -> Path:
-        """Train to ``max_steps`` and save the finished pipeline in ``output``; returns it."""
+        """Train to ``max_steps`` (or for ``max_minutes``) and save the finished pipeline in ``output``; returns it."""
         config, accelerator = self.config, self.accelerator
+        started = time.monotonic()
         self.setup()
         state = self._start_state()
         loader = stream_loader(self.train_data, config.batch_size, config.seed, state.position,
@@ -193,9 +211,14 @@ class Trainer:
                 monitor.step(losses, {name: s.get_last_lr()[0] for name, s in self.lr_schedulers.items()})
                 if config.validation_every and state.step % config.validation_every == 0:
                     self._validate(monitor)
-                if state.step % config.checkpoint_every == 0 or state.step == config.max_steps:
+                out_of_time = self._out_of_time(started)
+                if state.step % config.checkpoint_every == 0 or state.step == config.max_steps or out_of_time:
                     monitor.flush()
                     self.checkpoints.save(state, self.save_extra)
+                if out_of_time:
+                    if accelerator.is_main_process:
+                        print(f"Stopping {self.name} training at step {state.step}: max_minutes={config.max_minutes} reached.")
+                    break
             monitor.flush()
             self._validate(monitor)
             if accelerator.is_main_process:
@@ -204,6 +227,13 @@ class Trainer:
         finally:
             monitor.close()
         return self.output_dir
+
+    def _out_of_time(self, started: float) -> bool:
+        """Whether this run's ``max_minutes`` (counted from setup) are spent; every process agrees."""
+        if self.config.max_minutes is None:
+            return False
+        spent = torch.tensor(float(time.monotonic() - started >= 60 * self.config.max_minutes), device=self.device)
+        return bool(self.accelerator.reduce(spent, "max").item())
 
     def _step(self, batches, state: TrainerState) -> dict[str, float]:
         """One optimizer update over ``gradient_accumulation_steps`` micro-batches; returns the mean losses."""

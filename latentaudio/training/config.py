@@ -50,6 +50,7 @@ class TrainingConfig:
 
     seed: int = setting(0, "[0, inf)")
     max_steps: int = setting(20000, "[1, inf)")  # optimizer updates, not micro-batches
+    max_minutes: Optional[float] = setting(None, "(0, inf)")  # wall-clock budget from setup; None: no limit
     batch_size: int = setting(16, "[1, inf)")  # per process; the global batch is x processes x accumulation
     gradient_accumulation_steps: int = setting(1, "[1, inf)")
     learning_rate: float = setting(1e-4, "(0, 1]")
@@ -146,6 +147,7 @@ class DiffusionTrainingConfig(TrainingConfig):
     ema_decay: float = setting(0.9999, "[0, 1)")
     cache_latents: bool = setting(False)  # encode each clip once (deterministic clip at start 0)
     cache_text_embeddings: bool = setting(True)  # encode each distinct caption once per run
+    text_states_file: Optional[str] = setting(None)  # precomputed caption states (data embed-captions): no encoder loaded
     train_text_projection: bool = setting(True)  # the projection between frozen encoder and U-Net
     lora_rank: int = setting(0, "[0, 1024]")  # 0: train every U-Net weight; >0: LoRA on its attention
     lora_alpha: Optional[float] = setting(None, "(0, inf)")  # None: equal to the rank (scale 1)

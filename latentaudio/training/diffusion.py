@@ -17,7 +17,9 @@ With ``lora_rank > 0`` only LoRA adapters on the U-Net's attention train (see :m
 from __future__ import annotations
 
 import contextlib
+import logging
 from pathlib import Path
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -32,6 +34,9 @@ from .checkpoints import TrainerState
 from .common import Trainer
 from .config import DiffusionTrainingConfig
 from .lora import add_lora, fuse_lora, save_lora
+from .text_states import CaptionStateTable
+
+logger = logging.getLogger(__name__)
 
 
 class ConditionedUNet(nn.Module):
@@ -53,15 +58,19 @@ class CaptionStates:
     Args:
         pipe: The pipeline whose tokenizer and encoder to use (``None`` states when unconditional).
         memoise (`bool`): Keep each distinct caption's states for the rest of the run.
+        table (`CaptionStateTable`, *optional*): Precomputed states to read instead of encoding.
     """
 
-    def __init__(self, pipe, memoise: bool):
+    def __init__(self, pipe, memoise: bool, table: Optional[CaptionStateTable] = None):
         encoder = pipe.text_encoder  # without a projection: the states the (trainable) projection takes
         self.conditioner = None if encoder is None else TextConditioner(
             pipe.tokenizer, encoder, None, encoder.config.hidden_size)
         self.memo = {} if memoise else None
+        self.table = table
 
     def __call__(self, captions: list[str], device):
+        if self.table is not None:
+            return self.table(captions, device)
         if self.conditioner is None:
             return None, None
         if self.memo is None:
@@ -86,18 +95,31 @@ class DiffusionTrainer(Trainer):
         pipe = self.pipe
         return pipe.latent_frames_for(super().clip_samples) * pipe.samples_per_latent_frame
 
+    @property
+    def needs_text_encoder(self) -> bool:  # precomputed caption states replace it
+        return not self.config.text_states_file
+
     def setup(self) -> None:
         c, pipe = self.config, self.pipe
         # 1. frozen parts
         for frozen in (pipe.vae, pipe.vocoder, pipe.text_encoder):
             if frozen is not None:
                 frozen.eval().requires_grad_(False)
+        pipe.vae.to(self.device)  # fills the latent cache on the training device
         self.train_data, _ = self.datasets(
             validation=False, return_audio=False, fill_cache=c.cache_latents,
             **({"vae": pipe.vae} if c.cache_latents else {}),
         )
         pipe.to(self.device)
-        self.captions = CaptionStates(pipe, c.cache_text_embeddings)
+        table = None
+        if c.text_states_file:
+            projection, encoder = pipe.text_projection, pipe.text_encoder
+            if projection is None and encoder is None and pipe.config.text_encoder_package is None:
+                raise ValueError("text_states_file needs a text-conditioned pipeline; this one is unconditional.")
+            width = (projection.config.in_features if projection is not None
+                     else encoder.config.hidden_size if encoder is not None else None)
+            table = CaptionStateTable(c.text_states_file, width)
+        self.captions = CaptionStates(pipe, c.cache_text_embeddings, table)
         # 2. noise schedule of the pipeline, predicting what the config says (sampling follows suit)
         self.noise_scheduler = DDPMScheduler.from_config(pipe.scheduler.config, prediction_type=c.prediction_type)
         pipe.scheduler = type(pipe.scheduler).from_config(pipe.scheduler.config, prediction_type=c.prediction_type)
@@ -181,17 +203,35 @@ class DiffusionTrainer(Trainer):
     def validate(self, monitor) -> dict[str, float]:
         """Generate the validation prompts (EMA weights) and log their audio and mels."""
         c, pipe = self.config, self.pipe
-        prompts = c.validation_prompts if pipe.text_encoder is not None else [None]
+        prompts = c.validation_prompts if pipe.text_encoder is not None or self.captions.table is not None else [None]
         pipe.unet.eval()
         with self.ema_weights():
             for i, prompt in enumerate(prompts):
-                mel = pipe(prompt, num_inference_steps=c.validation_inference_steps,
+                inputs = self.prompt_inputs(prompt)
+                if inputs is None:
+                    continue
+                mel = pipe(**inputs, num_inference_steps=c.validation_inference_steps,
                            guidance_scale=c.validation_guidance_scale, output_type="mel",
                            generator=torch.Generator(self.device).manual_seed(c.seed)).audios[0]
                 monitor.mel(f"validation/mel_{i}", mel)
                 monitor.audio(f"validation/audio_{i}", pipe.vocoder(mel[None].to(pipe.vocoder.dtype))[0], pipe.sample_rate)
         pipe.unet.train()
         return {}
+
+    def prompt_inputs(self, prompt) -> Optional[dict]:
+        """Pipeline arguments for a validation prompt: the prompt itself, or its embeddings from the
+        caption states file (``None``, with a warning, when the file lacks it)."""
+        table = self.captions.table
+        if table is None or prompt is None:
+            return {"prompt": prompt}
+        if prompt not in table:
+            logger.warning("Validation prompt %r is not in %s; skipped.", prompt, table.path)
+            return None
+        states, mask = table([prompt, ""], self.device)
+        if self.pipe.text_projection is not None:
+            states, mask = self.pipe.text_projection(states, mask)
+        return {"prompt_embeds": states[:1], "negative_prompt_embeds": states[1:],
+                **({} if mask is None else {"prompt_attention_mask": mask[:1], "negative_prompt_attention_mask": mask[1:]})}
 
     def finished_pipeline(self):
         model = self.accelerator.unwrap_model(self.model)

@@ -38,6 +38,7 @@ class VaeForTraining(nn.Module):
 
 
 class VaeTrainer(Trainer):
+    needs_text_encoder = False
     name = "vae"
     config: VaeTrainingConfig
 

@@ -47,6 +47,7 @@ class HifiGanDiscriminators(nn.Module):
 
 
 class VocoderTrainer(Trainer):
+    needs_text_encoder = False
     name = "vocoder"
     config: VocoderTrainingConfig
 

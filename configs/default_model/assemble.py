@@ -1,0 +1,54 @@
+"""Join what ``gpu_run.sh`` trained into one pipeline folder (the default model's layout).
+
+    python configs/default_model/assemble.py OUT_DIR PACK [PACK ...]
+
+Each PACK holds one or more archives split into ``NAME.tar.part-*`` (``gpu_run.sh`` writes
+``weights.tar.part-*``: the diffusion run's pipeline — U-Net, text projection, VAE, scheduler,
+spectrogram — and the vocoder run's vocoder). Archives are unpacked in order, later ones over
+earlier ones (a resumed diffusion run's U-Net over the first run's). The pipeline is loaded with the trained
+vocoder in place, checked by generating one clip, and saved with ``save_pretrained``; the
+packaged MiniLM text encoder is not written (it comes from its PyPI package).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import tarfile
+import tempfile
+from pathlib import Path
+
+import torch
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out_dir", type=Path, help="pipeline folder to write")
+    parser.add_argument("packs", type=Path, nargs="+", help="folders with NAME.tar.part-* archives")
+    args = parser.parse_args()
+
+    from latentaudio.loading import load_pipeline
+    from vocoder import HifiGanGenerator
+
+    with tempfile.TemporaryDirectory() as work:
+        for pack in args.packs:
+            names = sorted({part.name.split(".tar.part-")[0] for part in pack.glob("*.tar.part-*")})
+            if not names:
+                raise SystemExit(f"No NAME.tar.part-* archives in {pack}")
+            for name in names:
+                parts = sorted(pack.glob(f"{name}.tar.part-*"))
+                with tarfile.open(fileobj=io.BytesIO(b"".join(part.read_bytes() for part in parts))) as tar:
+                    tar.extractall(work, filter="data")
+        work = Path(work)
+        trained_vocoder = HifiGanGenerator.from_pretrained(work / "vocoder" / "vocoder")
+        pipe = load_pipeline(work / "diffusion", vocoder=trained_vocoder)
+        audio = pipe("a snare drum hit", num_inference_steps=10,
+                     generator=torch.Generator().manual_seed(0)).audios[0]
+        if not torch.isfinite(torch.as_tensor(audio)).all():
+            raise SystemExit("The assembled pipeline generated non-finite audio.")
+        pipe.save_pretrained(args.out_dir)
+    print(f"Wrote {args.out_dir}: {len(audio) / pipe.sample_rate:.2f} s test clip generated")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""Caption states computed once, saved, and read back instead of running the text encoder.
+
+Diffusion training keeps the text encoder frozen, so each caption's encoder states never change.
+``latentaudio data embed-captions`` writes them to one safetensors file; a diffusion run with
+``text_states_file`` set reads that file and never loads the encoder (useful on a machine
+without the encoder's weights or package, or to skip the encoder's cost).
+
+The file holds ``states`` (N, L, H) float32 and ``mask`` (N, L) with one row per caption, in
+the order of the JSON list in its ``captions`` metadata. When the pipeline's text projection
+mean-pools, the states are stored pooled (L = 1): pooling is parameter-free and pooling a pooled
+state changes nothing, so the trained projection sees exactly what the encoder would give it.
+The empty caption (classifier-free guidance's unconditional prompt) is always included.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterable, Optional
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from ..conditioning import TextConditioner
+
+
+def encoder_states(pipe, captions: list[str], device, batch_size: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
+    """States (N, L, H) and masks (N, L) of ``captions`` as the pipeline's frozen encoder gives them,
+    pooled when its text projection pools."""
+    encoder = pipe.text_encoder
+    if encoder is None:
+        raise ValueError("The pipeline has no text encoder, so it has no caption states to compute.")
+    conditioner = TextConditioner(pipe.tokenizer, encoder, None, encoder.config.hidden_size)
+    states, masks = [], []
+    for start in range(0, len(captions), batch_size):
+        embeddings = conditioner.encode(captions[start : start + batch_size], device, torch.float32)
+        state, mask = embeddings.states, embeddings.mask
+        if pipe.text_projection is not None:
+            state, mask = pipe.text_projection.pool(state, mask)
+        states.append(state.cpu())
+        masks.append(torch.ones(state.shape[:2], dtype=torch.long) if mask is None else mask.long().cpu())
+    return torch.cat(states), torch.cat(masks)
+
+
+def save_caption_states(pipe, captions: Iterable[str], path, device="cpu") -> Path:
+    """Encode every distinct caption (plus ``""``) with the pipeline's encoder and save them to ``path``."""
+    unique = sorted(set(captions) | {""})
+    states, mask = encoder_states(pipe.to(device), unique, device)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    metadata = {
+        "captions": json.dumps(unique),
+        "text_encoder": type(pipe.text_encoder).__name__,
+        "text_encoder_package": str(pipe.config.text_encoder_package),
+        "hidden_size": str(pipe.text_encoder.config.hidden_size),
+    }
+    partial = path.with_name(path.name + ".partial")
+    save_file({"states": states.contiguous(), "mask": mask.contiguous()}, str(partial), metadata=metadata)
+    partial.replace(path)
+    return path
+
+
+class CaptionStateTable:
+    """The states of a file written by :func:`save_caption_states`, looked up by caption.
+
+    Args:
+        path: The safetensors file.
+        hidden_size (`int`, *optional*): The width the text projection expects; checked when given.
+    """
+
+    def __init__(self, path, hidden_size: Optional[int] = None):
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"Caption states file not found: {path} (write it with `latentaudio data embed-captions`).")
+        with safe_open(str(path), framework="pt") as f:
+            metadata = f.metadata() or {}
+            if "captions" not in metadata:
+                raise ValueError(f"{path} is not a caption states file: it has no 'captions' metadata.")
+            self.states, self.mask = f.get_tensor("states"), f.get_tensor("mask")
+        self.path, self.metadata = path, metadata
+        self.index = {caption: i for i, caption in enumerate(json.loads(metadata["captions"]))}
+        if hidden_size is not None and self.states.shape[-1] != hidden_size:
+            raise ValueError(
+                f"{path} holds states of width {self.states.shape[-1]}, but the text projection expects "
+                f"in_features={hidden_size}: it was written for another text encoder."
+            )
+
+    def __contains__(self, caption: str) -> bool:
+        return caption in self.index
+
+    def __call__(self, captions: list[str], device) -> tuple[torch.Tensor, torch.Tensor]:
+        missing = [c for c in captions if c not in self.index]
+        if missing:
+            raise KeyError(
+                f"{len(missing)} caption(s) are not in {self.path}, e.g. {missing[0]!r}; "
+                "write the file again with `latentaudio data embed-captions` on this dataset."
+            )
+        rows = torch.tensor([self.index[c] for c in captions])
+        return self.states[rows].to(device), self.mask[rows].to(device)

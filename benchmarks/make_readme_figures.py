@@ -6,8 +6,9 @@ WAVs beside it), so the README's images always come from the model they describe
 
     python benchmarks/make_readme_figures.py --model DIR --out docs/figures [--steps 20] [--seed 0]
 
-Features and files: transform.png, vary.png, tweak.png, inpaint.png, extend.png, upsample.png,
-widen.png, interpolate.png, long.png.
+Features and files: prompts.png (text to audio), transform.png, vary.png, tweak.png, inpaint.png,
+extend.png, upsample.png, widen.png, interpolate.png, long.png. ``--only prompts`` renders just
+the first.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ def main() -> None:
     parser.add_argument("--out", default="docs/figures", help="folder for the PNGs and WAVs")
     parser.add_argument("--steps", type=int, default=20, help="sampler steps")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--only", choices=["prompts"], default=None, help="render only the text-to-audio figure")
     args = parser.parse_args()
 
     import latentaudio as la
@@ -77,6 +79,12 @@ def main() -> None:
     base = load_pipeline(args.model)
     base.set_progress_bar_config(disable=True)
     figures = Figures(base, Path(args.out))
+    prompts = ["a loud kick drum hit", "a loud snare drum hit", "a loud acoustic grand piano note, C4",
+               "a moderately loud violin note, G4, strings"]
+    audio = base(prompts, num_inference_steps=args.steps, generator=torch.Generator().manual_seed(args.seed)).audios
+    figures.save("prompts", list(audio), [f"'{p}'" for p in prompts])
+    if args.only == "prompts":
+        return
     sources = render_sources(base.sample_rate)
     piano, organ, kick = sources["piano"], sources["organ"], sources["kick"]
     steps = dict(num_inference_steps=args.steps)

@@ -2,7 +2,8 @@
 
     latentaudio train {vae,vocoder,diffusion} --model DIR --data DIR --output DIR [--config FILE]
         [--max-steps N] [--max-minutes M] [--batch-size B] [--checkpoint-every K] [--seed K] [--resume]
-    latentaudio finetune --model DIR --data DIR --output DIR [--lora-rank R] [--max-steps N]
+    latentaudio finetune --model DIR --data DIR --output DIR [--lora-rank R] [--max-steps N] [--max-minutes M]
+        [--config FILE] [--resume]
 
 Both run unchanged under ``accelerate launch --multi_gpu --num_processes N [--mixed_precision bf16] -m latentaudio ...``
 (on machines without GPUs add ``ACCELERATE_USE_CPU=1`` to the environment: accelerate 1.x's
@@ -56,6 +57,11 @@ def add_training_commands(verbs) -> None:
     finetune.add_argument("--lora-rank", type=positive_int, default=None,
                           help="train rank-R LoRA adapters on the U-Net's attention (default: every U-Net weight)")
     finetune.add_argument("--max-steps", type=positive_int, default=None, help="optimizer updates (default 1000)")
+    finetune.add_argument("--max-minutes", type=positive_float, default=None,
+                          help="stop (checkpoint and save) after this much wall-clock time, counted from setup")
+    finetune.add_argument("--config", default=None, help="fine-tuning YAML (default: configs/training/finetune.yaml's values)")
+    finetune.add_argument("--resume", action="store_true",
+                          help="continue from the newest complete checkpoint in OUTPUT/checkpoints")
     finetune.set_defaults(run=run_finetune)
 
 
@@ -80,9 +86,11 @@ def run_train(args) -> int:
 
 
 def run_finetune(args) -> int:
-    from . import finetune
+    from . import FinetuneConfig, finetune
 
-    return _stopping_cleanly("finetune", finetune, args.model, args.data, args.output, args.lora_rank, args.max_steps)
+    config = FinetuneConfig.from_yaml(args.config, max_minutes=args.max_minutes)
+    return _stopping_cleanly("finetune", finetune, args.model, args.data, args.output, args.lora_rank, args.max_steps,
+                             config, args.resume)
 
 
 def check_launch() -> None:

@@ -53,3 +53,14 @@ def test_lora_changes_the_output_and_loads_fused_or_unfused(tiny_pipe_dir, gm_da
     pipe.unfuse_lora()  # W + BA - BA: back to the base model up to rounding
     pipe.unload_lora_weights()
     torch.testing.assert_close(latents(pipe), base, rtol=1e-3, atol=1e-3)
+
+
+def test_finetune_resumes(tiny_pipe_dir, gm_data, tmp_path):
+    import json
+
+    out = tmp_path / "tuned"
+    assert main(train_args("finetune", tiny_pipe_dir, gm_data, out, None, "--max-steps", 2, "--lora-rank", 2)) == 0
+    assert main(train_args("finetune", tiny_pipe_dir, gm_data, out, None, "--max-steps", 2)) == 1  # checkpoints exist
+    assert main(train_args("finetune", tiny_pipe_dir, gm_data, out, None, "--max-steps", 3, "--lora-rank", 2,
+                           "--resume")) == 0
+    assert json.loads((out / "training.json").read_text())["steps"] == 3

@@ -129,6 +129,12 @@ class MelSpectrogram(ModelMixin, ConfigMixin):
         """
         if not torch.is_floating_point(waveform):
             raise TypeError(f"waveform must be a floating point tensor, got {waveform.dtype}")
+        shortest = self.config.n_fft // 2 + 1  # the centred STFT reflects n_fft // 2 samples at each end
+        if waveform.shape[-1] < shortest:
+            raise ValueError(
+                f"waveform has {waveform.shape[-1]} samples; the spectrogram needs at least {shortest} "
+                f"(n_fft={self.config.n_fft}): pad short audio first."
+            )
         # The STFT runs in float32: half precision FFTs are unsupported on CPU and lossy elsewhere.
         mel = self.transform(waveform.float())
         return self.normalize(torch.log(mel.clamp(min=self.config.log_floor)))

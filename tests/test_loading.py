@@ -99,3 +99,11 @@ def test_packaged_text_encoder_is_not_saved_and_comes_back_from_its_package(tiny
     reloaded = load_pipeline(tmp_path)
     assert type(reloaded.text_encoder).__name__ == "BertModel"
     assert np.array_equal(generate(pipe), generate(reloaded))
+
+
+def test_spectrogram_frames_and_too_short_audio():
+    spectrogram = MelSpectrogram()
+    assert spectrogram(torch.zeros(513)).shape == (64, 513 // 160 + 1)  # the shortest it takes
+    assert spectrogram(torch.zeros(2, 16000)).shape == (2, 64, spectrogram.num_frames(16000))
+    with pytest.raises(ValueError, match="waveform has 512 samples; the spectrogram needs at least 513"):
+        spectrogram(torch.zeros(512))

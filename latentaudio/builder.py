@@ -164,7 +164,6 @@ def build_pipeline(config: dict[str, Any], seed: int = 0, load_packaged_encoder:
     vae = build_vae(**config.get("vae", {}))
     text_section = config.get("text_encoder") or {}
     pretrained = text_section.get("pretrained")
-    width = None
     if pretrained in PACKAGED_TEXT_ENCODERS and not load_packaged_encoder:
         tokenizer, text_encoder, width = None, None, PACKAGED_TEXT_WIDTHS[pretrained]
     else:

@@ -23,8 +23,8 @@ def plot_spectrograms(path, mels: list, spectrogram, titles: list[str]) -> Path:
     mel_hz = librosa.mel_frequencies(config.n_mels + 2, fmin=config.f_min, fmax=config.f_max, htk=config.mel_scale == "htk")[1:-1]
     fig, axes = plt.subplots(1, len(mels), figsize=(4.5 * len(mels), 3.2), squeeze=False)
     for ax, mel, title in zip(axes[0], mels, titles):
-        mel = torch.as_tensor(mel).float()
-        db = 20 / np.log(10) * spectrogram.denormalize(mel.detach().float().cpu()).numpy()  # natural-log magnitude → dB
+        mel = torch.as_tensor(mel).detach().float().cpu()
+        db = 20 / np.log(10) * spectrogram.denormalize(mel).numpy()  # natural-log magnitude → dB
         seconds = mel.shape[-1] * config.hop_length / config.sample_rate
         image = ax.imshow(db, origin="lower", aspect="auto", cmap="magma", vmin=db.max() - 80, vmax=db.max(),
                           extent=(0, seconds, 0, config.n_mels))

@@ -175,8 +175,7 @@ class AudioFolderDataset(torch.utils.data.Dataset):
         if audio is None:
             audio = self._full_audio(entry, full_length)
         with torch.no_grad():
-            device = self.spectrogram.transform.mel_scale.fb.device  # a spectrogram on a GPU computes there
-            mel = self.spectrogram(audio[None].to(device))[0].cpu()  # (n_mels, T_full)
+            mel = self.spectrogram(audio[None])[0]  # (n_mels, T_full)
         if self.mel_cache is not None:
             self.mel_cache.save(entry.file_name, key, {"mel": mel})
         return mel

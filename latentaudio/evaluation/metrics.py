@@ -109,8 +109,6 @@ def waveform_distances(spectrogram: MelSpectrogram, estimate: torch.Tensor, refe
 
 def estimate_pitch(audio: np.ndarray, sample_rate: int, frame_length: int = 2048, hop_length: int = 256,
                    level_db: float = -20.0) -> Optional[float]:
-    import librosa  # imported here: the rest of latentaudio does not need it
-
     """The fundamental of a one-shot note, in (fractional) MIDI pitch, or `None` when it has none.
 
     YIN (de Cheveigné & Kawahara 2002, via ``librosa.yin``) between A0 and C8 on every frame; the
@@ -130,6 +128,8 @@ def estimate_pitch(audio: np.ndarray, sample_rate: int, frame_length: int = 2048
     Returns:
         `float` or `None`: MIDI pitch (69 = A4 = 440 Hz); `None` for silent audio.
     """
+    import librosa  # imported here: the rest of latentaudio does not need it
+
     audio = np.asarray(audio, np.float32)
     if not np.isfinite(audio).all() or np.abs(audio).max() < 1e-4:
         return None

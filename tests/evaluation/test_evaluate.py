@@ -9,7 +9,8 @@ from latentaudio.cli import main
 from latentaudio.evaluation.cli import step_list
 from latentaudio.evaluation.evaluate import PITCHED_FAMILIES, evenly_spaced, format_report
 
-SECTIONS = ("setup", "embedding", "vae", "vocoder", "generation", "ceiling", "floor", "baseline", "targets")
+SECTIONS = ("setup", "embedding", "vae", "vocoder", "generation", "ceiling", "reconstruction", "floor", "baseline",
+            "targets")
 
 
 def test_evaluate_writes_every_section(tiny_pipe_dir, gm_eval_data, tmp_path, capsys):
@@ -28,7 +29,8 @@ def test_evaluate_writes_every_section(tiny_pipe_dir, gm_eval_data, tmp_path, ca
         assert report["vocoder"][vocoder]["mel_l1"] > 0 and report["vocoder"][vocoder]["mrstft"] > 0
     (generation,) = report["generation"]
     assert generation["steps"] == 2 and generation["frechet_distance"] >= 0
-    for entry in (generation, report["ceiling"], report["baseline"]):
+    assert report["reconstruction"]["frechet_distance"] >= 0
+    for entry in (generation, report["ceiling"], report["reconstruction"], report["baseline"]):
         assert 0 <= entry["family_accuracy"] <= 1
         assert entry["pitch_accuracy"] is None or 0 <= entry["pitch_accuracy"] <= 1
     assert report["floor"]["frechet_distance"] >= 0 and report["baseline"]["name"] == "random_unet"
@@ -78,12 +80,13 @@ def test_format_report_names_every_row():
     report = {
         "setup": {"model": "m", "data": "d", "clips": 2, "pitched_clips": 0, "seconds": 1.0, "guidance_scale": 3.0},
         "generation": [{"steps": 10, "frechet_distance": 1.5, "seconds_per_clip": 0.1, **entry}],
-        "ceiling": entry, "floor": {"frechet_distance": 0.5},
+        "ceiling": entry, "floor": {"frechet_distance": 0.5}, "reconstruction": {"frechet_distance": 0.75, **entry},
         "baseline": {"steps": 10, "frechet_distance": 9.0, **entry},
         "vae": {"mel_l1": 0.2}, "vocoder": {"model_vocoder": "HifiGanGenerator", "model": {"mel_l1": 0.3, "mrstft": 1.0},
                                             "griffin_lim": {"mel_l1": 0.4, "mrstft": 2.0}},
         "embedding": {"model": "classifier", "dimension": 256},
     }
     table = format_report(report)
-    for text in ("| 10 steps | 1.50 | 50% | – |", "ceiling", "floor", "baseline: random U-Net", "Griffin-Lim", "VAE"):
+    for text in ("| 10 steps | 1.50 | 50% | – |", "ceiling", "floor", "baseline: random U-Net", "Griffin-Lim", "VAE",
+                 "| real test clips through VAE and vocoder | 0.75 | 50% | – | – |"):
         assert text in table

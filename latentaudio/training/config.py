@@ -27,6 +27,7 @@ from ..builder import merge
 
 LR_SCHEDULES = ("constant", "constant_with_warmup", "linear", "cosine", "cosine_with_restarts", "polynomial")
 MIXED_PRECISION = (None, "no", "fp16", "bf16")
+PREDICTION_TYPES = (None, "epsilon", "v_prediction")
 
 
 class InvalidSettingError(ValueError):
@@ -140,8 +141,8 @@ class VocoderTrainingConfig(TrainingConfig):
 class DiffusionTrainingConfig(TrainingConfig):
     """Latent diffusion: frozen VAE, vocoder and text encoder; the U-Net (and text projection) trained."""
 
-    prediction_type: str = setting("epsilon", choices=("epsilon", "v_prediction"))
-    snr_gamma: float = setting(5.0, "[0, inf)")  # min-SNR-gamma weighting (Hang et al. 2023); 0 turns it off
+    prediction_type: Optional[str] = setting(None, choices=PREDICTION_TYPES)  # None: the pipeline scheduler's
+    snr_gamma: float = setting(0.0, "[0, inf)")  # min-SNR-gamma weighting (Hang et al. 2023); 0 turns it off
     caption_dropout: float = setting(0.1, "[0, 1]")  # share of captions replaced by "" for guidance
     use_ema: bool = setting(True)
     ema_decay: float = setting(0.9999, "[0, 1)")

@@ -8,8 +8,14 @@ pipeline's own noise schedule (``DDPMScheduler.from_config(pipe.scheduler.config
                                                   Salimans & Ho 2022, Sec. 4)
 
 with min-SNR-γ weights w(t) = min(SNR(t), γ) / SNR(t) for ε, / (SNR(t) + 1) for v (Hang et al.
-2023, eq. 4), or w = 1 when ``snr_gamma`` is 0. A share ``caption_dropout`` of captions becomes
-"" — the pipeline's unconditional prompt — so classifier-free guidance works (Ho & Salimans 2022).
+2023, eq. 4), or w = 1 when ``snr_gamma`` is 0 (the default). The target is what the pipeline's
+scheduler says unless ``prediction_type`` overrides it, and the saved scheduler follows. At low SNR
+an ε model's implied clean latent, (z_t - √(1-ᾱ_t) ε̂) / √ᾱ_t, amplifies its error by 1/√ᾱ_t, so
+the first sampling steps, where a sound's character is decided, follow the noise; v predicts the
+clean latent there, and unweighted v-MSE keeps full weight at high noise, where min-SNR weights for
+v vanish. ``configs/small.yaml`` therefore builds v-prediction pipelines. A share ``caption_dropout``
+of captions becomes "" — the pipeline's unconditional prompt — so classifier-free guidance works
+(Ho & Salimans 2022).
 With ``use_ema`` the saved U-Net holds the exponential moving average of the weights.
 With ``lora_rank > 0`` only LoRA adapters on the U-Net's attention train (see :mod:`.lora`).
 """
@@ -121,8 +127,12 @@ class DiffusionTrainer(Trainer):
             table = CaptionStateTable(c.text_states_file, width)
         self.captions = CaptionStates(pipe, c.cache_text_embeddings, table)
         # 2. noise schedule of the pipeline, predicting what the config says (sampling follows suit)
-        self.noise_scheduler = DDPMScheduler.from_config(pipe.scheduler.config, prediction_type=c.prediction_type)
-        pipe.scheduler = type(pipe.scheduler).from_config(pipe.scheduler.config, prediction_type=c.prediction_type)
+        self.prediction_type = c.prediction_type or pipe.scheduler.config.get("prediction_type", "epsilon")
+        if self.prediction_type not in ("epsilon", "v_prediction"):
+            raise ValueError(f"The pipeline's scheduler predicts {self.prediction_type!r}; training supports "
+                             "'epsilon' and 'v_prediction' (set prediction_type to switch).")
+        self.noise_scheduler = DDPMScheduler.from_config(pipe.scheduler.config, prediction_type=self.prediction_type)
+        pipe.scheduler = type(pipe.scheduler).from_config(pipe.scheduler.config, prediction_type=self.prediction_type)
         # 3. trained parts: U-Net (or its LoRA) and, with full training, the text projection
         projection = pipe.text_projection
         if projection is not None:
@@ -156,7 +166,8 @@ class DiffusionTrainer(Trainer):
         noise = torch.randn_like(latents)
         timesteps = torch.randint(0, scheduler.config.num_train_timesteps, (batch_size,), device=latents.device)
         noisy = scheduler.add_noise(latents, noise, timesteps)
-        target = noise if c.prediction_type == "epsilon" else scheduler.get_velocity(latents, noise, timesteps)
+        epsilon = self.prediction_type == "epsilon"
+        target = noise if epsilon else scheduler.get_velocity(latents, noise, timesteps)
         dropped = (torch.rand(batch_size) < c.caption_dropout).tolist()
         captions = ["" if drop else text for drop, text in zip(dropped, batch["text"])]
         states, mask = self.captions(captions, latents.device)
@@ -165,7 +176,7 @@ class DiffusionTrainer(Trainer):
         if c.snr_gamma > 0:
             snr = compute_snr(scheduler, timesteps)
             clipped = torch.clamp(snr, max=c.snr_gamma)
-            loss = loss * (clipped / snr if c.prediction_type == "epsilon" else clipped / (snr + 1))
+            loss = loss * (clipped / snr if epsilon else clipped / (snr + 1))
         loss = loss.mean()
         self.optimize(loss, self.unet_optimizer, self.trained.values())
         return {"loss": loss}

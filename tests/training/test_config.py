@@ -43,7 +43,7 @@ def test_yaml_exponents_without_a_dot_are_numbers(tmp_path):
         (VaeTrainingConfig, "kl_weight", -1, "a number in [0, inf)"),
         (VaeTrainingConfig, "learning_rate", 0, "a number in (0, 1]"),
         (VaeTrainingConfig, "discriminator", "wgan", "one of ['none', 'hinge', 'lsgan']"),
-        (DiffusionTrainingConfig, "prediction_type", "x0", "one of ['epsilon', 'v_prediction']"),
+        (DiffusionTrainingConfig, "prediction_type", "x0", "one of [None, 'epsilon', 'v_prediction']"),
         (DiffusionTrainingConfig, "caption_dropout", 1.5, "a number in [0, 1]"),
         (DiffusionTrainingConfig, "batch_size", 2.5, "an integer in [1, inf)"),
         (DiffusionTrainingConfig, "use_ema", "yes please", "true or false"),

@@ -116,3 +116,28 @@ def test_existing_checkpoints_need_resume(tiny_pipe_dir, gm_data, tmp_path, caps
     assert main(args) == 0
     assert main(args) == 1
     assert "already holds checkpoint-00000001; pass --resume" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("saved, setting, expected", [
+    ("v_prediction", None, "v_prediction"),  # a v pipeline keeps training (and sampling) v
+    ("epsilon", None, "epsilon"),
+    ("epsilon", "v_prediction", "v_prediction"),  # the setting switches it, and the saved scheduler follows
+    ("sample", None, None),  # a target the trainer cannot train is refused by name
+])
+def test_diffusion_target_follows_the_pipeline_unless_set(tiny_pipe_dir, gm_data, tmp_path, capsys, saved, setting, expected):
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_pipe_dir, model)
+    scheduler_file = model / "scheduler" / "scheduler_config.json"
+    scheduler_file.write_text(json.dumps({**json.loads(scheduler_file.read_text()), "prediction_type": saved}))
+    config = tmp_path / "config.yaml"
+    config.write_text(f"base: {TRAINING_CONFIGS / 'tiny_diffusion.yaml'}\n"
+                      + (f"prediction_type: {setting}\n" if setting else ""))
+    out = tmp_path / "out"
+    code = main(train_args("train diffusion", model, gm_data, out, None, "--config", config, "--max-steps", 1))
+    if expected is None:
+        assert code == 1 and "'sample'" in capsys.readouterr().err
+        return
+    assert code == 0
+    assert LatentAudioPipeline.from_pretrained(out).scheduler.config.prediction_type == expected

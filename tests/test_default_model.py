@@ -40,3 +40,22 @@ def test_generate_without_model_uses_the_default(tmp_path):
     assert main(["generate", "a snare drum hit", "--steps", "4", "--seed", "0", "-o", str(out)]) == 0
     audio, rate = sf.read(str(out))
     assert rate == 16000 and len(audio) == 40960
+
+
+def test_assemble_releases_a_training_output_folder(tiny_pipe_dir, tmp_path):
+    """configs/default_model/assemble.py on a pipeline folder: checked, Griffin-Lim swapped in, paths stripped."""
+    import json
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    out = tmp_path / "release"
+    result = subprocess.run([sys.executable, str(REPO / "configs" / "default_model" / "assemble.py"), str(out),
+                             str(tiny_pipe_dir), "--griffin-lim"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert not any("_name_or_path" in json.loads(p.read_text()) for p in out.rglob("*.json"))
+    pipe = LatentAudioPipeline.from_pretrained(out)
+    assert type(pipe.vocoder).__name__ == "GriffinLimVocoder"
+    source = LatentAudioPipeline.from_pretrained(tiny_pipe_dir).unet.state_dict()
+    assert all(torch.equal(source[k], v) for k, v in pipe.unet.state_dict().items())  # the trained weights, unchanged

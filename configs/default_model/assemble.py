@@ -1,13 +1,16 @@
 """Join what ``gpu_run.sh`` trained into one pipeline folder (the default model's layout).
 
     python configs/default_model/assemble.py OUT_DIR PACK [PACK ...]
+    python configs/default_model/assemble.py OUT_DIR PIPELINE_DIR     # a finished training run's output
 
 Each PACK holds one or more archives split into ``NAME.tar.part-*`` (``gpu_run.sh`` writes
 ``weights.tar.part-*``: the diffusion run's pipeline — U-Net, text projection, VAE, scheduler,
 spectrogram — and the vocoder run's vocoder). Archives are unpacked in order, later ones over
 earlier ones (a resumed diffusion run's U-Net over the first run's). The pipeline is loaded with the trained
 vocoder in place, checked by generating one clip, and saved with ``save_pretrained``; the
-packaged MiniLM text encoder is not written (it comes from its PyPI package).
+packaged MiniLM text encoder is not written (it comes from its PyPI package). A pipeline folder
+(one with ``model_index.json``, e.g. the ``--output`` of ``latentaudio train diffusion``) is taken
+as it is, vocoder included, and goes through the same check, cleaning and save.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import torch
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", type=Path, help="pipeline folder to write")
-    parser.add_argument("packs", type=Path, nargs="+", help="folders with NAME.tar.part-* archives")
+    parser.add_argument("packs", type=Path, nargs="+", help="folders with NAME.tar.part-* archives, or one pipeline folder")
     parser.add_argument("--griffin-lim", action="store_true",
                         help="ship the Griffin-Lim vocoder instead of the trained HiFi-GAN (when the evaluation "
                              "finds the HiFi-GAN worse, as for the current release; see MODEL_CARD.md)")
@@ -33,19 +36,12 @@ def main() -> None:
 
     from latentaudio.builder import griffin_lim_for
     from latentaudio.loading import load_pipeline
-    from vocoder import HifiGanGenerator
 
     with tempfile.TemporaryDirectory() as work:
-        for pack in args.packs:
-            names = sorted({part.name.split(".tar.part-")[0] for part in pack.glob("*.tar.part-*")})
-            if not names:
-                raise SystemExit(f"No NAME.tar.part-* archives in {pack}")
-            for name in names:
-                parts = sorted(pack.glob(f"{name}.tar.part-*"))
-                with tarfile.open(fileobj=io.BytesIO(b"".join(part.read_bytes() for part in parts))) as tar:
-                    tar.extractall(work, filter="data")
-        work = Path(work)
-        pipe = load_pipeline(work / "diffusion", vocoder=HifiGanGenerator.from_pretrained(work / "vocoder" / "vocoder"))
+        if len(args.packs) == 1 and (args.packs[0] / "model_index.json").is_file():
+            pipe = load_pipeline(args.packs[0])
+        else:
+            pipe = load_packs(args.packs, Path(work))
         if args.griffin_lim:
             pipe.vocoder = griffin_lim_for(pipe.spectrogram)
         audio = pipe("a snare drum hit", num_inference_steps=10,
@@ -58,6 +54,23 @@ def main() -> None:
         if values.pop("_name_or_path", None) is not None:
             config.write_text(json.dumps(values, indent=2, sort_keys=True) + "\n")
     print(f"Wrote {args.out_dir}: {len(audio) / pipe.sample_rate:.2f} s test clip generated")
+
+
+def load_packs(packs: list[Path], work: Path):
+    """Unpack the archives of ``packs`` into ``work`` in order and load the diffusion run's pipeline
+    with the vocoder run's HiFi-GAN."""
+    from latentaudio.loading import load_pipeline
+    from vocoder import HifiGanGenerator
+
+    for pack in packs:
+        names = sorted({part.name.split(".tar.part-")[0] for part in pack.glob("*.tar.part-*")})
+        if not names:
+            raise SystemExit(f"No NAME.tar.part-* archives in {pack}")
+        for name in names:
+            parts = sorted(pack.glob(f"{name}.tar.part-*"))
+            with tarfile.open(fileobj=io.BytesIO(b"".join(part.read_bytes() for part in parts))) as tar:
+                tar.extractall(work, filter="data")
+    return load_pipeline(work / "diffusion", vocoder=HifiGanGenerator.from_pretrained(work / "vocoder" / "vocoder"))
 
 
 if __name__ == "__main__":

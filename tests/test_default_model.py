@@ -26,6 +26,7 @@ def test_default_model_generates_its_native_clip():
     pipe = LatentAudioPipeline.from_pretrained(latentaudio.DEFAULT_MODEL)
     pipe.set_progress_bar_config(disable=True)
     assert type(pipe.text_encoder).__name__ == "BertModel"  # the packaged sentence encoder, frozen
+    assert pipe.scheduler.config.prediction_type == "v_prediction"  # the released second stage
     audio = pipe(["a loud snare drum hit", "a loud acoustic grand piano note, C4"], num_inference_steps=8,
                  generator=torch.Generator().manual_seed(0)).audios
     assert audio.shape == (2, round(pipe.default_audio_length_in_s * pipe.sample_rate))

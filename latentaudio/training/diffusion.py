@@ -126,7 +126,7 @@ class DiffusionTrainer(Trainer):
                      else encoder.config.hidden_size if encoder is not None else None)
             table = CaptionStateTable(c.text_states_file, width)
         self.captions = CaptionStates(pipe, c.cache_text_embeddings, table)
-        # 2. noise schedule of the pipeline, predicting what the config says (sampling follows suit)
+        # 2. noise schedule of the pipeline, predicting what its scheduler (or the config) says; sampling follows
         self.prediction_type = c.prediction_type or pipe.scheduler.config.get("prediction_type", "epsilon")
         if self.prediction_type not in ("epsilon", "v_prediction"):
             raise ValueError(f"The pipeline's scheduler predicts {self.prediction_type!r}; training supports "

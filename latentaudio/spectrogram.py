@@ -114,6 +114,11 @@ class MelSpectrogram(ModelMixin, ConfigMixin):
         """The normalised value of a silent bin."""
         return (math.log(self.config.log_floor) - self.config.norm_mean) / self.config.norm_std
 
+    @property
+    def min_samples(self) -> int:
+        """The shortest waveform the transform takes: the centred STFT reflects n_fft // 2 samples at each end."""
+        return self.config.n_fft // 2 + 1
+
     def num_frames(self, num_samples: int) -> int:
         """Frames the transform yields for ``num_samples`` samples (centred STFT)."""
         return num_samples // self.config.hop_length + 1
@@ -129,10 +134,9 @@ class MelSpectrogram(ModelMixin, ConfigMixin):
         """
         if not torch.is_floating_point(waveform):
             raise TypeError(f"waveform must be a floating point tensor, got {waveform.dtype}")
-        shortest = self.config.n_fft // 2 + 1  # the centred STFT reflects n_fft // 2 samples at each end
-        if waveform.shape[-1] < shortest:
+        if waveform.shape[-1] < self.min_samples:
             raise ValueError(
-                f"waveform has {waveform.shape[-1]} samples; the spectrogram needs at least {shortest} "
+                f"waveform has {waveform.shape[-1]} samples; the spectrogram needs at least {self.min_samples} "
                 f"(n_fft={self.config.n_fft}): pad short audio first."
             )
         # The STFT runs in float32: half precision FFTs are unsupported on CPU and lossy elsewhere.

@@ -302,8 +302,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
     def audio_mel(self, audio: torch.Tensor, num_samples: int) -> torch.Tensor:
         """Mel (B, n_mels, T) of mono audio (B, L), cropped or silence-padded to the frames of ``num_samples``."""
         frames = self.latent_frames_for(num_samples) * vae_compression(self.vae)
-        shortest = self.spectrogram.config.n_fft // 2 + 1  # the centred STFT's reflect padding needs this many
-        audio = torch.nn.functional.pad(audio, (0, max(shortest - audio.shape[-1], 0)))
+        audio = torch.nn.functional.pad(audio, (0, max(self.spectrogram.min_samples - audio.shape[-1], 0)))
         mel = self.spectrogram(audio.to(self._execution_device))[..., :frames]
         return pad_frames(mel, frames, self.spectrogram.silence_level)  # short input: pad with silence
 

@@ -27,7 +27,8 @@ from ..builder import merge
 
 LR_SCHEDULES = ("constant", "constant_with_warmup", "linear", "cosine", "cosine_with_restarts", "polynomial")
 MIXED_PRECISION = (None, "no", "fp16", "bf16")
-PREDICTION_TYPES = (None, "epsilon", "v_prediction")
+TRAINABLE_PREDICTION_TYPES = ("epsilon", "v_prediction")
+PREDICTION_TYPES = (None, *TRAINABLE_PREDICTION_TYPES)
 
 
 class InvalidSettingError(ValueError):

@@ -38,7 +38,7 @@ from ..conditioning import TextConditioner
 from ..vae import encode_mel
 from .checkpoints import TrainerState
 from .common import Trainer
-from .config import DiffusionTrainingConfig
+from .config import TRAINABLE_PREDICTION_TYPES, DiffusionTrainingConfig
 from .lora import add_lora, fuse_lora, save_lora
 from .text_states import CaptionStateTable
 
@@ -126,11 +126,12 @@ class DiffusionTrainer(Trainer):
                      else encoder.config.hidden_size if encoder is not None else None)
             table = CaptionStateTable(c.text_states_file, width)
         self.captions = CaptionStates(pipe, c.cache_text_embeddings, table)
-        # 2. noise schedule of the pipeline, predicting what its scheduler (or the config) says; sampling follows
+        # 2. noise schedule of the pipeline, predicting the config's type, else its scheduler's; sampling follows
         self.prediction_type = c.prediction_type or pipe.scheduler.config.get("prediction_type", "epsilon")
-        if self.prediction_type not in ("epsilon", "v_prediction"):
+        if self.prediction_type not in TRAINABLE_PREDICTION_TYPES:
+            supported = " and ".join(repr(name) for name in TRAINABLE_PREDICTION_TYPES)
             raise ValueError(f"The pipeline's scheduler predicts {self.prediction_type!r}; training supports "
-                             "'epsilon' and 'v_prediction' (set prediction_type to switch).")
+                             f"{supported} (set prediction_type to switch).")
         self.noise_scheduler = DDPMScheduler.from_config(pipe.scheduler.config, prediction_type=self.prediction_type)
         pipe.scheduler = type(pipe.scheduler).from_config(pipe.scheduler.config, prediction_type=self.prediction_type)
         # 3. trained parts: U-Net (or its LoRA) and, with full training, the text projection

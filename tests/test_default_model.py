@@ -60,3 +60,35 @@ def test_assemble_releases_a_training_output_folder(tiny_pipe_dir, tmp_path):
     assert type(pipe.vocoder).__name__ == "GriffinLimVocoder"
     source = LatentAudioPipeline.from_pretrained(tiny_pipe_dir).unet.state_dict()
     assert all(torch.equal(source[k], v) for k, v in pipe.unet.state_dict().items())  # the trained weights, unchanged
+
+
+def test_snapshot_moves_the_unet_as_float16_and_back(tiny_pipe_dir, tmp_path):
+    """configs/default_model/snapshot.py: pack halves the U-Net, apply rebuilds a pipeline from it alone."""
+    import shutil
+    import subprocess
+    import sys
+
+    from safetensors.torch import load_file
+
+    from .conftest import REPO
+
+    script = [sys.executable, str(REPO / "configs" / "default_model" / "snapshot.py")]
+    snapshot = tmp_path / "unet.safetensors"
+    result = subprocess.run(script + ["pack", str(tiny_pipe_dir), str(snapshot)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    packed = load_file(snapshot)
+    source = LatentAudioPipeline.from_pretrained(tiny_pipe_dir).unet.state_dict()
+    assert {k[len("unet."):] for k in packed if k.startswith("unet.")} == set(source)
+    assert {v.dtype for v in packed.values()} == {torch.float16}
+
+    # The target folder's own U-Net weights are never read: apply builds it from its config.
+    target = tmp_path / "target"
+    shutil.copytree(tiny_pipe_dir, target)
+    (target / "unet" / "diffusion_pytorch_model.safetensors").unlink()
+    result = subprocess.run(script + ["apply", str(snapshot), str(target), str(tmp_path / "out")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    restored = LatentAudioPipeline.from_pretrained(tmp_path / "out").unet.state_dict()
+    for key, value in source.items():
+        assert restored[key].dtype == torch.float32
+        torch.testing.assert_close(restored[key], value, rtol=1e-3, atol=1e-4)

@@ -52,10 +52,11 @@ def add_data_commands(subparsers) -> argparse.ArgumentParser:
     folder.add_argument("--silent-db", type=float, default=-50.0, help="skip windows below this RMS level in dBFS (default -50)")
     _add_clip_options(folder)
 
-    transcode = verbs.add_parser("transcode", help="copy an audiofolder into another audio format (ogg, flac, wav)")
+    transcode = verbs.add_parser("transcode", help="copy an audiofolder into another audio format (ogg, opus, flac, wav)")
     transcode.add_argument("src", help="audiofolder to copy")
     transcode.add_argument("--out", required=True, help="output folder")
-    transcode.add_argument("--format", choices=("ogg", "flac", "wav"), default="ogg", help="audio format (default ogg: Vorbis)")
+    transcode.add_argument("--format", choices=("ogg", "opus", "flac", "wav"), default="ogg",
+                           help="audio format (default ogg: Vorbis; opus: Ogg Opus, smaller at --compression 0.9)")
     transcode.add_argument("--compression", type=float, default=0.3,
                            help="libsndfile compression level in [0, 1]; higher is smaller and lossier (default 0.3)")
     transcode.add_argument("--split", action="append", default=None, help="keep only this split (repeatable)")

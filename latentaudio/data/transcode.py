@@ -2,7 +2,10 @@
 
 Ogg Vorbis at quality 0.7 (``compression_level`` 0.3 in libsndfile's terms) stores the General
 MIDI dataset in about a fifth of its 16-bit WAV size; its mel spectrogram differs from the
-original's by ~0.04 (normalised log-mel L1) in the loud bins. Lossless FLAC keeps every sample.
+original's by ~0.04 (normalised log-mel L1) in the loud bins. Ogg Opus at ``compression_level``
+0.9 is about 40% smaller again (19 MB for the dataset's 2,034 training clips of 2.56 s at 16 kHz,
+against 35 MB of Vorbis), at a mean mel L1 of ~0.07 against Vorbis's ~0.05; Opus takes only
+8, 12, 16, 24 and 48 kHz audio. Lossless FLAC keeps every sample.
 The copy keeps every metadata column, points ``file_name`` at the new files, and carries the
 source's dataset card with a line saying how the audio was re-encoded.
 """
@@ -20,7 +23,8 @@ from .output import METADATA_NAME, BuildResult, write_metadata
 from .report import scan_folder
 
 # suffix -> (soundfile format, subtype)
-FORMATS = {"ogg": ("OGG", "VORBIS"), "flac": ("FLAC", "PCM_16"), "wav": ("WAV", "PCM_16")}
+FORMATS = {"ogg": ("OGG", "VORBIS"), "opus": ("OGG", "OPUS"), "flac": ("FLAC", "PCM_16"), "wav": ("WAV", "PCM_16")}
+OPUS_SAMPLE_RATES = (8000, 12000, 16000, 24000, 48000)
 
 
 def transcode_folder(
@@ -35,12 +39,13 @@ def transcode_folder(
     Args:
         src: An audiofolder (``metadata.jsonl`` or captions from folder names).
         out_dir: The new audiofolder; created, and must not hold a ``metadata.jsonl`` yet.
-        format (`str`): ``"ogg"`` (Vorbis), ``"flac"`` or ``"wav"``.
+        format (`str`): ``"ogg"`` (Vorbis), ``"opus"`` (Ogg Opus), ``"flac"`` or ``"wav"``.
         compression (`float`): libsndfile's ``compression_level`` in [0, 1] (higher: smaller, lossier).
         splits: Keep only rows whose ``split`` is one of these.
 
     Raises:
-        ValueError: Unknown format, compression outside [0, 1], or an ``out_dir`` that already holds a dataset.
+        ValueError: Unknown format, compression outside [0, 1], an ``out_dir`` that already holds a
+            dataset, or Opus for a clip whose sample rate Opus does not take (before anything is written).
     """
     if format not in FORMATS:
         raise ValueError(f"Unknown audio format {format!r}; expected one of {sorted(FORMATS)}.")
@@ -51,10 +56,15 @@ def transcode_folder(
         raise ValueError(f"{out_dir} already holds a dataset ({METADATA_NAME}); choose an empty folder.")
     entries, report = scan_folder(src)
     container, subtype = FORMATS[format]
+    if splits is not None:
+        entries = [entry for entry in entries if entry.columns.get("split") in splits]
+    if format == "opus":
+        for entry in entries:
+            if entry.sample_rate not in OPUS_SAMPLE_RATES:
+                raise ValueError(f"Opus takes sample rates {OPUS_SAMPLE_RATES}; {entry.file_name} is at "
+                                 f"{entry.sample_rate} Hz (resample it first, or choose another format).")
     rows, skipped = [], {reason: list(names) for reason, names in report.problems.items()}
     for entry in entries:
-        if splits is not None and entry.columns.get("split") not in splits:
-            continue
         name = str(Path(entry.file_name).with_suffix("." + format))
         target = out_dir / name
         target.parent.mkdir(parents=True, exist_ok=True)

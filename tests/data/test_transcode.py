@@ -40,6 +40,33 @@ def test_ogg_copy_keeps_rows_lengths_and_mels(gm_dataset, tmp_path):
         assert (ma - mb).abs()[loud].mean() < 0.15
 
 
+def test_opus_copy_is_smaller_than_vorbis_and_keeps_lengths(gm_dataset, tmp_path):
+    src = gm_dataset.out_dir
+    transcode_folder(src, tmp_path / "ogg", splits=["train"])
+    transcode_folder(src, tmp_path / "opus", format="opus", compression=0.9, splits=["train"])
+    copy = rows(tmp_path / "opus")
+    assert all(r["file_name"].endswith(".opus") for r in copy)
+    assert folder_bytes(tmp_path / "opus", ".opus") < 0.8 * folder_bytes(tmp_path / "ogg", ".ogg")
+    mel = MelSpectrogram()
+    for row in copy[:3]:
+        a, _ = read_audio(src / row["file_name"].replace(".opus", ".wav"))
+        b, _ = read_audio(tmp_path / "opus" / row["file_name"])
+        assert a.shape == b.shape
+        ma, mb = mel(a), mel(b)
+        loud = ma > ma.max() - 6
+        assert (ma - mb).abs()[loud].mean() < 0.25  # Opus adds ~0.1 to Vorbis's error here
+
+
+def test_opus_refuses_a_sample_rate_it_cannot_store(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    sf.write(str(src / "a.wav"), torch.rand(22050).numpy() - 0.5, 22050)
+    (src / "metadata.jsonl").write_text(json.dumps({"file_name": "a.wav", "text": "noise"}) + "\n")
+    with pytest.raises(ValueError, match="a.wav is at 22050 Hz"):
+        transcode_folder(src, tmp_path / "opus", format="opus")
+    assert not (tmp_path / "opus").exists()
+
+
 def test_split_filter_and_lossless_flac(gm_dataset, tmp_path):
     src = gm_dataset.out_dir
     result = transcode_folder(src, tmp_path / "flac", format="flac", splits=["train"])

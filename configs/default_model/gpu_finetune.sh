@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Continue the default model's U-Net (finetune_v_gpu.yaml) for MINUTES on one GPU machine.
+#
+#   configs/default_model/gpu_finetune.sh DATA STATES SNAPSHOT WORK PACK MINUTES
+#
+# DATA is the training split as Ogg Opus (`latentaudio data transcode data/gm --out gm_opus --format
+# opus --compression 0.9 --split train`, 19 MB), STATES its caption states (`latentaudio data
+# embed-captions`), SNAPSHOT the starting U-Net and text projection as float16 (`snapshot.py pack
+# latentaudio/default_model start.safetensors`, 22 MB): together they fit one transfer beside the
+# repository. The VAE, scheduler and spectrogram come from latentaudio/default_model. PACK receives the
+# EMA of the last checkpoint and of the one halfway through as float16 snapshots, split into
+# NAME.safetensors.part-* (join with `cat`; `snapshot.py apply` makes a pipeline folder of one), and logs.tar.gz.
+set -u
+DATA=$1 STATES=$2 SNAPSHOT=$3 WORK=$4 PACK=$5 MINUTES=$6
+HERE=$(cd "$(dirname "$0")" && pwd)
+export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
+started=$(date +%s)
+stamp() { echo "[$(( $(date +%s) - started )) s] $*"; }
+mkdir -p "$WORK" "$PACK"
+
+python3 "$HERE/snapshot.py" apply "$SNAPSHOT" "$HERE/../../latentaudio/default_model" "$WORK/start" || exit 1
+printf 'base: %s\ntext_states_file: %s\n' "$HERE/finetune_v_gpu.yaml" "$(cd "$(dirname "$STATES")" && pwd)/$(basename "$STATES")" \
+    > "$WORK/finetune.yaml"
+stamp "training starts"
+python3 -m latentaudio train diffusion --model "$WORK/start" --data "$DATA" --output "$WORK/run" \
+    --config "$WORK/finetune.yaml" --max-minutes "$MINUTES" > "$WORK/train.log" 2>&1
+stamp "training done ($?)"
+tail -n 5 "$WORK/train.log"
+
+# Whatever was checkpointed comes back, even when training stopped early.
+checkpoints=("$WORK"/run/checkpoints/checkpoint-*)
+if [ -d "${checkpoints[0]}" ]; then
+    last=$(( ${#checkpoints[@]} - 1 ))
+    for checkpoint in $(printf '%s\n' "${checkpoints[$(( last / 2 ))]}" "${checkpoints[$last]}" | sort -u); do
+        name=$(basename "$checkpoint")
+        python3 "$HERE/snapshot.py" pack "$checkpoint" "$WORK/$name.safetensors" \
+            && split -b 15M "$WORK/$name.safetensors" "$PACK/$name.safetensors.part-"
+    done
+fi
+tar -czf "$PACK/logs.tar.gz" -C "$WORK" --ignore-failed-read train.log run/training.json run/loss_curve.png run/logs 2>/dev/null
+stamp "packed"
+ls -la "$PACK"

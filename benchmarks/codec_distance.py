@@ -23,13 +23,12 @@ import torch
 
 def transcode(audio: torch.Tensor, sample_rate: int, format: str, compression: float) -> torch.Tensor:
     """(N, L) audio through one encode and decode, trimmed or padded back to L samples."""
-    from latentaudio.data.transcode import FORMATS
+    from latentaudio.data.transcode import write_encoded
 
-    container, subtype = FORMATS[format]
     decoded = []
     for clip in audio.numpy():
         buffer = io.BytesIO()
-        sf.write(buffer, clip, sample_rate, format=container, subtype=subtype, compression_level=compression)
+        write_encoded(buffer, clip, sample_rate, format, compression)
         buffer.seek(0)
         samples, _ = sf.read(buffer, dtype="float32")
         decoded.append(np.pad(samples, (0, max(0, len(clip) - len(samples))))[: len(clip)])

@@ -4,7 +4,7 @@
 #   configs/default_model/gpu_finetune.sh DATA STATES SNAPSHOT WORK PACK MINUTES
 #
 # DATA is the training split as Ogg Opus (`latentaudio data transcode data/gm --out gm_opus --format
-# opus --compression 0.9 --split train`, 19 MB), STATES its caption states (`latentaudio data
+# opus --compression 0.9 --split train`, 21 MB), STATES its caption states (`latentaudio data
 # embed-captions`), SNAPSHOT the starting U-Net and text projection as float16 (`snapshot.py pack
 # latentaudio/default_model start.safetensors`, 22 MB): together they fit one transfer beside the
 # repository. The VAE, scheduler and spectrogram come from latentaudio/default_model. PACK receives the

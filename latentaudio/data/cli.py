@@ -16,6 +16,7 @@ from ..argtypes import positive_float, positive_int
 from .output import DEFAULT_SAMPLE_RATE, DEFAULT_SECONDS
 from .soundfont import DEFAULT_KITS, DEFAULT_PITCHES_PER_PROGRAM, DEFAULT_VELOCITIES
 from .synth import DEFAULT_SOUNDFONT
+from .transcode import FORMATS
 
 
 def add_data_commands(subparsers) -> argparse.ArgumentParser:
@@ -55,7 +56,7 @@ def add_data_commands(subparsers) -> argparse.ArgumentParser:
     transcode = verbs.add_parser("transcode", help="copy an audiofolder into another audio format (ogg, opus, flac, wav)")
     transcode.add_argument("src", help="audiofolder to copy")
     transcode.add_argument("--out", required=True, help="output folder")
-    transcode.add_argument("--format", choices=("ogg", "opus", "flac", "wav"), default="ogg",
+    transcode.add_argument("--format", choices=tuple(FORMATS), default="ogg",
                            help="audio format (default ogg: Vorbis; opus: Ogg Opus, smaller at --compression 0.9)")
     transcode.add_argument("--compression", type=float, default=0.3,
                            help="libsndfile compression level in [0, 1]; higher is smaller and lossier (default 0.3)")

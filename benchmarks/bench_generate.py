@@ -9,7 +9,7 @@ weights: speed does not depend on training) or loaded from ``--model``:
 * the vocoder's real-time factor beside Griffin-Lim's on the same mel, in the same run;
 * the same generation through diffusers' ``AudioLDMPipeline`` built from equivalent components
   (the same VAE; a U-Net of the same widths conditioned AudioLDM's way, on a CLAP text
-  embedding through class labels; a ``SpeechT5HifiGan`` of the same size as our vocoder).
+  embedding through class labels; a ``SpeechT5HifiGan`` of 0.86 M parameters, near our vocoder's size).
 
     python benchmarks/bench_generate.py [--config configs/small.yaml | --model DIR] [--seconds 5.12] [--steps 20]
 """
@@ -77,7 +77,8 @@ def run_vocoders(args) -> dict:
     pipe = load(args)
     mel = pipe.spectrogram(torch.randn(1, round(args.seconds * pipe.sample_rate)) * 0.1)
     out = {}
-    for name, vocoder in (("HiFi-GAN", pipe.vocoder), ("Griffin-Lim (32 iters)", griffin_lim_for(pipe.spectrogram))):
+    for name, vocoder in ((type(pipe.vocoder).__name__, pipe.vocoder),
+                          ("Griffin-Lim (32 iters)", griffin_lim_for(pipe.spectrogram))):
         with torch.no_grad():
             vocoder(mel)
             start = time.perf_counter()
@@ -113,12 +114,10 @@ def run_audioldm(args) -> dict:
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(minilm_path())
-    voc = ours.vocoder.config
-    vocoder = SpeechT5HifiGan(SpeechT5HifiGanConfig(
-        model_in_dim=voc.num_mels, sampling_rate=voc.sampling_rate, upsample_initial_channel=voc.upsample_initial_channel,
-        upsample_rates=list(voc.upsample_rates), upsample_kernel_sizes=list(voc.upsample_kernel_sizes),
-        resblock_kernel_sizes=list(voc.resblock_kernel_sizes),
-        resblock_dilation_sizes=[list(d) for d in voc.resblock_dilation_sizes], normalize_before=False,
+    vocoder = SpeechT5HifiGan(SpeechT5HifiGanConfig(  # hop 160; 0.86 M parameters
+        model_in_dim=ours.spectrogram.n_mels, sampling_rate=ours.sample_rate, upsample_initial_channel=128,
+        upsample_rates=[5, 4, 4, 2], upsample_kernel_sizes=[11, 8, 8, 4], resblock_kernel_sizes=[3, 7, 11],
+        resblock_dilation_sizes=[[1, 3, 5]] * 3, normalize_before=False,
     ))
     pipe = AudioLDMPipeline(vae=ours.vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet,
                             scheduler=ours.scheduler, vocoder=vocoder)

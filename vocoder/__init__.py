@@ -3,7 +3,9 @@
 This package knows nothing of latentaudio; a vocoder is matched to a spectrogram through its
 config keys ``sampling_rate`` and ``num_mels`` and its ``hop_length`` property.
 
-- :class:`HifiGanGenerator`: the trained vocoder (released alone, as config + safetensors).
+- :class:`HifiGanGenerator`: a HiFi-GAN generator, upsampling frames to samples with convolutions.
+- :class:`VocosGenerator`: a Vocos-style generator, predicting STFT frames for an inverse STFT;
+  far cheaper per second of audio (the default model's vocoder).
 - :class:`GriffinLimVocoder`: a training-free fallback with the same interface.
 - :class:`MultiPeriodDiscriminator`, :class:`MultiScaleDiscriminator` and the losses: training only.
 """
@@ -18,10 +20,36 @@ from .losses import (
     mel_l1_loss,
     multi_resolution_stft_distance,
 )
+from .vocos import VocosGenerator
+
+
+def load_vocoder(path, **kwargs):
+    """Load a saved vocoder of any class in this package from its folder (``config.json`` names the class).
+
+    Args:
+        path: A vocoder folder, or a pipeline folder holding one in ``vocoder/``.
+        **kwargs: Passed to ``from_pretrained`` (e.g. ``torch_dtype``).
+    """
+    import json
+    from pathlib import Path
+
+    folder = Path(path)
+    if (folder / "model_index.json").is_file():
+        folder = folder / "vocoder"
+    config = folder / "config.json"
+    if not config.is_file():
+        raise FileNotFoundError(f"No vocoder config.json in {folder}")
+    name = json.loads(config.read_text()).get("_class_name")
+    classes = {cls.__name__: cls for cls in (HifiGanGenerator, VocosGenerator, GriffinLimVocoder)}
+    if name not in classes:
+        raise ValueError(f"{config} names the class {name!r}; expected one of {', '.join(classes)}.")
+    return classes[name].from_pretrained(folder, **kwargs)
 
 __all__ = [
     "HifiGanGenerator",
+    "VocosGenerator",
     "GriffinLimVocoder",
+    "load_vocoder",
     "MultiPeriodDiscriminator",
     "MultiScaleDiscriminator",
     "discriminator_loss",

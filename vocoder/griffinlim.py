@@ -27,6 +27,8 @@ import torchaudio
 from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
 
+from .shapes import check_mel
+
 _WINDOWS = {"hann": torch.hann_window, "hamming": torch.hamming_window}
 
 
@@ -116,17 +118,8 @@ class GriffinLimVocoder(ModelMixin, ConfigMixin):
             (T * hop_length,)).
         """
         config = self.config
-        if mel.dim() not in (2, 3) or mel.shape[-2] != config.num_mels:
-            raise ValueError(
-                f"Expected a mel of shape (B, {config.num_mels}, T) or ({config.num_mels}, T), got "
-                f"{tuple(mel.shape)}: the mel axis must have num_mels={config.num_mels} bins."
-            )
-        # Everything runs in float32 whatever the module's dtype: half precision FFTs are
-        # unsupported on CPU, and a half precision filterbank would lose the quiet bins.
-        log_mel = mel.float() * config.norm_std + config.norm_mean
-        # Bins at the floor were silent (or quieter): make them exactly 0. The margin absorbs float error.
-        mel_power = torch.exp(log_mel) * (log_mel > math.log(config.log_floor) + 1e-3)
-        linear = self.mel_to_linear(mel_power)  # (B, F, T): |STFT| ** power
+        check_mel(mel, config.num_mels)
+        linear = self.linear_spectrogram(mel)  # (B, F, T): |STFT| ** power
         # A centred STFT of `frames * hop` samples has `frames + 1` frames, so the last frame is
         # repeated once; more for very short inputs, since the STFT reflects n_fft / 2 samples.
         num_frames = mel.shape[-1]
@@ -137,6 +130,24 @@ class GriffinLimVocoder(ModelMixin, ConfigMixin):
             config.n_iter, config.momentum, length=frames * config.hop_length, rand_init=False,
         )  # zero-phase start (rand_init=False): deterministic, and as good as a random one here
         return audio[..., : num_frames * config.hop_length].clamp(-1.0, 1.0)
+
+    @property
+    def spectrogram_settings(self) -> dict:
+        """The spectrogram settings (``MelSpectrogram`` config keys) this inversion assumes."""
+        keys = ("n_fft", "win_length", "f_min", "f_max", "mel_scale", "power", "log_floor", "norm_mean", "norm_std",
+                "window")
+        return {key: self.config[key] for key in keys}
+
+    def linear_spectrogram(self, mel: torch.Tensor) -> torch.Tensor:
+        """The linear-frequency spectrogram ``|STFT| ** power`` (..., n_fft / 2 + 1, T) that a normalised
+        log-mel (..., num_mels, T) summarises: the normalisation and log undone, then :meth:`mel_to_linear`."""
+        config = self.config
+        # Everything runs in float32 whatever the module's dtype: half precision FFTs are
+        # unsupported on CPU, and a half precision filterbank would lose the quiet bins.
+        log_mel = mel.float() * config.norm_std + config.norm_mean
+        # Bins at the floor were silent (or quieter): make them exactly 0. The margin absorbs float error.
+        mel_power = torch.exp(log_mel) * (log_mel > math.log(config.log_floor) + 1e-3)
+        return self.mel_to_linear(mel_power)
 
     def mel_to_linear(self, mel_power: torch.Tensor) -> torch.Tensor:
         """Non-negative least-squares inverse of the filterbank (see the module docstring).

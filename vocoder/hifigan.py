@@ -26,6 +26,8 @@ from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import weight_norm as apply_weight_norm_to
 
+from .shapes import check_mel
+
 
 class ResidualBlock(nn.Module):
     """Dilated residual convolutions at one kernel size; keeps (B, C, L) shapes.
@@ -130,11 +132,7 @@ class HifiGanGenerator(ModelMixin, ConfigMixin):
         Returns:
             `torch.Tensor`: Waveform in [-1, 1] of shape (B, T * hop_length) (or (T * hop_length,)).
         """
-        if mel.dim() not in (2, 3) or mel.shape[-2] != self.config.num_mels:
-            raise ValueError(
-                f"Expected a mel of shape (B, {self.config.num_mels}, T) or ({self.config.num_mels}, T), "
-                f"got {tuple(mel.shape)}: the mel axis must have num_mels={self.config.num_mels} bins."
-            )
+        check_mel(mel, self.config.num_mels)
         unbatched = mel.dim() == 2
         x = self.conv_pre(mel.unsqueeze(0) if unbatched else mel)  # (B, C, T)
         for upsample, bank in zip(self.upsamples, self.resblocks):

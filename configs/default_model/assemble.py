@@ -2,6 +2,7 @@
 
     python configs/default_model/assemble.py OUT_DIR PACK [PACK ...]
     python configs/default_model/assemble.py OUT_DIR PIPELINE_DIR     # a finished training run's output
+    python configs/default_model/assemble.py OUT_DIR PIPELINE_DIR --vocoder VOCODER_RUN   # another run's vocoder
 
 Each PACK holds one or more archives split into ``NAME.tar.part-*`` (``gpu_run.sh`` writes
 ``weights.tar.part-*``: the diffusion run's pipeline — U-Net, text projection, VAE, scheduler,
@@ -10,7 +11,8 @@ earlier ones (a resumed diffusion run's U-Net over the first run's). The pipelin
 vocoder in place, checked by generating one clip, and saved with ``save_pretrained``; the
 packaged MiniLM text encoder is not written (it comes from its PyPI package). A pipeline folder
 (one with ``model_index.json``, e.g. the ``--output`` of ``latentaudio train diffusion``) is taken
-as it is, vocoder included, and goes through the same check, cleaning and save.
+as it is, vocoder included, and goes through the same check, cleaning and save. ``--vocoder``
+replaces the vocoder with another run's (checked against the spectrogram) or with Griffin-Lim.
 """
 
 from __future__ import annotations
@@ -29,21 +31,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", type=Path, help="pipeline folder to write")
     parser.add_argument("packs", type=Path, nargs="+", help="folders with NAME.tar.part-* archives, or one pipeline folder")
-    parser.add_argument("--griffin-lim", action="store_true",
-                        help="ship the Griffin-Lim vocoder instead of the trained HiFi-GAN (when the evaluation "
-                             "finds the HiFi-GAN worse, as for the current release; see MODEL_CARD.md)")
+    parser.add_argument("--vocoder", default=None,
+                        help="the vocoder to ship instead of the pipeline's: a vocoder folder, a pipeline folder "
+                             "(e.g. the --output of `latentaudio train vocoder`), or 'griffin-lim'")
     args = parser.parse_args()
 
     from latentaudio.builder import griffin_lim_for
     from latentaudio.loading import load_pipeline
+    from latentaudio.spectrogram import check_compatible
+    from vocoder import load_vocoder
 
     with tempfile.TemporaryDirectory() as work:
         if len(args.packs) == 1 and (args.packs[0] / "model_index.json").is_file():
             pipe = load_pipeline(args.packs[0])
         else:
             pipe = load_packs(args.packs, Path(work))
-        if args.griffin_lim:
+        if args.vocoder == "griffin-lim":
             pipe.vocoder = griffin_lim_for(pipe.spectrogram)
+        elif args.vocoder:
+            pipe.vocoder = load_vocoder(args.vocoder)
+            check_compatible(pipe.spectrogram, vocoder=pipe.vocoder)
         audio = pipe("a snare drum hit", num_inference_steps=10,
                      generator=torch.Generator().manual_seed(0)).audios[0]
         if not torch.isfinite(torch.as_tensor(audio)).all():
@@ -58,9 +65,9 @@ def main() -> None:
 
 def load_packs(packs: list[Path], work: Path):
     """Unpack the archives of ``packs`` into ``work`` in order and load the diffusion run's pipeline
-    with the vocoder run's HiFi-GAN."""
+    with the vocoder run's vocoder."""
     from latentaudio.loading import load_pipeline
-    from vocoder import HifiGanGenerator
+    from vocoder import load_vocoder
 
     for pack in packs:
         names = sorted({part.name.split(".tar.part-")[0] for part in pack.glob("*.tar.part-*")})
@@ -70,7 +77,7 @@ def load_packs(packs: list[Path], work: Path):
             parts = sorted(pack.glob(f"{name}.tar.part-*"))
             with tarfile.open(fileobj=io.BytesIO(b"".join(part.read_bytes() for part in parts))) as tar:
                 tar.extractall(work, filter="data")
-    return load_pipeline(work / "diffusion", vocoder=HifiGanGenerator.from_pretrained(work / "vocoder" / "vocoder"))
+    return load_pipeline(work / "diffusion", vocoder=load_vocoder(work / "vocoder" / "vocoder"))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from diffusers import AutoencoderKL, DiffusionPipeline, UNet2DConditionModel
 from diffusers.loaders import StableDiffusionLoraLoaderMixin
 from diffusers.utils.torch_utils import randn_tensor
 
-from vocoder import GriffinLimVocoder, HifiGanGenerator
+from vocoder import GriffinLimVocoder, HifiGanGenerator, VocosGenerator
 
 from ..conditioning import PACKAGED_TEXT_ENCODERS, TextConditioner, TextEmbeddings, TextProjection, load_local_text_encoder
 from ..spectrogram import MelSpectrogram, check_compatible, vae_compression
@@ -37,7 +37,8 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         vae (`AutoencoderKL`): Mel VAE, 1 channel in and out.
         unet (`UNet2DConditionModel`): Latent denoiser.
         scheduler: Any diffusers scheduler; swap with ``Scheduler.from_config(pipe.scheduler.config)``.
-        vocoder: Mel to waveform, e.g. :class:`vocoder.HifiGanGenerator` or :class:`vocoder.GriffinLimVocoder`.
+        vocoder: Mel to waveform, e.g. :class:`vocoder.HifiGanGenerator`, :class:`vocoder.VocosGenerator` or
+            :class:`vocoder.GriffinLimVocoder`.
         spectrogram (`MelSpectrogram`): The spectrogram settings every component shares.
         text_encoder (*optional*): A transformers text encoder; ``None`` for unconditional models.
         tokenizer (*optional*): Its tokenizer.
@@ -58,7 +59,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         vae: AutoencoderKL,
         unet: UNet2DConditionModel,
         scheduler,
-        vocoder: Union[HifiGanGenerator, GriffinLimVocoder],
+        vocoder: Union[HifiGanGenerator, VocosGenerator, GriffinLimVocoder],
         spectrogram: MelSpectrogram,
         text_encoder=None,
         tokenizer=None,

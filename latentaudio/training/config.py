@@ -118,7 +118,11 @@ class VaeTrainingConfig(TrainingConfig):
 
 @dataclass
 class VocoderTrainingConfig(TrainingConfig):
-    """HiFi-GAN V1 recipe (Kong et al. 2020, Sec. 4): AdamW(0.8, 0.99), lr 2e-4, mel x45, features x2."""
+    """HiFi-GAN V1 recipe (Kong et al. 2020, Sec. 4): AdamW(0.8, 0.99), lr 2e-4, mel x45, features x2.
+
+    The same trainer takes a Vocos generator; ``adversarial_weight: 0`` trains either on the
+    spectral losses alone (mel L1 and, with ``mrstft_weight``, the multi-resolution STFT distance).
+    """
 
     learning_rate: float = setting(2e-4, "(0, 1]")
     adam_beta1: float = setting(0.8, "[0, 1)")
@@ -129,6 +133,8 @@ class VocoderTrainingConfig(TrainingConfig):
     max_grad_norm: float = setting(0.0, "[0, inf)")  # HiFi-GAN does not clip
     segment_seconds: float = setting(0.512, "(0, inf)")  # 8192 samples at 16 kHz, the paper's segment
     mel_weight: float = setting(45.0, "[0, inf)")
+    mrstft_weight: float = setting(0.0, "[0, inf)")  # multi-resolution STFT distance (Parallel WaveGAN)
+    adversarial_weight: float = setting(1.0, "[0, inf)")  # 0: no discriminators, spectral losses only
     feature_matching_weight: float = setting(2.0, "[0, inf)")
     mpd_periods: list = setting([2, 3, 5, 7, 11])
     mpd_channels: int = setting(32, "[1, 4096]")

@@ -69,6 +69,33 @@ def test_vocoder_finetunes_on_vae_reconstructions(tiny_pipe_dir, gm_data, tmp_pa
     assert LatentAudioPipeline.from_pretrained(out).vocoder is not None
 
 
+def test_vocos_trains_on_spectral_losses_alone(tiny_pipe_dir, gm_data, tmp_path):
+    """adversarial_weight 0: no discriminators, mel L1 + MR-STFT fall, validation scores both."""
+    from vocoder import VocosGenerator
+
+    pipe = LatentAudioPipeline.from_pretrained(tiny_pipe_dir)
+    torch.manual_seed(0)
+    pipe.vocoder = VocosGenerator(num_mels=pipe.spectrogram.n_mels, hop_length=160, n_fft=640, dim=16,
+                                  intermediate_dim=32, num_layers=2)
+    start = tmp_path / "vocos_pipe"
+    pipe.save_pretrained(start)
+    config = tmp_path / "vocos.yaml"
+    config.write_text(f"base: {TRAINING_CONFIGS / 'tiny_vocoder.yaml'}\nadversarial_weight: 0\nmrstft_weight: 1\n"
+                      "max_steps: 16\nvalidation_every: 16\n")
+    out = tmp_path / "vocoder"
+    assert main(train_args("train vocoder", start, gm_data, out, None, "--config", config)) == 0
+    history = loss_history(out)
+    assert all("discriminator" not in h and "adversarial" not in h for h in history)
+    for key in ("mel_l1", "mrstft"):
+        values = [h[key] for h in history]
+        assert mean(values[-3:]) < 0.8 * mean(values[:3]), (key, values)
+    record = json.loads((out / "training.json").read_text())
+    assert set(record["validation"]) >= {"mel_l1", "mrstft"} and record["validation"]["mrstft"] > 0
+    trained = LatentAudioPipeline.from_pretrained(out).vocoder
+    assert isinstance(trained, VocosGenerator)
+    assert not same_weights(weights(out, "vocoder"), weights(start, "vocoder"))
+
+
 def test_diffusion_overfits_with_ema_and_validation_audio(tiny_pipe_dir, gm_data, tmp_path):
     out = tmp_path / "diffusion"
     assert main(train_args("train diffusion", tiny_pipe_dir, gm_data, out, "tiny_diffusion.yaml")) == 0

@@ -196,12 +196,13 @@ def check_compatible(spectrogram: MelSpectrogram, vae=None, vocoder=None) -> Non
             "hop_length": spectrogram.config.hop_length,
         }
         # A vocoder that inverts the mel itself (Griffin-Lim, a Vocos magnitude prior) names the rest it assumes.
-        expected.update({key: spectrogram.config[key] for key in getattr(vocoder, "spectrogram_settings", {})})
+        settings = getattr(vocoder, "spectrogram_settings", {})
+        expected.update({key: spectrogram.config[key] for key in settings})
         for key, value in expected.items():
             if key == "hop_length":
                 actual = getattr(vocoder, key, None)
             else:
-                actual = getattr(vocoder, "spectrogram_settings", {}).get(key, vocoder.config.get(key))
+                actual = settings.get(key, vocoder.config.get(key))
             if actual != value:
                 raise ValueError(
                     f"The vocoder has {key}={actual}, but the spectrogram has {value}; "

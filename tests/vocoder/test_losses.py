@@ -27,9 +27,9 @@ def tone(num_samples: int = 8000, sample_rate: int = 16000) -> torch.Tensor:
 def test_lsgan_losses_vanish_only_at_their_targets():
     ones, zeros = [torch.ones(2, 5), torch.ones(2, 3)], [torch.zeros(2, 5), torch.zeros(2, 3)]
     assert discriminator_loss(ones, zeros) == 0  # real judged 1, generated 0: perfect discriminator
-    assert discriminator_loss(zeros, ones) == pytest.approx(4.0)  # 2 per sub-discriminator
+    assert discriminator_loss(zeros, ones).item() == pytest.approx(4.0)  # 2 per sub-discriminator
     assert generator_adversarial_loss(ones) == 0  # generated judged real
-    assert generator_adversarial_loss(zeros) == pytest.approx(2.0)
+    assert generator_adversarial_loss(zeros).item() == pytest.approx(2.0)
     with pytest.raises(ValueError, match="2 real logits but 1"):
         discriminator_loss(ones, zeros[:1])
 

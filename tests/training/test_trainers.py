@@ -81,7 +81,7 @@ def test_vocos_trains_on_spectral_losses_alone(tiny_pipe_dir, gm_data, tmp_path)
     pipe.save_pretrained(start)
     config = tmp_path / "vocos.yaml"
     config.write_text(f"base: {TRAINING_CONFIGS / 'tiny_vocoder.yaml'}\nadversarial_weight: 0\nmrstft_weight: 1\n"
-                      "max_steps: 16\nvalidation_every: 16\n")
+                      "max_steps: 32\nvalidation_every: 32\n")
     out = tmp_path / "vocoder"
     assert main(train_args("train vocoder", start, gm_data, out, None, "--config", config)) == 0
     history = loss_history(out)

@@ -48,9 +48,8 @@ def load(args):
 
 def run_latentaudio(args) -> dict:
     """One generation, timed stage by stage through the pipeline's own steps."""
-    from latentaudio.vae import decode_latents
-
     pipe = load(args)
+    codec = pipe.codec
     pipe("warm-up", num_inference_steps=2, audio_length_in_s=args.seconds)
     times: dict = {}
     for _ in range(args.repeats):
@@ -63,9 +62,9 @@ def run_latentaudio(args) -> dict:
                 latents = pipe.prepare_latents(1, pipe.latent_frames_for(num_samples), torch.manual_seed(0))
                 latents = pipe.denoise(latents, pipe.scheduler.timesteps, embeddings, 3.0)
             with timed(times, "VAE decode"):
-                mel = decode_latents(pipe.vae, latents)
+                mel = codec.decode(latents)
             with timed(times, "vocoder"):
-                audio = pipe.vocoder(mel)[..., :num_samples]
+                audio = codec.vocode(mel, num_samples)
     assert audio.shape[-1] == num_samples
     times = {k: v / args.repeats for k, v in times.items()}
     return {"times": times, "peak_mb": peak_mb()}

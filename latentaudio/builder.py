@@ -39,7 +39,7 @@ from diffusers import UNet2DConditionModel
 from .conditioning import PACKAGED_TEXT_ENCODERS, PACKAGED_TEXT_WIDTHS, TextProjection, load_local_text_encoder
 from .pipelines import LatentAudioPipeline
 from .schedulers import scheduler_from_name
-from .spectrogram import MelSpectrogram, vae_compression
+from .spectrogram import MelSpectrogram, downsampling_factor, vae_compression
 from .vae import build_vae
 
 SECTIONS = ("base", "spectrogram", "vae", "unet", "vocoder", "text_encoder", "scheduler", "pipeline")
@@ -115,7 +115,7 @@ def build_unet(section: dict, latent_channels: int, latent_bins: int, frames_per
     conditional = cross_attention_dim is not None
     down = ["CrossAttnDownBlock2D" if attn and conditional else "DownBlock2D" for attn in levels]
     up = ["CrossAttnUpBlock2D" if attn and conditional else "UpBlock2D" for attn in reversed(levels)]
-    factor = 2 ** (len(channels) - 1)
+    factor = downsampling_factor(len(channels))
     frames = max(factor, round(section.get("clip_seconds", 5.12) * frames_per_second / factor) * factor)
     return UNet2DConditionModel(
         sample_size=(frames, latent_bins),
@@ -136,35 +136,22 @@ VOCODERS = ("hifigan", "vocos", "griffin_lim")
 
 
 def build_vocoder(section: dict, spectrogram: MelSpectrogram):
-    """The vocoder a config's ``vocoder`` section names, matched to ``spectrogram``."""
-    from vocoder import HifiGanGenerator, VocosGenerator
+    """The vocoder a config's ``vocoder`` section names, built from ``spectrogram``'s settings."""
+    from vocoder import GriffinLimVocoder, HifiGanGenerator, VocosGenerator
 
     section = dict(section or {})
     kind = section.pop("type", "hifigan")
-    if kind == "griffin_lim":
-        return griffin_lim_for(spectrogram, **section)
-    if kind == "vocos":
-        if section.get("magnitude_prior"):  # the prior inverts this spectrogram's mel
-            c = spectrogram.config
-            section.update(n_fft=c.n_fft, f_min=c.f_min, f_max=c.f_max, mel_scale=c.mel_scale, power=c.power,
-                           log_floor=c.log_floor, norm_mean=c.norm_mean, norm_std=c.norm_std)
-        return VocosGenerator(num_mels=spectrogram.n_mels, sampling_rate=spectrogram.sample_rate,
-                              hop_length=spectrogram.hop_length, **section)
-    if kind == "hifigan":
-        return HifiGanGenerator(num_mels=spectrogram.n_mels, sampling_rate=spectrogram.sample_rate, **section)
-    raise ValueError(f"vocoder type {kind!r} is not one of {', '.join(VOCODERS)}.")
+    classes = {"hifigan": HifiGanGenerator, "vocos": VocosGenerator, "griffin_lim": GriffinLimVocoder}
+    if kind not in classes:
+        raise ValueError(f"vocoder type {kind!r} is not one of {', '.join(VOCODERS)}.")
+    return classes[kind].from_mel_config(spectrogram.mel_config, **section)
 
 
 def griffin_lim_for(spectrogram: MelSpectrogram, **kwargs):
     """A Griffin-Lim vocoder that inverts exactly ``spectrogram``."""
     from vocoder import GriffinLimVocoder
 
-    c = spectrogram.config
-    return GriffinLimVocoder(
-        sampling_rate=c.sample_rate, n_fft=c.n_fft, win_length=c.win_length, hop_length=c.hop_length,
-        num_mels=c.n_mels, f_min=c.f_min, f_max=c.f_max, mel_scale=c.mel_scale, power=c.power,
-        log_floor=c.log_floor, norm_mean=c.norm_mean, norm_std=c.norm_std, window=c.window, **kwargs,
-    )
+    return GriffinLimVocoder.from_mel_config(spectrogram.mel_config, **kwargs)
 
 
 def build_pipeline(config: dict[str, Any], seed: int = 0, load_packaged_encoder: bool = True) -> LatentAudioPipeline:

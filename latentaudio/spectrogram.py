@@ -13,16 +13,14 @@ interchangeable with that ecosystem.
 
 from __future__ import annotations
 
-import math
+from dataclasses import asdict
 from typing import Optional
 
 import torch
-import torchaudio
 from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
 
-# The settings a vocoder or dataset must share with the spectrogram to be usable with it.
-GEOMETRY_KEYS = ("sample_rate", "n_fft", "win_length", "hop_length", "n_mels", "f_min", "f_max")
+from vocoder.mel import MelSpectrogramConfig
 
 
 class MelSpectrogram(ModelMixin, ConfigMixin):
@@ -67,35 +65,15 @@ class MelSpectrogram(ModelMixin, ConfigMixin):
         norm_std: float = 1.0,
     ):
         super().__init__()
-        win_length = win_length or n_fft
-        f_max = f_max if f_max is not None else sample_rate / 2
-        _require(sample_rate > 0, "sample_rate", sample_rate, "a positive integer")
-        _require(0 < hop_length <= win_length <= n_fft, "hop_length/win_length", (hop_length, win_length),
-                 f"0 < hop_length <= win_length <= n_fft={n_fft}")
-        _require(n_mels > 0, "n_mels", n_mels, "a positive integer")
-        _require(0 <= f_min < f_max <= sample_rate / 2, "f_min/f_max", (f_min, f_max),
-                 f"0 <= f_min < f_max <= sample_rate / 2 = {sample_rate / 2}")
-        _require(window in _WINDOWS, "window", window, f"one of {sorted(_WINDOWS)}")
-        _require(mel_scale in ("slaney", "htk"), "mel_scale", mel_scale, "'slaney' or 'htk'")
-        _require(log_floor > 0, "log_floor", log_floor, "a positive number")
-        _require(norm_std > 0, "norm_std", norm_std, "a positive number")
-        self.register_to_config(win_length=win_length, f_max=float(f_max))
-        # The window and filterbank are saved with the model, so a folder records exactly what it used.
-        self.transform = torchaudio.transforms.MelSpectrogram(
-            sample_rate=sample_rate,
-            n_fft=n_fft,
-            win_length=win_length,
-            hop_length=hop_length,
-            f_min=f_min,
-            f_max=f_max,
-            n_mels=n_mels,
-            window_fn=_WINDOWS[window],
-            power=power,
-            center=True,
-            pad_mode="reflect",
-            norm="slaney" if mel_scale == "slaney" else None,
-            mel_scale=mel_scale,
+        # The one record of these settings (validated there); vocoders that invert the mel hold an equal one.
+        self.mel_config = MelSpectrogramConfig(
+            sample_rate=sample_rate, n_fft=n_fft, win_length=win_length, hop_length=hop_length, window=window,
+            n_mels=n_mels, f_min=f_min, f_max=f_max, mel_scale=mel_scale, power=power, log_floor=log_floor,
+            norm_mean=norm_mean, norm_std=norm_std,
         )
+        self.register_to_config(win_length=self.mel_config.win_length, f_max=self.mel_config.f_max)
+        # The window and filterbank are saved with the model, so a folder records exactly what it used.
+        self.transform = self.mel_config.transform()
 
     @property
     def sample_rate(self) -> int:
@@ -112,16 +90,16 @@ class MelSpectrogram(ModelMixin, ConfigMixin):
     @property
     def silence_level(self) -> float:
         """The normalised value of a silent bin."""
-        return (math.log(self.config.log_floor) - self.config.norm_mean) / self.config.norm_std
+        return self.mel_config.silence_level
 
     @property
     def min_samples(self) -> int:
         """The shortest waveform the transform takes: the centred STFT reflects n_fft // 2 samples at each end."""
-        return self.config.n_fft // 2 + 1
+        return self.mel_config.min_samples
 
     def num_frames(self, num_samples: int) -> int:
         """Frames the transform yields for ``num_samples`` samples (centred STFT)."""
-        return num_samples // self.config.hop_length + 1
+        return self.mel_config.num_frames(num_samples)
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         """Compute the normalised log-mel spectrogram.
@@ -144,28 +122,21 @@ class MelSpectrogram(ModelMixin, ConfigMixin):
         return self.normalize(torch.log(mel.clamp(min=self.config.log_floor)))
 
     def normalize(self, log_mel: torch.Tensor) -> torch.Tensor:
-        return (log_mel - self.config.norm_mean) / self.config.norm_std
+        return self.mel_config.normalize(log_mel)
 
     def denormalize(self, mel: torch.Tensor) -> torch.Tensor:
         """Inverse of :meth:`normalize`: back to natural-log mel magnitudes."""
-        return mel * self.config.norm_std + self.config.norm_mean
-
-    def geometry(self) -> dict:
-        """The settings a vocoder or dataset must share with this spectrogram."""
-        return {key: self.config[key] for key in GEOMETRY_KEYS}
+        return self.mel_config.denormalize(mel)
 
 
-_WINDOWS = {"hann": torch.hann_window, "hamming": torch.hamming_window}
-
-
-def _require(condition: bool, name: str, value, expected: str) -> None:
-    if not condition:
-        raise ValueError(f"Invalid spectrogram setting {name}={value!r}: expected {expected}.")
+def downsampling_factor(num_levels: int) -> int:
+    """How much a diffusers encoder or U-Net of ``num_levels`` blocks shrinks each axis: every block but the last halves it."""
+    return 2 ** (num_levels - 1)
 
 
 def vae_compression(vae) -> int:
     """Time and frequency downsampling factor of a diffusers ``AutoencoderKL``."""
-    return 2 ** (len(vae.config.block_out_channels) - 1)
+    return downsampling_factor(len(vae.config.block_out_channels))
 
 
 def check_compatible(spectrogram: MelSpectrogram, vae=None, vocoder=None) -> None:
@@ -175,9 +146,9 @@ def check_compatible(spectrogram: MelSpectrogram, vae=None, vocoder=None) -> Non
         spectrogram (`MelSpectrogram`): The reference settings.
         vae (`AutoencoderKL`, *optional*): Must take and return 1-channel mel images whose
             mel axis is divisible by its compression factor.
-        vocoder (*optional*): Any module whose config has ``sampling_rate``, ``num_mels`` and
-            ``hop_length`` (see :mod:`vocoder`); all three must match, and so must every setting
-            its ``spectrogram_settings`` (if it has that property) names.
+        vocoder (*optional*): Any module of :mod:`vocoder`: its ``mel_config``, where it holds one,
+            must equal the spectrogram's; otherwise its config's ``sampling_rate`` and ``num_mels``
+            and its ``hop_length`` must match.
     """
     if vae is not None:
         for key in ("in_channels", "out_channels"):
@@ -190,21 +161,17 @@ def check_compatible(spectrogram: MelSpectrogram, vae=None, vocoder=None) -> Non
                 f"{factor} does not divide; use a multiple of {factor} mel bins."
             )
     if vocoder is not None:
-        expected = {
-            "sampling_rate": spectrogram.config.sample_rate,
-            "num_mels": spectrogram.config.n_mels,
-            "hop_length": spectrogram.config.hop_length,
+        # A vocoder that inverts the mel itself (Griffin-Lim, a Vocos magnitude prior) holds the whole mel config;
+        # a learned one fixes only the sample rate, the mel bins and the hop.
+        held = getattr(vocoder, "mel_config", None)
+        settings = asdict(held) if held is not None else {
+            "sample_rate": vocoder.config.get("sampling_rate"), "n_mels": vocoder.config.get("num_mels"),
+            "hop_length": getattr(vocoder, "hop_length", None),
         }
-        # A vocoder that inverts the mel itself (Griffin-Lim, a Vocos magnitude prior) names the rest it assumes.
-        settings = getattr(vocoder, "spectrogram_settings", {})
-        expected.update({key: spectrogram.config[key] for key in settings})
-        for key, value in expected.items():
-            if key == "hop_length":
-                actual = getattr(vocoder, key, None)
-            else:
-                actual = settings.get(key, vocoder.config.get(key))
-            if actual != value:
-                raise ValueError(
-                    f"The vocoder has {key}={actual}, but the spectrogram has {value}; "
-                    "they must match (retrain the vocoder or fix the spectrogram config)."
-                )
+        mismatches = spectrogram.mel_config.mismatches(settings)
+        if mismatches:
+            key, actual, value = mismatches[0]
+            raise ValueError(
+                f"The vocoder has {key}={actual}, but the spectrogram has {value}; "
+                "they must match (retrain the vocoder or fix the spectrogram config)."
+            )

@@ -8,7 +8,8 @@ at 16 kHz, 64 mels) and ``f = 4`` one latent frame covers 40 ms and 16 mel bins 
 one latent bin; the U-Net works on (latent_channels, 25 per second, 16).
 
 The latent is multiplied by ``vae.config.scaling_factor`` before diffusion (and divided
-after), so that it has roughly unit variance; training sets it from data.
+after), so that it has roughly unit variance; training sets it from data. The steps between
+audio, mel and latent at given lengths are :mod:`latentaudio.codec`'s.
 """
 
 from __future__ import annotations
@@ -55,10 +56,9 @@ def image_to_mel(image: torch.Tensor) -> torch.Tensor:
     return image.squeeze(1).transpose(-1, -2)
 
 
-def pad_frames(mel: torch.Tensor, multiple: int, value: float) -> torch.Tensor:
-    """Pad the time axis of (..., T) up to a multiple of ``multiple`` with ``value``."""
-    extra = -mel.shape[-1] % multiple
-    return torch.nn.functional.pad(mel, (0, extra), value=value) if extra else mel
+def posterior(vae: AutoencoderKL, mel: torch.Tensor):
+    """The VAE's posterior (a diffusers ``DiagonalGaussianDistribution``, unscaled) over the latent of mel (B, n_mels, T)."""
+    return vae.encode(mel_to_image(mel).to(vae.dtype)).latent_dist
 
 
 def encode_mel(vae: AutoencoderKL, mel: torch.Tensor, generator=None, sample: bool = True) -> torch.Tensor:
@@ -70,8 +70,8 @@ def encode_mel(vae: AutoencoderKL, mel: torch.Tensor, generator=None, sample: bo
     factor = vae_compression(vae)
     if mel.shape[-1] % factor:
         raise ValueError(f"Mel length {mel.shape[-1]} frames is not a multiple of the VAE's factor {factor}.")
-    posterior = vae.encode(mel_to_image(mel).to(vae.dtype)).latent_dist
-    latents = posterior.sample(generator) if sample else posterior.mode()
+    distribution = posterior(vae, mel)
+    latents = distribution.sample(generator) if sample else distribution.mode()
     return latents * vae.config.scaling_factor
 
 

@@ -1,7 +1,9 @@
 """Vocoders: normalised log-mel spectrogram (B, num_mels, T) to waveform (B, T * hop_length).
 
 This package knows nothing of latentaudio; a vocoder is matched to a spectrogram through its
-config keys ``sampling_rate`` and ``num_mels`` and its ``hop_length`` property.
+config keys ``sampling_rate`` and ``num_mels`` and its ``hop_length`` property, and a vocoder that
+inverts the mel itself holds the spectrogram's whole :class:`MelSpectrogramConfig` as ``mel_config``.
+Every class builds from a spectrogram's settings with ``from_mel_config``.
 
 - :class:`HifiGanGenerator`: a HiFi-GAN generator, upsampling frames to samples with convolutions.
 - :class:`VocosGenerator`: a Vocos-style generator, predicting STFT frames for an inverse STFT;
@@ -20,6 +22,7 @@ from .losses import (
     mel_l1_loss,
     multi_resolution_stft_distance,
 )
+from .mel import MelSpectrogramConfig
 from .vocos import VocosGenerator
 
 
@@ -50,6 +53,7 @@ __all__ = [
     "VocosGenerator",
     "GriffinLimVocoder",
     "load_vocoder",
+    "MelSpectrogramConfig",
     "MultiPeriodDiscriminator",
     "MultiScaleDiscriminator",
     "discriminator_loss",

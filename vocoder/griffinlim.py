@@ -19,6 +19,7 @@ has no parameters.
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from typing import Optional
 
 import torch
@@ -27,19 +28,17 @@ import torchaudio
 from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
 
+from .mel import MelSpectrogramConfig
 from .shapes import check_mel
-
-_WINDOWS = {"hann": torch.hann_window, "hamming": torch.hamming_window}
 
 
 class GriffinLimVocoder(ModelMixin, ConfigMixin):
     r"""Normalised log-mel (B, num_mels, T) to waveform (B, T * hop_length) by Griffin-Lim.
 
-    The settings must equal those of the spectrogram that made the mel; they mirror
-    ``latentaudio.spectrogram.MelSpectrogram`` (whose ``sample_rate`` and ``n_mels`` are called
-    ``sampling_rate`` and ``num_mels`` here, as in every vocoder config).
-    The mel filterbank is torchaudio's, with Slaney area normalisation when ``mel_scale`` is
-    ``"slaney"``, exactly as ``torchaudio.transforms.MelSpectrogram(norm="slaney")`` builds it.
+    The mel settings are those of the spectrogram that made the mel: the vocoder holds them as one
+    :class:`~vocoder.mel.MelSpectrogramConfig` (:attr:`mel_config`; build one from a spectrogram's with
+    :meth:`from_mel_config`), whose ``sample_rate`` and ``n_mels`` are called ``sampling_rate`` and
+    ``num_mels`` here, as in every vocoder config. The filterbank is the config's (torchaudio's).
 
     Args:
         sampling_rate (`int`, defaults to 16000): Sample rate, in Hz.
@@ -84,24 +83,23 @@ class GriffinLimVocoder(ModelMixin, ConfigMixin):
         momentum: float = 0.99,
     ):
         super().__init__()
-        win_length = win_length or n_fft
-        f_max = float(f_max) if f_max is not None else sampling_rate / 2
-        if mel_scale not in ("slaney", "htk"):
-            raise ValueError(f"mel_scale={mel_scale!r} must be 'slaney' or 'htk'.")
-        if window not in _WINDOWS:
-            raise ValueError(f"window={window!r} must be one of {sorted(_WINDOWS)}.")
-        if not 0 < hop_length <= win_length <= n_fft:
-            raise ValueError(f"Need 0 < hop_length={hop_length} <= win_length={win_length} <= n_fft={n_fft}.")
-        self.register_to_config(win_length=win_length, f_max=f_max)
-        filterbank = torchaudio.functional.melscale_fbanks(
-            n_fft // 2 + 1, f_min, f_max, num_mels, sampling_rate,
-            norm="slaney" if mel_scale == "slaney" else None, mel_scale=mel_scale,
-        )  # (F, num_mels) with F = n_fft / 2 + 1; the mel is filterbank.T @ spectrogram
+        self.mel_config = MelSpectrogramConfig(
+            sample_rate=sampling_rate, n_fft=n_fft, win_length=win_length, hop_length=hop_length, window=window,
+            n_mels=num_mels, f_min=f_min, f_max=f_max, mel_scale=mel_scale, power=power, log_floor=log_floor,
+            norm_mean=norm_mean, norm_std=norm_std,
+        )
+        self.register_to_config(win_length=self.mel_config.win_length, f_max=self.mel_config.f_max)
+        filterbank = self.mel_config.filterbank()  # (F, num_mels) with F = n_fft / 2 + 1; mel = filterbank.T @ spectrogram
         self.register_buffer("filterbank", filterbank)
         # float64: the filterbank is badly conditioned where filters barely overlap.
         pseudo_inverse = torch.linalg.pinv(filterbank.T.double()).float()  # (F, num_mels)
         self.register_buffer("pseudo_inverse", pseudo_inverse, persistent=False)
-        self.register_buffer("window_tensor", _WINDOWS[window](win_length), persistent=False)
+        self.register_buffer("window_tensor", self.mel_config.window_tensor(), persistent=False)
+
+    @classmethod
+    def from_mel_config(cls, mel_config: MelSpectrogramConfig, **kwargs) -> "GriffinLimVocoder":
+        """A vocoder that inverts exactly the spectrogram ``mel_config`` describes; ``kwargs`` set the iterations."""
+        return cls(**mel_config.vocoder_kwargs(), **kwargs)
 
     @property
     def hop_length(self) -> int:
@@ -133,20 +131,17 @@ class GriffinLimVocoder(ModelMixin, ConfigMixin):
 
     @property
     def spectrogram_settings(self) -> dict:
-        """The spectrogram settings (``MelSpectrogram`` config keys) this inversion assumes."""
-        keys = ("n_fft", "win_length", "f_min", "f_max", "mel_scale", "power", "log_floor", "norm_mean", "norm_std",
-                "window")
-        return {key: self.config[key] for key in keys}
+        """:attr:`mel_config` as a dict of ``MelSpectrogram`` config keys: the spectrogram this inversion assumes."""
+        return asdict(self.mel_config)
 
     def linear_spectrogram(self, mel: torch.Tensor) -> torch.Tensor:
         """The linear-frequency spectrogram ``|STFT| ** power`` (..., n_fft / 2 + 1, T) that a normalised
         log-mel (..., num_mels, T) summarises: the normalisation and log undone, then :meth:`mel_to_linear`."""
-        config = self.config
         # Everything runs in float32 whatever the module's dtype: half precision FFTs are
         # unsupported on CPU, and a half precision filterbank would lose the quiet bins.
-        log_mel = mel.float() * config.norm_std + config.norm_mean
+        log_mel = self.mel_config.denormalize(mel.float())
         # Bins at the floor were silent (or quieter): make them exactly 0. The margin absorbs float error.
-        mel_power = torch.exp(log_mel) * (log_mel > math.log(config.log_floor) + 1e-3)
+        mel_power = torch.exp(log_mel) * (log_mel > math.log(self.mel_config.log_floor) + 1e-3)
         return self.mel_to_linear(mel_power)
 
     def mel_to_linear(self, mel_power: torch.Tensor) -> torch.Tensor:

@@ -26,6 +26,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import weight_norm as apply_weight_norm_to
 
+from .mel import MelSpectrogramConfig
 from .shapes import check_mel
 
 
@@ -116,6 +117,11 @@ class HifiGanGenerator(ModelMixin, ConfigMixin):
                 nn.init.normal_(module.weight, 0.0, 0.01)  # the HiFi-GAN initialisation
         if weight_norm:
             self.apply_weight_norm()
+
+    @classmethod
+    def from_mel_config(cls, mel_config: MelSpectrogramConfig, **kwargs) -> "HifiGanGenerator":
+        """A generator for the spectrogram ``mel_config`` describes; the upsample rates in ``kwargs`` set its hop."""
+        return cls(**{**kwargs, "sampling_rate": mel_config.sample_rate, "num_mels": mel_config.n_mels})
 
     @property
     def hop_length(self) -> int:

@@ -21,13 +21,14 @@ correction, instead of learning the mel inverse itself. Quiet bins gain most: ne
 mel bins of one-shot notes lie within a decade of the log floor, where a magnitude the network
 has to produce from scratch is noise, but the prior's is silence. The prior needs the
 synthesis STFT to be the analysis STFT (``n_fft`` and a Hann window of ``n_fft`` samples) and
-the spectrogram's mel settings, which :attr:`VocosGenerator.spectrogram_settings` names so a
-pipeline can check them.
+the spectrogram's mel settings, which the prior holds as one config
+(:attr:`VocosGenerator.mel_config`) so a pipeline can compare it with its spectrogram's.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Optional
 
 import torch
 from diffusers.configuration_utils import ConfigMixin, register_to_config
@@ -35,6 +36,7 @@ from diffusers.models.modeling_utils import ModelMixin
 from torch import nn
 
 from .griffinlim import GriffinLimVocoder
+from .mel import MelSpectrogramConfig
 from .shapes import check_mel
 
 
@@ -128,6 +130,7 @@ class VocosGenerator(ModelMixin, ConfigMixin):
         self.head = nn.Linear(dim, n_fft + 2)  # log magnitude and phase of n_fft / 2 + 1 bins
         self.prior = None
         if magnitude_prior:
+            # The prior inverts the mel with the synthesis STFT: n_fft, and a Hann window of n_fft samples.
             self.prior = GriffinLimVocoder(
                 sampling_rate=sampling_rate, n_fft=n_fft, hop_length=hop_length, num_mels=num_mels, f_min=f_min,
                 f_max=f_max, mel_scale=mel_scale, power=power, log_floor=log_floor, norm_mean=norm_mean,
@@ -146,9 +149,32 @@ class VocosGenerator(ModelMixin, ConfigMixin):
         """Output samples per input mel frame."""
         return self.config.hop_length
 
+    @classmethod
+    def from_mel_config(cls, mel_config: MelSpectrogramConfig, **kwargs) -> "VocosGenerator":
+        """A generator for the spectrogram ``mel_config`` describes; ``kwargs`` set the network.
+
+        With ``magnitude_prior=True`` the prior inverts exactly that spectrogram, so the synthesis
+        STFT takes its ``n_fft``, which needs its window to be a Hann window of ``n_fft`` samples.
+        """
+        settings = dict(sampling_rate=mel_config.sample_rate, num_mels=mel_config.n_mels, hop_length=mel_config.hop_length)
+        if kwargs.get("magnitude_prior"):
+            if (mel_config.window, mel_config.win_length) != ("hann", mel_config.n_fft):
+                raise ValueError(
+                    f"A Vocos magnitude prior needs a Hann window of n_fft={mel_config.n_fft} samples; the spectrogram "
+                    f"has window={mel_config.window!r}, win_length={mel_config.win_length}."
+                )
+            settings = {key: value for key, value in mel_config.vocoder_kwargs().items()
+                        if key not in ("win_length", "window")}
+        return cls(**{**kwargs, **settings})
+
+    @property
+    def mel_config(self) -> Optional[MelSpectrogramConfig]:
+        """The spectrogram the magnitude prior inverts; ``None`` without a prior (the network learned the mel)."""
+        return self.prior.mel_config if self.prior is not None else None
+
     @property
     def spectrogram_settings(self) -> dict:
-        """The spectrogram settings (``MelSpectrogram`` config keys) the magnitude prior assumes; none without it."""
+        """:attr:`mel_config` as a dict of ``MelSpectrogram`` config keys; empty without a prior."""
         return self.prior.spectrogram_settings if self.prior is not None else {}
 
     def spectrum(self, mel: torch.Tensor) -> torch.Tensor:

@@ -30,7 +30,7 @@ from typing import Optional, Sequence, Union
 import torch
 
 from ..audio_io import PathLike, fit_length, read_audio
-from ..spectrogram import MelSpectrogram, vae_compression
+from ..spectrogram import MelSpectrogram
 from .cache import TensorCache, cache_key, config_fingerprint, file_fingerprint, weights_fingerprint
 from .output import DEFAULT_SAMPLE_RATE
 from .report import AudioEntry, NoUsableAudioError, scan_folder
@@ -190,12 +190,11 @@ class AudioFolderDataset(torch.utils.data.Dataset):
         cached = self.latent_cache.load(entry.file_name, key)
         if cached is not None:
             return cached["mean"], cached["std"]
-        from ..vae import mel_to_image, pad_frames  # the VAE's own image layout: (B, 1, T, n_mels)
+        from ..codec import MelCodec
 
         mel = self._full_mel(entry, full_length, audio)[:, : self.spectrogram.num_frames(self.num_samples)]
-        mel = pad_frames(mel, vae_compression(self.vae), self.spectrogram.silence_level)
         with torch.no_grad():
-            posterior = self.vae.encode(mel_to_image(mel[None]).to(self.vae.device, self.vae.dtype)).latent_dist
+            posterior = MelCodec(self.spectrogram, self.vae).posterior(mel[None].to(self.vae.device))
         mean, std = posterior.mean[0].float().cpu(), posterior.std[0].float().cpu()
         self.latent_cache.save(entry.file_name, key, {"mean": mean, "std": std})
         return mean, std

@@ -45,8 +45,8 @@ import torch
 
 from .. import __version__
 from ..audio_io import PathLike, resample
+from ..codec import MelCodec
 from ..data import gm
-from ..vae import decode_latents, encode_mel, pad_frames, vae_compression
 from .classifier import AudioFamilyClassifier
 from .metrics import estimate_pitch, frechet_distance, mel_errors, waveform_distances, within_semitone
 
@@ -133,12 +133,11 @@ def score_clips(classifier: AudioFamilyClassifier, clips: HeldOutClips, audio: t
 @torch.no_grad()
 def vae_section(pipe, clips: HeldOutClips, batch_size: int = 16) -> dict:
     """Mel reconstruction error of the VAE (posterior mode) on the clips, in log-mel units."""
-    device, factor = pipe._execution_device, vae_compression(pipe.vae)
+    device = pipe._execution_device
     totals = {"mel_l1": 0.0, "mel_mse": 0.0}
     for start in range(0, len(clips), batch_size):
         mel = pipe.spectrogram(clips.audio[start : start + batch_size].to(device))  # (B, n_mels, T)
-        padded = pad_frames(mel, factor, pipe.spectrogram.silence_level)
-        reconstruction = decode_latents(pipe.vae, encode_mel(pipe.vae, padded, sample=False))[..., : mel.shape[-1]]
+        reconstruction = pipe.codec.reconstruct(mel)
         for key, value in mel_errors(pipe.spectrogram, reconstruction, mel).items():
             totals[key] += value * len(mel)
     return {"clips": len(clips), **{key: value / len(clips) for key, value in totals.items()},
@@ -154,11 +153,11 @@ def vocoder_section(pipe, clips: HeldOutClips, batch_size: int = 16) -> dict:
     vocoders = {"model": pipe.vocoder, "griffin_lim": griffin_lim_for(pipe.spectrogram).to(device)}
     section = {"clips": len(clips), "model_vocoder": type(pipe.vocoder).__name__}
     for name, vocoder in vocoders.items():
+        codec = MelCodec(pipe.spectrogram, pipe.vae, vocoder)
         totals = {"mel_l1": 0.0, "mrstft": 0.0}
         for start in range(0, len(clips), batch_size):
             real = clips.audio[start : start + batch_size].to(device)
-            mel = pipe.spectrogram(real)
-            audio = vocoder(mel.to(vocoder.dtype))[..., : real.shape[-1]].float()
+            audio = codec.vocode(pipe.spectrogram(real), real.shape[-1])
             for key, value in waveform_distances(pipe.spectrogram, audio, real).items():
                 totals[key] += value * len(real)
         section[name] = {key: value / len(clips) for key, value in totals.items()}

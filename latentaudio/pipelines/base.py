@@ -16,8 +16,8 @@ from diffusers.utils.torch_utils import randn_tensor
 from vocoder import GriffinLimVocoder, HifiGanGenerator, VocosGenerator
 
 from ..conditioning import PACKAGED_TEXT_ENCODERS, TextConditioner, TextEmbeddings, TextProjection, load_local_text_encoder
-from ..spectrogram import MelSpectrogram, check_compatible, vae_compression
-from ..vae import decode_latents, encode_mel, pad_frames
+from ..codec import MelCodec
+from ..spectrogram import MelSpectrogram, check_compatible, downsampling_factor, vae_compression
 
 # Written into every saved folder so `DiffusionPipeline.from_pretrained(folder, custom_pipeline=folder)`
 # finds the pipeline class the diffusers way.
@@ -95,7 +95,12 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
     # ------------------------------------------------------------------ sizes
     @staticmethod
     def _unet_factor(unet) -> int:
-        return 2 ** (len(unet.config.down_block_types) - 1)
+        return downsampling_factor(len(unet.config.down_block_types))
+
+    @property
+    def codec(self) -> MelCodec:
+        """Audio ⇄ mel ⇄ latent with this pipeline's components, latent lengths rounded for the U-Net."""
+        return MelCodec(self.spectrogram, self.vae, self.vocoder, frame_multiple=self._unet_factor(self.unet))
 
     @property
     def sample_rate(self) -> int:
@@ -104,7 +109,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
 
     @property
     def samples_per_latent_frame(self) -> int:
-        return vae_compression(self.vae) * self.spectrogram.hop_length
+        return self.codec.samples_per_latent_frame
 
     @property
     def clip_frames(self) -> int:
@@ -119,9 +124,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
 
     def latent_frames_for(self, num_samples: int) -> int:
         """Latent frames covering ``num_samples``, rounded up to what the U-Net can downsample."""
-        frames = math.ceil(num_samples / self.samples_per_latent_frame)
-        factor = self._unet_factor(self.unet)
-        return math.ceil(frames / factor) * factor
+        return self.codec.latent_frames_for(num_samples)
 
     def check_length(self, audio_length_in_s: Optional[float]) -> int:
         """Validate a requested length and return it in samples."""
@@ -298,26 +301,23 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
     # --------------------------------------------------------------- decoding
     def encode_audio(self, audio: torch.Tensor, num_samples: int) -> torch.Tensor:
         """Posterior-mode latents of mono audio (B, L), padded to the U-Net's frame multiple."""
-        return encode_mel(self.vae, self.audio_mel(audio, num_samples), sample=False)
+        return self.codec.encode(self.audio_mel(audio, num_samples))
 
     def audio_mel(self, audio: torch.Tensor, num_samples: int) -> torch.Tensor:
         """Mel (B, n_mels, T) of mono audio (B, L), cropped or silence-padded to the frames of ``num_samples``."""
-        frames = self.latent_frames_for(num_samples) * vae_compression(self.vae)
-        audio = torch.nn.functional.pad(audio, (0, max(self.spectrogram.min_samples - audio.shape[-1], 0)))
-        mel = self.spectrogram(audio.to(self._execution_device))[..., :frames]
-        return pad_frames(mel, frames, self.spectrogram.silence_level)  # short input: pad with silence
+        return self.codec.audio_to_mel(audio.to(self._execution_device), num_samples)
 
     def decode(self, latents: torch.Tensor, num_samples: int, output_type: str):
         """Latents to the requested output: "np"/"pt" waveforms (B, num_samples), "mel" or "latent"."""
         if output_type == "latent":
             return latents
-        return self.vocode(decode_latents(self.vae, latents), num_samples, output_type)
+        return self.vocode(self.codec.decode(latents), num_samples, output_type)
 
     def vocode(self, mel: torch.Tensor, num_samples: int, output_type: str):
         """Mel (B, n_mels, T) to the requested output: "np"/"pt" waveforms (B, num_samples), or "mel" as is."""
         if output_type == "mel":
             return mel
-        audio = self.vocoder(mel.to(self.vocoder.dtype))[..., :num_samples].float()
+        audio = self.codec.vocode(mel, num_samples)
         return audio.cpu().numpy() if output_type == "np" else audio
 
     def save_pretrained(self, save_directory: Union[str, os.PathLike], **kwargs):

@@ -10,7 +10,6 @@ import torch.nn.functional as F
 from diffusers.pipelines.pipeline_utils import AudioPipelineOutput
 
 from ..spectrogram import vae_compression
-from ..vae import decode_latents
 from .editing import AudioInput, LatentAudioEditPipelineBase, crossfade_weights
 
 EXAMPLE_DOC_STRING = """
@@ -115,7 +114,7 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
         # 5. VAE decoder, the clip's reconstruction kept, vocoder (with the loop context, then cropped)
         factor = vae_compression(self.vae)
         frames = latents.shape[2] * factor
-        kept_mel = decode_latents(self.vae, reconstruction).float()
+        kept_mel = self.codec.decode(reconstruction).float()
         kept_mel = F.pad(kept_mel, (0, frames - kept_mel.shape[-1])).repeat_interleave(num_waveforms_per_prompt, dim=0)
         mel = self.decode_keeping(latents, kept_mel, crossfade_weights(frames, kept * factor, frames, fade=factor))
         if output_type == "mel":

@@ -28,7 +28,6 @@ import torch
 from diffusers.utils.torch_utils import randn_tensor
 
 from ..audio_io import read_audio, resample
-from ..vae import decode_latents
 from .base import OUTPUT_TYPES, LatentAudioPipelineBase
 
 AudioInput = Union[str, os.PathLike, np.ndarray, torch.Tensor]
@@ -206,5 +205,5 @@ class LatentAudioEditPipelineBase(LatentAudioPipelineBase):
             kept: The mel to keep, (B, n_mels, T) or (1, n_mels, T): the input's reconstruction, or its own mel.
             weight: Broadcasts over the mel (B, n_mels, T): (T,) for time edits, (n_mels, 1) for frequency edits.
         """
-        generated = decode_latents(self.vae, latents).float()
+        generated = self.codec.decode(latents).float()
         return torch.lerp(kept.float().to(generated.device), generated, weight.to(generated.device))

@@ -9,7 +9,6 @@ import torch
 from diffusers.pipelines.pipeline_utils import AudioPipelineOutput
 
 from ..spectrogram import vae_compression
-from ..vae import decode_latents
 from .editing import AudioInput, LatentAudioEditPipelineBase, check_time_range, crossfade_weights
 
 EXAMPLE_DOC_STRING = """
@@ -105,7 +104,7 @@ class LatentAudioInpaintPipeline(LatentAudioEditPipelineBase):
 
         # 5. VAE decoder, the reconstruction kept outside the range, vocoder
         weight = crossfade_weights(mel_frames, first, last, fade=factor, device=latents.device)
-        mel = self.decode_keeping(latents, decode_latents(self.vae, clean), weight)
+        mel = self.decode_keeping(latents, self.codec.decode(clean), weight)
         audio = self.vocode(mel, num_samples, output_type)
         self.maybe_free_model_hooks()
         if not return_dict:

@@ -10,7 +10,6 @@ import torch
 from diffusers.pipelines.pipeline_utils import AudioPipelineOutput
 
 from ..spectrogram import vae_compression
-from ..vae import encode_mel
 from .editing import AudioInput, LatentAudioEditPipelineBase, crossfade_weights
 
 EXAMPLE_DOC_STRING = """
@@ -110,7 +109,7 @@ class LatentAudioSuperResolutionPipeline(LatentAudioEditPipelineBase):
 
         # 3. Encode the audio and mark the latent bins above the known band
         kept = kept.repeat_interleave(num_waveforms_per_prompt, dim=0)
-        clean = encode_mel(self.vae, kept, sample=False)
+        clean = self.codec.encode(kept)
         mask = torch.zeros_like(clean[:1, :1, :1, :])  # (1, 1, 1, M'): broadcasts over batch, channels, frames
         mask[..., known_latent:] = 1.0
 

@@ -34,7 +34,6 @@ from accelerate.utils import ProjectConfiguration, set_seed
 from diffusers.optimization import get_scheduler
 
 from ..loading import load_pipeline
-from ..vae import pad_frames, vae_compression
 from .batches import split_datasets, stream_loader, to_device
 from .checkpoints import CheckpointFolder, TrainerState
 from .config import TrainingConfig
@@ -161,8 +160,7 @@ class Trainer:
         Same rule as :meth:`LatentAudioPipelineBase.encode_audio`: enough latent frames for the
         clip, rounded up to what the U-Net can downsample, times the VAE's compression.
         """
-        frames = self.pipe.latent_frames_for(self.clip_samples) * vae_compression(self.pipe.vae)
-        return pad_frames(mel[..., :frames], frames, self.pipe.spectrogram.silence_level)
+        return self.pipe.codec.fit_frames(mel, self.clip_samples)
 
     def prepare_trained(self, name: str, module: torch.nn.Module, parameters=None, learning_rate: Optional[float] = None):
         """Give a trained module its AdamW and LR schedule, ``accelerator.prepare`` all three, and

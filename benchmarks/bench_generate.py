@@ -56,11 +56,11 @@ def run_latentaudio(args) -> dict:
         with torch.no_grad():
             num_samples = pipe.check_length(args.seconds)
             with timed(times, "text encoding"):
-                embeddings = pipe.encode_prompt([PROMPT], None, 1, True)
+                conditions = pipe.encode_prompt([PROMPT], None, 1, True)
             with timed(times, "denoising"):
                 pipe.scheduler.set_timesteps(args.steps)
                 latents = pipe.prepare_latents(1, pipe.latent_frames_for(num_samples), torch.manual_seed(0))
-                latents = pipe.denoise(latents, pipe.scheduler.timesteps, embeddings, 3.0)
+                latents = pipe.denoise(latents, pipe.scheduler.timesteps, conditions, 3.0)
             with timed(times, "VAE decode"):
                 mel = codec.decode(latents)
             with timed(times, "vocoder"):

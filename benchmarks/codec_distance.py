@@ -47,7 +47,7 @@ def main() -> None:
     from latentaudio import DEFAULT_MODEL
     from latentaudio.evaluation.classifier import load_classifier
     from latentaudio.evaluation.evaluate import load_clips, reconstruct_clips, score_clips
-    from latentaudio.evaluation.metrics import frechet_distance
+    from latentaudio.metrics import frechet_distance
     from latentaudio.loading import load_pipeline
 
     pipe = load_pipeline(args.model or DEFAULT_MODEL)

@@ -28,48 +28,39 @@ whose values it overrides, so variants never copy their base. Sections:
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 from diffusers import UNet2DConditionModel
 
-from .conditioning import PACKAGED_TEXT_ENCODERS, PACKAGED_TEXT_WIDTHS, TextProjection, load_local_text_encoder
+from .conditioning import (
+    PACKAGED_TEXT_ENCODERS,
+    TextProjection,
+    fresh_text_encoder,
+    load_local_text_encoder,
+    packaged_text_width,
+    text_encoder_folder,
+    text_width,
+)
 from .pipelines import LatentAudioPipeline
 from .schedulers import scheduler_from_name
 from .spectrogram import MelSpectrogram, downsampling_factor, vae_compression
 from .vae import build_vae
+from .yaml_config import load_yaml_with_base, merge  # noqa: F401  (merge: configs are merged in tests and tools)
 
 SECTIONS = ("base", "spectrogram", "vae", "unet", "vocoder", "text_encoder", "scheduler", "pipeline")
 
 
 def load_config(path) -> dict:
     """Read a YAML model config, merging it over its ``base`` if it names one."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"Config file not found: {path}")
-    config = yaml.safe_load(path.read_text()) or {}
-    if not isinstance(config, dict):
-        raise ValueError(f"{path} must hold a mapping of sections, got {type(config).__name__}.")
+    return load_yaml_with_base(path, "Config file", "sections", _check_sections)
+
+
+def _check_sections(path: Path, config: dict) -> None:
     unknown = set(config) - set(SECTIONS)
     if unknown:
         raise ValueError(f"{path} has unknown sections {sorted(unknown)}; expected some of {list(SECTIONS)}.")
-    base = config.pop("base", None)
-    return merge(load_config(path.parent / base), config) if base else config
-
-
-def merge(base: dict, override: dict) -> dict:
-    """Recursive dict merge; ``override`` wins."""
-    merged = copy.deepcopy(base)
-    for key, value in override.items():
-        merged[key] = merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
-    return merged
-
-
-def resolve_local(path: str) -> Path:
-    return PACKAGED_TEXT_ENCODERS[path]() if path in PACKAGED_TEXT_ENCODERS else Path(path)
 
 
 def build_text_encoder(section: dict | None):
@@ -80,31 +71,11 @@ def build_text_encoder(section: dict | None):
 
     if "pretrained" in section:
         return load_local_text_encoder(section["pretrained"])
-    encoder = _fresh_encoder(section.get("family"), section.get("config", {}))
-    tokenizer = AutoTokenizer.from_pretrained(resolve_local(section.get("tokenizer", "minilm")), local_files_only=True)
+    encoder = fresh_text_encoder(section.get("family"), section.get("config", {}))
+    tokenizer = AutoTokenizer.from_pretrained(text_encoder_folder(section.get("tokenizer", "minilm")), local_files_only=True)
     if len(tokenizer) > encoder.config.vocab_size:
         raise ValueError(f"The tokenizer has {len(tokenizer)} tokens but the encoder's vocab_size is {encoder.config.vocab_size}.")
     return tokenizer, encoder.eval().requires_grad_(False)
-
-
-def _fresh_encoder(family: str, config: dict):
-    from transformers import BertConfig, BertModel, ClapTextConfig, ClapTextModelWithProjection, CLIPTextConfig, CLIPTextModel, T5Config, T5EncoderModel
-
-    families = {
-        "bert": (BertConfig, BertModel),
-        "clip": (CLIPTextConfig, CLIPTextModel),
-        "t5": (T5Config, T5EncoderModel),
-        "clap": (ClapTextConfig, ClapTextModelWithProjection),
-    }
-    if family not in families:
-        raise ValueError(f"Unknown text encoder family {family!r}; choose one of {sorted(families)}.")
-    config_cls, model_cls = families[family]
-    return model_cls(config_cls(**config))
-
-
-def text_width(encoder) -> int:
-    config = encoder.config
-    return getattr(config, "hidden_size", None) or config.d_model
 
 
 def build_unet(section: dict, latent_channels: int, latent_bins: int, frames_per_second: float, cross_attention_dim):
@@ -167,7 +138,7 @@ def build_pipeline(config: dict[str, Any], seed: int = 0, load_packaged_encoder:
     text_section = config.get("text_encoder") or {}
     pretrained = text_section.get("pretrained")
     if pretrained in PACKAGED_TEXT_ENCODERS and not load_packaged_encoder:
-        tokenizer, text_encoder, width = None, None, PACKAGED_TEXT_WIDTHS[pretrained]
+        tokenizer, text_encoder, width = None, None, packaged_text_width(pretrained)
     else:
         tokenizer, text_encoder = build_text_encoder(text_section)
         width = text_width(text_encoder) if text_encoder is not None else None

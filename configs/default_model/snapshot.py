@@ -16,33 +16,27 @@ learning rate 1e-4. ``apply`` saves ``PIPELINE_DIR`` with the snapshot's U-Net a
 from __future__ import annotations
 
 import argparse
-import importlib
-import json
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
 
+from latentaudio.model_folder import PipelineFolder
+
 TRAINED = ("unet", "text_projection")  # the pipeline components a snapshot holds
-
-
-def without_packaged_encoder(pipeline_dir: Path) -> dict:
-    """``from_pretrained`` overrides that skip a packaged text encoder: moving weights needs none,
-    and the saved folder still names its package."""
-    index = json.loads((pipeline_dir / "model_index.json").read_text())
-    return {"text_encoder": None, "tokenizer": None} if index.get("text_encoder_package") else {}
 
 
 def read_weights(source: Path) -> dict[str, torch.Tensor]:
     """The trained tensors of a checkpoint's EMA, or of a pipeline folder's U-Net and text projection."""
     if (source / "ema.safetensors").is_file():
         return load_file(source / "ema.safetensors")
-    if not (source / "model_index.json").is_file():
+    folder = PipelineFolder.find(source)
+    if folder is None:
         raise SystemExit(f"{source} is neither a pipeline folder (model_index.json) nor a checkpoint (ema.safetensors).")
     from latentaudio.loading import load_pipeline
     from latentaudio.training.diffusion import ConditionedUNet
 
-    pipe = load_pipeline(source, **without_packaged_encoder(source))
+    pipe = load_pipeline(source, **folder.without_packaged_encoder())  # moving weights needs no text encoder
     return ConditionedUNet(pipe.unet, pipe.text_projection).state_dict()
 
 
@@ -58,16 +52,15 @@ def apply(snapshot: Path, pipeline_dir: Path, out_dir: Path) -> None:
     from latentaudio.training.diffusion import ConditionedUNet
 
     # The trained components are built from their configs alone, so PIPELINE_DIR may lack their weights.
-    index = json.loads((pipeline_dir / "model_index.json").read_text())
+    folder = PipelineFolder.read(pipeline_dir)
     trained = {}
     for component in TRAINED:
-        library, class_name = index.get(component) or (None, None)
-        if library is not None:  # e.g. a pipeline without a text projection
-            cls = getattr(importlib.import_module(library), class_name)
+        if component in folder.components:  # e.g. a pipeline without a text projection has none
+            cls = folder.component_class(component)
             trained[component] = cls.from_config(cls.load_config(pipeline_dir / component))
     model = ConditionedUNet(trained["unet"], trained.get("text_projection"))
     model.load_state_dict({key: value.float() for key, value in load_file(snapshot).items()}, strict=True)
-    pipe = load_pipeline(pipeline_dir, **without_packaged_encoder(pipeline_dir), **trained)
+    pipe = load_pipeline(pipeline_dir, **folder.without_packaged_encoder(), **trained)
     pipe.save_pretrained(out_dir)
     print(f"Wrote {out_dir} with the U-Net and text projection of {snapshot}")
 

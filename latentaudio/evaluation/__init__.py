@@ -2,14 +2,14 @@
 
 * :class:`AudioFamilyClassifier` / :func:`train_classifier`: a log-mel CNN predicting the 16 GM
   families + drums; its penultimate layer is the audio embedding of the Fréchet distances.
-* :mod:`.metrics`: :func:`frechet_distance`, mel and waveform distances, :func:`estimate_pitch`.
+* :mod:`latentaudio.metrics` (re-exported; training uses it too): :func:`frechet_distance`, mel and waveform distances, :func:`estimate_pitch`.
 * :func:`evaluate` / :func:`format_report`: the report of issue 5 (VAE, vocoder, generation at
   several step counts, ceiling, floor, baseline).
 """
 
 from .classifier import FAMILY_LABELS, AudioClassifierOutput, AudioFamilyClassifier, load_classifier, train_classifier
 from .evaluate import PITCHED_FAMILIES, evaluate, format_report, load_clips, save_report
-from .metrics import estimate_pitch, frechet_distance, mel_errors, waveform_distances, within_semitone
+from ..metrics import estimate_pitch, frechet_distance, mel_errors, waveform_distances, within_semitone
 
 __all__ = [
     "FAMILY_LABELS",

@@ -8,7 +8,7 @@ evaluation twice:
 * its prediction scores prompt adherence (was a "violin note" prompt heard as Strings?);
 * its penultimate layer, the ``embedding_dim``-wide ``embedding`` (ReLU of a linear map of the
   pooled conv features, as the ``embedding`` of PANNs, Kong et al. 2020), is the
-  audio embedding in which :func:`~latentaudio.evaluation.metrics.frechet_distance` compares
+  audio embedding in which :func:`~latentaudio.metrics.frechet_distance` compares
   generated and real clips, as the Fréchet Audio Distance does with VGGish (Kilgour et al. 2019).
 
 Architecture (PANNs' CNN6 in miniature): batch norm over mel bins, then blocks of

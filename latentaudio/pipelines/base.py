@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import shutil
@@ -15,8 +14,9 @@ from diffusers.utils.torch_utils import randn_tensor
 
 from vocoder import GriffinLimVocoder, HifiGanGenerator, VocosGenerator
 
-from ..conditioning import PACKAGED_TEXT_ENCODERS, TextConditioner, TextEmbeddings, TextProjection, load_local_text_encoder
 from ..codec import MelCodec
+from ..conditioning import PACKAGED_TEXT_ENCODERS, Conditioner, TextConditioner, TextProjection, UNetKwargs, load_local_text_encoder
+from ..model_folder import PipelineFolder
 from ..spectrogram import MelSpectrogram, check_compatible, downsampling_factor, vae_compression
 
 # Written into every saved folder so `DiffusionPipeline.from_pretrained(folder, custom_pipeline=folder)`
@@ -89,7 +89,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
             text_encoder=text_encoder, tokenizer=tokenizer, text_projection=text_projection,
         )
         self.register_to_config(max_audio_length_in_s=max_audio_length_in_s, text_encoder_package=text_encoder_package)
-        # Validates encoder, tokenizer and projection widths against the U-Net.
+        # Validates the conditioning components (encoder, tokenizer and projection widths) against the U-Net.
         self.conditioner()
 
     # ------------------------------------------------------------------ sizes
@@ -140,9 +140,9 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         return round(audio_length_in_s * self.sample_rate)
 
     # ---------------------------------------------------------------- prompts
-    def conditioner(self) -> Optional[TextConditioner]:
-        if self.text_encoder is None:
-            return None
+    def conditioner(self) -> Conditioner:
+        """What turns prompts into the U-Net's keyword arguments; a pipeline family with other
+        conditioning (a pooled CLAP embedding, generated states) returns its own."""
         return TextConditioner(self.tokenizer, self.text_encoder, self.text_projection, self.unet.config.cross_attention_dim)
 
     @staticmethod
@@ -191,26 +191,14 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         negative_prompt_embeds: Optional[torch.Tensor] = None,
         prompt_attention_mask: Optional[torch.Tensor] = None,
         negative_prompt_attention_mask: Optional[torch.Tensor] = None,
-    ) -> Optional[TextEmbeddings]:
-        """Cross-attention inputs, unconditional half first when guiding; ``None`` for unconditional models."""
-        conditioner = self.conditioner()
-        device, dtype = self._execution_device, self.unet.dtype
-        if prompt_embeds is None and conditioner is None:
-            return None
-        if prompt_embeds is not None:
-            cond = given_embeddings(prompt_embeds, prompt_attention_mask, device, dtype)
-        else:
-            cond = conditioner.encode(prompts, device, dtype)
-        cond = cond.repeat(num_waveforms_per_prompt)
-        if not do_guidance:
-            return cond
-        if negative_prompt_embeds is not None:
-            uncond = given_embeddings(negative_prompt_embeds, negative_prompt_attention_mask, device, dtype)
-        elif conditioner is not None:
-            uncond = conditioner.encode(negatives or [""] * len(prompts), device, dtype)
-        else:
-            raise ValueError("Guidance with prompt_embeds and no text encoder needs negative_prompt_embeds.")
-        return TextEmbeddings.cat(uncond.repeat(num_waveforms_per_prompt), cond)
+    ) -> Optional[UNetKwargs]:
+        """The U-Net's conditioning keyword arguments, unconditional half first when guiding;
+        ``None`` for unconditional models (see :meth:`Conditioner.unet_kwargs`)."""
+        return self.conditioner().unet_kwargs(
+            prompts, negatives, num_waveforms_per_prompt, do_guidance,
+            prompt_embeds, negative_prompt_embeds, prompt_attention_mask, negative_prompt_attention_mask,
+            device=self._execution_device, dtype=self.unet.dtype,
+        )
 
     # -------------------------------------------------------------- denoising
     def prepare_latents(self, batch_size: int, latent_frames: int, generator, latents=None) -> torch.Tensor:
@@ -221,8 +209,10 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
             raise ValueError(f"latents have shape {tuple(latents.shape)}, expected {shape}.")
         return latents.to(self._execution_device, self.unet.dtype) * self.scheduler.init_noise_sigma
 
-    def predict_noise(self, latents, t, embeddings: Optional[TextEmbeddings], guidance_scale: float) -> torch.Tensor:
+    def predict_noise(self, latents, t, conditions: Optional[UNetKwargs], guidance_scale: float) -> torch.Tensor:
         """The U-Net's noise prediction, in overlapping windows when the latent is longer than its clip.
+
+        ``conditions`` are the U-Net keyword arguments of :meth:`encode_prompt`.
 
         Long audio follows MultiDiffusion (Bar-Tal et al. 2023, eq. 3-5): windows of ``clip_frames``
         frames, half a window apart, are denoised separately at every step and their predictions are
@@ -231,7 +221,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         """
         frames, window = latents.shape[2], self.clip_frames
         if frames <= window:
-            return self._predict_window(latents, t, embeddings, guidance_scale)
+            return self._predict_window(latents, t, conditions, guidance_scale)
         hop = max(window // 2, 1)
         count = math.ceil((frames - window) / hop) + 1
         starts = torch.linspace(0, frames - window, count).round().long().tolist()
@@ -242,21 +232,17 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         norm = torch.zeros(frames, 1, device=latents.device)
         for start in starts:
             piece = latents[:, :, start : start + window]
-            total[:, :, start : start + window] += weight * self._predict_window(piece, t, embeddings, guidance_scale)
+            total[:, :, start : start + window] += weight * self._predict_window(piece, t, conditions, guidance_scale)
             norm[start : start + window] += weight
         return (total / norm).to(latents.dtype)
 
-    def _predict_window(self, latents, t, embeddings: Optional[TextEmbeddings], guidance_scale: float) -> torch.Tensor:
+    def _predict_window(self, latents, t, conditions: Optional[UNetKwargs], guidance_scale: float) -> torch.Tensor:
         """One U-Net evaluation, with classifier-free guidance when ``guidance_scale > 1``."""
-        do_guidance = guidance_scale > 1.0 and embeddings is not None
+        do_guidance = guidance_scale > 1.0 and conditions is not None
         model_input = torch.cat([latents] * 2) if do_guidance else latents
         model_input = self.scheduler.scale_model_input(model_input, t)
-        output = self.unet(
-            model_input,
-            t,
-            encoder_hidden_states=None if embeddings is None else embeddings.states,
-            encoder_attention_mask=None if embeddings is None else embeddings.mask,
-        ).sample
+        # encoder_hidden_states is a required argument of the U-Net; None leaves it unconditioned.
+        output = self.unet(model_input, t, **{"encoder_hidden_states": None, **(conditions or {})}).sample
         if do_guidance:
             uncond, cond = output.chunk(2)
             output = uncond + guidance_scale * (cond - uncond)  # Ho & Salimans 2022, eq. 6
@@ -266,7 +252,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         self,
         latents: torch.Tensor,
         timesteps: torch.Tensor,
-        embeddings: Optional[TextEmbeddings],
+        conditions: Optional[UNetKwargs],
         guidance_scale: float,
         generator=None,
         known: Optional[tuple[torch.Tensor, torch.Tensor]] = None,
@@ -276,6 +262,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         """Run the sampler over ``timesteps``.
 
         Args:
+            conditions: The U-Net keyword arguments of :meth:`encode_prompt` (``None``: unconditional).
             known: ``(clean_latents, mask)`` for inpainting: where ``mask`` is 1 the latent is
                 regenerated; elsewhere it is replaced after every step by ``clean_latents`` noised to
                 the next timestep (RePaint-style blending, Lugmayr et al. 2022).
@@ -283,7 +270,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         extra = {"generator": generator} if "generator" in _step_params(self.scheduler) else {}
         with self.progress_bar(total=len(timesteps)) as progress:
             for i, t in enumerate(timesteps):
-                noise_pred = self.predict_noise(latents, t, embeddings, guidance_scale)
+                noise_pred = self.predict_noise(latents, t, conditions, guidance_scale)
                 latents = self.scheduler.step(noise_pred, t, latents, **extra).prev_sample
                 if known is not None:
                     clean, mask = known
@@ -336,23 +323,14 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path: Union[str, os.PathLike], **kwargs):
         """``DiffusionPipeline.from_pretrained``, taking a packaged text encoder from its package."""
-        index_file = os.path.join(pretrained_model_name_or_path, "model_index.json")
-        package = json.loads(open(index_file).read()).get("text_encoder_package") if os.path.isfile(index_file) else None
+        folder = PipelineFolder.find(pretrained_model_name_or_path)
+        package = None if folder is None else folder.text_encoder_package
         if package is not None and "text_encoder" not in kwargs:
             kwargs["tokenizer"], kwargs["text_encoder"] = load_local_text_encoder(package)
         return super().from_pretrained(pretrained_model_name_or_path, **kwargs)
 
 
 OUTPUT_TYPES = ("np", "pt", "mel", "latent")
-
-
-def given_embeddings(states: torch.Tensor, mask: Optional[torch.Tensor], device, dtype) -> TextEmbeddings:
-    """Wrap user-supplied text states (B, L, D) and their optional mask (B, L)."""
-    if states.ndim != 3:
-        raise ValueError(f"Text embeddings must have shape (B, L, D), got {tuple(states.shape)}.")
-    if mask is not None and tuple(mask.shape) != tuple(states.shape[:2]):
-        raise ValueError(f"The attention mask has shape {tuple(mask.shape)}, expected {tuple(states.shape[:2])}.")
-    return TextEmbeddings(states.to(device, dtype), None if mask is None else mask.to(device))
 
 
 def _step_params(scheduler) -> set:

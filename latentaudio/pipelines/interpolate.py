@@ -8,7 +8,7 @@ import torch
 from diffusers.pipelines.pipeline_utils import AudioPipelineOutput
 from diffusers.utils.torch_utils import randn_tensor
 
-from ..conditioning import TextEmbeddings
+from ..conditioning import blend, cat_rows, repeat_rows
 from ..spectrogram import vae_compression
 from .base import OUTPUT_TYPES, LatentAudioPipelineBase
 
@@ -44,26 +44,6 @@ def slerp(a: torch.Tensor, b: torch.Tensor, alpha: float) -> torch.Tensor:
         return torch.lerp(a64, b64, alpha).to(a.dtype)
     mixed = (torch.sin((1 - alpha) * theta) * a64 + torch.sin(alpha * theta) * b64) / torch.sin(theta)
     return mixed.to(a.dtype)
-
-
-def blend_embeddings(a: TextEmbeddings, b: TextEmbeddings, alpha: float) -> TextEmbeddings:
-    """Linear blend of text states; a token attended by either prompt is attended in between.
-
-    Exactly ``a`` at 0 and ``b`` at 1.
-    """
-    if alpha == 0:
-        return a
-    if alpha == 1:
-        return b
-    mask = None if a.mask is None and b.mask is None else torch.maximum(_mask(a), _mask(b))
-    return TextEmbeddings(torch.lerp(a.states, b.states, alpha), mask)
-
-
-def _mask(embeddings: TextEmbeddings) -> torch.Tensor:
-    """The attention mask (B, L), all ones when there is none."""
-    if embeddings.mask is not None:
-        return embeddings.mask
-    return torch.ones(embeddings.states.shape[:2], dtype=torch.long, device=embeddings.states.device)
 
 
 class LatentAudioInterpolationPipeline(LatentAudioPipelineBase):
@@ -146,17 +126,15 @@ class LatentAudioInterpolationPipeline(LatentAudioPipelineBase):
         alphas = [k / (num_interpolation_steps - 1) for k in range(num_interpolation_steps)]
         start = torch.cat([slerp(noise_a, noise_b, alpha) for alpha in alphas])
         start = self.prepare_latents(num_interpolation_steps, frames, None, start)
-        embeddings = None
+        conditions = None
         if cond_a is not None:
-            steps = [blend_embeddings(cond_a, cond_b, alpha) for alpha in alphas]
-            masks = None if all(e.mask is None for e in steps) else torch.cat([_mask(e) for e in steps])
-            embeddings = TextEmbeddings(torch.cat([e.states for e in steps]), masks)
+            conditions = cat_rows([blend(cond_a, cond_b, alpha) for alpha in alphas])
             if do_guidance:
-                embeddings = TextEmbeddings.cat(uncond.repeat(num_interpolation_steps), embeddings)
+                conditions = cat_rows([repeat_rows(uncond, num_interpolation_steps), conditions])
 
         # 5. Denoising loop
         self.scheduler.set_timesteps(num_inference_steps, device=self._execution_device)
-        result = self.denoise(start, self.scheduler.timesteps, embeddings, guidance_scale, generator)
+        result = self.denoise(start, self.scheduler.timesteps, conditions, guidance_scale, generator)
 
         # 6. VAE decoder and vocoder
         audio = self.decode(result, num_samples, output_type)

@@ -34,6 +34,7 @@ from accelerate.utils import ProjectConfiguration, set_seed
 from diffusers.optimization import get_scheduler
 
 from ..loading import load_pipeline
+from ..model_folder import PipelineFolder
 from .batches import split_datasets, stream_loader, to_device
 from .checkpoints import CheckpointFolder, TrainerState
 from .config import TrainingConfig
@@ -98,9 +99,8 @@ class Trainer:
         folder itself is always loaded, so that the output keeps it."""
         if self.needs_text_encoder:
             return {}
-        index = self.model_dir / "model_index.json"
-        packaged = index.is_file() and json.loads(index.read_text()).get("text_encoder_package")
-        return {"text_encoder": None, "tokenizer": None} if packaged else {}
+        folder = PipelineFolder.find(self.model_dir)
+        return {} if folder is None else folder.without_packaged_encoder()
 
     def setup(self) -> None:
         """Build the datasets (``self.train_data``) and the trained modules (:meth:`prepare_trained`)."""

@@ -18,12 +18,9 @@ import dataclasses
 import math
 import typing
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Optional
 
-import yaml
-
-from ..builder import merge
+from ..yaml_config import load_yaml_with_base
 
 LR_SCHEDULES = ("constant", "constant_with_warmup", "linear", "cosine", "cosine_with_restarts", "polynomial")
 MIXED_PRECISION = (None, "no", "fp16", "bf16")
@@ -180,14 +177,7 @@ class FinetuneConfig(DiffusionTrainingConfig):
 
 def read_yaml(path) -> dict:
     """A training YAML as a dict, merged over its ``base`` when it names one."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"Training config not found: {path}")
-    values = yaml.safe_load(path.read_text()) or {}
-    if not isinstance(values, dict):
-        raise ValueError(f"{path} must hold a mapping of settings, got {type(values).__name__}.")
-    base = values.pop("base", None)
-    return merge(read_yaml(path.parent / base), values) if base else values
+    return load_yaml_with_base(path, "Training config", "settings")
 
 
 def _checked(spec: dataclasses.Field, value, cls):

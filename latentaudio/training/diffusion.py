@@ -68,8 +68,7 @@ class CaptionStates:
 
     def __init__(self, pipe, memoise: bool, table: Optional[CaptionStateTable] = None):
         encoder = pipe.text_encoder  # without a projection: the states the (trainable) projection takes
-        self.conditioner = None if encoder is None else TextConditioner(
-            pipe.tokenizer, encoder, None, encoder.config.hidden_size)
+        self.conditioner = None if encoder is None else TextConditioner.unprojected(pipe.tokenizer, encoder)
         self.memo = {} if memoise else None
         self.table = table
 

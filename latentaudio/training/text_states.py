@@ -31,7 +31,7 @@ def encoder_states(pipe, captions: list[str], device, batch_size: int = 64) -> t
     encoder = pipe.text_encoder
     if encoder is None:
         raise ValueError("The pipeline has no text encoder, so it has no caption states to compute.")
-    conditioner = TextConditioner(pipe.tokenizer, encoder, None, encoder.config.hidden_size)
+    conditioner = TextConditioner.unprojected(pipe.tokenizer, encoder)
     states, masks = [], []
     for start in range(0, len(captions), batch_size):
         embeddings = conditioner.encode(captions[start : start + batch_size], device, torch.float32)

@@ -32,8 +32,8 @@ from vocoder import (
 )
 from vocoder.vocos import VocosGenerator
 
-from ..evaluation.metrics import waveform_distances
 from ..codec import MelCodec
+from ..metrics import waveform_distances
 from .batches import ordered_batches, to_device
 from .common import Trainer
 from .config import VocoderTrainingConfig

@@ -1,7 +1,9 @@
 """The evaluate command end to end on a tiny random pipeline, and its small helpers."""
 
 import argparse
+import importlib.util
 import json
+from pathlib import Path
 
 import pytest
 
@@ -9,8 +11,16 @@ from latentaudio.cli import main
 from latentaudio.evaluation.cli import step_list
 from latentaudio.evaluation.evaluate import PITCHED_FAMILIES, evenly_spaced, format_report
 
-SECTIONS = ("setup", "embedding", "vae", "vocoder", "generation", "ceiling", "reconstruction", "floor", "baseline",
-            "targets")
+SECTIONS = ("setup", "embedding", "vae", "vocoder", "generation", "ceiling", "reconstruction", "floor", "baseline")
+TARGETS_SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "default_model_targets.py"
+
+
+def targets_script():
+    """benchmarks/default_model_targets.py, which holds the default-model issue's targets."""
+    spec = importlib.util.spec_from_file_location("default_model_targets", TARGETS_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_evaluate_writes_every_section(tiny_pipe_dir, gm_eval_data, tmp_path, capsys):
@@ -39,6 +49,13 @@ def test_evaluate_writes_every_section(tiny_pipe_dir, gm_eval_data, tmp_path, ca
     assert (classifier / "config.json").is_file() and report["embedding"]["trained_now"]
     printed = capsys.readouterr().out
     assert "| 2 steps |" in printed and "Griffin-Lim" in printed
+    # The library only measures; the benchmark script judges the report against the issue's targets.
+    assert "targets" not in report
+    script = targets_script()
+    verdicts = script.check_targets(report)
+    assert verdicts["at_steps"] == 2 and verdicts["frechet_over_floor"] >= 0
+    assert script.main([str(report_path)]) in (0, 1)
+    assert "targets at 2 steps" in capsys.readouterr().out
 
     again = tmp_path / "again.json"
     assert main(["evaluate", "--model", str(tiny_pipe_dir), "--data", str(gm_eval_data), "--steps", "1",
@@ -90,3 +107,28 @@ def test_format_report_names_every_row():
     for text in ("| 10 steps | 1.50 | 50% | – |", "ceiling", "floor", "baseline: random U-Net", "Griffin-Lim", "VAE",
                  "| real test clips through VAE and vocoder | 0.75 | 50% | – | – |"):
         assert text in table
+
+
+def test_targets_script_passes_and_fails_each_target(tmp_path, capsys):
+    entry = {"family_accuracy": 0.5, "pitch_accuracy": None, "family_accuracy_by_family": {}}
+    report = {
+        "generation": [{"steps": 10, "frechet_distance": 9.0, **entry},
+                       {"steps": 50, "frechet_distance": 1.5, **entry, "family_accuracy": 0.7, "pitch_accuracy": 0.4}],
+        "floor": {"frechet_distance": 0.5}, "baseline": {"frechet_distance": 6.0},
+        "vocoder": {"model": {"mel_l1": 0.3, "mrstft": 1.0}, "griffin_lim": {"mel_l1": 0.4, "mrstft": 2.0}},
+    }
+    script = targets_script()
+    targets = script.check_targets(report)
+    assert targets == {
+        "at_steps": 50, "family_accuracy_at_least_0.6": True, "pitch_accuracy_at_least_0.5": False,
+        "frechet_over_floor": 3.0, "frechet_within_3x_floor": True, "frechet_over_baseline": 0.25,
+        "vocoder_beats_griffin_lim": True,
+    }
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(report))
+    assert script.main([str(path)]) == 1  # the pitch target fails
+    printed = capsys.readouterr().out
+    assert "FAIL  pitch_accuracy_at_least_0.5" in printed and "PASS  frechet_within_3x_floor" in printed
+    report["generation"][1]["pitch_accuracy"] = None  # no pitched prompts: not judged, nothing fails
+    path.write_text(json.dumps(report))
+    assert script.main([str(path)]) == 0 and "n/a  pitch_accuracy_at_least_0.5" in capsys.readouterr().out

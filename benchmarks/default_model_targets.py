@@ -1,0 +1,62 @@
+"""The default-model issue's targets, judged on a report of `latentaudio evaluate`.
+
+    python benchmarks/default_model_targets.py runs/eval/report.json
+
+Prints one line per target, ``PASS``/``FAIL`` with the figure it rests on, at the largest step
+count of the report, and exits 1 when any target fails. The targets belong to that issue, not to
+the library: `latentaudio evaluate` only measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+FAMILY_ACCURACY = 0.6  # share of generations whose family the classifier names as prompted
+PITCH_ACCURACY = 0.5  # share of pitched generations within one semitone of the prompted note
+FRECHET_OVER_FLOOR = 3.0  # Fréchet distance at most this multiple of real-vs-real (validation vs test)
+
+
+def check_targets(report: dict) -> dict:
+    """Each target's verdict (``None`` when the report cannot judge it) and the figures behind them."""
+    best = max(report["generation"], key=lambda entry: entry["steps"])
+    floor, baseline = report["floor"]["frechet_distance"], report["baseline"]["frechet_distance"]
+    pitch = best["pitch_accuracy"]
+    vocoder = report["vocoder"]
+    return {
+        "at_steps": best["steps"],
+        f"family_accuracy_at_least_{FAMILY_ACCURACY}": best["family_accuracy"] >= FAMILY_ACCURACY,
+        f"pitch_accuracy_at_least_{PITCH_ACCURACY}": None if pitch is None else pitch >= PITCH_ACCURACY,
+        "frechet_over_floor": best["frechet_distance"] / floor if floor > 0 else None,
+        f"frechet_within_{FRECHET_OVER_FLOOR:g}x_floor": best["frechet_distance"] <= FRECHET_OVER_FLOOR * floor,
+        "frechet_over_baseline": best["frechet_distance"] / baseline if baseline > 0 else None,
+        "vocoder_beats_griffin_lim": all(
+            vocoder["model"][key] < vocoder["griffin_lim"][key] for key in ("mel_l1", "mrstft")
+        ),
+    }
+
+
+def verdict_lines(targets: dict) -> list[str]:
+    """``PASS``/``FAIL``/``n/a`` per yes-no target, then the ratios, one line each."""
+    lines = [f"targets at {targets['at_steps']} steps"]
+    for name, value in targets.items():
+        if isinstance(value, bool) or value is None:
+            lines.append(f"{'n/a' if value is None else 'PASS' if value else 'FAIL'}  {name}")
+        elif name != "at_steps":
+            lines.append(f"      {name} = {value:.3g}")
+    return lines
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("report", type=Path, help="JSON report written by `latentaudio evaluate --output`")
+    args = parser.parse_args(argv)
+    targets = check_targets(json.loads(args.report.read_text()))
+    print("\n".join(verdict_lines(targets)))
+    return 1 if any(value is False for value in targets.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -46,6 +46,9 @@ class MelSpectrogram(ModelMixin, ConfigMixin):
     """
 
     config_name = "config.json"
+    # The STFT and filterbank run in float32 (see forward), so they stay float32 when a pipeline
+    # loads in half precision (from_pretrained(..., torch_dtype=torch.bfloat16)).
+    _keep_in_fp32_modules = ["transform"]
 
     @register_to_config
     def __init__(

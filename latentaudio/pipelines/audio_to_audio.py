@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Optional, Union
 
 import torch
-from diffusers.pipelines.pipeline_utils import AudioPipelineOutput
 
 from .editing import AudioInput, LatentAudioEditPipelineBase, check_strength
 
@@ -108,10 +107,7 @@ class LatentAudioAudioToAudioPipeline(LatentAudioEditPipelineBase):
 
         # 5. VAE decoder and vocoder
         audio = self.decode(latents, num_samples, output_type)
-        self.maybe_free_model_hooks()
-        if not return_dict:
-            return (audio,)
-        return AudioPipelineOutput(audios=audio)
+        return self.finish(audio, return_dict)
 
 
 LatentAudioAudioToAudioPipeline.__call__.__doc__ += EXAMPLE_DOC_STRING

@@ -10,6 +10,7 @@ from typing import Callable, Optional, Union
 import torch
 from diffusers import AutoencoderKL, DiffusionPipeline, UNet2DConditionModel
 from diffusers.loaders import StableDiffusionLoraLoaderMixin
+from diffusers.pipelines.pipeline_utils import AudioPipelineOutput
 from diffusers.utils.torch_utils import randn_tensor
 
 from vocoder import GriffinLimVocoder, HifiGanGenerator, VocosGenerator
@@ -328,6 +329,26 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         if package is not None and "text_encoder" not in kwargs:
             kwargs["tokenizer"], kwargs["text_encoder"] = load_local_text_encoder(package)
         return super().from_pretrained(pretrained_model_name_or_path, **kwargs)
+
+    # ------------------------------------------------------ offload and output
+    def enable_model_cpu_offload(self, gpu_id: Optional[int] = None, device: Union[torch.device, str, None] = None):
+        """diffusers' model CPU offload, with the components that hold no parameters (the spectrogram,
+        a Griffin-Lim vocoder) simply kept on the device: accelerate's offload hook finds a model's
+        device from its first parameter and fails on a module that has none."""
+        weightless = [
+            name for name, component in self.components.items()
+            if isinstance(component, torch.nn.Module) and next(component.parameters(), None) is None
+        ]
+        self._exclude_from_cpu_offload = weightless
+        sequence = type(self).model_cpu_offload_seq.split("->")
+        self.model_cpu_offload_seq = "->".join(name for name in sequence if name not in weightless)
+        super().enable_model_cpu_offload(gpu_id=gpu_id, device=device)
+
+    def finish(self, audio, return_dict: bool):
+        """End of every ``__call__``, whatever the output type: free the offload hooks (which puts the
+        models back for the next call), then wrap ``audio`` in an ``AudioPipelineOutput``, or a tuple."""
+        self.maybe_free_model_hooks()
+        return AudioPipelineOutput(audios=audio) if return_dict else (audio,)
 
 
 OUTPUT_TYPES = ("np", "pt", "mel", "latent")

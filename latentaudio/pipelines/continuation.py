@@ -7,7 +7,6 @@ from typing import Optional, Union
 
 import torch
 import torch.nn.functional as F
-from diffusers.pipelines.pipeline_utils import AudioPipelineOutput
 
 from ..spectrogram import vae_compression
 from .editing import AudioInput, LatentAudioEditPipelineBase, crossfade_weights
@@ -109,7 +108,7 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
         # 4. Generate the new frames in the context of the kept ones
         latents = self.regenerate(clean, mask, num_inference_steps, embeddings, guidance_scale, generator)
         if output_type == "latent":
-            return AudioPipelineOutput(audios=latents) if return_dict else (latents,)
+            return self.finish(latents, return_dict)
 
         # 5. VAE decoder, the clip's reconstruction kept, vocoder (with the loop context, then cropped)
         factor = vae_compression(self.vae)
@@ -121,10 +120,7 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
             audio = mel[..., : math.ceil(num_samples / self.spectrogram.hop_length)]
         else:
             audio = self.vocode(mel, num_samples, output_type)
-        self.maybe_free_model_hooks()
-        if not return_dict:
-            return (audio,)
-        return AudioPipelineOutput(audios=audio)
+        return self.finish(audio, return_dict)
 
     def layout(self, clips: torch.Tensor, reconstruction: torch.Tensor, num_samples: int, loop: bool):
         """Known latents, the mask of frames to generate (1, 1, T, 1) and the number of kept frames."""

@@ -113,11 +113,12 @@ class LatentAudioEditPipelineBase(LatentAudioPipelineBase):
             )
 
     def match_prompts(self, clips: torch.Tensor, prompts: list, negatives: Optional[list]):
-        """Pair clips with prompts: one clip for many prompts, one prompt for many clips, or one each."""
+        """Pair clips (B, L) or their mels (B, n_mels, T) with prompts: one clip for many prompts, one prompt
+        for many clips, or one each."""
         if len(clips) == len(prompts):
             return clips, prompts, negatives
         if len(clips) == 1:
-            return clips.expand(len(prompts), -1), prompts, negatives
+            return clips.expand(len(prompts), *clips.shape[1:]), prompts, negatives
         if len(prompts) == 1:
             return clips, prompts * len(clips), None if negatives is None else negatives * len(clips)
         raise ValueError(

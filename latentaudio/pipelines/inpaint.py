@@ -6,7 +6,6 @@ import math
 from typing import Optional, Union
 
 import torch
-from diffusers.pipelines.pipeline_utils import AudioPipelineOutput
 
 from ..spectrogram import vae_compression
 from .editing import AudioInput, LatentAudioEditPipelineBase, check_time_range, crossfade_weights
@@ -100,16 +99,13 @@ class LatentAudioInpaintPipeline(LatentAudioEditPipelineBase):
         # 4. Regenerate the masked frames in the context of the rest
         latents = self.regenerate(clean.to(self.unet.dtype), mask, num_inference_steps, embeddings, guidance_scale, generator)
         if output_type == "latent":
-            return AudioPipelineOutput(audios=latents) if return_dict else (latents,)
+            return self.finish(latents, return_dict)
 
         # 5. VAE decoder, the reconstruction kept outside the range, vocoder
         weight = crossfade_weights(mel_frames, first, last, fade=factor, device=latents.device)
         mel = self.decode_keeping(latents, self.codec.decode(clean), weight)
         audio = self.vocode(mel, num_samples, output_type)
-        self.maybe_free_model_hooks()
-        if not return_dict:
-            return (audio,)
-        return AudioPipelineOutput(audios=audio)
+        return self.finish(audio, return_dict)
 
     def mel_range(self, start_in_s: float, end_in_s: float, latent_frames: int) -> tuple[int, int, int]:
         """(mel frames of the latent, first and one-past-last mel frame touching the time range)."""

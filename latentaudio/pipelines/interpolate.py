@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Optional
 
 import torch
-from diffusers.pipelines.pipeline_utils import AudioPipelineOutput
 from diffusers.utils.torch_utils import randn_tensor
 
 from ..conditioning import blend, cat_rows, repeat_rows
@@ -138,10 +137,7 @@ class LatentAudioInterpolationPipeline(LatentAudioPipelineBase):
 
         # 6. VAE decoder and vocoder
         audio = self.decode(result, num_samples, output_type)
-        self.maybe_free_model_hooks()
-        if not return_dict:
-            return (audio,)
-        return AudioPipelineOutput(audios=audio)
+        return self.finish(audio, return_dict)
 
     def draw_noise(self, frames: int, generator, latents: Optional[torch.Tensor]) -> torch.Tensor:
         """Unscaled starting noise (1, C, frames, M'), drawn exactly as :meth:`prepare_latents` draws it."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Optional, Union
 
 import torch
-from diffusers.pipelines.pipeline_utils import AudioPipelineOutput
 
 from .editing import AudioInput, LatentAudioEditPipelineBase, check_strength
 
@@ -103,10 +102,7 @@ class LatentAudioStereoWideningPipeline(LatentAudioEditPipelineBase):
         side = width * (variations[:, 0] - variations[:, 1]) / 2
         stereo = torch.stack([clips + side, clips - side], dim=1)  # (B, 2, L)
         audio = stereo.cpu().numpy() if output_type == "np" else stereo
-        self.maybe_free_model_hooks()
-        if not return_dict:
-            return (audio,)
-        return AudioPipelineOutput(audios=audio)
+        return self.finish(audio, return_dict)
 
 
 LatentAudioStereoWideningPipeline.__call__.__doc__ += EXAMPLE_DOC_STRING

@@ -7,7 +7,6 @@ from typing import Optional, Union
 
 import soundfile as sf
 import torch
-from diffusers.pipelines.pipeline_utils import AudioPipelineOutput
 
 from ..spectrogram import vae_compression
 from .editing import AudioInput, LatentAudioEditPipelineBase, crossfade_weights
@@ -116,7 +115,7 @@ class LatentAudioSuperResolutionPipeline(LatentAudioEditPipelineBase):
         # 4. Regenerate the high bands in the context of the low ones
         latents = self.regenerate(clean.to(self.unet.dtype), mask, num_inference_steps, embeddings, guidance_scale, generator)
         if output_type == "latent":
-            return AudioPipelineOutput(audios=latents) if return_dict else (latents,)
+            return self.finish(latents, return_dict)
 
         # 5. VAE decoder, the input's low bands kept, vocoder
         factor = vae_compression(self.vae)
@@ -124,10 +123,7 @@ class LatentAudioSuperResolutionPipeline(LatentAudioEditPipelineBase):
         weight = crossfade_weights(n_mels, known_latent * factor, n_mels, fade=factor)[:, None]  # (n_mels, 1)
         mel = self.decode_keeping(latents, kept, weight)
         audio = self.vocode(mel, num_samples, output_type)
-        self.maybe_free_model_hooks()
-        if not return_dict:
-            return (audio,)
-        return AudioPipelineOutput(audios=audio)
+        return self.finish(audio, return_dict)
 
     def filter_edges(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Lowest and highest frequency (Hz) of each mel filter, shapes (n_mels,)."""

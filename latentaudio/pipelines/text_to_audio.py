@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Callable, Optional, Union
 
 import torch
-from diffusers.pipelines.pipeline_utils import AudioPipelineOutput
 
 from .base import OUTPUT_TYPES, LatentAudioPipelineBase
 
@@ -110,10 +109,7 @@ class LatentAudioPipeline(LatentAudioPipelineBase):
 
         # 6. VAE decoder and vocoder
         audio = self.decode(latents, num_samples, output_type)
-        self.maybe_free_model_hooks()
-        if not return_dict:
-            return (audio,)
-        return AudioPipelineOutput(audios=audio)
+        return self.finish(audio, return_dict)
 
 
 LatentAudioPipeline.__call__.__doc__ += EXAMPLE_DOC_STRING

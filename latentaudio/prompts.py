@@ -25,7 +25,8 @@ Conventions:
   and words such as "bass" or "e-piano" are never notes.
 * **"low X" and "high X"** are the lowest and highest X within the named instrument's playable
   range (:data:`latentaudio.data.gm.PROGRAMS`): "fingered electric bass, low E" is E1 (28), "guitar,
-  low E" is E2 (40). Without an instrument, low X is X2 and high X is X6 (so "high C" is the
+  low E" is E2 (40); a family word alone ("bass, low E") takes the range of the family's usual
+  program (:data:`latentaudio.data.vocabulary.FAMILY_WORDS`). Without an instrument, low X is X2 and high X is X6 (so "high C" is the
   soprano's C6). A bare ``F#`` takes the octave nearest the middle of the instrument's range, or 4.
 * **Keys are not notes.** ``C major``, ``A minor``, ``F#m``, ``key of D``, ``C-major chord`` and
   ``C chord`` set :attr:`PromptAttributes.key` and leave :attr:`~PromptAttributes.note` `None`.
@@ -166,6 +167,8 @@ def _phrase_table() -> dict[tuple[str, ...], tuple[str, object]]:
 
 
 PHRASES = _phrase_table()
+# The program whose range places a note when a prompt names only a family ("bass, low E").
+_FAMILY_PROGRAMS = {family: program for family, (_, program) in vocabulary.FAMILY_WORDS.items()}
 _LONGEST_PHRASE = max(len(phrase) for phrase in PHRASES)
 
 
@@ -252,12 +255,15 @@ def _read_numbers(work: str, found: PromptAttributes) -> str:
         work = _blank_span(work, match.span())
     match = _SECONDS.search(work)
     if match:
-        if match["words"]:
+        if match["unit"] == "s" and re.fullmatch(r"[1-9]0", match["value"] or ""):
+            pass  # "80s": a decade, not a length
+        elif match["words"]:
             found.seconds = _SECOND_WORDS[match["words"].lower()]
         else:
             value = float(match["value"])
             found.seconds = value / 1000 if match["unit"].lower().startswith("m") else value
-        work = _blank_span(work, match.span())
+        if found.seconds is not None:
+            work = _blank_span(work, match.span())
     match = _VELOCITY.search(work)
     if match and 1 <= int(match["value"]) <= 127:
         found.velocity, found.dynamics = int(match["value"]), match.group()
@@ -312,7 +318,8 @@ def _note_candidates(work: str, found: PromptAttributes) -> list[tuple[int, int,
         if not (marker or attached or noted):
             continue
         pitch_class = midi_from_name(match["letter"], acc, -1)
-        candidates.append((match.start(), _place_octave(pitch_class, marker, found.program), match.group().strip()))
+        program = found.program if found.program is not None else _FAMILY_PROGRAMS.get(found.family)
+        candidates.append((match.start(), _place_octave(pitch_class, marker, program), match.group().strip()))
     return [c for c in candidates if 0 <= c[1] <= 127]
 
 

@@ -38,7 +38,6 @@ PROGRAM_TEMPLATES = (
     "{a}{dyn} {name} {noun}, {note}",
     "{name}, {note}, {dyn}",
     "{adj} {name} {note}",
-    "{name} {note}",
     "{note} on {a}{name}",
     "{dyn} {name} playing {note}",
     "{a}{adj} {dyn} {name} {noun} at {note}",
@@ -60,7 +59,6 @@ UNPITCHED_TEMPLATES = (
 )
 DRUM_TEMPLATES = (
     "{a}{dyn} {name} hit",
-    "{name}",
     "{adj} {name}",
     "{dyn} {name} one-shot",
     "{a}{adj} {name} hit, {dyn}",

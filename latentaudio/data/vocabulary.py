@@ -38,7 +38,7 @@ PROGRAM_NICKNAMES: dict[int, tuple[str, ...]] = {
     33: ("electric bass", "finger bass", "fingerstyle bass", "bass guitar", "e-bass", "p-bass", "precision bass"),
     34: ("pick bass", "picked bass"), 35: ("fretless", "fretless electric bass"),
     36: ("slap", "slapped bass", "funk bass"), 37: ("pop bass", "popped bass"),
-    38: ("synth bass 1", "analog bass", "moog bass", "sub bass", "bass synth", "808 bass"),
+    38: ("synth bass 1", "analog bass", "moog bass", "sub bass", "bass synth"),
     39: ("synth bass two", "acid bass", "303 bass", "tb-303"),
     40: ("solo violin", "violino", "orchestral violin"), 41: ("solo viola",), 42: ("violoncello", "solo cello"),
     43: ("upright string bass", "orchestral bass", "bowed bass", "bass viol"),

@@ -224,14 +224,14 @@ _KEY = re.compile(
     r"|(?=[\s-]*chord))(?:[\s-]*chord)?",
 )
 _KEY_OF = re.compile(r"\bkey\s+of\s+(?P<letter>[A-G])" + _ACCIDENTAL + r"(?![\w])")
-_MODE_NAMES = {"maj": "major", "min": "minor", "m": "minor", None: "major"}
+_MODE_NAMES = {"maj": "major", "min": "minor", "m": "minor"}
 
 
 def _read_key(work: str, found: PromptAttributes) -> str:
     match = _KEY.search(work) or _KEY_OF.search(work)
     if match:
-        mode = match.groupdict().get("mode")
-        mode = _MODE_NAMES.get(mode.lower() if mode else None, mode.lower() if mode else "major")
+        mode = (match.groupdict().get("mode") or "major").lower()
+        mode = _MODE_NAMES.get(mode, mode)
         found.key = f"{match['letter']}{_accidental_symbol(match['acc'])} {mode}"
         work = _blank_span(work, match.span())
     return work

@@ -26,6 +26,8 @@ _EXPORTS = {
     "check_compatible": ".spectrogram",
     "TextConditioner": ".conditioning",
     "TextProjection": ".conditioning",
+    "parse_prompt": ".prompts",
+    "PromptAttributes": ".prompts",
 }
 
 __all__ = ["DEFAULT_MODEL", *_EXPORTS]

@@ -30,13 +30,18 @@ def add_data_commands(subparsers) -> argparse.ArgumentParser:
     check.add_argument("--max-names", type=positive_int, default=20, help="names listed per problem (default 20)")
 
     soundfont = verbs.add_parser("soundfont", help="render captioned General MIDI one-shots from a SoundFont")
-    soundfont.add_argument("--sf2", default=DEFAULT_SOUNDFONT, help=f"SoundFont (default {DEFAULT_SOUNDFONT})")
+    soundfont.add_argument("--sf2", action="append", default=None, help=f"SoundFont, repeatable (default {DEFAULT_SOUNDFONT})")
     soundfont.add_argument("--out", required=True, help="output folder")
     soundfont.add_argument("--programs", type=_int_list, default=None, help="GM programs 0-127, e.g. 0,24-31,40 (default all 128)")
     soundfont.add_argument("--no-drums", action="store_true", help="leave out the bank-128 drum kits")
     soundfont.add_argument("--kits", type=_int_list, default=list(DEFAULT_KITS), help="drum kit presets (default 0,24,25,40)")
     soundfont.add_argument("--pitches", type=positive_int, default=DEFAULT_PITCHES_PER_PROGRAM, help="pitches per program (default 5)")
     soundfont.add_argument("--velocities", type=_int_list, default=list(DEFAULT_VELOCITIES), help="MIDI velocities (default 40,80,112)")
+    # generalisation data (issue 16): dense pitches, varied captions, held-out pitches and velocities
+    soundfont.add_argument("--pitch-step", type=positive_int, default=None, help="every Nth semitone of each range (1: all); replaces --pitches")
+    soundfont.add_argument("--captions-per-clip", type=positive_int, default=1, help="varied captions per clip, sampled in training (default 1)")
+    soundfont.add_argument("--holdout", type=lambda text: [p for p in text.split(",") if p], default=[],
+                           help="hold out whole 'pitches' per program and/or 'velocities', e.g. pitches,velocities")
     _add_clip_options(soundfont)
 
     music21 = verbs.add_parser("music21", help="render music21 corpus pieces to captioned clips")
@@ -108,9 +113,10 @@ def _soundfont(args) -> int:
     from .soundfont import render_soundfont_dataset
 
     result = render_soundfont_dataset(
-        args.out, soundfont=args.sf2, programs=args.programs, drums=not args.no_drums, seconds=args.seconds,
+        args.out, soundfont=args.sf2 or DEFAULT_SOUNDFONT, programs=args.programs, drums=not args.no_drums, seconds=args.seconds,
         sample_rate=args.sample_rate, seed=args.seed, pitches_per_program=args.pitches,
         velocities=args.velocities, kits=args.kits, command=_command(args),
+        pitch_step=args.pitch_step, captions_per_clip=args.captions_per_clip, holdout=args.holdout,
     )
     return _summary(result)
 
@@ -153,6 +159,7 @@ def _embed_captions(args) -> int:
         return 1
     prompts = args.prompt if args.prompt is not None else DiffusionTrainingConfig().validation_prompts
     captions = [entry.text for entry in entries] + list(prompts)
+    captions += [caption for entry in entries for caption in entry.columns.get("captions") or []]
     path = save_caption_states(load_pipeline(args.model), captions, args.output)
     print(f"Wrote the states of {len(set(captions) | {''})} captions to {path}")
     return 0

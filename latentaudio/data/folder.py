@@ -65,6 +65,8 @@ class AudioFolderDataset(torch.utils.data.Dataset):
         return_audio (`bool`, defaults to `True`): `False` skips reading audio when the mel or
             latents come from the cache (the fast path for diffusion training).
         silence_threshold (`float`, defaults to 1e-4): Files peaking below this are skipped.
+        sample_captions (`bool`, defaults to `False`): Rows with a ``captions`` list give one of them,
+            drawn with torch's global generator (seeded per item in training), as ``text``.
 
     Raises:
         NoUsableAudioError: Nothing usable is left (after the split filter); the message holds
@@ -85,6 +87,7 @@ class AudioFolderDataset(torch.utils.data.Dataset):
         vae=None,
         return_audio: bool = True,
         silence_threshold: float = 1e-4,
+        sample_captions: bool = False,
     ):
         # 1. check the arguments
         if spectrogram is not None:
@@ -111,6 +114,7 @@ class AudioFolderDataset(torch.utils.data.Dataset):
         self.random_crop = random_crop
         self.vae = vae
         self.return_audio = return_audio or spectrogram is None
+        self.sample_captions = sample_captions
         # Clips start on hop boundaries so that their mel frames are a slice of the full mel.
         self.step = spectrogram.hop_length if spectrogram is not None else 1
 
@@ -142,6 +146,9 @@ class AudioFolderDataset(torch.utils.data.Dataset):
         full_length = max(_resampled_length(entry, self.sample_rate), self.num_samples)
         frame = self._start_frame(full_length)
         item = {"text": entry.text, "file_name": entry.file_name, "start": frame * self.step, **entry.columns}
+        captions = entry.columns.get("captions") if self.sample_captions else None
+        if captions:  # one of the clip's captions (issue 16); drawn after the crop, so crops stay as they were
+            item["text"] = captions[int(torch.randint(len(captions), ()).item())]
         audio = None  # the full audio, read only when needed
         if self.return_audio:
             audio = self._full_audio(entry, full_length)

@@ -22,13 +22,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Union
 
 import numpy as np
 
 from ..audio_io import PathLike, write_audio
 from . import gm
+from .captions import captions_for_row
 from .card import python_call, write_dataset_card
+from .splits import assign_holdout_splits
 from .output import DEFAULT_SAMPLE_RATE, DEFAULT_SECONDS, TARGET_PEAK, BuildResult, assign_splits, slug, write_metadata
 from .synth import DEFAULT_SOUNDFONT, DRUM_BANK, DRUM_CHANNEL, FluidSynthRenderer, fade_out
 
@@ -37,6 +39,14 @@ DEFAULT_PITCHES_PER_PROGRAM = 5
 DEFAULT_KITS = (0, 24, 25, 40)  # standard, electronic, TR-808, brush
 SILENCE_PEAK = 1e-3  # -60 dBFS before normalisation
 FLUIDR3_LICENCE = "MIT (FluidR3_GM by Frank Wen, as packaged in Debian fluid-soundfont-gm)"
+# Licences of the General MIDI SoundFonts Debian packages (from /usr/share/doc/<package>/copyright).
+# Never train on the MuseScore General fonts or the Hydrogen kits: the held-out evaluation uses them.
+FONT_LICENCES = {
+    "FluidR3_GM.sf2": FLUIDR3_LICENCE,
+    "TimGM6mb.sf2": "GPL-2 (TimGM6mb by Tim Brechbill, Debian timgm6mb-soundfont)",
+    "OPL-3_FM_128M.sf2": "GPL-3+ (OPL-3 FM 128M, Debian opl3-soundfont)",
+}
+EXCLUDED_FONTS = ("musescore", "MuseScore_General", "GeneralUser")  # held out for evaluation
 
 
 @dataclass(frozen=True)
@@ -78,8 +88,12 @@ def plan_one_shots(
     pitches_per_program: int = DEFAULT_PITCHES_PER_PROGRAM,
     velocities: Sequence[int] = DEFAULT_VELOCITIES,
     drum_keys: Optional[Sequence[int]] = None,
+    pitch_step: Optional[int] = None,
 ) -> list[OneShot]:
-    """Every note to render, in a fixed order. ``programs=None`` means all 128."""
+    """Every note to render, in a fixed order. ``programs=None`` means all 128.
+
+    ``pitch_step`` replaces ``pitches_per_program`` when given: every ``pitch_step``-th semitone of
+    each program's range (1: every semitone)."""
     # Repeated values would write the same file twice; keep the first of each.
     programs = list(dict.fromkeys(range(128) if programs is None else programs))
     velocities, kits = list(dict.fromkeys(velocities)), list(dict.fromkeys(kits))
@@ -92,13 +106,16 @@ def plan_one_shots(
     for kit in kits:
         if kit not in gm.DRUM_KITS:
             raise ValueError(f"Unknown drum kit {kit}; expected one of {gm.DRUM_KITS}.")
+    if pitch_step is not None and pitch_step < 1:
+        raise ValueError(f"pitch_step must be at least 1, got {pitch_step}.")
     if pitches_per_program < 1:
         raise ValueError(f"pitches_per_program must be at least 1, got {pitches_per_program}.")
 
     plan = []
     for program in programs:
         spec, family = gm.PROGRAMS[program], gm.family_of(program)
-        for pitch in pitch_spread(spec.low, spec.high, pitches_per_program):
+        pitches = range(spec.low, spec.high + 1, pitch_step) if pitch_step else pitch_spread(spec.low, spec.high, pitches_per_program)
+        for pitch in pitches:
             for velocity in velocities:
                 text = gm.program_caption(program, pitch, velocity)
                 plan.append(OneShot(0, program, pitch, velocity, spec.name, family.name, text))
@@ -113,7 +130,7 @@ def plan_one_shots(
 
 def render_soundfont_dataset(
     out_dir: PathLike,
-    soundfont: PathLike = DEFAULT_SOUNDFONT,
+    soundfont: Union[PathLike, Sequence[PathLike]] = DEFAULT_SOUNDFONT,
     programs: Optional[Sequence[int]] = None,
     drums: bool = True,
     seconds: float = DEFAULT_SECONDS,
@@ -124,12 +141,16 @@ def render_soundfont_dataset(
     kits: Sequence[int] = DEFAULT_KITS,
     drum_keys: Optional[Sequence[int]] = None,
     command: Optional[str] = None,
+    pitch_step: Optional[int] = None,
+    captions_per_clip: int = 1,
+    holdout: Sequence[str] = (),
 ) -> BuildResult:
     """Render one-shots to ``out_dir`` as an audiofolder with ``metadata.jsonl`` and ``dataset_card.md``.
 
     Args:
         out_dir: Output folder (created).
-        soundfont: The ``.sf2`` file; defaults to Debian's FluidR3_GM.
+        soundfont: The ``.sf2`` file, or several (each renders the whole plan; rows record ``font``);
+            defaults to Debian's FluidR3_GM.
         programs: Melodic GM programs, 0-127; all 128 when `None`; ``[]`` for drums only.
         drums: Also render the percussion kits of bank 128.
         seconds: Length of every clip; a melodic note is held for half of it, then released.
@@ -140,14 +161,27 @@ def render_soundfont_dataset(
         kits: Drum kit presets in bank 128 (see :data:`gm.DRUM_KITS`).
         drum_keys: Percussion keys (35-81); all when `None`.
         command: The command line to record in the card.
+        pitch_step: Every ``pitch_step``-th semitone of each range instead of ``pitches_per_program``.
+        captions_per_clip: With more than 1, rows also hold ``captions``: the template caption and
+            varied ones (:mod:`latentaudio.data.captions`) that diffusion training samples from.
+        holdout: Hold out whole ``"pitches"`` per program and/or whole ``"velocities"``
+            (:mod:`latentaudio.data.splits`) instead of pitch-velocity combinations.
     """
     # 1. check inputs and plan
     if not seconds > 0:
         raise ValueError(f"seconds must be positive, got {seconds}.")
-    plan = plan_one_shots(programs, drums, kits, pitches_per_program, velocities, drum_keys)
+    fonts = [Path(soundfont)] if isinstance(soundfont, (str, Path)) else [Path(font) for font in soundfont]
+    for font in fonts:
+        if any(name.lower() in font.name.lower() for name in EXCLUDED_FONTS):
+            raise ValueError(f"{font.name} is held out for evaluation; train on another SoundFont.")
+    plan = plan_one_shots(programs, drums, kits, pitches_per_program, velocities, drum_keys, pitch_step)
     if not plan:
         raise ValueError("Nothing to render: no programs and no drums.")
-    splits = assign_splits([(note.pitch, note.velocity) for note in plan], seed)
+    if holdout:
+        splits = assign_holdout_splits(plan, holdout, seed)
+    else:
+        combination = assign_splits([(note.pitch, note.velocity) for note in plan], seed)
+        splits = {note: (combination[(note.pitch, note.velocity)], None, None) for note in plan}
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     num_samples = round(seconds * sample_rate)
@@ -155,42 +189,33 @@ def render_soundfont_dataset(
 
     # 2. render one normalisation group at a time
     result = BuildResult(out_dir, rows=[])
-    with FluidSynthRenderer(soundfont, sample_rate) as synth:
-        for group in _groups(plan):
-            first = group[0]
-            channel = DRUM_CHANNEL if first.kit is not None else 0
-            if not synth.select(channel, first.bank, first.program):
-                result.skipped.setdefault("preset not in the SoundFont", []).extend(note.file_name for note in group)
-                continue
-            hold = drum_hold if first.kit is not None else melodic_hold
-            rendered = []
-            for note in group:
-                audio = synth.one_shot(channel, note.pitch, note.velocity, num_samples, hold)
-                if np.abs(audio).max() < SILENCE_PEAK:
-                    result.skipped.setdefault("silent render (below -60 dBFS)", []).append(note.file_name)
-                else:
-                    rendered.append((note, audio))
-            if not rendered:
-                continue
-            gain = TARGET_PEAK / max(np.abs(clip).max() for _, clip in rendered)
-            for note, audio in rendered:
-                write_audio(out_dir / note.file_name, fade_out(audio * gain, sample_rate // 50), sample_rate)
-                result.rows.append(_row(note, splits[(note.pitch, note.velocity)]))
+    for font in fonts:
+        prefix = f"{slug(font.stem)}-" if len(fonts) > 1 else ""
+        _render_font(font, plan, splits, prefix, out_dir, result, sample_rate, num_samples, melodic_hold, drum_hold)
+    if captions_per_clip > 1:
+        for row in result.rows:
+            row["captions"] = captions_for_row(row, captions_per_clip, seed)
 
     # 3. metadata and card
     if not result.rows:
         raise ValueError(f"Every render from {soundfont} was silent or missing; is it a General MIDI SoundFont?")
     write_metadata(out_dir, result.rows)
     command = command or python_call(
-        "render_soundfont_dataset", out_dir=str(out_dir), soundfont=str(soundfont), programs=programs, drums=drums,
-        seconds=seconds, sample_rate=sample_rate, seed=seed, pitches_per_program=pitches_per_program,
-        velocities=list(velocities), kits=list(kits), drum_keys=drum_keys,
+        "render_soundfont_dataset", out_dir=str(out_dir), soundfont=[str(font) for font in fonts], programs=programs,
+        drums=drums, seconds=seconds, sample_rate=sample_rate, seed=seed, pitches_per_program=pitches_per_program,
+        velocities=list(velocities), kits=list(kits), drum_keys=drum_keys, pitch_step=pitch_step,
+        captions_per_clip=captions_per_clip, holdout=list(holdout),
     )
+    split_rule = (f"Splits hold out whole {' and whole '.join(holdout)} (seed {seed}; see latentaudio.data.splits); "
+                  "rows mark unseen_pitch and unseen_velocity." if holdout else
+                  f"Splits hold out whole (pitch, velocity) combinations (seed {seed}, 80/10/10 % of the combinations).")
     write_dataset_card(
         out_dir,
         title="General MIDI one-shots",
-        source=f"SoundFont {Path(soundfont).name} rendered with FluidSynth (reverb and chorus off)",
-        licence=FLUIDR3_LICENCE if Path(soundfont).name == "FluidR3_GM.sf2" else "that of the SoundFont used",
+        source=f"SoundFont{'s' if len(fonts) > 1 else ''} {', '.join(font.name for font in fonts)} rendered with "
+               "FluidSynth (reverb and chorus off)",
+        licence="; ".join(f"{font.name}: {FONT_LICENCES.get(font.name, 'that of the SoundFont used')}" for font in fonts)
+        if len(fonts) > 1 else FONT_LICENCES.get(fonts[0].name, "that of the SoundFont used"),
         rows=result.rows,
         sample_rate=sample_rate,
         command=command,
@@ -199,12 +224,38 @@ def render_soundfont_dataset(
             f"so its loudest clip peaks at {TARGET_PEAK}; softer velocities stay softer. 20 ms fade-out at the end.",
             f"Melodic notes are held for {melodic_hold / sample_rate:.2f} s, drum hits for {drum_hold / sample_rate:.2f} s, "
             f"then released within the {seconds} s clip.",
-            f"Splits hold out whole (pitch, velocity) combinations (seed {seed}, 80/10/10 % of the combinations).",
+            split_rule,
             "Programs are numbered 0-127; drums use bank 128 on MIDI channel 10.",
-        ],
+        ] + ([f"Each row's `captions` holds {captions_per_clip} captions (the first is `text`); diffusion training "
+              "samples one per step."] if captions_per_clip > 1 else []),
         skipped=result.skipped,
     )
     return result
+
+
+def _render_font(font: Path, plan, splits, prefix, out_dir, result, sample_rate, num_samples, melodic_hold, drum_hold):
+    """Render ``plan`` with one SoundFont into ``result``, one normalisation group at a time."""
+    with FluidSynthRenderer(font, sample_rate) as synth:
+        for group in _groups(plan):
+            first = group[0]
+            channel = DRUM_CHANNEL if first.kit is not None else 0
+            if not synth.select(channel, first.bank, first.program):
+                result.skipped.setdefault("preset not in the SoundFont", []).extend(prefix + note.file_name for note in group)
+                continue
+            hold = drum_hold if first.kit is not None else melodic_hold
+            rendered = []
+            for note in group:
+                audio = synth.one_shot(channel, note.pitch, note.velocity, num_samples, hold)
+                if np.abs(audio).max() < SILENCE_PEAK:
+                    result.skipped.setdefault("silent render (below -60 dBFS)", []).append(prefix + note.file_name)
+                else:
+                    rendered.append((note, audio))
+            if not rendered:
+                continue
+            gain = TARGET_PEAK / max(np.abs(clip).max() for _, clip in rendered)
+            for note, audio in rendered:
+                write_audio(out_dir / (prefix + note.file_name), fade_out(audio * gain, sample_rate // 50), sample_rate)
+                result.rows.append(_row(note, splits[note], font.name, prefix))
 
 
 def _groups(plan: list[OneShot]) -> list[list[OneShot]]:
@@ -214,9 +265,10 @@ def _groups(plan: list[OneShot]) -> list[list[OneShot]]:
     return list(groups.values())
 
 
-def _row(note: OneShot, split: str) -> dict:
-    return {
-        "file_name": note.file_name,
+def _row(note: OneShot, split: tuple, font: str, prefix: str) -> dict:
+    split, unseen_pitch, unseen_velocity = split
+    row = {
+        "file_name": prefix + note.file_name,
         "text": note.text,
         "split": split,
         "source": "soundfont",
@@ -229,7 +281,11 @@ def _row(note: OneShot, split: str) -> dict:
         "note": gm.note_name(note.pitch),
         "velocity": note.velocity,
         "dynamics": gm.dynamics_word(note.velocity),
+        "font": font,
     }
+    if unseen_pitch is not None:
+        row.update(unseen_pitch=unseen_pitch, unseen_velocity=unseen_velocity)
+    return row
 
 
 def _check_range(name: str, values, low: int, high: int) -> None:

@@ -23,6 +23,17 @@ def step_list(text: str) -> list[int]:
     return steps
 
 
+def positive_float_list(text: str) -> list[float]:
+    """'1,1.5,2.56' -> [1.0, 1.5, 2.56]."""
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        values = []
+    if not values or min(values) <= 0:
+        raise argparse.ArgumentTypeError(f"expected positive numbers such as 1,1.5,2.56, got {text!r}")
+    return values
+
+
 def add_evaluate_command(verbs) -> argparse.ArgumentParser:
     """Register ``evaluate`` on the top-level sub-parsers of ``latentaudio``."""
     from ..cli import add_model_option
@@ -40,6 +51,11 @@ def add_evaluate_command(verbs) -> argparse.ArgumentParser:
     evaluate.add_argument("--guidance", type=float, default=3.0, help="classifier-free guidance scale (default 3)")
     evaluate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     evaluate.add_argument("--batch-size", type=positive_int, default=8, help="prompts per pipeline call (default 8)")
+    # issue 16: template, paraphrase and unseen-note prompts at several lengths (evaluation/generalisation.py)
+    evaluate.add_argument("--generalisation", choices=("off", "add", "only"), default="off",
+                          help="add the generalisation section, or report only it (default off)")
+    evaluate.add_argument("--lengths", type=positive_float_list, default=[1.0, 1.5, 2.56],
+                          help="clip lengths of the generalisation section (default 1.0,1.5,2.56)")
     evaluate.set_defaults(run=run_evaluate)
     return evaluate
 
@@ -62,13 +78,25 @@ def run_evaluate(args) -> int:
         classifier, info = train_classifier(args.data, folder, seconds=seconds, max_steps=args.classifier_steps, seed=args.seed, log=print)
         print(f"Saved it to {folder} (reuse it with --classifier {folder})")
         info = {"classifier": str(folder), "trained_now": True, **info}
-    report = evaluate(
-        pipe, args.data, classifier, steps=args.steps, limit=args.limit, seconds=seconds, guidance_scale=args.guidance,
-        seed=args.seed, batch_size=args.batch_size, model_name=args.model or "default model", classifier_info=info, log=print,
-    )
+    if args.generalisation == "only":
+        report = {"setup": {"model": args.model or "default model", "data": str(args.data)}, "embedding": info}
+    else:
+        report = evaluate(
+            pipe, args.data, classifier, steps=args.steps, limit=args.limit, seconds=seconds, guidance_scale=args.guidance,
+            seed=args.seed, batch_size=args.batch_size, model_name=args.model or "default model", classifier_info=info, log=print,
+        )
+    if args.generalisation != "off":
+        from .generalisation import format_generalisation, generalisation_section
+
+        report["generalisation"] = generalisation_section(
+            pipe, args.data, classifier, steps=max(args.steps), lengths=args.lengths, limit=args.limit,
+            guidance_scale=args.guidance, seed=args.seed, batch_size=args.batch_size, log=print)
     report["setup"]["command"] = command_line(args)
     print()
-    print(format_report(report))
+    if "generation" in report:
+        print(format_report(report))
+    if "generalisation" in report:
+        print(format_generalisation(report["generalisation"]))
     print(f"\nWrote {save_report(report, output)}")
     return 0
 
@@ -85,4 +113,6 @@ def command_line(args) -> str:
             words += [flag, str(value)]
     if args.classifier is None:
         words += ["--classifier-steps", str(args.classifier_steps)]
+    if getattr(args, "generalisation", "off") != "off":
+        words += ["--generalisation", args.generalisation, "--lengths", ",".join(f"{x:g}" for x in args.lengths)]
     return shlex.join(words)

@@ -107,7 +107,7 @@ def split_datasets(root, config, validation: bool = True, **dataset_kwargs) -> t
         dataset_kwargs: Passed to :class:`~latentaudio.data.AudioFolderDataset`.
     """
     crop = config.random_crop and dataset_kwargs.get("vae") is None  # cached latents are of the clip at 0
-    full = AudioFolderDataset(root, random_crop=crop, **dataset_kwargs)
+    full = AudioFolderDataset(root, random_crop=crop, sample_captions=True, **dataset_kwargs)  # `captions` rows vary
     splits = [entry.columns.get("split") for entry in full.entries]
     if config.train_split not in splits:
         logger.info("No rows with split=%r in %s: training on all %d files.", config.train_split, root, len(full))

@@ -1,0 +1,364 @@
+"""Reading a prompt the way a musician writes it: the note, dynamics, tempo, key, length and instrument.
+
+:func:`parse_prompt` turns free text into :class:`PromptAttributes`. It is a rule-based reader:
+every rule is a regular expression or a phrase table, so an answer can always be traced to the
+words that gave it, and a word it does not know leaves a field `None` rather than a guess.
+
+Example:
+    ```py
+    >>> from latentaudio.prompts import parse_prompt
+    >>> attributes = parse_prompt("fingered electric bass, low E, punchy")
+    >>> attributes.note, attributes.program, attributes.family
+    (28, 33, 'Bass')
+    >>> parse_prompt("airy flute G5").note, parse_prompt("tight 808 snare").drum_key
+    (79, 38)
+    ```
+
+Conventions:
+
+* **Octaves** are scientific pitch notation: C4 = middle C = MIDI 60, A4 = 440 Hz = MIDI 69, and
+  B♯/C♭ cross the octave as written (C♭4 = B3 = 59). The octave may be -1 to 9.
+* **Notes** are read from ``C4``, ``c#3``, ``F♯3``, ``Bb2``, ``B♭2``, ``F sharp 3``, ``B-flat 2``,
+  ``middle C``, ``A440``/``440 Hz``/``261.6 hz`` (the nearest note), ``midi 60``/``MIDI note 60``/
+  ``note 60``, and ``low E``/``high C``. A letter with no octave counts only with such a marker, an
+  attached accidental (``F#``, ``Bb``) or a following ``note`` ("a G note"), so the article "a"
+  and words such as "bass" or "e-piano" are never notes.
+* **"low X" and "high X"** are the lowest and highest X within the named instrument's playable
+  range (:data:`latentaudio.data.gm.PROGRAMS`): "fingered electric bass, low E" is E1 (28), "guitar,
+  low E" is E2 (40); a family word alone ("bass, low E") takes the range of the family's usual
+  program (:data:`latentaudio.data.vocabulary.FAMILY_WORDS`). Without an instrument, low X is X2 and high X is X6 (so "high C" is the
+  soprano's C6). A bare ``F#`` takes the octave nearest the middle of the instrument's range, or 4.
+* **Keys are not notes.** ``C major``, ``A minor``, ``F#m``, ``key of D``, ``C-major chord`` and
+  ``C chord`` set :attr:`PromptAttributes.key` and leave :attr:`~PromptAttributes.note` `None`.
+* ``around F4``/``about``/``roughly``/``~`` set :attr:`~PromptAttributes.note_approximate`.
+* **Instruments**: General MIDI names and the nicknames of :mod:`latentaudio.data.vocabulary`
+  ("sax", "rhodes", "strat", "kick", "hat", "808"). The longest phrase wins, then the first: in
+  "a violin note, strings" the instrument is the violin. "drum and bass" is a genre, not a drum.
+  "808" alone is a TR-808 kick; with another drum ("808 snare") it names that drum's kit.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from .data import gm, vocabulary
+
+PITCH_CLASSES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+# Velocities of dynamics words: the builder's soft / moderately loud / loud are 40 / 80 / 112.
+DYNAMICS = {
+    "ppp": 16, "pp": 24, "pianissimo": 24, "very soft": 24, "very quiet": 24, "barely audible": 16,
+    "soft": 40, "softly": 40, "quiet": 40, "quietly": 40, "gentle": 40, "gently": 40, "delicate": 40, "light": 40,
+    "mp": 64, "mezzo-piano": 64, "medium": 80, "moderate": 80, "moderately loud": 80, "mf": 80, "mezzo-forte": 80,
+    "loud": 112, "hard": 112, "forte": 112, "strong": 112, "accented": 112,
+    "ff": 127, "fff": 127, "fortissimo": 127, "very loud": 127, "very hard": 127, "full force": 127,
+}
+GENRES = re.compile(r"\b(drum\s*(?:and|&|'?n'?)\s*bass|d&b|dnb)\b", re.I)
+_ACCIDENTAL = r"(?P<acc>##|#|♯|♭|b|-sharp|-flat|\s?sharp|\s?flat)?"
+_APPROXIMATE = re.compile(r"(?:around|about|roughly|approximately|approx\.?|near|circa|~)\s*(?:an?\s+|the\s+)?$", re.I)
+
+
+@dataclass
+class PromptAttributes:
+    """What :func:`parse_prompt` read from a prompt; `None` where the prompt does not say."""
+
+    note: Optional[int] = None  # MIDI pitch, 60 = C4
+    note_text: Optional[str] = None  # the words the note was read from
+    note_approximate: bool = False  # "around F4"
+    frequency_hz: Optional[float] = None  # when the note was given as a frequency
+    velocity: Optional[int] = None  # MIDI velocity of a dynamics word or "velocity 100"
+    dynamics: Optional[str] = None  # the word it came from
+    tempo_bpm: Optional[float] = None
+    key: Optional[str] = None  # "C major", "F# minor"
+    seconds: Optional[float] = None  # asked-for length
+    program: Optional[int] = None  # GM program 0-127
+    instrument: Optional[str] = None  # its GM name (gm.PROGRAMS), or the drum's (gm.DRUM_KEYS)
+    family: Optional[str] = None  # GM family name, or "Drums"
+    drum_key: Optional[int] = None  # GM percussion key 35-81
+    kit: Optional[str] = None  # drum kit name (gm.DRUM_KITS)
+
+    @property
+    def is_drum(self) -> bool:
+        return self.drum_key is not None
+
+
+def parse_prompt(text: str) -> PromptAttributes:
+    """Read the note, dynamics, tempo, key, length and instrument of a prompt (see the module docstring).
+
+    Args:
+        text (`str`): A prompt in any wording.
+
+    Returns:
+        `PromptAttributes`: Every field the prompt states; the others `None`.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"parse_prompt expects a string, got {type(text).__name__}.")
+    found = PromptAttributes()
+    work = _blank(text, GENRES)  # consumed words become spaces, so positions stay those of `text`
+    # 1. instrument, drum, kit and family words (before notes: "b3 organ", "f horn", "cp70" are names)
+    work = _read_instrument(work, found)
+    # 2. keys, then the numbers that are not notes
+    work = _read_key(work, found)
+    work = _read_numbers(work, found)
+    # 3. the note: the first one the text states, in any notation
+    candidates = _note_candidates(work, found)
+    if candidates:
+        start, note, words = min(candidates, key=lambda c: c[0])
+        found.note, found.note_text = note, words
+        found.note_approximate = bool(_APPROXIMATE.search(text[:start]))
+    # 4. dynamics words
+    if found.velocity is None:
+        match = _longest_phrase(text.lower(), DYNAMICS)
+        if match:
+            found.dynamics, found.velocity = match, DYNAMICS[match]
+    return found
+
+
+def midi_from_hz(frequency: float) -> int:
+    """The nearest MIDI note to a frequency (A4 = 440 Hz = 69)."""
+    if not frequency > 0:
+        raise ValueError(f"A frequency must be positive, got {frequency}.")
+    return round(69 + 12 * math.log2(frequency / 440.0))
+
+
+def midi_from_name(letter: str, accidental: str = "", octave: int = 4) -> int:
+    """MIDI pitch of a spelled note: ("F", "#", 3) -> 54; ("C", "b", 4) -> 59."""
+    letter = letter.upper()
+    if letter not in PITCH_CLASSES:
+        raise ValueError(f"Unknown note letter {letter!r}; expected one of {sorted(PITCH_CLASSES)}.")
+    return 12 * (octave + 1) + PITCH_CLASSES[letter] + _accidental_shift(accidental)
+
+
+# ---- instruments -------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")  # hyphens split words: "hi-hat" reads as "hi hat"
+
+
+def _phrase_table() -> dict[tuple[str, ...], tuple[str, object]]:
+    """Token tuple -> (kind, value); earlier kinds win a phrase that two tables share."""
+    table: dict[tuple[str, ...], tuple[str, object]] = {}
+
+    def add(phrase: str, kind: str, value) -> None:
+        table.setdefault(tuple(_TOKEN.findall(phrase.lower())), (kind, value))
+
+    for program, spec in enumerate(gm.PROGRAMS):
+        add(spec.name, "program", program)
+    for key, name in sorted(gm.DRUM_KEYS.items()):
+        add(name, "drum", key)
+    for program, names in vocabulary.PROGRAM_NICKNAMES.items():
+        for name in names:
+            add(name, "program", program)
+    for key, names in vocabulary.DRUM_NICKNAMES.items():
+        for name in names:
+            add(name, "drum", key)
+    for kit, names in vocabulary.KIT_NICKNAMES.items():
+        for name in (*names, f"{kit} kit"):
+            add(name, "kit", kit)
+    for family in gm.FAMILIES:
+        add(family.phrase, "family", family.name)
+    for family, (words, _) in vocabulary.FAMILY_WORDS.items():
+        for word in words:
+            add(word, "family", family)
+    for word in ("drum", "drums", "drum kit", "drum hit", "percussion hit", "beat"):
+        add(word, "family", gm.DRUMS_FAMILY)
+    return table
+
+
+PHRASES = _phrase_table()
+# The program whose range places a note when a prompt names only a family ("bass, low E").
+_FAMILY_PROGRAMS = {family: program for family, (_, program) in vocabulary.FAMILY_WORDS.items()}
+_LONGEST_PHRASE = max(len(phrase) for phrase in PHRASES)
+
+
+def _read_instrument(work: str, found: PromptAttributes) -> str:
+    tokens = list(_TOKEN.finditer(work.lower()))
+    words = [token.group() for token in tokens]
+    matches = []  # the longest phrase starting at each word: (length, position, kind, value, span)
+    for i in range(len(words)):
+        for length in range(min(_LONGEST_PHRASE, len(words) - i), 0, -1):
+            hit = _lookup(words[i : i + length])
+            if hit:
+                matches.append((length, i, *hit, (tokens[i].start(), tokens[i + length - 1].end())))
+                break
+    # a phrase inside a longer one ("bass" in "fingered electric bass") is part of that name
+    matches = [m for m in matches if not any(o[1] <= m[1] and m[1] + m[0] <= o[1] + o[0] and o[0] > m[0] for o in matches)]
+    kits = [m for m in matches if m[2] == "kit"]
+    if kits:
+        found.kit = kits[0][3]
+    named = [m for m in matches if m[2] in ("program", "drum")]
+    families = [m for m in matches if m[2] == "family"]
+    if named:  # the most specific name: longest, then first
+        _, _, kind, value, _ = max(named, key=lambda m: (m[0], -m[1]))
+        if kind == "program":
+            found.program, found.instrument, found.family = value, gm.PROGRAMS[value].name, gm.family_of(value).name
+        else:
+            found.drum_key, found.instrument, found.family = value, gm.DRUM_KEYS[value], gm.DRUMS_FAMILY
+    elif families:
+        found.family = families[0][3]
+        if found.family == gm.DRUMS_FAMILY and found.kit is not None:
+            found.drum_key, found.instrument = 36, gm.DRUM_KEYS[36]
+    elif found.kit == "TR-808" and kits[0][0] == 1:  # "808" alone: the 808 kick
+        found.drum_key, found.instrument, found.family = 36, gm.DRUM_KEYS[36], gm.DRUMS_FAMILY
+    if found.kit is not None and found.family not in (None, gm.DRUMS_FAMILY):
+        found.kit = None  # "808 bass": a sound named after the machine, not a kit piece
+    for match in matches:
+        start, end = match[-1]
+        work = work[:start] + " " * (end - start) + work[end:]
+    return work
+
+
+def _lookup(words: list[str]):
+    hit = PHRASES.get(tuple(words))
+    if hit is None and len(words[-1]) > 3 and words[-1].endswith("s") and not words[-1].endswith("ss"):
+        hit = PHRASES.get((*words[:-1], words[-1][:-1]))  # plurals: "snares", "toms"
+    return hit
+
+
+# ---- keys, numbers -----------------------------------------------------------------------------
+
+_KEY = re.compile(
+    r"(?<![\w#♯♭])(?:(?:in\s+)?(?:the\s+)?key\s+of\s+)?(?P<letter>[A-G])" + _ACCIDENTAL
+    + r"(?:[\s-]*(?P<mode>major|minor|maj|min|m(?![a-z])|dorian|mixolydian|lydian|phrygian|aeolian|ionian)"
+    r"|(?=[\s-]*chord))(?:[\s-]*chord)?",
+)
+_KEY_OF = re.compile(r"\bkey\s+of\s+(?P<letter>[A-G])" + _ACCIDENTAL + r"(?![\w])")
+_MODE_NAMES = {"maj": "major", "min": "minor", "m": "minor"}
+
+
+def _read_key(work: str, found: PromptAttributes) -> str:
+    match = _KEY.search(work) or _KEY_OF.search(work)
+    if match:
+        mode = (match.groupdict().get("mode") or "major").lower()
+        mode = _MODE_NAMES.get(mode, mode)
+        found.key = f"{match['letter']}{_accidental_symbol(match['acc'])} {mode}"
+        work = _blank_span(work, match.span())
+    return work
+
+
+_TEMPO = re.compile(r"(?P<bpm>\d{2,3}(?:\.\d+)?)\s*(?:bpm|beats per minute)\b|\btempo\s*(?:of\s*)?(?P<bpm2>\d{2,3})\b", re.I)
+_SECONDS = re.compile(
+    r"(?<![\w.])(?P<value>\d+(?:\.\d+)?)\s*-?\s*(?P<unit>ms|milliseconds?|s|secs?|seconds?)(?![a-z])"
+    r"|\b(?P<words>half a second|half-second|a second|one second|two seconds|three seconds)\b",
+    re.I,
+)
+_SECOND_WORDS = {"half a second": 0.5, "half-second": 0.5, "a second": 1.0, "one second": 1.0, "two seconds": 2.0,
+                 "three seconds": 3.0}
+_VELOCITY = re.compile(r"\bvel(?:ocity)?\s*[:=]?\s*(?P<value>\d{1,3})\b", re.I)
+
+
+def _read_numbers(work: str, found: PromptAttributes) -> str:
+    match = _TEMPO.search(work)
+    if match:
+        found.tempo_bpm = float(match["bpm"] or match["bpm2"])
+        work = _blank_span(work, match.span())
+    match = _SECONDS.search(work)
+    if match:
+        if match["unit"] == "s" and re.fullmatch(r"[1-9]0", match["value"] or ""):
+            pass  # "80s": a decade, not a length
+        elif match["words"]:
+            found.seconds = _SECOND_WORDS[match["words"].lower()]
+        else:
+            value = float(match["value"])
+            found.seconds = value / 1000 if match["unit"].lower().startswith("m") else value
+        if found.seconds is not None:
+            work = _blank_span(work, match.span())
+    match = _VELOCITY.search(work)
+    if match and 1 <= int(match["value"]) <= 127:
+        found.velocity, found.dynamics = int(match["value"]), match.group()
+        work = _blank_span(work, match.span())
+    return work
+
+
+# ---- notes -------------------------------------------------------------------------------------
+
+_HZ = re.compile(r"(?<![\w.])(?P<value>\d+(?:\.\d+)?)\s*(?P<unit>hz|hertz|khz)\b|\bA\s?=?\s?(?P<a4>4[0-4]\d)\b", re.I)
+_MIDI = re.compile(
+    r"\bmidi(?:\s+note)?(?:\s+(?:number|num|no\.?))?\s*[#:=]?\s*(?P<a>\d{1,3})\b"
+    r"|\bnote\s+(?:number\s+|#\s*)(?P<b>\d{1,3})\b|\bnote\s+(?P<c>\d{1,3})(?![\w.])",
+    re.I,
+)
+_MIDDLE_C = re.compile(r"\bmiddle\s+(?P<letter>[Cc])" + _ACCIDENTAL + r"(?![\w#♯♭])")
+# A letter, an accidental and an octave; no letter or digit may touch it (mp3, dx7, tr-808).
+_WITH_OCTAVE = re.compile(
+    r"(?<![\w#♯♭])(?P<letter>[A-Ga-g])(?P<acc>##|#|♯|♭|b|[\s-]?sharp\s?|[\s-]?flat\s?)?(?P<octave>-1|\d)(?![\w.]|\.\d)"
+)
+_WITHOUT_OCTAVE = re.compile(
+    r"(?<![\w#♯♭])(?:(?P<marker>low|lower|lowest|deep|bottom|high|higher|highest|top)\s+)?(?:(?P<an>an)\s+)?"
+    r"(?P<letter>[A-G])(?P<acc>##|#|♯|♭|b|-sharp|-flat|\s?sharp|\s?flat)?(?P<suffix>\s+note)?(?![\w#♯♭])"
+)
+
+
+def _note_candidates(work: str, found: PromptAttributes) -> list[tuple[int, int, str]]:
+    """(position, MIDI note, words) of every note the text states."""
+    candidates = []
+    for match in _HZ.finditer(work):
+        frequency = float(match["a4"]) if match["a4"] else float(match["value"]) * (1000 if match["unit"].lower() == "khz" else 1)
+        if 8 <= frequency <= 13000:
+            found.frequency_hz = found.frequency_hz or frequency
+            candidates.append((match.start(), midi_from_hz(frequency), match.group()))
+    work = _blank(work, _HZ)
+    for match in _MIDI.finditer(work):
+        value = int(match["a"] or match["b"] or match["c"])
+        if value <= 127:
+            candidates.append((match.start(), value, match.group()))
+    for match in _MIDDLE_C.finditer(work):
+        candidates.append((match.start(), 60 + _accidental_shift(match["acc"]), match.group()))
+    work = _blank(work, _MIDDLE_C)
+    for match in _WITH_OCTAVE.finditer(work):
+        if match["acc"] and match["acc"].strip() in ("sharp", "flat") and match["letter"].islower():
+            continue  # "a flat 3-note riff": the article, not A flat
+        candidates.append((match.start(), midi_from_name(match["letter"], match["acc"] or "", int(match["octave"])), match.group()))
+    work = _blank(work, _WITH_OCTAVE)
+    for match in _WITHOUT_OCTAVE.finditer(work):
+        acc, marker = match["acc"] or "", match["marker"]
+        attached = acc in ("#", "♯", "♭", "b", "##", "-sharp", "-flat")
+        noted = match["suffix"] is not None and (match["letter"] != "A" or match["an"] is not None)
+        if not (marker or attached or noted):
+            continue
+        pitch_class = midi_from_name(match["letter"], acc, -1)
+        program = found.program if found.program is not None else _FAMILY_PROGRAMS.get(found.family)
+        candidates.append((match.start(), _place_octave(pitch_class, marker, program), match.group().strip()))
+    return [c for c in candidates if 0 <= c[1] <= 127]
+
+
+def _place_octave(pitch_class: int, marker: Optional[str], program: Optional[int]) -> int:
+    """The octave of a note named without one (see the module docstring)."""
+    pitch_class %= 12
+    low_marker = marker in ("low", "lower", "lowest", "deep", "bottom")
+    if program is None:
+        octave = 2 if low_marker else 6 if marker else 4
+        return 12 * (octave + 1) + pitch_class
+    low, high = gm.PROGRAMS[program].low, gm.PROGRAMS[program].high
+    options = [p for p in range(low, high + 1) if p % 12 == pitch_class] or [60 + pitch_class]
+    if marker:
+        return options[0] if low_marker else options[-1]
+    return min(options, key=lambda p: abs(p - (low + high) / 2))
+
+
+# ---- helpers -----------------------------------------------------------------------------------
+
+
+def _accidental_shift(accidental: Optional[str]) -> int:
+    accidental = (accidental or "").strip().lstrip("-")
+    return {"": 0, "#": 1, "♯": 1, "sharp": 1, "##": 2, "b": -1, "♭": -1, "flat": -1}[accidental]
+
+
+def _accidental_symbol(accidental: Optional[str]) -> str:
+    return {0: "", 1: "#", 2: "##", -1: "b"}[_accidental_shift(accidental)]
+
+
+def _longest_phrase(lowered: str, table: dict) -> Optional[str]:
+    """The first of the longest phrases of ``table`` found as whole words in ``lowered``."""
+    hits = [(-len(phrase), match.start(), phrase) for phrase in table
+            for match in re.finditer(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", lowered)]
+    return min(hits)[2] if hits else None
+
+
+def _blank(text: str, pattern: re.Pattern) -> str:
+    return pattern.sub(lambda match: " " * len(match.group()), text)
+
+
+def _blank_span(text: str, span: tuple[int, int]) -> str:
+    return text[: span[0]] + " " * (span[1] - span[0]) + text[span[1] :]

@@ -1,0 +1,65 @@
+"""Dense pitches, several SoundFonts, varied captions and held-out pitches and velocities."""
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from latentaudio.data import AudioFolderDataset, render_soundfont_dataset
+from latentaudio.data.soundfont import plan_one_shots
+from latentaudio.data.splits import assign_holdout_splits
+
+TIMGM = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
+
+
+def test_pitch_step_plans_every_semitone_of_the_range():
+    plan = plan_one_shots(programs=[56], drums=False, velocities=[80], pitch_step=1)
+    assert [note.pitch for note in plan] == list(range(55, 83))
+    assert len(plan_one_shots(programs=[56], drums=False, velocities=[80], pitch_step=3)) == 10
+    with pytest.raises(ValueError):
+        plan_one_shots(programs=[56], pitch_step=0)
+
+
+def test_holdout_keeps_whole_pitches_and_velocities_out_of_training():
+    plan = plan_one_shots(programs=[0, 40], kits=[0], drum_keys=[36, 38], velocities=[30, 60, 90, 120], pitch_step=1)
+    splits = assign_holdout_splits(plan, ["pitches", "velocities"], seed=2)
+    assert splits == assign_holdout_splits(plan, ["pitches", "velocities"], seed=2)
+    train = [note for note in plan if splits[note][0] == "train"]
+    held = {(n.program, n.pitch) for n in plan if n.kit is None and splits[n][1]}
+    assert held and not {(n.program, n.pitch) for n in train if n.kit is None} & held
+    unseen_velocities = {n.velocity for n in plan if splits[n][2]}
+    assert len(unseen_velocities) == 1 and unseen_velocities < {60, 90}
+    assert not any(n.velocity in unseen_velocities for n in train)
+    assert all(splits[n][0] == "test" for n in plan if n.velocity in unseen_velocities)
+    with pytest.raises(ValueError):
+        assign_holdout_splits(plan, ["kits"], seed=0)
+
+
+def test_two_fonts_with_captions_and_holdout(tmp_path, soundfont):
+    if not TIMGM.is_file():
+        pytest.fail(f"{TIMGM} is missing: `apt-get install timgm6mb-soundfont`")
+    result = render_soundfont_dataset(
+        tmp_path, soundfont=[soundfont, TIMGM], programs=[73], kits=[0], drum_keys=[38], velocities=(40, 80, 112),
+        pitch_step=4, seconds=0.5, captions_per_clip=4, holdout=["pitches", "velocities"], seed=1,
+    )
+    rows = [json.loads(line) for line in (tmp_path / "metadata.jsonl").read_text().splitlines()]
+    assert {row["font"] for row in rows} == {"FluidR3_GM.sf2", "TimGM6mb.sf2"}
+    assert all(row["file_name"].startswith(("fluidr3-gm-", "timgm6mb-")) for row in rows)
+    assert all(len(row["captions"]) == 4 and row["captions"][0] == row["text"] for row in rows)
+    assert any(row["unseen_pitch"] for row in rows) and any(row["unseen_velocity"] for row in rows)
+    card = (tmp_path / "dataset_card.md").read_text()
+    assert "GPL-2" in card and "MIT" in card and "hold out whole pitches and whole velocities" in card
+    with pytest.raises(ValueError, match="held out for evaluation"):
+        render_soundfont_dataset(tmp_path / "x", soundfont="/fonts/MuseScore_General.sf2")
+
+    # training draws one caption per item from torch's generator: the same seed, the same caption
+    dataset = AudioFolderDataset(tmp_path, seconds=0.5, sample_captions=True)
+    drawn = []
+    for _ in range(2):
+        torch.manual_seed(5)
+        drawn.append([dataset[i]["text"] for i in range(len(dataset))])
+    assert drawn[0] == drawn[1] and all(text in rows[i]["captions"] for i, text in enumerate(drawn[0]))
+    assert len(set(drawn[0]) - {row["text"] for row in rows}) > 0
+    assert [item["text"] for item in (AudioFolderDataset(tmp_path, seconds=0.5)[i] for i in range(3))] == \
+        [row["text"] for row in rows[:3]]

@@ -1,0 +1,89 @@
+"""The generalisation section: its prompt sets, the drum judge, the targets and the evaluate hook."""
+
+import json
+
+import pytest
+import torch
+
+from latentaudio.cli import main
+from latentaudio.data import gm
+from latentaudio.evaluation.evaluate import PITCHED_FAMILIES
+from latentaudio.evaluation.generalisation import (
+    DrumTypeJudge,
+    PromptSet,
+    check_generalisation_targets,
+    format_generalisation,
+    load_paraphrases,
+    template_prompts,
+    unseen_note_prompts,
+)
+
+
+def test_evaluate_reports_only_the_generalisation_section(tiny_pipe_dir, gm_eval_data, tmp_path, capsys):
+    report_path = tmp_path / "report.json"
+    code = main([
+        "evaluate", "--model", str(tiny_pipe_dir), "--data", str(gm_eval_data), "--steps", "1", "--limit", "3",
+        "--output", str(report_path), "--classifier-steps", "3", "--generalisation", "only", "--lengths", "0.16,0.32",
+    ])
+    assert code == 0
+    report = json.loads(report_path.read_text())
+    assert "generation" not in report and "--generalisation only" in report["setup"]["command"]
+    section = report["generalisation"]
+    assert set(section["sets"]) == {"template", "paraphrases", "unseen_notes"}
+    for entry in section["sets"].values():
+        assert entry["prompts"] == 3 and set(entry["lengths"]) == {"0.16", "0.32"}
+        for scores in entry["lengths"].values():
+            assert 0 <= scores["family_accuracy"] <= 1
+    assert set(section["drum_judge"]["real_test_accuracy"]) == {"0.16", "0.32"}
+    assert "| paraphrases | 0.32 s | 3 |" in capsys.readouterr().out
+
+
+def test_unseen_notes_are_never_training_pitches_of_their_program():
+    rows = [{"program": 0, "pitch": p, "family": "Piano", "kit": None} for p in (48, 60, 72)]
+    rows.append({"program": 36, "pitch": 36, "family": "Drums", "kit": "standard"})
+    prompts = unseen_note_prompts(rows, PITCHED_FAMILIES)
+    assert prompts.notes == [p for p in range(48, 73) if p not in (48, 60, 72)]
+    assert all(family == "Piano" for family in prompts.families) and prompts.texts[0] == gm.program_caption(0, 49, 80)
+
+
+def test_template_prompts_label_drums_by_type_and_leave_unpitched_notes_out():
+    rows = [{"text": "a loud snare drum hit", "family": "Drums", "pitch": 40},
+            {"text": "a taiko", "family": "Percussive", "pitch": 50},
+            {"text": "a violin", "family": "Strings", "pitch": 67}]
+    prompts = template_prompts(rows, PITCHED_FAMILIES)
+    assert prompts.drum_types == ["snare", None, None] and prompts.notes == [None, None, 67]
+
+
+def test_drum_judge_picks_the_nearest_type():
+    class Embedder:  # an embedding that is the clip's first two samples
+        config = type("Config", (), {"sample_rate": 100})
+
+        def classify_audio(self, audio):
+            return type("Out", (), {"embedding": audio[:, :2], "logits": audio[:, :2]})
+
+    real = torch.tensor([[1.0, 0.0, 0.0], [0.9, 0.1, 0.0], [0.0, 1.0, 0.0]])
+    judge = DrumTypeJudge(Embedder(), real, ["kick", "kick", "snare"], 100)
+    assert judge(torch.tensor([[0.1, 0.8], [0.7, 0.2]]), 3) == ["snare", "kick"]
+
+
+def test_targets_fail_and_pass_on_the_numbers():
+    scores = {"family_accuracy": 0.8, "drum_accuracy": 0.5, "note_accuracy": None}
+    section = {"sets": {"paraphrases": {"lengths": {"1.5": scores}}}}
+    targets = check_generalisation_targets(section)
+    assert targets["paraphrases_1.5s_family_accuracy_at_least_0.7"] is True
+    assert targets["paraphrases_1.5s_drum_accuracy_at_least_0.9"] is False
+    assert targets["paraphrases_1.5s_note_accuracy_at_least_0.7"] is None
+    assert targets["unseen_notes_2.56s_family_accuracy_at_least_0.7"] is None
+
+
+def test_format_names_every_set_and_length():
+    scores = {"family_accuracy": 0.5, "drum_accuracy": None, "drum_prompts": 0, "note_accuracy": 0.25, "pitched_prompts": 4}
+    section = {"steps": 20, "guidance_scale": 3.0, "sets": {"paraphrases": {"prompts": 4, "lengths": {"1": scores}}}}
+    assert "| paraphrases | 1 s | 4 | 50% | – (0) | 25% (4) |" in format_generalisation(section)
+
+
+def test_prompt_set_subset_keeps_labels_aligned():
+    prompts = load_paraphrases()
+    part = prompts.subset([0, 5])
+    assert isinstance(part, PromptSet) and part.texts == [prompts.texts[0], prompts.texts[5]]
+    assert part.notes == [prompts.notes[0], prompts.notes[5]]

@@ -1,0 +1,102 @@
+"""parse_prompt: notes in every notation, words that are not notes, instruments, drums and the rest."""
+
+import pytest
+
+from latentaudio.prompts import midi_from_hz, midi_from_name, parse_prompt
+
+
+@pytest.mark.parametrize("text, note", [
+    ("C4", 60), ("c#3", 49), ("F♯3", 54), ("Bb2", 46), ("B♭2", 46), ("bb2", 46), ("E#4", 65), ("Cb4", 59),
+    ("F sharp 3", 54), ("B-flat 2", 46), ("A flat 3", 56), ("C-1", 0), ("G9", 127),
+    ("middle C", 60), ("middle C#", 61), ("A440", 69), ("440 Hz", 69), ("261.6 hz", 60), ("1.76 kHz", 93),
+    ("midi 60", 60), ("MIDI note 61", 61), ("midi note number 62", 62), ("note 64", 64), ("note #67", 67),
+    ("airy flute G5", 79), ("around F4", 65), ("an E note", 64), ("a G note on harp", 67),
+    ("trumpet at A440", 69), ("viola note at 220 Hz", 57),
+])
+def test_notes_in_any_notation(text, note):
+    assert parse_prompt(text).note == note
+
+
+@pytest.mark.parametrize("text", [
+    "a", "a piano", "bass", "drum and bass pad", "drum n bass", "e-piano", "808", "a flat pad", "a 4 second pad",
+    "A mellow piano", "mp3 of a piano", "C-major chord", "Am pad", "key of D", "synth brass, 80s", "hammond b3",
+    "tr-808 kick", "note 200", "the bass is E", "dx7 electric piano",
+])
+def test_words_that_are_not_notes(text):
+    assert parse_prompt(text).note is None
+
+
+@pytest.mark.parametrize("text, note", [
+    ("fingered electric bass, low E", 28), ("guitar, low E", 40), ("acoustic guitar, low E", 40),
+    ("bass, low E", 28), ("classical guitar, high E", 76), ("low C on the cello", 36), ("high C", 84),
+    ("low E", 40), ("an F# on marimba", 66), ("F#", 66),
+])
+def test_octaves_of_low_and_high_follow_the_instrument(text, note):
+    assert parse_prompt(text).note == note
+
+
+def test_keys_are_not_notes():
+    for text, key in [("C-major chord", "C major"), ("Am pad", "A minor"), ("F#m", "F# minor"), ("key of D", "D major"),
+                      ("in the key of Eb", "Eb major"), ("C chord on organ", "C major"), ("D dorian", "D dorian")]:
+        parsed = parse_prompt(text)
+        assert parsed.key == key and parsed.note is None, text
+
+
+@pytest.mark.parametrize("text, program, family", [
+    ("grand piano", 0, "Piano"), ("rhodes", 4, "Piano"), ("e-piano", 4, "Piano"), ("sax", 65, "Reed"),
+    ("strat", 27, "Guitar"), ("fiddle", 110, "Ethnic"), ("a loud violin note, G5, strings", 40, "Strings"),
+    ("bass and lead synth lead", 87, "Synth Lead"), ("analog bass and lead synth lead", 87, "Synth Lead"),
+    ("thumb piano", 108, "Ethnic"), ("guitar fret noise", 120, "Sound Effects"),
+    ("fingered electric bass", 33, "Bass"), ("french horn", 60, "Brass"), ("english horn", 69, "Reed"),
+])
+def test_instruments_by_name_and_nickname(text, program, family):
+    parsed = parse_prompt(text)
+    assert (parsed.program, parsed.family, parsed.drum_key) == (program, family, None)
+
+
+def test_family_words_name_a_family_only():
+    parsed = parse_prompt("some brass instrument, warm")
+    assert parsed.family == "Brass" and parsed.program is None
+    assert parse_prompt("drum and bass pad").family == "Synth Pad"
+    assert (parse_prompt("808 bass").family, parse_prompt("808 bass").drum_key) == ("Bass", None)
+
+
+@pytest.mark.parametrize("text, key, kit", [
+    ("kick", 36, None), ("tight snare hit", 38, None), ("hat", 42, None), ("hi-hat", 42, None), ("open hat", 46, None),
+    ("808", 36, "TR-808"), ("808 snare", 38, "TR-808"), ("bass drum", 36, None), ("snares", 38, None),
+    ("a loud snare drum hit, TR-808 kit", 38, "TR-808"), ("rimshot", 37, None), ("floor tom", 41, None),
+])
+def test_drums(text, key, kit):
+    parsed = parse_prompt(text)
+    assert (parsed.drum_key, parsed.kit, parsed.family, parsed.is_drum) == (key, kit, "Drums", True)
+
+
+def test_dynamics_tempo_length_and_approximation():
+    parsed = parse_prompt("soft grand piano around F4 at 90 bpm, 1.5 s")
+    assert (parsed.velocity, parsed.dynamics, parsed.tempo_bpm, parsed.seconds) == (40, "soft", 90.0, 1.5)
+    assert parsed.note == 65 and parsed.note_approximate and parsed.note_text == "F4"
+    assert parse_prompt("very soft flute").velocity == 24 and parse_prompt("ff trumpet").velocity == 127
+    assert parse_prompt("velocity 100 piano").velocity == 100 and parse_prompt("500ms hat").seconds == 0.5
+    assert parse_prompt("half a second clap").seconds == 0.5 and parse_prompt("synth brass, 80s").seconds is None
+    assert parse_prompt("440 Hz sine").frequency_hz == 440.0 and not parse_prompt("C4").note_approximate
+
+
+def test_nothing_stated_leaves_every_field_empty():
+    parsed = parse_prompt("something nice")
+    assert parsed == type(parsed)()
+    with pytest.raises(TypeError):
+        parse_prompt(60)
+
+
+def test_helpers():
+    assert midi_from_hz(440) == 69 and midi_from_hz(261.63) == 60 and midi_from_name("F", "#", 3) == 54
+    with pytest.raises(ValueError):
+        midi_from_hz(0)
+    with pytest.raises(ValueError):
+        midi_from_name("H")
+
+
+def test_exported_from_the_package():
+    import latentaudio
+
+    assert latentaudio.parse_prompt is parse_prompt

@@ -17,10 +17,33 @@ from pathlib import Path
 FAMILY_ACCURACY = 0.6  # share of generations whose family the classifier names as prompted
 PITCH_ACCURACY = 0.5  # share of pitched generations within one semitone of the prompted note
 FRECHET_OVER_FLOOR = 3.0  # Fréchet distance at most this multiple of real-vs-real (validation vs test)
+# The generalisation targets (`evaluate --generalisation`): on paraphrases and unseen notes, at 1.5 s and 2.56 s.
+GENERALISATION_TARGETS = {"family_accuracy": 0.70, "drum_accuracy": 0.90, "note_accuracy": 0.70}
+GENERALISATION_SETS, GENERALISATION_LENGTHS = ("paraphrases", "unseen_notes"), (1.5, 2.56)
 
 
 def check_targets(report: dict) -> dict:
     """Each target's verdict (``None`` when the report cannot judge it) and the figures behind them."""
+    targets = check_generation_targets(report) if report.get("generation") else {"at_steps": None}
+    if "generalisation" in report:
+        targets.update(check_generalisation_targets(report["generalisation"]))
+    return targets
+
+
+def check_generalisation_targets(section: dict) -> dict:
+    """The generalisation targets on a report's ``generalisation`` section (``None`` where not measured)."""
+    checks = {}
+    for name in GENERALISATION_SETS:
+        for length in GENERALISATION_LENGTHS:
+            scores = section["sets"].get(name, {}).get("lengths", {}).get(f"{length:g}")
+            for metric, target in GENERALISATION_TARGETS.items():
+                value = None if scores is None else scores.get(metric)
+                checks[f"{name}_{length:g}s_{metric}_at_least_{target:g}"] = None if value is None else value >= target
+    return checks
+
+
+def check_generation_targets(report: dict) -> dict:
+    """The template-prompt targets, at the largest step count of the report's ``generation`` section."""
     best = max(report["generation"], key=lambda entry: entry["steps"])
     floor, baseline = report["floor"]["frechet_distance"], report["baseline"]["frechet_distance"]
     pitch = best["pitch_accuracy"]
@@ -40,7 +63,7 @@ def check_targets(report: dict) -> dict:
 
 def verdict_lines(targets: dict) -> list[str]:
     """``PASS``/``FAIL``/``n/a`` per yes-no target, then the ratios, one line each."""
-    lines = [f"targets at {targets['at_steps']} steps"]
+    lines = [f"targets at {targets['at_steps']} steps" if targets["at_steps"] else "targets"]
     for name, value in targets.items():
         if isinstance(value, bool) or value is None:
             lines.append(f"{'n/a' if value is None else 'PASS' if value else 'FAIL'}  {name}")

@@ -11,12 +11,13 @@ from latentaudio.evaluation.evaluate import PITCHED_FAMILIES
 from latentaudio.evaluation.generalisation import (
     DrumTypeJudge,
     PromptSet,
-    check_generalisation_targets,
     format_generalisation,
     load_paraphrases,
     template_prompts,
     unseen_note_prompts,
 )
+
+from .test_evaluate import targets_script
 
 
 def test_evaluate_reports_only_the_generalisation_section(tiny_pipe_dir, gm_eval_data, tmp_path, capsys):
@@ -69,7 +70,7 @@ def test_drum_judge_picks_the_nearest_type():
 def test_targets_fail_and_pass_on_the_numbers():
     scores = {"family_accuracy": 0.8, "drum_accuracy": 0.5, "note_accuracy": None}
     section = {"sets": {"paraphrases": {"lengths": {"1.5": scores}}}}
-    targets = check_generalisation_targets(section)
+    targets = targets_script().check_generalisation_targets(section)
     assert targets["paraphrases_1.5s_family_accuracy_at_least_0.7"] is True
     assert targets["paraphrases_1.5s_drum_accuracy_at_least_0.9"] is False
     assert targets["paraphrases_1.5s_note_accuracy_at_least_0.7"] is None

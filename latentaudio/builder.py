@@ -23,7 +23,8 @@ whose values it overrides, so variants never copy their base. Sections:
 ``scheduler``
     ``name`` (see :data:`~latentaudio.schedulers.SCHEDULERS`) plus scheduler settings.
 ``pipeline``
-    ``max_audio_length_in_s``.
+    ``max_audio_length_in_s``; ``pitch_conditioning: true`` gives the U-Net a pitch embedding and
+    conditions it on the note each prompt states (:mod:`latentaudio.conditioning.pitch`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from .conditioning import (
     packaged_text_width,
     text_encoder_folder,
     text_width,
+    with_pitch_embedding,
 )
 from .pipelines import LatentAudioPipeline
 from .schedulers import scheduler_from_name
@@ -154,6 +156,8 @@ def build_pipeline(config: dict[str, Any], seed: int = 0, load_packaged_encoder:
         unet_section, vae.config.latent_channels, spectrogram.n_mels // factor,
         spectrogram.sample_rate / (spectrogram.hop_length * factor), cross_dim,
     )
+    if config.get("pipeline", {}).get("pitch_conditioning"):
+        unet = with_pitch_embedding(unet)
     section = dict(config.get("scheduler", {}))
     scheduler = scheduler_from_name(section.pop("name", "dpm++"), **section)
     return LatentAudioPipeline(

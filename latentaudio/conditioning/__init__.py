@@ -2,7 +2,8 @@
 
 * :mod:`.interface`: the :class:`Conditioner` seam and the guidance batching of its keyword arguments;
 * :mod:`.text`: text states through a transformers encoder and a :class:`TextProjection`;
-* :mod:`.registry`: where text encoders come from and how wide they are.
+* :mod:`.registry`: where text encoders come from and how wide they are;
+* :mod:`.pitch`: the note a prompt states, as continuous features beside the text.
 """
 
 # Folders saved before this package existed name their text projection's library
@@ -10,6 +11,15 @@
 from diffusers.models.modeling_utils import ModelMixin  # noqa: F401
 
 from .interface import Conditioner, UNetKwargs, blend, cat_rows, repeat_rows
+from .pitch import (
+    PITCH_FEATURES,
+    PitchConditioner,
+    check_pitch_embedding,
+    has_pitch_embedding,
+    pitch_features,
+    prompt_notes,
+    with_pitch_embedding,
+)
 from .registry import (
     PACKAGED_TEXT_ENCODERS,
     TEXT_ENCODER_FAMILIES,
@@ -26,21 +36,28 @@ from .text import MAX_TEXT_TOKENS, POOLING_MODES, TextConditioner, TextEmbedding
 __all__ = [
     "MAX_TEXT_TOKENS",
     "PACKAGED_TEXT_ENCODERS",
+    "PITCH_FEATURES",
     "POOLING_MODES",
     "TEXT_ENCODER_FAMILIES",
     "Conditioner",
     "PackagedTextEncoder",
+    "PitchConditioner",
     "TextConditioner",
     "TextEmbeddings",
     "TextProjection",
     "UNetKwargs",
     "blend",
     "cat_rows",
+    "check_pitch_embedding",
     "fresh_text_encoder",
+    "has_pitch_embedding",
     "load_local_text_encoder",
     "minilm_path",
     "packaged_text_width",
+    "pitch_features",
+    "prompt_notes",
     "repeat_rows",
     "text_encoder_folder",
     "text_width",
+    "with_pitch_embedding",
 ]

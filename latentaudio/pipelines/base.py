@@ -16,7 +16,16 @@ from diffusers.utils.torch_utils import randn_tensor
 from vocoder import GriffinLimVocoder, HifiGanGenerator, VocosGenerator
 
 from ..codec import MelCodec
-from ..conditioning import PACKAGED_TEXT_ENCODERS, Conditioner, TextConditioner, TextProjection, UNetKwargs, load_local_text_encoder
+from ..conditioning import (
+    PACKAGED_TEXT_ENCODERS,
+    Conditioner,
+    PitchConditioner,
+    TextConditioner,
+    TextProjection,
+    UNetKwargs,
+    check_pitch_embedding,
+    load_local_text_encoder,
+)
 from ..model_folder import PipelineFolder
 from ..spectrogram import MelSpectrogram, check_compatible, downsampling_factor, vae_compression
 
@@ -67,6 +76,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         text_projection: Optional[TextProjection] = None,
         max_audio_length_in_s: float = 30.0,
         text_encoder_package: Optional[str] = None,
+        pitch_conditioning: bool = False,
     ):
         super().__init__()
         if text_encoder_package is not None and text_encoder_package not in PACKAGED_TEXT_ENCODERS:
@@ -89,7 +99,12 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
             vae=vae, unet=unet, scheduler=scheduler, vocoder=vocoder, spectrogram=spectrogram,
             text_encoder=text_encoder, tokenizer=tokenizer, text_projection=text_projection,
         )
-        self.register_to_config(max_audio_length_in_s=max_audio_length_in_s, text_encoder_package=text_encoder_package)
+        if pitch_conditioning:
+            if text_encoder is None and text_encoder_package is None:
+                raise ValueError("pitch_conditioning reads the note from the prompt; this pipeline has no text encoder.")
+            check_pitch_embedding(unet)
+        self.register_to_config(max_audio_length_in_s=max_audio_length_in_s, text_encoder_package=text_encoder_package,
+                                pitch_conditioning=pitch_conditioning)
         # Validates the conditioning components (encoder, tokenizer and projection widths) against the U-Net.
         self.conditioner()
 
@@ -144,7 +159,8 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
     def conditioner(self) -> Conditioner:
         """What turns prompts into the U-Net's keyword arguments; a pipeline family with other
         conditioning (a pooled CLAP embedding, generated states) returns its own."""
-        return TextConditioner(self.tokenizer, self.text_encoder, self.text_projection, self.unet.config.cross_attention_dim)
+        text = TextConditioner(self.tokenizer, self.text_encoder, self.text_projection, self.unet.config.cross_attention_dim)
+        return PitchConditioner(text) if self.config.get("pitch_conditioning") else text
 
     @staticmethod
     def check_positive(**values) -> None:

@@ -148,6 +148,8 @@ class DiffusionTrainingConfig(TrainingConfig):
     prediction_type: Optional[str] = setting(None, choices=PREDICTION_TYPES)  # None: the pipeline scheduler's
     snr_gamma: float = setting(0.0, "[0, inf)")  # min-SNR-gamma weighting (Hang et al. 2023); 0 turns it off
     caption_dropout: float = setting(0.1, "[0, 1]")  # share of captions replaced by "" for guidance
+    pitch_conditioning: bool = setting(False)  # add a pitch embedding to the U-Net (kept once a pipeline has one)
+    pitch_dropout: float = setting(0.2, "[0, 1]")  # share of stated notes hidden from the pitch embedding
     use_ema: bool = setting(True)
     ema_decay: float = setting(0.9999, "[0, 1)")
     cache_latents: bool = setting(False)  # encode each clip once (deterministic clip at start 0)

@@ -15,7 +15,9 @@ the first sampling steps, where a sound's character is decided, follow the noise
 clean latent there, and unweighted v-MSE keeps full weight at high noise, where min-SNR weights for
 v vanish. ``configs/small.yaml`` therefore builds v-prediction pipelines. A share ``caption_dropout``
 of captions becomes "" — the pipeline's unconditional prompt — so classifier-free guidance works
-(Ho & Salimans 2022).
+(Ho & Salimans 2022). With a pitch embedding (``pitch_conditioning``, :mod:`..conditioning.pitch`) the
+note each caption states also enters as ``class_labels``, hidden for a further share ``pitch_dropout``
+of the clips so that captions without a note, and guidance's unconditional branch, stay in training.
 With ``use_ema`` the saved U-Net holds the exponential moving average of the weights.
 With ``lora_rank > 0`` only LoRA adapters on the U-Net's attention train (see :mod:`.lora`).
 """
@@ -34,7 +36,7 @@ from diffusers.training_utils import EMAModel, compute_snr
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from ..conditioning import TextConditioner
+from ..conditioning import TextConditioner, pitch_features, prompt_notes, with_pitch_embedding
 from .checkpoints import TrainerState
 from .common import Trainer
 from .config import TRAINABLE_PREDICTION_TYPES, DiffusionTrainingConfig
@@ -45,16 +47,17 @@ logger = logging.getLogger(__name__)
 
 
 class ConditionedUNet(nn.Module):
-    """Text projection + U-Net as one module for DDP: (z_t, t, encoder states, mask) → prediction."""
+    """Text projection + U-Net as one module for DDP: (z_t, t, encoder states, mask, class labels) → prediction."""
 
     def __init__(self, unet, projection=None):
         super().__init__()
         self.unet, self.projection = unet, projection
 
-    def forward(self, latents, timesteps, states=None, mask=None) -> torch.Tensor:
+    def forward(self, latents, timesteps, states=None, mask=None, class_labels=None) -> torch.Tensor:
         if states is not None and self.projection is not None:
             states, mask = self.projection(states, mask)
-        return self.unet(latents, timesteps, encoder_hidden_states=states, encoder_attention_mask=mask).sample
+        return self.unet(latents, timesteps, encoder_hidden_states=states, encoder_attention_mask=mask,
+                         class_labels=class_labels).sample
 
 
 class CaptionStates:
@@ -133,6 +136,12 @@ class DiffusionTrainer(Trainer):
         self.noise_scheduler = DDPMScheduler.from_config(pipe.scheduler.config, prediction_type=self.prediction_type)
         pipe.scheduler = type(pipe.scheduler).from_config(pipe.scheduler.config, prediction_type=self.prediction_type)
         # 3. trained parts: U-Net (or its LoRA) and, with full training, the text projection
+        if c.pitch_conditioning and not pipe.config.get("pitch_conditioning"):
+            if pipe.text_encoder is None and pipe.config.text_encoder_package is None:
+                raise ValueError("pitch_conditioning reads the note from captions; this pipeline has no text encoder.")
+            pipe.unet = with_pitch_embedding(pipe.unet)
+            pipe.register_to_config(pitch_conditioning=True)
+        self.pitch = bool(pipe.config.get("pitch_conditioning"))
         projection = pipe.text_projection
         if projection is not None:
             projection.requires_grad_(c.train_text_projection and not c.lora_rank)
@@ -170,7 +179,12 @@ class DiffusionTrainer(Trainer):
         dropped = (torch.rand(batch_size) < c.caption_dropout).tolist()
         captions = ["" if drop else text for drop, text in zip(dropped, batch["text"])]
         states, mask = self.captions(captions, latents.device)
-        prediction = self.model(noisy, timesteps, states, mask)
+        class_labels = None
+        if self.pitch:
+            hidden = (torch.rand(batch_size) < c.pitch_dropout).tolist()
+            notes = [None if hide else note for hide, note in zip(hidden, prompt_notes(captions))]
+            class_labels = pitch_features(notes).to(latents.device)
+        prediction = self.model(noisy, timesteps, states, mask, class_labels)
         loss = F.mse_loss(prediction.float(), target.float(), reduction="none").mean(dim=(1, 2, 3))  # (B,)
         if c.snr_gamma > 0:
             snr = compute_snr(scheduler, timesteps)

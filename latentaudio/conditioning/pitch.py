@@ -1,0 +1,117 @@
+"""Structured pitch conditioning: the note a prompt states, beside the text, as the U-Net's ``class_labels``.
+
+A sentence encoder barely separates "F#3" from "G3", and it has never been taught that "middle C",
+"C4" and "261.6 Hz" are one note. So the note :func:`latentaudio.prompts.parse_prompt` reads from a
+prompt (any common notation) enters the U-Net a second way, as continuous features, much as Stable
+Audio conditions on timing beside its text (Evans et al. 2024, Sec. 3.2):
+
+    f(m) = [1, (m - 60) / 24, sin(2π m / P₁), cos(2π m / P₁), …, sin(2π m / P₇), cos(2π m / P₇)]
+
+for MIDI pitch ``m`` and the periods ``P`` of :data:`PERIODS` (6 semitones up to several octaves).
+The 12-semitone pair is the pitch class, shared by every octave; the long periods place the note
+on the keyboard; the features are smooth in ``m``, so a note never heard for an instrument lies
+between notes that were. A prompt without a note, and the unconditional branch of guidance, give
+all zeros (the leading 1 says a note was stated).
+
+The U-Net takes them through diffusers' projection class embedding
+(``UNet2DConditionModel(class_embed_type="projection", projection_class_embeddings_input_dim=16)``):
+an MLP whose output is added to the timestep embedding of every block. :func:`with_pitch_embedding`
+adds that MLP to a trained U-Net with a zero last layer, so the upgraded model starts out exactly as
+it was; the diffusion trainer drops the note with probability ``pitch_dropout`` so that prompts
+without a note keep working.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional, Sequence
+
+import torch
+
+from ..prompts import parse_prompt
+from .interface import Conditioner, UNetKwargs
+
+PERIODS = (6.0, 12.0, 24.0, 48.0, 96.0, 192.0, 384.0)  # semitones
+PITCH_FEATURES = 2 + 2 * len(PERIODS)  # 16
+
+
+def pitch_features(notes: Sequence[Optional[float]]) -> torch.Tensor:
+    """Features (B, PITCH_FEATURES) of MIDI pitches; a row of zeros where the note is ``None``."""
+    rows = torch.zeros(len(notes), PITCH_FEATURES)
+    for row, note in zip(rows, notes):
+        if note is None:
+            continue
+        angles = torch.tensor([2 * math.pi * float(note) / period for period in PERIODS])
+        row[0], row[1] = 1.0, (float(note) - 60.0) / 24.0
+        row[2::2], row[3::2] = torch.sin(angles), torch.cos(angles)
+    return rows
+
+
+def prompt_notes(prompts: Sequence[Optional[str]]) -> list[Optional[int]]:
+    """The MIDI note each prompt states (``None`` where it states none)."""
+    return [parse_prompt(prompt).note if prompt else None for prompt in prompts]
+
+
+class PitchConditioner(Conditioner):
+    """Another conditioner's keyword arguments plus ``class_labels``: the pitch features of each prompt's note.
+
+    Precomputed ``prompt_embeds`` carry no text to read a note from, so they get the "no note" row.
+
+    Args:
+        inner (`Conditioner`): What conditions on the rest of the prompt (text states).
+    """
+
+    def __init__(self, inner: Conditioner):
+        self.inner = inner
+
+    @property
+    def encodes_prompts(self) -> bool:
+        return self.inner.encodes_prompts
+
+    def prompt_kwargs(self, prompts: list[str], device, dtype) -> UNetKwargs:
+        features = pitch_features(prompt_notes(prompts)).to(device, dtype)
+        return {**self.inner.prompt_kwargs(prompts, device, dtype), "class_labels": features}
+
+    def given_kwargs(self, embeds: torch.Tensor, mask: Optional[torch.Tensor], device, dtype) -> UNetKwargs:
+        features = pitch_features([None] * embeds.shape[0]).to(device, dtype)
+        return {**self.inner.given_kwargs(embeds, mask, device, dtype), "class_labels": features}
+
+
+def has_pitch_embedding(unet) -> bool:
+    """Whether ``unet`` takes pitch features as its ``class_labels``."""
+    return (unet.config.class_embed_type == "projection"
+            and unet.config.projection_class_embeddings_input_dim == PITCH_FEATURES)
+
+
+def check_pitch_embedding(unet) -> None:
+    if not has_pitch_embedding(unet):
+        raise ValueError(
+            f"pitch_conditioning needs a U-Net with class_embed_type='projection' and "
+            f"projection_class_embeddings_input_dim={PITCH_FEATURES}, but it has class_embed_type="
+            f"{unet.config.class_embed_type!r} and projection_class_embeddings_input_dim="
+            f"{unet.config.projection_class_embeddings_input_dim!r}; add one with with_pitch_embedding(unet)."
+        )
+
+
+def with_pitch_embedding(unet):
+    """``unet`` with a pitch embedding added (zero-initialised output: the same predictions until trained).
+
+    Returns ``unet`` itself when it already has one.
+    """
+    from diffusers import UNet2DConditionModel
+
+    if has_pitch_embedding(unet):
+        return unet
+    if unet.config.class_embed_type is not None or unet.config.num_class_embeds is not None:
+        raise ValueError(f"The U-Net already has a class embedding ({unet.config.class_embed_type!r}); "
+                         "it cannot also take pitch features.")
+    # Private keys such as _use_default_values would make from_config drop the new settings.
+    config = {key: value for key, value in unet.config.items() if not key.startswith("_")}
+    config.update(class_embed_type="projection", projection_class_embeddings_input_dim=PITCH_FEATURES)
+    upgraded = UNet2DConditionModel.from_config(config)
+    missing, unexpected = upgraded.load_state_dict(unet.state_dict(), strict=False)
+    if unexpected or any(not name.startswith("class_embedding.") for name in missing):
+        raise RuntimeError(f"Adding the pitch embedding lost weights: missing {missing}, unexpected {unexpected}.")
+    torch.nn.init.zeros_(upgraded.class_embedding.linear_2.weight)
+    torch.nn.init.zeros_(upgraded.class_embedding.linear_2.bias)
+    return upgraded.to(device=unet.device, dtype=unet.dtype)

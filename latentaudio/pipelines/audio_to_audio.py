@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 import torch
 
@@ -61,6 +61,8 @@ class LatentAudioAudioToAudioPipeline(LatentAudioEditPipelineBase):
         negative_prompt_attention_mask: Optional[torch.Tensor] = None,
         output_type: str = "np",
         return_dict: bool = True,
+        callback_on_step_end: Optional[Callable] = None,
+        callback_on_step_end_tensor_inputs: tuple = ("latents",),
     ):
         r"""Transform audio.
 
@@ -82,6 +84,9 @@ class LatentAudioAudioToAudioPipeline(LatentAudioEditPipelineBase):
             output_type (`str`, defaults to ``"np"``): ``"np"``/``"pt"`` waveforms (B, L) of the
                 input's length, ``"mel"`` or ``"latent"``.
             return_dict (`bool`, defaults to `True`): Return an ``AudioPipelineOutput``, else a tuple.
+            callback_on_step_end, callback_on_step_end_tensor_inputs: As for :class:`LatentAudioPipeline`;
+                called after each of the ``round(strength * num_inference_steps)`` steps taken, with
+                ``step`` counting from 0 (never at strength 0).
 
         Examples:
         """
@@ -90,6 +95,7 @@ class LatentAudioAudioToAudioPipeline(LatentAudioEditPipelineBase):
         prompts, negatives = self.prompt_batch(prompt, negative_prompt, prompt_embeds, negative_prompt_embeds)
         self.check_positive(num_inference_steps=num_inference_steps, num_waveforms_per_prompt=num_waveforms_per_prompt)
         self.check_output_type(output_type)
+        self.check_callback_inputs(callback_on_step_end_tensor_inputs)
         clips, prompts, negatives = self.match_prompts(self.prepare_audio(audio, sample_rate), prompts, negatives)
         num_samples = clips.shape[-1]
 
@@ -103,7 +109,11 @@ class LatentAudioAudioToAudioPipeline(LatentAudioEditPipelineBase):
         clean = self.encode_audio(clips, num_samples).repeat_interleave(num_waveforms_per_prompt, dim=0)
 
         # 4. Noise to `strength` and denoise toward the prompt
-        latents = self.denoise_from(clean.to(self.unet.dtype), strength, num_inference_steps, embeddings, guidance_scale, generator)
+        latents = self.denoise_from(
+            clean.to(self.unet.dtype), strength, num_inference_steps, embeddings, guidance_scale, generator,
+            callback_on_step_end=callback_on_step_end,
+            callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
+        )
 
         # 5. VAE decoder and vocoder
         audio = self.decode(latents, num_samples, output_type)

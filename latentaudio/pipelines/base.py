@@ -168,6 +168,14 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}.")
 
+    def check_callback_inputs(self, callback_on_step_end_tensor_inputs) -> None:
+        """Raise ``ValueError`` unless every name is one of :attr:`_callback_tensor_inputs`."""
+        unknown = set(callback_on_step_end_tensor_inputs) - set(self._callback_tensor_inputs)
+        if unknown:
+            raise ValueError(
+                f"Unknown callback tensor inputs {sorted(unknown)}; choose from {self._callback_tensor_inputs}."
+            )
+
     def prompt_batch(self, prompt, negative_prompt, prompt_embeds, negative_prompt_embeds) -> tuple[list, Optional[list]]:
         """Check prompts and return (prompts, negative prompts) as lists of equal length."""
         if prompt is not None and prompt_embeds is not None:
@@ -283,6 +291,11 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
             known: ``(clean_latents, mask)`` for inpainting: where ``mask`` is 1 the latent is
                 regenerated; elsewhere it is replaced after every step by ``clean_latents`` noised to
                 the next timestep (RePaint-style blending, Lugmayr et al. 2022).
+            callback_on_step_end: ``fn(pipe, step, timestep, tensors) -> dict`` called after every
+                step (``step`` counts from 0 over ``timesteps``), with the latents of the whole batch
+                after the blending of ``known``; a returned ``"latents"`` replaces the current latents.
+            callback_on_step_end_tensor_inputs: Names of the tensors passed to the callback, checked
+                by :meth:`check_callback_inputs`.
         """
         extra = {"generator": generator} if "generator" in _step_params(self.scheduler) else {}
         with self.progress_bar(total=len(timesteps)) as progress:

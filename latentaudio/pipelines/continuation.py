@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 import torch
 import torch.nn.functional as F
@@ -63,6 +63,8 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
         negative_prompt_attention_mask: Optional[torch.Tensor] = None,
         output_type: str = "np",
         return_dict: bool = True,
+        callback_on_step_end: Optional[Callable] = None,
+        callback_on_step_end_tensor_inputs: tuple = ("latents",),
     ):
         r"""Extend a clip.
 
@@ -75,7 +77,9 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
             loop (`bool`, defaults to `False`): Make the end lead seamlessly back into the start.
             negative_prompt, sample_rate, num_inference_steps, guidance_scale, num_waveforms_per_prompt,
             generator, prompt_embeds, negative_prompt_embeds, prompt_attention_mask,
-            negative_prompt_attention_mask, return_dict: As for :class:`LatentAudioAudioToAudioPipeline`.
+            negative_prompt_attention_mask, return_dict, callback_on_step_end, callback_on_step_end_tensor_inputs:
+                As for :class:`LatentAudioAudioToAudioPipeline`; the callback's latents are taken after
+                each step's blending of the kept part.
             output_type (`str`, defaults to ``"np"``): ``"np"``/``"pt"`` waveforms (B, L + added
                 samples), ``"mel"`` (its frames only), or ``"latent"`` (the sampler's result,
                 loop context included).
@@ -86,6 +90,7 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
         prompts, negatives = self.prompt_batch(prompt, negative_prompt, prompt_embeds, negative_prompt_embeds)
         self.check_positive(num_inference_steps=num_inference_steps, num_waveforms_per_prompt=num_waveforms_per_prompt)
         self.check_output_type(output_type)
+        self.check_callback_inputs(callback_on_step_end_tensor_inputs)
         clips = self.prepare_audio(audio, sample_rate)
         if isinstance(extend_in_s, bool) or not isinstance(extend_in_s, (int, float)) or not extend_in_s > 0:
             raise ValueError(f"extend_in_s={extend_in_s!r} must be a positive number of seconds.")
@@ -106,7 +111,11 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
         clean = clean.repeat_interleave(num_waveforms_per_prompt, dim=0).to(self.unet.dtype)
 
         # 4. Generate the new frames in the context of the kept ones
-        latents = self.regenerate(clean, mask, num_inference_steps, embeddings, guidance_scale, generator)
+        latents = self.regenerate(
+            clean, mask, num_inference_steps, embeddings, guidance_scale, generator,
+            callback_on_step_end=callback_on_step_end,
+            callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
+        )
         if output_type == "latent":
             return self.finish(latents, return_dict)
 

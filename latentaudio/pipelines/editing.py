@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 import numpy as np
 import torch
@@ -172,13 +172,23 @@ class LatentAudioEditPipelineBase(LatentAudioPipelineBase):
         embeddings,
         guidance_scale: float,
         generator,
+        callback_on_step_end: Optional[Callable] = None,
+        callback_on_step_end_tensor_inputs: tuple = ("latents",),
     ) -> torch.Tensor:
-        """SDEdit: noise ``clean`` to ``strength`` of the schedule, then denoise it toward the prompt."""
+        """SDEdit: noise ``clean`` to ``strength`` of the schedule, then denoise it toward the prompt.
+
+        The callback (see :meth:`denoise`) is called after each of the ``round(strength *
+        num_inference_steps)`` steps taken, its ``step`` counting from 0: never at strength 0.
+        """
         timesteps = self.strength_timesteps(num_inference_steps, strength)
         latents = self.noise_to(clean, timesteps, generator)
         if len(timesteps) == 0:
             return latents
-        return self.denoise(latents, timesteps, embeddings, guidance_scale, generator)
+        return self.denoise(
+            latents, timesteps, embeddings, guidance_scale, generator,
+            callback_on_step_end=callback_on_step_end,
+            callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
+        )
 
     def regenerate(
         self,
@@ -188,15 +198,24 @@ class LatentAudioEditPipelineBase(LatentAudioPipelineBase):
         embeddings,
         guidance_scale: float,
         generator,
+        callback_on_step_end: Optional[Callable] = None,
+        callback_on_step_end_tensor_inputs: tuple = ("latents",),
     ) -> torch.Tensor:
-        """Denoise from pure noise where ``mask`` is 1, keeping ``clean`` where it is 0."""
+        """Denoise from pure noise where ``mask`` is 1, keeping ``clean`` where it is 0.
+
+        The callback (see :meth:`denoise`) sees the latents after each step's blending.
+        """
         self.scheduler.set_timesteps(num_inference_steps, device=self._execution_device)
         timesteps = self.scheduler.timesteps
         latents = self.prepare_latents(len(clean), clean.shape[2], generator)
         clean = clean.to(latents.dtype)
         # Start the kept region at the first noise level too (RePaint's x_T), then blend every step.
         latents = mask * latents + (1 - mask) * self.noise_to(clean, timesteps, generator)
-        return self.denoise(latents, timesteps, embeddings, guidance_scale, generator, known=(clean, mask))
+        return self.denoise(
+            latents, timesteps, embeddings, guidance_scale, generator, known=(clean, mask),
+            callback_on_step_end=callback_on_step_end,
+            callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
+        )
 
     def decode_keeping(self, latents: torch.Tensor, kept: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
         """Mel of ``latents`` where ``weight`` is 1 and ``kept`` where it is 0.

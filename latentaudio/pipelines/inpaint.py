@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 import torch
 
@@ -56,6 +56,8 @@ class LatentAudioInpaintPipeline(LatentAudioEditPipelineBase):
         negative_prompt_attention_mask: Optional[torch.Tensor] = None,
         output_type: str = "np",
         return_dict: bool = True,
+        callback_on_step_end: Optional[Callable] = None,
+        callback_on_step_end_tensor_inputs: tuple = ("latents",),
     ):
         r"""Inpaint a time range.
 
@@ -68,7 +70,9 @@ class LatentAudioInpaintPipeline(LatentAudioEditPipelineBase):
                 the context decide.
             negative_prompt, sample_rate, num_inference_steps, guidance_scale, num_waveforms_per_prompt,
             generator, prompt_embeds, negative_prompt_embeds, prompt_attention_mask,
-            negative_prompt_attention_mask, return_dict: As for :class:`LatentAudioAudioToAudioPipeline`.
+            negative_prompt_attention_mask, return_dict, callback_on_step_end, callback_on_step_end_tensor_inputs:
+                As for :class:`LatentAudioAudioToAudioPipeline`; the callback's latents are taken after
+                each step's blending of the kept part.
             output_type (`str`, defaults to ``"np"``): ``"np"``/``"pt"`` waveforms (B, L) of the
                 input's length, ``"mel"``, or ``"latent"`` (the sampler's result, before the mel crossfade).
 
@@ -78,6 +82,7 @@ class LatentAudioInpaintPipeline(LatentAudioEditPipelineBase):
         prompts, negatives = self.prompt_batch(prompt, negative_prompt, prompt_embeds, negative_prompt_embeds)
         self.check_positive(num_inference_steps=num_inference_steps, num_waveforms_per_prompt=num_waveforms_per_prompt)
         self.check_output_type(output_type)
+        self.check_callback_inputs(callback_on_step_end_tensor_inputs)
         clips = self.prepare_audio(audio, sample_rate)
         num_samples = clips.shape[-1]
         check_time_range(start_in_s, end_in_s, num_samples / self.sample_rate)
@@ -97,7 +102,11 @@ class LatentAudioInpaintPipeline(LatentAudioEditPipelineBase):
         mask[:, :, first // factor : math.ceil(last / factor)] = 1.0
 
         # 4. Regenerate the masked frames in the context of the rest
-        latents = self.regenerate(clean.to(self.unet.dtype), mask, num_inference_steps, embeddings, guidance_scale, generator)
+        latents = self.regenerate(
+            clean.to(self.unet.dtype), mask, num_inference_steps, embeddings, guidance_scale, generator,
+            callback_on_step_end=callback_on_step_end,
+            callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
+        )
         if output_type == "latent":
             return self.finish(latents, return_dict)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 import torch
 from diffusers.utils.torch_utils import randn_tensor
@@ -55,6 +55,11 @@ class LatentAudioInterpolationPipeline(LatentAudioPipelineBase):
     The first and last sounds are exactly what :class:`LatentAudioPipeline` makes for prompt A
     with ``generator`` and prompt B with ``generator_b``. See :class:`LatentAudioPipelineBase`
     for the components.
+
+    The whole path is one batch through one sampler run, so a step callback's ``step`` is the
+    sampler step (0 to ``num_inference_steps - 1``) and its latents hold every sound of the path.
+    There is no ``num_waveforms_per_prompt``: the path's ends are set by the two seeds, so more
+    takes of a path are more calls with other seeds.
     """
 
     @torch.no_grad()
@@ -73,6 +78,8 @@ class LatentAudioInterpolationPipeline(LatentAudioPipelineBase):
         guidance_scale: float = 3.0,
         output_type: str = "np",
         return_dict: bool = True,
+        callback_on_step_end: Optional[Callable] = None,
+        callback_on_step_end_tensor_inputs: tuple = ("latents",),
     ):
         r"""Interpolate.
 
@@ -90,6 +97,9 @@ class LatentAudioInterpolationPipeline(LatentAudioPipelineBase):
             audio_length_in_s, num_inference_steps, guidance_scale: As for :class:`LatentAudioPipeline`.
             output_type (`str`, defaults to ``"np"``): ``"np"``/``"pt"`` waveforms (K, L), ``"mel"`` or ``"latent"``.
             return_dict (`bool`, defaults to `True`): Return an ``AudioPipelineOutput``, else a tuple.
+            callback_on_step_end, callback_on_step_end_tensor_inputs: As for :class:`LatentAudioPipeline`;
+                called once per sampler step (``step`` from 0 to ``num_inference_steps - 1``) with the
+                latents of the whole path, (K, C, T', M'), row ``k`` at ``alpha = k / (K - 1)``.
 
         Examples:
         """
@@ -105,6 +115,7 @@ class LatentAudioInterpolationPipeline(LatentAudioPipelineBase):
             raise ValueError(f"num_interpolation_steps={num_interpolation_steps} must be at least 2 (both ends).")
         if output_type not in OUTPUT_TYPES:
             raise ValueError(f"output_type={output_type!r} is not one of {OUTPUT_TYPES}.")
+        self.check_callback_inputs(callback_on_step_end_tensor_inputs)
         same_noise = generator_b is None and latents_b is None
         if same_noise and (prompt or "") == (prompt_b or ""):
             raise ValueError("Nothing to interpolate: give prompt_b, or a second seed (generator_b or latents_b).")
@@ -133,7 +144,11 @@ class LatentAudioInterpolationPipeline(LatentAudioPipelineBase):
 
         # 5. Denoising loop
         self.scheduler.set_timesteps(num_inference_steps, device=self._execution_device)
-        result = self.denoise(start, self.scheduler.timesteps, conditions, guidance_scale, generator)
+        result = self.denoise(
+            start, self.scheduler.timesteps, conditions, guidance_scale, generator,
+            callback_on_step_end=callback_on_step_end,
+            callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
+        )
 
         # 6. VAE decoder and vocoder
         audio = self.decode(result, num_samples, output_type)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 import torch
 
@@ -53,6 +53,7 @@ class LatentAudioStereoWideningPipeline(LatentAudioEditPipelineBase):
         sample_rate: Optional[int] = None,
         num_inference_steps: int = 20,
         guidance_scale: float = 3.0,
+        num_waveforms_per_prompt: int = 1,
         generator: Union[torch.Generator, list[torch.Generator], None] = None,
         prompt_embeds: Optional[torch.Tensor] = None,
         negative_prompt_embeds: Optional[torch.Tensor] = None,
@@ -60,6 +61,8 @@ class LatentAudioStereoWideningPipeline(LatentAudioEditPipelineBase):
         negative_prompt_attention_mask: Optional[torch.Tensor] = None,
         output_type: str = "np",
         return_dict: bool = True,
+        callback_on_step_end: Optional[Callable] = None,
+        callback_on_step_end_tensor_inputs: tuple = ("latents",),
     ):
         r"""Widen mono audio to stereo.
 
@@ -70,11 +73,17 @@ class LatentAudioStereoWideningPipeline(LatentAudioEditPipelineBase):
             prompt (`str` or `list[str]`, *optional*): Steers the variations; ``None`` keeps the
                 input's character.
             max_strength (`float`, defaults to 0.4): The variation strength at width 1, in [0, 1].
+            num_waveforms_per_prompt (`int`, defaults to 1): Stereo takes per clip and prompt: each
+                has the input as its mid and its own pair of variations for its side.
             negative_prompt, sample_rate, num_inference_steps, guidance_scale, generator,
             prompt_embeds, negative_prompt_embeds, prompt_attention_mask,
             negative_prompt_attention_mask, return_dict: As for :class:`LatentAudioAudioToAudioPipeline`.
+                A list of generators has two per take, one for each variation.
             output_type (`str`, defaults to ``"np"``): ``"np"`` or ``"pt"`` stereo waveforms (B, 2, L)
-                of the input's length, left channel first.
+                of the input's length, left channel first, ``num_waveforms_per_prompt`` takes per clip in a row.
+            callback_on_step_end, callback_on_step_end_tensor_inputs: As for
+                :class:`LatentAudioAudioToAudioPipeline`. The latents hold both variations of every take,
+                (2 B, C, T', M'): rows ``2 k`` and ``2 k + 1`` become the left and right of take ``k``.
 
         Examples:
         """
@@ -82,25 +91,32 @@ class LatentAudioStereoWideningPipeline(LatentAudioEditPipelineBase):
         width = check_strength(width, "width")
         strength = width * check_strength(max_strength, "max_strength")
         prompts, negatives = self.prompt_batch(prompt, negative_prompt, prompt_embeds, negative_prompt_embeds)
-        self.check_positive(num_inference_steps=num_inference_steps)
+        self.check_positive(num_inference_steps=num_inference_steps, num_waveforms_per_prompt=num_waveforms_per_prompt)
         self.check_output_type(output_type, ("np", "pt"))
+        self.check_callback_inputs(callback_on_step_end_tensor_inputs)
         clips, prompts, negatives = self.match_prompts(self.prepare_audio(audio, sample_rate), prompts, negatives)
         num_samples = clips.shape[-1]
 
-        # 2. Encode the prompt, two takes per clip (unconditional half first when guiding)
+        # 2. Encode the prompt, two variations per take (unconditional half first when guiding)
+        variations_per_clip = 2 * num_waveforms_per_prompt
         embeddings = self.encode_prompt(
-            prompts, negatives, 2, guidance_scale > 1.0,
+            prompts, negatives, variations_per_clip, guidance_scale > 1.0,
             prompt_embeds, negative_prompt_embeds, prompt_attention_mask, negative_prompt_attention_mask,
         )
 
-        # 3. Two variations of every clip
-        clean = self.encode_audio(clips, num_samples).repeat_interleave(2, dim=0).to(self.unet.dtype)
-        latents = self.denoise_from(clean, strength, num_inference_steps, embeddings, guidance_scale, generator)
-        variations = self.decode(latents, num_samples, "pt").view(len(clips), 2, num_samples)  # (B, 2, L)
+        # 3. Two variations of every take
+        clean = self.encode_audio(clips, num_samples).repeat_interleave(variations_per_clip, dim=0).to(self.unet.dtype)
+        latents = self.denoise_from(
+            clean, strength, num_inference_steps, embeddings, guidance_scale, generator,
+            callback_on_step_end=callback_on_step_end,
+            callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
+        )
+        variations = self.decode(latents, num_samples, "pt").view(-1, 2, num_samples)  # (B, 2, L), B takes in all
 
         # 4. Mid-side: the input is the mid, the variations' difference scaled by the width the side
+        mid = clips.repeat_interleave(num_waveforms_per_prompt, dim=0)
         side = width * (variations[:, 0] - variations[:, 1]) / 2
-        stereo = torch.stack([clips + side, clips - side], dim=1)  # (B, 2, L)
+        stereo = torch.stack([mid + side, mid - side], dim=1)  # (B, 2, L)
         audio = stereo.cpu().numpy() if output_type == "np" else stereo
         return self.finish(audio, return_dict)
 

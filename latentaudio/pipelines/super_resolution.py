@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 import soundfile as sf
 import torch
@@ -74,6 +74,8 @@ class LatentAudioSuperResolutionPipeline(LatentAudioEditPipelineBase):
         negative_prompt_attention_mask: Optional[torch.Tensor] = None,
         output_type: str = "np",
         return_dict: bool = True,
+        callback_on_step_end: Optional[Callable] = None,
+        callback_on_step_end_tensor_inputs: tuple = ("latents",),
     ):
         r"""Extend the bandwidth of low-passed audio.
 
@@ -85,7 +87,9 @@ class LatentAudioSuperResolutionPipeline(LatentAudioEditPipelineBase):
             prompt (`str` or `list[str]`, *optional*): What the sound is, if the bands alone leave doubt.
             negative_prompt, sample_rate, num_inference_steps, guidance_scale, num_waveforms_per_prompt,
             generator, prompt_embeds, negative_prompt_embeds, prompt_attention_mask,
-            negative_prompt_attention_mask, return_dict: As for :class:`LatentAudioAudioToAudioPipeline`.
+            negative_prompt_attention_mask, return_dict, callback_on_step_end, callback_on_step_end_tensor_inputs:
+                As for :class:`LatentAudioAudioToAudioPipeline`; the callback's latents are taken after
+                each step's blending of the kept part.
             output_type (`str`, defaults to ``"np"``): ``"np"``/``"pt"`` waveforms (B, L) of the
                 input's length, ``"mel"``, or ``"latent"`` (the sampler's result, before the crossfade).
 
@@ -95,6 +99,7 @@ class LatentAudioSuperResolutionPipeline(LatentAudioEditPipelineBase):
         prompts, negatives = self.prompt_batch(prompt, negative_prompt, prompt_embeds, negative_prompt_embeds)
         self.check_positive(num_inference_steps=num_inference_steps, num_waveforms_per_prompt=num_waveforms_per_prompt)
         self.check_output_type(output_type)
+        self.check_callback_inputs(callback_on_step_end_tensor_inputs)
         clips = self.prepare_audio(audio, sample_rate)
         num_samples = clips.shape[-1]
         _, known_latent = self.known_bins(self.source_cutoff(audio, sample_rate) if cutoff_hz is None else cutoff_hz)
@@ -113,7 +118,11 @@ class LatentAudioSuperResolutionPipeline(LatentAudioEditPipelineBase):
         mask[..., known_latent:] = 1.0
 
         # 4. Regenerate the high bands in the context of the low ones
-        latents = self.regenerate(clean.to(self.unet.dtype), mask, num_inference_steps, embeddings, guidance_scale, generator)
+        latents = self.regenerate(
+            clean.to(self.unet.dtype), mask, num_inference_steps, embeddings, guidance_scale, generator,
+            callback_on_step_end=callback_on_step_end,
+            callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
+        )
         if output_type == "latent":
             return self.finish(latents, return_dict)
 

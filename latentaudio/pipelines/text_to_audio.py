@@ -81,9 +81,7 @@ class LatentAudioPipeline(LatentAudioPipelineBase):
         self.check_positive(num_inference_steps=num_inference_steps, num_waveforms_per_prompt=num_waveforms_per_prompt)
         if output_type not in OUTPUT_TYPES:
             raise ValueError(f"output_type={output_type!r} is not one of {OUTPUT_TYPES}.")
-        unknown = set(callback_on_step_end_tensor_inputs) - set(self._callback_tensor_inputs)
-        if unknown:
-            raise ValueError(f"Unknown callback tensor inputs {sorted(unknown)}; choose from {self._callback_tensor_inputs}.")
+        self.check_callback_inputs(callback_on_step_end_tensor_inputs)
         num_samples = self.check_length(audio_length_in_s)
         batch_size = len(prompts) * num_waveforms_per_prompt
 

@@ -58,7 +58,7 @@ class Case:
     inputs: dict  # the call's own arguments, besides prompt, generator and the common ones
     audio_shape: tuple  # shape of the "np" output for one prompt
     output_types: tuple = OUTPUT_TYPES
-    takes: int = 1  # waveforms one prompt makes, each drawing from its own generator in a list
+    takes: int = 1  # sampler rows one output needs (stereo: two variations), each drawing from its own generator
     prompt_lists: bool = True  # accepts a list of prompts (a batch)
 
     @property
@@ -77,6 +77,7 @@ CASES = [
     Case(LatentAudioSuperResolutionPipeline, {"audio": CLIP, "cutoff_hz": 4000.0}, (1, SAMPLES)),
     Case(LatentAudioStereoWideningPipeline, {"audio": CLIP, "width": 1.0, "max_strength": 1.0}, (1, 2, SAMPLES),
          output_types=("np", "pt"), takes=2),
+    # No num_waveforms_per_prompt: its two seeds set the path's ends (see the class docstring).
     Case(LatentAudioInterpolationPipeline, {"prompt_b": PROMPTS[1], "num_interpolation_steps": 3,
                                             "audio_length_in_s": SAMPLES / 16000}, (3, SAMPLES), prompt_lists=False),
 ]
@@ -171,11 +172,12 @@ def test_batched_prompts_equal_one_by_one(pipe, case):
 def test_num_waveforms_per_prompt(pipe, case):
     if not case.accepts("num_waveforms_per_prompt"):
         pytest.skip(f"{case.pipeline_class.__name__} has no num_waveforms_per_prompt")
-    takes = run(pipe, case, PROMPTS, seeded(*range(4)), num_waveforms_per_prompt=2)
+    takes = run(pipe, case, PROMPTS, seeded(*range(4 * case.takes)), num_waveforms_per_prompt=2)
     assert takes.shape == (4, *case.audio_shape[1:])
-    # Prompt-major, each take drawing from its own generator: take 1 of prompt A, take 0 of prompt B.
+    # Prompt-major, each take drawing from its own generators: take 1 of prompt A, take 0 of prompt B.
     for i in (1, 2):
-        assert_same(takes[i : i + 1], run(pipe, case, PROMPTS[i // 2], seeded(i)))
+        alone = run(pipe, case, PROMPTS[i // 2], seeded(*range(i * case.takes, (i + 1) * case.takes)))
+        assert_same(takes[i : i + 1], alone)
     assert not np.allclose(takes[0], takes[1], atol=1e-3), "two takes of one prompt are the same"
 
 
@@ -278,17 +280,28 @@ def test_half_precision_runs_and_stays_close(case, saved, reference, other_seed,
     assert error < 0.25 * spread, f"error {error.item():.3g}, another seed {spread.item():.3g}"
 
 
-def test_callbacks_see_and_change_the_latents(pipe, case):
-    if not case.accepts("callback_on_step_end"):
-        pytest.skip(f"{case.pipeline_class.__name__} takes no callback_on_step_end")
+def sampled_latents(pipe, case: Case, **kwargs) -> torch.Tensor:
+    """The sampler's result: the "latent" output, or for a class without one (stereo) what it decodes."""
+    if "latent" in case.output_types:
+        return run(pipe, case, output_type="latent", **kwargs)
+    decoded = []
+    decode = pipe.decode
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pipe, "decode", lambda latents, *args: decoded.append(latents) or decode(latents, *args))
+        run(pipe, case, output_type="pt", **kwargs)
+    assert len(decoded) == 1, "the pipeline should decode its sampled latents once"
+    return decoded[0]
+
+
+def test_callbacks_see_and_change_the_latents(pipe, case, reference):
     seen = []
 
     def record(pipe, step, timestep, tensors):
         seen.append((step, tensors["latents"].clone(), tensors["noise_pred"].shape))
         return {}
 
-    latents = run(pipe, case, output_type="latent", callback_on_step_end=record,
-                  callback_on_step_end_tensor_inputs=("latents", "noise_pred"))
+    latents = sampled_latents(pipe, case, callback_on_step_end=record,
+                              callback_on_step_end_tensor_inputs=("latents", "noise_pred"))
     assert [step for step, _, _ in seen] == list(range(STEPS))
     assert seen[-1][2] == latents.shape
     assert torch.equal(seen[-1][1], latents)  # the last step's latents are the result
@@ -296,7 +309,14 @@ def test_callbacks_see_and_change_the_latents(pipe, case):
     def silence(pipe, step, timestep, tensors):
         return {"latents": torch.zeros_like(tensors["latents"])} if step == STEPS - 1 else {}
 
-    assert torch.equal(run(pipe, case, output_type="latent", callback_on_step_end=silence), torch.zeros_like(latents))
+    assert torch.equal(sampled_latents(pipe, case, callback_on_step_end=silence), torch.zeros_like(latents))
+    silenced = run(pipe, case, callback_on_step_end=silence)
+    assert not np.allclose(silenced, reference, atol=1e-3), "the audio ignored the callback's latents"
+
+
+def test_unknown_callback_tensor_inputs_are_refused(pipe, case):
+    with pytest.raises(ValueError, match=r"Unknown callback tensor inputs \['prompt_embeds'\]; choose from"):
+        run(pipe, case, callback_on_step_end=lambda *args: {}, callback_on_step_end_tensor_inputs=("prompt_embeds",))
 
 
 def test_another_seed_gives_other_audio(reference, other_seed):

@@ -10,6 +10,7 @@ the training data within one transfer to a GPU machine (``gpu_finetune.sh``). fl
 weight by at most 0.05% of its size (4.9e-4 at most for the default U-Net), about one Adam step at
 learning rate 1e-4. ``apply`` saves ``PIPELINE_DIR`` with the snapshot's U-Net and text projection
 (float32 again; their weights in ``PIPELINE_DIR`` are not read, only their configs) to ``OUT_DIR``;
+a snapshot trained with ``pitch_conditioning`` gives ``OUT_DIR`` the pitch embedding and the flag.
 ``assemble.py`` then checks and cleans it for release.
 """
 
@@ -58,9 +59,16 @@ def apply(snapshot: Path, pipeline_dir: Path, out_dir: Path) -> None:
         if component in folder.components:  # e.g. a pipeline without a text projection has none
             cls = folder.component_class(component)
             trained[component] = cls.from_config(cls.load_config(pipeline_dir / component))
+    weights = {key: value.float() for key, value in load_file(snapshot).items()}
+    pitched = any(key.startswith("unet.class_embedding.") for key in weights)
+    if pitched:
+        from latentaudio.conditioning import with_pitch_embedding
+
+        trained["unet"] = with_pitch_embedding(trained["unet"])
     model = ConditionedUNet(trained["unet"], trained.get("text_projection"))
-    model.load_state_dict({key: value.float() for key, value in load_file(snapshot).items()}, strict=True)
-    pipe = load_pipeline(pipeline_dir, **folder.without_packaged_encoder(), **trained)
+    model.load_state_dict(weights, strict=True)
+    extra = {"pitch_conditioning": True} if pitched else {}
+    pipe = load_pipeline(pipeline_dir, **folder.without_packaged_encoder(), **trained, **extra)
     pipe.save_pretrained(out_dir)
     print(f"Wrote {out_dir} with the U-Net and text projection of {snapshot}")
 

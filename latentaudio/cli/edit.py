@@ -28,13 +28,15 @@ def no_check(args, seconds) -> None:
 
 @dataclass(frozen=True)
 class EditVerb:
+    """One editing verb: the pipeline it runs and how its command line becomes that pipeline's call."""
+
     help: str
     pipeline: str  # class name in latentaudio.pipelines
     options: tuple  # the verb's own options, from option()
     arguments: Callable[[argparse.Namespace], dict]  # parsed arguments -> the pipeline's keyword arguments
     output: str  # what -o names
     check: Callable[[argparse.Namespace, Optional[float]], None] = no_check  # (args, input seconds); raises ValueError
-    takes: Optional[Callable[[argparse.Namespace], tuple[str, int]]] = None  # (stem, count) of files in an -o folder
+    folder: Optional[Callable[[argparse.Namespace], tuple[str, int]]] = None  # -o is a folder: (stem, count) of its files
     reads_input: bool = True
 
 
@@ -76,7 +78,7 @@ EDIT_VERBS = {
          option("--prompt", default=None, help="optional description to steer the takes")),
         lambda args: dict(prompt=args.prompt, strength=args.strength, num_waveforms_per_prompt=args.num_variations),
         "folder for INPUT-STEM_0.wav, _1, ...", check=check_fraction("strength"),
-        takes=lambda args: (Path(args.input).stem, args.num_variations),
+        folder=lambda args: (Path(args.input).stem, args.num_variations),
     ),
     "inpaint": EditVerb(
         "regenerate a time range of a clip", "LatentAudioInpaintPipeline",
@@ -121,7 +123,7 @@ EDIT_VERBS = {
         lambda args: dict(prompt=args.prompt, prompt_b=args.prompt_b, num_interpolation_steps=args.num_interpolation_steps,
                           generator_b=generator(args.seed_b), audio_length_in_s=args.seconds),
         "folder for interpolation_0.wav, _1, ...", check=check_two_ends,
-        takes=lambda args: ("interpolation", args.num_interpolation_steps), reads_input=False,
+        folder=lambda args: ("interpolation", args.num_interpolation_steps), reads_input=False,
     ),
 }
 
@@ -139,7 +141,7 @@ def add_edit_commands(verbs) -> None:
         else:  # --steps counts the sounds
             add_sampling_options(parser, steps_flag="--sampler-steps", seed_help="seed of A's noise")
         parser.add_argument("-o", "--output", required=True, help=verb.output)
-        parser.set_defaults(run=run_edit)
+        parser.set_defaults(run=run_edit, edit_verb=name)
 
 
 def run_edit(args) -> int:
@@ -147,13 +149,13 @@ def run_edit(args) -> int:
     from .. import pipelines
     from ..audio_io import read_audio
 
-    verb = EDIT_VERBS[args.verb]
+    verb = EDIT_VERBS[args.edit_verb]
     inputs, seconds = {}, None
     if verb.reads_input:
         audio, rate = read_audio(args.input, mono=True)
         inputs, seconds = dict(audio=audio, sample_rate=rate), audio.shape[-1] / rate
     verb.check(args, seconds)
-    paths = output_paths(args.output, 1) if verb.takes is None else folder_paths(args.output, *verb.takes(args))
+    paths = output_paths(args.output, 1) if verb.folder is None else folder_paths(args.output, *verb.folder(args))
     pipe = load_model(args.model, getattr(pipelines, verb.pipeline), args.scheduler)
     out = pipe(**inputs, **verb.arguments(args), negative_prompt=args.negative_prompt, guidance_scale=args.guidance,
                num_inference_steps=args.steps, generator=generator(args.seed))

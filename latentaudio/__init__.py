@@ -4,8 +4,9 @@ Public names are imported on first use, so the command line starts without loadi
 and transformers for verbs that do not need them.
 """
 
-import importlib
 from pathlib import Path
+
+from .lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -32,10 +33,4 @@ _EXPORTS = {
 
 __all__ = ["DEFAULT_MODEL", *_EXPORTS]
 
-
-def __getattr__(name):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'latentaudio' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)

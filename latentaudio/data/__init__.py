@@ -6,33 +6,29 @@
 * Builders writing audiofolders with ``metadata.jsonl`` and ``dataset_card.md``:
   :func:`render_soundfont_dataset` (GM one-shots), :func:`render_music21_dataset` (corpus
   pieces), :func:`clip_long_folder` (long recordings to clips).
-* :func:`add_data_commands` / :func:`run_data_command`: the ``latentaudio data`` verbs.
 
-FluidSynth and music21 are imported only when a builder runs.
+The ``latentaudio data`` verbs live in :mod:`latentaudio.cli.data`. Names are imported on first
+use, so ``import latentaudio.data`` loads neither torch nor diffusers; FluidSynth and music21
+are imported only when a builder runs.
 """
 
-from .cli import add_data_commands, run_data_command
-from .folder import AudioFolderDataset, collate_audio
-from .hf import load_audiofolder
-from .long_folder import clip_long_folder
-from .music21_render import render_music21_dataset
-from .output import BuildResult, assign_splits
-from .report import AudioEntry, DataReport, NoUsableAudioError, scan_folder
-from .soundfont import render_soundfont_dataset
+from ..lazy import lazy_exports
 
-__all__ = [
-    "AudioEntry",
-    "AudioFolderDataset",
-    "BuildResult",
-    "DataReport",
-    "NoUsableAudioError",
-    "add_data_commands",
-    "assign_splits",
-    "clip_long_folder",
-    "collate_audio",
-    "load_audiofolder",
-    "render_music21_dataset",
-    "render_soundfont_dataset",
-    "run_data_command",
-    "scan_folder",
-]
+_EXPORTS = {
+    "AudioFolderDataset": ".folder",
+    "collate_audio": ".folder",
+    "load_audiofolder": ".hf",
+    "clip_long_folder": ".long_folder",
+    "render_music21_dataset": ".music21_render",
+    "BuildResult": ".output",
+    "assign_splits": ".output",
+    "AudioEntry": ".report",
+    "DataReport": ".report",
+    "NoUsableAudioError": ".report",
+    "scan_folder": ".report",
+    "render_soundfont_dataset": ".soundfont",
+}
+
+__all__ = sorted(_EXPORTS)
+
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from latentaudio.data import add_data_commands, run_data_command
+from latentaudio.cli.data import add_data_commands, int_list, run_data_command
 
 
 def run(argv, monkeypatch=None):
@@ -81,7 +81,5 @@ def test_bad_arguments(tmp_path, capsys):
 
 
 def test_program_lists():
-    from latentaudio.data.cli import _int_list
-
-    assert _int_list("0,24-26, 40") == [0, 24, 25, 26, 40]
-    assert _int_list("") == []
+    assert int_list("0,24-26, 40") == [0, 24, 25, 26, 40]
+    assert int_list("") == []

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from latentaudio.cli import main
-from latentaudio.evaluation.cli import step_list
+from latentaudio.cli.evaluate import step_list
 from latentaudio.evaluation.evaluate import PITCHED_FAMILIES, evenly_spaced, format_report
 
 SECTIONS = ("setup", "embedding", "vae", "vocoder", "generation", "ceiling", "reconstruction", "floor", "baseline")

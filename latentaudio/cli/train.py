@@ -16,16 +16,9 @@ import argparse
 import os
 import sys
 
-from ..argtypes import positive_float, positive_int
+from .common import non_negative_int, positive_float, positive_int
 
 TRAINERS = ("vae", "vocoder", "diffusion")
-
-
-def non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
-    return value
 
 
 def add_training_commands(verbs) -> None:
@@ -72,8 +65,8 @@ def _add_folders(parser: argparse.ArgumentParser) -> None:
 
 
 def run_train(args) -> int:
-    from . import (DiffusionTrainingConfig, VaeTrainingConfig, VocoderTrainingConfig, train_diffusion, train_vae,
-                   train_vocoder)
+    from ..training import (DiffusionTrainingConfig, VaeTrainingConfig, VocoderTrainingConfig, train_diffusion,
+                            train_vae, train_vocoder)
 
     config_class, train = {
         "vae": (VaeTrainingConfig, train_vae),
@@ -86,7 +79,7 @@ def run_train(args) -> int:
 
 
 def run_finetune(args) -> int:
-    from . import FinetuneConfig, finetune
+    from ..training import FinetuneConfig, finetune
 
     config = FinetuneConfig.from_yaml(args.config, max_minutes=args.max_minutes)
     return _stopping_cleanly("finetune", finetune, args.model, args.data, args.output, args.lora_rank, args.max_steps,
@@ -113,7 +106,7 @@ def check_launch() -> None:
 
 def _stopping_cleanly(verb: str, function, *arguments) -> int:
     """Run a trainer; a NaN/inf stop is one clear line and exit code 1, like every other error."""
-    from .common import NonFiniteLossError
+    from ..training.common import NonFiniteLossError
 
     check_launch()
     try:

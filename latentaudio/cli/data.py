@@ -1,7 +1,8 @@
 """The ``latentaudio data`` verbs: argument parsing only; each calls a package function.
 
-``latentaudio.cli`` registers them with :func:`add_data_commands` and dispatches to
-:func:`run_data_command` (also set as the ``run`` default of the ``data`` parser).
+:func:`add_data_commands` registers them; :func:`run_data_command` (the ``run`` default of the
+``data`` parser) dispatches. Their defaults come from the builders, which import torch, so under
+``latentaudio`` the options are added only when a ``data`` verb is parsed.
 
 Exit codes: 0 done; 1 nothing usable (``check`` on an unusable folder, ``folder`` on a
 source without usable audio); 2 bad arguments or a failed build.
@@ -12,16 +13,22 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..argtypes import positive_float, positive_int
-from .output import DEFAULT_SAMPLE_RATE, DEFAULT_SECONDS
-from .soundfont import DEFAULT_KITS, DEFAULT_PITCHES_PER_PROGRAM, DEFAULT_VELOCITIES
-from .synth import DEFAULT_SOUNDFONT
-from .transcode import FORMATS
+from .common import add_options_later, positive_float, positive_int
 
 
 def add_data_commands(subparsers) -> argparse.ArgumentParser:
     """Register ``data check|soundfont|music21|folder|transcode|embed-captions`` on the top-level sub-parsers."""
     data = subparsers.add_parser("data", help="check audio folders and build captioned datasets")
+    data.set_defaults(run=run_data_command)
+    add_options_later(data, add_data_verbs)
+    return data
+
+
+def add_data_verbs(data: argparse.ArgumentParser) -> None:
+    from ..data.soundfont import DEFAULT_KITS, DEFAULT_PITCHES_PER_PROGRAM, DEFAULT_VELOCITIES
+    from ..data.synth import DEFAULT_SOUNDFONT
+    from ..data.transcode import FORMATS
+
     verbs = data.add_subparsers(dest="data_command", required=True)
 
     check = verbs.add_parser("check", help="report unusable files in an audio folder; exit 1 when nothing is usable")
@@ -32,11 +39,11 @@ def add_data_commands(subparsers) -> argparse.ArgumentParser:
     soundfont = verbs.add_parser("soundfont", help="render captioned General MIDI one-shots from a SoundFont")
     soundfont.add_argument("--sf2", action="append", default=None, help=f"SoundFont, repeatable (default {DEFAULT_SOUNDFONT})")
     soundfont.add_argument("--out", required=True, help="output folder")
-    soundfont.add_argument("--programs", type=_int_list, default=None, help="GM programs 0-127, e.g. 0,24-31,40 (default all 128)")
+    soundfont.add_argument("--programs", type=int_list, default=None, help="GM programs 0-127, e.g. 0,24-31,40 (default all 128)")
     soundfont.add_argument("--no-drums", action="store_true", help="leave out the bank-128 drum kits")
-    soundfont.add_argument("--kits", type=_int_list, default=list(DEFAULT_KITS), help="drum kit presets (default 0,24,25,40)")
+    soundfont.add_argument("--kits", type=int_list, default=list(DEFAULT_KITS), help="drum kit presets (default 0,24,25,40)")
     soundfont.add_argument("--pitches", type=positive_int, default=DEFAULT_PITCHES_PER_PROGRAM, help="pitches per program (default 5)")
-    soundfont.add_argument("--velocities", type=_int_list, default=list(DEFAULT_VELOCITIES), help="MIDI velocities (default 40,80,112)")
+    soundfont.add_argument("--velocities", type=int_list, default=list(DEFAULT_VELOCITIES), help="MIDI velocities (default 40,80,112)")
     # generalisation data (issue 16): dense pitches, varied captions, held-out pitches and velocities
     soundfont.add_argument("--pitch-step", type=positive_int, default=None, help="every Nth semitone of each range (1: all); replaces --pitches")
     soundfont.add_argument("--captions-per-clip", type=positive_int, default=1, help="varied captions per clip, sampled in training (default 1)")
@@ -74,13 +81,10 @@ def add_data_commands(subparsers) -> argparse.ArgumentParser:
     embed.add_argument("--prompt", action="append", default=None,
                        help="also encode this prompt (repeatable; default: the diffusion recipe's validation prompts)")
 
-    data.set_defaults(run=run_data_command)
-    return data
-
 
 def run_data_command(args: argparse.Namespace) -> int:
     """Run a parsed ``data`` verb; returns the exit code."""
-    from .report import NoUsableAudioError
+    from ..data.report import NoUsableAudioError
 
     handlers = {"check": _check, "soundfont": _soundfont, "music21": _music21, "folder": _folder,
                 "transcode": _transcode, "embed-captions": _embed_captions}
@@ -95,7 +99,7 @@ def run_data_command(args: argparse.Namespace) -> int:
 
 
 def _check(args) -> int:
-    from .report import scan_folder
+    from ..data.report import scan_folder
 
     try:
         entries, report = scan_folder(args.dir, silence_threshold=args.silence_threshold)
@@ -110,7 +114,8 @@ def _check(args) -> int:
 
 
 def _soundfont(args) -> int:
-    from .soundfont import render_soundfont_dataset
+    from ..data.soundfont import render_soundfont_dataset
+    from ..data.synth import DEFAULT_SOUNDFONT
 
     result = render_soundfont_dataset(
         args.out, soundfont=args.sf2 or DEFAULT_SOUNDFONT, programs=args.programs, drums=not args.no_drums, seconds=args.seconds,
@@ -122,7 +127,7 @@ def _soundfont(args) -> int:
 
 
 def _music21(args) -> int:
-    from .music21_render import render_music21_dataset
+    from ..data.music21_render import render_music21_dataset
 
     result = render_music21_dataset(
         args.collection, args.out, program=args.program, limit=args.limit, seconds=args.seconds,
@@ -132,7 +137,7 @@ def _music21(args) -> int:
 
 
 def _folder(args) -> int:
-    from .long_folder import clip_long_folder
+    from ..data.long_folder import clip_long_folder
 
     result = clip_long_folder(
         args.src, args.out, seconds=args.seconds, sample_rate=args.sample_rate, silent_db=args.silent_db,
@@ -142,16 +147,16 @@ def _folder(args) -> int:
 
 
 def _transcode(args) -> int:
-    from .transcode import transcode_folder
+    from ..data.transcode import transcode_folder
 
     return _summary(transcode_folder(args.src, args.out, format=args.format, compression=args.compression, splits=args.split))
 
 
 def _embed_captions(args) -> int:
+    from ..data.report import scan_folder
     from ..loading import load_pipeline
     from ..training.config import DiffusionTrainingConfig
     from ..training.text_states import save_caption_states
-    from .report import scan_folder
 
     entries, report = scan_folder(args.dir)
     if not entries:
@@ -173,18 +178,20 @@ def _summary(result) -> int:
 
 
 def _command(args) -> str:
-    from .card import command_line
+    from ..data.card import command_line
 
     return getattr(args, "command_line", None) or command_line()
 
 
 def _add_clip_options(parser: argparse.ArgumentParser) -> None:
+    from ..data.output import DEFAULT_SAMPLE_RATE, DEFAULT_SECONDS
+
     parser.add_argument("--seconds", type=positive_float, default=DEFAULT_SECONDS, help=f"clip length (default {DEFAULT_SECONDS})")
     parser.add_argument("--sample-rate", type=positive_int, default=DEFAULT_SAMPLE_RATE, help=f"Hz (default {DEFAULT_SAMPLE_RATE})")
     parser.add_argument("--seed", type=int, default=0, help="seeds the splits (and the music21 piece choice); default 0")
 
 
-def _int_list(text: str) -> list[int]:
+def int_list(text: str) -> list[int]:
     """'0,24-31,40' -> [0, 24, 25, ..., 31, 40]."""
     values = []
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..argtypes import positive_float, positive_int
+from .common import add_model_option, check_writable, load_model, positive_float, positive_int
 
 
 def step_list(text: str) -> list[int]:
@@ -36,8 +36,6 @@ def positive_float_list(text: str) -> list[float]:
 
 def add_evaluate_command(verbs) -> argparse.ArgumentParser:
     """Register ``evaluate`` on the top-level sub-parsers of ``latentaudio``."""
-    from ..cli import add_model_option
-
     evaluate = verbs.add_parser("evaluate", help="measure a pipeline on the held-out test split of a GM dataset")
     add_model_option(evaluate)
     evaluate.add_argument("--data", required=True, help="dataset from `latentaudio data soundfont` (split, family, pitch columns)")
@@ -61,9 +59,8 @@ def add_evaluate_command(verbs) -> argparse.ArgumentParser:
 
 
 def run_evaluate(args) -> int:
-    from ..cli import check_writable, load_model
-    from .classifier import load_classifier, train_classifier
-    from .evaluate import evaluate, format_report, save_report
+    from ..evaluation.classifier import load_classifier, train_classifier
+    from ..evaluation.evaluate import evaluate, format_report, save_report
 
     output = Path(args.output)
     check_writable(output.parent)

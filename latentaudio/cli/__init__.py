@@ -1,0 +1,46 @@
+"""The ``latentaudio`` command: argument parsing only; every verb calls package functions.
+
+One module per verb group (``generate``: init and generate; ``edit``: the editing verbs from one
+table; ``data``; ``train``: train and finetune; ``evaluate``), over :mod:`.common`'s shared
+options, model loading and output files. Heavy packages load only when a verb runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from .common import VerbParser
+from .data import add_data_commands
+from .edit import add_edit_commands
+from .evaluate import add_evaluate_command
+from .generate import add_generate_commands
+from .train import add_training_commands
+
+# Nothing latentaudio runs may reach a model hub.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="latentaudio", description=__doc__.split(":")[0])
+    verbs = parser.add_subparsers(dest="verb", required=True, parser_class=VerbParser)
+    add_generate_commands(verbs)
+    add_data_commands(verbs)
+    add_training_commands(verbs)
+    add_edit_commands(verbs)
+    add_evaluate_command(verbs)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (ValueError, FileNotFoundError, ImportError) as error:
+        print(f"latentaudio {args.verb}: error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

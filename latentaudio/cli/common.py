@@ -1,0 +1,144 @@
+"""What every verb of the ``latentaudio`` command shares: value types, options, model loading, output files, seeds.
+
+Nothing heavy is imported here at module level, so ``latentaudio --help`` stays fast; torch,
+diffusers and the pipelines load inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from ..schedulers import SCHEDULERS
+
+
+# ------------------------------------------------------------------ value types
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+# --------------------------------------------------------------------- options
+def add_model_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default=None, help="pipeline folder (default: the embedded default model)")
+
+
+def add_sampling_options(parser: argparse.ArgumentParser, steps_flag: str = "--steps", seed_help: str = "random seed") -> None:
+    """``--model``, sampler steps (``args.steps``, under ``steps_flag``), guidance, seed, negative prompt, scheduler."""
+    add_model_option(parser)
+    parser.add_argument(steps_flag, dest="steps", metavar=steps_flag.lstrip("-").replace("-", "_").upper(), type=positive_int,
+                        default=20, help="sampler steps (default 20)")
+    parser.add_argument("--guidance", type=float, default=3.0, help="classifier-free guidance scale (default 3)")
+    parser.add_argument("--seed", type=int, default=0, help=f"{seed_help} (default 0)")
+    parser.add_argument("--negative-prompt", default=None, help="what to steer away from")
+    parser.add_argument("--scheduler", choices=sorted(SCHEDULERS), default=None, help="sampler (default: the model's)")
+
+
+class VerbParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` that adds the options given to :func:`add_options_later` when it first parses.
+
+    ``latentaudio --help`` lists verbs by name and help line only, so a verb whose options take
+    their defaults from heavy modules costs nothing until that verb is run or asked for help.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pending_options = []
+
+    def parse_known_args(self, args=None, namespace=None):
+        while self.pending_options:
+            self.pending_options.pop(0)(self)
+        return super().parse_known_args(args, namespace)
+
+
+def add_options_later(parser: argparse.ArgumentParser, add_options) -> None:
+    """``add_options(parser)`` when ``parser`` first parses if it is a :class:`VerbParser`, else now."""
+    if isinstance(parser, VerbParser):
+        parser.pending_options.append(add_options)
+    else:
+        add_options(parser)
+
+
+# ---------------------------------------------------------------------- models
+def load_model(model: str | None, pipeline_class=None, scheduler: str | None = None):
+    """Load ``model`` (or the embedded default) as ``pipeline_class``, with the named sampler if one is given.
+
+    Raises:
+        ModelFolderError: No model is given and none is embedded, or the folder does not load.
+    """
+    from .. import DEFAULT_MODEL
+    from ..loading import ModelFolderError, load_pipeline
+    from ..schedulers import scheduler_from_name
+
+    if model is None:
+        if not (Path(DEFAULT_MODEL) / "model_index.json").is_file():
+            raise ModelFolderError(
+                "No default model is embedded in this installation yet; pass --model DIR "
+                "(make one with `latentaudio init configs/small.yaml DIR` and the `latentaudio train` verbs)."
+            )
+        model = DEFAULT_MODEL
+    pipe = load_pipeline(model) if pipeline_class is None else load_pipeline(model, pipeline_class)
+    if scheduler is not None:
+        pipe.scheduler = scheduler_from_name(scheduler, pipe.scheduler.config)
+    return pipe
+
+
+def generator(seed: int | None):
+    """A CPU ``torch.Generator`` seeded with ``seed`` (``None`` for none): no verb touches the global RNG."""
+    import torch
+
+    return None if seed is None else torch.Generator().manual_seed(seed)
+
+
+# ---------------------------------------------------------------- output files
+def output_paths(output: str, count: int) -> list[Path]:
+    """``count`` audio paths from one (``_0``, ``_1``, ... when several), checked writable before any work is done."""
+    path = Path(output)
+    if path.suffix.lower() not in (".wav", ".flac", ".ogg"):
+        raise ValueError(f"Output path {output!r} must end in .wav, .flac or .ogg.")
+    paths = [path] if count == 1 else [path.with_name(f"{path.stem}_{i}{path.suffix}") for i in range(count)]
+    check_writable(path.parent)
+    return paths
+
+
+def folder_paths(output: str, stem: str, count: int) -> list[Path]:
+    """``OUTPUT/STEM_0.wav``, ``_1``, ... (``count`` of them), the folder checked writable first."""
+    folder = Path(output)
+    check_writable(folder)
+    return [folder / f"{stem}_{i}.wav" for i in range(count)]
+
+
+def check_writable(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"Cannot create the output folder {folder}: {error.strerror}") from error
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"Cannot write to the output folder {folder}: permission denied.")
+
+
+def write_audios(paths, audios, rate: int) -> None:
+    """Write each waveform ((L,) mono or (2, L) stereo) to its path and say so."""
+    from ..audio_io import write_audio
+
+    for path, audio in zip(paths, audios):
+        write_audio(path, audio, rate)
+        channels = "stereo" if audio.ndim == 2 else "mono"
+        print(f"Wrote {path} ({audio.shape[-1] / rate:.2f} s, {channels}, {rate} Hz)")

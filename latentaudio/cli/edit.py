@@ -1,0 +1,163 @@
+"""The editing verbs of the ``latentaudio`` command: transform, vary, inpaint, extend, upsample, widen, interpolate.
+
+Each verb is one row of :data:`EDIT_VERBS`: its pipeline, its own options, the checks it makes
+before a model loads, and how its parsed arguments become the pipeline's keyword arguments.
+One runner serves every row. Input audio of any sample rate and channel count is read as mono
+and converted by the pipeline.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+from .common import (add_sampling_options, folder_paths, generator, load_model, output_paths, positive_float,
+                     positive_int, write_audios)
+
+
+def option(*flags: str, **settings) -> tuple:
+    """One ``parser.add_argument(*flags, **settings)``, kept for later."""
+    return flags, settings
+
+
+def no_check(args, seconds) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class EditVerb:
+    """One editing verb: the pipeline it runs and how its command line becomes that pipeline's call."""
+
+    help: str
+    pipeline: str  # class name in latentaudio.pipelines
+    options: tuple  # the verb's own options, from option()
+    arguments: Callable[[argparse.Namespace], dict]  # parsed arguments -> the pipeline's keyword arguments
+    output: str  # what -o names
+    check: Callable[[argparse.Namespace, Optional[float]], None] = no_check  # (args, input seconds); raises ValueError
+    folder: Optional[Callable[[argparse.Namespace], tuple[str, int]]] = None  # -o is a folder: (stem, count) of its files
+    reads_input: bool = True
+
+
+def check_fraction(name: str) -> Callable:
+    """A check that ``--NAME`` lies in [0, 1], with the pipelines' own message."""
+
+    def check(args, seconds) -> None:
+        from ..pipelines.editing import check_strength
+
+        check_strength(getattr(args, name), name)
+
+    return check
+
+
+def check_range_inside_input(args, seconds) -> None:
+    from ..pipelines.editing import check_time_range
+
+    check_time_range(args.start, args.end, seconds)
+
+
+def check_two_ends(args, seconds) -> None:
+    if args.num_interpolation_steps < 2:
+        raise ValueError(f"--steps {args.num_interpolation_steps}: an interpolation needs at least 2 sounds (both ends).")
+
+
+EDIT_VERBS = {
+    "transform": EditVerb(
+        "turn a sound into another: audio-to-audio toward a prompt", "LatentAudioAudioToAudioPipeline",
+        (option("--prompt", required=True, help="the target sound, e.g. 'a snare drum hit'"),
+         option("--strength", type=float, default=0.5,
+                help="0 keeps the input, 1 ignores it (default 0.5; 0.15-0.35 for a subtle tweak)")),
+        lambda args: dict(prompt=args.prompt, strength=args.strength),
+        "WAV path", check=check_fraction("strength"),
+    ),
+    "vary": EditVerb(
+        "takes of one sample that differ in detail", "LatentAudioAudioToAudioPipeline",
+        (option("-n", "--num-variations", type=positive_int, default=4, help="takes to write (default 4)"),
+         option("--strength", type=float, default=0.3, help="how far takes stray, in [0, 1] (default 0.3)"),
+         option("--prompt", default=None, help="optional description to steer the takes")),
+        lambda args: dict(prompt=args.prompt, strength=args.strength, num_waveforms_per_prompt=args.num_variations),
+        "folder for INPUT-STEM_0.wav, _1, ...", check=check_fraction("strength"),
+        folder=lambda args: (Path(args.input).stem, args.num_variations),
+    ),
+    "inpaint": EditVerb(
+        "regenerate a time range of a clip", "LatentAudioInpaintPipeline",
+        (option("--start", type=float, required=True, help="start of the range, seconds"),
+         option("--end", type=float, required=True, help="end of the range, seconds"),
+         option("--prompt", default=None, help="what the new part should be (default: let the context decide)")),
+        lambda args: dict(start_in_s=args.start, end_in_s=args.end, prompt=args.prompt),
+        "WAV path", check=check_range_inside_input,
+    ),
+    "extend": EditVerb(
+        "continue a clip (outpainting), optionally into a seamless loop", "LatentAudioContinuationPipeline",
+        (option("--seconds", type=positive_float, required=True, help="seconds to add"),
+         option("--prompt", default=None, help="what the continuation should be"),
+         option("--loop", action="store_true", help="make the end lead seamlessly back into the start")),
+        lambda args: dict(extend_in_s=args.seconds, prompt=args.prompt, loop=args.loop),
+        "WAV path",
+    ),
+    "upsample": EditVerb(
+        "restore the high bands of band-limited audio", "LatentAudioSuperResolutionPipeline",
+        (option("--cutoff", type=positive_float, default=None,
+                help="where the input's content ends, Hz (default: half the file's sample rate, "
+                     "for files below the model's rate)"),
+         option("--prompt", default=None, help="what the sound is, if the low bands leave doubt")),
+        lambda args: dict(cutoff_hz=args.cutoff, prompt=args.prompt),
+        "WAV path",
+    ),
+    "widen": EditVerb(
+        "mono to stereo from two near-identical variations", "LatentAudioStereoWideningPipeline",
+        (option("--width", type=float, default=0.5, help="0 (dual mono) to 1 (widest), default 0.5"),
+         option("--prompt", default=None, help="optional description to steer the variations")),
+        lambda args: dict(width=args.width, prompt=args.prompt),
+        "stereo WAV path", check=check_fraction("width"),
+    ),
+    "interpolate": EditVerb(
+        "sounds between two prompts and/or two seeds", "LatentAudioInterpolationPipeline",
+        (option("--prompt", required=True, help="prompt A"),
+         option("--prompt-b", default=None, help="prompt B (default: prompt A, for a path between seeds)"),
+         option("--steps", dest="num_interpolation_steps", metavar="STEPS", type=positive_int, default=5,
+                help="sounds to write, both ends included (default 5)"),
+         option("--seed-b", type=int, default=None, help="seed of B's noise (default: --seed)"),
+         option("--seconds", type=positive_float, default=None, help="length (default: the model's clip)")),
+        lambda args: dict(prompt=args.prompt, prompt_b=args.prompt_b, num_interpolation_steps=args.num_interpolation_steps,
+                          generator_b=generator(args.seed_b), audio_length_in_s=args.seconds),
+        "folder for interpolation_0.wav, _1, ...", check=check_two_ends,
+        folder=lambda args: ("interpolation", args.num_interpolation_steps), reads_input=False,
+    ),
+}
+
+
+def add_edit_commands(verbs) -> None:
+    """Register the editing verbs on an ``argparse`` subparsers object."""
+    for name, verb in EDIT_VERBS.items():
+        parser = verbs.add_parser(name, help=verb.help)
+        if verb.reads_input:
+            parser.add_argument("input", help="audio file (any rate and channel count soundfile reads)")
+        for flags, settings in verb.options:
+            parser.add_argument(*flags, **settings)
+        if verb.reads_input:
+            add_sampling_options(parser)
+        else:  # --steps counts the sounds
+            add_sampling_options(parser, steps_flag="--sampler-steps", seed_help="seed of A's noise")
+        parser.add_argument("-o", "--output", required=True, help=verb.output)
+        parser.set_defaults(run=run_edit, edit_verb=name)
+
+
+def run_edit(args) -> int:
+    """Check what can be checked, load the verb's pipeline, run it, write its audio."""
+    from .. import pipelines
+    from ..audio_io import read_audio
+
+    verb = EDIT_VERBS[args.edit_verb]
+    inputs, seconds = {}, None
+    if verb.reads_input:
+        audio, rate = read_audio(args.input, mono=True)
+        inputs, seconds = dict(audio=audio, sample_rate=rate), audio.shape[-1] / rate
+    verb.check(args, seconds)
+    paths = output_paths(args.output, 1) if verb.folder is None else folder_paths(args.output, *verb.folder(args))
+    pipe = load_model(args.model, getattr(pipelines, verb.pipeline), args.scheduler)
+    out = pipe(**inputs, **verb.arguments(args), negative_prompt=args.negative_prompt, guidance_scale=args.guidance,
+               num_inference_steps=args.steps, generator=generator(args.seed))
+    write_audios(paths, out.audios, pipe.sample_rate)
+    return 0

@@ -83,7 +83,7 @@ def run_evaluate(args) -> int:
             seed=args.seed, batch_size=args.batch_size, model_name=args.model or "default model", classifier_info=info, log=print,
         )
     if args.generalisation != "off":
-        from .generalisation import format_generalisation, generalisation_section
+        from ..evaluation.generalisation import format_generalisation, generalisation_section
 
         report["generalisation"] = generalisation_section(
             pipe, args.data, classifier, steps=max(args.steps), lengths=args.lengths, limit=args.limit,

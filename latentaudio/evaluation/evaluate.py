@@ -197,7 +197,8 @@ def random_unet_pipeline(pipe, seed: int = 0):
         unet = UNet2DConditionModel.from_config(pipe.unet.config).to(pipe.unet.device)
     if unet.dtype != pipe.unet.dtype:
         unet = unet.to(dtype=pipe.unet.dtype)
-    baseline = type(pipe)(**{**pipe.components, "unet": unet.eval()}, max_audio_length_in_s=pipe.config.max_audio_length_in_s)
+    baseline = type(pipe)(**{**pipe.components, "unet": unet.eval()}, max_audio_length_in_s=pipe.config.max_audio_length_in_s,
+                          pitch_conditioning=bool(pipe.config.get("pitch_conditioning")))
     baseline.set_progress_bar_config(disable=True)
     return baseline
 

@@ -92,3 +92,12 @@ def test_a_pipeline_without_the_embedding_refuses_the_flag(tiny_pipe):
     components = dict(tiny_pipe.components)
     with pytest.raises(ValueError, match="projection_class_embeddings_input_dim=16"):
         LatentAudioPipeline(**components, pitch_conditioning=True)
+
+
+def test_editing_pipelines_and_the_evaluation_baseline_keep_the_pitch_conditioning(pitch_pipe):
+    from latentaudio import LatentAudioInpaintPipeline
+    from latentaudio.evaluation.evaluate import random_unet_pipeline
+
+    for derived in (LatentAudioInpaintPipeline.from_pipe(pitch_pipe), random_unet_pipeline(pitch_pipe)):
+        assert isinstance(derived.conditioner(), PitchConditioner)
+        assert "class_labels" in derived.encode_prompt(["a cello note, D3"], None, 1, True)

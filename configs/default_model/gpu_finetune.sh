@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Continue the default model's U-Net (finetune_v_gpu.yaml) for MINUTES on one GPU machine.
 #
-#   configs/default_model/gpu_finetune.sh DATA STATES SNAPSHOT WORK PACK MINUTES
+#   configs/default_model/gpu_finetune.sh DATA STATES SNAPSHOT WORK PACK MINUTES [CONFIG]
 #
+# CONFIG is a training config in this folder (default finetune_v_gpu.yaml; generalise_gpu.yaml adds the
+# pitch embedding and trains on a dense, many-caption set).
 # DATA is the training split as Ogg Opus (`latentaudio data transcode data/gm --out gm_opus --format
 # opus --compression 0.9 --split train`, 21 MB), STATES its caption states (`latentaudio data
 # embed-captions`), SNAPSHOT the starting U-Net and text projection as float16 (`snapshot.py pack
@@ -11,7 +13,7 @@
 # EMA of the last checkpoint and of the one halfway through as float16 snapshots, split into
 # NAME.safetensors.part-* (join with `cat`; `snapshot.py apply` makes a pipeline folder of one), and logs.tar.gz.
 set -u
-DATA=$1 STATES=$2 SNAPSHOT=$3 WORK=$4 PACK=$5 MINUTES=$6
+DATA=$1 STATES=$2 SNAPSHOT=$3 WORK=$4 PACK=$5 MINUTES=$6 CONFIG=${7:-finetune_v_gpu.yaml}
 HERE=$(cd "$(dirname "$0")" && pwd)
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
 started=$(date +%s)
@@ -19,7 +21,7 @@ stamp() { echo "[$(( $(date +%s) - started )) s] $*"; }
 mkdir -p "$WORK" "$PACK"
 
 python3 "$HERE/snapshot.py" apply "$SNAPSHOT" "$HERE/../../latentaudio/default_model" "$WORK/start" || exit 1
-printf 'base: %s\ntext_states_file: %s\n' "$HERE/finetune_v_gpu.yaml" "$(cd "$(dirname "$STATES")" && pwd)/$(basename "$STATES")" \
+printf 'base: %s\ntext_states_file: %s\n' "$HERE/$CONFIG" "$(cd "$(dirname "$STATES")" && pwd)/$(basename "$STATES")" \
     > "$WORK/finetune.yaml"
 stamp "training starts"
 python3 -m latentaudio train diffusion --model "$WORK/start" --data "$DATA" --output "$WORK/run" \

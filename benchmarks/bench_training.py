@@ -74,15 +74,13 @@ def unet_step_flops(model: Path, batch_size: int, repeats: int) -> dict:
     from torch.utils.flop_counter import FlopCounterMode
 
     from latentaudio.loading import load_pipeline
-    from latentaudio.spectrogram import vae_compression
     from latentaudio.training.diffusion import CaptionStates, ConditionedUNet
 
     pipe = load_pipeline(model)
     unet = pipe.unet.train()
     denoiser = ConditionedUNet(unet, pipe.text_projection)
     frames = pipe.latent_frames_for(round(pipe.default_audio_length_in_s * pipe.sample_rate))
-    bins = pipe.spectrogram.n_mels // vae_compression(pipe.vae)
-    latents = torch.randn(batch_size, pipe.vae.config.latent_channels, frames, bins)
+    latents = torch.randn(pipe.codec.latent_shape(batch_size, frames))
     timesteps = torch.randint(0, 1000, (batch_size,))
     states, mask = CaptionStates(pipe, memoise=False)(["a loud snare drum hit"] * batch_size, torch.device("cpu"))
 

@@ -35,6 +35,7 @@ from typing import Any
 import torch
 from diffusers import UNet2DConditionModel
 
+from .codec import MelCodec
 from .conditioning import (
     PACKAGED_TEXT_ENCODERS,
     TextProjection,
@@ -47,7 +48,7 @@ from .conditioning import (
 )
 from .pipelines import LatentAudioPipeline
 from .schedulers import scheduler_from_name
-from .spectrogram import MelSpectrogram, downsampling_factor, vae_compression
+from .spectrogram import MelSpectrogram, downsampling_factor
 from .vae import build_vae
 from .yaml_config import load_yaml_with_base, merge  # noqa: F401  (merge: configs are merged in tests and tools)
 
@@ -151,10 +152,10 @@ def build_pipeline(config: dict[str, Any], seed: int = 0, load_packaged_encoder:
         pooling = text_section.get("pooling", "tokens")
         if cross_dim != width or pooling != "tokens":
             projection = TextProjection(width, cross_dim, pooling, text_section.get("normalize", False))
-    factor = vae_compression(vae)
+    codec = MelCodec(spectrogram, vae)
     unet = build_unet(
-        unet_section, vae.config.latent_channels, spectrogram.n_mels // factor,
-        spectrogram.sample_rate / (spectrogram.hop_length * factor), cross_dim,
+        unet_section, vae.config.latent_channels, codec.latent_bins,
+        spectrogram.sample_rate / codec.samples_per_latent_frame, cross_dim,
     )
     if config.get("pipeline", {}).get("pitch_conditioning"):
         unet = with_pitch_embedding(unet)

@@ -52,6 +52,15 @@ class MelCodec:
         return vae_compression(self.vae)
 
     @property
+    def latent_bins(self) -> int:
+        """Frequency bins of the latent: ``n_mels / f``."""
+        return self.spectrogram.n_mels // self.compression
+
+    def latent_shape(self, batch_size: int, latent_frames: int) -> tuple[int, int, int, int]:
+        """(B, C, frames, n_mels / f): the shape of scaled latents."""
+        return (batch_size, self.vae.config.latent_channels, latent_frames, self.latent_bins)
+
+    @property
     def samples_per_latent_frame(self) -> int:
         return self.compression * self.spectrogram.hop_length
 

@@ -55,6 +55,13 @@ def test_encode_audio_gives_the_latent_frames_of_the_length(codec):
     assert latents.shape == (1, 2, codec.latent_frames_for(2000), 4)
 
 
+def test_latent_shape_is_what_encoding_gives(codec):
+    audio = torch.randn(2, 4000)
+    latents = codec.encode_audio(audio, 4000)
+    assert tuple(latents.shape) == codec.latent_shape(2, codec.latent_frames_for(4000))
+    assert codec.latent_bins == codec.spectrogram.n_mels // codec.compression == latents.shape[-1]
+
+
 def test_posterior_and_encode_pad_a_ragged_mel_with_silence(codec):
     mel = codec.spectrogram(tone(1000))  # 7 frames: not a multiple of 4
     padded = torch.cat([mel, torch.full_like(mel[..., :1], codec.spectrogram.silence_level)], dim=-1)

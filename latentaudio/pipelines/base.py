@@ -27,7 +27,7 @@ from ..conditioning import (
     load_local_text_encoder,
 )
 from ..model_folder import PipelineFolder
-from ..spectrogram import MelSpectrogram, check_compatible, downsampling_factor, vae_compression
+from ..spectrogram import MelSpectrogram, check_compatible, downsampling_factor
 
 # Written into every saved folder so `DiffusionPipeline.from_pretrained(folder, custom_pipeline=folder)`
 # finds the pipeline class the diffusers way.
@@ -89,7 +89,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
                 f"The U-Net has in/out channels {unet.config.in_channels}/{unet.config.out_channels}, but the VAE's "
                 f"latent_channels is {vae.config.latent_channels}; they must be equal."
             )
-        latent_bins = spectrogram.n_mels // vae_compression(vae)
+        latent_bins = MelCodec(spectrogram, vae).latent_bins
         if latent_bins % self._unet_factor(unet):
             raise ValueError(
                 f"The latent has {latent_bins} frequency bins, which the U-Net's downsampling factor "
@@ -227,7 +227,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
 
     # -------------------------------------------------------------- denoising
     def prepare_latents(self, batch_size: int, latent_frames: int, generator, latents=None) -> torch.Tensor:
-        shape = (batch_size, self.vae.config.latent_channels, latent_frames, self.spectrogram.n_mels // vae_compression(self.vae))
+        shape = self.codec.latent_shape(batch_size, latent_frames)
         if latents is None:
             latents = randn_tensor(shape, generator=generator, device=self._execution_device, dtype=self.unet.dtype)
         elif tuple(latents.shape) != shape:

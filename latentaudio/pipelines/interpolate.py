@@ -8,7 +8,6 @@ import torch
 from diffusers.utils.torch_utils import randn_tensor
 
 from ..conditioning import blend, cat_rows, repeat_rows
-from ..spectrogram import vae_compression
 from .base import OUTPUT_TYPES, LatentAudioPipelineBase
 
 EXAMPLE_DOC_STRING = """
@@ -156,7 +155,7 @@ class LatentAudioInterpolationPipeline(LatentAudioPipelineBase):
 
     def draw_noise(self, frames: int, generator, latents: Optional[torch.Tensor]) -> torch.Tensor:
         """Unscaled starting noise (1, C, frames, M'), drawn exactly as :meth:`prepare_latents` draws it."""
-        shape = (1, self.vae.config.latent_channels, frames, self.spectrogram.n_mels // vae_compression(self.vae))
+        shape = self.codec.latent_shape(1, frames)
         if latents is None:
             return randn_tensor(shape, generator=generator, device=self._execution_device, dtype=self.unet.dtype)
         if tuple(latents.shape) != shape:

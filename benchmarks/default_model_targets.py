@@ -65,9 +65,11 @@ def verdict_lines(targets: dict) -> list[str]:
     """``PASS``/``FAIL``/``n/a`` per yes-no target, then the ratios, one line each."""
     lines = [f"targets at {targets['at_steps']} steps" if targets["at_steps"] else "targets"]
     for name, value in targets.items():
+        if name == "at_steps":
+            continue
         if isinstance(value, bool) or value is None:
             lines.append(f"{'n/a' if value is None else 'PASS' if value else 'FAIL'}  {name}")
-        elif name != "at_steps":
+        else:
             lines.append(f"      {name} = {value:.3g}")
     return lines
 

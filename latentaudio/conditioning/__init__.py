@@ -14,6 +14,7 @@ from .interface import Conditioner, UNetKwargs, blend, cat_rows, repeat_rows
 from .pitch import (
     PITCH_FEATURES,
     PitchConditioner,
+    check_pitch_conditioning,
     check_pitch_embedding,
     has_pitch_embedding,
     pitch_features,
@@ -48,6 +49,7 @@ __all__ = [
     "UNetKwargs",
     "blend",
     "cat_rows",
+    "check_pitch_conditioning",
     "check_pitch_embedding",
     "fresh_text_encoder",
     "has_pitch_embedding",

@@ -23,6 +23,7 @@ without a note keep working.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Optional, Sequence
 
@@ -49,7 +50,21 @@ def pitch_features(notes: Sequence[Optional[float]]) -> torch.Tensor:
 
 def prompt_notes(prompts: Sequence[Optional[str]]) -> list[Optional[int]]:
     """The MIDI note each prompt states (``None`` where it states none)."""
-    return [parse_prompt(prompt).note if prompt else None for prompt in prompts]
+    return [_stated_note(prompt) if prompt else None for prompt in prompts]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _stated_note(prompt: str) -> Optional[int]:
+    # Training reads the note of every caption at every step; a dataset has a bounded set of captions.
+    return parse_prompt(prompt).note
+
+
+def check_pitch_conditioning(unet, reads_prompts: bool) -> None:
+    """Raise ``ValueError`` unless a pipeline can condition on the stated note: it reads prompts
+    (has a text encoder, or names a packaged one) and its U-Net has the pitch embedding."""
+    if not reads_prompts:
+        raise ValueError("pitch_conditioning reads the note from the prompt; this pipeline has no text encoder.")
+    check_pitch_embedding(unet)
 
 
 class PitchConditioner(Conditioner):

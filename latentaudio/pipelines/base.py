@@ -23,7 +23,7 @@ from ..conditioning import (
     TextConditioner,
     TextProjection,
     UNetKwargs,
-    check_pitch_embedding,
+    check_pitch_conditioning,
     load_local_text_encoder,
 )
 from ..model_folder import PipelineFolder
@@ -100,9 +100,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
             text_encoder=text_encoder, tokenizer=tokenizer, text_projection=text_projection,
         )
         if pitch_conditioning:
-            if text_encoder is None and text_encoder_package is None:
-                raise ValueError("pitch_conditioning reads the note from the prompt; this pipeline has no text encoder.")
-            check_pitch_embedding(unet)
+            check_pitch_conditioning(unet, reads_prompts=text_encoder is not None or text_encoder_package is not None)
         self.register_to_config(max_audio_length_in_s=max_audio_length_in_s, text_encoder_package=text_encoder_package,
                                 pitch_conditioning=pitch_conditioning)
         # Validates the conditioning components (encoder, tokenizer and projection widths) against the U-Net.

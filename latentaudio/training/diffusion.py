@@ -36,7 +36,13 @@ from diffusers.training_utils import EMAModel, compute_snr
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from ..conditioning import TextConditioner, pitch_features, prompt_notes, with_pitch_embedding
+from ..conditioning import (
+    TextConditioner,
+    check_pitch_conditioning,
+    pitch_features,
+    prompt_notes,
+    with_pitch_embedding,
+)
 from .checkpoints import TrainerState
 from .common import Trainer
 from .config import TRAINABLE_PREDICTION_TYPES, DiffusionTrainingConfig
@@ -137,9 +143,10 @@ class DiffusionTrainer(Trainer):
         pipe.scheduler = type(pipe.scheduler).from_config(pipe.scheduler.config, prediction_type=self.prediction_type)
         # 3. trained parts: U-Net (or its LoRA) and, with full training, the text projection
         if c.pitch_conditioning and not pipe.config.get("pitch_conditioning"):
-            if pipe.text_encoder is None and pipe.config.text_encoder_package is None:
-                raise ValueError("pitch_conditioning reads the note from captions; this pipeline has no text encoder.")
-            pipe.unet = with_pitch_embedding(pipe.unet)
+            unet = with_pitch_embedding(pipe.unet)
+            reads_prompts = pipe.text_encoder is not None or pipe.config.text_encoder_package is not None
+            check_pitch_conditioning(unet, reads_prompts)  # the pipeline's own check, before it is changed
+            pipe.unet = unet
             pipe.register_to_config(pitch_conditioning=True)
         self.pitch = bool(pipe.config.get("pitch_conditioning"))
         projection = pipe.text_projection

@@ -33,7 +33,7 @@ from diffusers.models.modeling_utils import ModelMixin
 from diffusers.utils import BaseOutput
 from torch import nn
 
-from ..audio_io import PathLike
+from ..audio_io import PathLike, resample
 from ..data import gm
 from ..spectrogram import MelSpectrogram
 
@@ -133,6 +133,19 @@ class AudioFamilyClassifier(ModelMixin, ConfigMixin):
     def classify_audio(self, audio: torch.Tensor) -> AudioClassifierOutput:
         """:meth:`forward` on mono waveforms (B, L) at ``sample_rate``."""
         return self(self.spectrogram(audio.to(self.device)))
+
+
+@torch.no_grad()
+def classify_clips(classifier: AudioFamilyClassifier, audio: torch.Tensor, sample_rate: int, batch_size: int = 16,
+                   labels: bool = True):
+    """Embeddings (N, D) of clips ``audio`` (N, L) at ``sample_rate``, in batches, on the CPU, and their
+    predicted labels (``None`` with ``labels=False``)."""
+    audio = resample(audio.float().cpu(), sample_rate, classifier.config.sample_rate)
+    outputs = [classifier.classify_audio(audio[i : i + batch_size]) for i in range(0, len(audio), batch_size)]
+    embedding = torch.cat([output.embedding.float().cpu() for output in outputs])
+    if not labels:
+        return embedding, None
+    return embedding, [classifier.labels[i] for output in outputs for i in output.logits.argmax(-1).tolist()]
 
 
 def train_classifier(

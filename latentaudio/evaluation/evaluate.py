@@ -45,10 +45,10 @@ import numpy as np
 import torch
 
 from .. import __version__
-from ..audio_io import PathLike, resample
+from ..audio_io import PathLike
 from ..codec import MelCodec
 from ..data import gm
-from .classifier import AudioFamilyClassifier
+from .classifier import AudioFamilyClassifier, classify_clips
 from ..metrics import estimate_pitch, frechet_distance, mel_errors, waveform_distances, within_semitone
 
 REPORT_FORMAT = "latentaudio-evaluation/1"
@@ -108,12 +108,7 @@ def evenly_spaced(count: int, limit: Optional[int]) -> list[int]:
 def score_clips(classifier: AudioFamilyClassifier, clips: HeldOutClips, audio: torch.Tensor, sample_rate: int,
                 batch_size: int = 16) -> dict:
     """Embeddings, family adherence and pitch adherence of ``audio`` (N, L), one clip per caption of ``clips``."""
-    classifier_audio = resample(audio.float().cpu(), sample_rate, classifier.config.sample_rate)
-    embeddings, predicted = [], []
-    for start in range(0, len(audio), batch_size):
-        output = classifier.classify_audio(classifier_audio[start : start + batch_size])
-        embeddings.append(output.embedding.float().cpu())
-        predicted += [classifier.labels[i] for i in output.logits.argmax(-1).tolist()]
+    embeddings, predicted = classify_clips(classifier, audio, sample_rate, batch_size)
     family_hits = [guess == family for guess, family in zip(predicted, clips.families)]
     pitch_hits = [
         within_semitone(estimate_pitch(clip.numpy(), sample_rate), pitch)
@@ -124,7 +119,7 @@ def score_clips(classifier: AudioFamilyClassifier, clips: HeldOutClips, audio: t
     for family, hit in zip(clips.families, family_hits):
         by_family.setdefault(family, []).append(hit)
     return {
-        "embeddings": torch.cat(embeddings).numpy(),
+        "embeddings": embeddings.numpy(),
         "family_accuracy": float(np.mean(family_hits)),
         "pitch_accuracy": float(np.mean(pitch_hits)) if pitch_hits else None,
         "family_accuracy_by_family": {family: float(np.mean(hits)) for family, hits in sorted(by_family.items())},

@@ -32,13 +32,14 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
-from ..audio_io import PathLike, resample
+from ..audio_io import PathLike
 from ..data import gm, vocabulary
-from .classifier import AudioFamilyClassifier
+from .classifier import AudioFamilyClassifier, classify_clips
 from ..metrics import estimate_pitch, within_semitone
 
 PARAPHRASES_PATH = Path(__file__).with_name("paraphrases.jsonl")
 DEFAULT_LENGTHS = (1.0, 1.5, 2.56)
+CLASSIFIER_BATCH = 32  # clips per classifier call
 
 
 @dataclass
@@ -108,7 +109,7 @@ class DrumTypeJudge:
         """Type names and their mean embeddings (K, D) of the real clips cut or padded to ``length`` samples."""
         if length not in self._means:
             audio = torch.nn.functional.pad(self.audio, (0, max(0, length - self.audio.shape[-1])))[..., :length]
-            embedding = embed(self.classifier, audio, self.sample_rate)
+            embedding, _ = classify_clips(self.classifier, audio, self.sample_rate, CLASSIFIER_BATCH, labels=False)
             names = sorted(set(self.types))
             index = torch.tensor([names.index(t) for t in self.types])
             means = torch.stack([embedding[index == k].mean(0) for k in range(len(names))])
@@ -120,22 +121,10 @@ class DrumTypeJudge:
         return [names[i] for i in (torch.nn.functional.normalize(embeddings, dim=-1) @ means.T).argmax(-1).tolist()]
 
 
-@torch.no_grad()
-def embed(classifier: AudioFamilyClassifier, audio: torch.Tensor, sample_rate: int, batch_size: int = 32,
-          logits: bool = False):
-    """Classifier embeddings (N, D) of ``audio`` (N, L), and with ``logits=True`` the predicted labels too."""
-    audio = resample(audio.float().cpu(), sample_rate, classifier.config.sample_rate)
-    outputs = [classifier.classify_audio(audio[i : i + batch_size]) for i in range(0, len(audio), batch_size)]
-    embedding = torch.cat([o.embedding.float().cpu() for o in outputs])
-    if not logits:
-        return embedding
-    return embedding, [classifier.labels[i] for o in outputs for i in o.logits.argmax(-1).tolist()]
-
-
 def score_prompts(classifier: AudioFamilyClassifier, judge: Optional[DrumTypeJudge], prompts: PromptSet,
                   audio: torch.Tensor, sample_rate: int) -> dict:
     """Family, drum-type and note adherence of ``audio`` (N, L), one clip per prompt."""
-    embedding, families = embed(classifier, audio, sample_rate, logits=True)
+    embedding, families = classify_clips(classifier, audio, sample_rate, CLASSIFIER_BATCH)
     scores = {"prompts": len(prompts), "family_accuracy": _share([f == p for f, p in zip(families, prompts.families)])}
     drums = [i for i, t in enumerate(prompts.drum_types) if t is not None]
     if judge is not None and drums:
@@ -247,7 +236,7 @@ def _judge_on_real_test(judge, classifier, data_dir, rows, lengths, sample_rate)
     audio, types = torch.stack([item["audio"] for item in items]), [vocabulary.DRUM_TYPES[item["pitch"]] for item in items]
     for length in lengths:
         clips = audio[..., : round(length * sample_rate)]
-        heard = judge(embed(classifier, clips, sample_rate), clips.shape[-1])
+        heard = judge(classify_clips(classifier, clips, sample_rate, CLASSIFIER_BATCH, labels=False)[0], clips.shape[-1])
         record["real_test_accuracy"][f"{length:g}"] = _share([h == t for h, t in zip(heard, types)])
     return record
 

@@ -165,12 +165,12 @@ class CheckpointFolder:
                 if file.suffix == ".safetensors":
                     with safe_open(str(file), framework="pt") as handle:
                         handle.keys()
-                elif file.suffix == ".bin" and zipfile.is_zipfile(file):
+                elif file.suffix in (".bin", ".pkl") and zipfile.is_zipfile(file):  # torch.save's archives
                     with zipfile.ZipFile(file) as archive:
                         bad = archive.testzip()
                     if bad is not None:
                         raise ValueError(f"member {bad} fails its CRC")
-                elif file.suffix == ".pkl":
+                elif file.suffix in (".bin", ".pkl"):  # an older plain pickle
                     with open(file, "rb") as handle:
                         for _ in pickletools.genops(handle):  # reads opcodes; nothing is unpickled
                             pass
@@ -181,11 +181,11 @@ class CheckpointFolder:
         """The newest checkpoint that reads and verifies, with its state; ``(None, None)`` when there is none.
 
         Damaged checkpoints newer than it are reported by name and renamed aside to
-        ``damaged-checkpoint-<step>`` (kept for inspection, never read again); every process
-        checks, the main process renames.
+        ``damaged-checkpoint-<step>`` (kept for inspection, never read again, and out of the way
+        of the run's next save of that step); every process checks, the main process renames.
 
         Raises:
-            DamagedCheckpointError: There are checkpoints, but none is intact.
+            DamagedCheckpointError: There are checkpoints, but none is intact (nothing is renamed).
         """
         damaged = []
         found = (None, None)
@@ -198,20 +198,20 @@ class CheckpointFolder:
                 continue
             found = (path, state)
             break
+        if damaged and found[0] is None:
+            raise DamagedCheckpointError(
+                f"No intact checkpoint in {self.folder}: {'; '.join(str(error) for _, error in damaged)}. "
+                "Move them away to start from step 0."
+            )
         self.accelerator.wait_for_everyone()
         for path, error in damaged:
             if self.accelerator.is_main_process:
                 aside = path.with_name(DAMAGED + path.name)
                 shutil.rmtree(aside, ignore_errors=True)
                 os.replace(path, aside)
-                print(f"Checkpoint {path.name} is damaged ({error}); set aside as {aside.name}"
-                      + (f", resuming from {found[0].name} instead." if found[0] else "."))
+                print(f"Checkpoint {path.name} is damaged ({error}); set aside as {aside.name}, "
+                      f"resuming from {found[0].name} instead.")
         self.accelerator.wait_for_everyone()
-        if damaged and found[0] is None:
-            raise DamagedCheckpointError(
-                f"No intact checkpoint in {self.folder}: {'; '.join(str(error) for _, error in damaged)}. "
-                "They were renamed aside (damaged-*); run again with --resume to start from step 0."
-            )
         return found
 
     def load(self, path: Path, state: TrainerState) -> None:

@@ -81,6 +81,16 @@ class PipelineFolder:
         a new save replaces them and leaves everything else (checkpoints, logs, notes) in place."""
         return frozenset({INDEX_FILE, CUSTOM_CODE_FILE, *self.components, *PACKAGED_COMPONENTS})
 
+    @classmethod
+    def entries_at(cls, path: Union[str, os.PathLike]) -> frozenset[str]:
+        """:attr:`entries` of the pipeline at ``path``; empty where there is none or its index is
+        corrupt (a save then replaces what it writes and keeps the rest)."""
+        try:
+            folder = cls.find(path)
+        except ModelFolderError:
+            return frozenset()
+        return folder.entries if folder is not None else frozenset()
+
     def digest(self) -> str:
         """SHA-256 (first 16 hex digits) of the pipeline's files — names and bytes of the index, code and
         component subfolders, nothing else — so a copy of a pipeline has its digest and any changed

@@ -27,7 +27,7 @@ from ..conditioning import (
     load_local_text_encoder,
 )
 from ..atomic import atomic_folder
-from ..model_folder import CUSTOM_CODE_FILE, PACKAGED_COMPONENTS, ModelFolderError, PipelineFolder
+from ..model_folder import CUSTOM_CODE_FILE, PACKAGED_COMPONENTS, PipelineFolder
 from ..spectrogram import MelSpectrogram, check_compatible, downsampling_factor
 
 # Written into every saved folder so `DiffusionPipeline.from_pretrained(folder, custom_pipeline=folder)`
@@ -346,11 +346,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         previous pipeline (checkpoints, logs, notes) stay.
         """
         kwargs.setdefault("safe_serialization", True)
-        try:
-            previous = PipelineFolder.find(save_directory)
-        except ModelFolderError:  # a corrupt index: whatever it named is replaced or kept by name
-            previous = None
-        owned = previous.entries if previous is not None else frozenset()
+        owned = PipelineFolder.entries_at(save_directory)  # the previous pipeline's, replaced; the rest stays
         with atomic_folder(save_directory, keep=lambda name: name not in owned) as staged:
             super().save_pretrained(staged, **kwargs)
             if self.config.text_encoder_package is not None:

@@ -359,8 +359,7 @@ class Trainer:
             "final_losses": state.history[-1][1] if state.history else {}, "validation": self.validation,
             "config": self.config.to_dict(),
         }
-        previous = PipelineFolder.find(self.output_dir)
-        replaced = (previous.entries if previous else frozenset()) | {TRAINING_RECORD, LOSS_CURVE}
+        replaced = PipelineFolder.entries_at(self.output_dir) | {TRAINING_RECORD, LOSS_CURVE}
         with atomic_folder(self.output_dir, keep=lambda name: name not in replaced) as staged:
             pipe.save_pretrained(staged)
             (staged / TRAINING_RECORD).write_text(json.dumps(record, indent=1))

@@ -3,12 +3,13 @@
 Each case forks a child process — a real process, with the test's imports already loaded, so a
 case pays no start-up — that performs one real write: ``save_pretrained``, ``write_audio``, or a
 training run's checkpoint and final save. Just before the child's k-th filesystem step inside the
-target folder (creating, opening for writing, linking, renaming or removing a file or folder, or
-the folder swap, ``latentaudio.exchange``) it stops itself (SIGSTOP); the test then sends it SIGKILL, so the write
-ends exactly there. The points are drawn per seed from all the steps an uninterrupted write takes
-(counted by one run), plus the last steps, where the new version is published. Bytes written from
-C (libsndfile, safetensors) raise no step, so audio writing is also killed at random moments
-while a child rewrites a file in a loop.
+target folder (an audit event: creating, opening for writing, linking, renaming or removing a file
+or folder, or the folder swap, ``latentaudio.exchange``) it stops itself (SIGSTOP); the test then
+sends it SIGKILL, so the write ends exactly there. The points are drawn per seed from all the
+steps an uninterrupted write takes (recorded by one run), plus the publishing ones: the folder
+swap and the step after it, a checkpoint's rename into place. Bytes written from C (libsndfile,
+safetensors) raise no event, so audio writing is also killed at random moments while a child
+rewrites a file in a loop.
 
 After every kill, every file that existed before is intact or fully replaced by the new version,
 and a resumed training run finishes.

@@ -139,6 +139,8 @@ def atomic_folder(path: PathLike, keep: Callable[[str], bool] = lambda name: Tru
         ValueError: ``path`` exists and is not a folder.
     """
     path = Path(path)
+    if path.is_symlink():  # replace the folder it points to, not the link
+        path = path.resolve()
     if path.exists() and not path.is_dir():
         raise ValueError(f"Cannot write a folder to {path}: it is a file; choose a folder path.")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -148,11 +150,12 @@ def atomic_folder(path: PathLike, keep: Callable[[str], bool] = lambda name: Tru
     temp.mkdir()
     try:
         yield temp
+        sync_tree(temp)  # what the block wrote; kept entries are on disk already
         if path.is_dir():
             for entry in path.iterdir():
                 if keep(entry.name) and not os.path.lexists(temp / entry.name):
                     _link_copy(entry, temp / entry.name)
-        sync_tree(temp)
+            sync_dir(temp)
         publish_folder(temp, path)
     finally:
         _remove(temp)
@@ -216,6 +219,7 @@ def _link_copy(source: Path, target: Path) -> None:
         (target / relative).mkdir(parents=True, exist_ok=True)
         for name in files + [d for d in subfolders if os.path.islink(os.path.join(folder, d))]:
             link(os.path.join(folder, name), target / relative / name)
+        sync_dir(target / relative)  # the new names; the files' bytes are the kept ones
 
 
 def _remove(path: Path) -> None:

@@ -129,3 +129,13 @@ def test_save_pretrained_replaces_the_pipeline_and_keeps_other_files(tiny_pipe, 
     assert "extra" not in os.listdir(folder) and (folder / "notes.txt").read_text() == "mine"
     assert PipelineFolder.read(folder).missing() == {}
     assert visible(tmp_path) == ["pipe"]
+
+
+def test_a_linked_folder_is_replaced_where_it_points(tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "weights").write_text("old")
+    (tmp_path / "link").symlink_to(real)
+    with atomic_folder(tmp_path / "link") as staged:
+        (staged / "weights").write_text("new")
+    assert (tmp_path / "link").is_symlink() and (real / "weights").read_text() == "new"

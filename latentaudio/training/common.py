@@ -15,6 +15,10 @@ A step is one optimizer update; it consumes ``gradient_accumulation_steps`` micr
     OUTPUT/logs/<trainer>/                      TensorBoard
     OUTPUT/checkpoints/                         resumable state (see checkpoints.py)
     OUTPUT/cache/                               mel and latent caches (unless cache_dir is set)
+
+The pipeline, ``training.json`` and the loss curve are published together in one atomic folder
+swap (:func:`~latentaudio.atomic.atomic_folder`), so a run killed while saving leaves the previous
+output, or none, never a partial pipeline. ``output`` may not be, hold or lie inside ``model``.
 """
 
 from __future__ import annotations

@@ -194,19 +194,30 @@ def test_inpaint_from_an_upload_and_widen_from_send_to(page, tmp_path):
     assert rate == RATE and wide.shape == (RATE // 2, 2)
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"RIFF\x00\x00\x00\x00WAVEnot audio at all", "Cannot read audio file broken.wav"),
-    (None, "No input audio"),
+def wav(samples: int, rate: int = RATE) -> bytes:
+    buffer = io.BytesIO()
+    sf.write(buffer, 0.1 * np.ones(samples), rate, format="WAV")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("panel, tab, content, fills, message", [
+    ("transform", "Transform / Vary", b"RIFF\x00\x00\x00\x00WAVEnot audio at all", {"prompt": "a snare"},
+     "Cannot read audio file broken.wav"),
+    ("transform", "Transform / Vary", b"", {"prompt": "a snare"}, "Cannot read audio file broken.wav"),
+    ("transform", "Transform / Vary", wav(1), {"prompt": "a snare"}, "The input audio is 6.25e-05 s long"),
+    ("inpaint", "Inpaint", wav(RATE // 2), {"start": 0.2, "end": 0.9}, "outside the clip"),
+    ("upsample", "Upsample", None, {}, "No input audio"),
 ])
-def test_bad_input_shows_a_readable_message_and_the_studio_keeps_serving(page, tmp_path, content, message):
-    page.tab("Transform / Vary")
+def test_bad_input_shows_a_readable_message_and_the_studio_keeps_serving(page, tmp_path, panel, tab, content, fills, message):
+    page.tab(tab)
     if content is not None:
         broken = tmp_path / "broken.wav"
         broken.write_bytes(content)
-        page.page.locator("#transform-input input[type=file]").set_input_files(str(broken))
+        page.page.locator(f"#{panel}-input input[type=file]").set_input_files(str(broken))
         page.page.wait_for_timeout(500)
-    page.fill("transform", "prompt", "a snare")
-    page.run("transform")
+    for dest, value in fills.items():
+        page.fill(panel, dest, value)
+    page.run(panel)
     assert message in page.error()
 
 
@@ -227,3 +238,17 @@ def test_two_generations_at_once_both_finish(server, browser):
     assert lengths == [round(0.32 * RATE), round(0.48 * RATE)]
     for page in pages:
         page.close()
+
+
+def test_a_long_run_shows_the_sampler_steps_and_stops(page):
+    page.fill("generate", "prompt", "a snare drum hit")
+    page.fill("generate", "seconds", 0.32)
+    page.fill("generate", "steps", 1000)
+    page.run("generate")
+    page.page.get_by_text(re.compile(r"\d+/1000 steps")).first.wait_for(timeout=TIMEOUT_MS)  # the sampler's progress
+    page.page.click("#generate-stop")
+    page.page.wait_for_function("() => !document.body.innerText.match(/\\/1000 steps/)", timeout=TIMEOUT_MS)
+    assert page.page.locator("#generate-take-0 a[data-testid=download-link][href]").count() == 0  # no take came
+    page.fill("generate", "steps", 2)  # the model is free again
+    page.run("generate")
+    assert page.take("generate")[0].shape == (round(0.32 * RATE), 1)

@@ -1,7 +1,7 @@
 """The ``latentaudio`` command: argument parsing only; every verb calls package functions.
 
 One module per verb group (``generate``: init and generate; ``edit``: the editing verbs from one
-table; ``data``; ``train``: train and finetune; ``evaluate``), over :mod:`.common`'s shared
+table; ``data``; ``train``: train and finetune; ``evaluate``; ``demo``: the web studio), over :mod:`.common`'s shared
 options, model loading and output files. Heavy packages load only when a verb runs.
 """
 
@@ -13,6 +13,7 @@ import sys
 
 from .common import VerbParser
 from .data import add_data_commands
+from .demo import add_demo_command
 from .edit import add_edit_commands
 from .evaluate import add_evaluate_command
 from .generate import add_generate_commands
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_training_commands(verbs)
     add_edit_commands(verbs)
     add_evaluate_command(verbs)
+    add_demo_command(verbs)
     return parser
 
 

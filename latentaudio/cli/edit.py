@@ -147,6 +147,21 @@ def add_edit_commands(verbs) -> None:
 def run_edit(args) -> int:
     """Check what can be checked, load the verb's pipeline, run it, write its audio."""
     from .. import pipelines
+
+    verb = EDIT_VERBS[args.edit_verb]
+    inputs = read_and_check(args)
+    paths = output_paths(args.output, 1) if verb.folder is None else folder_paths(args.output, *verb.folder(args))
+    pipe = load_model(args.model, getattr(pipelines, verb.pipeline), args.scheduler)
+    write_audios(paths, run_verb(pipe, args, inputs), pipe.sample_rate)
+    return 0
+
+
+def read_and_check(args) -> dict:
+    """Read ``args.input`` (as mono) when the verb takes one and make the verb's checks; the pipeline's audio inputs.
+
+    Raises:
+        ValueError: The input is unreadable or an option does not fit it (e.g. a range outside the clip).
+    """
     from ..audio_io import read_audio
 
     verb = EDIT_VERBS[args.edit_verb]
@@ -155,9 +170,14 @@ def run_edit(args) -> int:
         audio, rate = read_audio(args.input, mono=True)
         inputs, seconds = dict(audio=audio, sample_rate=rate), audio.shape[-1] / rate
     verb.check(args, seconds)
-    paths = output_paths(args.output, 1) if verb.folder is None else folder_paths(args.output, *verb.folder(args))
-    pipe = load_model(args.model, getattr(pipelines, verb.pipeline), args.scheduler)
-    out = pipe(**inputs, **verb.arguments(args), negative_prompt=args.negative_prompt, guidance_scale=args.guidance,
-               num_inference_steps=args.steps, generator=generator(args.seed))
-    write_audios(paths, out.audios, pipe.sample_rate)
-    return 0
+    return inputs
+
+
+def run_verb(pipe, args, inputs: dict, **call_kwargs):
+    """Run the verb's pipeline ``pipe`` on ``inputs`` (from :func:`read_and_check`) with the parsed options; its audios.
+
+    ``call_kwargs`` go to the pipeline as they are (e.g. ``callback_on_step_end``).
+    """
+    verb = EDIT_VERBS[args.edit_verb]
+    return pipe(**inputs, **verb.arguments(args), negative_prompt=args.negative_prompt, guidance_scale=args.guidance,
+                num_inference_steps=args.steps, generator=generator(args.seed), **call_kwargs).audios

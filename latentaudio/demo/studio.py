@@ -1,0 +1,185 @@
+"""What the web studio runs, without any web code: one loaded model, its verbs, files in one temporary folder.
+
+The command-line verbs are the source of truth. :func:`verb_parsers` builds their ``argparse``
+parsers, the app turns each option into a control, and a request becomes the ``Namespace`` the
+verb would parse; :class:`Studio` then runs it with :mod:`latentaudio.cli.edit`'s own
+:func:`~latentaudio.cli.edit.read_and_check` and :func:`~latentaudio.cli.edit.run_verb`, so the
+browser and the command line check and call the pipelines the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import uuid
+from pathlib import Path
+from typing import Callable, Optional
+
+from ..cli.common import generator, load_model
+from ..cli.edit import EDIT_VERBS, add_edit_commands, read_and_check, run_verb
+from ..cli.generate import add_generate_commands
+
+# Options that the studio sets itself rather than showing: the model is loaded once, files go to its folder.
+HIDDEN_OPTIONS = {"help", "model", "output", "input", "plot", "run", "edit_verb"}
+
+
+class Cancelled(Exception):
+    """The user stopped the run; raised from the sampler's step callback."""
+
+
+def verb_parsers() -> dict[str, argparse.ArgumentParser]:
+    """The parser of each verb the studio serves (``generate`` and every row of ``EDIT_VERBS``), options added."""
+    verbs = argparse.ArgumentParser().add_subparsers()
+    add_generate_commands(verbs)
+    add_edit_commands(verbs)
+    return {name: parser for name, parser in verbs.choices.items() if name == "generate" or name in EDIT_VERBS}
+
+
+def shown_options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    """The options of ``parser`` that become controls, in the order the verb declares them."""
+    return [action for action in parser._actions if action.dest not in HIDDEN_OPTIONS]
+
+
+def parse_values(parser: argparse.ArgumentParser, values: dict) -> argparse.Namespace:
+    """A ``Namespace`` as ``parser`` would make it from ``values`` (dest → value from a control), through each option's type.
+
+    Empty text and empty numbers mean "not given" (the option's default); a required option left
+    empty, or a value its type rejects, raises ``ValueError`` naming the option.
+    """
+    args = argparse.Namespace(**parser._defaults)
+    for action in shown_options(parser):
+        value = values.get(action.dest)
+        flag = action.option_strings[-1] if action.option_strings else action.dest
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if action.required:
+                raise ValueError(f"{flag} is required: {action.help}.")
+            value = action.default
+        elif action.type is not None:
+            text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+            try:
+                value = action.type(text)
+            except argparse.ArgumentTypeError as error:
+                raise ValueError(f"{flag}: {error}.") from error
+            except ValueError as error:
+                raise ValueError(f"{flag}: expected {'a whole number' if action.type is int else 'a number'}, got {text}.") from error
+        setattr(args, action.dest, value)
+    return args
+
+
+class Studio:
+    """One loaded model serving the verbs, one request at a time.
+
+    Args:
+        model: A pipeline folder, or ``None`` for the embedded default model.
+        folder: Where every file the studio writes goes (the caller owns and removes it).
+    """
+
+    def __init__(self, model: Optional[str], folder: Path):
+        from .. import DEFAULT_MODEL
+
+        self.pipe = load_model(model)
+        self.pipe.set_progress_bar_config(disable=True)
+        self.model_path = str(model or DEFAULT_MODEL)
+        self.folder = Path(folder)
+        self.parsers = verb_parsers()
+        self._scheduler = self.pipe.scheduler
+        self._pipelines: dict[str, object] = {}
+        self._run_lock = threading.Lock()  # the pipelines share components and a scheduler: one run at a time
+        self._plot_lock = threading.Lock()  # matplotlib's pyplot is not thread-safe
+        self._stopped: set[str] = set()
+
+    # ---------------------------------------------------------------- running
+    def run(self, verb: str, values: dict, audio: Optional[str] = None, session: str = "",
+            on_step: Optional[Callable[[int, int], None]] = None) -> list[Path]:
+        """Run ``verb`` with control values ``values`` (dest → value) on the file ``audio`` (for verbs that read one)
+        and write its takes as WAVs; their paths. ``on_step(step, steps)`` follows the sampler.
+
+        Raises:
+            ValueError: A value the verb rejects, an unreadable or unusable input, a range outside the clip.
+            Cancelled: :meth:`stop` was called for ``session`` while it ran.
+        """
+        args = parse_values(self.parsers[verb], values)
+        args.input, args.edit_verb = audio, verb
+        inputs = {} if verb == "generate" else read_and_check(args)
+        with self._run_lock:
+            self._stopped.discard(session)
+            pipe = self.pipeline(verb, args.scheduler)
+            callback = self._step_callback(session, args.steps, on_step)
+            if verb == "generate":
+                audios = pipe(args.prompt, negative_prompt=args.negative_prompt, audio_length_in_s=args.seconds,
+                              num_inference_steps=args.steps, guidance_scale=args.guidance,
+                              num_waveforms_per_prompt=args.num_waveforms, generator=generator(args.seed),
+                              callback_on_step_end=callback).audios
+            else:
+                audios = run_verb(pipe, args, inputs, callback_on_step_end=callback)
+        return self.write_takes(verb, audios)
+
+    def stop(self, session: str) -> None:
+        """Stop ``session``'s run at its next sampler step."""
+        self._stopped.add(session)
+
+    def _step_callback(self, session: str, steps: int, on_step):
+        def callback(pipe, step, timestep, tensors):
+            if session in self._stopped:
+                self._stopped.discard(session)
+                raise Cancelled("Stopped.")
+            if on_step is not None:
+                on_step(step + 1, steps)
+            return {}
+
+        return callback
+
+    def pipeline(self, verb: str, scheduler: Optional[str]):
+        """The verb's pipeline over the loaded components (``from_pipe``), with a fresh sampler of the given name."""
+        from .. import pipelines
+        from ..schedulers import scheduler_from_name
+
+        class_name = EDIT_VERBS[verb].pipeline if verb in EDIT_VERBS else type(self.pipe).__name__
+        if class_name not in self._pipelines:
+            pipe = self.pipe if class_name == type(self.pipe).__name__ else getattr(pipelines, class_name).from_pipe(self.pipe)
+            pipe.set_progress_bar_config(disable=True)
+            self._pipelines[class_name] = pipe
+        pipe = self._pipelines[class_name]
+        pipe.scheduler = (type(self._scheduler).from_config(self._scheduler.config) if scheduler is None
+                          else scheduler_from_name(scheduler, self._scheduler.config))
+        return pipe
+
+    # ------------------------------------------------------------------ files
+    def write_takes(self, stem: str, audios) -> list[Path]:
+        """Each waveform ((L,) or (2, L)) as ``FOLDER/<run>/STEM_<i>.wav``."""
+        from ..audio_io import write_audio
+
+        run = self.folder / uuid.uuid4().hex[:12]
+        return [write_audio(run / f"{stem}_{i}.wav", audio, self.pipe.sample_rate) for i, audio in enumerate(audios)]
+
+    def spectrogram_image(self, path: Path, title: str) -> Path:
+        """A labelled spectrogram PNG of the WAV at ``path`` (its mid channel), beside it."""
+        from ..audio_io import read_audio
+        from ..plotting import plot_spectrograms
+
+        audio, _ = read_audio(path, self.pipe.sample_rate, mono=True)
+        mel = self.pipe.codec.audio_to_mel(audio[None], audio.shape[-1])[0]
+        with self._plot_lock:
+            return plot_spectrograms(Path(path).with_suffix(".png"), [mel], self.pipe.spectrogram, [title])
+
+    # ------------------------------------------------------------------ model
+    def model_card(self) -> str:
+        """Markdown about the loaded model: folder, rate, clip length, text encoder, sampler, and its card if it has one."""
+        pipe, config = self.pipe, self.pipe.config
+        encoder = "none (unconditional)" if pipe.text_encoder is None else type(pipe.text_encoder).__name__
+        if config.get("text_encoder_package"):
+            encoder += f" from the `{config.text_encoder_package}` package"
+        lines = [
+            f"**Model** `{self.model_path}`",
+            f"- pipeline: `{type(pipe).__name__}`",
+            f"- sample rate: {pipe.sample_rate} Hz",
+            f"- native clip: {pipe.default_audio_length_in_s:g} s (longest request: {config.max_audio_length_in_s:g} s)",
+            f"- text encoder: {encoder}",
+            f"- sampler: `{type(self._scheduler).__name__}`",
+            f"- vocoder: `{type(pipe.vocoder).__name__}`",
+        ]
+        card = next((Path(self.model_path) / name for name in ("MODEL_CARD.md", "README.md")
+                     if (Path(self.model_path) / name).is_file()), None)
+        if card is not None:
+            lines += ["", "---", "", card.read_text(encoding="utf-8", errors="replace")]
+        return "\n".join(lines)

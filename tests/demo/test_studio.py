@@ -1,0 +1,254 @@
+"""The web studio end to end: the real ``latentaudio demo`` on a tiny model, driven in headless Chromium.
+
+One server and one browser serve the whole module. Every page is watched: a request for any
+address but the server's is recorded and refused, and each test asserts there was none.
+``STUDIO_SCREENSHOT=docs/figures/studio.png`` also writes the README's screenshot.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from ..conftest import REPO
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="the studio tests need Playwright (the dev extra)")
+pytest.importorskip("gradio", reason="the studio tests need Gradio (the demo extra)")
+
+RATE = 16000  # the tiny model's sample rate
+TIMEOUT_MS = 120_000  # a run on a busy 2-core machine
+# The length of a WAV as Chromium's own media player reads it (fails unless the browser can play it).
+PLAYED_SECONDS = """async src => {
+    const audio = new Audio(src);
+    await new Promise((loaded, failed) => { audio.onloadedmetadata = loaded; audio.onerror = () => failed(new Error("unplayable: " + src)); });
+    return audio.duration;
+}"""
+
+
+def chromium() -> str:
+    """The Debian Chromium binary (Playwright's own browser download is not needed)."""
+    for candidate in ("/usr/lib/chromium/chromium", shutil.which("chromium") or "", shutil.which("chromium-browser") or ""):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    pytest.skip("no Chromium installed (apt-get install chromium)")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tiny_pipe_dir, tmp_path_factory):
+    """``latentaudio demo`` in its own process; after the module, stopped with SIGTERM and its folder checked gone."""
+    port, cwd = free_port(), tmp_path_factory.mktemp("studio_cwd")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "latentaudio", "demo", "--model", str(tiny_pipe_dir), "--port", str(port)],
+        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    folder, lines = None, []
+    for line in process.stdout:
+        lines.append(line)
+        if match := re.search(r"Studio files go to (\S+) ", line):
+            folder = Path(match.group(1))
+        if "Running on local URL" in line:
+            break
+    assert folder is not None and process.poll() is None, "the studio did not start:\n" + "".join(lines)
+    yield f"http://127.0.0.1:{port}"
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    finally:
+        process.kill()
+    assert not folder.exists(), f"the studio left its folder {folder}"
+    assert not list(cwd.iterdir()), "the studio wrote into its working directory"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+class Page:
+    """A fresh browser session on the studio that refuses and records every request leaving the server."""
+
+    def __init__(self, browser, url: str):
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.outside: list[str] = []
+        self.context.route("**/*", self.only_local)
+        self.page = self.context.new_page()
+        self.url = url
+        self.page.goto(url, wait_until="networkidle", timeout=TIMEOUT_MS)
+
+    def only_local(self, route):
+        if route.request.url.startswith(self.url) or route.request.url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            self.outside.append(route.request.url)
+            route.abort()
+
+    def fill(self, panel: str, dest: str, value) -> None:
+        self.page.locator(f"#{panel}-{dest} textarea, #{panel}-{dest} input").first.fill(str(value))
+
+    def upload(self, panel: str, path: Path) -> None:
+        self.page.locator(f"#{panel}-input input[type=file]").set_input_files(str(path))
+        self.page.wait_for_selector(f"#{panel}-input audio, #{panel}-input .waveform-container, #{panel}-input [data-testid=waveform-{panel}]",
+                                    state="attached", timeout=TIMEOUT_MS)
+
+    def tab(self, title: str) -> None:
+        self.page.get_by_role("tab", name=title, exact=True).click()
+
+    def run(self, panel: str) -> None:
+        self.page.click(f"#{panel}-run")
+
+    def take(self, panel: str, index: int = 0) -> tuple[np.ndarray, int]:
+        """Wait for take ``index`` of ``panel``, check the browser plays its WAV, and fetch it: (samples (L, C), rate)."""
+        link = self.page.locator(f"#{panel}-take-{index} a[data-testid=download-link][href]")
+        link.wait_for(state="attached", timeout=TIMEOUT_MS)
+        src = link.get_attribute("href")
+        response = self.context.request.get(src)
+        assert response.ok, src
+        audio, rate = sf.read(io.BytesIO(response.body()), always_2d=True)
+        duration = self.page.evaluate(PLAYED_SECONDS, src)
+        assert duration == pytest.approx(len(audio) / rate, abs=0.01)  # Chromium decodes the same length
+        return audio, rate
+
+    def error(self) -> str:
+        """The text of the error shown on the page."""
+        toast = self.page.locator(".toast-body").last
+        toast.wait_for(timeout=TIMEOUT_MS)
+        return toast.inner_text()
+
+    def close(self) -> None:
+        assert not self.outside, f"requests left 127.0.0.1: {self.outside}"
+        self.context.close()
+
+
+@pytest.fixture
+def page(server, browser):
+    page = Page(browser, server)
+    yield page
+    page.close()
+
+
+def test_generate_shows_a_playable_wav_of_the_requested_length_and_its_spectrogram(page):
+    page.fill("generate", "prompt", "a kick drum hit")
+    page.fill("generate", "seconds", 0.64)
+    page.fill("generate", "steps", 2)
+    page.page.locator("#generate-random-seed input").check()
+    page.run("generate")
+    audio, rate = page.take("generate")
+    assert rate == RATE and audio.shape == (round(0.64 * RATE), 1)
+    assert np.abs(audio).max() > 0
+    seed = page.page.locator("#generate-seed input").input_value()
+    assert seed.isdigit()  # the random seed drawn is shown
+    page.page.wait_for_selector("#generate-image-0 img", timeout=TIMEOUT_MS)
+    page.page.wait_for_function("() => !document.querySelector('.progress-text')", timeout=TIMEOUT_MS)
+    if os.environ.get("STUDIO_SCREENSHOT"):
+        page.page.screenshot(path=os.environ["STUDIO_SCREENSHOT"])
+    shot = page.page.screenshot()
+    assert len(shot) < 150_000
+
+
+def test_model_panel_describes_the_model(page, tiny_pipe_dir):
+    page.tab("Model")
+    card = page.page.locator("#model-card").inner_text()
+    assert str(tiny_pipe_dir) in card and f"{RATE} Hz" in card and "0.32 s" in card and "BertModel" in card
+
+
+def test_inpaint_from_an_upload_and_widen_from_send_to(page, tmp_path):
+    # An 8-channel 96 kHz upload: converted to the model's rate and mono, not rejected.
+    upload = tmp_path / "eight.wav"
+    t = np.arange(int(0.5 * 96000)) / 96000
+    sf.write(upload, np.stack([0.3 * np.sin(2 * np.pi * (220 + 20 * c) * t) for c in range(8)], axis=1), 96000)
+    page.tab("Inpaint")
+    page.upload("inpaint", upload)
+    page.fill("inpaint", "start", 0.1)
+    page.fill("inpaint", "end", 0.3)
+    page.fill("inpaint", "steps", 2)
+    page.run("inpaint")
+    audio, rate = page.take("inpaint")
+    assert rate == RATE and audio.shape == (RATE // 2, 1)
+
+    page.page.click("#inpaint-send-widen")
+    page.page.wait_for_selector("#widen-input audio, #widen-input .waveform-container", state="attached", timeout=TIMEOUT_MS)
+    page.fill("widen", "steps", 2)
+    page.run("widen")
+    wide, rate = page.take("widen")
+    assert rate == RATE and wide.shape == (RATE // 2, 2)
+
+
+def wav(samples: int, rate: int = RATE) -> bytes:
+    buffer = io.BytesIO()
+    sf.write(buffer, 0.1 * np.ones(samples), rate, format="WAV")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("panel, tab, content, fills, message", [
+    ("transform", "Transform / Vary", b"RIFF\x00\x00\x00\x00WAVEnot audio at all", {"prompt": "a snare"},
+     "Cannot read audio file broken.wav"),
+    ("transform", "Transform / Vary", b"", {"prompt": "a snare"}, "Cannot read audio file broken.wav"),
+    ("transform", "Transform / Vary", wav(1), {"prompt": "a snare"}, "The input audio is 6.25e-05 s long"),
+    ("inpaint", "Inpaint", wav(RATE // 2), {"start": 0.2, "end": 0.9}, "outside the clip"),
+    ("upsample", "Upsample", None, {}, "No input audio"),
+])
+def test_bad_input_shows_a_readable_message_and_the_studio_keeps_serving(page, tmp_path, panel, tab, content, fills, message):
+    page.tab(tab)
+    if content is not None:
+        broken = tmp_path / "broken.wav"
+        broken.write_bytes(content)
+        page.page.locator(f"#{panel}-input input[type=file]").set_input_files(str(broken))
+        page.page.wait_for_timeout(500)
+    for dest, value in fills.items():
+        page.fill(panel, dest, value)
+    page.run(panel)
+    assert message in page.error()
+
+
+def test_an_empty_prompt_where_one_is_required_is_named(page):
+    page.run("generate")
+    assert "prompt is required" in page.error()
+
+
+def test_two_generations_at_once_both_finish(server, browser):
+    pages = [Page(browser, server) for _ in range(2)]
+    for page, seconds in zip(pages, (0.32, 0.48)):
+        page.fill("generate", "prompt", "a snare drum hit")
+        page.fill("generate", "seconds", seconds)
+        page.fill("generate", "steps", 2)
+    for page in pages:
+        page.run("generate")
+    lengths = [page.take("generate")[0].shape[0] for page in pages]
+    assert lengths == [round(0.32 * RATE), round(0.48 * RATE)]
+    for page in pages:
+        page.close()
+
+
+def test_a_long_run_shows_the_sampler_steps_and_stops(page):
+    page.fill("generate", "prompt", "a snare drum hit")
+    page.fill("generate", "seconds", 0.32)
+    page.fill("generate", "steps", 1000)
+    page.run("generate")
+    page.page.get_by_text(re.compile(r"\d+/1000 steps")).first.wait_for(timeout=TIMEOUT_MS)  # the sampler's progress
+    page.page.click("#generate-stop")
+    page.page.wait_for_function("() => !document.body.innerText.match(/\\/1000 steps/)", timeout=TIMEOUT_MS)
+    assert page.page.locator("#generate-take-0 a[data-testid=download-link][href]").count() == 0  # no take came
+    page.fill("generate", "steps", 2)  # the model is free again
+    page.run("generate")
+    assert page.take("generate")[0].shape == (round(0.32 * RATE), 1)

@@ -31,7 +31,7 @@ from .output import (
     slug,
     write_metadata,
 )
-from .synth import DEFAULT_SOUNDFONT, DRUM_CHANNEL, FluidSynthRenderer
+from .synth import DEFAULT_SOUNDFONT, DRUM_CHANNEL, FluidSynthRenderer, NoteEvent, sort_events
 
 DEFAULT_TEMPO = 120.0  # quarter notes per minute, music21's default when a piece has no mark
 MUSIC21_LICENCE = (
@@ -62,14 +62,6 @@ COLLECTION_LICENCES = {
     "essenFolksong": "Essen folksong database: permission for non-commercial distribution and use in music21 "
     "(music21/corpus/essenFolksong/license.txt)",
 }
-
-
-class NoteEvent(NamedTuple):
-    seconds: float
-    is_on: bool
-    channel: int
-    pitch: int
-    velocity: int
 
 
 def import_music21():
@@ -118,8 +110,7 @@ def score_events(score, seconds_per_quarter: float, default_velocity: int = 80) 
             for pitch in element.pitches:
                 events.append(NoteEvent(start, True, channel, pitch.midi, int(velocity)))
                 events.append(NoteEvent(end, False, channel, pitch.midi, 0))
-    # At equal times, releases come first so a repeated note is re-struck.
-    return sorted(events, key=lambda e: (e.seconds, e.is_on, e.channel, e.pitch))
+    return sort_events(events)
 
 
 def render_events(synth: FluidSynthRenderer, events: list[NoteEvent], program: int, tail_seconds: float = 1.0) -> np.ndarray:
@@ -127,18 +118,7 @@ def render_events(synth: FluidSynthRenderer, events: list[NoteEvent], program: i
     for channel in {event.channel for event in events}:
         if not synth.select(channel, 0, program):
             raise ValueError(f"The SoundFont has no preset for program {program}.")
-    chunks, position = [], 0
-    for event in events:
-        target = round(event.seconds * synth.sample_rate)
-        chunks.append(synth.render(target - position))
-        position = max(position, target)
-        if event.is_on:
-            synth.note_on(event.channel, event.pitch, event.velocity)
-        else:
-            synth.note_off(event.channel, event.pitch)
-    chunks.append(synth.render(round(tail_seconds * synth.sample_rate)))
-    synth.silence()
-    return np.concatenate(chunks)
+    return synth.play(events, round(tail_seconds * synth.sample_rate))
 
 
 def render_music21_dataset(

@@ -9,6 +9,7 @@ normalise levels afterwards.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
@@ -18,6 +19,21 @@ DEFAULT_SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"  # Debian fluid-sound
 SYNTH_GAIN = 0.5
 DRUM_CHANNEL = 9  # MIDI channel 10
 DRUM_BANK = 128
+
+
+class NoteEvent(NamedTuple):
+    """A note-on or note-off at a time in seconds."""
+
+    seconds: float
+    is_on: bool
+    channel: int
+    pitch: int
+    velocity: int
+
+
+def sort_events(events: Sequence[NoteEvent]) -> list[NoteEvent]:
+    """Time order; at equal times releases come first, so a repeated note is re-struck."""
+    return sorted(events, key=lambda e: (e.seconds, e.is_on, e.channel, e.pitch))
 
 
 def import_fluidsynth():
@@ -95,6 +111,24 @@ class FluidSynthRenderer:
         audio = np.concatenate([held, self.render(num_samples - len(held))])
         self.silence()
         return audio
+
+    def play(self, events: Sequence[NoteEvent], tail_samples: int) -> np.ndarray:
+        """Render time-ordered events on the presets already selected, then ``tail_samples`` more; mono float32.
+
+        Events before 0 s play at 0 s. The synth is silenced afterwards.
+        """
+        chunks, position = [], 0
+        for event in events:
+            target = max(0, round(event.seconds * self.sample_rate))
+            chunks.append(self.render(target - position))
+            position = max(position, target)
+            if event.is_on:
+                self.note_on(event.channel, event.pitch, event.velocity)
+            else:
+                self.note_off(event.channel, event.pitch)
+        chunks.append(self.render(tail_samples))
+        self.silence()
+        return np.concatenate(chunks)
 
     def close(self) -> None:
         self.synth.delete()

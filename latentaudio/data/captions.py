@@ -134,6 +134,11 @@ def _fill(rng: random.Random, template: str, **slots) -> str:
 _AN = re.compile(r"[aeiou]|8|1[18](?![\d.])", re.I)  # "an 80 bpm loop", "an oboe"
 
 
+def with_article(text: str) -> str:
+    """'an airy whoosh', 'a 124 bpm loop', 'an 80 bpm loop'."""
+    return f"{'an' if _AN.match(text) else 'a'} {text}"
+
+
 def _distinct(first: str, draw, count: int, attempts: int = 50) -> list[str]:
     if count < 1:
         raise ValueError(f"count must be at least 1, got {count}.")
@@ -179,7 +184,7 @@ MELODIC_TEMPLATES = (
     "{a}{pace} {mood} {name} {kind} in {key}, {bpm}, {dur}",
     "{a}{mood} {kind} on {a}{name}, {key}, {bpm}, {dur}",
     "{name} {kind}, {key}, {bpm}, {mood}, {dur}",
-    "{dur} of {a}{mood} {name} {kind} in {key} at {bpm}",
+    "{a}{mood} {name} {kind} in {key} at {bpm}, {dur}",
     "{a}{pace} {kind} in {key} played on {a}{name}, {bpm}, {dur}",
     "{key} {name} {kind}, {pace} and {mood}, {bpm}, {dur}",
     "{a}{mood} {name} {kind} ({key}, {bpm}, {dur})",
@@ -247,11 +252,19 @@ def melodic_captions(first: str, program: int, kind: str, tonic: int, mode: str,
     names = program_names(program)
 
     def draw() -> str:
-        return _fill(rng, rng.choice(MELODIC_TEMPLATES), name=rng.choice(names), kind=kind, mood=rng.choice(moods),
+        name = rng.choice(names)
+        text = _fill(rng, rng.choice(MELODIC_TEMPLATES), name=name, kind=kind, mood=rng.choice(moods),
                      pace=pace, key=rng.choice(key_spellings(tonic, mode)), bpm=rng.choice(tempo_spellings(bpm)),
                      dur=rng.choice(duration_spellings(seconds)))
+        return text.replace(f"{name} {kind}", instrument_and_kind(name, kind))
 
     return _distinct(first, draw, count)
+
+
+def instrument_and_kind(name: str, kind: str) -> str:
+    """'cello melody', but 'warm synth pad' (not '... pad pad') and 'slap bass line'."""
+    last, (first, _, rest) = name.split()[-1], kind.partition(" ")
+    return f"{name} {rest}".strip() if last == first else f"{name} {kind}"
 
 
 def sfx_captions(first: str, names: Sequence[str], words: Sequence[str], seconds: float, count: int, key: tuple) -> list[str]:

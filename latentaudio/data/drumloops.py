@@ -29,7 +29,7 @@ import numpy as np
 
 from ..audio_io import PathLike, write_audio
 from . import gm
-from .captions import drum_loop_captions
+from .captions import drum_loop_captions, with_article
 from .card import python_call, write_dataset_card
 from .drum_patterns import STYLES, drum_pattern, performance_events
 from .output import (
@@ -81,7 +81,7 @@ class DrumLoop:
 
     @property
     def caption(self) -> str:
-        return f"a {self.bpm} bpm {self.style} drum loop, {self.kit_name} kit, {self.seconds:.2f} s"
+        return with_article(f"{self.bpm} bpm {self.style} drum loop, {self.kit_name} kit, {self.seconds:.2f} s")
 
 
 def plan_drum_loops(
@@ -224,7 +224,7 @@ def _row(loop: DrumLoop, split: str, font: str, captions_per_clip: int, seed: in
     return {
         "file_name": loop.file_name, "text": captions[0], "captions": captions, "split": split, "source": "drumloops",
         "category": "drum loop", "family": gm.DRUMS_FAMILY, "style": loop.style, "tempo": loop.bpm, "bars": loop.bars,
-        "repeats": loop.repeats, "seconds": round(loop.seconds, 4), "kit": loop.kit_name, "program": loop.kit,
+        "repeats": loop.repeats, "seconds": round(loop.seconds, 6), "kit": loop.kit_name, "program": loop.kit,
         "bank": DRUM_BANK, "fill": loop.fill, "ghost_notes": loop.ghost_notes, "humanise_ms": loop.humanise_ms,
         "beats_per_bar": STYLES[loop.style].beats_per_bar, "font": font,
     }

@@ -159,7 +159,7 @@ def render_music21_dataset(
     entries = corpus_entries(collection)
     random.Random(seed).shuffle(entries)
     entries = entries[:limit]
-    piece_ids = [_piece_id(entry) for entry in entries]
+    piece_ids = [piece_id(entry) for entry in entries]
     splits = assign_splits(piece_ids, seed)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -169,32 +169,32 @@ def render_music21_dataset(
     # 2. parse, render and cut each piece
     result = BuildResult(out_dir, rows=[])
     with FluidSynthRenderer(soundfont, sample_rate) as synth:
-        for entry, piece_id in zip(entries, piece_ids):
+        for entry, piece in zip(entries, piece_ids):
             try:
                 score = entry.parse()
                 tempo = _tempo(score)
                 events = score_events(score, 60.0 / tempo)
                 key = _key_name(score) if events else None
             except Exception as error:  # music21 raises many types on odd encodings
-                result.skipped.setdefault("cannot parse", []).append(f"{piece_id} ({type(error).__name__})")
+                result.skipped.setdefault("cannot parse", []).append(f"{piece} ({type(error).__name__})")
                 continue
             if not events:
-                result.skipped.setdefault("no notes", []).append(piece_id)
+                result.skipped.setdefault("no notes", []).append(piece)
                 continue
             audio = render_events(synth, events, program)
             peak = float(np.abs(audio).max())
             if peak == 0:
-                result.skipped.setdefault("silent render", []).append(piece_id)
+                result.skipped.setdefault("silent render", []).append(piece)
                 continue
             audio = audio * (TARGET_PEAK / peak)
             title = (entry.metadata.title if entry.metadata else None) or Path(str(entry.sourcePath)).stem
             text = f"{info.description} played on {_with_article(instrument)}, {round(tempo)} bpm, {key}"
             for index, (start, clip) in enumerate(cut_clips(audio, num_samples)):
-                file_name = f"{slug(piece_id)}-{index:03d}.wav"
+                file_name = f"{slug(piece)}-{index:03d}.wav"
                 write_audio(out_dir / file_name, clip, sample_rate)
                 result.rows.append({
-                    "file_name": file_name, "text": text, "split": splits[piece_id], "source": "music21",
-                    "collection": collection, "genre": info.genre, "piece": title, "corpus_path": piece_id,
+                    "file_name": file_name, "text": text, "split": splits[piece], "source": "music21",
+                    "collection": collection, "genre": info.genre, "piece": title, "corpus_path": piece,
                     "family": gm.family_of(program).name, "instrument": instrument, "program": program,
                     "tempo": round(tempo), "key": key, "clip": index, "start_seconds": start / sample_rate,
                 })
@@ -244,7 +244,8 @@ def _key_name(score) -> str:
     return f"{tonic} {key.mode}"
 
 
-def _piece_id(entry) -> str:
+def piece_id(entry) -> str:
+    """'bach/bwv66.6.mxl', or 'path#number' for one tune of a multi-tune file."""
     path = str(entry.sourcePath)
     return f"{path}#{entry.number}" if entry.number is not None else path
 

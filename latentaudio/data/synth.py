@@ -17,6 +17,7 @@ from ..audio_io import PathLike
 
 DEFAULT_SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"  # Debian fluid-soundfont-gm (MIT)
 SYNTH_GAIN = 0.5
+BLOCK = 64  # FluidSynth's block: events take effect on block boundaries
 DRUM_CHANNEL = 9  # MIDI channel 10
 DRUM_BANK = 128
 
@@ -67,6 +68,7 @@ class FluidSynthRenderer:
             )
         fluidsynth = import_fluidsynth()
         self.sample_rate = sample_rate
+        self.position = 0  # samples rendered so far
         settings = {"synth.reverb.active": 0, "synth.chorus.active": 0}
         self.synth = fluidsynth.Synth(gain=SYNTH_GAIN, samplerate=float(sample_rate), **settings)
         self.soundfont_id = self.synth.sfload(str(soundfont))
@@ -94,6 +96,7 @@ class FluidSynthRenderer:
         """The next ``num_samples`` of output, mono float32 in [-1, 1]."""
         if num_samples <= 0:
             return np.zeros(0, np.float32)
+        self.position += num_samples
         stereo = self.synth.get_samples(num_samples).reshape(-1, 2)  # interleaved int16
         return stereo.astype(np.float32).mean(axis=1) / 32768.0
 
@@ -101,7 +104,7 @@ class FluidSynthRenderer:
         """Stop every voice at once and flush, so the next render starts from quiet."""
         for channel in range(16):
             self.synth.all_sounds_off(channel)
-        self.synth.get_samples(256)
+        self.render(256)
 
     def one_shot(self, channel: int, pitch: int, velocity: int, num_samples: int, hold_samples: int) -> np.ndarray:
         """A note held for ``hold_samples`` then released, ``num_samples`` long in all."""
@@ -115,8 +118,10 @@ class FluidSynthRenderer:
     def play(self, events: Sequence[NoteEvent], tail_samples: int) -> np.ndarray:
         """Render time-ordered events on the presets already selected, then ``tail_samples`` more; mono float32.
 
-        Events before 0 s play at 0 s. The synth is silenced afterwards.
+        Events before 0 s play at 0 s. The synth is silenced afterwards. The render starts on a block
+        boundary, so the same events give the same audio whatever was rendered before.
         """
+        self.render(-self.position % BLOCK)
         chunks, position = [], 0
         for event in events:
             target = max(0, round(event.seconds * self.sample_rate))

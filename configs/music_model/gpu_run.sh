@@ -51,7 +51,7 @@ $LA data check "$DATA" --max-names 5 | tail -n 20
 [ -f "$WORK/states.safetensors" ] || $LA data embed-captions "$DATA" --model "$ROOT/latentaudio/default_model" \
     --output "$WORK/states.safetensors" --prompt "a 124 bpm house drum loop, electronic kit, 7.74 s" \
     --prompt "a slow melancholic cello melody in D minor, 70 bpm, 6.86 s" --prompt "a descending laser sound effect, 0.40 s" \
-    --prompt "a loud snare drum hit" || exit 1
+    --prompt "a loud snare drum hit" --prompt "a soft acoustic grand piano note, C4" || exit 1
 printf 'base: %s\ntext_states_file: %s\n' "$HERE/diffusion_gpu.yaml" "$WORK/states.safetensors" > "$WORK/music.yaml"
 resume=(); [ -d "$WORK/run/checkpoints" ] && resume=(--resume)
 stamp "training starts (${MINUTES} min)"

@@ -121,3 +121,11 @@ def test_patterns_fill_ghost_notes_and_bad_arguments(tmp_path):
         render_drum_loop_dataset(tmp_path, clips=1, soundfont="/usr/share/hydrogen/data/drumkits/GMRockKit/kit.sf2")
     hours = plan_drum_loops(hours=0.05)
     assert sum(loop.seconds for loop in hours) >= 180 > sum(loop.seconds for loop in hours[:-1])
+
+
+def test_each_kit_of_the_font_sounds_different(soundfont):
+    loop = dataclasses.replace(plan_drum_loops(clips=1)[0], repeats=1)
+    with FluidSynthRenderer(soundfont, RATE) as synth:
+        renders = {kit: render_drum_loop(synth, dataclasses.replace(loop, kit=kit)) for kit in (0, 24, 25, 40)}
+    for kit in (24, 25, 40):
+        assert np.abs(renders[kit] - renders[0]).mean() > 0.01, kit

@@ -6,7 +6,7 @@ wall-clock seconds, the audio written, and the seconds it takes per hour of audi
 hours), with every run's figure. The melodic builder's first run also reads the music21 corpus
 metadata (once per process); its time is printed apart.
 
-    python benchmarks/bench_music_data.py [--hours 0.2] [--repeats 3] [--kinds drumloops,melodic,sfx]
+    python benchmarks/bench_music_data.py [--hours 0.2] [--repeats 3] [--kinds drumloops,melodic,sfx] [--music21-share S]
 """
 
 from __future__ import annotations
@@ -34,21 +34,24 @@ def main() -> None:
     parser.add_argument("--hours", type=float, default=0.2, help="hours of audio per run (default 0.2)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per builder (default 3)")
     parser.add_argument("--kinds", default="drumloops,melodic,sfx")
+    parser.add_argument("--music21-share", type=float, default=None, help="melodic share of corpus excerpts (default the builder's)")
     args = parser.parse_args()
     table = builders()
-    if "melodic" in args.kinds:
-        from latentaudio.data.melodic import CORPUS, _entries
+    if "melodic" in args.kinds and args.music21_share != 0:
+        from latentaudio.data.melodic import CORPUS
+        from latentaudio.data.music21_render import corpus_entries
 
         start = time.perf_counter()
         for name in CORPUS:
-            _entries(name)
+            corpus_entries(name)
         print(f"music21 corpus metadata (once per process): {time.perf_counter() - start:.1f} s")
     for kind in args.kinds.split(","):
         per_hour = []
         for repeat in range(args.repeats):
             with tempfile.TemporaryDirectory() as folder:
                 start = time.perf_counter()
-                result = table[kind](Path(folder) / kind, hours=args.hours, seed=repeat)
+                extra = {"music21_share": args.music21_share} if kind == "melodic" and args.music21_share is not None else {}
+                result = table[kind](Path(folder) / kind, hours=args.hours, seed=repeat, **extra)
                 wall = time.perf_counter() - start
             audio_hours = sum(row["seconds"] for row in result.rows) / 3600
             per_hour.append(wall / audio_hours)

@@ -17,7 +17,6 @@ whole corpus pieces, by ``seed``.
 
 from __future__ import annotations
 
-import functools
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +43,6 @@ CORPUS = {
     "essenFolksong": ("folk melody", (73, 40, 71, 74, 78, 21, 0, 24, 46, 68), (70, 130)),
 }
 DEFAULT_MUSIC21_SHARE = 0.25
-_entries = functools.lru_cache(maxsize=None)(corpus_entries)  # a collection's metadata takes seconds to read; never mutated here
 PREFERRED_SPELLING = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 
 
@@ -91,7 +89,7 @@ def plan_melodic(clips=None, hours=None, seed: int = 0, max_seconds: float = MAX
         raise ValueError(f"music21_share must be in [0, 1], got {music21_share}.")
     if max_seconds < BEATS_PER_BAR:
         raise ValueError(f"max_seconds must hold one bar at 60 bpm (4 s), got {max_seconds}.")
-    pieces = {name: [piece_id(entry) for entry in _entries(name)] for name in CORPUS} if music21_share > 0 else {}
+    pieces = {name: [piece_id(entry) for entry in corpus_entries(name)] for name in CORPUS} if music21_share > 0 else {}
 
     def make(index: int) -> MelodicClip:
         rng = random.Random(f"melodic-{seed}-{index}")
@@ -188,7 +186,7 @@ def render_melodic_dataset(
     plan = plan_melodic(clips, hours, seed, max_seconds, music21_share, kinds)
     key_splits = assign_splits([(tonic, mode) for tonic in range(12) for mode in MODES], seed)
     piece_splits = assign_splits([clip.piece for clip in plan if clip.piece], seed)
-    entries = {piece_id(entry): entry for name in {c.collection for c in plan if c.collection} for entry in _entries(name)}
+    entries = {piece_id(entry): entry for name in {c.collection for c in plan if c.collection} for entry in corpus_entries(name)}
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 

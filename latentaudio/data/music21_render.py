@@ -11,6 +11,7 @@ whole pieces (80 / 10 / 10 % of them for a seed), never clips of one piece in tw
 
 from __future__ import annotations
 
+import functools
 import random
 from pathlib import Path
 from typing import NamedTuple, Optional
@@ -75,9 +76,21 @@ def import_music21():
 def corpus_entries(collection: str) -> list:
     """The metadata entries of a corpus collection (one per piece, multi-tune files included), sorted.
 
+    A new list each call (callers may shuffle it); the corpus metadata is read once per process.
+
     Raises:
         ValueError: Unknown collection; the message lists the ones available.
     """
+    by_collection = _entries_by_collection()
+    if collection not in by_collection:
+        choices = ", ".join(f"{name} ({len(items)})" for name, items in sorted(by_collection.items()))
+        raise ValueError(f"Unknown music21 collection {collection!r}; choose one of: {choices}.")
+    return sorted(by_collection[collection], key=lambda e: (str(e.sourcePath), str(e.number or "")))
+
+
+@functools.lru_cache(maxsize=1)
+def _entries_by_collection() -> dict[str, tuple]:
+    """Every core-corpus metadata entry by top-level folder; reading and validating the bundle takes 10-30 s."""
     music21 = import_music21()
     bundle = music21.corpus.corpora.CoreCorpus().metadataBundle
     # MetadataBundle has no __iter__; iterating it calls __getitem__, which copies all 15,000
@@ -87,10 +100,7 @@ def corpus_entries(collection: str) -> list:
     by_collection: dict[str, list] = {}
     for entry in entries:
         by_collection.setdefault(str(entry.sourcePath).split("/")[0], []).append(entry)
-    if collection not in by_collection:
-        choices = ", ".join(f"{name} ({len(items)})" for name, items in sorted(by_collection.items()))
-        raise ValueError(f"Unknown music21 collection {collection!r}; choose one of: {choices}.")
-    return sorted(by_collection[collection], key=lambda e: (str(e.sourcePath), str(e.number or "")))
+    return {name: tuple(items) for name, items in by_collection.items()}
 
 
 def score_events(score, seconds_per_quarter: float, default_velocity: int = 80) -> list[NoteEvent]:

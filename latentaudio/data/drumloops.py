@@ -191,7 +191,7 @@ def render_drum_loop_dataset(
             elif np.abs(audio).max(initial=0) < SILENCE_PEAK:
                 result.skipped.setdefault("silent render", []).append(loop.file_name)
             else:
-                write_audio(out_dir / loop.file_name, audio, sample_rate)
+                write_audio(out_dir / loop.file_name, audio, sample_rate, durable=False)
                 result.rows.append(_row(loop, tempo_splits[loop.bpm], font.name, captions_per_clip, seed))
 
     # 3. metadata and card

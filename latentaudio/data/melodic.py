@@ -207,7 +207,7 @@ def render_melodic_dataset(
             if np.abs(audio).max(initial=0) < SILENCE_PEAK:
                 result.skipped.setdefault("silent render", []).append(clip.file_name)
                 continue
-            write_audio(out_dir / clip.file_name, audio, sample_rate)
+            write_audio(out_dir / clip.file_name, audio, sample_rate, durable=False)
             result.rows.append(_row(clip, tonic, mode, split, font.name, captions_per_clip, seed))
 
     # 3. metadata and card

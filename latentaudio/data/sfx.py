@@ -120,7 +120,7 @@ def render_sfx_dataset(
         if not np.isfinite(audio).all() or np.abs(audio).max(initial=0) < SILENT_PEAK:
             result.skipped.setdefault("silent or non-finite render", []).append(effect.file_name)
             continue
-        write_audio(out_dir / effect.file_name, audio, sample_rate)
+        write_audio(out_dir / effect.file_name, audio, sample_rate, durable=False)
         names = SFX_CLASSES[effect.name].names
         captions = sfx_captions(effect.caption, names, effect.words, effect.seconds, captions_per_clip, ("sfx", seed, effect.index))
         result.rows.append({

@@ -6,8 +6,8 @@ humanised timing and velocity, optionally with ghost notes and a fill. The clip 
 ``repeats`` patterns long, so it loops: the render starts one pattern early and that pre-roll is
 cut, so the decay of the last hits sounds at the clip's start as it would on the wrap.
 
-Plan. Clip ``i`` takes style ``i mod 13`` and a kit in turn (a style's own kits twice as often
-as the others), then draws its tempo (around the style's usual range, within 60-180), bars,
+Plan. Clip ``i`` takes style ``i mod 13`` and a kit in turn (every other turn one the style
+favours, :attr:`DrumStyle.kits`, otherwise each kit of the font in order), then draws its tempo (around the style's usual range, within 60-180), bars,
 repeats, feel, fill and ghost notes from ``random.Random`` seeded with (seed, i): any clip can
 be rebuilt alone, and ``shard`` lets several processes build parts of one plan.
 

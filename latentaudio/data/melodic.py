@@ -132,6 +132,8 @@ def render_generated(synth: FluidSynthRenderer, clip: MelodicClip) -> np.ndarray
 def render_excerpt(synth: FluidSynthRenderer, clip: MelodicClip, entry) -> tuple[np.ndarray, int, str]:
     """A corpus excerpt's audio and its key (tonic pitch class, mode) after transposition."""
     score = entry.parse()
+    if not hasattr(score, "parts"):  # an Opus: the entry's file parsed to several tunes; take the first
+        score = score.scores[0]
     key = score.analyze("key")
     events = [e for e in score_events(score, 60.0 / clip.bpm) if e.seconds < clip.seconds]
     if not events:

@@ -97,6 +97,8 @@ def parse_prompt(text: str) -> PromptAttributes:
         raise TypeError(f"parse_prompt expects a string, got {type(text).__name__}.")
     found = PromptAttributes()
     work = _blank(text, GENRES)  # consumed words become spaces, so positions stay those of `text`
+    # 0. the tempo, before "beats per minute" could read as a drum beat
+    work = _read_tempo(work, found)
     # 1. instrument, drum, kit and family words (before notes: "b3 organ", "f horn", "cp70" are names)
     work = _read_instrument(work, found)
     # 2. keys, then the numbers that are not notes
@@ -237,7 +239,11 @@ def _read_key(work: str, found: PromptAttributes) -> str:
     return work
 
 
-_TEMPO = re.compile(r"(?P<bpm>\d{2,3}(?:\.\d+)?)\s*(?:bpm|beats per minute)\b|\btempo\s*(?:of\s*)?(?P<bpm2>\d{2,3})\b", re.I)
+_TEMPO = re.compile(
+    r"(?P<bpm>\d{2,3}(?:\.\d+)?)\s*-?\s*(?:bpm|beats\s+(?:per|a)\s+minute)\b"
+    r"|\btempo\s*(?:of\s*|[:=]\s*)?(?P<bpm2>\d{2,3}(?:\.\d+)?)\b|(?:♩|\bq|\bquarter(?:\s+note)?)\s*=\s*(?P<bpm3>\d{2,3})\b",
+    re.I,
+)
 _SECONDS = re.compile(
     r"(?<![\w.])(?P<value>\d+(?:\.\d+)?)\s*-?\s*(?P<unit>ms|milliseconds?|s|secs?|seconds?)(?![a-z])"
     r"|\b(?P<words>half a second|half-second|a second|one second|two seconds|three seconds)\b",
@@ -248,11 +254,15 @@ _SECOND_WORDS = {"half a second": 0.5, "half-second": 0.5, "a second": 1.0, "one
 _VELOCITY = re.compile(r"\bvel(?:ocity)?\s*[:=]?\s*(?P<value>\d{1,3})\b", re.I)
 
 
-def _read_numbers(work: str, found: PromptAttributes) -> str:
+def _read_tempo(work: str, found: PromptAttributes) -> str:
     match = _TEMPO.search(work)
     if match:
-        found.tempo_bpm = float(match["bpm"] or match["bpm2"])
+        found.tempo_bpm = float(match["bpm"] or match["bpm2"] or match["bpm3"])
         work = _blank_span(work, match.span())
+    return work
+
+
+def _read_numbers(work: str, found: PromptAttributes) -> str:
     match = _SECONDS.search(work)
     if match:
         if match["unit"] == "s" and re.fullmatch(r"[1-9]0", match["value"] or ""):

@@ -100,3 +100,31 @@ def test_exported_from_the_package():
     import latentaudio
 
     assert latentaudio.parse_prompt is parse_prompt
+
+
+@pytest.mark.parametrize("text, bpm", [
+    ("a 124 bpm house drum loop, electronic kit", 124.0), ("funk groove at 96 beats per minute", 96.0),
+    ("jazz drum beat, 150 beats a minute", 150.0), ("piano melody, tempo: 72", 72.0), ("♩ = 88 cello line", 88.0),
+    ("q=140 techno beat", 140.0), ("a 92-bpm hip hop beat", 92.0), ("disco drums, tempo 118.5", 118.5),
+])
+def test_tempo_notations_and_a_drum_beat_in_the_same_words(text, bpm):
+    parsed = parse_prompt(text)
+    assert parsed.tempo_bpm == bpm and parsed.note is None, text
+
+
+def test_music_captions_state_tempo_key_and_length_precisely():
+    from latentaudio.data.captions import duration_spellings, key_spellings, tempo_spellings
+
+    for tonic in range(12):
+        for mode in ("major", "minor", "dorian", "mixolydian", "lydian", "phrygian"):
+            for key in key_spellings(tonic, mode):
+                parsed = parse_prompt(f"a slow cello melody in {key}, 70 bpm")
+                name, read_mode = parsed.key.split()
+                assert (midi_from_name(name[0], name[1:], -1) % 12, read_mode) == (tonic, mode), key
+                assert parsed.note is None and parsed.tempo_bpm == 70.0, key
+    for bpm in (60, 88, 124, 180):
+        for spelling in tempo_spellings(bpm):
+            assert parse_prompt(f"a drum loop, {spelling}, 4.00 s").tempo_bpm == bpm, spelling
+    for seconds in (0.05, 1.5, 7.74, 10.24):
+        for spelling in duration_spellings(seconds):
+            assert parse_prompt(f"rain, {spelling}").seconds == round(seconds, 2), spelling

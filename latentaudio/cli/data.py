@@ -17,7 +17,7 @@ from .common import add_options_later, positive_float, positive_int
 
 
 def add_data_commands(subparsers) -> argparse.ArgumentParser:
-    """Register ``data check|soundfont|music21|folder|transcode|embed-captions`` on the top-level sub-parsers."""
+    """Register ``data check|soundfont|music21|drumloops|melodic|sfx|folder|transcode|embed-captions`` on the top-level sub-parsers."""
     data = subparsers.add_parser("data", help="check audio folders and build captioned datasets")
     data.set_defaults(run=run_data_command)
     add_options_later(data, add_data_verbs)
@@ -25,6 +25,10 @@ def add_data_commands(subparsers) -> argparse.ArgumentParser:
 
 
 def add_data_verbs(data: argparse.ArgumentParser) -> None:
+    from ..data.drum_patterns import STYLES
+    from ..data.melodic import DEFAULT_MUSIC21_SHARE
+    from ..data.melodic_material import KINDS
+    from ..data.sfx_synth import SFX_CLASSES
     from ..data.soundfont import DEFAULT_KITS, DEFAULT_PITCHES_PER_PROGRAM, DEFAULT_VELOCITIES
     from ..data.synth import DEFAULT_SOUNDFONT
     from ..data.transcode import FORMATS
@@ -59,6 +63,23 @@ def add_data_verbs(data: argparse.ArgumentParser) -> None:
     music21.add_argument("--sf2", default=DEFAULT_SOUNDFONT, help=f"SoundFont (default {DEFAULT_SOUNDFONT})")
     _add_clip_options(music21)
 
+    drumloops = verbs.add_parser("drumloops", help="render captioned drum loops (13 styles, every GM kit) with FluidSynth")
+    drumloops.add_argument("--sf2", default=DEFAULT_SOUNDFONT, help=f"SoundFont (default {DEFAULT_SOUNDFONT})")
+    drumloops.add_argument("--styles", type=_names, default=None, help=f"comma-separated styles (default all: {', '.join(STYLES)})")
+    drumloops.add_argument("--kits", type=int_list, default=None, help="drum kit presets of bank 128 (default all GM kits)")
+    _add_music_options(drumloops)
+
+    melodic = verbs.add_parser("melodic", help="render captioned melodic material (generated and music21) with FluidSynth")
+    melodic.add_argument("--sf2", default=DEFAULT_SOUNDFONT, help=f"SoundFont (default {DEFAULT_SOUNDFONT})")
+    melodic.add_argument("--music21-share", type=float, default=DEFAULT_MUSIC21_SHARE,
+                         help=f"share of clips from the music21 corpus (default {DEFAULT_MUSIC21_SHARE}; 0: generated only)")
+    melodic.add_argument("--kinds", type=_names, default=None, help=f"comma-separated kinds (default all: {', '.join(KINDS)})")
+    _add_music_options(melodic)
+
+    sfx = verbs.add_parser("sfx", help="synthesise captioned procedural sound effects (14 classes)")
+    sfx.add_argument("--classes", type=_names, default=None, help=f"comma-separated classes (default all: {', '.join(SFX_CLASSES)})")
+    _add_music_options(sfx)
+
     folder = verbs.add_parser("folder", help="cut a folder of long recordings into captioned clips")
     folder.add_argument("src", help="folder of recordings (captions from metadata or folder names)")
     folder.add_argument("--out", required=True, help="output folder")
@@ -86,7 +107,8 @@ def run_data_command(args: argparse.Namespace) -> int:
     """Run a parsed ``data`` verb; returns the exit code."""
     from ..data.report import NoUsableAudioError
 
-    handlers = {"check": _check, "soundfont": _soundfont, "music21": _music21, "folder": _folder,
+    handlers = {"check": _check, "soundfont": _soundfont, "music21": _music21, "drumloops": _drumloops,
+                "melodic": _melodic, "sfx": _sfx, "folder": _folder,
                 "transcode": _transcode, "embed-captions": _embed_captions}
     try:
         return handlers[args.data_command](args)
@@ -134,6 +156,30 @@ def _music21(args) -> int:
         sample_rate=args.sample_rate, seed=args.seed, soundfont=args.sf2, command=_command(args),
     )
     return _summary(result)
+
+
+def _drumloops(args) -> int:
+    from ..data.drumloops import render_drum_loop_dataset
+
+    return _summary(render_drum_loop_dataset(args.out, soundfont=args.sf2, styles=args.styles, kits=args.kits, **_music_kwargs(args)))
+
+
+def _melodic(args) -> int:
+    from ..data.melodic import render_melodic_dataset
+
+    return _summary(render_melodic_dataset(args.out, soundfont=args.sf2, music21_share=args.music21_share, kinds=args.kinds,
+                                           **_music_kwargs(args)))
+
+
+def _sfx(args) -> int:
+    from ..data.sfx import render_sfx_dataset
+
+    return _summary(render_sfx_dataset(args.out, classes=args.classes, **_music_kwargs(args)))
+
+
+def _music_kwargs(args) -> dict:
+    return dict(clips=args.clips, hours=args.hours, seed=args.seed, sample_rate=args.sample_rate, max_seconds=args.max_seconds,
+                captions_per_clip=args.captions_per_clip, shard=args.shard, command=_command(args))
 
 
 def _folder(args) -> int:
@@ -189,6 +235,25 @@ def _add_clip_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=positive_float, default=DEFAULT_SECONDS, help=f"clip length (default {DEFAULT_SECONDS})")
     parser.add_argument("--sample-rate", type=positive_int, default=DEFAULT_SAMPLE_RATE, help=f"Hz (default {DEFAULT_SAMPLE_RATE})")
     parser.add_argument("--seed", type=int, default=0, help="seeds the splits (and the music21 piece choice); default 0")
+
+
+def _add_music_options(parser: argparse.ArgumentParser) -> None:
+    """Size, length, captions and sharding of the drum-loop, melodic and sound-effect builders."""
+    from ..data.output import DEFAULT_SAMPLE_RATE, MAX_SECONDS
+
+    parser.add_argument("--out", required=True, help="output folder")
+    size = parser.add_mutually_exclusive_group(required=True)
+    size.add_argument("--clips", type=positive_int, help="number of clips")
+    size.add_argument("--hours", type=positive_float, help="hours of audio (clips are planned until this much)")
+    parser.add_argument("--max-seconds", type=positive_float, default=MAX_SECONDS, help=f"longest clip (default {MAX_SECONDS})")
+    parser.add_argument("--captions-per-clip", type=positive_int, default=4, help="varied captions per clip (default 4)")
+    parser.add_argument("--shard", default="0/1", help="K/N: render the clips whose index is K modulo N (default 0/1)")
+    parser.add_argument("--sample-rate", type=positive_int, default=DEFAULT_SAMPLE_RATE, help=f"Hz (default {DEFAULT_SAMPLE_RATE})")
+    parser.add_argument("--seed", type=int, default=0, help="seeds the plan, the renders and the splits (default 0)")
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def int_list(text: str) -> list[int]:

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import random
-from typing import Optional
+import re
+from typing import Optional, Sequence
 
 from . import gm, vocabulary
 
@@ -126,8 +127,16 @@ def _fill(rng: random.Random, template: str, **slots) -> str:
     text = template.format(a="\0" if rng.random() < 0.6 else "", **slots)
     while "\0" in text:
         before, after = text.split("\0", 1)
-        text = before + ("an " if after[:1].lower() in "aeiou" else "a ") + after
-    return " ".join(text.split())
+        text = before + ("an " if _AN.match(after) else "a ") + after
+    return " ".join(text.split()).replace(" ,", ",")
+
+
+_AN = re.compile(r"[aeiou]|8|1[18](?![\d.])", re.I)  # "an 80 bpm loop", "an oboe"
+
+
+def with_article(text: str) -> str:
+    """'an airy whoosh', 'a 124 bpm loop', 'an 80 bpm loop'."""
+    return f"{'an' if _AN.match(text) else 'a'} {text}"
 
 
 def _distinct(first: str, draw, count: int, attempts: int = 50) -> list[str]:
@@ -155,3 +164,116 @@ def captions_for_row(row: dict, count: int, seed: int = 0) -> Optional[list[str]
     if row.get("program") is not None and row.get("bank", 0) == 0:
         return program_captions(row["program"], row["pitch"], row["velocity"], count, seed)
     return None
+
+
+# ---- loops, phrases and sound effects: every caption states the tempo, key and length it was made with ----
+
+# {a} article, {bpm} tempo, {dur} length, {style}, {kit}, {bars}, {extras} (fill, ghost notes, feel).
+DRUM_LOOP_TEMPLATES = (
+    "{a}{bpm} {style} drum loop, {kit}, {dur}",
+    "{style} beat at {bpm}, {bars} pattern, {kit}, {dur}",
+    "{dur} {style} drum groove, {bpm}, {extras}",
+    "{kit} {style} drums, {bpm}, {bars} loop, {dur}",
+    "{a}{style} drum pattern at {bpm}, {extras} ({dur})",
+    "{bars} {style} drum loop, {bpm}, {kit}, {extras}, {dur}",
+    "drums: {style}, {bpm}, {dur}, {extras}",
+    "{style} drum loop, {bpm}, {dur}, {kit}",
+)
+# {mood} mood word, {pace} tempo word, {name} instrument, {kind} material, {key}, {bpm}, {dur}.
+MELODIC_TEMPLATES = (
+    "{a}{pace} {mood} {name} {kind} in {key}, {bpm}, {dur}",
+    "{a}{mood} {kind} on {a}{name}, {key}, {bpm}, {dur}",
+    "{name} {kind}, {key}, {bpm}, {mood}, {dur}",
+    "{a}{mood} {name} {kind} in {key} at {bpm}, {dur}",
+    "{a}{pace} {kind} in {key} played on {a}{name}, {bpm}, {dur}",
+    "{key} {name} {kind}, {pace} and {mood}, {bpm}, {dur}",
+    "{a}{mood} {name} {kind} ({key}, {bpm}, {dur})",
+)
+# {adj} descriptive words of the parameters, {name} the class word, {dur}.
+SFX_TEMPLATES = (
+    "{a}{adj} {name} sound effect, {dur}",
+    "{name} sound, {adj}, {dur}",
+    "{a}{adj} {name}, {dur}",
+    "{dur} {name} sound effect, {adj}",
+    "{a}{name} sfx, {adj}, {dur} long",
+    "game sound: {adj} {name}, {dur}",
+)
+NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four"}
+
+
+def tempo_spellings(bpm: int) -> list[str]:
+    """The ways a caption may write a tempo; each reads back as ``bpm``."""
+    return [f"{bpm} bpm", f"{bpm} BPM", f"{bpm}bpm", f"{bpm} beats per minute", f"tempo {bpm}"]
+
+
+def duration_spellings(seconds: float) -> list[str]:
+    """The ways a caption may write a length, to the hundredth of a second."""
+    text = f"{seconds:.2f}"
+    return [f"{text} s", f"{text} seconds", f"{text}-second", f"{text} sec"]
+
+
+def key_spellings(tonic: int, mode: str) -> list[str]:
+    """'D minor', 'Dm', 'the key of D minor', 'E♭ major', 'E-flat major' for pitch class ``tonic`` and a mode."""
+    names = {SHARP_NAMES[tonic % 12], FLAT_NAMES[tonic % 12]}
+    spellings = []
+    for name in sorted(names):
+        words = {name, name.replace("#", "♯").replace("b", "♭"),
+                 name[0] + (" sharp" if "#" in name else "-flat" if "b" in name else "")}
+        for word in sorted(words):
+            spellings += [f"{word} {mode}", f"the key of {word} {mode}"]
+            if mode in ("major", "minor") and word == name:
+                spellings.append(f"{name}{'m' if mode == 'minor' else ' maj'}")
+    return spellings
+
+
+def bar_spellings(bars: int) -> list[str]:
+    return [f"{bars}-bar", f"{NUMBER_WORDS.get(bars, bars)}-bar"]
+
+
+def drum_loop_captions(first: str, style: str, bpm: int, seconds: float, kit: str, bars: int, extras: Sequence[str],
+                       count: int, key: tuple) -> list[str]:
+    """``count`` distinct captions of one drum loop; ``first`` is its template caption; ``key`` seeds the draws."""
+    rng = _rng(*key)
+    kits = [f"{kit} kit", *vocabulary.KIT_NICKNAMES.get(kit, ())]
+    extras = list(extras) or ["steady"]
+
+    def draw() -> str:
+        return _fill(rng, rng.choice(DRUM_LOOP_TEMPLATES), bpm=rng.choice(tempo_spellings(bpm)),
+                     dur=rng.choice(duration_spellings(seconds)), style=style, kit=rng.choice(kits),
+                     bars=rng.choice(bar_spellings(bars)), extras=", ".join(rng.sample(extras, rng.randint(1, len(extras)))))
+
+    return _distinct(first, draw, count)
+
+
+def melodic_captions(first: str, program: int, kind: str, tonic: int, mode: str, bpm: int, seconds: float,
+                     moods: Sequence[str], pace: str, count: int, key: tuple) -> list[str]:
+    """``count`` distinct captions of one melodic clip; ``first`` is its template caption."""
+    rng = _rng(*key)
+    names = program_names(program)
+
+    def draw() -> str:
+        name = rng.choice(names)
+        text = _fill(rng, rng.choice(MELODIC_TEMPLATES), name=name, kind=kind, mood=rng.choice(moods),
+                     pace=pace, key=rng.choice(key_spellings(tonic, mode)), bpm=rng.choice(tempo_spellings(bpm)),
+                     dur=rng.choice(duration_spellings(seconds)))
+        return text.replace(f"{name} {kind}", instrument_and_kind(name, kind))
+
+    return _distinct(first, draw, count)
+
+
+def instrument_and_kind(name: str, kind: str) -> str:
+    """'cello melody', but 'warm synth pad' (not '... pad pad') and 'slap bass line'."""
+    last, (first, _, rest) = name.split()[-1], kind.partition(" ")
+    return f"{name} {rest}".strip() if last == first else f"{name} {kind}"
+
+
+def sfx_captions(first: str, names: Sequence[str], words: Sequence[str], seconds: float, count: int, key: tuple) -> list[str]:
+    """``count`` distinct captions of one sound effect; ``first`` is its template caption."""
+    rng = _rng(*key)
+
+    def draw() -> str:
+        chosen = rng.sample(list(words), rng.randint(1, min(2, len(words)))) if words else ["synthetic"]
+        return _fill(rng, rng.choice(SFX_TEMPLATES), name=rng.choice(names), adj=" ".join(chosen),
+                     dur=rng.choice(duration_spellings(seconds)))
+
+    return _distinct(first, draw, count)

@@ -60,7 +60,7 @@ def write_dataset_card(
         "",
         "Layout: Hugging Face audiofolder (`metadata.jsonl` rows with `file_name`, `text` and the columns below).",
     ]
-    for column in ("split", "family", "collection"):
+    for column in ("split", "category", "family", "style", "kind", "sfx_class", "collection"):
         counts = Counter(row.get(column) for row in rows if row.get(column) is not None)
         if counts:
             lines += ["", f"Clips per {column}:", ""] + [f"- {name}: {count}" for name, count in sorted(counts.items())]

@@ -11,6 +11,7 @@ whole pieces (80 / 10 / 10 % of them for a seed), never clips of one piece in tw
 
 from __future__ import annotations
 
+import functools
 import random
 from pathlib import Path
 from typing import NamedTuple, Optional
@@ -31,7 +32,7 @@ from .output import (
     slug,
     write_metadata,
 )
-from .synth import DEFAULT_SOUNDFONT, DRUM_CHANNEL, FluidSynthRenderer
+from .synth import DEFAULT_SOUNDFONT, DRUM_CHANNEL, FluidSynthRenderer, NoteEvent, sort_events
 
 DEFAULT_TEMPO = 120.0  # quarter notes per minute, music21's default when a piece has no mark
 MUSIC21_LICENCE = (
@@ -64,14 +65,6 @@ COLLECTION_LICENCES = {
 }
 
 
-class NoteEvent(NamedTuple):
-    seconds: float
-    is_on: bool
-    channel: int
-    pitch: int
-    velocity: int
-
-
 def import_music21():
     try:
         import music21
@@ -83,9 +76,21 @@ def import_music21():
 def corpus_entries(collection: str) -> list:
     """The metadata entries of a corpus collection (one per piece, multi-tune files included), sorted.
 
+    A new list each call (callers may shuffle it); the corpus metadata is read once per process.
+
     Raises:
         ValueError: Unknown collection; the message lists the ones available.
     """
+    by_collection = _entries_by_collection()
+    if collection not in by_collection:
+        choices = ", ".join(f"{name} ({len(items)})" for name, items in sorted(by_collection.items()))
+        raise ValueError(f"Unknown music21 collection {collection!r}; choose one of: {choices}.")
+    return sorted(by_collection[collection], key=lambda e: (str(e.sourcePath), str(e.number or "")))
+
+
+@functools.lru_cache(maxsize=1)
+def _entries_by_collection() -> dict[str, tuple]:
+    """Every core-corpus metadata entry by top-level folder; reading and validating the bundle takes 10-30 s."""
     music21 = import_music21()
     bundle = music21.corpus.corpora.CoreCorpus().metadataBundle
     # MetadataBundle has no __iter__; iterating it calls __getitem__, which copies all 15,000
@@ -95,10 +100,7 @@ def corpus_entries(collection: str) -> list:
     by_collection: dict[str, list] = {}
     for entry in entries:
         by_collection.setdefault(str(entry.sourcePath).split("/")[0], []).append(entry)
-    if collection not in by_collection:
-        choices = ", ".join(f"{name} ({len(items)})" for name, items in sorted(by_collection.items()))
-        raise ValueError(f"Unknown music21 collection {collection!r}; choose one of: {choices}.")
-    return sorted(by_collection[collection], key=lambda e: (str(e.sourcePath), str(e.number or "")))
+    return {name: tuple(items) for name, items in by_collection.items()}
 
 
 def score_events(score, seconds_per_quarter: float, default_velocity: int = 80) -> list[NoteEvent]:
@@ -118,8 +120,7 @@ def score_events(score, seconds_per_quarter: float, default_velocity: int = 80) 
             for pitch in element.pitches:
                 events.append(NoteEvent(start, True, channel, pitch.midi, int(velocity)))
                 events.append(NoteEvent(end, False, channel, pitch.midi, 0))
-    # At equal times, releases come first so a repeated note is re-struck.
-    return sorted(events, key=lambda e: (e.seconds, e.is_on, e.channel, e.pitch))
+    return sort_events(events)
 
 
 def render_events(synth: FluidSynthRenderer, events: list[NoteEvent], program: int, tail_seconds: float = 1.0) -> np.ndarray:
@@ -127,18 +128,7 @@ def render_events(synth: FluidSynthRenderer, events: list[NoteEvent], program: i
     for channel in {event.channel for event in events}:
         if not synth.select(channel, 0, program):
             raise ValueError(f"The SoundFont has no preset for program {program}.")
-    chunks, position = [], 0
-    for event in events:
-        target = round(event.seconds * synth.sample_rate)
-        chunks.append(synth.render(target - position))
-        position = max(position, target)
-        if event.is_on:
-            synth.note_on(event.channel, event.pitch, event.velocity)
-        else:
-            synth.note_off(event.channel, event.pitch)
-    chunks.append(synth.render(round(tail_seconds * synth.sample_rate)))
-    synth.silence()
-    return np.concatenate(chunks)
+    return synth.play(events, round(tail_seconds * synth.sample_rate))
 
 
 def render_music21_dataset(
@@ -179,7 +169,7 @@ def render_music21_dataset(
     entries = corpus_entries(collection)
     random.Random(seed).shuffle(entries)
     entries = entries[:limit]
-    piece_ids = [_piece_id(entry) for entry in entries]
+    piece_ids = [piece_id(entry) for entry in entries]
     splits = assign_splits(piece_ids, seed)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -189,32 +179,32 @@ def render_music21_dataset(
     # 2. parse, render and cut each piece
     result = BuildResult(out_dir, rows=[])
     with FluidSynthRenderer(soundfont, sample_rate) as synth:
-        for entry, piece_id in zip(entries, piece_ids):
+        for entry, piece in zip(entries, piece_ids):
             try:
                 score = entry.parse()
                 tempo = _tempo(score)
                 events = score_events(score, 60.0 / tempo)
                 key = _key_name(score) if events else None
             except Exception as error:  # music21 raises many types on odd encodings
-                result.skipped.setdefault("cannot parse", []).append(f"{piece_id} ({type(error).__name__})")
+                result.skipped.setdefault("cannot parse", []).append(f"{piece} ({type(error).__name__})")
                 continue
             if not events:
-                result.skipped.setdefault("no notes", []).append(piece_id)
+                result.skipped.setdefault("no notes", []).append(piece)
                 continue
             audio = render_events(synth, events, program)
             peak = float(np.abs(audio).max())
             if peak == 0:
-                result.skipped.setdefault("silent render", []).append(piece_id)
+                result.skipped.setdefault("silent render", []).append(piece)
                 continue
             audio = audio * (TARGET_PEAK / peak)
             title = (entry.metadata.title if entry.metadata else None) or Path(str(entry.sourcePath)).stem
             text = f"{info.description} played on {_with_article(instrument)}, {round(tempo)} bpm, {key}"
             for index, (start, clip) in enumerate(cut_clips(audio, num_samples)):
-                file_name = f"{slug(piece_id)}-{index:03d}.wav"
+                file_name = f"{slug(piece)}-{index:03d}.wav"
                 write_audio(out_dir / file_name, clip, sample_rate, durable=False)
                 result.rows.append({
-                    "file_name": file_name, "text": text, "split": splits[piece_id], "source": "music21",
-                    "collection": collection, "genre": info.genre, "piece": title, "corpus_path": piece_id,
+                    "file_name": file_name, "text": text, "split": splits[piece], "source": "music21",
+                    "collection": collection, "genre": info.genre, "piece": title, "corpus_path": piece,
                     "family": gm.family_of(program).name, "instrument": instrument, "program": program,
                     "tempo": round(tempo), "key": key, "clip": index, "start_seconds": start / sample_rate,
                 })
@@ -264,7 +254,8 @@ def _key_name(score) -> str:
     return f"{tonic} {key.mode}"
 
 
-def _piece_id(entry) -> str:
+def piece_id(entry) -> str:
+    """'bach/bwv66.6.mxl', or 'path#number' for one tune of a multi-tune file."""
     path = str(entry.sourcePath)
     return f"{path}#{entry.number}" if entry.number is not None else path
 

@@ -83,3 +83,40 @@ def write_metadata(out_dir: PathLike, rows: list[dict]) -> Path:
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     return path
+
+
+MAX_SECONDS = 10.24  # longest clip of the loop, phrase and sound-effect builders: the music model's clip
+
+
+def plan_until(make_item, clips=None, hours=None, limit: int = 10_000_000) -> list:
+    """``make_item(0)``, ``make_item(1)``, ... until ``clips`` items or ``hours`` of audio (items have ``seconds``).
+
+    Raises:
+        ValueError: Neither or both of ``clips`` and ``hours`` given, or a size that is not positive.
+    """
+    if (clips is None) == (hours is None):
+        raise ValueError(f"Give the size as clips or as hours, not both or neither (clips={clips}, hours={hours}).")
+    if (clips if clips is not None else hours) <= 0:
+        raise ValueError(f"The size must be positive, got clips={clips}, hours={hours}.")
+    items, total = [], 0.0
+    while len(items) < min(clips or limit, limit) and (hours is None or total < hours * 3600):
+        items.append(make_item(len(items)))
+        total += items[-1].seconds
+    return items
+
+
+def parse_shard(shard) -> tuple[int, int]:
+    """'2/8' or (2, 8) -> (2, 8): this run renders the items whose index is 2 modulo 8."""
+    try:
+        index, count = (int(part) for part in (shard.split("/") if isinstance(shard, str) else shard))
+    except (TypeError, ValueError):
+        raise ValueError(f"A shard is written K/N (e.g. 0/4), got {shard!r}.") from None
+    if not 0 <= index < count:
+        raise ValueError(f"Shard {index}/{count}: expected 0 <= K < N.")
+    return index, count
+
+
+def normalise_peak(audio: np.ndarray, peak: float = TARGET_PEAK) -> np.ndarray:
+    """``audio`` scaled so its peak is ``peak``; silence stays silence."""
+    top = float(np.abs(audio).max(initial=0.0))
+    return audio if top == 0 else (audio * (peak / top)).astype(np.float32)

@@ -46,7 +46,23 @@ FONT_LICENCES = {
     "TimGM6mb.sf2": "GPL-2 (TimGM6mb by Tim Brechbill, Debian timgm6mb-soundfont)",
     "OPL-3_FM_128M.sf2": "GPL-3+ (OPL-3 FM 128M, Debian opl3-soundfont)",
 }
-EXCLUDED_FONTS = ("musescore", "MuseScore_General", "GeneralUser")  # held out for evaluation
+# Held out for evaluation: the MuseScore General fonts, GeneralUser, and the Hydrogen drum kits
+# (matched anywhere in the path: /usr/share/hydrogen/data/drumkits/..., *.h2drumkit, GMRockKit).
+EXCLUDED_FONTS = ("musescore", "MuseScore_General", "GeneralUser", "hydrogen", "h2drumkit", "GMRockKit", "GMkit")
+
+
+def check_training_font(font: PathLike) -> Path:
+    """``font`` as a Path; a ValueError when it is one of the sound sets held out for evaluation."""
+    font = Path(font)
+    if any(name.lower() in str(font).lower() for name in EXCLUDED_FONTS):
+        raise ValueError(f"{font} is held out for evaluation (MuseScore General, GeneralUser and Hydrogen kits); "
+                         "train on another SoundFont.")
+    return font
+
+
+def font_licence(font: PathLike) -> str:
+    """The licence of a known General MIDI SoundFont, for a dataset card."""
+    return FONT_LICENCES.get(Path(font).name, "that of the SoundFont used")
 
 
 @dataclass(frozen=True)
@@ -170,10 +186,7 @@ def render_soundfont_dataset(
     # 1. check inputs and plan
     if not seconds > 0:
         raise ValueError(f"seconds must be positive, got {seconds}.")
-    fonts = [Path(soundfont)] if isinstance(soundfont, (str, Path)) else [Path(font) for font in soundfont]
-    for font in fonts:
-        if any(name.lower() in font.name.lower() for name in EXCLUDED_FONTS):
-            raise ValueError(f"{font.name} is held out for evaluation; train on another SoundFont.")
+    fonts = [check_training_font(font) for font in ([soundfont] if isinstance(soundfont, (str, Path)) else soundfont)]
     plan = plan_one_shots(programs, drums, kits, pitches_per_program, velocities, drum_keys, pitch_step)
     if not plan:
         raise ValueError("Nothing to render: no programs and no drums.")
@@ -214,8 +227,7 @@ def render_soundfont_dataset(
         title="General MIDI one-shots",
         source=f"SoundFont{'s' if len(fonts) > 1 else ''} {', '.join(font.name for font in fonts)} rendered with "
                "FluidSynth (reverb and chorus off)",
-        licence="; ".join(f"{font.name}: {FONT_LICENCES.get(font.name, 'that of the SoundFont used')}" for font in fonts)
-        if len(fonts) > 1 else FONT_LICENCES.get(fonts[0].name, "that of the SoundFont used"),
+        licence="; ".join(f"{font.name}: {font_licence(font)}" for font in fonts) if len(fonts) > 1 else font_licence(fonts[0]),
         rows=result.rows,
         sample_rate=sample_rate,
         command=command,

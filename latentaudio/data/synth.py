@@ -9,6 +9,7 @@ normalise levels afterwards.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
@@ -16,8 +17,24 @@ from ..audio_io import PathLike
 
 DEFAULT_SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"  # Debian fluid-soundfont-gm (MIT)
 SYNTH_GAIN = 0.5
+BLOCK = 64  # FluidSynth's block: events take effect on block boundaries
 DRUM_CHANNEL = 9  # MIDI channel 10
 DRUM_BANK = 128
+
+
+class NoteEvent(NamedTuple):
+    """A note-on or note-off at a time in seconds."""
+
+    seconds: float
+    is_on: bool
+    channel: int
+    pitch: int
+    velocity: int
+
+
+def sort_events(events: Sequence[NoteEvent]) -> list[NoteEvent]:
+    """Time order; at equal times releases come first, so a repeated note is re-struck."""
+    return sorted(events, key=lambda e: (e.seconds, e.is_on, e.channel, e.pitch))
 
 
 def import_fluidsynth():
@@ -51,6 +68,7 @@ class FluidSynthRenderer:
             )
         fluidsynth = import_fluidsynth()
         self.sample_rate = sample_rate
+        self.position = 0  # samples rendered so far
         settings = {"synth.reverb.active": 0, "synth.chorus.active": 0}
         self.synth = fluidsynth.Synth(gain=SYNTH_GAIN, samplerate=float(sample_rate), **settings)
         self.soundfont_id = self.synth.sfload(str(soundfont))
@@ -78,6 +96,7 @@ class FluidSynthRenderer:
         """The next ``num_samples`` of output, mono float32 in [-1, 1]."""
         if num_samples <= 0:
             return np.zeros(0, np.float32)
+        self.position += num_samples
         stereo = self.synth.get_samples(num_samples).reshape(-1, 2)  # interleaved int16
         return stereo.astype(np.float32).mean(axis=1) / 32768.0
 
@@ -85,7 +104,7 @@ class FluidSynthRenderer:
         """Stop every voice at once and flush, so the next render starts from quiet."""
         for channel in range(16):
             self.synth.all_sounds_off(channel)
-        self.synth.get_samples(256)
+        self.render(256)
 
     def one_shot(self, channel: int, pitch: int, velocity: int, num_samples: int, hold_samples: int) -> np.ndarray:
         """A note held for ``hold_samples`` then released, ``num_samples`` long in all."""
@@ -95,6 +114,26 @@ class FluidSynthRenderer:
         audio = np.concatenate([held, self.render(num_samples - len(held))])
         self.silence()
         return audio
+
+    def play(self, events: Sequence[NoteEvent], tail_samples: int) -> np.ndarray:
+        """Render time-ordered events on the presets already selected, then ``tail_samples`` more; mono float32.
+
+        Events before 0 s play at 0 s. The synth is silenced afterwards. The render starts on a block
+        boundary, so the same events give the same audio whatever was rendered before.
+        """
+        self.render(-self.position % BLOCK)
+        chunks, position = [], 0
+        for event in events:
+            target = max(0, round(event.seconds * self.sample_rate))
+            chunks.append(self.render(target - position))
+            position = max(position, target)
+            if event.is_on:
+                self.note_on(event.channel, event.pitch, event.velocity)
+            else:
+                self.note_off(event.channel, event.pitch)
+        chunks.append(self.render(tail_samples))
+        self.silence()
+        return np.concatenate(chunks)
 
     def close(self) -> None:
         self.synth.delete()

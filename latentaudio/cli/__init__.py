@@ -24,6 +24,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="latentaudio", description=__doc__.split(":")[0])
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error (for bug reports)")
     verbs = parser.add_subparsers(dest="verb", required=True, parser_class=VerbParser)
     add_generate_commands(verbs)
     add_data_commands(verbs)
@@ -33,13 +34,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Errors that are the user's to fix (a value, a file, a missing package): their message is the whole story.
+USER_ERRORS = (ValueError, TypeError, OSError, ImportError)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one verb. Usage errors exit 2 (argparse); any other failure prints one line on stderr
+    and exits 1, with the traceback only under ``--debug``."""
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (ValueError, FileNotFoundError, ImportError) as error:
-        print(f"latentaudio {args.verb}: error: {error}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"latentaudio {args.verb}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        if args.debug:
+            raise
+        print(f"latentaudio {args.verb}: error: {one_line(error)}", file=sys.stderr)
         return 1
+
+
+def one_line(error: BaseException) -> str:
+    """``error``'s message on one line; an unexpected kind of error is named and points to ``--debug``."""
+    message = " ".join(str(error).split()) or type(error).__name__
+    if isinstance(error, OSError) and error.filename is not None and str(error.filename) not in message:
+        message = f"{error.filename}: {message}"
+    if isinstance(error, USER_ERRORS):
+        return message
+    return f"{message} ({type(error).__name__}; run with --debug for the traceback and report it)"
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ diffusers and the pipelines load inside the functions that need them.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from pathlib import Path
 
@@ -30,8 +31,26 @@ def non_negative_int(text: str) -> int:
 
 def positive_float(text: str) -> float:
     value = float(text)
-    if not value > 0:
+    if not 0 < value < math.inf:
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+def finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
+    return value
+
+
+# torch.Generator.manual_seed takes 64-bit seeds.
+MAX_SEED = 2**64 - 1
+
+
+def seed(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected a seed from 0 to 2**64 - 1, got {text}")
     return value
 
 
@@ -45,8 +64,8 @@ def add_sampling_options(parser: argparse.ArgumentParser, steps_flag: str = "--s
     add_model_option(parser)
     parser.add_argument(steps_flag, dest="steps", metavar=steps_flag.lstrip("-").replace("-", "_").upper(), type=positive_int,
                         default=20, help="sampler steps (default 20)")
-    parser.add_argument("--guidance", type=float, default=3.0, help="classifier-free guidance scale (default 3)")
-    parser.add_argument("--seed", type=int, default=0, help=f"{seed_help} (default 0)")
+    parser.add_argument("--guidance", type=finite_float, default=3.0, help="classifier-free guidance scale (default 3)")
+    parser.add_argument("--seed", type=seed, default=0, help=f"{seed_help} (default 0)")
     parser.add_argument("--negative-prompt", default=None, help="what to steer away from")
     parser.add_argument("--scheduler", choices=sorted(SCHEDULERS), default=None, help="sampler (default: the model's)")
 
@@ -61,6 +80,9 @@ class VerbParser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.pending_options = []
+        # Also accepted after the verb; SUPPRESS keeps a top-level --debug from being reset.
+        self.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                          help="show the full traceback of an error (for bug reports)")
 
     def parse_known_args(self, args=None, namespace=None):
         while self.pending_options:

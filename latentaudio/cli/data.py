@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import add_options_later, positive_float, positive_int
+from .common import add_options_later, positive_float, positive_int, seed
 
 
 def add_data_commands(subparsers) -> argparse.ArgumentParser:
@@ -188,7 +188,7 @@ def _add_clip_options(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("--seconds", type=positive_float, default=DEFAULT_SECONDS, help=f"clip length (default {DEFAULT_SECONDS})")
     parser.add_argument("--sample-rate", type=positive_int, default=DEFAULT_SAMPLE_RATE, help=f"Hz (default {DEFAULT_SAMPLE_RATE})")
-    parser.add_argument("--seed", type=int, default=0, help="seeds the splits (and the music21 piece choice); default 0")
+    parser.add_argument("--seed", type=seed, default=0, help="seeds the splits (and the music21 piece choice); default 0")
 
 
 def int_list(text: str) -> list[int]:

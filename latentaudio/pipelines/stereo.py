@@ -91,10 +91,11 @@ class LatentAudioStereoWideningPipeline(LatentAudioEditPipelineBase):
         width = check_strength(width, "width")
         strength = width * check_strength(max_strength, "max_strength")
         prompts, negatives = self.prompt_batch(prompt, negative_prompt, prompt_embeds, negative_prompt_embeds)
-        self.check_positive(num_inference_steps=num_inference_steps, num_waveforms_per_prompt=num_waveforms_per_prompt)
-        self.check_output_type(output_type, ("np", "pt"))
-        self.check_callback_inputs(callback_on_step_end_tensor_inputs)
         clips, prompts, negatives = self.match_prompts(self.prepare_audio(audio, sample_rate), prompts, negatives)
+        self.check_inputs(
+            num_inference_steps, guidance_scale, output_type, callback_on_step_end, callback_on_step_end_tensor_inputs,
+            generator, rows=2 * len(clips) * num_waveforms_per_prompt, output_types=("np", "pt"), num_waveforms_per_prompt=num_waveforms_per_prompt,
+        )
         num_samples = clips.shape[-1]
 
         # 2. Encode the prompt, two variations per take (unconditional half first when guiding)

@@ -99,8 +99,8 @@ EDIT_VERBS = {
     "upsample": EditVerb(
         "restore the high bands of band-limited audio", "LatentAudioSuperResolutionPipeline",
         (option("--cutoff", type=positive_float, default=None,
-                help="where the input's content ends, Hz (default: half the file's sample rate, "
-                     "for files below the model's rate)"),
+                help="where the input's content ends, Hz (default: half the file's sample rate for files "
+                     "below the model's rate, else where 99.9%% of its power lies below)"),
          option("--prompt", default=None, help="what the sound is, if the low bands leave doubt")),
         lambda args: dict(cutoff_hz=args.cutoff, prompt=args.prompt),
         "WAV path",

@@ -26,7 +26,7 @@ from ..conditioning import (
     check_pitch_conditioning,
     load_local_text_encoder,
 )
-from ..model_folder import PipelineFolder
+from ..model_folder import ModelFolderError, PipelineFolder
 from ..spectrogram import MelSpectrogram, check_compatible, downsampling_factor
 
 # Written into every saved folder so `DiffusionPipeline.from_pretrained(folder, custom_pipeline=folder)`
@@ -414,6 +414,13 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         """``DiffusionPipeline.from_pretrained``, taking a packaged text encoder from its package."""
         folder = PipelineFolder.find(pretrained_model_name_or_path)
         package = None if folder is None else folder.text_encoder_package
+        if folder is not None:
+            folder.check_safetensors_only()
+            if package is not None and package not in PACKAGED_TEXT_ENCODERS:  # never import from a path it names
+                raise ModelFolderError(
+                    f"{folder.path / 'model_index.json'} names text_encoder_package={package!r}; expected one of "
+                    f"{sorted(PACKAGED_TEXT_ENCODERS)} (a package's name, not a path)."
+                )
         if package is not None and "text_encoder" not in kwargs:
             kwargs["tokenizer"], kwargs["text_encoder"] = load_local_text_encoder(package)
         return super().from_pretrained(pretrained_model_name_or_path, **kwargs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .common import add_sampling_options, generator, load_model, output_paths, positive_float, positive_int, seed, write_audios
 
 
@@ -29,6 +31,8 @@ def add_generate_commands(verbs) -> None:
 def run_init(args) -> int:
     from ..builder import build_pipeline, load_config
 
+    if Path(args.out_dir).exists() and not Path(args.out_dir).is_dir():
+        raise ValueError(f"init writes a pipeline folder, but {args.out_dir} is a file; give a folder path.")
     pipe = build_pipeline(load_config(args.config), seed=args.seed, load_packaged_encoder=not args.skip_packaged_encoder)
     pipe.save_pretrained(args.out_dir)
     parameters = {name: sum(p.numel() for p in getattr(pipe, name).parameters()) for name in ("vae", "unet", "vocoder")}

@@ -22,13 +22,6 @@ def positive_int(text: str) -> int:
     return value
 
 
-def non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
-    return value
-
-
 def positive_float(text: str) -> float:
     value = float(text)
     if not 0 < value < math.inf:

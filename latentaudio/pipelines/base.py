@@ -152,7 +152,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
             audio_length_in_s = self.default_audio_length_in_s
         shortest = self.samples_per_latent_frame / self.sample_rate
         longest = self.config.max_audio_length_in_s
-        if not isinstance(audio_length_in_s, (int, float)) or not shortest <= audio_length_in_s <= longest:
+        if isinstance(audio_length_in_s, bool) or not isinstance(audio_length_in_s, (int, float)) or not shortest <= audio_length_in_s <= longest:
             raise ValueError(
                 f"audio_length_in_s={audio_length_in_s!r} is out of range: expected a number of seconds from "
                 f"{shortest:g} (one latent frame) to {longest:g} (max_audio_length_in_s)."

@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 
-from .common import VerbParser
+from .common import VerbParser, one_line
 from .data import add_data_commands
 from .edit import add_edit_commands
 from .evaluate import add_evaluate_command
@@ -34,10 +34,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# Errors that are the user's to fix (a value, a file, a missing package): their message is the whole story.
-USER_ERRORS = (ValueError, TypeError, OSError, ImportError)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run one verb. Usage errors exit 2 (argparse); any other failure prints one line on stderr
     and exits 1, with the traceback only under ``--debug``."""
@@ -52,16 +48,6 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"latentaudio {args.verb}: error: {one_line(error)}", file=sys.stderr)
         return 1
-
-
-def one_line(error: BaseException) -> str:
-    """``error``'s message on one line; an unexpected kind of error is named and points to ``--debug``."""
-    message = " ".join(str(error).split()) or type(error).__name__
-    if isinstance(error, OSError) and error.filename is not None and str(error.filename) not in message:
-        message = f"{error.filename}: {message}"
-    if isinstance(error, USER_ERRORS):
-        return message
-    return f"{message} ({type(error).__name__}; run with --debug for the traceback and report it)"
 
 
 if __name__ == "__main__":

@@ -14,6 +14,20 @@ from pathlib import Path
 from ..schedulers import SCHEDULERS
 
 
+# Errors that are the user's to fix (a value, a file, a missing package): their message is the whole story.
+USER_ERRORS = (ValueError, TypeError, OSError, ImportError)
+
+
+def one_line(error: BaseException) -> str:
+    """``error``'s message on one line; an unexpected kind of error is named and points to ``--debug``."""
+    message = " ".join(str(error).split()) or type(error).__name__
+    if isinstance(error, OSError) and error.filename is not None and str(error.filename) not in message:
+        message = f"{error.filename}: {message}"
+    if isinstance(error, USER_ERRORS):
+        return message
+    return f"{message} ({type(error).__name__}; run with --debug for the traceback and report it)"
+
+
 # ------------------------------------------------------------------ value types
 def positive_int(text: str) -> int:
     value = int(text)

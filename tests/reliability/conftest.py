@@ -55,7 +55,7 @@ def record(area: str, outcome: str) -> None:
             handle.write(json.dumps({"area": area, "outcome": outcome}) + "\n")
 
 
-def answer(area: str, call: Callable, bad: Optional[str], check: Optional[Callable] = None):
+def answer(area: str, call: Callable, bad, check: Optional[Callable] = None, names: str = ""):
     """Run ``call()`` and assert the contract; returns its result (``None`` after a clear error).
 
     Args:
@@ -65,12 +65,13 @@ def answer(area: str, call: Callable, bad: Optional[str], check: Optional[Callab
             when they are valid (then ``call`` must succeed), or ``...`` when either answer is right
             (a clear error, or a result that passes ``check``).
         check: ``check(result)`` returns what is wrong with a valid call's result, or ``None``.
+        names: Words a clear error's message must hold (what it must name), when known.
     """
     try:
         result = call()
     except CLEAR_ERRORS as error:
         message = str(error)
-        named = len(message) >= 15 and not GENERIC_MESSAGES.search(message)
+        named = len(message) >= 15 and not GENERIC_MESSAGES.search(message) and names in message
         if not named:
             record(area, "traceback")
             raise AssertionError(f"{type(error).__name__} names nothing: {message!r} (inputs: {bad})") from error

@@ -110,6 +110,10 @@ def files(tmp_path_factory, tiny_pipe_dir):
     shutil.copytree(tiny_pipe_dir, absolute)
     index = json.loads((absolute / "model_index.json").read_text())
     (absolute / "model_index.json").write_text(json.dumps({**index, "text_encoder_package": "/tmp/evil"}))
+    wrong = root / "wrong_unet"
+    shutil.copytree(tiny_pipe_dir, wrong)
+    config = json.loads((wrong / "unet" / "config.json").read_text())
+    (wrong / "unet" / "config.json").write_text(json.dumps({**config, "in_channels": 8}))
     (root / "a.yaml").write_text("base: b.yaml\n")
     (root / "b.yaml").write_text("base: a.yaml\n")
     (root / "syntax.yaml").write_text("vae: [1, 2\n")
@@ -127,6 +131,7 @@ CASES = [
     ("generate x --model {model} --steps 1 -n 100 -o {root}/o.wav", "error", ("rows", "64")),
     ("generate x --model {pickled} --steps 1 -o {root}/o.wav", "error", ("pickle", "diffusion_pytorch_model.bin")),
     ("generate x --model {absolute} --steps 1 -o {root}/o.wav", "error", ("text_encoder_package", "/tmp/evil")),
+    ("generate x --model {root}/wrong_unet --steps 1 -o {root}/o.wav", "error", ("component 'unet'", "conv_in")),
     ("generate x --model {root}/missing --steps 1 -o {root}/o.wav", "error", ("not found",)),
     ("interpolate --prompt a --prompt-b b --model {model} --sampler-steps 1 --steps 100000 -o {root}/path", "error", ("rows",)),
     ("upsample {root}/dull_clip.wav --model {model} --steps 1 -o {root}/up.wav", "ok", ()),

@@ -108,3 +108,12 @@ def test_folders_list_what_is_usable_and_report_the_rest(tmp_path_factory, kinds
         return None
 
     answer(AREA, lambda: transcode_folder(root, out, format="flac"), None if expected else "nothing usable", transcoded)
+
+
+@given(content=st.sampled_from([b"", b"not safetensors", b"\x08\x00\x00\x00\x00\x00\x00\x00{}garbage", b"\xff" * 64]))
+def test_caption_states_files_that_are_not_safetensors_are_named(tmp_path_factory, content):
+    from latentaudio.training.text_states import CaptionStateTable
+
+    path = tmp_path_factory.mktemp("states") / "states.safetensors"
+    path.write_bytes(content)
+    answer(AREA, lambda: CaptionStateTable(path), "not a safetensors file", names=str(path))

@@ -216,3 +216,30 @@ def test_editing_pipelines_answer_their_own_arguments(fuzz_pipe, name, value):
         return None if np.isfinite(output.audios).all() else "the output holds NaN or inf"
 
     answer(AREA, lambda: pipe(**kwargs), bad, check)
+
+
+WIDTH = 16  # the tiny U-Net's cross_attention_dim
+# The survey's bad pipeline inputs, each replayed: (the call's changes, words the error must hold).
+SURVEY = {
+    "guidance inf": (dict(guidance_scale=math.inf), "guidance_scale=inf"),
+    "guidance nan": (dict(guidance_scale=math.nan), "guidance_scale=nan"),
+    "guidance '3'": (dict(guidance_scale="3"), "guidance_scale must be a number"),
+    "nan latents": (dict(latents=torch.full((1, 4, 8, 32), math.nan)), "latents holds NaN"),
+    "nan prompt_embeds": (dict(prompt=None, prompt_embeds=torch.full((1, 7, WIDTH), math.nan)), "prompt_embeds holds NaN"),
+    "numpy prompt_embeds": (dict(prompt=None, prompt_embeds=np.zeros((1, 7, WIDTH), np.float32)), "torch.Tensor"),
+    "meta prompt_embeds": (dict(prompt=None, prompt_embeds=torch.empty(1, 7, WIDTH, device="meta")), "meta device"),
+    "wrong-width prompt_embeds": (dict(prompt=None, prompt_embeds=torch.zeros(1, 7, WIDTH + 1)), "cross_attention_dim"),
+    "generator list too long": (dict(generator=[torch.Generator(), torch.Generator()]), "one per row"),
+    "generator 'seed'": (dict(generator="seed"), "torch.Generator"),
+    "callback returning None": (dict(callback_on_step_end=lambda pipe, i, t, tensors: None), "must return a dict"),
+    "non-UTF-8 prompt": (dict(prompt=b"\xff\xfe".decode("utf-8", "surrogateescape")), "not valid UTF-8"),
+    "steps 10000": (dict(num_inference_steps=10000), "num_train_timesteps"),
+    "100 takes": (dict(num_waveforms_per_prompt=100), "MAX_BATCH_ROWS"),
+    "length nan": (dict(audio_length_in_s=math.nan), "audio_length_in_s=nan"),
+}
+
+
+def test_survey_cases(fuzz_pipe):
+    assert fuzz_pipe.unet.config.cross_attention_dim == WIDTH
+    for name, (changes, words) in SURVEY.items():
+        answer(AREA, lambda: fuzz_pipe(**{**VALID, **changes}), name, names=words)

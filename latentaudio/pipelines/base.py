@@ -32,9 +32,9 @@ from ..spectrogram import MelSpectrogram, check_compatible, downsampling_factor
 # Written into every saved folder so `DiffusionPipeline.from_pretrained(folder, custom_pipeline=folder)`
 # finds the pipeline class the diffusers way.
 # The most rows (prompts × takes, a path's points, a stereo take's two variations) one call runs.
-# Every row holds its own latent, U-Net activations and waveform through the whole call; at the
-# 30 s limit of max_audio_length_in_s a row of the default model needs about 0.3 GB, so 64 rows stay
-# within a 32 GB machine. More takes are more calls (with other seeds).
+# Every row holds its own latent, U-Net activations and waveform through the whole call: one row of
+# 30 s (the default model's max_audio_length_in_s) raised the peak memory of a CPU run by 0.35 GB,
+# so 64 rows need some 22 GB at that length. More takes are more calls (with other seeds).
 MAX_BATCH_ROWS = 64
 
 CUSTOM_PIPELINE_SOURCE = '''"""Lets diffusers load this folder: DiffusionPipeline.from_pretrained(folder, custom_pipeline=folder)."""

@@ -20,12 +20,13 @@ from typing import Callable, Optional
 import pytest
 from hypothesis import HealthCheck, settings
 
+# No example database: the ci profile is derandomised (the same examples every run) and writes nothing.
 settings.register_profile(
-    "ci", max_examples=12, deadline=None, derandomize=True, print_blob=True,
+    "ci", max_examples=12, deadline=None, derandomize=True, database=None, print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
 )
 settings.register_profile(
-    "deep", max_examples=300, deadline=None, print_blob=True,
+    "deep", max_examples=300, deadline=None, database=None, print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
 )
 PROFILE = os.environ.get("LATENTAUDIO_FUZZ", "ci")

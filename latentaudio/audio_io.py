@@ -11,6 +11,8 @@ import soundfile as sf
 import torch
 import torchaudio
 
+from .atomic import atomic_file
+
 PathLike = Union[str, os.PathLike]
 
 
@@ -68,8 +70,13 @@ def resample(audio: torch.Tensor, orig_rate: int, new_rate: int) -> torch.Tensor
     return torchaudio.functional.resample(audio, orig_rate, new_rate)
 
 
-def write_audio(path: PathLike, audio, sample_rate: int) -> Path:
+def write_audio(path: PathLike, audio, sample_rate: int, durable: bool = True) -> Path:
     """Write a mono (L,) or multi-channel (C, L) array as 16-bit PCM (or the format of the suffix).
+
+    The file is replaced atomically (see :mod:`latentaudio.atomic`): a reader, a concurrent writer or
+    a killed process sees the previous file or the new one whole, never a partial file.
+    ``durable=False`` skips flushing it to disk (which guards against power loss, not against a
+    killed process): dataset renderers writing thousands of clips they can write again use it.
 
     Raises:
         ValueError: The folder cannot be created or the file cannot be written.
@@ -81,9 +88,9 @@ def write_audio(path: PathLike, audio, sample_rate: int) -> Path:
     elif audio.ndim != 1:
         raise ValueError(f"Audio to write must have shape (L,) or (C, L), got {audio.shape}.")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        sf.write(str(path), np.clip(audio, -1.0, 1.0), sample_rate)
-    except (OSError, RuntimeError, sf.LibsndfileError) as error:
+        with atomic_file(path, durable=durable) as temp:
+            sf.write(str(temp), np.clip(audio, -1.0, 1.0), sample_rate, format=path.suffix.lstrip(".") or None)
+    except (OSError, RuntimeError, TypeError, ValueError, sf.LibsndfileError) as error:
         raise ValueError(f"Cannot write audio to {path}: {error}") from error
     return path
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Optional, Union
 
 INDEX_FILE = "model_index.json"
+CUSTOM_CODE_FILE = "pipeline.py"  # the pipeline class, for diffusers' custom-pipeline loading
 # Components a packaged text encoder supplies instead of the folder.
 PACKAGED_COMPONENTS = ("text_encoder", "tokenizer")
 # Weights in these formats are pickles, which run code when loaded: a folder holding one is refused.
@@ -75,6 +76,39 @@ class PipelineFolder:
     def packaged(self) -> frozenset[str]:
         """Components a packaged text encoder supplies, so the folder does not hold them."""
         return frozenset(PACKAGED_COMPONENTS) if self.text_encoder_package else frozenset()
+
+    @property
+    def entries(self) -> frozenset[str]:
+        """Names in the folder that belong to the pipeline (index, code, component subfolders), so that
+        a new save replaces them and leaves everything else (checkpoints, logs, notes) in place."""
+        return frozenset({INDEX_FILE, CUSTOM_CODE_FILE, *self.components, *PACKAGED_COMPONENTS})
+
+    @classmethod
+    def entries_at(cls, path: Union[str, os.PathLike]) -> frozenset[str]:
+        """:attr:`entries` of the pipeline at ``path``; empty where there is none or its index is
+        corrupt (a save then replaces what it writes and keeps the rest)."""
+        try:
+            folder = cls.find(path)
+        except ModelFolderError:
+            return frozenset()
+        return folder.entries if folder is not None else frozenset()
+
+    def digest(self) -> str:
+        """SHA-256 (first 16 hex digits) of the pipeline's files — names and bytes of the index, code and
+        component subfolders, nothing else — so a copy of a pipeline has its digest and any changed
+        weight or config does not."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        for name in sorted(self.entries):
+            top = self.path / name
+            for file in sorted([top] if top.is_file() else top.rglob("*") if top.is_dir() else []):
+                if file.is_file():
+                    digest.update(str(file.relative_to(self.path)).encode() + b"\0")
+                    with open(file, "rb") as handle:
+                        while chunk := handle.read(1 << 20):
+                            digest.update(chunk)
+        return digest.hexdigest()[:16]
 
     def missing(self, given=()) -> dict[str, str]:
         """Components (name → class) whose subfolder is absent, leaving out packaged and ``given`` ones."""

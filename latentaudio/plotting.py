@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .atomic import atomic_file
+
 
 def check_plot_path(path) -> Path:
     """``path`` as a ``Path`` if matplotlib can write its format (by its suffix); ``ValueError`` otherwise.
@@ -47,12 +49,26 @@ def plot_spectrograms(path, mels: list, spectrogram, titles: list[str]) -> Path:
         ax.set(title=title, xlabel="time (s)", ylabel="frequency (Hz, mel scale)")
         fig.colorbar(image, ax=ax, label="dB")
     fig.tight_layout()
-    path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=100)
-    except OSError as error:
-        raise ValueError(f"Cannot write the plot to {path}: {error}") from error
+        return save_figure(fig, path)
     finally:
         plt.close(fig)
+
+
+def save_figure(fig, path) -> Path:
+    """Save a matplotlib figure atomically, in the format its suffix names (``.png``, ``.pdf``, ``.svg``, ...).
+
+    Raises:
+        ValueError: The suffix names no format matplotlib writes, or the file cannot be written.
+    """
+    path = Path(path)
+    image_format = path.suffix.lstrip(".").lower()
+    if image_format not in fig.canvas.get_supported_filetypes():
+        raise ValueError(f"Cannot write the plot to {path}: expected a suffix among "
+                         f"{sorted('.' + name for name in fig.canvas.get_supported_filetypes())}.")
+    try:
+        with atomic_file(path) as temp:
+            fig.savefig(temp, dpi=100, format=image_format)
+    except OSError as error:
+        raise ValueError(f"Cannot write the plot to {path}: {error}") from error
     return path

@@ -2,8 +2,9 @@
 
     latentaudio train {vae,vocoder,diffusion} --model DIR --data DIR --output DIR [--config FILE]
         [--max-steps N] [--max-minutes M] [--batch-size B] [--checkpoint-every K] [--seed K] [--resume]
+        [--allow-changed-settings]
     latentaudio finetune --model DIR --data DIR --output DIR [--lora-rank R] [--max-steps N] [--max-minutes M]
-        [--config FILE] [--resume]
+        [--config FILE] [--resume] [--allow-changed-settings]
 
 Both run unchanged under ``accelerate launch --multi_gpu --num_processes N [--mixed_precision bf16] -m latentaudio ...``
 (on machines without GPUs add ``ACCELERATE_USE_CPU=1`` to the environment: accelerate 1.x's
@@ -41,8 +42,7 @@ def add_training_commands(verbs) -> None:
         parser.add_argument("--batch-size", type=positive_int, default=None, help="clips per process and micro-batch")
         parser.add_argument("--checkpoint-every", type=positive_int, default=None, help="steps between checkpoints")
         parser.add_argument("--seed", type=seed, default=None, help="random seed (default: the config's, 0)")
-        parser.add_argument("--resume", action="store_true",
-                            help="continue from the newest complete checkpoint in OUTPUT/checkpoints")
+        _add_resume_options(parser)
         parser.set_defaults(run=run_train, trainer=name)
 
     finetune = verbs.add_parser("finetune", help="adapt a trained pipeline to a new audio folder (full or LoRA)")
@@ -53,8 +53,7 @@ def add_training_commands(verbs) -> None:
     finetune.add_argument("--max-minutes", type=positive_float, default=None,
                           help="stop (checkpoint and save) after this much wall-clock time, counted from setup")
     finetune.add_argument("--config", default=None, help="fine-tuning YAML (default: configs/training/finetune.yaml's values)")
-    finetune.add_argument("--resume", action="store_true",
-                          help="continue from the newest complete checkpoint in OUTPUT/checkpoints")
+    _add_resume_options(finetune)
     finetune.set_defaults(run=run_finetune)
 
 
@@ -62,6 +61,13 @@ def _add_folders(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="pipeline folder to start from (e.g. from `latentaudio init`)")
     parser.add_argument("--data", required=True, help="audiofolder to train on (metadata.jsonl: file_name, text, split)")
     parser.add_argument("--output", required=True, help="folder for the trained pipeline, checkpoints/ and logs/")
+
+
+def _add_resume_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from the newest intact checkpoint in OUTPUT/checkpoints (damaged ones are set aside)")
+    parser.add_argument("--allow-changed-settings", action="store_true",
+                        help="resume although the model or training settings differ from the checkpoint's")
 
 
 def run_train(args) -> int:
@@ -75,7 +81,8 @@ def run_train(args) -> int:
     }[args.trainer]
     config = config_class.from_yaml(args.config, max_steps=args.max_steps, max_minutes=args.max_minutes, batch_size=args.batch_size,
                                     checkpoint_every=args.checkpoint_every, seed=args.seed)
-    return _stopping_cleanly(f"train {args.trainer}", train, args.model, args.data, args.output, config, args.resume)
+    return _stopping_cleanly(f"train {args.trainer}", train, args.model, args.data, args.output, config, args.resume,
+                             args.allow_changed_settings)
 
 
 def run_finetune(args) -> int:
@@ -83,7 +90,7 @@ def run_finetune(args) -> int:
 
     config = FinetuneConfig.from_yaml(args.config, max_minutes=args.max_minutes)
     return _stopping_cleanly("finetune", finetune, args.model, args.data, args.output, args.lora_rank, args.max_steps,
-                             config, args.resume)
+                             config, args.resume, args.allow_changed_settings)
 
 
 def check_launch() -> None:

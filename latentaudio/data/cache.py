@@ -20,6 +20,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from ..atomic import atomic_file
 from ..audio_io import PathLike
 
 CACHE_FORMAT = "latentaudio-cache/1"
@@ -55,15 +56,12 @@ class TensorCache:
 
     def save(self, file_name: str, key: str, tensors: dict[str, torch.Tensor]) -> None:
         """Write atomically, so DataLoader workers never read half a file."""
-        path = self.path(file_name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-        save_file(
-            {name: tensor.detach().cpu().contiguous() for name, tensor in tensors.items()},
-            str(partial),
-            metadata={"format": CACHE_FORMAT, "key": key},
-        )
-        os.replace(partial, path)
+        with atomic_file(self.path(file_name), durable=False) as temp:  # a lost entry is only recomputed
+            save_file(
+                {name: tensor.detach().cpu().contiguous() for name, tensor in tensors.items()},
+                str(temp),
+                metadata={"format": CACHE_FORMAT, "key": key},
+            )
 
 
 def cache_key(**parts) -> str:

@@ -79,7 +79,7 @@ def clip_long_folder(
         stem = re.sub(r"[^A-Za-z0-9._-]+", "-", str(Path(entry.file_name).with_suffix("")).replace("/", "__"))
         for index, (start, clip) in enumerate(clips):
             file_name = f"{stem}-{index:04d}.wav"
-            write_audio(out_dir / file_name, clip, sample_rate)
+            write_audio(out_dir / file_name, clip, sample_rate, durable=False)
             row = {"file_name": file_name, "text": entry.text, **entry.columns}
             if not has_split:
                 row["split"] = splits[entry.file_name]

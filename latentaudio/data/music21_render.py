@@ -211,7 +211,7 @@ def render_music21_dataset(
             text = f"{info.description} played on {_with_article(instrument)}, {round(tempo)} bpm, {key}"
             for index, (start, clip) in enumerate(cut_clips(audio, num_samples)):
                 file_name = f"{slug(piece_id)}-{index:03d}.wav"
-                write_audio(out_dir / file_name, clip, sample_rate)
+                write_audio(out_dir / file_name, clip, sample_rate, durable=False)
                 result.rows.append({
                     "file_name": file_name, "text": text, "split": splits[piece_id], "source": "music21",
                     "collection": collection, "genre": info.genre, "piece": title, "corpus_path": piece_id,

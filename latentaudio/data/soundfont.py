@@ -254,7 +254,8 @@ def _render_font(font: Path, plan, splits, prefix, out_dir, result, sample_rate,
                 continue
             gain = TARGET_PEAK / max(np.abs(clip).max() for _, clip in rendered)
             for note, audio in rendered:
-                write_audio(out_dir / (prefix + note.file_name), fade_out(audio * gain, sample_rate // 50), sample_rate)
+                write_audio(out_dir / (prefix + note.file_name), fade_out(audio * gain, sample_rate // 50), sample_rate,
+                            durable=False)  # a dataset can be rendered again: atomic, not flushed
                 result.rows.append(_row(note, splits[note], font.name, prefix))
 
 

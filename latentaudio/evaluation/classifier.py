@@ -33,6 +33,7 @@ from diffusers.models.modeling_utils import ModelMixin
 from diffusers.utils import BaseOutput
 from torch import nn
 
+from ..atomic import atomic_folder
 from ..audio_io import PathLike, resample
 from ..data import gm
 from ..spectrogram import MelSpectrogram
@@ -232,8 +233,9 @@ def train_classifier(
         pass
     record["wall_seconds"] = round(time.time() - started, 1)
     if output_dir is not None:
-        classifier.save_pretrained(output_dir)
-        (Path(output_dir) / TRAINING_RECORD).write_text(json.dumps(record, indent=2) + "\n")
+        with atomic_folder(output_dir) as staged:  # weights and record replaced together
+            classifier.save_pretrained(staged)
+            (staged / TRAINING_RECORD).write_text(json.dumps(record, indent=2) + "\n")
     return classifier, record
 
 

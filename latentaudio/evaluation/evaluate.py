@@ -45,6 +45,7 @@ import numpy as np
 import torch
 
 from .. import __version__
+from ..atomic import write_text
 from ..audio_io import PathLike
 from ..codec import MelCodec
 from ..data import gm
@@ -314,10 +315,7 @@ def _summary(scores: dict) -> dict:
 
 
 def save_report(report: dict, path: PathLike) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2) + "\n")
-    return path
+    return write_text(path, json.dumps(report, indent=2) + "\n")
 
 
 def format_report(report: dict) -> str:

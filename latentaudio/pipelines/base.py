@@ -26,7 +26,8 @@ from ..conditioning import (
     check_pitch_conditioning,
     load_local_text_encoder,
 )
-from ..model_folder import ModelFolderError, PipelineFolder
+from ..atomic import atomic_folder
+from ..model_folder import CUSTOM_CODE_FILE, PACKAGED_COMPONENTS, ModelFolderError, PipelineFolder
 from ..spectrogram import MelSpectrogram, check_compatible, downsampling_factor
 
 # Written into every saved folder so `DiffusionPipeline.from_pretrained(folder, custom_pipeline=folder)`
@@ -399,15 +400,20 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
     def save_pretrained(self, save_directory: Union[str, os.PathLike], **kwargs):
         """Save every component (safetensors only) plus a ``pipeline.py`` for diffusers' custom loading.
 
-        A text encoder that comes from a package (``text_encoder_package``) is not written.
+        A text encoder that comes from a package (``text_encoder_package``) is not written. The
+        folder is replaced atomically (see :mod:`latentaudio.atomic`): the new pipeline is written
+        beside it and swapped in complete, so a reader or a killed save finds the previous
+        pipeline or the new one, never a mix. Files in the folder that are not part of the
+        previous pipeline (checkpoints, logs, notes) stay.
         """
         kwargs.setdefault("safe_serialization", True)
-        super().save_pretrained(save_directory, **kwargs)
-        if self.config.text_encoder_package is not None:
-            for name in ("text_encoder", "tokenizer"):
-                shutil.rmtree(os.path.join(save_directory, name), ignore_errors=True)
-        with open(os.path.join(save_directory, "pipeline.py"), "w") as f:
-            f.write(CUSTOM_PIPELINE_SOURCE)
+        owned = PipelineFolder.entries_at(save_directory)  # the previous pipeline's, replaced; the rest stays
+        with atomic_folder(save_directory, keep=lambda name: name not in owned) as staged:
+            super().save_pretrained(staged, **kwargs)
+            if self.config.text_encoder_package is not None:
+                for name in PACKAGED_COMPONENTS:
+                    shutil.rmtree(staged / name, ignore_errors=True)
+            (staged / CUSTOM_CODE_FILE).write_text(CUSTOM_PIPELINE_SOURCE)
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path: Union[str, os.PathLike], **kwargs):

@@ -19,22 +19,41 @@ complete checkpoints beyond ``keep`` are deleted, never the newest.
 
 Everything accelerate loads goes through its ``torch.load(weights_only=True)`` path; the extras
 are safetensors and JSON, so resuming never unpickles arbitrary objects.
+
+Resuming heals itself: :meth:`CheckpointFolder.newest_intact` checks the newest checkpoint before
+anything loads from it — ``trainer_state.json`` parses, every file has the size recorded when it
+was written, safetensors headers cover their files, accelerate's zip archives pass their CRCs —
+and a damaged one is named, renamed aside to ``damaged-checkpoint-<step>`` (kept, never read
+again) and the previous intact checkpoint is used. ``trainer_state.json`` also records the
+settings the run trains with (the training config and a digest of the model folder); a resume
+whose settings differ names each difference and stops unless changes are allowed.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import pickletools
 import re
 import shutil
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
+
+from safetensors import safe_open
+
+from ..atomic import publish_folder, sync_tree
 
 STATE_FILE = "trainer_state.json"
 STATE_FORMAT = "latentaudio-training-state/1"
 PREFIX = "checkpoint-"
 PARTIAL = ".partial-"
+DAMAGED = "damaged-"
+
+
+class DamagedCheckpointError(ValueError):
+    """A checkpoint folder that cannot be resumed from: unreadable state, truncated or corrupt files."""
 
 
 @dataclass
@@ -46,6 +65,8 @@ class TrainerState:
     position: int = 0  # items of the data stream consumed, all processes together
     history: list = field(default_factory=list)  # [step, {loss: mean since the last log}] per log point
     extra: dict = field(default_factory=dict)  # trainer-specific counters (e.g. the EMA's step)
+    settings: dict = field(default_factory=dict)  # what the run trains with; a resume compares them
+    files: dict = field(default_factory=dict)  # every file's size in bytes when written (integrity check)
 
 
 class CheckpointFolder:
@@ -96,42 +117,117 @@ class CheckpointFolder:
         self.accelerator.wait_for_everyone()
         if self.accelerator.is_main_process:
             write_extra(partial, state)
+            state.files = {str(p.relative_to(partial)): p.stat().st_size for p in sorted(partial.rglob("*")) if p.is_file()}
             (partial / STATE_FILE).write_text(json.dumps({"format": STATE_FORMAT, **asdict(state)}, indent=1))
-            _sync_tree(partial)
-            os.replace(partial, final)
-            _sync_dir(self.folder)
+            sync_tree(partial)
+            publish_folder(partial, final)
+            shutil.rmtree(partial, ignore_errors=True)  # what stood at `final` without a state file, if anything
             for old in self.complete()[: -self.keep]:
                 shutil.rmtree(old, ignore_errors=True)
         self.accelerator.wait_for_everyone()
         return final
 
-    def load(self, path: Path, trainer: str) -> TrainerState:
-        """Restore the prepared objects and RNG states from ``path``; returns its trainer state."""
-        values = json.loads((path / STATE_FILE).read_text())
-        if values.pop("format", None) != STATE_FORMAT:
-            raise ValueError(f"{path} is not a checkpoint this version can read (expected format {STATE_FORMAT}).")
-        state = TrainerState(**values)
+    def read_state(self, path: Path, trainer: str) -> TrainerState:
+        """The trainer state recorded in checkpoint ``path``.
+
+        Raises:
+            DamagedCheckpointError: ``trainer_state.json`` is unreadable or not a state this version reads.
+            ValueError: The checkpoint belongs to another trainer.
+        """
+        state_file = path / STATE_FILE
+        try:
+            values = json.loads(state_file.read_text())
+            if not isinstance(values, dict) or values.pop("format", None) != STATE_FORMAT:
+                raise ValueError(f"not a training state of format {STATE_FORMAT}")
+            state = TrainerState(**values)
+        except (OSError, UnicodeDecodeError, ValueError, TypeError) as error:
+            raise DamagedCheckpointError(f"{state_file} cannot be read: {error}") from error
         if state.trainer != trainer:
             raise ValueError(
                 f"{path} is a checkpoint of the {state.trainer} trainer, not of the {trainer} trainer; "
                 "resume it with `latentaudio train " + state.trainer + "`, or choose another --output."
             )
-        self.accelerator.load_state(str(path))
         return state
 
+    def verify(self, path: Path, state: TrainerState) -> None:
+        """Check the files of checkpoint ``path`` without loading them (sizes, safetensors headers, zip CRCs).
 
-def _sync_tree(folder: Path) -> None:
-    """Flush every file under ``folder`` to disk, so the rename publishes finished bytes."""
-    for path in folder.rglob("*"):
-        if path.is_file():
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
-    _sync_dir(folder)
+        Raises:
+            DamagedCheckpointError: Naming the first damaged file.
+        """
+        for name, size in state.files.items():
+            file = path / name
+            if not file.is_file() or file.stat().st_size != size:
+                found = file.stat().st_size if file.is_file() else "missing"
+                raise DamagedCheckpointError(f"{file} was written with {size} bytes, found {found}")
+        for file in sorted(path.rglob("*")):
+            try:
+                if file.suffix == ".safetensors":
+                    with safe_open(str(file), framework="pt") as handle:
+                        handle.keys()
+                elif file.suffix in (".bin", ".pkl") and zipfile.is_zipfile(file):  # torch.save's archives
+                    with zipfile.ZipFile(file) as archive:
+                        bad = archive.testzip()
+                    if bad is not None:
+                        raise ValueError(f"member {bad} fails its CRC")
+                elif file.suffix in (".bin", ".pkl"):  # an older plain pickle
+                    with open(file, "rb") as handle:
+                        for _ in pickletools.genops(handle):  # reads opcodes; nothing is unpickled
+                            pass
+            except Exception as error:  # safetensors, zipfile and pickletools each raise their own types
+                raise DamagedCheckpointError(f"{file} is damaged: {error}") from error
+
+    def newest_intact(self, trainer: str) -> tuple[Optional[Path], Optional[TrainerState]]:
+        """The newest checkpoint that reads and verifies, with its state; ``(None, None)`` when there is none.
+
+        Damaged checkpoints newer than it are reported by name and renamed aside to
+        ``damaged-checkpoint-<step>`` (kept for inspection, never read again, and out of the way
+        of the run's next save of that step); every process checks, the main process renames.
+
+        Raises:
+            DamagedCheckpointError: There are checkpoints, but none is intact (nothing is renamed).
+        """
+        damaged = []
+        found = (None, None)
+        for path in reversed(self.complete()):
+            try:
+                state = self.read_state(path, trainer)
+                self.verify(path, state)
+            except DamagedCheckpointError as error:
+                damaged.append((path, error))
+                continue
+            found = (path, state)
+            break
+        if damaged and found[0] is None:
+            raise DamagedCheckpointError(
+                f"No intact checkpoint in {self.folder}: {'; '.join(str(error) for _, error in damaged)}. "
+                "Move them away to start from step 0."
+            )
+        self.accelerator.wait_for_everyone()
+        for path, error in damaged:
+            if self.accelerator.is_main_process:
+                aside = path.with_name(DAMAGED + path.name)
+                shutil.rmtree(aside, ignore_errors=True)
+                os.replace(path, aside)
+                print(f"Checkpoint {path.name} is damaged ({error}); set aside as {aside.name}, "
+                      f"resuming from {found[0].name} instead.")
+        self.accelerator.wait_for_everyone()
+        return found
+
+    def load(self, path: Path, state: TrainerState) -> None:
+        """Restore the prepared objects and RNG states from checkpoint ``path`` (read by :meth:`read_state`).
+
+        Raises:
+            ValueError: The checkpoint's tensors do not fit the modules being trained.
+        """
+        try:
+            self.accelerator.load_state(str(path))
+        except RuntimeError as error:  # e.g. size mismatches of another model's weights
+            detail = str(error).strip().splitlines()[0]
+            raise ValueError(f"Cannot resume from {path}: its weights do not fit this run's model ({detail}).") from error
 
 
-def _sync_dir(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+def changed_settings(recorded: dict, current: dict) -> list[str]:
+    """``"name: old → new"`` for each setting that differs (settings one side lacks are left out)."""
+    return [f"{name}: {recorded[name]!r} → {current[name]!r}" for name in sorted(recorded.keys() & current.keys())
+            if recorded[name] != current[name]]

@@ -15,6 +15,10 @@ A step is one optimizer update; it consumes ``gradient_accumulation_steps`` micr
     OUTPUT/logs/<trainer>/                      TensorBoard
     OUTPUT/checkpoints/                         resumable state (see checkpoints.py)
     OUTPUT/cache/                               mel and latent caches (unless cache_dir is set)
+
+The pipeline, ``training.json`` and the loss curve are published together in one atomic folder
+swap (:func:`~latentaudio.atomic.atomic_folder`), so a run killed while saving leaves the previous
+output, or none, never a partial pipeline. ``output`` may not be, hold or lie inside ``model``.
 """
 
 from __future__ import annotations
@@ -33,18 +37,32 @@ from accelerate import Accelerator
 from accelerate.utils import ProjectConfiguration, set_seed
 from diffusers.optimization import get_scheduler
 
+from ..atomic import atomic_folder
 from ..loading import load_pipeline
 from ..model_folder import PipelineFolder
 from .batches import split_datasets, stream_loader, to_device
-from .checkpoints import CheckpointFolder, TrainerState
+from .checkpoints import CheckpointFolder, TrainerState, changed_settings
 from .config import TrainingConfig
 from .monitor import Monitor, plot_loss_curves
 
 logger = logging.getLogger(__name__)
 
+TRAINING_RECORD, LOSS_CURVE = "training.json", "loss_curve.png"
+
 
 class NonFiniteLossError(FloatingPointError):
     """A loss became NaN or infinite; the run stopped without saving anything after it."""
+
+
+def check_separate_folders(model: Path, output: Path) -> None:
+    """Refuse an ``output`` that is ``model``, lies inside it or holds it: saving would overwrite
+    (or, killed, destroy) the pipeline training reads from."""
+    model_path, output_path = model.resolve(), output.resolve()
+    if model_path == output_path or model_path in output_path.parents or output_path in model_path.parents:
+        relation = ("is" if model_path == output_path else
+                    "is inside" if model_path in output_path.parents else "holds")
+        raise ValueError(f"--output {output} {relation} --model {model}: training would overwrite the model it "
+                         "starts from; choose an --output folder outside the model folder.")
 
 
 class Trainer:
@@ -55,16 +73,22 @@ class Trainer:
         data (`str` or `Path`): Audiofolder to train on.
         output (`str` or `Path`): Folder for the finished pipeline, checkpoints and logs.
         config (`TrainingConfig`): The trainer's settings.
-        resume (`bool`, defaults to `False`): Continue from the newest complete checkpoint in
-            ``output/checkpoints`` (start afresh when there is none). Without it, existing
-            checkpoints are an error rather than silently overwritten.
+        resume (`bool`, defaults to `False`): Continue from the newest intact checkpoint in
+            ``output/checkpoints`` (start afresh when there is none); damaged newer ones are
+            reported and set aside. Without it, existing checkpoints are an error rather than
+            silently overwritten.
+        allow_changed_settings (`bool`, defaults to `False`): Resume although the model folder or
+            the training settings differ from those the checkpoint recorded (the differences are
+            still printed). Without it such a resume is refused with the list of differences.
     """
 
     name = "base"
 
-    def __init__(self, model, data, output, config: TrainingConfig, resume: bool = False):
+    def __init__(self, model, data, output, config: TrainingConfig, resume: bool = False,
+                 allow_changed_settings: bool = False):
         self.model_dir, self.data_dir, self.output_dir = Path(model), Path(data), Path(output)
-        self.config, self.resume = config, resume
+        check_separate_folders(self.model_dir, self.output_dir)
+        self.config, self.resume, self.allow_changed_settings = config, resume, allow_changed_settings
         self.accelerator = Accelerator(
             gradient_accumulation_steps=config.gradient_accumulation_steps,
             mixed_precision=config.mixed_precision,
@@ -263,16 +287,44 @@ class Trainer:
 
     def _start_state(self) -> TrainerState:
         self.checkpoints.remove_partial()
-        newest = self.checkpoints.newest() if self.resume else None
+        settings = self.resume_settings()
+        newest, state = self.checkpoints.newest_intact(self.name) if self.resume else (None, None)
         if newest is None:
             if self.resume:
                 logger.warning("No complete checkpoint in %s: starting from step 0.", self.checkpoints.folder)
-            return TrainerState(self.name)
-        state = self.checkpoints.load(newest, self.name)
+            return TrainerState(self.name, settings=settings)
+        self._check_settings(newest, state.settings, settings)
+        self.checkpoints.load(newest, state)
+        state.settings = settings  # later checkpoints record what this run trains with
         self.load_extra(newest, state)
         if self.accelerator.is_main_process:
             print(f"Resuming {self.name} training from {newest} (step {state.step})")
         return state
+
+    def resume_settings(self) -> dict:
+        """What a checkpoint records and a resume compares: the model folder's digest and the
+        settings that change what is learned (JSON values, as read back from the checkpoint)."""
+        folder = PipelineFolder.find(self.model_dir)
+        model = folder.digest() if folder is not None else str(self.model_dir)
+        return json.loads(json.dumps({"model": model, **self.config.resume_settings()}))
+
+    def _check_settings(self, checkpoint: Path, recorded: dict, current: dict) -> None:
+        """Refuse (or, when allowed, announce) a resume whose settings differ from the checkpoint's."""
+        if not recorded:
+            logger.warning("%s records no settings (written by an older version); they are not compared.", checkpoint)
+            return
+        changes = changed_settings(recorded, current)
+        if not changes:
+            return
+        listed = "; ".join(changes)
+        if not self.allow_changed_settings:
+            raise ValueError(
+                f"Cannot resume from {checkpoint}: this run differs from it in {listed} "
+                "(model: the digest of the --model pipeline). Give the same model and settings, or pass "
+                "--allow-changed-settings to continue with the new ones."
+            )
+        if self.accelerator.is_main_process:
+            print(f"Resuming with changed settings: {listed}")
 
     def _finite_means(self, totals: dict[str, torch.Tensor], step: int) -> dict[str, float]:
         """Losses averaged over processes; stops the run on NaN or inf (every process sees it)."""
@@ -299,8 +351,10 @@ class Trainer:
         self.accelerator.wait_for_everyone()
 
     def _save_output(self, state: TrainerState) -> None:
+        """Publish the pipeline, ``training.json`` and the loss curve in one atomic folder swap:
+        a kill at any point leaves the previous output (or none) loadable, never a partial one.
+        Checkpoints, logs, caches and anything else in ``output`` are carried over."""
         pipe = self.finished_pipeline()
-        pipe.save_pretrained(self.output_dir)
         from .. import __version__
 
         record = {
@@ -309,6 +363,9 @@ class Trainer:
             "final_losses": state.history[-1][1] if state.history else {}, "validation": self.validation,
             "config": self.config.to_dict(),
         }
-        (self.output_dir / "training.json").write_text(json.dumps(record, indent=1))
-        plot_loss_curves(state.history, self.output_dir / "loss_curve.png")
+        replaced = PipelineFolder.entries_at(self.output_dir) | {TRAINING_RECORD, LOSS_CURVE}
+        with atomic_folder(self.output_dir, keep=lambda name: name not in replaced) as staged:
+            pipe.save_pretrained(staged)
+            (staged / TRAINING_RECORD).write_text(json.dumps(record, indent=1))
+            plot_loss_curves(state.history, staged / LOSS_CURVE)
         print(f"Wrote the trained pipeline to {self.output_dir} (step {state.step})")

@@ -28,6 +28,12 @@ TRAINABLE_PREDICTION_TYPES = ("epsilon", "v_prediction")
 PREDICTION_TYPES = (None, *TRAINABLE_PREDICTION_TYPES)
 
 
+# Settings a resumed run may change: how long it runs, how often it logs, validates and saves, where it caches.
+FREE_ON_RESUME = ("max_steps", "max_minutes", "num_workers", "cache_dir", "checkpoint_every", "keep_checkpoints",
+                  "log_every", "validation_every", "validation_prompts", "validation_inference_steps",
+                  "validation_guidance_scale")
+
+
 class InvalidSettingError(ValueError):
     """A training setting outside its range; the message names key, value, source and expectation."""
 
@@ -100,6 +106,16 @@ class TrainingConfig:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    def resume_settings(self) -> dict:
+        """The settings a resumed run must share with its checkpoints: everything that changes
+        what is learned. How long a run lasts, how often it logs, validates or saves, and where it
+        caches are free; ``max_steps`` is free only under a constant schedule, since the others
+        stretch with it."""
+        free = set(FREE_ON_RESUME)
+        if self.lr_schedule not in ("constant", "constant_with_warmup"):
+            free.discard("max_steps")
+        return {key: value for key, value in self.to_dict().items() if key not in free}
 
 
 @dataclass

@@ -275,6 +275,7 @@ class DiffusionTrainer(Trainer):
         return self.pipe
 
 
-def train_diffusion(model, data, output, config: DiffusionTrainingConfig, resume: bool = False):
+def train_diffusion(model, data, output, config: DiffusionTrainingConfig, resume: bool = False,
+                    allow_changed_settings: bool = False):
     """Train the U-Net of the pipeline in ``model`` on ``data``; the finished pipeline goes to ``output``."""
-    return DiffusionTrainer(model, data, output, config, resume).run()
+    return DiffusionTrainer(model, data, output, config, resume, allow_changed_settings).run()

@@ -17,7 +17,7 @@ from .diffusion import train_diffusion
 
 
 def finetune(model, data, output, lora_rank: Optional[int] = None, max_steps: Optional[int] = None,
-             config: Optional[FinetuneConfig] = None, resume: bool = False):
+             config: Optional[FinetuneConfig] = None, resume: bool = False, allow_changed_settings: bool = False):
     """Adapt the pipeline in ``model`` to the audiofolder ``data``; the result goes to ``output``.
 
     Args:
@@ -27,9 +27,10 @@ def finetune(model, data, output, lora_rank: Optional[int] = None, max_steps: Op
         lora_rank (`int`, *optional*): Train LoRA adapters of this rank instead of every weight.
         max_steps (`int`, *optional*): Optimizer updates; the config's when `None`.
         config (`FinetuneConfig`, *optional*): Defaults to ``FinetuneConfig()``.
-        resume (`bool`): Continue from the newest checkpoint in ``output/checkpoints``.
+        resume (`bool`): Continue from the newest intact checkpoint in ``output/checkpoints``.
+        allow_changed_settings (`bool`): Resume although model or settings differ from the checkpoint's.
     """
     config = config or FinetuneConfig()
     overrides = {"lora_rank": lora_rank, "max_steps": max_steps}
     config = dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
-    return train_diffusion(model, data, output, config, resume)
+    return train_diffusion(model, data, output, config, resume, allow_changed_settings)

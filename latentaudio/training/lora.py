@@ -24,6 +24,7 @@ from diffusers.utils import convert_state_dict_to_diffusers
 from peft import LoraConfig
 from peft.utils import get_peft_model_state_dict
 
+from ..atomic import atomic_folder
 from ..pipelines import LatentAudioPipelineBase
 
 LORA_TARGETS = ("to_q", "to_k", "to_v", "to_out.0")
@@ -44,11 +45,12 @@ def add_lora(unet, rank: int, alpha=None) -> list:
 def save_lora(unet, output) -> Path:
     """Write the adapter of ``unet`` to ``output/lora/pytorch_lora_weights.safetensors``."""
     folder = Path(output) / LORA_FOLDER
-    LatentAudioPipelineBase.save_lora_weights(
-        folder,
-        unet_lora_layers=convert_state_dict_to_diffusers(get_peft_model_state_dict(unet)),
-        unet_lora_adapter_metadata=unet.peft_config["default"].to_dict(),
-    )
+    with atomic_folder(folder) as staged:
+        LatentAudioPipelineBase.save_lora_weights(
+            staged,
+            unet_lora_layers=convert_state_dict_to_diffusers(get_peft_model_state_dict(unet)),
+            unet_lora_adapter_metadata=unet.peft_config["default"].to_dict(),
+        )
     return folder
 
 

@@ -16,6 +16,7 @@ import torch
 import yaml
 from tqdm.auto import tqdm
 
+from ..plotting import save_figure
 from .checkpoints import TrainerState
 
 
@@ -119,7 +120,7 @@ def plot_loss_curves(history: list, path) -> Optional[Path]:
     for ax in list(axes.flat)[len(names):]:
         ax.set_visible(False)
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    try:
+        return save_figure(fig, path)
+    finally:
+        plt.close(fig)

@@ -125,6 +125,7 @@ def _reconstruction_loss(kind: str, reconstruction: torch.Tensor, target: torch.
     return l1 + l2
 
 
-def train_vae(model, data, output, config: VaeTrainingConfig, resume: bool = False):
+def train_vae(model, data, output, config: VaeTrainingConfig, resume: bool = False,
+              allow_changed_settings: bool = False):
     """Train the VAE of the pipeline in ``model`` on ``data``; the finished pipeline goes to ``output``."""
-    return VaeTrainer(model, data, output, config, resume).run()
+    return VaeTrainer(model, data, output, config, resume, allow_changed_settings).run()

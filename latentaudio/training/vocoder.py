@@ -153,6 +153,7 @@ def _halves(tensors):
     return [t.chunk(2)[0] for t in tensors], [t.chunk(2)[1] for t in tensors]
 
 
-def train_vocoder(model, data, output, config: VocoderTrainingConfig, resume: bool = False):
+def train_vocoder(model, data, output, config: VocoderTrainingConfig, resume: bool = False,
+                allow_changed_settings: bool = False):
     """Train the vocoder of the pipeline in ``model`` on ``data``; the finished pipeline goes to ``output``."""
-    return VocoderTrainer(model, data, output, config, resume).run()
+    return VocoderTrainer(model, data, output, config, resume, allow_changed_settings).run()

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import torch
 from safetensors.torch import load_file
 
 from latentaudio.cli import main
+from latentaudio.model_folder import PipelineFolder
 
 from ..conftest import REPO
 from .conftest import SUBPROCESS_ENV, train_args
@@ -86,3 +88,108 @@ def test_gan_run_stopped_and_resumed_equals_uninterrupted(tiny_pipe_dir, gm_data
             torch.testing.assert_close(parts[key], whole[key], rtol=1e-5, atol=1e-6, msg=f"{name}: {key}")
     config = lambda out: json.loads((out / trainer / "config.json").read_text())  # noqa: E731
     assert config(tmp_path / "parts") == config(tmp_path / "whole")  # e.g. the VAE's scaling_factor
+
+
+# ------------------------------------------------------------- self-healing resume
+def error_line(err: str) -> str:
+    """The one error line of a failed command (progress bars aside), checked to be alone and traceback-free."""
+    lines = [line for line in err.splitlines() if line.startswith("latentaudio ")]
+    assert len(lines) == 1 and "Traceback" not in err, err[-2000:]
+    return lines[0]
+
+
+def truncate(path):
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def flip_middle_byte(path):
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+DAMAGES = {
+    "truncated weights": lambda checkpoint: truncate(checkpoint / "model.safetensors"),
+    "garbled state": lambda checkpoint: (checkpoint / "trainer_state.json").write_text('{"format": "latentaud'),
+    "flipped optimizer byte": lambda checkpoint: flip_middle_byte(checkpoint / "optimizer.bin"),
+}
+
+
+@pytest.fixture(scope="module")
+def two_checkpoints(tiny_pipe_dir, gm_data, tmp_path_factory):
+    """A finished two-step VAE run with a checkpoint after each step; tests copy it."""
+    out = tmp_path_factory.mktemp("two_checkpoints") / "vae"
+    assert main(train_args("train vae", tiny_pipe_dir, gm_data, out, "tiny_vae.yaml", "--checkpoint-every", 1,
+                           "--max-steps", 2)) == 0
+    return out
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_a_damaged_newest_checkpoint_is_named_and_the_previous_one_resumes(two_checkpoints, tiny_pipe_dir, gm_data,
+                                                                             tmp_path, capsys, damage):
+    out = tmp_path / "vae"
+    shutil.copytree(two_checkpoints, out)
+    args = train_args("train vae", tiny_pipe_dir, gm_data, out, "tiny_vae.yaml", "--checkpoint-every", 1)
+    checkpoints = out / "checkpoints"
+    DAMAGES[damage](checkpoints / "checkpoint-00000002")
+    capsys.readouterr()
+
+    assert main(args + ["--max-steps", "3", "--resume"]) == 0
+    said = capsys.readouterr().out
+    assert "Checkpoint checkpoint-00000002 is damaged" in said and "resuming from checkpoint-00000001" in said
+    assert {"truncated weights": "model.safetensors", "garbled state": "trainer_state.json",
+            "flipped optimizer byte": "optimizer.bin"}[damage] in said
+    assert "from " + str(checkpoints / "checkpoint-00000001") + " (step 1)" in said
+    assert sorted(p.name for p in checkpoints.iterdir()) == [
+        "checkpoint-00000001", "checkpoint-00000002", "checkpoint-00000003", "damaged-checkpoint-00000002"]
+    assert json.loads((out / "training.json").read_text())["steps"] == 3
+
+
+def test_no_intact_checkpoint_is_an_error_that_moves_nothing(tiny_pipe_dir, gm_data, tmp_path, capsys):
+    out = tmp_path / "vae"
+    args = train_args("train vae", tiny_pipe_dir, gm_data, out, "tiny_vae.yaml", "--max-steps", 1)
+    assert main(args) == 0
+    truncate(out / "checkpoints" / "checkpoint-00000001" / "model.safetensors")
+    capsys.readouterr()
+    assert main(args + ["--resume"]) == 1
+    err = error_line(capsys.readouterr().err)
+    assert "No intact checkpoint" in err and "model.safetensors" in err
+    assert [p.name for p in (out / "checkpoints").iterdir()] == ["checkpoint-00000001"]
+
+
+def test_a_resume_with_other_settings_or_model_names_them_and_needs_permission(tiny_pipe_dir, tiny_config, gm_data,
+                                                                                 tmp_path, capsys):
+    from latentaudio.builder import build_pipeline
+
+    out = tmp_path / "vae"
+    args = lambda model, *extra: train_args("train vae", model, gm_data, out, "tiny_vae.yaml", *extra)  # noqa: E731
+    assert main(args(tiny_pipe_dir, "--max-steps", 1)) == 0
+    capsys.readouterr()
+
+    assert main(args(tiny_pipe_dir, "--max-steps", 2, "--batch-size", 4, "--resume")) == 1
+    err = error_line(capsys.readouterr().err)
+    assert "batch_size: 5 → 4" in err and "--allow-changed-settings" in err
+
+    other = tmp_path / "other_model"
+    build_pipeline(tiny_config, seed=1).save_pretrained(other)
+    assert main(args(other, "--max-steps", 2, "--resume")) == 1
+    err = error_line(capsys.readouterr().err)
+    assert "model: '" in err and "batch_size" not in err
+
+    assert main(args(tiny_pipe_dir, "--max-steps", 2, "--batch-size", 4, "--resume", "--allow-changed-settings")) == 0
+    assert "Resuming with changed settings: batch_size: 5 → 4" in capsys.readouterr().out
+    state = json.loads((out / "checkpoints" / "checkpoint-00000002" / "trainer_state.json").read_text())
+    assert state["settings"]["batch_size"] == 4 and state["step"] == 2  # later checkpoints record the new settings
+
+
+@pytest.mark.parametrize("relation", ["is", "is inside", "holds"])
+def test_training_refuses_an_output_that_overlaps_its_model(tiny_pipe_dir, gm_data, tmp_path, capsys, relation):
+    model = tmp_path / "model"
+    shutil.copytree(tiny_pipe_dir, model)
+    before = PipelineFolder.read(model).digest()
+    output = {"is": model, "is inside": model / "trained", "holds": tmp_path}[relation]
+    assert main(train_args("train vae", model, gm_data, output, "tiny_vae.yaml", "--max-steps", 1)) == 1
+    err = error_line(capsys.readouterr().err)
+    assert f" {relation} --model " in err and "outside the model folder" in err
+    assert PipelineFolder.read(model).digest() == before
+    assert sorted(os.listdir(model)) == sorted(os.listdir(tiny_pipe_dir))

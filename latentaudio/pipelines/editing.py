@@ -88,7 +88,7 @@ class LatentAudioEditPipelineBase(LatentAudioPipelineBase):
                 raise ValueError(f"audio must be a file path, a numpy array or a tensor, got {type(audio).__name__}.")
             if isinstance(audio, np.ndarray) and not (np.issubdtype(audio.dtype, np.floating) or np.issubdtype(audio.dtype, np.integer)):
                 raise ValueError(f"audio samples must be real numbers, got a numpy array of dtype {audio.dtype}.")
-            if isinstance(audio, torch.Tensor) and (audio.is_complex() or audio.is_meta):
+            if isinstance(audio, torch.Tensor) and (audio.is_complex() or audio.is_meta or audio.dtype == torch.bool):
                 raise ValueError(f"audio must be real samples on a device that holds data, got {audio.dtype} on {audio.device}.")
             clips = torch.as_tensor(audio).float()
             if clips.ndim == 1:

@@ -18,6 +18,8 @@ INDEX_FILE = "model_index.json"
 CUSTOM_CODE_FILE = "pipeline.py"  # the pipeline class, for diffusers' custom-pipeline loading
 # Components a packaged text encoder supplies instead of the folder.
 PACKAGED_COMPONENTS = ("text_encoder", "tokenizer")
+# Weights in these formats are pickles, which run code when loaded: a folder holding one is refused.
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 
 
 class ModelFolderError(ValueError):
@@ -119,6 +121,19 @@ class PipelineFolder:
         """``from_pretrained`` overrides that skip a packaged text encoder (for work that needs no
         text); a folder that holds its own encoder keeps it, and the saved pipeline still names its package."""
         return dict.fromkeys(PACKAGED_COMPONENTS) if self.packaged else {}
+
+    def check_safetensors_only(self) -> None:
+        """Raise ``ModelFolderError`` naming the first pickled weight file in a component's subfolder:
+        latentaudio loads safetensors only, and a pickle can run code when loaded."""
+        for name in sorted(self.components):
+            folder = self.path / name
+            if folder.is_dir():
+                for file in sorted(folder.rglob("*")):
+                    if file.suffix.lower() in PICKLE_SUFFIXES and file.is_file():
+                        raise ModelFolderError(
+                            f"{file} is a pickle ({file.suffix}); latentaudio loads safetensors weights only. "
+                            "Convert it (diffusers' save_pretrained(safe_serialization=True)) or remove it."
+                        )
 
     def component_class(self, name: str):
         """The class the index names for component ``name``, imported."""

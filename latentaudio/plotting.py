@@ -10,6 +10,20 @@ import torch
 from .atomic import atomic_file
 
 
+def check_plot_path(path) -> Path:
+    """``path`` as a ``Path`` if matplotlib can write its format (by its suffix); ``ValueError`` otherwise.
+
+    Called before any work is done, so a bad name fails before the audio is made.
+    """
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    path = Path(path)
+    formats = sorted(FigureCanvasBase.get_supported_filetypes())
+    if path.suffix.lower().lstrip(".") not in formats:
+        raise ValueError(f"Plot path {str(path)!r} must end in one of .{', .'.join(formats)} (e.g. .png).")
+    return path
+
+
 def plot_spectrograms(path, mels: list, spectrogram, titles: list[str]) -> Path:
     """Save log-mel spectrograms (each (n_mels, T), normalised as ``spectrogram`` makes them) side by side.
 

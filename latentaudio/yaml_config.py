@@ -21,7 +21,9 @@ def merge(base: dict, override: dict) -> dict:
     return merged
 
 
-def load_yaml_with_base(path, kind: str, entries: str, check: Optional[Callable[[Path, dict], None]] = None) -> dict:
+def load_yaml_with_base(
+    path, kind: str, entries: str, check: Optional[Callable[[Path, dict], None]] = None, _seen: tuple = ()
+) -> dict:
     """A YAML mapping merged over its ``base``.
 
     Args:
@@ -29,14 +31,34 @@ def load_yaml_with_base(path, kind: str, entries: str, check: Optional[Callable[
         kind (`str`): What the file is, for errors (``"Config file"``, ``"Training config"``).
         entries (`str`): What its keys are, for errors (``"sections"``, ``"settings"``).
         check (*optional*): ``check(path, values)`` validates each file's own values (base included).
+
+    Raises:
+        FileNotFoundError: The file (or a base) does not exist.
+        ValueError: A file is not valid YAML (its line and column are named), is not a mapping, has
+            a ``base`` that is not a path, or its bases form a cycle.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{kind} not found: {path}")
-    values = yaml.safe_load(path.read_text()) or {}
+    if path.resolve() in _seen:
+        chain = " -> ".join(str(p) for p in (*_seen, path.resolve()))
+        raise ValueError(f"{kind} {path} is its own base through a cycle: {chain}.")
+    try:
+        values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path} is not UTF-8 text (byte {error.start}).") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ValueError(f"{path} is not valid YAML{where}: {problem}.") from None
     if not isinstance(values, dict):
         raise ValueError(f"{path} must hold a mapping of {entries}, got {type(values).__name__}.")
     if check is not None:
         check(path, values)
     base = values.pop("base", None)
-    return merge(load_yaml_with_base(path.parent / base, kind, entries, check), values) if base else values
+    if base is None:
+        return values
+    if not isinstance(base, str) or not base.strip():
+        raise ValueError(f"{path}: base must be the path of another YAML file, got {base!r}.")
+    return merge(load_yaml_with_base(path.parent / base, kind, entries, check, (*_seen, path.resolve())), values)

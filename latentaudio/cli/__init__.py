@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 
-from .common import VerbParser
+from .common import VerbParser, one_line
 from .data import add_data_commands
 from .demo import add_demo_command
 from .edit import add_edit_commands
@@ -25,6 +25,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="latentaudio", description=__doc__.split(":")[0])
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error (for bug reports)")
     verbs = parser.add_subparsers(dest="verb", required=True, parser_class=VerbParser)
     add_generate_commands(verbs)
     add_data_commands(verbs)
@@ -36,11 +37,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one verb. Usage errors exit 2 (argparse); any other failure prints one line on stderr
+    and exits 1, with the traceback only under ``--debug``."""
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (ValueError, FileNotFoundError, ImportError) as error:
-        print(f"latentaudio {args.verb}: error: {error}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"latentaudio {args.verb}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        if args.debug:
+            raise
+        print(f"latentaudio {args.verb}: error: {one_line(error)}", file=sys.stderr)
         return 1
 
 

@@ -7,10 +7,25 @@ diffusers and the pipelines load inside the functions that need them.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from pathlib import Path
 
 from ..schedulers import SCHEDULERS
+
+
+# Errors that are the user's to fix (a value, a file, a missing package): their message is the whole story.
+USER_ERRORS = (ValueError, TypeError, OSError, ImportError)
+
+
+def one_line(error: BaseException) -> str:
+    """``error``'s message on one line; an unexpected kind of error is named and points to ``--debug``."""
+    message = " ".join(str(error).split()) or type(error).__name__
+    if isinstance(error, OSError) and error.filename is not None and str(error.filename) not in message:
+        message = f"{error.filename}: {message}"
+    if isinstance(error, USER_ERRORS):
+        return message
+    return f"{message} ({type(error).__name__}; run with --debug for the traceback and report it)"
 
 
 # ------------------------------------------------------------------ value types
@@ -21,17 +36,28 @@ def positive_int(text: str) -> int:
     return value
 
 
-def non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
     return value
 
 
-def positive_float(text: str) -> float:
+def finite_float(text: str) -> float:
     value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
+    return value
+
+
+# torch.Generator.manual_seed takes 64-bit seeds.
+MAX_SEED = 2**64 - 1
+
+
+def seed(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected a seed from 0 to 2**64 - 1, got {text}")
     return value
 
 
@@ -45,8 +71,8 @@ def add_sampling_options(parser: argparse.ArgumentParser, steps_flag: str = "--s
     add_model_option(parser)
     parser.add_argument(steps_flag, dest="steps", metavar=steps_flag.lstrip("-").replace("-", "_").upper(), type=positive_int,
                         default=20, help="sampler steps (default 20)")
-    parser.add_argument("--guidance", type=float, default=3.0, help="classifier-free guidance scale (default 3)")
-    parser.add_argument("--seed", type=int, default=0, help=f"{seed_help} (default 0)")
+    parser.add_argument("--guidance", type=finite_float, default=3.0, help="classifier-free guidance scale (default 3)")
+    parser.add_argument("--seed", type=seed, default=0, help=f"{seed_help} (default 0)")
     parser.add_argument("--negative-prompt", default=None, help="what to steer away from")
     parser.add_argument("--scheduler", choices=sorted(SCHEDULERS), default=None, help="sampler (default: the model's)")
 
@@ -61,6 +87,9 @@ class VerbParser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.pending_options = []
+        # Also accepted after the verb; SUPPRESS keeps a top-level --debug from being reset.
+        self.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                          help="show the full traceback of an error (for bug reports)")
 
     def parse_known_args(self, args=None, namespace=None):
         while self.pending_options:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import add_options_later, positive_float, positive_int
+from .common import add_options_later, one_line, positive_float, positive_int, seed
 
 
 def add_data_commands(subparsers) -> argparse.ArgumentParser:
@@ -113,11 +113,17 @@ def run_data_command(args: argparse.Namespace) -> int:
     try:
         return handlers[args.data_command](args)
     except NoUsableAudioError as error:
-        print(f"latentaudio data {args.data_command}: {error}", file=sys.stderr)
+        # One line on stderr, like every failure; the folder's report (the lines after it) on stdout.
+        summary, _, report = str(error).partition("\n")
+        if report:
+            print(report)
+        print(f"latentaudio data {args.data_command}: error: {summary}", file=sys.stderr)
         return 1
     except (ValueError, OSError, ImportError) as error:
-        print(f"latentaudio data {args.data_command}: error: {error}", file=sys.stderr)
-        return 2
+        if getattr(args, "debug", False):
+            raise
+        print(f"latentaudio data {args.data_command}: error: {one_line(error)}", file=sys.stderr)
+        return 1
 
 
 def _check(args) -> int:
@@ -126,7 +132,7 @@ def _check(args) -> int:
     try:
         entries, report = scan_folder(args.dir, silence_threshold=args.silence_threshold)
     except (FileNotFoundError, ValueError) as error:
-        print(f"latentaudio data check: {error}", file=sys.stderr)
+        print(f"latentaudio data check: error: {one_line(error)}", file=sys.stderr)
         return 1
     print(report.format(max_names=args.max_names))
     if not entries:
@@ -234,7 +240,7 @@ def _add_clip_options(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("--seconds", type=positive_float, default=DEFAULT_SECONDS, help=f"clip length (default {DEFAULT_SECONDS})")
     parser.add_argument("--sample-rate", type=positive_int, default=DEFAULT_SAMPLE_RATE, help=f"Hz (default {DEFAULT_SAMPLE_RATE})")
-    parser.add_argument("--seed", type=int, default=0, help="seeds the splits (and the music21 piece choice); default 0")
+    parser.add_argument("--seed", type=seed, default=0, help="seeds the splits (and the music21 piece choice); default 0")
 
 
 def _add_music_options(parser: argparse.ArgumentParser) -> None:

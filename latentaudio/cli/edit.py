@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from .common import (add_sampling_options, folder_paths, generator, load_model, output_paths, positive_float,
-                     positive_int, write_audios)
+                     positive_int, seed, write_audios)
 
 
 def option(*flags: str, **settings) -> tuple:
@@ -99,8 +99,8 @@ EDIT_VERBS = {
     "upsample": EditVerb(
         "restore the high bands of band-limited audio", "LatentAudioSuperResolutionPipeline",
         (option("--cutoff", type=positive_float, default=None,
-                help="where the input's content ends, Hz (default: half the file's sample rate, "
-                     "for files below the model's rate)"),
+                help="where the input's content ends, Hz (default: half the file's sample rate for files "
+                     "below the model's rate, else where 99.9%% of its power lies below)"),
          option("--prompt", default=None, help="what the sound is, if the low bands leave doubt")),
         lambda args: dict(cutoff_hz=args.cutoff, prompt=args.prompt),
         "WAV path",
@@ -118,7 +118,7 @@ EDIT_VERBS = {
          option("--prompt-b", default=None, help="prompt B (default: prompt A, for a path between seeds)"),
          option("--steps", dest="num_interpolation_steps", metavar="STEPS", type=positive_int, default=5,
                 help="sounds to write, both ends included (default 5)"),
-         option("--seed-b", type=int, default=None, help="seed of B's noise (default: --seed)"),
+         option("--seed-b", type=seed, default=None, help="seed of B's noise (default: --seed)"),
          option("--seconds", type=positive_float, default=None, help="length (default: the model's clip)")),
         lambda args: dict(prompt=args.prompt, prompt_b=args.prompt_b, num_interpolation_steps=args.num_interpolation_steps,
                           generator_b=generator(args.seed_b), audio_length_in_s=args.seconds),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import add_model_option, check_writable, load_model, positive_float, positive_int
+from .common import add_model_option, check_writable, finite_float, load_model, positive_float, positive_int, seed
 
 
 def step_list(text: str) -> list[int]:
@@ -46,8 +46,8 @@ def add_evaluate_command(verbs) -> argparse.ArgumentParser:
                           help="saved embedding classifier to reuse (default: train one on the train split, saved as OUTPUT_classifier/)")
     evaluate.add_argument("--classifier-steps", type=positive_int, default=1500, help="training steps of a new classifier (default 1500)")
     evaluate.add_argument("--seconds", type=positive_float, default=None, help="clip length (default: the model's native clip)")
-    evaluate.add_argument("--guidance", type=float, default=3.0, help="classifier-free guidance scale (default 3)")
-    evaluate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    evaluate.add_argument("--guidance", type=finite_float, default=3.0, help="classifier-free guidance scale (default 3)")
+    evaluate.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     evaluate.add_argument("--batch-size", type=positive_int, default=8, help="prompts per pipeline call (default 8)")
     # issue 16: template, paraphrase and unseen-note prompts at several lengths (evaluation/generalisation.py)
     evaluate.add_argument("--generalisation", choices=("off", "add", "only"), default="off",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .common import add_sampling_options, generator, load_model, output_paths, positive_float, positive_int, write_audios
+from pathlib import Path
+
+from .common import add_sampling_options, generator, load_model, output_paths, positive_float, positive_int, seed, write_audios
 
 
 def add_generate_commands(verbs) -> None:
@@ -10,7 +12,7 @@ def add_generate_commands(verbs) -> None:
     init = verbs.add_parser("init", help="write a randomly initialised pipeline from a YAML config")
     init.add_argument("config", help="model config, e.g. configs/small.yaml")
     init.add_argument("out_dir", help="folder to write the pipeline to")
-    init.add_argument("--seed", type=int, default=0)
+    init.add_argument("--seed", type=seed, default=0)
     init.add_argument("--skip-packaged-encoder", action="store_true",
                       help="do not load a packaged text encoder (e.g. on a machine without its package); "
                            "the folder still names it and loads with it where it is installed")
@@ -29,6 +31,8 @@ def add_generate_commands(verbs) -> None:
 def run_init(args) -> int:
     from ..builder import build_pipeline, load_config
 
+    if Path(args.out_dir).exists() and not Path(args.out_dir).is_dir():
+        raise ValueError(f"init writes a pipeline folder, but {args.out_dir} is a file; give a folder path.")
     pipe = build_pipeline(load_config(args.config), seed=args.seed, load_packaged_encoder=not args.skip_packaged_encoder)
     pipe.save_pretrained(args.out_dir)
     parameters = {name: sum(p.numel() for p in getattr(pipe, name).parameters()) for name in ("vae", "unet", "vocoder")}
@@ -41,6 +45,10 @@ def run_generate(args) -> int:
 
     from ..plotting import plot_spectrograms
 
+    from ..plotting import check_plot_path
+
+    if args.plot:
+        check_plot_path(args.plot)
     paths = output_paths(args.output, args.num_waveforms)
     pipe = load_model(args.model, scheduler=args.scheduler)
     # The mels, for the plot; the pipeline's own vocode step turns them into the waveforms it would return.

@@ -17,7 +17,7 @@ import argparse
 import os
 import sys
 
-from .common import non_negative_int, positive_float, positive_int
+from .common import positive_float, positive_int, seed
 
 TRAINERS = ("vae", "vocoder", "diffusion")
 
@@ -41,7 +41,7 @@ def add_training_commands(verbs) -> None:
                             help="stop (checkpoint and save) after this much wall-clock time, counted from setup")
         parser.add_argument("--batch-size", type=positive_int, default=None, help="clips per process and micro-batch")
         parser.add_argument("--checkpoint-every", type=positive_int, default=None, help="steps between checkpoints")
-        parser.add_argument("--seed", type=non_negative_int, default=None, help="random seed (default: the config's, 0)")
+        parser.add_argument("--seed", type=seed, default=None, help="random seed (default: the config's, 0)")
         _add_resume_options(parser)
         parser.set_defaults(run=run_train, trainer=name)
 

@@ -83,6 +83,8 @@ class TextEmbeddings:
         """Wrap user-supplied text states (B, L, D) and their optional mask (B, L)."""
         if states.ndim != 3:
             raise ValueError(f"Text embeddings must have shape (B, L, D), got {tuple(states.shape)}.")
+        if mask is not None and not isinstance(mask, torch.Tensor):
+            raise TypeError(f"The attention mask must be a torch.Tensor, got {type(mask).__name__}.")
         if mask is not None and tuple(mask.shape) != tuple(states.shape[:2]):
             raise ValueError(f"The attention mask has shape {tuple(mask.shape)}, expected {tuple(states.shape[:2])}.")
         return cls(states.to(device, dtype), None if mask is None else mask.to(device))
@@ -112,6 +114,7 @@ class TextConditioner(Conditioner):
         self.tokenizer = tokenizer
         self.text_encoder = text_encoder
         self.projection = projection
+        self.cross_attention_dim = cross_attention_dim
         if text_encoder is not None:
             hidden = text_width(text_encoder)
             width = projection.config.out_features if projection is not None else hidden
@@ -157,4 +160,9 @@ class TextConditioner(Conditioner):
         return self.encode(prompts, device, dtype).unet_kwargs()
 
     def given_kwargs(self, embeds: torch.Tensor, mask: Optional[torch.Tensor], device, dtype) -> UNetKwargs:
+        if embeds.ndim == 3 and embeds.shape[-1] != self.cross_attention_dim:
+            raise ValueError(
+                f"Text embeddings have width {embeds.shape[-1]}, but the U-Net's cross_attention_dim is "
+                f"{self.cross_attention_dim}; pass states of shape (B, L, {self.cross_attention_dim})."
+            )
         return TextEmbeddings.given(embeds, mask, device, dtype).unet_kwargs()

@@ -43,7 +43,7 @@ PROBLEMS = {
     "nonfinite": "holds NaN or infinite samples",
     "silent": "all samples below the silence threshold",
     "missing": "named in metadata but not found",
-    "unsafe_path": "absolute path or '..' escapes the folder",
+    "unsafe_path": "absolute path, '..' or a symbolic link escapes the folder",
     "bad_row": "metadata row without a usable file_name",
     "duplicate": "named by more than one metadata row",
     "unlisted": "audio file that no metadata row names",
@@ -139,8 +139,12 @@ def scan_folder(root: PathLike, silence_threshold: float = 1e-4) -> tuple[list[A
 
     column_names = sorted({key for _, row in rows for key in row} - {"file_name", "text"})
     entries = []
+    inside = root.resolve()
     for path, row in rows:
         name = _relative(root, path)
+        if not path.resolve().is_relative_to(inside):  # a link (of the file or a folder on its way) that leaves
+            report.add("unsafe_path", name)
+            continue
         checked = _check_audio(path, silence_threshold)
         if isinstance(checked, str):
             report.add(checked, name)

@@ -20,7 +20,7 @@ import soundfile as sf
 from ..audio_io import PathLike
 from .card import CARD_NAME
 from .output import METADATA_NAME, BuildResult, write_metadata
-from .report import scan_folder
+from .report import NoUsableAudioError, scan_folder
 
 # suffix -> (soundfile format, subtype)
 FORMATS = {"ogg": ("OGG", "VORBIS"), "opus": ("OGG", "OPUS"), "flac": ("FLAC", "PCM_16"), "wav": ("WAV", "PCM_16")}
@@ -53,7 +53,7 @@ def transcode_folder(
 
     Raises:
         ValueError: Unknown format, compression outside [0, 1], an ``out_dir`` that already holds a
-            dataset, or Opus for a clip whose sample rate Opus does not take (before anything is written).
+            dataset, no usable clip (``NoUsableAudioError``), or Opus for a clip whose sample rate Opus does not take (before anything is written).
     """
     if format not in FORMATS:
         raise ValueError(f"Unknown audio format {format!r}; expected one of {sorted(FORMATS)}.")
@@ -66,6 +66,9 @@ def transcode_folder(
     container, subtype = FORMATS[format]
     if splits is not None:
         entries = [entry for entry in entries if entry.columns.get("split") in splits]
+    if not entries:
+        chosen = f" in the splits {', '.join(splits)}" if splits is not None else ""
+        raise NoUsableAudioError(f"No usable audio in {src}{chosen}; nothing to transcode.\n{report.format()}")
     if format == "opus":
         for entry in entries:
             if entry.sample_rate not in OPUS_SAMPLE_RATES:

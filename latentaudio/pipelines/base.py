@@ -27,11 +27,17 @@ from ..conditioning import (
     load_local_text_encoder,
 )
 from ..atomic import atomic_folder
-from ..model_folder import CUSTOM_CODE_FILE, PACKAGED_COMPONENTS, PipelineFolder
+from ..model_folder import CUSTOM_CODE_FILE, PACKAGED_COMPONENTS, ModelFolderError, PipelineFolder
 from ..spectrogram import MelSpectrogram, check_compatible, downsampling_factor
 
 # Written into every saved folder so `DiffusionPipeline.from_pretrained(folder, custom_pipeline=folder)`
 # finds the pipeline class the diffusers way.
+# The most rows (prompts × takes, a path's points, a stereo take's two variations) one call runs.
+# Every row holds its own latent, U-Net activations and waveform through the whole call: one row of
+# 30 s (the default model's max_audio_length_in_s) raised the peak memory of a CPU run by 0.35 GB,
+# so 64 rows need some 22 GB at that length. More takes are more calls (with other seeds).
+MAX_BATCH_ROWS = 64
+
 CUSTOM_PIPELINE_SOURCE = '''"""Lets diffusers load this folder: DiffusionPipeline.from_pretrained(folder, custom_pipeline=folder)."""
 from latentaudio import LatentAudioPipeline  # noqa: F401
 '''
@@ -147,7 +153,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
             audio_length_in_s = self.default_audio_length_in_s
         shortest = self.samples_per_latent_frame / self.sample_rate
         longest = self.config.max_audio_length_in_s
-        if not isinstance(audio_length_in_s, (int, float)) or not shortest <= audio_length_in_s <= longest:
+        if isinstance(audio_length_in_s, bool) or not isinstance(audio_length_in_s, (int, float)) or not shortest <= audio_length_in_s <= longest:
             raise ValueError(
                 f"audio_length_in_s={audio_length_in_s!r} is out of range: expected a number of seconds from "
                 f"{shortest:g} (one latent frame) to {longest:g} (max_audio_length_in_s)."
@@ -166,6 +172,51 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         for name, value in values.items():
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+
+    def check_inputs(
+        self,
+        num_inference_steps,
+        guidance_scale,
+        output_type,
+        callback_on_step_end,
+        callback_on_step_end_tensor_inputs,
+        generator=None,
+        rows: Optional[int] = None,
+        output_types: tuple = None,
+        **counts,
+    ) -> None:
+        """Step 1 of every pipeline: the sampling arguments, checked before any work is done.
+
+        Args:
+            num_inference_steps: A positive integer, at most the scheduler's ``num_train_timesteps``
+                (a schedule cannot have more steps than the noise levels it was trained on).
+            guidance_scale: A finite number (``<= 1`` turns guidance off).
+            output_type, callback_on_step_end_tensor_inputs: Checked against the allowed names.
+            callback_on_step_end: ``None`` or a callable.
+            generator: ``None``, a ``torch.Generator``, or a list of ``rows`` of them (one per row).
+            rows: The rows the sampler runs (prompts × takes); at most :data:`MAX_BATCH_ROWS`.
+            **counts: Further positive integers to check (``num_waveforms_per_prompt=...``).
+        """
+        self.check_positive(num_inference_steps=num_inference_steps, **counts)
+        most = self.scheduler.config.num_train_timesteps
+        if num_inference_steps > most:
+            raise ValueError(
+                f"num_inference_steps={num_inference_steps} is more than the scheduler's {most} training "
+                f"timesteps (num_train_timesteps); use at most {most} (20-50 is usual)."
+            )
+        check_finite_number("guidance_scale", guidance_scale)
+        allowed = OUTPUT_TYPES if output_types is None else tuple(output_types)
+        if output_type not in allowed:
+            raise ValueError(f"output_type={output_type!r} is not one of {allowed}.")
+        if callback_on_step_end is not None and not callable(callback_on_step_end):
+            raise TypeError(f"callback_on_step_end must be a function, got {type(callback_on_step_end).__name__}.")
+        self.check_callback_inputs(callback_on_step_end_tensor_inputs)
+        if rows is not None and rows > MAX_BATCH_ROWS:
+            raise ValueError(
+                f"This call would run {rows} rows (prompts × takes) at once; the most is {MAX_BATCH_ROWS} "
+                "(MAX_BATCH_ROWS, bounded by memory): make more calls with other seeds."
+            )
+        check_generator(generator, rows)
 
     def check_callback_inputs(self, callback_on_step_end_tensor_inputs) -> None:
         """Raise ``ValueError`` unless every name is one of :attr:`_callback_tensor_inputs`."""
@@ -186,12 +237,15 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
                 f"This pipeline is unconditional (it has no text encoder), but got prompt={prompt!r}; "
                 "pass prompt=None, or prompt_embeds."
             )
+        for name, value in (("prompt_embeds", prompt_embeds), ("negative_prompt_embeds", negative_prompt_embeds)):
+            if value is not None:
+                check_tensor(name, value)
+                if value.ndim != 3 or value.shape[0] == 0:
+                    raise ValueError(f"{name} must have shape (B, L, D) with B >= 1, got {tuple(value.shape)}.")
+        check_prompts("negative_prompt", negative_prompt)
         if prompt_embeds is not None:
             return [None] * prompt_embeds.shape[0], None
-        if prompt is not None and not isinstance(prompt, str) and not (
-            isinstance(prompt, (list, tuple)) and all(isinstance(p, str) for p in prompt)
-        ):
-            raise ValueError(f"prompt must be a string or a list of strings, got {prompt!r}.")
+        check_prompts("prompt", prompt)
         prompts = [prompt or ""] if prompt is None or isinstance(prompt, str) else list(prompt)
         if not prompts:
             raise ValueError("prompt is an empty list; give at least one prompt.")
@@ -229,8 +283,8 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         shape = self.codec.latent_shape(batch_size, latent_frames)
         if latents is None:
             latents = randn_tensor(shape, generator=generator, device=self._execution_device, dtype=self.unet.dtype)
-        elif tuple(latents.shape) != shape:
-            raise ValueError(f"latents have shape {tuple(latents.shape)}, expected {shape}.")
+        else:
+            check_latents(latents, shape)
         return latents.to(self._execution_device, self.unet.dtype) * self.scheduler.init_noise_sigma
 
     def predict_noise(self, latents, t, conditions: Optional[UNetKwargs], guidance_scale: float) -> torch.Tensor:
@@ -310,7 +364,14 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
                 if callback_on_step_end is not None:
                     step_tensors = {"latents": latents, "noise_pred": noise_pred}
                     values = {name: step_tensors[name] for name in callback_on_step_end_tensor_inputs}
-                    latents = callback_on_step_end(self, i, t, values).get("latents", latents)
+                    returned = callback_on_step_end(self, i, t, values)
+                    if not isinstance(returned, dict):
+                        raise TypeError(
+                            f"callback_on_step_end must return a dict (of the tensors it changes, or {{}}), "
+                            f"got {type(returned).__name__} at step {i}."
+                        )
+                    latents = returned.get("latents", latents)
+                    check_latents(latents, tuple(latents.shape), "The latents returned by callback_on_step_end")
                 progress.update()
         return latents
 
@@ -359,6 +420,13 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         """``DiffusionPipeline.from_pretrained``, taking a packaged text encoder from its package."""
         folder = PipelineFolder.find(pretrained_model_name_or_path)
         package = None if folder is None else folder.text_encoder_package
+        if folder is not None:
+            folder.check_safetensors_only()
+            if package is not None and package not in PACKAGED_TEXT_ENCODERS:  # never import from a path it names
+                raise ModelFolderError(
+                    f"{folder.path / 'model_index.json'} names text_encoder_package={package!r}; expected one of "
+                    f"{sorted(PACKAGED_TEXT_ENCODERS)} (a package's name, not a path)."
+                )
         if package is not None and "text_encoder" not in kwargs:
             kwargs["tokenizer"], kwargs["text_encoder"] = load_local_text_encoder(package)
         return super().from_pretrained(pretrained_model_name_or_path, **kwargs)
@@ -385,6 +453,62 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
 
 
 OUTPUT_TYPES = ("np", "pt", "mel", "latent")
+
+
+def check_finite_number(name: str, value) -> float:
+    """Return ``value`` as a float; ``TypeError`` unless it is a number, ``ValueError`` unless it is finite."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}.")
+    if not math.isfinite(value):
+        raise ValueError(f"{name}={value!r} must be a finite number.")
+    return float(value)
+
+
+def check_prompts(name: str, prompt) -> None:
+    """``None``, a string or a list of strings, each valid UTF-8 text; ``ValueError`` otherwise."""
+    if prompt is None:
+        return
+    texts = [prompt] if isinstance(prompt, str) else prompt
+    if not isinstance(texts, (list, tuple)) or not all(isinstance(text, str) for text in texts):
+        raise ValueError(f"{name} must be a string or a list of strings, got {prompt!r}.")
+    for text in texts:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise ValueError(
+                f"{name} {text!r} is not valid UTF-8 text (character {error.start} is an undecodable byte); "
+                "pass the text decoded as UTF-8."
+            ) from None
+
+
+def check_tensor(name: str, value) -> None:
+    """A real ``torch.Tensor`` with finite values on a device that holds data (``TypeError``/``ValueError``)."""
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}; use torch.from_numpy for arrays.")
+    if value.is_meta:
+        raise ValueError(f"{name} is on the meta device and holds no values; move it to the CPU or a GPU.")
+    if value.is_floating_point() and not torch.isfinite(value).all():
+        raise ValueError(f"{name} holds NaN or infinite values.")
+
+
+def check_latents(latents, shape: tuple, name: str = "latents") -> None:
+    """Latents of ``shape`` with finite values."""
+    check_tensor(name, latents)
+    if tuple(latents.shape) != tuple(shape):
+        raise ValueError(f"{name} have shape {tuple(latents.shape)}, expected {tuple(shape)}.")
+
+
+def check_generator(generator, rows: Optional[int]) -> None:
+    """``None``, one ``torch.Generator``, or a list of them with one per row (when ``rows`` is known)."""
+    if generator is None or isinstance(generator, torch.Generator):
+        return
+    if not isinstance(generator, (list, tuple)) or not all(isinstance(g, torch.Generator) for g in generator):
+        raise TypeError(
+            f"generator must be a torch.Generator or a list of them, got {generator!r}; "
+            "e.g. torch.Generator().manual_seed(0)."
+        )
+    if rows is not None and len(generator) != rows:
+        raise ValueError(f"generator is a list of {len(generator)}, but this call runs {rows} rows; give one per row.")
 
 
 def _step_params(scheduler) -> set:

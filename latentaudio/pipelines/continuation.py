@@ -88,16 +88,17 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
         """
         # 1. Check inputs
         prompts, negatives = self.prompt_batch(prompt, negative_prompt, prompt_embeds, negative_prompt_embeds)
-        self.check_positive(num_inference_steps=num_inference_steps, num_waveforms_per_prompt=num_waveforms_per_prompt)
-        self.check_output_type(output_type)
-        self.check_callback_inputs(callback_on_step_end_tensor_inputs)
         clips = self.prepare_audio(audio, sample_rate)
-        if isinstance(extend_in_s, bool) or not isinstance(extend_in_s, (int, float)) or not extend_in_s > 0:
+        if isinstance(extend_in_s, bool) or not isinstance(extend_in_s, (int, float)) or not 0 < extend_in_s < math.inf:
             raise ValueError(f"extend_in_s={extend_in_s!r} must be a positive number of seconds.")
         clip_samples = clips.shape[-1]
         num_samples = clip_samples + round(extend_in_s * self.sample_rate)
         self.check_clip_length(num_samples, "The extended audio")
         clips, prompts, negatives = self.match_prompts(clips, prompts, negatives)
+        self.check_inputs(
+            num_inference_steps, guidance_scale, output_type, callback_on_step_end, callback_on_step_end_tensor_inputs,
+            generator, rows=len(clips) * num_waveforms_per_prompt, num_waveforms_per_prompt=num_waveforms_per_prompt,
+        )
 
         # 2. Encode the prompt (unconditional half first when guiding)
         embeddings = self.encode_prompt(

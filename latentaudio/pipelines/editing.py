@@ -86,6 +86,10 @@ class LatentAudioEditPipelineBase(LatentAudioPipelineBase):
         else:
             if not isinstance(audio, (np.ndarray, torch.Tensor)):
                 raise ValueError(f"audio must be a file path, a numpy array or a tensor, got {type(audio).__name__}.")
+            if isinstance(audio, np.ndarray) and not (np.issubdtype(audio.dtype, np.floating) or np.issubdtype(audio.dtype, np.integer)):
+                raise ValueError(f"audio samples must be real numbers, got a numpy array of dtype {audio.dtype}.")
+            if isinstance(audio, torch.Tensor) and (audio.is_complex() or audio.is_meta or audio.dtype == torch.bool):
+                raise ValueError(f"audio must be real samples on a device that holds data, got {audio.dtype} on {audio.device}.")
             clips = torch.as_tensor(audio).float()
             if clips.ndim == 1:
                 clips = clips[None]

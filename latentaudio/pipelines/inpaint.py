@@ -80,13 +80,14 @@ class LatentAudioInpaintPipeline(LatentAudioEditPipelineBase):
         """
         # 1. Check inputs
         prompts, negatives = self.prompt_batch(prompt, negative_prompt, prompt_embeds, negative_prompt_embeds)
-        self.check_positive(num_inference_steps=num_inference_steps, num_waveforms_per_prompt=num_waveforms_per_prompt)
-        self.check_output_type(output_type)
-        self.check_callback_inputs(callback_on_step_end_tensor_inputs)
         clips = self.prepare_audio(audio, sample_rate)
         num_samples = clips.shape[-1]
         check_time_range(start_in_s, end_in_s, num_samples / self.sample_rate)
         clips, prompts, negatives = self.match_prompts(clips, prompts, negatives)
+        self.check_inputs(
+            num_inference_steps, guidance_scale, output_type, callback_on_step_end, callback_on_step_end_tensor_inputs,
+            generator, rows=len(clips) * num_waveforms_per_prompt, num_waveforms_per_prompt=num_waveforms_per_prompt,
+        )
 
         # 2. Encode the prompt (unconditional half first when guiding)
         embeddings = self.encode_prompt(

@@ -8,7 +8,7 @@ import torch
 from diffusers.utils.torch_utils import randn_tensor
 
 from ..conditioning import blend, cat_rows, repeat_rows
-from .base import OUTPUT_TYPES, LatentAudioPipelineBase
+from .base import LatentAudioPipelineBase, check_latents
 
 EXAMPLE_DOC_STRING = """
     Examples:
@@ -109,12 +109,16 @@ class LatentAudioInterpolationPipeline(LatentAudioPipelineBase):
                 raise ValueError(f"{name} must be one string, got {value!r}.")
         self.prompt_batch(prompt_b, negative_prompt, None, None)  # unconditional models refuse prompts
         prompts, negatives = self.prompt_batch(prompt, negative_prompt, None, None)
-        self.check_positive(num_inference_steps=num_inference_steps, num_interpolation_steps=num_interpolation_steps)
+        self.check_positive(num_interpolation_steps=num_interpolation_steps)
         if num_interpolation_steps < 2:
             raise ValueError(f"num_interpolation_steps={num_interpolation_steps} must be at least 2 (both ends).")
-        if output_type not in OUTPUT_TYPES:
-            raise ValueError(f"output_type={output_type!r} is not one of {OUTPUT_TYPES}.")
-        self.check_callback_inputs(callback_on_step_end_tensor_inputs)
+        self.check_inputs(
+            num_inference_steps, guidance_scale, output_type, callback_on_step_end, callback_on_step_end_tensor_inputs,
+            rows=num_interpolation_steps,
+        )
+        for name, value in (("generator", generator), ("generator_b", generator_b)):
+            if value is not None and not isinstance(value, torch.Generator):
+                raise TypeError(f"{name} must be one torch.Generator (one noise each), got {value!r}.")
         same_noise = generator_b is None and latents_b is None
         if same_noise and (prompt or "") == (prompt_b or ""):
             raise ValueError("Nothing to interpolate: give prompt_b, or a second seed (generator_b or latents_b).")
@@ -158,8 +162,7 @@ class LatentAudioInterpolationPipeline(LatentAudioPipelineBase):
         shape = self.codec.latent_shape(1, frames)
         if latents is None:
             return randn_tensor(shape, generator=generator, device=self._execution_device, dtype=self.unet.dtype)
-        if tuple(latents.shape) != shape:
-            raise ValueError(f"latents have shape {tuple(latents.shape)}, expected {shape}.")
+        check_latents(latents, shape)
         return latents.to(self._execution_device, self.unet.dtype)
 
 

@@ -22,23 +22,43 @@ EXAMPLE_DOC_STRING = """
 """
 
 
+# The side's level relative to the mid at width 1 (RMS ratio): inter-channel correlation (1 - r²) / (1 + r²) = 0.6.
+SIDE_LEVEL = 0.5
+
+
+def side_channel(mid: torch.Tensor, difference: torch.Tensor, width: float) -> torch.Tensor:
+    """The side (B, L) for ``mid`` (B, L): ``difference`` without its part along the mid, at ``width * SIDE_LEVEL``
+    of the mid's RMS (see :class:`LatentAudioStereoWideningPipeline`)."""
+    mid64, difference64 = mid.double(), difference.double()
+    power = (mid64 * mid64).sum(-1, keepdim=True)
+    along = (difference64 * mid64).sum(-1, keepdim=True) / power.clamp(min=1e-30)
+    orthogonal = difference64 - along * mid64
+    norm = orthogonal.norm(dim=-1, keepdim=True)
+    # Near-zero differences (strength 0, a silent input) stay silent rather than amplified rounding.
+    usable = norm > 1e-6 * power.sqrt()
+    gain = torch.where(usable, width * SIDE_LEVEL * power.sqrt() / norm.clamp(min=1e-30), torch.zeros_like(norm))
+    return (gain * orthogonal).to(mid.dtype)
+
+
 class LatentAudioStereoWideningPipeline(LatentAudioEditPipelineBase):
-    r"""Make a stereo file whose channels are near-identical variations of a mono input.
+    r"""Make a stereo file whose channels are variations of a mono input around it.
 
     Two variations :math:`v_1, v_2` of the input are made at strength ``width * max_strength``
-    (as :class:`LatentAudioAudioToAudioPipeline` does, with independent noise), and their
-    difference, scaled by the width :math:`w`, becomes the side channel of a mid-side pair whose
-    mid is the input :math:`x` itself:
+    (as :class:`LatentAudioAudioToAudioPipeline` does, with independent noise). Their difference
+    :math:`d = v_1 - v_2`, with its part along the input :math:`x` removed, becomes the side
+    channel of a mid-side pair whose mid is the input itself, at a level set by the width :math:`w`:
 
-    .. math:: S = w \, (v_1 - v_2) / 2, \qquad L = x + S, \qquad R = x - S.
+    .. math:: d_\perp = d - \frac{\langle d, x \rangle}{|x|^2} x, \qquad
+              S = w \, r \, \frac{|x|}{|d_\perp|} \, d_\perp, \qquad L = x + S, \qquad R = x - S,
 
-    So the mid :math:`(L + R) / 2` is exactly the input; at width 1, when :math:`x` is close to the
-    mean of the variations, :math:`L \approx v_1` and :math:`R \approx v_2`. Width 0 gives two
-    identical channels (dual mono). The width sets both how far the variations stray and how
-    much of their difference is heard: the second keeps the widening gradual even with a
-    vocoder whose phase jumps at the smallest change of the mel (Griffin-Lim). The inter-channel
-    correlation :math:`(|x|^2 - |S|^2) / (|x|^2 + |S|^2)` (for :math:`S` uncorrelated with
-    :math:`x`) falls as the width rises.
+    with :math:`r` = :data:`SIDE_LEVEL`. So the mid :math:`(L + R) / 2` is exactly the input, and
+    as :math:`S` is orthogonal to :math:`x`, the inter-channel correlation is exactly
+    :math:`(1 - (w r)^2) / (1 + (w r)^2)`: 1 at width 0 (dual mono), 0.88 at 0.5 and 0.6 at width 1.
+    The level no longer depends on how far the variations stray: a well-trained model varies a
+    sound only slightly, and the raw difference of its variations (the side until 0.2) left its
+    stereo practically mono (correlation 0.98-0.999 at width 1 for SoundFont notes). What the
+    side holds still comes from the model: the parts of the sound it would change. A silent
+    input, or variations that do not differ (strength 0), give dual mono.
     See :class:`LatentAudioPipelineBase` for the components.
     """
 
@@ -91,10 +111,11 @@ class LatentAudioStereoWideningPipeline(LatentAudioEditPipelineBase):
         width = check_strength(width, "width")
         strength = width * check_strength(max_strength, "max_strength")
         prompts, negatives = self.prompt_batch(prompt, negative_prompt, prompt_embeds, negative_prompt_embeds)
-        self.check_positive(num_inference_steps=num_inference_steps, num_waveforms_per_prompt=num_waveforms_per_prompt)
-        self.check_output_type(output_type, ("np", "pt"))
-        self.check_callback_inputs(callback_on_step_end_tensor_inputs)
         clips, prompts, negatives = self.match_prompts(self.prepare_audio(audio, sample_rate), prompts, negatives)
+        self.check_inputs(
+            num_inference_steps, guidance_scale, output_type, callback_on_step_end, callback_on_step_end_tensor_inputs,
+            generator, rows=2 * len(clips) * num_waveforms_per_prompt, output_types=("np", "pt"), num_waveforms_per_prompt=num_waveforms_per_prompt,
+        )
         num_samples = clips.shape[-1]
 
         # 2. Encode the prompt, two variations per take (unconditional half first when guiding)
@@ -113,9 +134,9 @@ class LatentAudioStereoWideningPipeline(LatentAudioEditPipelineBase):
         )
         variations = self.decode(latents, num_samples, "pt").view(-1, 2, num_samples)  # (B, 2, L), B takes in all
 
-        # 4. Mid-side: the input is the mid, the variations' difference scaled by the width the side
+        # 4. Mid-side: the input is the mid, the variations' difference (made orthogonal to it) the side
         mid = clips.repeat_interleave(num_waveforms_per_prompt, dim=0)
-        side = width * (variations[:, 0] - variations[:, 1]) / 2
+        side = side_channel(mid, variations[:, 0] - variations[:, 1], width)
         stereo = torch.stack([mid + side, mid - side], dim=1)  # (B, 2, L)
         audio = stereo.cpu().numpy() if output_type == "np" else stereo
         return self.finish(audio, return_dict)

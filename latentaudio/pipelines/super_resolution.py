@@ -20,7 +20,8 @@ EXAMPLE_DOC_STRING = """
         >>> pipe = LatentAudioSuperResolutionPipeline.from_pipe(LatentAudioPipeline.from_pretrained(DEFAULT_MODEL))
         >>> # A recording made at 8 kHz has nothing above 4 kHz: the file's rate sets the cutoff.
         >>> full_band = pipe("phone_recording_8khz.wav", generator=torch.manual_seed(0)).audios[0]
-        >>> # A full-rate file that was low-passed needs the cutoff named.
+        >>> # A full-rate file that was low-passed: the cutoff is where its spectrum falls away, or named.
+        >>> restored = pipe("dull.wav", generator=torch.manual_seed(0)).audios[0]
         >>> restored = pipe("dull.wav", cutoff_hz=3000.0, generator=torch.manual_seed(0)).audios[0]
         >>> pipe.known_bins(4000.0)  # (mel bins below 4 kHz, latent bins held fixed): (49, 11) with the default model
         ```
@@ -29,6 +30,25 @@ EXAMPLE_DOC_STRING = """
 # Band-limited resampling keeps content up to this fraction of the source's Nyquist frequency
 # (torchaudio's default rolloff).
 RESAMPLER_ROLLOFF = 0.99
+
+
+# Without a cutoff, a full-rate input's content is taken to end where all but this fraction of
+# its power lies below (30 dB down: 99.9 % of the power).
+CUTOFF_POWER_LEFT = 1e-3
+
+
+def estimate_cutoff(clips: torch.Tensor, sample_rate: int, n_fft: int = 1024) -> float:
+    """Where the content of clips (B, L) ends, in Hz: the lowest frequency above which only
+    :data:`CUTOFF_POWER_LEFT` of their power lies (mean power spectrum over Hann windows of ``n_fft``)."""
+    audio = clips.double()
+    if audio.shape[-1] < n_fft:
+        audio = torch.nn.functional.pad(audio, (0, n_fft - audio.shape[-1]))
+    window = torch.hann_window(n_fft, dtype=torch.float64, device=audio.device)
+    frames = torch.stft(audio, n_fft, hop_length=n_fft // 4, window=window, center=False, return_complex=True)
+    power = frames.abs().pow(2).mean((0, -1))  # (n_fft / 2 + 1,)
+    below = torch.cumsum(power, 0) / power.sum()
+    edge = int((below < 1 - CUTOFF_POWER_LEFT).sum())  # the first bin at which the rest is under the fraction
+    return min((edge + 0.5) * sample_rate / n_fft, sample_rate / 2)
 
 
 class LatentAudioSuperResolutionPipeline(LatentAudioEditPipelineBase):
@@ -50,10 +70,12 @@ class LatentAudioSuperResolutionPipeline(LatentAudioEditPipelineBase):
 
     Without ``cutoff_hz`` the cutoff is the Nyquist frequency of the input's own sample rate (a
     file's rate, or ``sample_rate`` for samples) when that is below the pipeline's: the usual
-    case of audio recorded or stored at a lower rate. Audio at the full rate that was low-passed
-    needs ``cutoff_hz``: its spectrum alone does not tell a filter's edge from an instrument's
-    natural roll-off reliably. At least one latent bin must stay known and one mel bin must be
-    missing, or a ``ValueError`` says so.
+    case of audio recorded or stored at a lower rate. Audio at the full rate gets the cutoff
+    :func:`estimate_cutoff` reads from its spectrum: the frequency above which only 0.1 % of its
+    power lies (:data:`CUTOFF_POWER_LEFT`). That finds a low-pass filter's edge; on audio that
+    was never filtered it finds where the instrument's own roll-off has spent its power, so pass
+    ``cutoff_hz`` to choose otherwise. At least one latent bin must stay known and one mel
+    bin must be missing, or a ``ValueError`` says so.
     """
 
     @torch.no_grad()
@@ -97,13 +119,14 @@ class LatentAudioSuperResolutionPipeline(LatentAudioEditPipelineBase):
         """
         # 1. Check inputs
         prompts, negatives = self.prompt_batch(prompt, negative_prompt, prompt_embeds, negative_prompt_embeds)
-        self.check_positive(num_inference_steps=num_inference_steps, num_waveforms_per_prompt=num_waveforms_per_prompt)
-        self.check_output_type(output_type)
-        self.check_callback_inputs(callback_on_step_end_tensor_inputs)
         clips = self.prepare_audio(audio, sample_rate)
         num_samples = clips.shape[-1]
-        _, known_latent = self.known_bins(self.source_cutoff(audio, sample_rate) if cutoff_hz is None else cutoff_hz)
+        _, known_latent = self.known_bins(self.source_cutoff(audio, sample_rate, clips) if cutoff_hz is None else cutoff_hz)
         kept, prompts, negatives = self.match_prompts(self.audio_mel(clips, num_samples), prompts, negatives)
+        self.check_inputs(
+            num_inference_steps, guidance_scale, output_type, callback_on_step_end, callback_on_step_end_tensor_inputs,
+            generator, rows=len(kept) * num_waveforms_per_prompt, num_waveforms_per_prompt=num_waveforms_per_prompt,
+        )
 
         # 2. Encode the prompt (unconditional half first when guiding)
         embeddings = self.encode_prompt(
@@ -165,15 +188,18 @@ class LatentAudioSuperResolutionPipeline(LatentAudioEditPipelineBase):
             )
         return known_mel, known_latent
 
-    def source_cutoff(self, audio: AudioInput, sample_rate: Optional[int]) -> float:
-        """The band edge implied by the input's own sample rate; ``ValueError`` when that is the pipeline's."""
+    def source_cutoff(self, audio: AudioInput, sample_rate: Optional[int], clips: torch.Tensor) -> float:
+        """The band edge implied by the input's own sample rate when that is below the pipeline's, else
+        the one :func:`estimate_cutoff` reads from ``clips`` (B, L), the input at the pipeline's rate."""
         rate = sf.info(str(audio)).samplerate if isinstance(audio, (str, os.PathLike)) else sample_rate or self.sample_rate
-        if rate >= self.sample_rate:
+        if rate < self.sample_rate:
+            return RESAMPLER_ROLLOFF * rate / 2
+        if not clips.abs().amax() > 0:
             raise ValueError(
-                f"The input is at {rate} Hz, so its missing band cannot be told from its sample rate; "
+                "The input is silent, so its missing band cannot be read from its spectrum; "
                 f"give the cutoff frequency in Hz (cutoff_hz, or --cutoff), below {self.sample_rate / 2:g}."
             )
-        return RESAMPLER_ROLLOFF * rate / 2
+        return estimate_cutoff(clips, self.sample_rate)
 
 
 LatentAudioSuperResolutionPipeline.__call__.__doc__ += EXAMPLE_DOC_STRING

@@ -6,7 +6,7 @@ from typing import Callable, Optional, Union
 
 import torch
 
-from .base import OUTPUT_TYPES, LatentAudioPipelineBase
+from .base import LatentAudioPipelineBase
 
 EXAMPLE_DOC_STRING = """
     Examples:
@@ -78,12 +78,13 @@ class LatentAudioPipeline(LatentAudioPipelineBase):
         """
         # 1. Check inputs
         prompts, negatives = self.prompt_batch(prompt, negative_prompt, prompt_embeds, negative_prompt_embeds)
-        self.check_positive(num_inference_steps=num_inference_steps, num_waveforms_per_prompt=num_waveforms_per_prompt)
-        if output_type not in OUTPUT_TYPES:
-            raise ValueError(f"output_type={output_type!r} is not one of {OUTPUT_TYPES}.")
-        self.check_callback_inputs(callback_on_step_end_tensor_inputs)
-        num_samples = self.check_length(audio_length_in_s)
+        self.check_positive(num_waveforms_per_prompt=num_waveforms_per_prompt)
         batch_size = len(prompts) * num_waveforms_per_prompt
+        self.check_inputs(
+            num_inference_steps, guidance_scale, output_type, callback_on_step_end,
+            callback_on_step_end_tensor_inputs, generator, rows=batch_size,
+        )
+        num_samples = self.check_length(audio_length_in_s)
 
         # 2. Encode the prompt (unconditional half first when guiding)
         embeddings = self.encode_prompt(

@@ -43,6 +43,10 @@ class InvalidSettingError(ValueError):
         super().__init__(f"Invalid training setting {key}={value!r}{where}: expected {expected}.")
 
 
+# The largest micro-batch a config may ask for (see TrainingConfig.batch_size).
+MAX_BATCH_SIZE = 1024
+
+
 def setting(default, interval: Optional[str] = None, choices: Optional[tuple] = None):
     """A config field with its allowed values: an interval like ``"[0, 1)"`` or a tuple of choices."""
     factory = {"default_factory": lambda: list(default)} if isinstance(default, list) else {"default": default}
@@ -53,10 +57,12 @@ def setting(default, interval: Optional[str] = None, choices: Optional[tuple] = 
 class TrainingConfig:
     """Settings every trainer shares."""
 
-    seed: int = setting(0, "[0, inf)")
+    seed: int = setting(0, "[0, 18446744073709551615]")  # torch generators take 64-bit seeds
     max_steps: int = setting(20000, "[1, inf)")  # optimizer updates, not micro-batches
     max_minutes: Optional[float] = setting(None, "(0, inf)")  # wall-clock budget from setup; None: no limit
-    batch_size: int = setting(16, "[1, inf)")  # per process; the global batch is x processes x accumulation
+    # Per process; the global batch is x processes x accumulation. At most MAX_BATCH_SIZE: one micro-batch's
+    # activations grow with it (23 GB of RAM for 100000 vocoder segments), and more is gradient accumulation's job.
+    batch_size: int = setting(16, f"[1, {MAX_BATCH_SIZE}]")
     gradient_accumulation_steps: int = setting(1, "[1, inf)")
     learning_rate: float = setting(1e-4, "(0, 1]")
     adam_beta1: float = setting(0.9, "[0, 1)")
@@ -185,7 +191,7 @@ class FinetuneConfig(DiffusionTrainingConfig):
     """Adapting a trained pipeline to a new folder: short, gentle, EMA off."""
 
     max_steps: int = setting(1000, "[1, inf)")
-    batch_size: int = setting(8, "[1, inf)")
+    batch_size: int = setting(8, f"[1, {MAX_BATCH_SIZE}]")
     learning_rate: float = setting(1e-5, "(0, 1]")
     lr_warmup_steps: int = setting(50, "[0, inf)")
     use_ema: bool = setting(False)

@@ -73,13 +73,24 @@ class CaptionStateTable:
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"Caption states file not found: {path} (write it with `latentaudio data embed-captions`).")
-        with safe_open(str(path), framework="pt") as f:
-            metadata = f.metadata() or {}
-            if "captions" not in metadata:
-                raise ValueError(f"{path} is not a caption states file: it has no 'captions' metadata.")
-            self.states, self.mask = f.get_tensor("states"), f.get_tensor("mask")
+        try:
+            with safe_open(str(path), framework="pt") as f:
+                metadata = f.metadata() or {}
+                if "captions" not in metadata:
+                    raise ValueError(f"{path} is not a caption states file: it has no 'captions' metadata.")
+                self.states, self.mask = f.get_tensor("states"), f.get_tensor("mask")
+            captions = json.loads(metadata["captions"])
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path} has unreadable 'captions' metadata ({error}); write it again.") from error
+        except ValueError:
+            raise
+        except Exception as error:  # safetensors raises its own SafetensorError for a file it cannot parse
+            raise ValueError(
+                f"{path} is not a safetensors caption states file ({type(error).__name__}: {error}); "
+                "write it with `latentaudio data embed-captions`."
+            ) from error
         self.path, self.metadata = path, metadata
-        self.index = {caption: i for i, caption in enumerate(json.loads(metadata["captions"]))}
+        self.index = {caption: i for i, caption in enumerate(captions)}
         if hidden_size is not None and self.states.shape[-1] != hidden_size:
             raise ValueError(
                 f"{path} holds states of width {self.states.shape[-1]}, but the text projection expects "

@@ -70,9 +70,10 @@ def test_folder_verb(gm_dataset, tmp_path):
 
 
 def test_bad_arguments(tmp_path, capsys):
-    assert run(["data", "soundfont", "--out", str(tmp_path), "--programs", "200"]) == 2
+    # A bad value found by the package: exit 1 and one line, like every verb; argparse's usage errors: exit 2.
+    assert run(["data", "soundfont", "--out", str(tmp_path), "--programs", "200"]) == 1
     assert "Invalid program 200" in capsys.readouterr().err
-    assert run(["data", "soundfont", "--out", str(tmp_path), "--sf2", str(tmp_path / "x.sf2")]) == 2
+    assert run(["data", "soundfont", "--out", str(tmp_path), "--sf2", str(tmp_path / "x.sf2")]) == 1
     for argv in (["data", "soundfont", "--out", "x", "--programs", "a-b"], ["data", "folder", "src", "--out", "x", "--seconds", "0"],
                  ["data", "music21", "--out", "x"], ["data"]):
         with pytest.raises(SystemExit) as error:

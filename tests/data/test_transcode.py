@@ -86,5 +86,5 @@ def test_transcode_refuses_bad_settings(gm_dataset, tmp_path, capsys):
     with pytest.raises(ValueError, match=r"compression must be in \[0, 1\], got 1.5"):
         transcode_folder(src, tmp_path / "a", compression=1.5)
     transcode_folder(src, tmp_path / "b", format="flac", splits=["test"])
-    assert main(["data", "transcode", str(src), "--out", str(tmp_path / "b")]) == 2
+    assert main(["data", "transcode", str(src), "--out", str(tmp_path / "b")]) == 1
     assert "already holds a dataset" in capsys.readouterr().err

@@ -1,5 +1,6 @@
 """Super-resolution: the high bands of band-limited audio come back closer to the original; the cutoff
-maps to mel and latent bins as documented; the known band is kept; bad cutoffs."""
+maps to mel and latent bins as documented; the known band is kept; a full-rate input's cutoff is read
+from its spectrum; bad cutoffs."""
 
 import pytest
 import soundfile as sf
@@ -61,10 +62,39 @@ def test_cutoff_from_the_file_rate_and_regeneration_above_it(tiny_pipe, tmp_path
     assert pipe(str(path), num_inference_steps=1).audios.shape == (1, 8000)
 
 
+def low_passed(audio: torch.Tensor, cutoff_hz: float, rate: int = 16000) -> torch.Tensor:
+    """``audio`` with every frequency above ``cutoff_hz`` removed (an ideal filter)."""
+    spectrum = torch.fft.rfft(audio)
+    spectrum[..., torch.fft.rfftfreq(audio.shape[-1], 1 / rate) > cutoff_hz] = 0
+    return torch.fft.irfft(spectrum, n=audio.shape[-1])
+
+
+def test_a_full_rate_input_gets_the_cutoff_its_spectrum_shows(tiny_pipe, clips):
+    from latentaudio.pipelines.super_resolution import estimate_cutoff
+
+    noise = torch.randn(1, 16000, generator=seeded(2))
+    estimates = [estimate_cutoff(low_passed(noise, hz), 16000) for hz in (2000.0, 3000.0, 5000.0)]
+    assert estimates == pytest.approx([2000.0, 3000.0, 5000.0], abs=40)  # the filter's edge, to within 3 FFT bins
+    assert estimate_cutoff(noise, 16000) == 8000.0  # white noise: nothing missing
+    # A real note (harmonics, not a flat spectrum): low-passing it brings the estimate down to the edge or
+    # just below it, where its last harmonics under the edge end (2336 Hz for 2500 Hz).
+    piano = clips["piano"][None]
+    assert 2000.0 < estimate_cutoff(low_passed(piano, 2500.0), 16000) <= 2540.0 < estimate_cutoff(piano, 16000)
+    # The pipeline without cutoff_hz holds the band below the estimate, where upsample once refused.
+    pipe = edit(LatentAudioSuperResolutionPipeline, tiny_pipe)
+    dull = low_passed(noise[0, :8000] * 0.3, 3000.0)
+    clean = pipe.encode_audio(pipe.prepare_audio(dull), 8000)
+    latents = pipe(dull, num_inference_steps=2, generator=seeded(), output_type="latent").audios
+    _, known_latent = pipe.known_bins(estimate_cutoff(dull[None], 16000))
+    assert known_latent == pipe.known_bins(3000.0)[1]
+    assert torch.equal(latents[..., :known_latent], clean[..., :known_latent])
+    assert not torch.allclose(latents[..., known_latent:], clean[..., known_latent:])
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(), "The input is at 16000 Hz, so its missing band cannot be told from its sample rate; give the cutoff"),
+        (dict(), "The input is silent, so its missing band cannot be read from its spectrum; give the cutoff"),
         (dict(cutoff_hz=8000.0), "Nothing to regenerate: every mel bin lies below the cutoff 8000 Hz"),
         (dict(cutoff_hz=100.0), "The cutoff 100 Hz leaves no latent bin to condition on; it must be at least"),
         (dict(cutoff_hz=9000.0), r"cutoff_hz=9000.0 must be a frequency in \(0, 8000\] Hz"),

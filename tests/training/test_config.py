@@ -45,7 +45,7 @@ def test_yaml_exponents_without_a_dot_are_numbers(tmp_path):
         (VaeTrainingConfig, "discriminator", "wgan", "one of ['none', 'hinge', 'lsgan']"),
         (DiffusionTrainingConfig, "prediction_type", "x0", "one of [None, 'epsilon', 'v_prediction']"),
         (DiffusionTrainingConfig, "caption_dropout", 1.5, "a number in [0, 1]"),
-        (DiffusionTrainingConfig, "batch_size", 2.5, "an integer in [1, inf)"),
+        (DiffusionTrainingConfig, "batch_size", 2.5, "an integer in [1, 1024]"),
         (DiffusionTrainingConfig, "use_ema", "yes please", "true or false"),
         (DiffusionTrainingConfig, "validation_prompts", [], "a non-empty list"),
         (DiffusionTrainingConfig, "mixed_precision", "fp8", "one of [None, 'no', 'fp16', 'bf16']"),

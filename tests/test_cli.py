@@ -1,6 +1,5 @@
 """The `latentaudio` command end to end: init, generate, clear errors."""
 
-import os
 import subprocess
 import sys
 
@@ -57,8 +56,8 @@ def test_bad_arguments_are_rejected_by_the_parser(tiny_pipe_dir, args, message, 
         (["-o", "out.mp4"], "must end in .wav, .flac or .ogg"),
     ],
 )
-def test_errors_are_one_clear_line(tiny_pipe_dir, tmp_path, extra, message, capsys):
-    os.chdir(tmp_path)
+def test_errors_are_one_clear_line(tiny_pipe_dir, tmp_path, extra, message, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     assert main(["generate", "a kick", "--model", str(tiny_pipe_dir), "--steps", "1", *extra]) == 1
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err

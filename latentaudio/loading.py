@@ -5,7 +5,7 @@ from __future__ import annotations
 from .model_folder import ModelFolderError, PipelineFolder
 from .pipelines import LatentAudioPipeline
 
-__all__ = ["ModelFolderError", "load_pipeline"]
+__all__ = ["ModelFolderError", "load_pipeline", "place_pipeline"]
 
 
 def load_pipeline(path, pipeline_class=LatentAudioPipeline, **kwargs):
@@ -27,3 +27,29 @@ def load_pipeline(path, pipeline_class=LatentAudioPipeline, **kwargs):
         raise
     except Exception as error:  # diffusers/transformers/safetensors raise many types
         raise ModelFolderError(f"Cannot load the pipeline in {folder.path}: {type(error).__name__}: {error}") from error
+
+
+def place_pipeline(pipe, device: str = "cpu", dtype: str = "float32"):
+    """``pipe`` moved to ``device`` ("cpu", "cuda", "cuda:N", "mps") in ``dtype`` ("float32",
+    "float16", "bfloat16"); audio always comes back as float32.
+
+    Raises:
+        ValueError: An unknown dtype or device, or a device this machine does not have.
+    """
+    import torch
+
+    dtypes = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+    if dtype not in dtypes:
+        raise ValueError(f"Unknown dtype {dtype!r}; choose one of {sorted(dtypes)}.")
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, TypeError):
+        kind = None
+    if kind not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"Unknown device {device!r}; choose cpu, cuda, cuda:N or mps.")
+    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}[kind]
+    if not available:
+        raise ValueError(f"Device {device!r} is not available on this machine; use --device cpu.")
+    if device == "cpu" and dtype == "float32":
+        return pipe
+    return pipe.to(torch_device=device, torch_dtype=dtypes[dtype])

@@ -156,7 +156,7 @@ def run_edit(args) -> int:
         inputs, seconds = dict(audio=audio, sample_rate=rate), audio.shape[-1] / rate
     verb.check(args, seconds)
     paths = output_paths(args.output, 1) if verb.folder is None else folder_paths(args.output, *verb.folder(args))
-    pipe = load_model(args.model, getattr(pipelines, verb.pipeline), args.scheduler)
+    pipe = load_model(args.model, getattr(pipelines, verb.pipeline), args.scheduler, args.device, args.dtype)
     out = pipe(**inputs, **verb.arguments(args), negative_prompt=args.negative_prompt, guidance_scale=args.guidance,
                num_inference_steps=args.steps, generator=generator(args.seed))
     write_audios(paths, out.audios, pipe.sample_rate)

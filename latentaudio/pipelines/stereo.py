@@ -51,8 +51,8 @@ class LatentAudioStereoWideningPipeline(LatentAudioEditPipelineBase):
         max_strength: float = 0.4,
         negative_prompt: Union[str, list[str], None] = None,
         sample_rate: Optional[int] = None,
-        num_inference_steps: int = 20,
-        guidance_scale: float = 3.0,
+        num_inference_steps: Optional[int] = None,
+        guidance_scale: Optional[float] = None,
         num_waveforms_per_prompt: int = 1,
         generator: Union[torch.Generator, list[torch.Generator], None] = None,
         prompt_embeds: Optional[torch.Tensor] = None,
@@ -91,6 +91,7 @@ class LatentAudioStereoWideningPipeline(LatentAudioEditPipelineBase):
         width = check_strength(width, "width")
         strength = width * check_strength(max_strength, "max_strength")
         prompts, negatives = self.prompt_batch(prompt, negative_prompt, prompt_embeds, negative_prompt_embeds)
+        num_inference_steps, guidance_scale = self.sampling_settings(num_inference_steps, guidance_scale)
         self.check_positive(num_inference_steps=num_inference_steps, num_waveforms_per_prompt=num_waveforms_per_prompt)
         self.check_output_type(output_type, ("np", "pt"))
         self.check_callback_inputs(callback_on_step_end_tensor_inputs)

@@ -53,17 +53,18 @@ logger = logging.getLogger(__name__)
 
 
 class ConditionedUNet(nn.Module):
-    """Text projection + U-Net as one module for DDP: (z_t, t, encoder states, mask, class labels) → prediction."""
+    """Text projection + U-Net as one module for DDP: (z_t, t, encoder states, mask, class labels,
+    guidance embedding) → prediction."""
 
     def __init__(self, unet, projection=None):
         super().__init__()
         self.unet, self.projection = unet, projection
 
-    def forward(self, latents, timesteps, states=None, mask=None, class_labels=None) -> torch.Tensor:
+    def forward(self, latents, timesteps, states=None, mask=None, class_labels=None, timestep_cond=None) -> torch.Tensor:
         if states is not None and self.projection is not None:
             states, mask = self.projection(states, mask)
         return self.unet(latents, timesteps, encoder_hidden_states=states, encoder_attention_mask=mask,
-                         class_labels=class_labels).sample
+                         class_labels=class_labels, timestep_cond=timestep_cond).sample
 
 
 class CaptionStates:

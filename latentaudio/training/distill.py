@@ -118,7 +118,7 @@ class DistillationTrainer(DiffusionTrainer):
 
     def training_step(self, batch: dict, step: int) -> dict[str, torch.Tensor]:
         c = self.config
-        latents = self.latents(batch)
+        latents = self.crop_length(self.latents(batch), step)
         batch_size, device = latents.shape[0], latents.device
         noise = torch.randn_like(latents)
         index = torch.randint(0, len(self.grid), (batch_size,), device=device)

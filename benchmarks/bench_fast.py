@@ -93,7 +93,7 @@ def compare_paths(args, teacher, student) -> None:
                   + f"   {seconds / median['total']:6.2f}x")
 
 
-def unet_variants(unet):
+def unet_variants(unet, compile_too: bool = True):
     """(name, module, input dtype) of every CPU optimisation tried on one U-Net call."""
     from diffusers.models.attention_processor import AttnProcessor, AttnProcessor2_0
 
@@ -107,7 +107,8 @@ def unet_variants(unet):
     quantised = torch.ao.quantization.quantize_dynamic(copy.deepcopy(base), {torch.nn.Linear}, dtype=torch.qint8)
     yield "int8 dynamic (linear layers)", quantised, torch.float32
     yield "bfloat16", copy.deepcopy(base).to(torch.bfloat16), torch.bfloat16
-    yield "torch.compile", torch.compile(copy.deepcopy(base)), torch.float32
+    if compile_too:
+        yield "torch.compile", torch.compile(copy.deepcopy(base)), torch.float32
 
 
 def compare_unet(args, pipe, seconds: float) -> None:
@@ -116,7 +117,7 @@ def compare_unet(args, pipe, seconds: float) -> None:
     with torch.no_grad():
         conditions = pipe.encode_prompt([PROMPT], None, 1, True)
         variants = []
-        for name, unet, dtype in unet_variants(pipe.unet):
+        for name, unet, dtype in unet_variants(pipe.unet, not args.skip_compile):
             kwargs = {k: (v.to(dtype) if torch.is_tensor(v) and v.is_floating_point() else v) for k, v in conditions.items()}
             x = latents.to(dtype)
             start = time.perf_counter()
@@ -148,12 +149,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-unet", action="store_true", help="only the end-to-end comparison")
+    parser.add_argument("--skip-paths", action="store_true", help="only the U-Net optimisations")
+    parser.add_argument("--skip-compile", action="store_true", help="leave torch.compile out (minutes of compiling)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     teacher = load(args.model)
     print(f"{args.model or 'default model'}, {args.threads} threads; U-Net clip {teacher.default_audio_length_in_s:g} s, "
           f"one pass up to {teacher.window_frames * teacher.samples_per_latent_frame / teacher.sample_rate:g} s")
-    compare_paths(args, teacher, few_step(teacher, args.student))
+    if not args.skip_paths:
+        compare_paths(args, teacher, few_step(teacher, args.student))
     if not args.skip_unet:
         compare_unet(args, teacher, max(args.seconds) if teacher.window_frames > teacher.clip_frames
                      else teacher.default_audio_length_in_s)

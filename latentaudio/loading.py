@@ -33,6 +33,9 @@ def place_pipeline(pipe, device: str = "cpu", dtype: str = "float32"):
     """``pipe`` moved to ``device`` ("cpu", "cuda", "cuda:N", "mps") in ``dtype`` ("float32",
     "float16", "bfloat16"); audio always comes back as float32.
 
+    On the CPU the U-Net's weights take the channels-last layout, which oneDNN's convolutions run
+    1.6x faster there (``benchmarks/bench_fast.py``); its predictions are the same to float rounding.
+
     Raises:
         ValueError: An unknown dtype or device, or a device this machine does not have.
     """
@@ -50,6 +53,8 @@ def place_pipeline(pipe, device: str = "cpu", dtype: str = "float32"):
     available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}[kind]
     if not available:
         raise ValueError(f"Device {device!r} is not available on this machine; use --device cpu.")
-    if device == "cpu" and dtype == "float32":
-        return pipe
-    return pipe.to(torch_device=device, torch_dtype=dtypes[dtype])
+    if not (device == "cpu" and dtype == "float32"):
+        pipe = pipe.to(torch_device=device, torch_dtype=dtypes[dtype])
+    if kind == "cpu":
+        pipe.unet.to(memory_format=torch.channels_last)
+    return pipe

@@ -17,11 +17,12 @@ from latentaudio.training.batches import to_device
 from .conftest import TRAINING_CONFIGS, run_killed_after_checkpoint, train_args
 
 STEPS, EVERY = 4, 2
+STUDENT_STEPS = 2  # the student's sampler steps (--steps), saved as its default
 
 
 def distill_args(model, data, output, *extra):
     return train_args("distill", model, data, output, "tiny_distill.yaml", "--max-steps", STEPS,
-                      "--checkpoint-every", EVERY, *extra)
+                      "--checkpoint-every", EVERY, "--steps", STUDENT_STEPS, *extra)
 
 
 @pytest.fixture(scope="module")
@@ -44,14 +45,14 @@ def test_student_generates_exact_lengths_in_one_unet_call_per_step(student_dir):
     pipe = LatentAudioPipeline.from_pretrained(student_dir)
     pipe.set_progress_bar_config(disable=True)
     assert isinstance(pipe.scheduler, LCMScheduler) and pipe.embeds_guidance
-    assert (pipe.config.default_inference_steps, pipe.config.default_guidance_scale) == (4, 3.0)
+    assert (pipe.config.default_inference_steps, pipe.config.default_guidance_scale) == (STUDENT_STEPS, 3.0)
     calls = unet_calls(pipe)
     for seconds in (0.1, 0.3, 0.47):  # below, at and above the U-Net's 0.32 s clip
         calls.clear()
         audio = pipe("a trumpet note", audio_length_in_s=seconds, generator=torch.manual_seed(0)).audios
         assert audio.shape == (1, round(seconds * pipe.sample_rate)) and torch.isfinite(torch.from_numpy(audio)).all()
         windows = 1 if seconds <= 0.32 else 2
-        assert calls == [1] * (4 * windows)  # default steps, guidance inside the U-Net: no unconditional half
+        assert calls == [1] * (STUDENT_STEPS * windows)  # its default steps, guidance inside the U-Net: no unconditional half
     # the saved guidance is an input of the U-Net: another scale gives other audio
     latents = [pipe("a trumpet note", guidance_scale=scale, output_type="latent", generator=torch.manual_seed(0)).audios
                for scale in (1.0, 3.0)]
@@ -67,7 +68,7 @@ def test_student_scheduler_and_defaults_round_trip(student_dir, tmp_path):
     again.set_progress_bar_config(disable=True)
     assert type(again.scheduler) is LCMScheduler and dict(again.scheduler.config) == dict(pipe.scheduler.config)
     assert again.scheduler.config.original_inference_steps == 10  # the tiny run's ODE grid
-    assert again.config.default_inference_steps == 4
+    assert again.config.default_inference_steps == STUDENT_STEPS
     torch.testing.assert_close(torch.from_numpy(again("a piano note", generator=torch.manual_seed(1)).audios),
                                torch.from_numpy(before))
 

@@ -33,8 +33,9 @@ def place_pipeline(pipe, device: str = "cpu", dtype: str = "float32"):
     """``pipe`` moved to ``device`` ("cpu", "cuda", "cuda:N", "mps") in ``dtype`` ("float32",
     "float16", "bfloat16"); audio always comes back as float32.
 
-    On the CPU the U-Net's weights take the channels-last layout, which oneDNN's convolutions run
-    1.6x faster there (``benchmarks/bench_fast.py``); its predictions are the same to float rounding.
+    On the CPU the U-Net's weights take the channels-last layout, in which oneDNN's convolutions ran
+    1.07x (idle) to 1.6x (loaded machine) faster (``benchmarks/bench_fast.py``); its predictions are
+    the same to float rounding.
 
     Raises:
         ValueError: An unknown dtype or device, or a device this machine does not have.

@@ -13,6 +13,12 @@ from .conftest import TINY_CONFIG
 FAST = ["--steps", "2", "--seconds", "0.5"]
 
 
+def _available(device: str) -> bool:
+    import torch
+
+    return torch.cuda.is_available() if device == "cuda" else torch.backends.mps.is_available()
+
+
 def test_init_then_generate_with_plot(tmp_path, capsys):
     model = tmp_path / "model"
     assert main(["init", str(TINY_CONFIG), str(model), "--seed", "1"]) == 0
@@ -40,6 +46,8 @@ def test_same_seed_same_file(tiny_pipe_dir, tmp_path):
     [
         (["--steps", "0"], "expected a positive integer, got 0"),
         (["--scheduler", "warp"], "invalid choice: 'warp'"),
+        (["--device", "tpu"], "argument --device: expected one of cpu, cuda, mps (or cuda:N), got 'tpu'"),
+        (["--dtype", "float8"], "argument --dtype: invalid choice: 'float8'"),
     ],
 )
 def test_bad_arguments_are_rejected_by_the_parser(tiny_pipe_dir, args, message, capsys):
@@ -54,7 +62,10 @@ def test_bad_arguments_are_rejected_by_the_parser(tiny_pipe_dir, args, message, 
         (["--seconds", "99"], "audio_length_in_s=99.0 is out of range"),
         (["-o", "/proc/forbidden/x.wav"], "Cannot create the output folder /proc/forbidden"),
         (["-o", "out.mp4"], "must end in .wav, .flac or .ogg"),
-    ],
+        (["--prompts-file", "missing.txt"], "Cannot read the prompts file missing.txt"),
+    ]
+    + [(["--device", device], f"Device {device!r} is not available on this machine; use --device cpu.")
+       for device in ("cuda", "mps") if not _available(device)],
 )
 def test_errors_are_one_clear_line(tiny_pipe_dir, tmp_path, extra, message, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -72,3 +83,32 @@ def test_python_dash_m_entry_point():
     result = subprocess.run([sys.executable, "-m", "latentaudio", "--help"], capture_output=True, text=True, check=True)
     for verb in ("init", "generate"):
         assert verb in result.stdout
+
+
+def test_several_prompts_and_a_prompts_file_write_one_file_per_take(tiny_pipe_dir, tmp_path, capsys):
+    prompts = tmp_path / "pack.txt"
+    prompts.write_text("# a sample pack\na snare\n\na low piano note\n")
+    out = tmp_path / "pack" / "take.wav"
+    assert main(["generate", "a kick", "--prompts-file", str(prompts), "--model", str(tiny_pipe_dir), *FAST,
+                 "-n", "2", "-o", str(out)]) == 0
+    assert sorted(p.name for p in out.parent.iterdir()) == [f"take_{i}.wav" for i in range(6)]  # 3 prompts x 2 takes
+    for i in range(6):
+        assert sf.read(out.parent / f"take_{i}.wav")[0].shape == (8000,)
+    # each prompt's takes are those a call with that prompt alone writes
+    alone = tmp_path / "snare.wav"
+    assert main(["generate", "a snare", "--model", str(tiny_pipe_dir), *FAST, "-n", "2", "-o", str(alone)]) == 0
+    assert (tmp_path / "snare_1.wav").read_bytes() == (out.parent / "take_3.wav").read_bytes()
+
+
+def test_no_prompt_is_one_clear_line(tiny_pipe_dir, tmp_path, capsys):
+    assert main(["generate", "--model", str(tiny_pipe_dir), "-o", str(tmp_path / "x.wav")]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == "latentaudio generate: error: No prompt given: pass one or more prompts, or --prompts-file FILE."
+
+
+def test_cpu_bfloat16_runs(tiny_pipe_dir, tmp_path):
+    out = tmp_path / "bf16.wav"
+    assert main(["generate", "a kick", "--model", str(tiny_pipe_dir), *FAST, "--device", "cpu", "--dtype", "bfloat16",
+                 "-o", str(out)]) == 0
+    audio, rate = sf.read(out)
+    assert audio.shape == (8000,) and abs(audio).max() > 0

@@ -9,7 +9,7 @@ import torch
 from diffusers import AutoencoderKL, DiffusionPipeline
 
 from latentaudio import LatentAudioPipeline, MelSpectrogram
-from latentaudio.loading import ModelFolderError, load_pipeline
+from latentaudio.loading import ModelFolderError, load_pipeline, place_pipeline
 from vocoder import HifiGanGenerator
 
 ARGS = dict(num_inference_steps=2, audio_length_in_s=0.32)
@@ -107,3 +107,19 @@ def test_spectrogram_frames_and_too_short_audio():
     assert spectrogram(torch.zeros(2, 16000)).shape == (2, 64, spectrogram.num_frames(16000))
     with pytest.raises(ValueError, match="waveform has 512 samples; the spectrogram needs at least 513"):
         spectrogram(torch.zeros(512))
+
+
+def test_placing_on_the_cpu_keeps_the_audio(tiny_pipe):
+    before = tiny_pipe("a kick", num_inference_steps=2, generator=torch.manual_seed(0)).audios
+    placed = place_pipeline(tiny_pipe, "cpu", "float32")
+    conv = placed.unet.conv_in.weight
+    assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
+    after = placed("a kick", num_inference_steps=2, generator=torch.manual_seed(0)).audios
+    torch.testing.assert_close(torch.from_numpy(after), torch.from_numpy(before), rtol=1e-4, atol=1e-5)
+
+
+def test_unknown_device_and_dtype_are_one_line_errors(tiny_pipe):
+    with pytest.raises(ValueError, match=r"^Unknown dtype 'float8'; choose one of \['bfloat16', 'float16', 'float32'\]\.$"):
+        place_pipeline(tiny_pipe, "cpu", "float8")
+    with pytest.raises(ValueError, match=r"^Unknown device 'tpu'; choose cpu, cuda, cuda:N or mps\.$"):
+        place_pipeline(tiny_pipe, "tpu", "float32")

@@ -62,16 +62,32 @@ def seed(text: str) -> int:
 
 
 # --------------------------------------------------------------------- options
+DEVICES = ("cpu", "cuda", "mps")
+DTYPES = ("float32", "float16", "bfloat16")
+
+
+def device_name(text: str) -> str:
+    """``cpu``, ``mps``, ``cuda`` or ``cuda:N``."""
+    kind, _, index = text.partition(":")
+    if kind not in DEVICES or (index and (kind != "cuda" or not index.isdigit())):
+        raise argparse.ArgumentTypeError(f"expected one of {', '.join(DEVICES)} (or cuda:N), got {text!r}")
+    return text
+
+
 def add_model_option(parser: argparse.ArgumentParser) -> None:
+    """``--model``, and where and in which precision it runs (``--device``, ``--dtype``)."""
     parser.add_argument("--model", default=None, help="pipeline folder (default: the embedded default model)")
+    parser.add_argument("--device", type=device_name, default="cpu", help=f"where to run: {', '.join(DEVICES)} or cuda:N (default cpu)")
+    parser.add_argument("--dtype", choices=DTYPES, default="float32", help="weights and activations (default float32)")
 
 
 def add_sampling_options(parser: argparse.ArgumentParser, steps_flag: str = "--steps", seed_help: str = "random seed") -> None:
     """``--model``, sampler steps (``args.steps``, under ``steps_flag``), guidance, seed, negative prompt, scheduler."""
     add_model_option(parser)
     parser.add_argument(steps_flag, dest="steps", metavar=steps_flag.lstrip("-").replace("-", "_").upper(), type=positive_int,
-                        default=20, help="sampler steps (default 20)")
-    parser.add_argument("--guidance", type=finite_float, default=3.0, help="classifier-free guidance scale (default 3)")
+                        default=None, help="sampler steps (default: the model's, 20 unless it saved another)")
+    parser.add_argument("--guidance", type=finite_float, default=None,
+                        help="classifier-free guidance scale (default: the model's, 3 unless it saved another)")
     parser.add_argument("--seed", type=seed, default=0, help=f"{seed_help} (default 0)")
     parser.add_argument("--negative-prompt", default=None, help="what to steer away from")
     parser.add_argument("--scheduler", choices=sorted(SCHEDULERS), default=None, help="sampler (default: the model's)")
@@ -106,14 +122,17 @@ def add_options_later(parser: argparse.ArgumentParser, add_options) -> None:
 
 
 # ---------------------------------------------------------------------- models
-def load_model(model: str | None, pipeline_class=None, scheduler: str | None = None):
-    """Load ``model`` (or the embedded default) as ``pipeline_class``, with the named sampler if one is given.
+def load_model(model: str | None, pipeline_class=None, scheduler: str | None = None, device: str = "cpu",
+               dtype: str = "float32"):
+    """Load ``model`` (or the embedded default) as ``pipeline_class``, with the named sampler if one
+    is given, on ``device`` in ``dtype`` (see :func:`~latentaudio.loading.place_pipeline`).
 
     Raises:
         ModelFolderError: No model is given and none is embedded, or the folder does not load.
+        ValueError: The device is not available here.
     """
     from .. import DEFAULT_MODEL
-    from ..loading import ModelFolderError, load_pipeline
+    from ..loading import ModelFolderError, load_pipeline, place_pipeline
     from ..schedulers import scheduler_from_name
 
     if model is None:
@@ -126,7 +145,7 @@ def load_model(model: str | None, pipeline_class=None, scheduler: str | None = N
     pipe = load_pipeline(model) if pipeline_class is None else load_pipeline(model, pipeline_class)
     if scheduler is not None:
         pipe.scheduler = scheduler_from_name(scheduler, pipe.scheduler.config)
-    return pipe
+    return place_pipeline(pipe, device, dtype)
 
 
 def generator(seed: int | None):

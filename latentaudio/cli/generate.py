@@ -18,12 +18,15 @@ def add_generate_commands(verbs) -> None:
                            "the folder still names it and loads with it where it is installed")
     init.set_defaults(run=run_init)
 
-    generate = verbs.add_parser("generate", help="text to audio")
-    generate.add_argument("prompt")
+    generate = verbs.add_parser("generate", help="text to audio (one prompt, several, or a file of them)")
+    generate.add_argument("prompt", nargs="*", metavar="PROMPT", help="what to generate; several give one file per take each")
+    generate.add_argument("--prompts-file", default=None,
+                          help="a text file of prompts, one a line (blank lines and lines starting with # skipped)")
     add_sampling_options(generate)
     generate.add_argument("--seconds", type=positive_float, default=None, help="length (default: the model's clip)")
     generate.add_argument("-n", "--num-waveforms", type=positive_int, default=1, help="takes to write")
-    generate.add_argument("-o", "--output", default="output.wav", help="WAV path; several takes get _0, _1, ...")
+    generate.add_argument("-o", "--output", default="output.wav",
+                          help="WAV path; several takes (or prompts) get _0, _1, ... in prompt order, takes within each")
     generate.add_argument("--plot", default=None, help="also save a labelled spectrogram PNG")
     generate.set_defaults(run=run_generate)
 
@@ -40,27 +43,44 @@ def run_init(args) -> int:
     return 0
 
 
+def read_prompts(prompts: list[str], prompts_file: str | None) -> list[str]:
+    """The prompts given on the command line, then those of ``prompts_file`` (one a line)."""
+    prompts = list(prompts)
+    if prompts_file is not None:
+        try:
+            lines = Path(prompts_file).read_text(encoding="utf-8").splitlines()
+        except OSError as error:
+            raise ValueError(f"Cannot read the prompts file {prompts_file}: {error.strerror}.") from error
+        prompts += [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    if not prompts:
+        raise ValueError("No prompt given: pass one or more prompts, or --prompts-file FILE.")
+    return prompts
+
+
 def run_generate(args) -> int:
     import torch
 
-    from ..plotting import plot_spectrograms
-
-    from ..plotting import check_plot_path
+    from ..plotting import check_plot_path, plot_spectrograms
 
     if args.plot:
         check_plot_path(args.plot)
-    paths = output_paths(args.output, args.num_waveforms)
-    pipe = load_model(args.model, scheduler=args.scheduler)
-    # The mels, for the plot; the pipeline's own vocode step turns them into the waveforms it would return.
-    mels = pipe(
-        args.prompt, negative_prompt=args.negative_prompt, audio_length_in_s=args.seconds,
-        num_inference_steps=args.steps, guidance_scale=args.guidance, num_waveforms_per_prompt=args.num_waveforms,
-        generator=generator(args.seed), output_type="mel",
-    ).audios
-    with torch.no_grad():
-        audios = pipe.vocode(mels, pipe.check_length(args.seconds), "pt")
-    write_audios(paths, audios, pipe.sample_rate)
+    prompts = read_prompts(args.prompt, args.prompts_file)
+    paths = output_paths(args.output, len(prompts) * args.num_waveforms)
+    pipe = load_model(args.model, scheduler=args.scheduler, device=args.device, dtype=args.dtype)
+    num_samples = pipe.check_length(args.seconds)
+    mels, titles = [], []
+    for index, prompt in enumerate(prompts):  # one prompt at a time: each prompt's takes are those its own call gives
+        # The mels, for the plot; the pipeline's own vocode step turns them into the waveforms it would return.
+        takes = pipe(
+            prompt, negative_prompt=args.negative_prompt, audio_length_in_s=args.seconds,
+            num_inference_steps=args.steps, guidance_scale=args.guidance, num_waveforms_per_prompt=args.num_waveforms,
+            generator=generator(args.seed), output_type="mel",
+        ).audios
+        with torch.no_grad():
+            audios = pipe.vocode(takes, num_samples, "pt")
+        write_audios(paths[index * args.num_waveforms : (index + 1) * args.num_waveforms], audios, pipe.sample_rate)
+        mels += list(takes.float().cpu())
+        titles += [f"{prompt!r}" + (f" #{i}" if args.num_waveforms > 1 else "") for i in range(args.num_waveforms)]
     if args.plot:
-        titles = [f"{args.prompt!r}" + (f" #{i}" if len(mels) > 1 else "") for i in range(len(mels))]
-        print(f"Wrote {plot_spectrograms(args.plot, list(mels), pipe.spectrogram, titles)}")
+        print(f"Wrote {plot_spectrograms(args.plot, mels, pipe.spectrogram, titles)}")
     return 0

@@ -5,6 +5,8 @@
         [--allow-changed-settings]
     latentaudio finetune --model DIR --data DIR --output DIR [--lora-rank R] [--max-steps N] [--max-minutes M]
         [--config FILE] [--resume] [--allow-changed-settings]
+    latentaudio distill --model TEACHER --data DIR --output STUDENT [--steps 4] [--max-steps N] [--max-minutes M]
+        [--config FILE] [--resume] [--allow-changed-settings]
 
 Both run unchanged under ``accelerate launch --multi_gpu --num_processes N [--mixed_precision bf16] -m latentaudio ...``
 (on machines without GPUs add ``ACCELERATE_USE_CPU=1`` to the environment: accelerate 1.x's
@@ -23,7 +25,7 @@ TRAINERS = ("vae", "vocoder", "diffusion")
 
 
 def add_training_commands(verbs) -> None:
-    """Register ``train {vae,vocoder,diffusion}`` and ``finetune`` on the ``latentaudio`` subparsers."""
+    """Register ``train {vae,vocoder,diffusion}``, ``finetune`` and ``distill`` on the ``latentaudio`` subparsers."""
     train = verbs.add_parser("train", help="train one component of a pipeline (VAE, vocoder or diffusion U-Net)")
     components = train.add_subparsers(dest="component", required=True)
     helps = {
@@ -55,6 +57,21 @@ def add_training_commands(verbs) -> None:
     finetune.add_argument("--config", default=None, help="fine-tuning YAML (default: configs/training/finetune.yaml's values)")
     _add_resume_options(finetune)
     finetune.set_defaults(run=run_finetune)
+
+    distill = verbs.add_parser("distill", help="distil a trained pipeline into a few-step, guidance-conditioned student")
+    distill.add_argument("--model", required=True, help="the teacher: a trained pipeline folder")
+    distill.add_argument("--data", required=True, help="audiofolder to distil on (metadata.jsonl: file_name, text, split)")
+    distill.add_argument("--output", required=True, help="folder for the student pipeline, checkpoints/ and logs/")
+    distill.add_argument("--steps", type=positive_int, default=None,
+                         help="the student's sampler steps, saved as its default (default: the config's, 4)")
+    distill.add_argument("--max-steps", type=positive_int, default=None, help="optimizer updates (default: the config's)")
+    distill.add_argument("--max-minutes", type=positive_float, default=None,
+                         help="stop (checkpoint and save) after this much wall-clock time, counted from setup")
+    distill.add_argument("--batch-size", type=positive_int, default=None, help="clips per process and micro-batch")
+    distill.add_argument("--checkpoint-every", type=positive_int, default=None, help="steps between checkpoints")
+    distill.add_argument("--config", default=None, help="distillation YAML, e.g. configs/training/distill.yaml")
+    _add_resume_options(distill)
+    distill.set_defaults(run=run_distill)
 
 
 def _add_folders(parser: argparse.ArgumentParser) -> None:
@@ -91,6 +108,16 @@ def run_finetune(args) -> int:
     config = FinetuneConfig.from_yaml(args.config, max_minutes=args.max_minutes)
     return _stopping_cleanly("finetune", finetune, args.model, args.data, args.output, args.lora_rank, args.max_steps,
                              config, args.resume, args.allow_changed_settings)
+
+
+def run_distill(args) -> int:
+    from ..training import DistillationConfig, distill
+
+    config = DistillationConfig.from_yaml(args.config, student_steps=args.steps, max_steps=args.max_steps,
+                                          max_minutes=args.max_minutes, batch_size=args.batch_size,
+                                          checkpoint_every=args.checkpoint_every)
+    return _stopping_cleanly("distill", distill, args.model, args.data, args.output, config, args.resume,
+                             args.allow_changed_settings)
 
 
 def check_launch() -> None:

@@ -30,6 +30,7 @@ from typing import Optional, Sequence
 import torch
 
 from ..prompts import parse_prompt
+from .guidance import extend_unet
 from .interface import Conditioner, UNetKwargs
 
 PERIODS = (6.0, 12.0, 24.0, 48.0, 96.0, 192.0, 384.0)  # semitones
@@ -113,20 +114,13 @@ def with_pitch_embedding(unet):
 
     Returns ``unet`` itself when it already has one.
     """
-    from diffusers import UNet2DConditionModel
-
     if has_pitch_embedding(unet):
         return unet
     if unet.config.class_embed_type is not None or unet.config.num_class_embeds is not None:
         raise ValueError(f"The U-Net already has a class embedding ({unet.config.class_embed_type!r}); "
                          "it cannot also take pitch features.")
-    # Private keys such as _use_default_values would make from_config drop the new settings.
-    config = {key: value for key, value in unet.config.items() if not key.startswith("_")}
-    config.update(class_embed_type="projection", projection_class_embeddings_input_dim=PITCH_FEATURES)
-    upgraded = UNet2DConditionModel.from_config(config)
-    missing, unexpected = upgraded.load_state_dict(unet.state_dict(), strict=False)
-    if unexpected or any(not name.startswith("class_embedding.") for name in missing):
-        raise RuntimeError(f"Adding the pitch embedding lost weights: missing {missing}, unexpected {unexpected}.")
+    upgraded = extend_unet(unet, "class_embedding.", class_embed_type="projection",
+                           projection_class_embeddings_input_dim=PITCH_FEATURES)
     torch.nn.init.zeros_(upgraded.class_embedding.linear_2.weight)
     torch.nn.init.zeros_(upgraded.class_embedding.linear_2.bias)
-    return upgraded.to(device=unet.device, dtype=unet.dtype)
+    return upgraded

@@ -63,9 +63,9 @@ def control(action: argparse.Action, elem_id: str, default=None):
     if isinstance(action, argparse._StoreTrueAction):
         return gr.Checkbox(value=bool(action.default), **shared)
     type_name = getattr(action.type, "__name__", "")
-    if type_name in ("int", "positive_int", "non_negative_int"):
+    if type_name in ("int", "positive_int", "non_negative_int", "seed"):
         return gr.Number(value=value, precision=0, **shared)
-    if type_name in ("float", "positive_float"):
+    if type_name in ("float", "positive_float", "finite_float"):
         return gr.Number(value=value, **shared)
     return gr.Textbox(value=value or "", lines=1, **shared)
 

@@ -20,7 +20,8 @@ from ..cli.edit import EDIT_VERBS, add_edit_commands, read_and_check, run_verb
 from ..cli.generate import add_generate_commands
 
 # Options that the studio sets itself rather than showing: the model is loaded once, files go to its folder.
-HIDDEN_OPTIONS = {"help", "model", "output", "input", "plot", "run", "edit_verb"}
+# Options fixed by the studio: its one loaded model (on its device, in its precision), and its own files.
+HIDDEN_OPTIONS = {"help", "model", "device", "dtype", "output", "input", "plot", "prompts_file", "run", "edit_verb"}
 
 
 class Cancelled(Exception):
@@ -100,13 +101,19 @@ class Studio:
         """
         args = parse_values(self.parsers[verb], values)
         args.input, args.edit_verb = audio, verb
-        inputs = {} if verb == "generate" else read_and_check(args)
+        if verb == "generate":
+            prompt, inputs = args.prompt if isinstance(args.prompt, str) else None, {}
+            if not prompt:
+                raise ValueError("prompt is required: what to generate, e.g. 'a snare drum hit'.")
+        else:
+            inputs = read_and_check(args)
         with self._run_lock:
             self._stopped.discard(session)
             pipe = self.pipeline(verb, args.scheduler)
-            callback = self._step_callback(session, args.steps, on_step)
+            steps, _ = pipe.sampling_settings(args.steps, args.guidance)
+            callback = self._step_callback(session, steps, on_step)
             if verb == "generate":
-                audios = pipe(args.prompt, negative_prompt=args.negative_prompt, audio_length_in_s=args.seconds,
+                audios = pipe(prompt, negative_prompt=args.negative_prompt, audio_length_in_s=args.seconds,
                               num_inference_steps=args.steps, guidance_scale=args.guidance,
                               num_waveforms_per_prompt=args.num_waveforms, generator=generator(args.seed),
                               callback_on_step_end=callback).audios

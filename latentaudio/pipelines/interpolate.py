@@ -73,8 +73,8 @@ class LatentAudioInterpolationPipeline(LatentAudioPipelineBase):
         latents_b: Optional[torch.Tensor] = None,
         negative_prompt: Optional[str] = None,
         audio_length_in_s: Optional[float] = None,
-        num_inference_steps: int = 20,
-        guidance_scale: float = 3.0,
+        num_inference_steps: Optional[int] = None,
+        guidance_scale: Optional[float] = None,
         output_type: str = "np",
         return_dict: bool = True,
         callback_on_step_end: Optional[Callable] = None,
@@ -109,6 +109,7 @@ class LatentAudioInterpolationPipeline(LatentAudioPipelineBase):
                 raise ValueError(f"{name} must be one string, got {value!r}.")
         self.prompt_batch(prompt_b, negative_prompt, None, None)  # unconditional models refuse prompts
         prompts, negatives = self.prompt_batch(prompt, negative_prompt, None, None)
+        num_inference_steps, guidance_scale = self.sampling_settings(num_inference_steps, guidance_scale)
         self.check_positive(num_interpolation_steps=num_interpolation_steps)
         if num_interpolation_steps < 2:
             raise ValueError(f"num_interpolation_steps={num_interpolation_steps} must be at least 2 (both ends).")

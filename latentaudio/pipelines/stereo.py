@@ -71,8 +71,8 @@ class LatentAudioStereoWideningPipeline(LatentAudioEditPipelineBase):
         max_strength: float = 0.4,
         negative_prompt: Union[str, list[str], None] = None,
         sample_rate: Optional[int] = None,
-        num_inference_steps: int = 20,
-        guidance_scale: float = 3.0,
+        num_inference_steps: Optional[int] = None,
+        guidance_scale: Optional[float] = None,
         num_waveforms_per_prompt: int = 1,
         generator: Union[torch.Generator, list[torch.Generator], None] = None,
         prompt_embeds: Optional[torch.Tensor] = None,
@@ -111,6 +111,7 @@ class LatentAudioStereoWideningPipeline(LatentAudioEditPipelineBase):
         width = check_strength(width, "width")
         strength = width * check_strength(max_strength, "max_strength")
         prompts, negatives = self.prompt_batch(prompt, negative_prompt, prompt_embeds, negative_prompt_embeds)
+        num_inference_steps, guidance_scale = self.sampling_settings(num_inference_steps, guidance_scale)
         clips, prompts, negatives = self.match_prompts(self.prepare_audio(audio, sample_rate), prompts, negatives)
         self.check_inputs(
             num_inference_steps, guidance_scale, output_type, callback_on_step_end, callback_on_step_end_tensor_inputs,

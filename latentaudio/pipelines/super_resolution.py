@@ -86,8 +86,8 @@ class LatentAudioSuperResolutionPipeline(LatentAudioEditPipelineBase):
         prompt: Union[str, list[str], None] = None,
         negative_prompt: Union[str, list[str], None] = None,
         sample_rate: Optional[int] = None,
-        num_inference_steps: int = 20,
-        guidance_scale: float = 3.0,
+        num_inference_steps: Optional[int] = None,
+        guidance_scale: Optional[float] = None,
         num_waveforms_per_prompt: int = 1,
         generator: Union[torch.Generator, list[torch.Generator], None] = None,
         prompt_embeds: Optional[torch.Tensor] = None,
@@ -119,6 +119,7 @@ class LatentAudioSuperResolutionPipeline(LatentAudioEditPipelineBase):
         """
         # 1. Check inputs
         prompts, negatives = self.prompt_batch(prompt, negative_prompt, prompt_embeds, negative_prompt_embeds)
+        num_inference_steps, guidance_scale = self.sampling_settings(num_inference_steps, guidance_scale)
         clips = self.prepare_audio(audio, sample_rate)
         num_samples = clips.shape[-1]
         _, known_latent = self.known_bins(self.source_cutoff(audio, sample_rate, clips) if cutoff_hz is None else cutoff_hz)

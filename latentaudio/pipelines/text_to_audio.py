@@ -33,8 +33,8 @@ class LatentAudioPipeline(LatentAudioPipelineBase):
         prompt: Union[str, list[str], None] = None,
         negative_prompt: Union[str, list[str], None] = None,
         audio_length_in_s: Optional[float] = None,
-        num_inference_steps: int = 20,
-        guidance_scale: float = 3.0,
+        num_inference_steps: Optional[int] = None,
+        guidance_scale: Optional[float] = None,
         num_waveforms_per_prompt: int = 1,
         generator: Union[torch.Generator, list[torch.Generator], None] = None,
         latents: Optional[torch.Tensor] = None,
@@ -57,8 +57,8 @@ class LatentAudioPipeline(LatentAudioPipelineBase):
             audio_length_in_s (`float`, *optional*): Length in seconds; defaults to the U-Net's
                 configured clip length. The output has exactly ``round(audio_length_in_s * sample_rate)``
                 samples.
-            num_inference_steps (`int`, defaults to 20): Sampler steps.
-            guidance_scale (`float`, defaults to 3.0): Classifier-free guidance weight; ``<= 1`` turns it off.
+            num_inference_steps (`int`, *optional*; the model's ``default_inference_steps``, 20 unless saved otherwise): Sampler steps.
+            guidance_scale (`float`, *optional*; the model's ``default_guidance_scale``, 3.0 unless saved otherwise): Classifier-free guidance weight; ``<= 1`` turns it off.
             num_waveforms_per_prompt (`int`, defaults to 1): Takes per prompt.
             generator (`torch.Generator`, *optional*): Makes the run reproducible.
             latents (`torch.Tensor`, *optional*): Starting noise of shape (B, C, T', M').
@@ -78,6 +78,7 @@ class LatentAudioPipeline(LatentAudioPipelineBase):
         """
         # 1. Check inputs
         prompts, negatives = self.prompt_batch(prompt, negative_prompt, prompt_embeds, negative_prompt_embeds)
+        num_inference_steps, guidance_scale = self.sampling_settings(num_inference_steps, guidance_scale)
         self.check_positive(num_waveforms_per_prompt=num_waveforms_per_prompt)
         batch_size = len(prompts) * num_waveforms_per_prompt
         self.check_inputs(

@@ -6,8 +6,9 @@ plus resumable checkpoints in ``output``. See :mod:`.common` for the layout.
 """
 
 from .common import NonFiniteLossError, Trainer
-from .config import DiffusionTrainingConfig, FinetuneConfig, TrainingConfig, VaeTrainingConfig, VocoderTrainingConfig
+from .config import DiffusionTrainingConfig, DistillationConfig, FinetuneConfig, TrainingConfig, VaeTrainingConfig, VocoderTrainingConfig
 from .diffusion import DiffusionTrainer, train_diffusion
+from .distill import DistillationTrainer, distill
 from .finetune import finetune
 from .vae import VaeTrainer, train_vae
 from .vocoder import VocoderTrainer, train_vocoder
@@ -15,6 +16,8 @@ from .vocoder import VocoderTrainer, train_vocoder
 __all__ = [
     "DiffusionTrainer",
     "DiffusionTrainingConfig",
+    "DistillationConfig",
+    "DistillationTrainer",
     "FinetuneConfig",
     "NonFiniteLossError",
     "Trainer",
@@ -23,6 +26,7 @@ __all__ = [
     "VaeTrainingConfig",
     "VocoderTrainer",
     "VocoderTrainingConfig",
+    "distill",
     "finetune",
     "train_diffusion",
     "train_vae",

@@ -176,6 +176,7 @@ class DiffusionTrainingConfig(TrainingConfig):
     ema_decay: float = setting(0.9999, "[0, 1)")
     cache_latents: bool = setting(False)  # encode each clip once (deterministic clip at start 0)
     cache_text_embeddings: bool = setting(True)  # encode each distinct caption once per run
+    max_clip_seconds: Optional[float] = setting(None, "(0, inf)")  # variable lengths: each batch a random crop up to this
     text_states_file: Optional[str] = setting(None)  # precomputed caption states (data embed-captions): no encoder loaded
     train_text_projection: bool = setting(True)  # the projection between frozen encoder and U-Net
     lora_rank: int = setting(0, "[0, 1024]")  # 0: train every U-Net weight; >0: LoRA on its attention
@@ -184,6 +185,36 @@ class DiffusionTrainingConfig(TrainingConfig):
     validation_prompts: list = setting(["a loud snare drum hit", "a soft acoustic grand piano note, C4"])
     validation_inference_steps: int = setting(25, "[1, 1000]")
     validation_guidance_scale: float = setting(3.0, "[0, 100]")
+
+
+@dataclass
+class DistillationConfig(TrainingConfig):
+    """Latent consistency distillation (Luo et al. 2023): a guidance-conditioned few-step student from a
+    frozen teacher; VAE, vocoder, text encoder and projection frozen (see :mod:`.distill`)."""
+
+    learning_rate: float = setting(1e-5, "(0, 1]")  # LCM's rate for a student initialised from its teacher
+    lr_warmup_steps: int = setting(100, "[0, inf)")
+    max_steps: int = setting(4000, "[1, inf)")
+    student_steps: int = setting(4, "[1, 50]")  # the student's saved default_inference_steps
+    student_guidance_scale: float = setting(3.0, "[1, 100]")  # the student's saved default_guidance_scale
+    guidance_scale_min: float = setting(1.0, "[1, 100]")  # guidance scales drawn uniformly in [min, max] per clip
+    guidance_scale_max: float = setting(5.0, "[1, 100]")
+    num_ddim_timesteps: int = setting(50, "[2, 1000]")  # the teacher's ODE-solver grid (LCM's skipping step k = T / this)
+    loss_type: str = setting("huber", choices=("huber", "l2"))  # LCM uses a pseudo-Huber distance
+    huber_c: float = setting(0.001, "(0, inf)")
+    scheduler: str = setting("lcm", choices=("lcm", "tcd"))  # the student's diffusers sampler
+    target_ema_decay: float = setting(0.95, "[0, 1)")  # the target network: an EMA of the student (LCM)
+    max_clip_seconds: Optional[float] = setting(None, "(0, inf)")  # variable lengths, as in diffusion training
+    cache_latents: bool = setting(False)  # encode each clip once (deterministic clip at start 0)
+    cache_text_embeddings: bool = setting(True)
+    validation_prompts: list = setting(["a loud snare drum hit", "a soft acoustic grand piano note, C4"])
+    checkpoint_every: int = setting(500, "[1, inf)")
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.guidance_scale_min > self.guidance_scale_max:
+            raise InvalidSettingError("guidance_scale_min", self.guidance_scale_min,
+                                      f"at most guidance_scale_max={self.guidance_scale_max}")
 
 
 @dataclass

@@ -18,6 +18,9 @@ of captions becomes "" — the pipeline's unconditional prompt — so classifier
 (Ho & Salimans 2022). With a pitch embedding (``pitch_conditioning``, :mod:`..conditioning.pitch`) the
 note each caption states also enters as ``class_labels``, hidden for a further share ``pitch_dropout``
 of the clips so that captions without a note, and guidance's unconditional branch, stay in training.
+With ``max_clip_seconds`` every batch is cut to a random length between the U-Net's clip and that
+length (whole latent frames; the same draw on every process and after a resume), and the saved
+pipeline records it as ``longest_trained_length_in_s``, so it generates up to it in one U-Net pass.
 With ``use_ema`` the saved U-Net holds the exponential moving average of the weights.
 With ``lora_rank > 0`` only LoRA adapters on the U-Net's attention train (see :mod:`.lora`).
 """
@@ -53,17 +56,18 @@ logger = logging.getLogger(__name__)
 
 
 class ConditionedUNet(nn.Module):
-    """Text projection + U-Net as one module for DDP: (z_t, t, encoder states, mask, class labels) → prediction."""
+    """Text projection + U-Net as one module for DDP: (z_t, t, encoder states, mask, class labels,
+    guidance embedding) → prediction."""
 
     def __init__(self, unet, projection=None):
         super().__init__()
         self.unet, self.projection = unet, projection
 
-    def forward(self, latents, timesteps, states=None, mask=None, class_labels=None) -> torch.Tensor:
+    def forward(self, latents, timesteps, states=None, mask=None, class_labels=None, timestep_cond=None) -> torch.Tensor:
         if states is not None and self.projection is not None:
             states, mask = self.projection(states, mask)
         return self.unet(latents, timesteps, encoder_hidden_states=states, encoder_attention_mask=mask,
-                         class_labels=class_labels).sample
+                         class_labels=class_labels, timestep_cond=timestep_cond).sample
 
 
 class CaptionStates:
@@ -104,9 +108,23 @@ class DiffusionTrainer(Trainer):
 
     @property
     def clip_samples(self) -> int:
-        """Clips that exactly fill whole U-Net latent frames."""
+        """Clips that exactly fill whole U-Net latent frames: the longest of ``max_clip_seconds``, when set."""
         pipe = self.pipe
-        return pipe.latent_frames_for(super().clip_samples) * pipe.samples_per_latent_frame
+        longest = self.config.max_clip_seconds
+        samples = super().clip_samples if longest is None else round(longest * pipe.sample_rate)
+        return pipe.latent_frames_for(samples) * pipe.samples_per_latent_frame
+
+    def crop_length(self, latents: torch.Tensor, step: int) -> torch.Tensor:
+        """``latents`` cut to this step's random length (see the module docstring); as they are
+        without ``max_clip_seconds``."""
+        pipe = self.pipe
+        if self.config.max_clip_seconds is None:
+            return latents
+        multiple = pipe.codec.frame_multiple
+        shortest = min(pipe.clip_frames, latents.shape[2]) // multiple
+        draw = torch.Generator().manual_seed(self.config.seed * 1_000_003 + step)  # same on every process and on resume
+        frames = multiple * int(torch.randint(shortest, latents.shape[2] // multiple + 1, (1,), generator=draw))
+        return latents[:, :, :frames]
 
     @property
     def needs_text_encoder(self) -> bool:  # precomputed caption states replace it
@@ -114,6 +132,9 @@ class DiffusionTrainer(Trainer):
 
     def setup(self) -> None:
         c, pipe = self.config, self.pipe
+        if c.max_clip_seconds is not None and not pipe.default_audio_length_in_s <= c.max_clip_seconds <= pipe.config.max_audio_length_in_s:
+            raise ValueError(f"max_clip_seconds={c.max_clip_seconds} is out of range: expected from the U-Net's clip "
+                             f"({pipe.default_audio_length_in_s:g} s) to max_audio_length_in_s ({pipe.config.max_audio_length_in_s:g} s).")
         # 1. frozen parts
         for frozen in (pipe.vae, pipe.vocoder, pipe.text_encoder):
             if frozen is not None:
@@ -176,7 +197,7 @@ class DiffusionTrainer(Trainer):
 
     def training_step(self, batch: dict, step: int) -> dict[str, torch.Tensor]:
         c, scheduler = self.config, self.noise_scheduler
-        latents = self.latents(batch)
+        latents = self.crop_length(self.latents(batch), step)
         batch_size = latents.shape[0]
         noise = torch.randn_like(latents)
         timesteps = torch.randint(0, scheduler.config.num_train_timesteps, (batch_size,), device=latents.device)
@@ -272,6 +293,9 @@ class DiffusionTrainer(Trainer):
             save_lora(model.unet, self.output_dir)
             fuse_lora(model.unet)
         self.pipe.unet = model.unet.eval()  # the projection, if trained, is the pipeline's own object
+        if self.config.max_clip_seconds is not None:
+            trained = self.clip_samples / self.pipe.sample_rate
+            self.pipe.register_to_config(longest_trained_length_in_s=max(trained, self.pipe.config.get("longest_trained_length_in_s") or 0))
         return self.pipe
 
 

@@ -1,6 +1,11 @@
 """Fixtures for the trainers: a handful of real General MIDI one-shots rendered once per session."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -61,3 +66,19 @@ def loss_history(output: Path) -> list[dict]:
 def mean(values) -> float:
     values = list(values)
     return sum(values) / len(values)
+
+
+def run_killed_after_checkpoint(args: list[str], output: Path, step: int) -> None:
+    """Run ``latentaudio ARGS`` in a subprocess and SIGKILL it as soon as checkpoint ``step`` is
+    complete in ``output``; fails if the run ended first or left a finished pipeline."""
+    process = subprocess.Popen([sys.executable, "-m", "latentaudio", *args], cwd=REPO,
+                               env={**os.environ, **SUBPROCESS_ENV}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    first = output / "checkpoints" / f"checkpoint-{step:08d}" / "trainer_state.json"
+    deadline = time.monotonic() + 240
+    while not first.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    stderr = process.communicate()[1].decode()
+    assert process.returncode == -signal.SIGKILL, f"the run ended before it could be killed:\n{stderr[-2000:]}"
+    assert not (output / "model_index.json").exists()
+    assert f"checkpoint-{step:08d}" in {p.name for p in (output / "checkpoints").iterdir()}

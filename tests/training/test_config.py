@@ -8,6 +8,7 @@ import yaml
 from latentaudio.cli import main
 from latentaudio.training.config import (
     DiffusionTrainingConfig,
+    DistillationConfig,
     FinetuneConfig,
     VaeTrainingConfig,
     VocoderTrainingConfig,
@@ -16,7 +17,7 @@ from latentaudio.training.config import (
 from .conftest import TRAINING_CONFIGS
 
 RECIPES = {"vae": VaeTrainingConfig, "vocoder": VocoderTrainingConfig, "diffusion": DiffusionTrainingConfig,
-           "finetune": FinetuneConfig}
+           "finetune": FinetuneConfig, "distill": DistillationConfig}
 
 
 @pytest.mark.parametrize("name", sorted(RECIPES))

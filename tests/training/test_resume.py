@@ -3,10 +3,6 @@
 import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
 import torch
@@ -15,8 +11,7 @@ from safetensors.torch import load_file
 from latentaudio.cli import main
 from latentaudio.model_folder import PipelineFolder
 
-from ..conftest import REPO
-from .conftest import SUBPROCESS_ENV, train_args
+from .conftest import run_killed_after_checkpoint, train_args
 
 STEPS, EVERY = 6, 2
 
@@ -43,18 +38,8 @@ def test_killed_and_resumed_run_equals_uninterrupted(tiny_pipe_dir, gm_data, tmp
 
     # 2. the same run in a process killed (SIGKILL) as soon as its first checkpoint is complete
     killed = tmp_path / "killed"
-    process = subprocess.Popen([sys.executable, "-m", "latentaudio", *args(killed)], cwd=REPO,
-                               env={**os.environ, **SUBPROCESS_ENV}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    first = killed / "checkpoints" / f"checkpoint-{EVERY:08d}" / "trainer_state.json"
-    deadline = time.monotonic() + 240
-    while not first.exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    process.send_signal(signal.SIGKILL)
-    stderr = process.communicate()[1].decode()
-    assert process.returncode == -signal.SIGKILL, f"the run ended before it could be killed:\n{stderr[-2000:]}"
-    assert not (killed / "model_index.json").exists()
-    leftover = sorted(p.name for p in (killed / "checkpoints").iterdir())
-    assert f"checkpoint-{EVERY:08d}" in leftover and f"checkpoint-{STEPS:08d}" not in leftover
+    run_killed_after_checkpoint(args(killed), killed, EVERY)
+    assert f"checkpoint-{STEPS:08d}" not in {p.name for p in (killed / "checkpoints").iterdir()}
 
     # 3. resumed to the end
     assert main(args(killed) + ["--resume"]) == 0

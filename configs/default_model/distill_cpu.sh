@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Distil the embedded default model into a 4-step student on this machine's CPU, in the background.
+#
+#   configs/default_model/distill_cpu.sh WORK [MINUTES] [THREADS]
+#
+# 1. renders the default model's data (every General MIDI program of FluidR3_GM, 2.56 s clips:
+#    `latentaudio data soundfont`, as MODEL_CARD.md) into WORK/data/gm, unless it is there;
+# 2. runs `latentaudio distill` (configs/default_model/distill.yaml) for MINUTES of wall clock
+#    (default 600), writing atomic checkpoints every 100 steps to WORK/student/checkpoints.
+# Run it again to continue: an existing run resumes from its newest complete checkpoint. The
+# student (WORK/student) is an ordinary pipeline folder: `latentaudio generate --model WORK/student`
+# samples it in 4 steps. Logs: WORK/distill.log, TensorBoard in WORK/student/logs.
+set -eu
+WORK=$1 MINUTES=${2:-600} THREADS=${3:-2}
+HERE=$(cd "$(dirname "$0")" && pwd)
+export HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1 OMP_NUM_THREADS=$THREADS
+LA="python3 -m latentaudio"
+TEACHER=$(python3 -c "import latentaudio; print(latentaudio.DEFAULT_MODEL)")
+mkdir -p "$WORK"
+resume=""
+[ -d "$WORK/student/checkpoints" ] && resume=--resume
+nohup bash -c "
+  [ -f '$WORK/data/gm/metadata.jsonl' ] || $LA data soundfont --out '$WORK/data/gm' --seconds 2.56 || exit 1
+  exec $LA distill --model '$TEACHER' --data '$WORK/data/gm' --output '$WORK/student' \
+      --config '$HERE/distill.yaml' --max-minutes $MINUTES $resume
+" > "$WORK/distill.log" 2>&1 &
+echo $! > "$WORK/distill.pid"
+echo "Distilling in the background (pid $(cat "$WORK/distill.pid")); follow it with: tail -f $WORK/distill.log"

@@ -1,0 +1,105 @@
+"""Latent consistency distillation: the student is an ordinary few-step pipeline, the run resumes
+after SIGKILL to the same weights, and the consistency loss falls."""
+
+import json
+
+import pytest
+import torch
+from diffusers import LCMScheduler
+from safetensors.torch import load_file
+
+from latentaudio import LatentAudioPipeline
+from latentaudio.cli import main
+from latentaudio.training import DistillationConfig, DistillationTrainer
+from latentaudio.data.folder import collate_audio
+from latentaudio.training.batches import to_device
+
+from .conftest import TRAINING_CONFIGS, run_killed_after_checkpoint, train_args
+
+STEPS, EVERY = 4, 2
+STUDENT_STEPS = 2  # the student's sampler steps (--steps), saved as its default
+
+
+def distill_args(model, data, output, *extra):
+    return train_args("distill", model, data, output, "tiny_distill.yaml", "--max-steps", STEPS,
+                      "--checkpoint-every", EVERY, "--steps", STUDENT_STEPS, *extra)
+
+
+@pytest.fixture(scope="module")
+def student_dir(tiny_pipe_dir, gm_data, tmp_path_factory):
+    """One uninterrupted tiny distillation run (also the reference of the resume test)."""
+    output = tmp_path_factory.mktemp("student")
+    torch.set_num_threads(1)
+    assert main(distill_args(tiny_pipe_dir, gm_data, output)) == 0
+    return output
+
+
+def unet_calls(pipe) -> list:
+    """The batch size of every U-Net call ``pipe`` makes from now on."""
+    calls = []
+    pipe.unet.register_forward_hook(lambda module, inputs, output: calls.append(inputs[0].shape[0]))
+    return calls
+
+
+def test_student_generates_exact_lengths_in_one_unet_call_per_step(student_dir):
+    pipe = LatentAudioPipeline.from_pretrained(student_dir)
+    pipe.set_progress_bar_config(disable=True)
+    assert isinstance(pipe.scheduler, LCMScheduler) and pipe.embeds_guidance
+    assert (pipe.config.default_inference_steps, pipe.config.default_guidance_scale) == (STUDENT_STEPS, 3.0)
+    calls = unet_calls(pipe)
+    for seconds in (0.1, 0.3, 0.47):  # below, at and above the U-Net's 0.32 s clip
+        calls.clear()
+        audio = pipe("a trumpet note", audio_length_in_s=seconds, generator=torch.manual_seed(0)).audios
+        assert audio.shape == (1, round(seconds * pipe.sample_rate)) and torch.isfinite(torch.from_numpy(audio)).all()
+        windows = 1 if seconds <= 0.32 else 2
+        assert calls == [1] * (STUDENT_STEPS * windows)  # its default steps, guidance inside the U-Net: no unconditional half
+    # the saved guidance is an input of the U-Net: another scale gives other audio
+    latents = [pipe("a trumpet note", guidance_scale=scale, output_type="latent", generator=torch.manual_seed(0)).audios
+               for scale in (1.0, 3.0)]
+    assert (latents[0] - latents[1]).abs().max() > 1e-4
+
+
+def test_student_scheduler_and_defaults_round_trip(student_dir, tmp_path):
+    pipe = LatentAudioPipeline.from_pretrained(student_dir)
+    pipe.set_progress_bar_config(disable=True)
+    before = pipe("a piano note", generator=torch.manual_seed(1)).audios
+    pipe.save_pretrained(tmp_path / "again")
+    again = LatentAudioPipeline.from_pretrained(tmp_path / "again")
+    again.set_progress_bar_config(disable=True)
+    assert type(again.scheduler) is LCMScheduler and dict(again.scheduler.config) == dict(pipe.scheduler.config)
+    assert again.scheduler.config.original_inference_steps == 10  # the tiny run's ODE grid
+    assert again.config.default_inference_steps == STUDENT_STEPS
+    torch.testing.assert_close(torch.from_numpy(again("a piano note", generator=torch.manual_seed(1)).audios),
+                               torch.from_numpy(before))
+
+
+def test_killed_and_resumed_distillation_equals_uninterrupted(student_dir, tiny_pipe_dir, gm_data, tmp_path):
+    killed = tmp_path / "killed"
+    run_killed_after_checkpoint(distill_args(tiny_pipe_dir, gm_data, killed), killed, EVERY)
+    assert main(distill_args(tiny_pipe_dir, gm_data, killed, "--resume")) == 0
+    last = f"checkpoints/checkpoint-{STEPS:08d}"
+    for name in ("unet/diffusion_pytorch_model.safetensors", f"{last}/model.safetensors", f"{last}/target.safetensors"):
+        whole, resumed = load_file(str(student_dir / name)), load_file(str(killed / name))
+        assert whole.keys() == resumed.keys() and len(whole) > 20
+        for key in whole:
+            torch.testing.assert_close(resumed[key], whole[key], rtol=1e-5, atol=1e-6, msg=f"{name}: {key}")
+    states = [json.loads((out / last / "trainer_state.json").read_text()) for out in (killed, student_dir)]
+    torch.testing.assert_close([v["loss"] for _, v in states[0]["history"]], [v["loss"] for _, v in states[1]["history"]])
+
+
+def test_consistency_loss_falls_on_a_fixed_batch(tiny_pipe_dir, gm_data, tmp_path):
+    """The same clips, noise, timesteps and guidance at every step: the student must close the gap to its target."""
+    config = DistillationConfig.from_yaml(TRAINING_CONFIGS / "tiny_distill.yaml")
+    trainer = DistillationTrainer(tiny_pipe_dir, gm_data, tmp_path / "out", config)
+    trainer.setup()
+    batch = to_device(collate_audio([trainer.train_data[i] for i in range(4)]), trainer.device)
+    losses = []
+    for step in range(16):
+        torch.manual_seed(0)
+        losses.append(trainer.training_step(batch, step)["loss"].item())
+    assert losses[-1] < 0.6 * losses[0] and losses[-1] < 0.4 * max(losses), losses
+
+
+def test_a_student_cannot_be_distilled_again(student_dir, gm_data, tmp_path, capsys):
+    assert main(train_args("distill", student_dir, gm_data, tmp_path / "again", "tiny_distill.yaml")) == 1
+    assert "already a guidance-distilled student" in capsys.readouterr().err

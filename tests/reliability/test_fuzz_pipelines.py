@@ -102,11 +102,11 @@ def why_bad(pipe, kwargs: dict, callback: str):
             text.encode("utf-8")
         except UnicodeEncodeError:
             return "prompt not UTF-8"
-    steps = kwargs["num_inference_steps"]
-    if not (isinstance(steps, int) and not isinstance(steps, bool) and 1 <= steps <= 1000):
+    steps = kwargs["num_inference_steps"]  # None: the model's saved default
+    if steps is not None and not (isinstance(steps, int) and not isinstance(steps, bool) and 1 <= steps <= 1000):
         return f"steps {steps!r}"
     guidance = kwargs["guidance_scale"]
-    if not (is_number(guidance) and math.isfinite(guidance)):
+    if guidance is not None and not (is_number(guidance) and math.isfinite(guidance)):
         return f"guidance {guidance!r}"
     length = kwargs["audio_length_in_s"]
     if length is not None and not (is_number(length) and 0.02 <= length <= pipe.config.max_audio_length_in_s):

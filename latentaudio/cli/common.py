@@ -37,7 +37,8 @@ def positive_float(text: str) -> float:
 
 # --------------------------------------------------------------------- options
 def add_model_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default=None, help="pipeline folder (default: the embedded default model)")
+    parser.add_argument("--model", default=None, help="pipeline folder, latentaudio's or one written by diffusers' AudioLDM, "
+                        "MusicLDM or AudioLDM2 pipeline (default: the embedded default model)")
 
 
 def add_sampling_options(parser: argparse.ArgumentParser, steps_flag: str = "--steps", seed_help: str = "random seed") -> None:

@@ -8,7 +8,13 @@ import shutil
 from typing import Callable, Optional, Union
 
 import torch
-from diffusers import AutoencoderKL, DiffusionPipeline, UNet2DConditionModel
+from diffusers import (
+    AudioLDM2ProjectionModel,
+    AudioLDM2UNet2DConditionModel,
+    AutoencoderKL,
+    DiffusionPipeline,
+    UNet2DConditionModel,
+)
 from diffusers.loaders import StableDiffusionLoraLoaderMixin
 from diffusers.pipelines.pipeline_utils import AudioPipelineOutput
 from diffusers.utils.torch_utils import randn_tensor
@@ -45,7 +51,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
 
     Args:
         vae (`AutoencoderKL`): Mel VAE, 1 channel in and out.
-        unet (`UNet2DConditionModel`): Latent denoiser.
+        unet (`UNet2DConditionModel` or `AudioLDM2UNet2DConditionModel`): Latent denoiser.
         scheduler: Any diffusers scheduler; swap with ``Scheduler.from_config(pipe.scheduler.config)``.
         vocoder: Mel to waveform, e.g. :class:`vocoder.HifiGanGenerator`, :class:`vocoder.VocosGenerator` or
             :class:`vocoder.GriffinLimVocoder`.
@@ -73,7 +79,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
     def __init__(
         self,
         vae: AutoencoderKL,
-        unet: UNet2DConditionModel,
+        unet: Union[UNet2DConditionModel, AudioLDM2UNet2DConditionModel],
         scheduler,
         vocoder: Union[HifiGanGenerator, VocosGenerator, GriffinLimVocoder, SpeechT5HifiGanVocoder],
         spectrogram: MelSpectrogram,
@@ -85,7 +91,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         pitch_conditioning: bool = False,
         text_encoder_2=None,
         tokenizer_2=None,
-        projection_model=None,
+        projection_model: Optional[AudioLDM2ProjectionModel] = None,
         language_model=None,
         one_pass_length_in_s: Optional[float] = None,
     ):

@@ -12,7 +12,9 @@ from __future__ import annotations
 import math
 
 import torch
-from transformers import SpeechT5HifiGan
+# PreTrainedModel beside the class: diffusers finds a component's save/load methods among the base
+# classes its module holds, so a saved pipeline reloads this vocoder the transformers way.
+from transformers import PreTrainedModel, SpeechT5HifiGan  # noqa: F401
 
 from .shapes import check_mel
 

@@ -32,7 +32,7 @@ from ..conditioning import (
     load_local_text_encoder,
 )
 from ..model_folder import PipelineFolder
-from .families import find_family_folder, load_family_components
+from .families import check_pipeline_class, find_family_folder, load_family_components
 from ..spectrogram import MelSpectrogram, check_compatible, downsampling_factor
 
 # Written into every saved folder so `DiffusionPipeline.from_pretrained(folder, custom_pipeline=folder)`
@@ -388,6 +388,8 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         if family_folder is not None:
             return cls(**load_family_components(family_folder, **kwargs))
         folder = PipelineFolder.find(pretrained_model_name_or_path)
+        if folder is not None:
+            check_pipeline_class(folder, {pipeline.__name__ for pipeline in _subclasses(LatentAudioPipelineBase)})
         package = None if folder is None else folder.text_encoder_package
         if package is not None and "text_encoder" not in kwargs:
             kwargs["tokenizer"], kwargs["text_encoder"] = load_local_text_encoder(package)
@@ -415,6 +417,11 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
 
 
 OUTPUT_TYPES = ("np", "pt", "mel", "latent")
+
+
+def _subclasses(cls) -> list:
+    """``cls`` and every class derived from it."""
+    return [cls] + [sub for direct in cls.__subclasses__() for sub in _subclasses(direct)]
 
 
 def _step_params(scheduler) -> set:

@@ -64,6 +64,16 @@ def family_of(folder: PipelineFolder) -> Optional[Family]:
     return FAMILIES.get(folder.class_name)
 
 
+def check_pipeline_class(folder: PipelineFolder, latentaudio_classes) -> None:
+    """Raise ``ModelFolderError`` naming the class unless ``folder`` was written by one of
+    ``latentaudio_classes`` (names) or by a pipeline of :data:`FAMILIES`."""
+    if folder.class_name is not None and folder.class_name not in FAMILIES and folder.class_name not in latentaudio_classes:
+        raise ModelFolderError(
+            f"{folder.path} holds a {folder.class_name}, which latentaudio does not run; expected a latentaudio "
+            f"pipeline or one of {', '.join(FAMILIES)}."
+        )
+
+
 def find_family_folder(name_or_path: Union[str, os.PathLike], options: dict) -> Optional[PipelineFolder]:
     """The AudioLDM-family folder at ``name_or_path`` (a local folder or a hub id, fetched the diffusers
     way with the hub ``options`` of ``from_pretrained``), or ``None`` for any other model."""

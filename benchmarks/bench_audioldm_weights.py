@@ -8,7 +8,7 @@ with diffusers' ``save_pretrained`` and generates ``--seconds`` of audio from th
 ``diffusers.AudioLDMPipeline`` and through ``latentaudio.LatentAudioPipeline.from_pretrained``, with
 the same prompt, steps, guidance and DDIM scheduler. Each pipeline runs in its own process (its
 peak RSS is its own, loading included), the two alternating for ``--rounds`` rounds; each process
-warms up with a 2-step call and then times ``--repeats`` calls. Prints the median time of each,
+warms up with a 1-step call and then times ``--repeats`` calls. Prints the median time of each,
 their ratio and the peak RSS.
 
     python benchmarks/bench_audioldm_weights.py [--seconds 5.12] [--steps 10] [--threads 2] [--rounds 2] [--repeats 2]
@@ -94,7 +94,7 @@ def run(which: str, folder: str, args) -> dict:
     pipe.set_progress_bar_config(disable=True)
     call = dict(prompt=PROMPT, negative_prompt=NEGATIVE, audio_length_in_s=args.seconds, guidance_scale=GUIDANCE)
     with torch.no_grad():
-        pipe(**call, num_inference_steps=2)
+        pipe(**call, num_inference_steps=1)  # warm-up
         times = []
         for _ in range(args.repeats):
             start = time.perf_counter()

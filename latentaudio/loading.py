@@ -1,20 +1,32 @@
-"""Loading a pipeline folder with errors that say which component is wrong."""
+"""Loading a pipeline folder with errors that say which component is wrong, and converting one to a latentaudio folder."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from .model_folder import ModelFolderError, PipelineFolder
 from .pipelines import LatentAudioPipeline
+from .pipelines.families import find_family_folder
 
-__all__ = ["ModelFolderError", "load_pipeline", "place_pipeline"]
+__all__ = ["ModelFolderError", "convert_pipeline", "load_pipeline", "place_pipeline"]
 
 
 def load_pipeline(path, pipeline_class=LatentAudioPipeline, **kwargs):
     """``pipeline_class.from_pretrained(path)``, offline, after checking the folder's shape.
 
+    ``path`` is a latentaudio folder, or a folder (or a hub id already in the local cache, or
+    fetchable where ``HF_HUB_OFFLINE`` is unset) written by diffusers' ``AudioLDMPipeline``,
+    ``MusicLDMPipeline`` or ``AudioLDM2Pipeline``.
+
     Raises:
         ModelFolderError: The folder or ``model_index.json`` is missing, a component's subfolder is
             missing, or a component fails to load (corrupt weights, mismatched settings).
     """
+    if not Path(path).exists():
+        family_folder = find_family_folder(path, {"local_files_only": os.environ.get("HF_HUB_OFFLINE") == "1"})
+        if family_folder is not None:
+            path = family_folder.path
     folder = PipelineFolder.read(path)
     missing = folder.missing(given=kwargs)
     if missing:
@@ -29,7 +41,7 @@ def load_pipeline(path, pipeline_class=LatentAudioPipeline, **kwargs):
         culprit = failing_component(folder, given=kwargs)
         where = "" if culprit is None else f" (its component {culprit!r}, in {folder.path / culprit})"
         # diffusers appends advice about ignore_mismatched_sizes that does not apply here.
-        message = str(error).split(" If you want to instead overwrite")[0]
+        message = " ".join(str(error).split(" If you want to instead overwrite")[0].split())  # one line
         raise ModelFolderError(f"Cannot load the pipeline in {folder.path}{where}: {type(error).__name__}: {message}") from error
 
 
@@ -75,4 +87,21 @@ def place_pipeline(pipe, device: str = "cpu", dtype: str = "float32"):
         pipe = pipe.to(torch_device=device, torch_dtype=dtypes[dtype])
     if kind == "cpu":
         pipe.unet.to(memory_format=torch.channels_last)
+    return pipe
+
+
+def convert_pipeline(source, output) -> LatentAudioPipeline:
+    """Load ``source`` (any folder :func:`load_pipeline` takes) and write it to ``output`` as a latentaudio
+    folder (safetensors only), atomically: it is written beside ``output`` and renamed into place, so
+    ``output`` is either absent or complete.
+
+    Raises:
+        ModelFolderError: ``source`` does not load.
+        ValueError: ``output`` exists already.
+    """
+    output = Path(output)
+    if output.exists():
+        raise ValueError(f"The output folder {output} exists already; give a new path.")
+    pipe = load_pipeline(source)
+    pipe.save_pretrained(output)  # written beside output and swapped in (latentaudio.atomic)
     return pipe

@@ -60,6 +60,11 @@ class PipelineFolder:
         return cls.read(path) if (Path(path) / INDEX_FILE).is_file() else None
 
     @property
+    def class_name(self) -> Optional[str]:
+        """The pipeline class that wrote the folder (``_class_name``), e.g. ``"AudioLDMPipeline"``."""
+        return self.index.get("_class_name")
+
+    @property
     def text_encoder_package(self) -> Optional[str]:
         """The packaged text encoder the pipeline names (``"minilm"``), or ``None``."""
         return self.index.get("text_encoder_package")
@@ -137,7 +142,9 @@ class PipelineFolder:
 
     def component_class(self, name: str):
         """The class the index names for component ``name``, imported."""
-        import importlib
+        import importlib.util
 
         library, class_name = self.components[name]
-        return getattr(importlib.import_module(library), class_name)
+        # diffusers names classes of its own pipeline modules by that module ("audioldm2").
+        module = library if importlib.util.find_spec(library) is not None else f"diffusers.pipelines.{library}"
+        return getattr(importlib.import_module(module), class_name)

@@ -150,8 +150,9 @@ def check_compatible(spectrogram: MelSpectrogram, vae=None, vocoder=None) -> Non
         vae (`AutoencoderKL`, *optional*): Must take and return 1-channel mel images whose
             mel axis is divisible by its compression factor.
         vocoder (*optional*): Any module of :mod:`vocoder`: its ``mel_config``, where it holds one,
-            must equal the spectrogram's; otherwise its config's ``sampling_rate`` and ``num_mels``
-            and its ``hop_length`` must match.
+            must equal the spectrogram's; otherwise its ``mel_settings`` where it states them (a
+            ``SpeechT5HifiGanVocoder``), else its config's ``sampling_rate`` and ``num_mels`` and its
+            ``hop_length``, must match.
     """
     if vae is not None:
         for key in ("in_channels", "out_channels"):
@@ -167,7 +168,7 @@ def check_compatible(spectrogram: MelSpectrogram, vae=None, vocoder=None) -> Non
         # A vocoder that inverts the mel itself (Griffin-Lim, a Vocos magnitude prior) holds the whole mel config;
         # a learned one fixes only the sample rate, the mel bins and the hop.
         held = getattr(vocoder, "mel_config", None)
-        settings = asdict(held) if held is not None else {
+        settings = asdict(held) if held is not None else getattr(vocoder, "mel_settings", None) or {
             "sample_rate": vocoder.config.get("sampling_rate"), "n_mels": vocoder.config.get("num_mels"),
             "hop_length": getattr(vocoder, "hop_length", None),
         }

@@ -9,6 +9,8 @@ Every class builds from a spectrogram's settings with ``from_mel_config``.
 - :class:`VocosGenerator`: a Vocos-style generator, predicting STFT frames for an inverse STFT;
   far cheaper per second of audio (the default model's vocoder).
 - :class:`GriffinLimVocoder`: a training-free fallback with the same interface.
+- :class:`SpeechT5HifiGanVocoder`: transformers' ``SpeechT5HifiGan`` (the AudioLDM family's vocoder)
+  behind the same interface; it fixes only sample rate, mel bins and hop (``mel_settings``).
 - :class:`MultiPeriodDiscriminator`, :class:`MultiScaleDiscriminator` and the losses: training only.
 """
 
@@ -23,6 +25,7 @@ from .losses import (
     multi_resolution_stft_distance,
 )
 from .mel import MelSpectrogramConfig
+from .speecht5 import SpeechT5HifiGanVocoder
 from .vocos import VocosGenerator
 
 
@@ -52,6 +55,7 @@ __all__ = [
     "HifiGanGenerator",
     "VocosGenerator",
     "GriffinLimVocoder",
+    "SpeechT5HifiGanVocoder",
     "load_vocoder",
     "MelSpectrogramConfig",
     "MultiPeriodDiscriminator",

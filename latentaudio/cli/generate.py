@@ -1,4 +1,4 @@
-"""The ``init`` and ``generate`` verbs: write a new pipeline from a config; text to audio."""
+"""The ``init``, ``convert`` and ``generate`` verbs: write a new pipeline from a config or from other weights; text to audio."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from .common import add_sampling_options, generator, load_model, output_paths, p
 
 
 def add_generate_commands(verbs) -> None:
-    """Register ``init`` and ``generate`` on the ``latentaudio`` subparsers."""
+    """Register ``init``, ``convert`` and ``generate`` on the ``latentaudio`` subparsers."""
     init = verbs.add_parser("init", help="write a randomly initialised pipeline from a YAML config")
     init.add_argument("config", help="model config, e.g. configs/small.yaml")
     init.add_argument("out_dir", help="folder to write the pipeline to")
@@ -17,6 +17,11 @@ def add_generate_commands(verbs) -> None:
                       help="do not load a packaged text encoder (e.g. on a machine without its package); "
                            "the folder still names it and loads with it where it is installed")
     init.set_defaults(run=run_init)
+
+    convert = verbs.add_parser("convert", help="write a model (e.g. an AudioLDM, MusicLDM or AudioLDM2 folder) as a latentaudio folder")
+    convert.add_argument("model", help="pipeline folder, or a hub id in the local cache")
+    convert.add_argument("out_dir", help="new folder to write (safetensors only); written beside it, then renamed")
+    convert.set_defaults(run=run_convert)
 
     generate = verbs.add_parser("generate", help="text to audio (one prompt, several, or a file of them)")
     generate.add_argument("prompt", nargs="*", metavar="PROMPT", help="what to generate; several give one file per take each")
@@ -55,6 +60,14 @@ def read_prompts(prompts: list[str], prompts_file: str | None) -> list[str]:
     if not prompts:
         raise ValueError("No prompt given: pass one or more prompts, or --prompts-file FILE.")
     return prompts
+
+
+def run_convert(args) -> int:
+    from ..loading import convert_pipeline
+
+    pipe = convert_pipeline(args.model, args.out_dir)
+    print(f"Wrote {args.out_dir} ({type(pipe.conditioner()).__name__}, {type(pipe.vocoder).__name__}, {pipe.sample_rate} Hz)")
+    return 0
 
 
 def run_generate(args) -> int:

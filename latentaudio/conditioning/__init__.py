@@ -4,13 +4,18 @@
 * :mod:`.text`: text states through a transformers encoder and a :class:`TextProjection`;
 * :mod:`.registry`: where text encoders come from and how wide they are;
 * :mod:`.pitch`: the note a prompt states, as continuous features beside the text;
-* :mod:`.guidance`: the guidance weight as an embedding, for guidance-distilled U-Nets.
+* :mod:`.guidance`: the guidance weight as an embedding, for guidance-distilled U-Nets;
+* :mod:`.clap`: AudioLDM's and MusicLDM's CLAP embedding as the U-Net's ``class_labels``;
+* :mod:`.audioldm2`: AudioLDM2's CLAP + T5 + GPT-2 states for two cross-attention streams;
+* :mod:`.select`: which conditioner a pipeline's components form.
 """
 
 # Folders saved before this package existed name their text projection's library
 # "latentaudio.conditioning"; diffusers finds its loading methods among that module's base classes.
 from diffusers.models.modeling_utils import ModelMixin  # noqa: F401
 
+from .audioldm2 import AudioLDM2Conditioner
+from .clap import ClapClassConditioner, clap_text_embedding
 from .guidance import (
     GUIDANCE_EMBEDDING_DIM,
     embeds_guidance,
@@ -18,7 +23,7 @@ from .guidance import (
     guidance_embedding,
     with_guidance_embedding,
 )
-from .interface import Conditioner, UNetKwargs, blend, cat_rows, repeat_rows
+from .interface import Conditioner, UNetKwargs, blend, cat_rows, pad_sequences, repeat_rows
 from .pitch import (
     PITCH_FEATURES,
     PitchConditioner,
@@ -40,6 +45,7 @@ from .registry import (
     text_encoder_folder,
     text_width,
 )
+from .select import conditioner_for
 from .text import MAX_TEXT_TOKENS, POOLING_MODES, TextConditioner, TextEmbeddings, TextProjection
 
 __all__ = [
@@ -49,6 +55,8 @@ __all__ = [
     "PITCH_FEATURES",
     "POOLING_MODES",
     "TEXT_ENCODER_FAMILIES",
+    "AudioLDM2Conditioner",
+    "ClapClassConditioner",
     "Conditioner",
     "PackagedTextEncoder",
     "PitchConditioner",
@@ -59,6 +67,8 @@ __all__ = [
     "blend",
     "cat_rows",
     "check_pitch_conditioning",
+    "clap_text_embedding",
+    "conditioner_for",
     "check_pitch_embedding",
     "embeds_guidance",
     "extend_unet",
@@ -68,6 +78,7 @@ __all__ = [
     "load_local_text_encoder",
     "minilm_path",
     "packaged_text_width",
+    "pad_sequences",
     "pitch_features",
     "prompt_notes",
     "repeat_rows",

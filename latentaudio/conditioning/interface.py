@@ -43,8 +43,37 @@ def repeat_rows(kwargs: UNetKwargs, n: int) -> UNetKwargs:
     return {name: None if value is None else value.repeat_interleave(n, dim=0) for name, value in kwargs.items()}
 
 
+def mask_name(name: str) -> str:
+    """The mask that goes with states ``name``: ``encoder_hidden_states_1`` → ``encoder_attention_mask_1``."""
+    return name.replace("hidden_states", "attention_mask")
+
+
+def pad_sequences(parts: list[UNetKwargs]) -> list[UNetKwargs]:
+    """Zero-pad masked token states (B, L, D) to the longest L among ``parts``, their masks with zeros.
+
+    Two batches of token states of different lengths (T5 pads each batch to its longest prompt)
+    can then be stacked or blended; the padding is masked out, so the U-Net sees the same tokens.
+    """
+    parts = [dict(part) for part in parts]
+    for name in dict.fromkeys(key for part in parts for key in part):
+        mask = mask_name(name)
+        values = [part.get(name) for part in parts]
+        if mask == name or any(value is None or value.ndim != 3 for value in values):
+            continue
+        length = max(value.shape[1] for value in values)
+        if all(value.shape[1] == length for value in values) or not any(mask in part for part in parts):
+            continue
+        for part, value in zip(parts, values):
+            extra = length - value.shape[1]
+            filled = _filled(part, mask, torch.ones(value.shape[:2], device=value.device))
+            part[name] = torch.nn.functional.pad(value, (0, 0, 0, extra))
+            part[mask] = torch.nn.functional.pad(filled, (0, extra))
+    return parts
+
+
 def cat_rows(parts: list[UNetKwargs]) -> UNetKwargs:
     """Stack batches row-wise: ``cat_rows([uncond, cond])`` is the guidance batch."""
+    parts = pad_sequences(parts)
     merged = {}
     for name in dict.fromkeys(key for part in parts for key in part):
         given = [part.get(name) for part in parts]
@@ -71,6 +100,7 @@ def blend(a: UNetKwargs, b: UNetKwargs, alpha: float) -> UNetKwargs:
         return a
     if alpha == 1:
         return b
+    a, b = pad_sequences([a, b])
     blended = {}
     for name in dict.fromkeys([*a, *b]):
         if a.get(name) is None and b.get(name) is None:
@@ -102,6 +132,11 @@ class Conditioner:
     def given_kwargs(self, embeds: torch.Tensor, mask: Optional[torch.Tensor], device, dtype) -> UNetKwargs:
         """U-Net keyword arguments for precomputed embeddings (``prompt_embeds``) and their mask."""
         raise NotImplementedError
+
+    def negative_kwargs(self, negatives: list[str], cond: UNetKwargs, device, dtype) -> UNetKwargs:
+        """U-Net keyword arguments of the negative prompts, given the prompts' own (``cond``); by default
+        they are encoded alike, but an encoder may need to match the prompts' token length."""
+        return self.prompt_kwargs(negatives, device, dtype)
 
     def unet_kwargs(
         self,
@@ -135,7 +170,7 @@ class Conditioner:
         if negative_prompt_embeds is not None:
             uncond = self.given_kwargs(negative_prompt_embeds, negative_prompt_attention_mask, device, dtype)
         elif self.encodes_prompts:
-            uncond = self.prompt_kwargs(negatives or [""] * len(prompts), device, dtype)
+            uncond = self.negative_kwargs(negatives or [""] * len(prompts), cond, device, dtype)
         else:
             raise ValueError("Guidance with prompt_embeds and no text encoder needs negative_prompt_embeds.")
         return cat_rows([repeat_rows(uncond, num_per_prompt), cond])

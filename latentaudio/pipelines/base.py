@@ -8,28 +8,34 @@ import shutil
 from typing import Callable, Optional, Union
 
 import torch
-from diffusers import AutoencoderKL, DiffusionPipeline, UNet2DConditionModel
+from diffusers import (
+    AudioLDM2ProjectionModel,
+    AudioLDM2UNet2DConditionModel,
+    AutoencoderKL,
+    DiffusionPipeline,
+    UNet2DConditionModel,
+)
 from diffusers.loaders import StableDiffusionLoraLoaderMixin
 from diffusers.pipelines.pipeline_utils import AudioPipelineOutput
 from diffusers.utils.torch_utils import randn_tensor
 
-from vocoder import GriffinLimVocoder, HifiGanGenerator, VocosGenerator
+from vocoder import GriffinLimVocoder, HifiGanGenerator, SpeechT5HifiGanVocoder, VocosGenerator
 
 from ..codec import MelCodec
 from ..conditioning import (
     PACKAGED_TEXT_ENCODERS,
     Conditioner,
-    PitchConditioner,
-    TextConditioner,
     TextProjection,
     UNetKwargs,
     check_pitch_conditioning,
+    conditioner_for,
     embeds_guidance,
     guidance_embedding,
     load_local_text_encoder,
 )
 from ..atomic import atomic_folder
 from ..model_folder import CUSTOM_CODE_FILE, PACKAGED_COMPONENTS, ModelFolderError, PipelineFolder
+from .families import check_pipeline_class, find_family_folder, load_family_components
 from ..spectrogram import MelSpectrogram, check_compatible, downsampling_factor
 
 # The most rows (prompts × takes, a path's points, a stereo take's two variations) one call runs.
@@ -58,7 +64,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
 
     Args:
         vae (`AutoencoderKL`): Mel VAE, 1 channel in and out.
-        unet (`UNet2DConditionModel`): Latent denoiser.
+        unet (`UNet2DConditionModel` or `AudioLDM2UNet2DConditionModel`): Latent denoiser.
         scheduler: Any diffusers scheduler; swap with ``Scheduler.from_config(pipe.scheduler.config)``.
         vocoder: Mel to waveform, e.g. :class:`vocoder.HifiGanGenerator`, :class:`vocoder.VocosGenerator` or
             :class:`vocoder.GriffinLimVocoder`.
@@ -66,6 +72,9 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         text_encoder (*optional*): A transformers text encoder; ``None`` for unconditional models.
         tokenizer (*optional*): Its tokenizer.
         text_projection (`TextProjection`, *optional*): Maps encoder states to ``cross_attention_dim``.
+        text_encoder_2, tokenizer_2, projection_model, language_model (*optional*): AudioLDM2's T5
+            encoder and tokenizer, ``AudioLDM2ProjectionModel`` and GPT-2 (see
+            :class:`~latentaudio.conditioning.AudioLDM2Conditioner`); ``None`` for every other model.
         max_audio_length_in_s (`float`, defaults to 30.0): The longest audio one call may request.
             Lengths beyond the U-Net's clip are generated in overlapping windows (see :meth:`predict_noise`).
         text_encoder_package (`str`, *optional*): The text encoder and tokenizer are the pretrained
@@ -75,24 +84,25 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
             (a few-step distilled model saves its own, e.g. 4).
         default_guidance_scale (`float`, defaults to 3.0): Guidance scale when a call gives none.
         longest_trained_length_in_s (`float`, *optional*): The longest clip the U-Net was trained
-            on, when longer than its ``sample_size``; up to it the U-Net denoises in one pass, beyond
-            it in windows. ``None``: its ``sample_size``.
+            on, when longer than its ``sample_size`` (AudioLDM's weights: 10.24 s); up to it the U-Net
+            denoises in one pass, beyond it in windows. ``None``: its ``sample_size``.
 
     A U-Net with a guidance embedding (``time_cond_proj_dim``, see :mod:`..conditioning.guidance`)
     takes the guidance scale as an input: one call per step, no unconditional half, and so no
     negative prompt.
     """
 
-    model_cpu_offload_seq = "text_encoder->text_projection->unet->vae->vocoder"
-    _optional_components = ["text_encoder", "tokenizer", "text_projection"]
+    model_cpu_offload_seq = "text_encoder->text_encoder_2->projection_model->language_model->text_projection->unet->vae->vocoder"
+    _optional_components = ["text_encoder", "tokenizer", "text_projection", "text_encoder_2", "tokenizer_2",
+                            "projection_model", "language_model"]
     _callback_tensor_inputs = ["latents", "noise_pred"]
 
     def __init__(
         self,
         vae: AutoencoderKL,
-        unet: UNet2DConditionModel,
+        unet: Union[UNet2DConditionModel, AudioLDM2UNet2DConditionModel],
         scheduler,
-        vocoder: Union[HifiGanGenerator, VocosGenerator, GriffinLimVocoder],
+        vocoder: Union[HifiGanGenerator, VocosGenerator, GriffinLimVocoder, SpeechT5HifiGanVocoder],
         spectrogram: MelSpectrogram,
         text_encoder=None,
         tokenizer=None,
@@ -103,6 +113,10 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         default_inference_steps: int = DEFAULT_INFERENCE_STEPS,
         default_guidance_scale: float = DEFAULT_GUIDANCE_SCALE,
         longest_trained_length_in_s: Optional[float] = None,
+        text_encoder_2=None,
+        tokenizer_2=None,
+        projection_model: Optional[AudioLDM2ProjectionModel] = None,
+        language_model=None,
     ):
         super().__init__()
         if text_encoder_package is not None and text_encoder_package not in PACKAGED_TEXT_ENCODERS:
@@ -124,6 +138,8 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         self.register_modules(
             vae=vae, unet=unet, scheduler=scheduler, vocoder=vocoder, spectrogram=spectrogram,
             text_encoder=text_encoder, tokenizer=tokenizer, text_projection=text_projection,
+            text_encoder_2=text_encoder_2, tokenizer_2=tokenizer_2, projection_model=projection_model,
+            language_model=language_model,
         )
         if pitch_conditioning:
             check_pitch_conditioning(unet, reads_prompts=text_encoder is not None or text_encoder_package is not None)
@@ -159,7 +175,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
 
     @property
     def clip_frames(self) -> int:
-        """Latent frames of the U-Net's clip (its ``sample_size`` along time)."""
+        """Latent frames of the U-Net's configured clip (its ``sample_size`` along time)."""
         size = self.unet.config.sample_size
         return size[0] if isinstance(size, (list, tuple)) else size
 
@@ -195,10 +211,13 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
 
     # ---------------------------------------------------------------- prompts
     def conditioner(self) -> Conditioner:
-        """What turns prompts into the U-Net's keyword arguments; a pipeline family with other
-        conditioning (a pooled CLAP embedding, generated states) returns its own."""
-        text = TextConditioner(self.tokenizer, self.text_encoder, self.text_projection, self.unet.config.cross_attention_dim)
-        return PitchConditioner(text) if self.config.get("pitch_conditioning") else text
+        """What turns prompts into the U-Net's keyword arguments: the conditioner this pipeline's
+        components form (text states, CLAP class labels, AudioLDM2's streams; see
+        :func:`~latentaudio.conditioning.conditioner_for`)."""
+        return conditioner_for(
+            self.unet, self.tokenizer, self.text_encoder, self.text_projection, self.tokenizer_2, self.text_encoder_2,
+            self.projection_model, self.language_model, pitch_conditioning=bool(self.config.get("pitch_conditioning")),
+        )
 
     def sampling_settings(self, num_inference_steps: Optional[int], guidance_scale: Optional[float]) -> tuple[int, float]:
         """The steps and guidance a call asked for, the model's saved defaults where it gave ``None``."""
@@ -470,8 +489,18 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path: Union[str, os.PathLike], **kwargs):
-        """``DiffusionPipeline.from_pretrained``, taking a packaged text encoder from its package."""
+        """``DiffusionPipeline.from_pretrained``, taking a packaged text encoder from its package.
+
+        A folder (or hub id) written by diffusers' ``AudioLDMPipeline``, ``MusicLDMPipeline`` or
+        ``AudioLDM2Pipeline`` loads as this pipeline with the same weights (see
+        :mod:`latentaudio.pipelines.families`).
+        """
+        family_folder = find_family_folder(pretrained_model_name_or_path, kwargs)
+        if family_folder is not None:
+            return cls(**load_family_components(family_folder, **kwargs))
         folder = PipelineFolder.find(pretrained_model_name_or_path)
+        if folder is not None:
+            check_pipeline_class(folder, {pipeline.__name__ for pipeline in _subclasses(LatentAudioPipelineBase)})
         package = None if folder is None else folder.text_encoder_package
         if folder is not None:
             folder.check_safetensors_only()
@@ -562,6 +591,11 @@ def check_generator(generator, rows: Optional[int]) -> None:
         )
     if rows is not None and len(generator) != rows:
         raise ValueError(f"generator is a list of {len(generator)}, but this call runs {rows} rows; give one per row.")
+
+
+def _subclasses(cls) -> list:
+    """``cls`` and every class derived from it."""
+    return [cls] + [sub for direct in cls.__subclasses__() for sub in _subclasses(direct)]
 
 
 def _step_params(scheduler) -> set:

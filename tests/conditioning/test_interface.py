@@ -62,7 +62,13 @@ def test_cat_rows_fills_a_missing_mask_and_names_a_shape_mismatch():
     assert both["encoder_attention_mask"].tolist() == [[1, 1, 1], [1, 1, 1], [1, 1, 0]]
     assert cat_rows([unmasked, unmasked])["encoder_attention_mask"] is None
     with pytest.raises(ValueError, match="encoder_hidden_states of shapes"):
-        cat_rows([masked, {"encoder_hidden_states": torch.zeros(1, 5, 4), "encoder_attention_mask": None}])
+        cat_rows([masked, {"encoder_hidden_states": torch.zeros(1, 3, 5), "encoder_attention_mask": None}])
+    # Masked token states of different lengths are zero-padded to the longest, the padding masked out.
+    longer = cat_rows([masked, {"encoder_hidden_states": torch.ones(1, 5, 4), "encoder_attention_mask": None}])
+    assert longer["encoder_hidden_states"].shape == (2, 5, 4) and longer["encoder_hidden_states"][0, 3:].abs().sum() == 0
+    assert longer["encoder_attention_mask"].tolist() == [[1, 1, 0, 0, 0], [1, 1, 1, 1, 1]]
+    with pytest.raises(ValueError, match="encoder_hidden_states of shapes"):  # without a mask, no padding
+        cat_rows([{"encoder_hidden_states": torch.zeros(1, 3, 4)}, {"encoder_hidden_states": torch.zeros(1, 5, 4)}])
     with pytest.raises(ValueError, match="only attention masks may be None"):
         cat_rows([{"class_labels": None}, {"class_labels": torch.zeros(1, 2)}])
     assert repeat_rows(masked, 2)["encoder_attention_mask"].tolist() == [[1, 1, 0], [1, 1, 0]]

@@ -108,10 +108,14 @@ class Panel:
                                          for target, _, title, _ in TARGETS}
 
     def default(self, action: argparse.Action):
-        """Where a panel starts from another default than its verb (long audio: four clips' length)."""
+        """Where a panel starts from another default than its verb: long audio at four clips' length; steps and
+        guidance at the model's own (a distilled model saves its few steps)."""
+        pipe = self.studio.pipe
         if self.panel == "long" and action.dest == "seconds":
-            pipe = self.studio.pipe
             return min(4 * pipe.default_audio_length_in_s, pipe.config.max_audio_length_in_s)
+        if action.dest in ("steps", "guidance") and action.default is None:  # the model's own sampling, shown
+            steps, guidance = pipe.sampling_settings(None, None)
+            return steps if action.dest == "steps" else guidance
         return None
 
     # ------------------------------------------------------------------ events

@@ -123,3 +123,28 @@ def test_unknown_device_and_dtype_are_one_line_errors(tiny_pipe):
         place_pipeline(tiny_pipe, "cpu", "float8")
     with pytest.raises(ValueError, match=r"^Unknown device 'tpu'; choose cpu, cuda, cuda:N or mps\.$"):
         place_pipeline(tiny_pipe, "tpu", "float32")
+
+
+@pytest.mark.parametrize("key, value", [("f_max", 7000.0), ("log_floor", 1e-4), ("norm_std", 2.5)])
+def test_a_spectrogram_unlike_the_trained_one_is_refused_by_name(tiny_pipe, tmp_path, key, value):
+    tiny_pipe.save_pretrained(tmp_path)
+    trained = json.loads((tmp_path / "model_index.json").read_text())["trained_mel"]
+    assert trained[key] != value and trained == tiny_pipe.config.trained_mel
+    # A spectrogram passed at load time...
+    settings = {**{k: v for k, v in tiny_pipe.spectrogram.config.items() if not k.startswith("_")}, key: value}
+    with pytest.raises(ValueError, match=f"spectrogram has {key}={value}, but .* trained on {key}={trained[key]}"):
+        LatentAudioPipeline.from_pretrained(tmp_path, spectrogram=MelSpectrogram(**settings))
+    # ...or an edited spectrogram/config.json.
+    config = tmp_path / "spectrogram" / "config.json"
+    config.write_text(json.dumps({**json.loads(config.read_text()), key: value}))
+    with pytest.raises(ModelFolderError, match=f"spectrogram has {key}={value}.*trained_mel"):
+        load_pipeline(tmp_path)
+
+
+def test_a_folder_without_a_trained_mel_record_takes_its_spectrogram_s(tiny_pipe, tmp_path):
+    tiny_pipe.save_pretrained(tmp_path)
+    index = tmp_path / "model_index.json"
+    index.write_text(json.dumps({k: v for k, v in json.loads(index.read_text()).items() if k != "trained_mel"}))
+    pipe = LatentAudioPipeline.from_pretrained(tmp_path)
+    assert pipe.config.trained_mel == tiny_pipe.config.trained_mel
+    assert pipe.config.trained_mel["f_max"] == pipe.spectrogram.mel_config.f_max

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+from dataclasses import asdict
 from typing import Callable, Optional, Union
 
 import torch
@@ -20,6 +21,7 @@ from diffusers.pipelines.pipeline_utils import AudioPipelineOutput
 from diffusers.utils.torch_utils import randn_tensor
 
 from vocoder import GriffinLimVocoder, HifiGanGenerator, SpeechT5HifiGanVocoder, VocosGenerator
+from vocoder.mel import MelSpectrogramConfig
 
 from ..codec import MelCodec
 from ..conditioning import (
@@ -86,6 +88,10 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         longest_trained_length_in_s (`float`, *optional*): The longest clip the U-Net was trained
             on, when longer than its ``sample_size`` (AudioLDM's weights: 10.24 s); up to it the U-Net
             denoises in one pass, beyond it in windows. ``None``: its ``sample_size``.
+        trained_mel (`dict`, *optional*): The mel settings (``MelSpectrogramConfig`` fields) the VAE, U-Net
+            and vocoder were trained on, recorded when the pipeline is first built (``None``: the
+            spectrogram's, recorded now). A spectrogram that differs from it in any setting that changes
+            the mel (``f_min``, ``f_max``, ``log_floor``, normalisation, ...) is refused by name.
 
     A U-Net with a guidance embedding (``time_cond_proj_dim``, see :mod:`..conditioning.guidance`)
     takes the guidance scale as an input: one call per step, no unconditional half, and so no
@@ -113,6 +119,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         default_inference_steps: int = DEFAULT_INFERENCE_STEPS,
         default_guidance_scale: float = DEFAULT_GUIDANCE_SCALE,
         longest_trained_length_in_s: Optional[float] = None,
+        trained_mel: Optional[dict] = None,
         text_encoder_2=None,
         tokenizer_2=None,
         projection_model: Optional[AudioLDM2ProjectionModel] = None,
@@ -124,6 +131,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
                 f"Unknown text_encoder_package={text_encoder_package!r}; expected one of {sorted(PACKAGED_TEXT_ENCODERS)}."
             )
         check_compatible(spectrogram, vae=vae, vocoder=vocoder)
+        trained_mel = check_trained_mel(spectrogram, trained_mel)
         if unet.config.in_channels != vae.config.latent_channels or unet.config.out_channels != vae.config.latent_channels:
             raise ValueError(
                 f"The U-Net has in/out channels {unet.config.in_channels}/{unet.config.out_channels}, but the VAE's "
@@ -150,7 +158,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         self.register_to_config(max_audio_length_in_s=max_audio_length_in_s, text_encoder_package=text_encoder_package,
                                 pitch_conditioning=pitch_conditioning, default_inference_steps=default_inference_steps,
                                 default_guidance_scale=default_guidance_scale,
-                                longest_trained_length_in_s=longest_trained_length_in_s)
+                                longest_trained_length_in_s=longest_trained_length_in_s, trained_mel=trained_mel)
         # Validates the conditioning components (encoder, tokenizer and projection widths) against the U-Net.
         self.conditioner()
 
@@ -535,6 +543,29 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
 
 
 OUTPUT_TYPES = ("np", "pt", "mel", "latent")
+
+
+def check_trained_mel(spectrogram: MelSpectrogram, trained_mel: Optional[dict]) -> dict:
+    """The mel settings the components were trained on: ``trained_mel``, which ``spectrogram`` must match,
+    or the spectrogram's own where none were recorded.
+
+    Raises:
+        ValueError: A setting differs (named with both values), or ``trained_mel`` is not a set of mel settings.
+    """
+    if trained_mel is None:
+        return asdict(spectrogram.mel_config)
+    try:
+        recorded = MelSpectrogramConfig(**trained_mel)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"trained_mel={trained_mel!r} is not a set of mel settings: {error}") from None
+    mismatches = spectrogram.mel_config.mismatches(asdict(recorded))
+    if mismatches:
+        key, trained, value = mismatches[0]
+        raise ValueError(
+            f"The spectrogram has {key}={value}, but the VAE, U-Net and vocoder were trained on {key}={trained} "
+            "(model_index.json: trained_mel); use the spectrogram they were trained with."
+        )
+    return asdict(recorded)
 
 
 def check_finite_number(name: str, value) -> float:

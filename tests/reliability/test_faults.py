@@ -183,6 +183,38 @@ def test_two_concurrent_pipeline_saves_leave_one_complete_pipeline(two_pipelines
     assert leftovers(folder) == []
 
 
+# ------------------------------------------------------------------ convert
+@pytest.mark.parametrize("seed", SEEDS)
+def test_convert_killed_anywhere_leaves_no_folder_or_a_whole_one(tiny_pipe, tmp_path, seed):
+    """``latentaudio convert`` writes a new folder: killed, it leaves nothing there (and a rerun succeeds) or all of it."""
+    from latentaudio.loading import convert_pipeline
+
+    source = tmp_path / "source"
+    tiny_pipe.save_pretrained(source)
+    before = tree_bytes(source)
+    dry = tmp_path / "dry"
+    dry.mkdir()
+    steps = run_in_child(lambda: convert_pipeline(source, dry / "out"), dry)  # the same convert, uninterrupted
+    reference = tree_bytes(dry / "out")
+    published = [i for i, step in enumerate(steps) if step == f"os.rename {dry / 'out'}"]
+    assert published, "the convert never renamed a complete folder into place"
+    points = sorted({*kill_points(steps, seed), published[-1], min(published[-1] + 1, len(steps) - 1)})
+    outcomes = {}
+    for point in points:
+        work = tmp_path / f"work-{point}"
+        work.mkdir()
+        assert run_in_child(lambda: convert_pipeline(source, work / "out"), work, stop_at=point) is None
+        outcomes[point] = (work / "out").exists()
+        if outcomes[point]:
+            assert tree_bytes(work / "out") == reference, f"killed before {steps[point]}: a partial folder"
+        else:
+            assert all(name.startswith(".out.") for name in leftovers(work / "out")), leftovers(work / "out")
+            convert_pipeline(source, work / "out")  # the rerun succeeds and clears what the killed one left
+            assert tree_bytes(work / "out") == reference and leftovers(work / "out") == []
+        assert tree_bytes(source) == before  # the source is only read
+    assert outcomes[published[-1]] is False  # killed just before the rename: nothing there yet
+
+
 # ------------------------------------------------------------------- write_audio
 RATE = 16000
 

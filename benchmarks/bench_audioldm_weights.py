@@ -5,7 +5,8 @@ Builds AudioLDM-S-sized components with random weights (speed does not depend on
 channels), VAE (128-256-512, 8 latent channels), CLAP text tower (RoBERTa-base, 512-wide projection,
 prompts up to 512 tokens) and SpeechT5 HiFi-GAN (1024 channels, upsampling 5·4·2·2·2), saves them
 with diffusers' ``save_pretrained`` and generates ``--seconds`` of audio from that folder through
-``diffusers.AudioLDMPipeline`` and through ``latentaudio.LatentAudioPipeline.from_pretrained``, with
+``diffusers.AudioLDMPipeline`` and through latentaudio as its CLI loads it (``load_pipeline`` and
+``place_pipeline``: ``LatentAudioPipeline.from_pretrained``, a channels-last U-Net on the CPU), with
 the same prompt, steps, guidance and DDIM scheduler. Each pipeline runs in its own process (its
 peak RSS is its own, loading included), the two alternating for ``--rounds`` rounds; each process
 warms up with a 1-step call and then times ``--repeats`` calls. Prints the median time of each,
@@ -88,9 +89,9 @@ def run(which: str, folder: str, args) -> dict:
 
         pipe = AudioLDMPipeline.from_pretrained(folder, local_files_only=True)
     else:
-        from latentaudio import LatentAudioPipeline
+        from latentaudio.loading import load_pipeline, place_pipeline
 
-        pipe = LatentAudioPipeline.from_pretrained(folder)
+        pipe = place_pipeline(load_pipeline(folder))  # as every CLI verb loads it: a channels-last U-Net on the CPU
     pipe.set_progress_bar_config(disable=True)
     call = dict(prompt=PROMPT, negative_prompt=NEGATIVE, audio_length_in_s=args.seconds, guidance_scale=GUIDANCE)
     with torch.no_grad():

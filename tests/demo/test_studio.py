@@ -20,11 +20,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from playwright import sync_api
 
 from ..conftest import REPO
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="the studio tests need Playwright (the dev extra)")
-pytest.importorskip("gradio", reason="the studio tests need Gradio (the demo extra)")
 
 RATE = 16000  # the tiny model's sample rate
 TIMEOUT_MS = 120_000  # a run on a busy 2-core machine
@@ -41,7 +39,7 @@ def chromium() -> str:
     for candidate in ("/usr/lib/chromium/chromium", shutil.which("chromium") or "", shutil.which("chromium-browser") or ""):
         if candidate and Path(candidate).is_file():
             return candidate
-    pytest.skip("no Chromium installed (apt-get install chromium)")
+    pytest.fail("no Chromium found: install Debian's chromium (apt-get install chromium), as the README's test command does")
 
 
 def free_port() -> int:

@@ -179,3 +179,26 @@ def check_compatible(spectrogram: MelSpectrogram, vae=None, vocoder=None) -> Non
                 f"The vocoder has {key}={actual}, but the spectrogram has {value}; "
                 "they must match (retrain the vocoder or fix the spectrogram config)."
             )
+
+
+def check_trained_mel(spectrogram: MelSpectrogram, trained_mel: Optional[dict]) -> dict:
+    """The mel settings the components were trained on: ``trained_mel``, which ``spectrogram`` must match,
+    or the spectrogram's own where none were recorded.
+
+    Raises:
+        ValueError: A setting differs (named with both values), or ``trained_mel`` is not a set of mel settings.
+    """
+    if trained_mel is None:
+        return asdict(spectrogram.mel_config)
+    try:
+        recorded = MelSpectrogramConfig(**trained_mel)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"trained_mel={trained_mel!r} is not a set of mel settings: {error}") from None
+    mismatches = spectrogram.mel_config.mismatches(asdict(recorded))
+    if mismatches:
+        key, trained, value = mismatches[0]
+        raise ValueError(
+            f"The spectrogram has {key}={value}, but the VAE, U-Net and vocoder were trained on {key}={trained} "
+            "(model_index.json: trained_mel); use the spectrogram they were trained with."
+        )
+    return asdict(recorded)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import os
 import shutil
-from dataclasses import asdict
 from typing import Callable, Optional, Union
 
 import torch
@@ -21,7 +20,6 @@ from diffusers.pipelines.pipeline_utils import AudioPipelineOutput
 from diffusers.utils.torch_utils import randn_tensor
 
 from vocoder import GriffinLimVocoder, HifiGanGenerator, SpeechT5HifiGanVocoder, VocosGenerator
-from vocoder.mel import MelSpectrogramConfig
 
 from ..codec import MelCodec
 from ..conditioning import (
@@ -38,7 +36,7 @@ from ..conditioning import (
 from ..atomic import atomic_folder
 from ..model_folder import CUSTOM_CODE_FILE, PACKAGED_COMPONENTS, ModelFolderError, PipelineFolder
 from .families import check_pipeline_class, find_family_folder, load_family_components
-from ..spectrogram import MelSpectrogram, check_compatible, downsampling_factor
+from ..spectrogram import MelSpectrogram, check_compatible, check_trained_mel, downsampling_factor
 
 # The most rows (prompts × takes, a path's points, a stereo take's two variations) one call runs.
 # Every row holds its own latent, U-Net activations and waveform through the whole call: one row of
@@ -543,29 +541,6 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
 
 
 OUTPUT_TYPES = ("np", "pt", "mel", "latent")
-
-
-def check_trained_mel(spectrogram: MelSpectrogram, trained_mel: Optional[dict]) -> dict:
-    """The mel settings the components were trained on: ``trained_mel``, which ``spectrogram`` must match,
-    or the spectrogram's own where none were recorded.
-
-    Raises:
-        ValueError: A setting differs (named with both values), or ``trained_mel`` is not a set of mel settings.
-    """
-    if trained_mel is None:
-        return asdict(spectrogram.mel_config)
-    try:
-        recorded = MelSpectrogramConfig(**trained_mel)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"trained_mel={trained_mel!r} is not a set of mel settings: {error}") from None
-    mismatches = spectrogram.mel_config.mismatches(asdict(recorded))
-    if mismatches:
-        key, trained, value = mismatches[0]
-        raise ValueError(
-            f"The spectrogram has {key}={value}, but the VAE, U-Net and vocoder were trained on {key}={trained} "
-            "(model_index.json: trained_mel); use the spectrogram they were trained with."
-        )
-    return asdict(recorded)
 
 
 def check_finite_number(name: str, value) -> float:

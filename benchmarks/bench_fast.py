@@ -8,11 +8,13 @@ Prints, for the default model (or ``--model``) on ``--threads`` threads:
    ``LCMScheduler``, guidance embedded: one batch of 1 per call, one pass up to the trained length).
    Without a distilled student the few-step path runs the teacher's own weights behind a
    zero-initialised guidance embedding: its timing is the student's, its sound is not;
+   Each path also runs with its U-Net and VAE decoder exported to ONNX (``latentaudio export``, into a
+   temporary copy) and run by ONNX Runtime;
 2. one U-Net call under each CPU optimisation (channels_last, the attention kernel, int8 dynamic
-   quantisation of the linear layers, bfloat16, torch.compile), medians of ``--repeats`` calls
-   taken in turns, so that load from other processes falls on all of them alike.
+   quantisation of the linear layers, bfloat16, torch.compile, ONNX Runtime), medians of ``--repeats``
+   calls taken in turns, so that load from other processes falls on all of them alike.
 
-    python benchmarks/bench_fast.py [--model DIR] [--student DIR] [--seconds 2.56 5.12] [--threads 2]
+    python benchmarks/bench_fast.py [--model DIR] [--student DIR] [--seconds 2.56 5.12] [--threads 2] [--skip-onnx]
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import argparse
 import copy
 import os
 import statistics
+import tempfile
 import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -30,12 +33,21 @@ import torch  # noqa: E402
 PROMPT = "a loud snare drum hit"
 
 
-def load(path):
+def load(path, runtime: str = "torch"):
     from latentaudio import DEFAULT_MODEL, LatentAudioPipeline
 
-    pipe = LatentAudioPipeline.from_pretrained(path or DEFAULT_MODEL)
+    pipe = LatentAudioPipeline.from_pretrained(path or DEFAULT_MODEL, runtime=runtime)
     pipe.set_progress_bar_config(disable=True)
     return pipe
+
+
+def exported(pipe, folder: str):
+    """``pipe`` saved to ``folder``, exported to ONNX there, and loaded to run in ONNX Runtime."""
+    from latentaudio.export import export_onnx
+
+    pipe.save_pretrained(folder)
+    export_onnx(folder)
+    return load(folder, runtime="onnx")
 
 
 def few_step(teacher, student_dir):
@@ -75,9 +87,14 @@ def stages(pipe, seconds: float, steps: int, guidance: float) -> dict[str, float
     return times
 
 
-def compare_paths(args, teacher, student) -> None:
+def compare_paths(args, teacher, student, onnx: dict) -> None:
     paths = {f"teacher, {args.teacher_steps} steps + CFG": (teacher, args.teacher_steps, 3.0),
              f"few-step, {args.student_steps} steps": (student, args.student_steps, 3.0)}
+    if onnx:
+        paths = {f"teacher, {args.teacher_steps} steps + CFG": (teacher, args.teacher_steps, 3.0),
+                 "  the same, ONNX Runtime": (onnx["teacher"], args.teacher_steps, 3.0),
+                 f"few-step, {args.student_steps} steps": (student, args.student_steps, 3.0),
+                 "  the same, ONNX Runtime ": (onnx["student"], args.student_steps, 3.0)}
     for seconds in args.seconds:
         for pipe, steps, guidance in paths.values():
             stages(pipe, seconds, 1, guidance)  # warm-up
@@ -93,7 +110,7 @@ def compare_paths(args, teacher, student) -> None:
                   + f"   {seconds / median['total']:6.2f}x")
 
 
-def unet_variants(unet, compile_too: bool = True):
+def unet_variants(unet, compile_too: bool = True, onnx_unet=None):
     """(name, module, input dtype) of every CPU optimisation tried on one U-Net call."""
     from diffusers.models.attention_processor import AttnProcessor, AttnProcessor2_0
 
@@ -109,15 +126,17 @@ def unet_variants(unet, compile_too: bool = True):
     yield "bfloat16", copy.deepcopy(base).to(torch.bfloat16), torch.bfloat16
     if compile_too:
         yield "torch.compile", torch.compile(copy.deepcopy(base)), torch.float32
+    if onnx_unet is not None:
+        yield "ONNX Runtime (latentaudio export)", onnx_unet, torch.float32
 
 
-def compare_unet(args, pipe, seconds: float) -> None:
+def compare_unet(args, pipe, seconds: float, onnx_unet=None) -> None:
     frames = pipe.latent_frames_for(round(seconds * pipe.sample_rate))
     latents = torch.randn(pipe.codec.latent_shape(2, frames))  # one guided call: batch 2
     with torch.no_grad():
         conditions = pipe.encode_prompt([PROMPT], None, 1, True)
         variants = []
-        for name, unet, dtype in unet_variants(pipe.unet, not args.skip_compile):
+        for name, unet, dtype in unet_variants(pipe.unet, not args.skip_compile, onnx_unet):
             kwargs = {k: (v.to(dtype) if torch.is_tensor(v) and v.is_floating_point() else v) for k, v in conditions.items()}
             x = latents.to(dtype)
             start = time.perf_counter()
@@ -151,16 +170,21 @@ def main() -> None:
     parser.add_argument("--skip-unet", action="store_true", help="only the end-to-end comparison")
     parser.add_argument("--skip-paths", action="store_true", help="only the U-Net optimisations")
     parser.add_argument("--skip-compile", action="store_true", help="leave torch.compile out (minutes of compiling)")
+    parser.add_argument("--skip-onnx", action="store_true", help="leave ONNX Runtime out (a minute or two of exporting)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     teacher = load(args.model)
+    student = few_step(teacher, args.student)
     print(f"{args.model or 'default model'}, {args.threads} threads; U-Net clip {teacher.default_audio_length_in_s:g} s, "
           f"one pass up to {teacher.window_frames * teacher.samples_per_latent_frame / teacher.sample_rate:g} s")
-    if not args.skip_paths:
-        compare_paths(args, teacher, few_step(teacher, args.student))
-    if not args.skip_unet:
-        compare_unet(args, teacher, max(args.seconds) if teacher.window_frames > teacher.clip_frames
-                     else teacher.default_audio_length_in_s)
+    with tempfile.TemporaryDirectory() as scratch:
+        onnx = {} if args.skip_onnx else {"teacher": exported(teacher, f"{scratch}/teacher"),
+                                           "student": exported(student, f"{scratch}/student")}
+        if not args.skip_paths:
+            compare_paths(args, teacher, student, onnx)
+        if not args.skip_unet:
+            compare_unet(args, teacher, max(args.seconds) if teacher.window_frames > teacher.clip_frames
+                         else teacher.default_audio_length_in_s, onnx.get("teacher", teacher).unet if onnx else None)
 
 
 if __name__ == "__main__":

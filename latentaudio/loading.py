@@ -84,7 +84,7 @@ def place_pipeline(pipe, device: str = "cpu", dtype: str = "float32"):
     if not available:
         raise ValueError(f"Device {device!r} is not available on this machine; use --device cpu.")
     if not (device == "cpu" and dtype == "float32"):
-        pipe = pipe.to(torch_device=device, torch_dtype=dtypes[dtype])
+        pipe = pipe.to(device, dtypes[dtype])  # positional: DiffusionPipeline.to ignores torch_device/torch_dtype keywords
     if kind == "cpu":
         pipe.unet.to(memory_format=torch.channels_last)
     return pipe
@@ -102,6 +102,6 @@ def convert_pipeline(source, output) -> LatentAudioPipeline:
     output = Path(output)
     if output.exists():
         raise ValueError(f"The output folder {output} exists already; give a new path.")
-    pipe = load_pipeline(source)
+    pipe = load_pipeline(source, runtime="torch")
     pipe.save_pretrained(output)  # written beside output and swapped in (latentaudio.atomic)
     return pipe

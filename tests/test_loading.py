@@ -118,6 +118,13 @@ def test_placing_on_the_cpu_keeps_the_audio(tiny_pipe):
     torch.testing.assert_close(torch.from_numpy(after), torch.from_numpy(before), rtol=1e-4, atol=1e-5)
 
 
+def test_the_dtype_reaches_every_model_and_audio_stays_float32(tiny_pipe):
+    placed = place_pipeline(tiny_pipe, "cpu", "bfloat16")
+    assert placed.unet.dtype == placed.vae.dtype == placed.text_encoder.dtype == torch.bfloat16
+    audio = placed("a kick", num_inference_steps=2, audio_length_in_s=0.32, output_type="pt", generator=torch.manual_seed(0)).audios
+    assert audio.dtype == torch.float32 and audio.shape == (1, round(0.32 * placed.sample_rate)) and audio.abs().max() > 0
+
+
 def test_unknown_device_and_dtype_are_one_line_errors(tiny_pipe):
     with pytest.raises(ValueError, match=r"^Unknown dtype 'float8'; choose one of \['bfloat16', 'float16', 'float32'\]\.$"):
         place_pipeline(tiny_pipe, "cpu", "float8")

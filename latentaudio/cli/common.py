@@ -64,6 +64,7 @@ def seed(text: str) -> int:
 # --------------------------------------------------------------------- options
 DEVICES = ("cpu", "cuda", "mps")
 DTYPES = ("float32", "float16", "bfloat16")
+RUNTIMES = ("auto", "torch", "onnx")  # latentaudio.export.RUNTIMES, without importing torch for --help
 
 
 def device_name(text: str) -> str:
@@ -80,6 +81,9 @@ def add_model_option(parser: argparse.ArgumentParser) -> None:
                         "MusicLDM or AudioLDM2 pipeline (default: the embedded default model)")
     parser.add_argument("--device", type=device_name, default="cpu", help=f"where to run: {', '.join(DEVICES)} or cuda:N (default cpu)")
     parser.add_argument("--dtype", choices=DTYPES, default="float32", help="weights and activations (default float32)")
+    parser.add_argument("--runtime", choices=RUNTIMES, default="auto",
+                        help="run exported ONNX graphs (`latentaudio export`) where the model has them (auto, the default), "
+                             "never (torch), or insist on them (onnx)")
 
 
 def add_sampling_options(parser: argparse.ArgumentParser, steps_flag: str = "--steps", seed_help: str = "random seed") -> None:
@@ -124,9 +128,10 @@ def add_options_later(parser: argparse.ArgumentParser, add_options) -> None:
 
 # ---------------------------------------------------------------------- models
 def load_model(model: str | None, pipeline_class=None, scheduler: str | None = None, device: str = "cpu",
-               dtype: str = "float32"):
+               dtype: str = "float32", runtime: str = "auto"):
     """Load ``model`` (or the embedded default) as ``pipeline_class``, with the named sampler if one
-    is given, on ``device`` in ``dtype`` (see :func:`~latentaudio.loading.place_pipeline`).
+    is given, on ``device`` in ``dtype`` (see :func:`~latentaudio.loading.place_pipeline`), running its
+    exported ONNX graphs as ``runtime`` says (:mod:`latentaudio.export`; PyTorch off the CPU or float32).
 
     Raises:
         ModelFolderError: No model is given and none is embedded, or the folder does not load.
@@ -143,7 +148,11 @@ def load_model(model: str | None, pipeline_class=None, scheduler: str | None = N
                 "(make one with `latentaudio init configs/small.yaml DIR` and the `latentaudio train` verbs)."
             )
         model = DEFAULT_MODEL
-    pipe = load_pipeline(model) if pipeline_class is None else load_pipeline(model, pipeline_class)
+    if not (device == "cpu" and dtype == "float32"):
+        if runtime == "onnx":
+            raise ValueError(f"--runtime onnx runs on the CPU in float32; got --device {device} --dtype {dtype}.")
+        runtime = "torch"
+    pipe = load_pipeline(model, runtime=runtime) if pipeline_class is None else load_pipeline(model, pipeline_class, runtime=runtime)
     if scheduler is not None:
         pipe.scheduler = scheduler_from_name(scheduler, pipe.scheduler.config)
     return place_pipeline(pipe, device, dtype)

@@ -151,7 +151,7 @@ def run_edit(args) -> int:
     verb = EDIT_VERBS[args.edit_verb]
     inputs = read_and_check(args)
     paths = output_paths(args.output, 1) if verb.folder is None else folder_paths(args.output, *verb.folder(args))
-    pipe = load_model(args.model, getattr(pipelines, verb.pipeline), args.scheduler, args.device, args.dtype)
+    pipe = load_model(args.model, getattr(pipelines, verb.pipeline), args.scheduler, args.device, args.dtype, args.runtime)
     write_audios(paths, run_verb(pipe, args, inputs), pipe.sample_rate)
     return 0
 

@@ -64,7 +64,7 @@ def run_evaluate(args) -> int:
 
     output = Path(args.output)
     check_writable(output.parent)
-    pipe = load_model(args.model, device=args.device, dtype=args.dtype)
+    pipe = load_model(args.model, device=args.device, dtype=args.dtype, runtime=args.runtime)
     seconds = args.seconds or pipe.default_audio_length_in_s
     if args.classifier:
         classifier, info = load_classifier(args.classifier)

@@ -1,4 +1,4 @@
-"""The ``init``, ``convert`` and ``generate`` verbs: write a new pipeline from a config or from other weights; text to audio."""
+"""The ``init``, ``convert``, ``export`` and ``generate`` verbs: write a new pipeline from a config or from other weights, export one to ONNX; text to audio."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from .common import add_sampling_options, generator, load_model, output_paths, p
 
 
 def add_generate_commands(verbs) -> None:
-    """Register ``init``, ``convert`` and ``generate`` on the ``latentaudio`` subparsers."""
+    """Register ``init``, ``convert``, ``export`` and ``generate`` on the ``latentaudio`` subparsers."""
     init = verbs.add_parser("init", help="write a randomly initialised pipeline from a YAML config")
     init.add_argument("config", help="model config, e.g. configs/small.yaml")
     init.add_argument("out_dir", help="folder to write the pipeline to")
@@ -22,6 +22,11 @@ def add_generate_commands(verbs) -> None:
     convert.add_argument("model", help="pipeline folder, or a hub id in the local cache")
     convert.add_argument("out_dir", help="new folder to write (safetensors only); written beside it, then renamed")
     convert.set_defaults(run=run_convert)
+
+    export = verbs.add_parser("export", help="add ONNX graphs of the U-Net and VAE decoder to a model folder (faster on the CPU)")
+    export.add_argument("model", help="latentaudio pipeline folder to export into (`convert` one first for other folders)")
+    export.add_argument("--format", choices=["onnx"], default="onnx", help="graph format (default onnx, run by ONNX Runtime)")
+    export.set_defaults(run=run_export)
 
     generate = verbs.add_parser("generate", help="text to audio (one prompt, several, or a file of them)")
     generate.add_argument("prompt", nargs="*", metavar="PROMPT", help="what to generate; several give one file per take each")
@@ -70,6 +75,15 @@ def run_convert(args) -> int:
     return 0
 
 
+def run_export(args) -> int:
+    from ..export import export_onnx
+
+    written = export_onnx(args.model, log=print)
+    print(f"Wrote {', '.join(str(path) for path in written.values())}; `generate --model {args.model}` runs them "
+          "(--runtime torch does not).")
+    return 0
+
+
 def run_generate(args) -> int:
     import torch
 
@@ -79,7 +93,7 @@ def run_generate(args) -> int:
         check_plot_path(args.plot)
     prompts = read_prompts(args.prompt, args.prompts_file)
     paths = output_paths(args.output, len(prompts) * args.num_waveforms)
-    pipe = load_model(args.model, scheduler=args.scheduler, device=args.device, dtype=args.dtype)
+    pipe = load_model(args.model, scheduler=args.scheduler, device=args.device, dtype=args.dtype, runtime=args.runtime)
     num_samples = pipe.check_length(args.seconds)
     mels, titles = [], []
     for index, prompt in enumerate(prompts):  # one prompt at a time: each prompt's takes are those its own call gives

@@ -21,7 +21,7 @@ from ..cli.generate import add_generate_commands
 
 # Options that the studio sets itself rather than showing: the model is loaded once, files go to its folder.
 # Options fixed by the studio: its one loaded model (on its device, in its precision), and its own files.
-HIDDEN_OPTIONS = {"help", "model", "device", "dtype", "output", "input", "plot", "prompts_file", "run", "edit_verb"}
+HIDDEN_OPTIONS = {"help", "model", "device", "dtype", "runtime", "output", "input", "plot", "prompts_file", "run", "edit_verb"}
 
 
 class Cancelled(Exception):

@@ -34,6 +34,7 @@ from ..conditioning import (
     load_local_text_encoder,
 )
 from ..atomic import atomic_folder
+from ..export import OnnxUNet, attach_onnx, onnx_components, uses_onnx
 from ..model_folder import CUSTOM_CODE_FILE, PACKAGED_COMPONENTS, ModelFolderError, PipelineFolder
 from .families import check_pipeline_class, find_family_folder, load_family_components
 from ..spectrogram import MelSpectrogram, check_compatible, check_trained_mel, downsampling_factor
@@ -104,7 +105,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
     def __init__(
         self,
         vae: AutoencoderKL,
-        unet: Union[UNet2DConditionModel, AudioLDM2UNet2DConditionModel],
+        unet: Union[UNet2DConditionModel, AudioLDM2UNet2DConditionModel, OnnxUNet],
         scheduler,
         vocoder: Union[HifiGanGenerator, VocosGenerator, GriffinLimVocoder, SpeechT5HifiGanVocoder],
         spectrogram: MelSpectrogram,
@@ -484,6 +485,9 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         pipeline or the new one, never a mix. Files in the folder that are not part of the
         previous pipeline (checkpoints, logs, notes) stay.
         """
+        if uses_onnx(self):
+            raise ValueError("This pipeline runs components in ONNX Runtime, which cannot be saved as weights; "
+                             "load it with runtime='torch' to save, train or fine-tune it.")
         kwargs.setdefault("safe_serialization", True)
         owned = PipelineFolder.entries_at(save_directory)  # the previous pipeline's, replaced; the rest stays
         with atomic_folder(save_directory, keep=lambda name: name not in owned) as staged:
@@ -500,9 +504,18 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         A folder (or hub id) written by diffusers' ``AudioLDMPipeline``, ``MusicLDMPipeline`` or
         ``AudioLDM2Pipeline`` loads as this pipeline with the same weights (see
         :mod:`latentaudio.pipelines.families`).
+
+        ``runtime`` (``"auto"``, ``"torch"`` or ``"onnx"``; keyword only) chooses how a folder with
+        ``latentaudio export``'s ONNX graphs runs: in ONNX Runtime where they are present and current
+        (``"auto"``, the default), always in PyTorch (``"torch"``: for training, saving, other
+        devices), or in ONNX Runtime or not at all (``"onnx"``). See :mod:`latentaudio.export`.
         """
+        runtime = kwargs.pop("runtime", "auto")
         family_folder = find_family_folder(pretrained_model_name_or_path, kwargs)
         if family_folder is not None:
+            if runtime == "onnx":
+                raise ValueError(f"runtime='onnx' needs a latentaudio folder: `latentaudio convert` {pretrained_model_name_or_path}, "
+                                 "then `latentaudio export` the copy.")
             return cls(**load_family_components(family_folder, **kwargs))
         folder = PipelineFolder.find(pretrained_model_name_or_path)
         if folder is not None:
@@ -517,7 +530,10 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
                 )
         if package is not None and "text_encoder" not in kwargs:
             kwargs["tokenizer"], kwargs["text_encoder"] = load_local_text_encoder(package)
-        return super().from_pretrained(pretrained_model_name_or_path, **kwargs)
+        onnx = {} if folder is None else onnx_components(folder.path, runtime)
+        if "unet" in onnx and "unet" not in kwargs:
+            kwargs["unet"] = onnx["unet"]
+        return attach_onnx(super().from_pretrained(pretrained_model_name_or_path, **kwargs), onnx)
 
     # ------------------------------------------------------ offload and output
     def enable_model_cpu_offload(self, gpu_id: Optional[int] = None, device: Union[torch.device, str, None] = None):

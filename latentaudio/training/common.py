@@ -104,7 +104,7 @@ class Trainer:
         self.checkpoints = CheckpointFolder(self.output_dir / "checkpoints", config.keep_checkpoints, self.accelerator)
         self._check_output()
         set_seed(config.seed, device_specific=True)  # every process draws different noise
-        self.pipe = load_pipeline(self.model_dir, **self.pipeline_overrides())
+        self.pipe = load_pipeline(self.model_dir, runtime="torch", **self.pipeline_overrides())
         self.pipe.set_progress_bar_config(disable=True)
         # Datasets compute mels on the CPU (in DataLoader workers too); losses on the training device.
         self.data_spectrogram = copy.deepcopy(self.pipe.spectrogram).cpu()

@@ -177,6 +177,7 @@ class DiffusionTrainingConfig(TrainingConfig):
     cache_latents: bool = setting(False)  # encode each clip once (deterministic clip at start 0)
     cache_text_embeddings: bool = setting(True)  # encode each distinct caption once per run
     max_clip_seconds: Optional[float] = setting(None, "(0, inf)")  # variable lengths: each batch a random crop up to this
+    min_clip_seconds: Optional[float] = setting(None, "(0, inf)")  # variable lengths: crops from this (None: the U-Net's clip)
     text_states_file: Optional[str] = setting(None)  # precomputed caption states (data embed-captions): no encoder loaded
     train_text_projection: bool = setting(True)  # the projection between frozen encoder and U-Net
     lora_rank: int = setting(0, "[0, 1024]")  # 0: train every U-Net weight; >0: LoRA on its attention

@@ -21,6 +21,8 @@ of the clips so that captions without a note, and guidance's unconditional branc
 With ``max_clip_seconds`` every batch is cut to a random length between the U-Net's clip and that
 length (whole latent frames; the same draw on every process and after a resume), and the saved
 pipeline records it as ``longest_trained_length_in_s``, so it generates up to it in one U-Net pass.
+``min_clip_seconds`` lowers the shortest draw below the U-Net's clip, so that short requests (a 1 s
+drum hit from a 2.56 s model) are lengths the U-Net was trained on rather than cuts of longer ones.
 With ``use_ema`` the saved U-Net holds the exponential moving average of the weights.
 With ``lora_rank > 0`` only LoRA adapters on the U-Net's attention train (see :mod:`.lora`).
 """
@@ -116,13 +118,14 @@ class DiffusionTrainer(Trainer):
 
     def crop_length(self, latents: torch.Tensor, step: int) -> torch.Tensor:
         """``latents`` cut to this step's random length (see the module docstring); as they are
-        without ``max_clip_seconds``."""
-        pipe = self.pipe
-        if self.config.max_clip_seconds is None:
+        without ``max_clip_seconds`` and ``min_clip_seconds``."""
+        c, pipe = self.config, self.pipe
+        if c.max_clip_seconds is None and c.min_clip_seconds is None:
             return latents
         multiple = pipe.codec.frame_multiple
-        shortest = min(pipe.clip_frames, latents.shape[2]) // multiple
-        draw = torch.Generator().manual_seed(self.config.seed * 1_000_003 + step)  # same on every process and on resume
+        shortest = pipe.clip_frames if c.min_clip_seconds is None else pipe.latent_frames_for(round(c.min_clip_seconds * pipe.sample_rate))
+        shortest = min(shortest, latents.shape[2]) // multiple
+        draw = torch.Generator().manual_seed(c.seed * 1_000_003 + step)  # same on every process and on resume
         frames = multiple * int(torch.randint(shortest, latents.shape[2] // multiple + 1, (1,), generator=draw))
         return latents[:, :, :frames]
 
@@ -135,6 +138,9 @@ class DiffusionTrainer(Trainer):
         if c.max_clip_seconds is not None and not pipe.default_audio_length_in_s <= c.max_clip_seconds <= pipe.config.max_audio_length_in_s:
             raise ValueError(f"max_clip_seconds={c.max_clip_seconds} is out of range: expected from the U-Net's clip "
                              f"({pipe.default_audio_length_in_s:g} s) to max_audio_length_in_s ({pipe.config.max_audio_length_in_s:g} s).")
+        if c.min_clip_seconds is not None and c.min_clip_seconds > (c.max_clip_seconds or pipe.default_audio_length_in_s):
+            raise ValueError(f"min_clip_seconds={c.min_clip_seconds} is out of range: expected at most the longest clip "
+                             f"({c.max_clip_seconds or pipe.default_audio_length_in_s:g} s).")
         # 1. frozen parts
         for frozen in (pipe.vae, pipe.vocoder, pipe.text_encoder):
             if frozen is not None:

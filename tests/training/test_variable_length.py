@@ -33,3 +33,19 @@ def test_a_longest_length_below_the_unet_clip_is_refused(tiny_pipe_dir, gm_data,
     trainer = DiffusionTrainer(tiny_pipe_dir, gm_data, tmp_path / "out", tiny_config(max_clip_seconds=0.1))
     with pytest.raises(ValueError, match=r"max_clip_seconds=0.1 is out of range: expected from the U-Net's clip \(0.32 s\)"):
         trainer.run()
+
+
+def test_min_clip_seconds_draws_lengths_below_the_unet_clip(tiny_pipe_dir, gm_data, tmp_path):
+    trainer = DiffusionTrainer(tiny_pipe_dir, gm_data, tmp_path / "out", tiny_config(min_clip_seconds=0.16))
+    assert trainer.clip_samples == round(0.32 * trainer.pipe.sample_rate)  # the data stream's clips stay the U-Net's
+    latents = torch.zeros(2, 4, 16, 32)  # 0.32 s of tiny latents
+    lengths = [trainer.crop_length(latents, step).shape[2] for step in range(40)]
+    assert set(lengths) <= set(range(8, 17, 2)) and min(lengths) == 8 and max(lengths) == 16
+    trainer.run()
+    assert LatentAudioPipeline.from_pretrained(tmp_path / "out").config.get("longest_trained_length_in_s") is None
+
+
+def test_a_shortest_length_above_the_longest_is_refused(tiny_pipe_dir, gm_data, tmp_path):
+    trainer = DiffusionTrainer(tiny_pipe_dir, gm_data, tmp_path / "out", tiny_config(min_clip_seconds=0.5))
+    with pytest.raises(ValueError, match=r"min_clip_seconds=0.5 is out of range: expected at most the longest clip \(0.32 s\)"):
+        trainer.run()

@@ -11,7 +11,12 @@ Each process imports the checkout this file sits in (its root goes first on ``PY
 The target for the first two is under 1 s: neither should load torch, diffusers or
 transformers.
 
-    python benchmarks/bench_startup.py [--runs 7]
+With ``--generate``, also a cold ``latentaudio generate`` of ``--seconds`` (model loading and
+writing the WAV included) with the model's PyTorch modules and, where the folder has been
+exported (``latentaudio export``), with ONNX Runtime; and ``import latentaudio.pipelines``, the
+floor every generating process pays (torch, diffusers and transformers).
+
+    python benchmarks/bench_startup.py [--runs 7] [--generate [--model DIR] [--seconds 2.56] [--steps N]]
 """
 
 from __future__ import annotations
@@ -21,20 +26,39 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def commands() -> dict[str, list[str]]:
+def cli() -> list[str]:
     script = Path(sys.executable).with_name("latentaudio")
-    help_command = [str(script), "--help"] if script.is_file() else [sys.executable, "-m", "latentaudio", "--help"]
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "latentaudio"]
+
+
+def commands() -> dict[str, list[str]]:
     return {
-        "latentaudio --help": help_command,
+        "latentaudio --help": [*cli(), "--help"],
         "import latentaudio.data": [sys.executable, "-c", "import latentaudio.data"],
         "import latentaudio": [sys.executable, "-c", "import latentaudio"],
     }
+
+
+def generate_commands(model: str | None, seconds: float, steps: int | None, output: str) -> dict[str, list[str]]:
+    sys.path.insert(0, str(REPO))
+    from latentaudio import DEFAULT_MODEL
+    from latentaudio.export import exported_components
+
+    folder = model or DEFAULT_MODEL
+    generate = [*cli(), "generate", "a snare drum hit", "--model", folder, "--seconds", f"{seconds:g}", "-o", output,
+                *([] if steps is None else ["--steps", str(steps)])]
+    found = {"import latentaudio.pipelines": [sys.executable, "-c", "import latentaudio.pipelines"],
+             f"generate {seconds:g} s, PyTorch": [*generate, "--runtime", "torch"]}
+    if exported_components(folder):
+        found[f"generate {seconds:g} s, ONNX Runtime"] = [*generate, "--runtime", "onnx"]
+    return found
 
 
 def median_seconds(command: list[str], runs: int, env: dict) -> float:
@@ -49,11 +73,17 @@ def median_seconds(command: list[str], runs: int, env: dict) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="processes per command (default 7)")
+    parser.add_argument("--generate", action="store_true", help="also time cold generation")
+    parser.add_argument("--model", default=None, help="model folder for --generate (default: the embedded default model)")
+    parser.add_argument("--seconds", type=float, default=2.56, help="length generated (default 2.56)")
+    parser.add_argument("--steps", type=int, default=None, help="sampler steps (default: the model's)")
     args = parser.parse_args()
     env = {**os.environ, "HF_HUB_OFFLINE": "1",
            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    for name, command in commands().items():
-        print(f"{name:<26} {median_seconds(command, args.runs, env):6.3f} s  (median of {args.runs})")
+    with tempfile.TemporaryDirectory() as scratch:
+        timed = {**commands(), **(generate_commands(args.model, args.seconds, args.steps, f"{scratch}/take.wav") if args.generate else {})}
+        for name, command in timed.items():
+            print(f"{name:<34} {median_seconds(command, args.runs, env):6.3f} s  (median of {args.runs})")
 
 
 if __name__ == "__main__":

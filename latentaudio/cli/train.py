@@ -3,6 +3,7 @@
     latentaudio train {vae,vocoder,diffusion} --model DIR --data DIR --output DIR [--config FILE]
         [--max-steps N] [--max-minutes M] [--batch-size B] [--checkpoint-every K] [--seed K] [--resume]
         [--allow-changed-settings]
+    latentaudio train align-captions --model DIR --data DIR --output DIR [--text-states FILE]
     latentaudio finetune --model DIR --data DIR --output DIR [--lora-rank R] [--max-steps N] [--max-minutes M]
         [--config FILE] [--resume] [--allow-changed-settings]
     latentaudio distill --model TEACHER --data DIR --output STUDENT [--steps 4] [--max-steps N] [--max-minutes M]
@@ -46,6 +47,12 @@ def add_training_commands(verbs) -> None:
         parser.add_argument("--seed", type=seed, default=None, help="random seed (default: the config's, 0)")
         _add_resume_options(parser)
         parser.set_defaults(run=run_train, trainer=name)
+    align = components.add_parser("align-captions", help="refit the text projection so that every wording of a clip's "
+                                  "caption lands where its canonical caption does (seconds; no U-Net training)")
+    _add_folders(align)
+    align.add_argument("--text-states", default=None, help="caption states file (`latentaudio data embed-captions`) to read; "
+                       "written first when missing, so later alignments skip the encoder")
+    align.set_defaults(run=run_align_captions)
 
     finetune = verbs.add_parser("finetune", help="adapt a trained pipeline to a new audio folder (full or LoRA)")
     _add_folders(finetune)
@@ -100,6 +107,15 @@ def run_train(args) -> int:
                                     checkpoint_every=args.checkpoint_every, seed=args.seed)
     return _stopping_cleanly(f"train {args.trainer}", train, args.model, args.data, args.output, config, args.resume,
                              args.allow_changed_settings)
+
+
+def run_align_captions(args) -> int:
+    from ..training.align import align_captions
+
+    record = align_captions(args.model, args.data, args.output, args.text_states, log=print)
+    print(f"Wrote {args.output}: validation error of other wordings {record['validation_error']['before']:.4f} -> "
+          f"{record['validation_error']['after']:.4f} (ridge {record['ridge']:g})")
+    return 0
 
 
 def run_finetune(args) -> int:

@@ -206,6 +206,7 @@ class DistillationConfig(TrainingConfig):
     scheduler: str = setting("lcm", choices=("lcm", "tcd"))  # the student's diffusers sampler
     target_ema_decay: float = setting(0.95, "[0, 1)")  # the target network: an EMA of the student (LCM)
     max_clip_seconds: Optional[float] = setting(None, "(0, inf)")  # variable lengths, as in diffusion training
+    min_clip_seconds: Optional[float] = setting(None, "(0, inf)")  # crops from this length up, as in diffusion training
     cache_latents: bool = setting(False)  # encode each clip once (deterministic clip at start 0)
     cache_text_embeddings: bool = setting(True)
     validation_prompts: list = setting(["a loud snare drum hit", "a soft acoustic grand piano note, C4"])

@@ -86,6 +86,17 @@ class CaptionStates:
         self.conditioner = None if encoder is None else TextConditioner.unprojected(pipe.tokenizer, encoder)
         self.memo = {} if memoise else None
         self.table = table
+        projection = pipe.text_projection
+        # A mean-pooling projection pools again to the same state: keep one state per caption, not 77.
+        self.pool = projection.pool if projection is not None and projection.config.pooling == "mean" else None
+
+    def encode(self, captions: list[str], device):
+        embeddings = self.conditioner.encode(captions, device, torch.float32, longest=self.pool is not None)
+        states, mask = embeddings.states, embeddings.mask
+        if self.pool is not None:
+            states, _ = self.pool(states, mask)
+            mask = torch.ones(states.shape[:2], dtype=torch.long, device=states.device)
+        return states, mask
 
     def __call__(self, captions: list[str], device):
         if self.table is not None:
@@ -93,13 +104,12 @@ class CaptionStates:
         if self.conditioner is None:
             return None, None
         if self.memo is None:
-            embeddings = self.conditioner.encode(captions, device, torch.float32)
-            return embeddings.states, embeddings.mask
+            return self.encode(captions, device)
         missing = sorted(set(captions) - set(self.memo))
         if missing:
-            embeddings = self.conditioner.encode(missing, device, torch.float32)
+            states, mask = self.encode(missing, device)
             for i, caption in enumerate(missing):
-                self.memo[caption] = (embeddings.states[i], embeddings.mask[i])
+                self.memo[caption] = (states[i], mask[i])
         states, masks = zip(*(self.memo[caption] for caption in captions))
         return torch.stack(states), torch.stack(masks)
 

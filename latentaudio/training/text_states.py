@@ -32,9 +32,10 @@ def encoder_states(pipe, captions: list[str], device, batch_size: int = 64) -> t
     if encoder is None:
         raise ValueError("The pipeline has no text encoder, so it has no caption states to compute.")
     conditioner = TextConditioner.unprojected(pipe.tokenizer, encoder)
+    pooled = pipe.text_projection is not None and pipe.text_projection.config.pooling == "mean"
     states, masks = [], []
     for start in range(0, len(captions), batch_size):
-        embeddings = conditioner.encode(captions[start : start + batch_size], device, torch.float32)
+        embeddings = conditioner.encode(captions[start : start + batch_size], device, torch.float32, longest=pooled)
         state, mask = embeddings.states, embeddings.mask
         if pipe.text_projection is not None:
             state, mask = pipe.text_projection.pool(state, mask)

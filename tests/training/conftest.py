@@ -82,3 +82,14 @@ def run_killed_after_checkpoint(args: list[str], output: Path, step: int) -> Non
     assert process.returncode == -signal.SIGKILL, f"the run ended before it could be killed:\n{stderr[-2000:]}"
     assert not (output / "model_index.json").exists()
     assert f"checkpoint-{step:08d}" in {p.name for p in (output / "checkpoints").iterdir()}
+
+
+@pytest.fixture(scope="session")
+def minilm_pipe_dir(tmp_path_factory, tiny_config) -> Path:
+    """The tiny pipeline, but conditioned on the packaged MiniLM encoder (mean pooling, as small.yaml and the default model)."""
+    from latentaudio.builder import build_pipeline
+
+    config = {**tiny_config, "text_encoder": {"pretrained": "minilm", "pooling": "mean", "normalize": True}}
+    folder = tmp_path_factory.mktemp("tiny_minilm")
+    build_pipeline(config, seed=0).save_pretrained(folder)
+    return folder

@@ -16,15 +16,6 @@ from latentaudio.training.text_states import CaptionStateTable
 from .conftest import TRAINING_CONFIGS, loss_history, train_args
 
 
-@pytest.fixture(scope="module")
-def minilm_pipe_dir(tmp_path_factory, tiny_config):
-    """The tiny pipeline, but conditioned on the packaged MiniLM encoder (mean pooling, as small.yaml)."""
-    config = {**tiny_config, "text_encoder": {"pretrained": "minilm", "pooling": "mean", "normalize": True}}
-    folder = tmp_path_factory.mktemp("tiny_minilm")
-    build_pipeline(config, seed=0).save_pretrained(folder)
-    return folder
-
-
 @pytest.fixture
 def no_minilm(monkeypatch):
     """Make the packaged encoder unloadable, as on a machine without its package."""

@@ -57,7 +57,8 @@ MODE_QUALITY = {"major": "major", "lydian": "major", "mixolydian": "major",
 def estimate_tempo(audio: np.ndarray, sample_rate: int) -> Optional[float]:
     """The tempo in bpm by ``librosa.beat.beat_track`` (Ellis 2007; its default prior around 120 bpm), as
     estimated: octave errors are left in. On FluidR3_GM drum loops of every style it is within 4 % of the
-    bpm for 74 % of the loops and within 4 % of it, its double or its half for 97 %. `None` for silence."""
+    bpm for 74 % of the loops and within 4 % of it, its double or its half for 97 %; on the melodic builder's
+    clips (pads and chords of whole notes among them) for 46 % and 57 %. `None` for silence."""
     import librosa
 
     audio = np.asarray(audio, np.float32)
@@ -81,7 +82,10 @@ def estimate_key(audio: np.ndarray, sample_rate: int) -> Optional[tuple[int, str
 
     The chroma is ``librosa.feature.chroma_cqt`` summed over the clip without per-frame normalisation
     (loud frames count more than quiet ones); the key is the rotation of :data:`MAJOR_PROFILE` or
-    :data:`MINOR_PROFILE` that correlates best with it. `None` for silence.
+    :data:`MINOR_PROFILE` that correlates best with it (summing beat averaging normalised frames, and
+    Temperley's profiles, by 4-10 points here). On 96 FluidR3_GM clips of the melodic builder (a quarter
+    of them music21 excerpts) the key or its relative is right for 69 %, the exact key for 65 % and the
+    mode (by :data:`MODE_QUALITY`) for 80 %; minor keys are the weakest (47 %). `None` for silence.
     """
     import librosa
 
@@ -164,7 +168,8 @@ def load_music_clips(data_dirs: Sequence[PathLike], split: str, sample_rate: int
 def train_music_judges(data_dirs: Sequence[PathLike], output_dir: Optional[PathLike] = None, seconds: float = 4.0,
                        max_steps: int = 1500, seed: int = 0, log=None, **kwargs) -> tuple[dict, dict]:
     """One :func:`train_classifier` per column of :data:`JUDGE_COLUMNS` that the train split holds two
-    values of, saved in ``output_dir/<column>``; ``kwargs`` go to :func:`train_classifier`.
+    values of, on the first ``seconds`` of each clip, saved in ``output_dir/<column>``; ``kwargs`` go to
+    :func:`train_classifier`. Only the train split is read (validation accuracy aside).
 
     Returns:
         ``(judges, records)``: ``{column: classifier}`` and ``{column: training record}``.

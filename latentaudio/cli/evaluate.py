@@ -117,6 +117,8 @@ def run_evaluate(args) -> int:
     if "music" in report:
         from ..evaluation.music import format_music
 
+        if "generation" in report or "generalisation" in report:
+            print()
         print(format_music(report["music"]))
     print(f"\nWrote {save_report(report, output)}")
     return 0

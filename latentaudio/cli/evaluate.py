@@ -2,6 +2,7 @@
 
     latentaudio evaluate --model DIR --data DIR [--steps 10,50] [--output report.json] [--limit N]
         [--classifier DIR] [--classifier-steps N] [--seconds S] [--guidance G] [--seed K]
+        [--generalisation add|only] [--lengths 1,1.5,2.56] [--music DIR[,DIR...]] [--music-judges DIR]
 """
 
 from __future__ import annotations
@@ -34,6 +35,14 @@ def positive_float_list(text: str) -> list[float]:
     return values
 
 
+def folder_list(text: str) -> list[str]:
+    """'data/loops,data/melodic' -> ['data/loops', 'data/melodic']."""
+    folders = [part.strip() for part in text.split(",") if part.strip()]
+    if not folders:
+        raise argparse.ArgumentTypeError(f"expected comma-separated dataset folders, got {text!r}")
+    return folders
+
+
 def add_evaluate_command(verbs) -> argparse.ArgumentParser:
     """Register ``evaluate`` on the top-level sub-parsers of ``latentaudio``."""
     evaluate = verbs.add_parser("evaluate", help="measure a pipeline on the held-out test split of a GM dataset")
@@ -54,6 +63,11 @@ def add_evaluate_command(verbs) -> argparse.ArgumentParser:
                           help="add the generalisation section, or report only it (default off)")
     evaluate.add_argument("--lengths", type=positive_float_list, default=[1.0, 1.5, 2.56],
                           help="clip lengths of the generalisation section (default 1.0,1.5,2.56)")
+    # the music model: category, tempo, key, style and effect adherence on the music test prompts (evaluation/music.py)
+    evaluate.add_argument("--music", type=folder_list, default=None,
+                          help="music datasets (drumloops, melodic, sfx, soundfont), comma-separated: adds the music section")
+    evaluate.add_argument("--music-judges", default=None,
+                          help="saved music judges to reuse (default: train them on the train split, saved as OUTPUT_music_judges/)")
     evaluate.set_defaults(run=run_evaluate)
     return evaluate
 
@@ -64,6 +78,10 @@ def run_evaluate(args) -> int:
 
     output = Path(args.output)
     check_writable(output.parent)
+    for folder in args.music or []:
+        if not Path(folder).is_dir():
+            raise ValueError(f"--music {folder} is not a folder; expected datasets built by `latentaudio data drumloops`, "
+                             "`melodic`, `sfx` or `soundfont`.")
     pipe = load_model(args.model, device=args.device, dtype=args.dtype, runtime=args.runtime)
     seconds = args.seconds or pipe.default_audio_length_in_s
     if args.classifier:
@@ -88,14 +106,41 @@ def run_evaluate(args) -> int:
         report["generalisation"] = generalisation_section(
             pipe, args.data, classifier, steps=max(args.steps), lengths=args.lengths, limit=args.limit,
             guidance_scale=args.guidance, seed=args.seed, batch_size=args.batch_size, log=print)
+    if args.music:
+        report["music"] = run_music(args, pipe, classifier, output)
     report["setup"]["command"] = command_line(args)
     print()
     if "generation" in report:
         print(format_report(report))
     if "generalisation" in report:
         print(format_generalisation(report["generalisation"]))
+    if "music" in report:
+        from ..evaluation.music import format_music
+
+        if "generation" in report or "generalisation" in report:
+            print()
+        print(format_music(report["music"]))
     print(f"\nWrote {save_report(report, output)}")
     return 0
+
+
+def run_music(args, pipe, classifier, output: Path) -> dict:
+    """The music section, with judges loaded from ``--music-judges`` or trained on the music train splits."""
+    from ..evaluation.music import load_music_judges, music_section, train_music_judges
+
+    if args.music_judges:
+        judges, records = load_music_judges(args.music_judges)
+        info = {"folder": str(args.music_judges), "trained_now": False}
+    else:
+        folder = output.with_name(f"{output.stem}_music_judges")
+        print(f"Training the music judges on the train split of {', '.join(args.music)} ({args.classifier_steps} steps) ...")
+        judges, records = train_music_judges(args.music, folder, max_steps=args.classifier_steps, seed=args.seed, log=print)
+        print(f"Saved them to {folder} (reuse them with --music-judges {folder})")
+        info = {"folder": str(folder), "trained_now": True}
+    info["records"] = records
+    return music_section(pipe, args.music, judges, steps=max(args.steps), limit=args.limit, seed=args.seed,
+                         guidance_scale=args.guidance, batch_size=args.batch_size, family_classifier=classifier,
+                         judges_info=info, log=print)
 
 
 def command_line(args) -> str:
@@ -112,4 +157,6 @@ def command_line(args) -> str:
         words += ["--classifier-steps", str(args.classifier_steps)]
     if getattr(args, "generalisation", "off") != "off":
         words += ["--generalisation", args.generalisation, "--lengths", ",".join(f"{x:g}" for x in args.lengths)]
+    if getattr(args, "music", None):
+        words += ["--music", ",".join(args.music)] + (["--music-judges", args.music_judges] if args.music_judges else [])
     return shlex.join(words)

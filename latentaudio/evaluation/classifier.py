@@ -25,7 +25,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Union
 
 import torch
 from diffusers.configuration_utils import ConfigMixin, register_to_config
@@ -150,7 +150,7 @@ def classify_clips(classifier: AudioFamilyClassifier, audio: torch.Tensor, sampl
 
 
 def train_classifier(
-    data_dir: PathLike,
+    data_dir: Union[PathLike, Sequence[PathLike]],
     output_dir: Optional[PathLike] = None,
     seconds: float = 2.0,
     max_steps: int = 1500,
@@ -158,9 +158,12 @@ def train_classifier(
     learning_rate: float = 3e-3,
     seed: int = 0,
     log=None,
+    label_column: str = "family",
+    missing_label: Optional[str] = None,
     **model_kwargs,
 ) -> tuple[AudioFamilyClassifier, dict]:
-    """Train an :class:`AudioFamilyClassifier` on the ``train`` split of a GM dataset's ``family`` column.
+    """Train an :class:`AudioFamilyClassifier` on the ``train`` split of a GM dataset's ``family`` column
+    (or of another label column: the music datasets' ``category``, ``style`` or ``sfx_class``).
 
     The mels of every training clip (the first ``seconds`` of each file, its onset) are computed
     once; each step draws a batch in which every family is equally likely (on the full dataset
@@ -173,7 +176,8 @@ def train_classifier(
     correctly; 3000 steps took 14 minutes and reach 82 %. Train once and reuse the folder.
 
     Args:
-        data_dir: Audiofolder with ``split`` and ``family`` columns (``latentaudio data soundfont``).
+        data_dir: Audiofolder with ``split`` and ``family`` columns (``latentaudio data soundfont``), or several
+            audiofolders read as one.
         output_dir: Where to save it (config.json + safetensors + ``classifier_training.json``); not
             saved when `None`.
         seconds: Clip length, in seconds.
@@ -182,6 +186,10 @@ def train_classifier(
         learning_rate: Peak AdamW learning rate.
         seed: Seeds the weights and the batches.
         log: ``log(str)`` for progress lines (e.g. ``print``); silent when `None`.
+        label_column: The metadata column to predict. For ``"family"`` the labels are :data:`FAMILY_LABELS`;
+            for any other column (unless ``labels`` is given) the values its training rows hold, sorted.
+        missing_label: The label of rows without a value in ``label_column`` (the SoundFont builder's
+            one-shots carry no ``category``); `None` leaves such rows out.
         **model_kwargs: Passed to :class:`AudioFamilyClassifier`; clips are resampled to its ``sample_rate``.
 
     Returns:
@@ -191,7 +199,12 @@ def train_classifier(
     started = time.time()
     torch.manual_seed(seed)
     classifier = AudioFamilyClassifier(clip_seconds=seconds, **model_kwargs)
-    mels, labels = family_mels(classifier, data_dir, "train", seconds)
+    columns = dict(label_column=label_column, missing_label=missing_label)
+    mels, names = labelled_mels(classifier.spectrogram, data_dir, "train", seconds, **columns)
+    if label_column != "family" and "labels" not in model_kwargs:  # the labels the training rows hold
+        torch.manual_seed(seed)
+        classifier = AudioFamilyClassifier(labels=sorted(set(names)), clip_seconds=seconds, **model_kwargs)
+    labels = torch.tensor([classifier.label_index(name) for name in names])
     generator = torch.Generator().manual_seed(seed)
     counts = torch.bincount(labels, minlength=len(classifier.labels)).float()
     weights = (1.0 / counts.clamp(min=1))[labels]  # every family present equally likely
@@ -214,7 +227,8 @@ def train_classifier(
     classifier.eval()
 
     record = {
-        "data": str(data_dir),
+        "data": str(data_dir) if isinstance(data_dir, (str, Path)) else [str(folder) for folder in data_dir],
+        "label_column": label_column,
         "seconds": seconds,
         "steps": max_steps,
         "batch_size": batch_size,
@@ -227,8 +241,11 @@ def train_classifier(
         "wall_seconds": None,
     }
     try:
-        val_mels, val_labels = family_mels(classifier, data_dir, "validation", seconds)
-        record.update(validation_accuracy=accuracy(classifier, val_mels, val_labels), validation_clips=len(val_labels))
+        val_mels, val_names = labelled_mels(classifier.spectrogram, data_dir, "validation", seconds, **columns)
+        known = [i for i, name in enumerate(val_names) if name in classifier.labels]  # labels training never held: left out
+        val_labels = torch.tensor([classifier.label_index(val_names[i]) for i in known], dtype=torch.long)
+        if known:
+            record.update(validation_accuracy=accuracy(classifier, val_mels[known], val_labels), validation_clips=len(known))
     except ValueError:  # no validation split: nothing to report
         pass
     record["wall_seconds"] = round(time.time() - started, 1)
@@ -265,19 +282,43 @@ def load_classifier(path: PathLike) -> tuple[AudioFamilyClassifier, dict]:
     return AudioFamilyClassifier.from_pretrained(path).eval(), record
 
 
-def family_mels(classifier: AudioFamilyClassifier, data_dir: PathLike, split: str, seconds: float):
+def family_mels(classifier: AudioFamilyClassifier, data_dir: PathLike, split, seconds: float):
     """Mels (N, n_mels, T) of one split, by the classifier's front end, and family indices (N,)."""
-    from ..data import AudioFolderDataset
+    mels, names = labelled_mels(classifier.spectrogram, data_dir, split, seconds)
+    return mels, torch.tensor([classifier.label_index(name) for name in names])
 
-    dataset = AudioFolderDataset(data_dir, classifier.spectrogram, seconds=seconds, split=split, return_audio=False)
-    if "family" not in dataset.entries[0].columns:
+
+def labelled_mels(spectrogram: MelSpectrogram, data_dir: Union[PathLike, Sequence[PathLike]], split, seconds: float,
+                  label_column: str = "family", missing_label: Optional[str] = None) -> tuple[torch.Tensor, list[str]]:
+    """Mels (N, n_mels, T) of one split of one or several audiofolders, and their labels (``missing_label``
+    for rows without one; rows left out when it is `None`).
+
+    Raises:
+        ValueError: No row of the split has a label.
+    """
+    from ..data import AudioFolderDataset, NoUsableAudioError
+
+    folders = [data_dir] if isinstance(data_dir, (str, Path)) else list(data_dir)
+    mels, names = [], []
+    for folder in folders:
+        try:
+            dataset = AudioFolderDataset(folder, spectrogram, seconds=seconds, split=split, return_audio=False)
+        except NoUsableAudioError:
+            if len(folders) == 1:
+                raise
+            continue  # one of several folders without this split
+        for index, entry in enumerate(dataset.entries):
+            name = entry.columns.get(label_column) or missing_label
+            if name is not None:
+                with torch.no_grad():
+                    mels.append(dataset[index]["mel"])
+                names.append(str(name))
+    if not names:
         raise ValueError(
-            f"{data_dir} has no 'family' column; the classifier trains on datasets built by `latentaudio data soundfont`."
+            f"{data_dir} has no {label_column!r} column; the classifier trains on datasets built by `latentaudio data "
+            f"{'soundfont' if label_column == 'family' else 'drumloops`, `melodic` or `sfx'}`."
         )
-    with torch.no_grad():
-        items = [dataset[i] for i in range(len(dataset))]
-    labels = torch.tensor([classifier.label_index(item["family"]) for item in items])
-    return torch.stack([item["mel"] for item in items]), labels
+    return torch.stack(mels), names
 
 
 @torch.no_grad()

@@ -74,6 +74,9 @@ class OnnxGraph:
         options.intra_op_num_threads = threads or torch.get_num_threads()
         options.inter_op_num_threads = 1
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Idle worker threads sleep instead of spinning, which would take the cores from the PyTorch
+        # stages (sampler arithmetic, vocoder) that run between graph calls.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.path = Path(path)
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.input_types = {node.name: ONNX_TYPES[node.type] for node in self.session.get_inputs()}

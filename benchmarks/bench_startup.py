@@ -49,7 +49,7 @@ def commands() -> dict[str, list[str]]:
 def generate_commands(model: str | None, seconds: float, steps: int | None, output: str) -> dict[str, list[str]]:
     sys.path.insert(0, str(REPO))
     from latentaudio import DEFAULT_MODEL
-    from latentaudio.export import exported_components
+    from latentaudio.runtime import exported_components
 
     folder = model or DEFAULT_MODEL
     generate = [*cli(), "generate", "a snare drum hit", "--model", folder, "--seconds", f"{seconds:g}", "-o", output,

@@ -12,7 +12,8 @@ from latentaudio import LatentAudioPipeline, LatentAudioAudioToAudioPipeline
 from latentaudio.builder import build_pipeline, merge
 from latentaudio.cli import main
 from latentaudio.conditioning import with_guidance_embedding
-from latentaudio.export import ONNX_FILES, OnnxDecoder, OnnxUNet, check_export, export_onnx, uses_onnx
+from latentaudio.export import check_export, export_onnx
+from latentaudio.runtime import ONNX_FILES, OnnxDecoder, OnnxUNet, uses_onnx
 
 PROMPTS = ["a soft piano note, C4", "a loud snare drum hit"]
 

@@ -64,7 +64,7 @@ def seed(text: str) -> int:
 # --------------------------------------------------------------------- options
 DEVICES = ("cpu", "cuda", "mps")
 DTYPES = ("float32", "float16", "bfloat16")
-RUNTIMES = ("auto", "torch", "onnx")  # latentaudio.export.RUNTIMES, without importing torch for --help
+RUNTIMES = ("auto", "torch", "onnx")  # latentaudio.runtime.RUNTIMES, without importing torch for --help
 
 
 def device_name(text: str) -> str:
@@ -131,7 +131,7 @@ def load_model(model: str | None, pipeline_class=None, scheduler: str | None = N
                dtype: str = "float32", runtime: str = "auto"):
     """Load ``model`` (or the embedded default) as ``pipeline_class``, with the named sampler if one
     is given, on ``device`` in ``dtype`` (see :func:`~latentaudio.loading.place_pipeline`), running its
-    exported ONNX graphs as ``runtime`` says (:mod:`latentaudio.export`; PyTorch off the CPU or float32).
+    exported ONNX graphs as ``runtime`` says (:mod:`latentaudio.runtime`; PyTorch off the CPU or float32).
 
     Raises:
         ModelFolderError: No model is given and none is embedded, or the folder does not load.

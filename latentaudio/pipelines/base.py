@@ -34,7 +34,7 @@ from ..conditioning import (
     load_local_text_encoder,
 )
 from ..atomic import atomic_folder
-from ..export import OnnxUNet, attach_onnx, onnx_components, uses_onnx
+from ..runtime import OnnxUNet, attach_onnx, onnx_components, uses_onnx
 from ..model_folder import CUSTOM_CODE_FILE, PACKAGED_COMPONENTS, ModelFolderError, PipelineFolder
 from .families import check_pipeline_class, find_family_folder, load_family_components
 from ..spectrogram import MelSpectrogram, check_compatible, check_trained_mel, downsampling_factor
@@ -508,7 +508,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         ``runtime`` (``"auto"``, ``"torch"`` or ``"onnx"``; keyword only) chooses how a folder with
         ``latentaudio export``'s ONNX graphs runs: in ONNX Runtime where they are present and current
         (``"auto"``, the default), always in PyTorch (``"torch"``: for training, saving, other
-        devices), or in ONNX Runtime or not at all (``"onnx"``). See :mod:`latentaudio.export`.
+        devices), or in ONNX Runtime or not at all (``"onnx"``). See :mod:`latentaudio.runtime`.
         """
         runtime = kwargs.pop("runtime", "auto")
         family_folder = find_family_folder(pretrained_model_name_or_path, kwargs)

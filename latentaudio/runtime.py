@@ -129,10 +129,11 @@ class OnnxUNet(ModelMixin):
         self.conditions = [name for name in graph.input_names if name not in UNET_INPUTS]
 
     @classmethod
-    def from_folder(cls, folder: PathLike, threads: Optional[int] = None) -> "OnnxUNet":
+    def from_folder(cls, folder: PathLike, threads: Optional[int] = None, graph: Optional[OnnxGraph] = None) -> "OnnxUNet":
+        """The U-Net of ``folder`` (a pipeline's ``unet/``), with ``graph`` if its session is open already."""
         from diffusers import UNet2DConditionModel
 
-        return cls(UNet2DConditionModel.load_config(folder), OnnxGraph(Path(folder) / ONNX_FILES["unet"], threads))
+        return cls(UNet2DConditionModel.load_config(folder), graph or OnnxGraph(Path(folder) / ONNX_FILES["unet"], threads))
 
     @property
     def dtype(self) -> torch.dtype:
@@ -228,9 +229,7 @@ def onnx_components(folder: PathLike, runtime: str = "auto", threads: Optional[i
         return {}
     components = {}
     if "unet" in graphs:
-        from diffusers import UNet2DConditionModel
-
-        components["unet"] = OnnxUNet(UNet2DConditionModel.load_config(Path(folder) / "unet"), graphs["unet"])
+        components["unet"] = OnnxUNet.from_folder(Path(folder) / "unet", graph=graphs["unet"])
     if "vae" in graphs:
         components["vae_decoder"] = graphs["vae"]
     return components

@@ -46,7 +46,7 @@ from .registry import (
     text_width,
 )
 from .select import conditioner_for
-from .text import MAX_TEXT_TOKENS, POOLING_MODES, TextConditioner, TextEmbeddings, TextProjection
+from .text import MAX_TEXT_TOKENS, POOLING_MODES, TextConditioner, TextEmbeddings, TextProjection, mean_pooled
 
 __all__ = [
     "GUIDANCE_EMBEDDING_DIM",
@@ -86,4 +86,5 @@ __all__ = [
     "text_width",
     "with_guidance_embedding",
     "with_pitch_embedding",
+    "mean_pooled",
 ]

@@ -71,6 +71,11 @@ class TextProjection(ModelMixin, ConfigMixin):
         return hidden_states, attention_mask
 
 
+def mean_pooled(projection: Optional[TextProjection]) -> bool:
+    """Whether ``projection`` conditions on one mean-pooled state (so token padding cannot change it)."""
+    return projection is not None and projection.config.pooling == "mean"
+
+
 @dataclass
 class TextEmbeddings:
     """Cross-attention inputs: states (B, L, D) and an optional mask (B, L)."""
@@ -147,8 +152,7 @@ class TextConditioner(Conditioner):
         is the same whatever the padding, and padding a few-word prompt to the longest one of its
         batch instead of the encoder's maximum costs a tenth of the encoder's work.
         """
-        pooled = self.projection is not None and self.projection.config.pooling == "mean"
-        padding = {"padding": True} if longest or pooled else {"padding": "max_length"}
+        padding = {"padding": True} if longest or mean_pooled(self.projection) else {"padding": "max_length"}
         tokens = self.tokenizer(prompts, max_length=self.max_length, truncation=True, return_tensors="pt", **padding)
         input_ids = tokens.input_ids.to(device)
         mask = tokens.attention_mask.to(device)

@@ -73,6 +73,7 @@ def align_captions(model, data, output, text_states=None, ridges: Sequence[float
             ``captions`` lists, or it has no train or validation rows.
     """
     from ..data.report import scan_folder
+    from ..conditioning import mean_pooled
     from ..loading import load_pipeline
     from .text_states import CaptionStateTable, encoder_states, save_caption_states
 
@@ -87,7 +88,7 @@ def align_captions(model, data, output, text_states=None, ridges: Sequence[float
         raise ValueError(f"{data} needs train and validation rows; it has {', '.join(f'{k}: {len(v)}' for k, v in splits.items())}.")
     pipe = load_pipeline(model, runtime="torch")
     projection = pipe.text_projection
-    if projection is None or projection.config.pooling != "mean":
+    if not mean_pooled(projection):
         raise ValueError(f"{model} has no mean-pooling text projection to align (pooling must be 'mean').")
 
     # 1. every distinct caption through the frozen encoder, pooled (and normalised) as the projection sees it
@@ -110,8 +111,8 @@ def align_captions(model, data, output, text_states=None, ridges: Sequence[float
         x = pooled[[index[n] for n in names]].double()
         return torch.cat([x, torch.ones(len(x), 1, dtype=x.dtype)], 1) @ matrix
 
-    def error(matrix, inputs, targets) -> float:  # mean squared distance to the targets the U-Net knows
-        return float(((project(matrix, inputs) - project(start, targets)) ** 2).sum(1).mean())
+    def error(matrix, inputs, known) -> float:  # mean squared distance to the states the U-Net knows
+        return float(((project(matrix, inputs) - known) ** 2).sum(1).mean())
 
     # 2. fit on the train split for each ridge, keep the one with the lowest validation error
     train_inputs, train_targets = pairs["train"]
@@ -120,9 +121,10 @@ def align_captions(model, data, output, text_states=None, ridges: Sequence[float
     weight = torch.ones(len(x))
     weight[-1] = len(train_inputs)  # the unconditional prompt weighs as much as all the rest
     val_inputs, val_targets = pairs["validation"]
+    val_known = project(start, val_targets)
     scores = {}
     for ridge in ridges:
-        scores[ridge] = error(fit_projection(x, y, weight, start, ridge), val_inputs, val_targets)
+        scores[ridge] = error(fit_projection(x, y, weight, start, ridge), val_inputs, val_known)
         log(f"ridge {ridge:g}: validation error {scores[ridge]:.4f}")
     best = min(scores, key=scores.get)
     fitted = fit_projection(x, y, weight, start, best)
@@ -137,9 +139,9 @@ def align_captions(model, data, output, text_states=None, ridges: Sequence[float
         "train_captions": len(train_inputs),
         "validation_captions": len(val_inputs),
         "ridge": best,
-        "validation_error": {"before": error(start, val_inputs, val_targets), "after": scores[best]},
+        "validation_error": {"before": error(start, val_inputs, val_known), "after": scores[best]},
         "validation_error_by_ridge": {f"{k:g}": v for k, v in scores.items()},
-        "canonical_captions_moved": error(fitted, val_targets, val_targets),
+        "canonical_captions_moved": error(fitted, val_targets, val_known),
         "unconditional_moved": float(((project(fitted, [""]) - project(start, [""])) ** 2).sum()),
     }
     log(f"validation error {record['validation_error']['before']:.4f} -> {record['validation_error']['after']:.4f} (ridge {best:g})")

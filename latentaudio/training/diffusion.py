@@ -44,6 +44,7 @@ from torch import nn
 from ..conditioning import (
     TextConditioner,
     check_pitch_conditioning,
+    mean_pooled,
     pitch_features,
     prompt_notes,
     with_pitch_embedding,
@@ -88,7 +89,7 @@ class CaptionStates:
         self.table = table
         projection = pipe.text_projection
         # A mean-pooling projection pools again to the same state: keep one state per caption, not 77.
-        self.pool = projection.pool if projection is not None and projection.config.pooling == "mean" else None
+        self.pool = projection.pool if mean_pooled(projection) else None
 
     def encode(self, captions: list[str], device):
         embeddings = self.conditioner.encode(captions, device, torch.float32, longest=self.pool is not None)

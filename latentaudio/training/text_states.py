@@ -22,7 +22,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from ..conditioning import TextConditioner
+from ..conditioning import TextConditioner, mean_pooled
 
 
 def encoder_states(pipe, captions: list[str], device, batch_size: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
@@ -32,10 +32,10 @@ def encoder_states(pipe, captions: list[str], device, batch_size: int = 64) -> t
     if encoder is None:
         raise ValueError("The pipeline has no text encoder, so it has no caption states to compute.")
     conditioner = TextConditioner.unprojected(pipe.tokenizer, encoder)
-    pooled = pipe.text_projection is not None and pipe.text_projection.config.pooling == "mean"
     states, masks = [], []
     for start in range(0, len(captions), batch_size):
-        embeddings = conditioner.encode(captions[start : start + batch_size], device, torch.float32, longest=pooled)
+        embeddings = conditioner.encode(captions[start : start + batch_size], device, torch.float32,
+                                        longest=mean_pooled(pipe.text_projection))
         state, mask = embeddings.states, embeddings.mask
         if pipe.text_projection is not None:
             state, mask = pipe.text_projection.pool(state, mask)

@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -61,6 +63,24 @@ def generate_commands(model: str | None, seconds: float, steps: int | None, outp
     return found
 
 
+@contextmanager
+def server(model: str | None, socket: str, env: dict):
+    """A ``latentaudio serve`` on ``model`` listening on ``socket``, for the block."""
+    process = subprocess.Popen([*cli(), "serve", *([] if model is None else ["--model", model])], cwd=REPO,
+                               env={**env, "LATENTAUDIO_SOCKET": socket}, stdout=subprocess.PIPE, text=True)
+    try:
+        for line in process.stdout:
+            if "Serving on" in line:
+                print(line.split(". Serving")[0].strip() + " (the server)")
+                break
+        else:
+            raise SystemExit("latentaudio serve exited before serving")
+        yield
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait()
+
+
 def median_seconds(command: list[str], runs: int, env: dict) -> float:
     times = []
     for _ in range(runs):
@@ -74,6 +94,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="processes per command (default 7)")
     parser.add_argument("--generate", action="store_true", help="also time cold generation")
+    parser.add_argument("--served", action="store_true", help="with --generate: also as a client of `latentaudio serve`")
     parser.add_argument("--model", default=None, help="model folder for --generate (default: the embedded default model)")
     parser.add_argument("--seconds", type=float, default=2.56, help="length generated (default 2.56)")
     parser.add_argument("--steps", type=int, default=None, help="sampler steps (default: the model's)")
@@ -84,6 +105,15 @@ def main() -> None:
         timed = {**commands(), **(generate_commands(args.model, args.seconds, args.steps, f"{scratch}/take.wav") if args.generate else {})}
         for name, command in timed.items():
             print(f"{name:<34} {median_seconds(command, args.runs, env):6.3f} s  (median of {args.runs})")
+        if args.generate and args.served:
+            generate = [*cli(), "generate", "a snare drum hit", "--seconds", f"{args.seconds:g}", "-o", f"{scratch}/served.wav",
+                        *([] if args.model is None else ["--model", args.model]),
+                        *([] if args.steps is None else ["--steps", str(args.steps)])]
+            socket = f"{scratch}/run/serve.sock"
+            os.makedirs(os.path.dirname(socket), mode=0o700)
+            with server(args.model, socket, env):
+                seconds = median_seconds(generate, args.runs, {**env, "LATENTAUDIO_SOCKET": socket})
+                print(f"{f'generate {args.seconds:g} s, served':<34} {seconds:6.3f} s  (median of {args.runs})")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ import os
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# The CLI's verbs never reach a `latentaudio serve` of the user running the tests (tests/test_serve.py starts its own).
+os.environ["LATENTAUDIO_SOCKET"] = "/nonexistent/latentaudio-tests/serve.sock"
 
 from pathlib import Path  # noqa: E402
 

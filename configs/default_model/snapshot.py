@@ -9,7 +9,8 @@ checkpoint (its EMA weights) and writes them as float16, named as the diffusion 
 the training data within one transfer to a GPU machine (``gpu_finetune.sh``). float16 rounds each
 weight by at most 0.05% of its size (4.9e-4 at most for the default U-Net), about one Adam step at
 learning rate 1e-4. ``apply`` saves ``PIPELINE_DIR`` with the snapshot's U-Net and text projection
-(float32 again; their weights in ``PIPELINE_DIR`` are not read, only their configs) to ``OUT_DIR``;
+(float32 again; their weights in ``PIPELINE_DIR`` are not read, only their configs, except the text
+projection's when the run froze it and the snapshot has none) to ``OUT_DIR``;
 a snapshot trained with ``pitch_conditioning`` gives ``OUT_DIR`` the pitch embedding and the flag.
 ``assemble.py`` then checks and cleans it for release.
 """
@@ -52,20 +53,25 @@ def apply(snapshot: Path, pipeline_dir: Path, out_dir: Path) -> None:
     from latentaudio.loading import load_pipeline
     from latentaudio.training.diffusion import ConditionedUNet
 
-    # The trained components are built from their configs alone, so PIPELINE_DIR may lack their weights.
+    # The trained components are built from their configs alone, so PIPELINE_DIR may lack their weights;
+    # a snapshot of a run that froze the text projection (train_text_projection: false) takes PIPELINE_DIR's.
+    weights = {key: value.float() for key, value in load_file(snapshot).items()}
+    frozen_projection = not any(key.startswith("projection.") for key in weights)
     folder = PipelineFolder.read(pipeline_dir)
     trained = {}
     for component in TRAINED:
         if component in folder.components:  # e.g. a pipeline without a text projection has none
             cls = folder.component_class(component)
-            trained[component] = cls.from_config(cls.load_config(pipeline_dir / component))
-    weights = {key: value.float() for key, value in load_file(snapshot).items()}
+            trained[component] = (cls.from_pretrained(pipeline_dir / component) if component == "text_projection" and frozen_projection
+                                  else cls.from_config(cls.load_config(pipeline_dir / component)))
     pitched = any(key.startswith("unet.class_embedding.") for key in weights)
     if pitched:
         from latentaudio.conditioning import with_pitch_embedding
 
         trained["unet"] = with_pitch_embedding(trained["unet"])
     model = ConditionedUNet(trained["unet"], trained.get("text_projection"))
+    if frozen_projection and model.projection is not None:
+        weights.update({f"projection.{key}": value for key, value in model.projection.state_dict().items()})
     model.load_state_dict(weights, strict=True)
     extra = {"pitch_conditioning": True} if pitched else {}
     pipe = load_pipeline(pipeline_dir, **folder.without_packaged_encoder(), **trained, **extra)

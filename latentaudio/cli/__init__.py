@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 
 from .common import VerbParser, one_line
 from .data import add_data_commands
@@ -17,6 +18,7 @@ from .demo import add_demo_command
 from .edit import add_edit_commands
 from .evaluate import add_evaluate_command
 from .generate import add_generate_commands
+from .serve import add_serve_command, forward
 from .train import add_training_commands
 
 # Nothing latentaudio runs may reach a model hub.
@@ -33,13 +35,37 @@ def build_parser() -> argparse.ArgumentParser:
     add_edit_commands(verbs)
     add_evaluate_command(verbs)
     add_demo_command(verbs)
+    add_serve_command(verbs, execute)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one verb. Usage errors exit 2 (argparse); any other failure prints one line on stderr
-    and exits 1, with the traceback only under ``--debug``."""
+    """Run one verb: on ``latentaudio serve``'s process when one is running and the verb is one it serves
+    (see :mod:`.serve`), else here. Usage errors exit 2 (argparse); any other failure prints one line
+    on stderr and exits 1, with the traceback only under ``--debug``."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    if getattr(args, "servable", False) and not args.local:
+        served = forward(argv)
+        if served is not None:
+            return served
+    return run(args)
+
+
+def execute(argv: list[str]) -> int:
+    """Run one verb in this process (what ``latentaudio serve`` does with each request); its exit status."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_:  # a usage error: argparse has printed it
+        return exit_.code if isinstance(exit_.code, int) else 2
+    try:
+        return run(args)
+    except Exception:  # --debug: the traceback goes to the caller's stderr, the server goes on
+        traceback.print_exc()
+        return 1
+
+
+def run(args) -> int:
     try:
         return args.run(args)
     except KeyboardInterrupt:

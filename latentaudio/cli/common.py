@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..schedulers import SCHEDULERS
@@ -96,6 +97,14 @@ def add_sampling_options(parser: argparse.ArgumentParser, steps_flag: str = "--s
     parser.add_argument("--seed", type=seed, default=0, help=f"{seed_help} (default 0)")
     parser.add_argument("--negative-prompt", default=None, help="what to steer away from")
     parser.add_argument("--scheduler", choices=sorted(SCHEDULERS), default=None, help="sampler (default: the model's)")
+    add_local_option(parser)
+
+
+def add_local_option(parser: argparse.ArgumentParser) -> None:
+    """``--local``, and the mark of a verb that ``latentaudio serve`` runs when it is running (:mod:`.serve`)."""
+    parser.add_argument("--local", action="store_true",
+                        help="run in this process even while `latentaudio serve` runs (which has its models loaded)")
+    parser.set_defaults(servable=True)
 
 
 class VerbParser(argparse.ArgumentParser):
@@ -127,16 +136,47 @@ def add_options_later(parser: argparse.ArgumentParser, add_options) -> None:
 
 
 # ---------------------------------------------------------------------- models
+# The models a long-lived process keeps loaded between verbs (``latentaudio serve``); None: load per call.
+_resident = None
+
+
+@contextmanager
+def models_kept_loaded(capacity: int = 2):
+    """Within the block, :func:`load_model` keeps what it loads (:class:`~latentaudio.resident.ResidentModels`,
+    the ``capacity`` most recently used folders) and gives each call a pipeline over those components
+    with a fresh sampler. Yields the :class:`~latentaudio.resident.ResidentModels`."""
+    global _resident
+    from ..resident import ResidentModels
+
+    def load(model, device, dtype, runtime):
+        return load_model_now(model, device=device, dtype=dtype, runtime=runtime)
+
+    previous, _resident = _resident, ResidentModels(load, capacity)
+    try:
+        yield _resident
+    finally:
+        _resident = previous
+
+
 def load_model(model: str | None, pipeline_class=None, scheduler: str | None = None, device: str = "cpu",
                dtype: str = "float32", runtime: str = "auto"):
     """Load ``model`` (or the embedded default) as ``pipeline_class``, with the named sampler if one
     is given, on ``device`` in ``dtype`` (see :func:`~latentaudio.loading.place_pipeline`), running its
     exported ONNX graphs as ``runtime`` says (:mod:`latentaudio.runtime`; PyTorch off the CPU or float32).
+    Inside :func:`models_kept_loaded`, a folder already loaded is not read again.
 
     Raises:
         ModelFolderError: No model is given and none is embedded, or the folder does not load.
         ValueError: The device is not available here.
     """
+    if _resident is not None:
+        return _resident.pipeline(model, pipeline_class, scheduler, device, dtype, runtime)
+    return load_model_now(model, pipeline_class, scheduler, device, dtype, runtime)
+
+
+def load_model_now(model: str | None, pipeline_class=None, scheduler: str | None = None, device: str = "cpu",
+                   dtype: str = "float32", runtime: str = "auto"):
+    """:func:`load_model`, always from disk."""
     from .. import DEFAULT_MODEL
     from ..loading import ModelFolderError, load_pipeline, place_pipeline
     from ..schedulers import scheduler_from_name

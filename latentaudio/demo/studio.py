@@ -18,10 +18,11 @@ from typing import Callable, Optional
 from ..cli.common import generator, load_model
 from ..cli.edit import EDIT_VERBS, add_edit_commands, read_and_check, run_verb
 from ..cli.generate import add_generate_commands
+from ..resident import ResidentPipeline
 
-# Options that the studio sets itself rather than showing: the model is loaded once, files go to its folder.
 # Options fixed by the studio: its one loaded model (on its device, in its precision), and its own files.
-HIDDEN_OPTIONS = {"help", "model", "device", "dtype", "runtime", "output", "input", "plot", "prompts_file", "run", "edit_verb"}
+HIDDEN_OPTIONS = {"help", "model", "device", "dtype", "runtime", "output", "input", "plot", "prompts_file", "run", "edit_verb",
+                  "local"}
 
 
 class Cancelled(Exception):
@@ -78,13 +79,11 @@ class Studio:
     def __init__(self, model: Optional[str], folder: Path):
         from .. import DEFAULT_MODEL
 
-        self.pipe = load_model(model)
-        self.pipe.set_progress_bar_config(disable=True)
+        self.resident = ResidentPipeline(load_model(model), progress_bar=False)
+        self.pipe = self.resident.pipe
         self.model_path = str(model or DEFAULT_MODEL)
         self.folder = Path(folder)
         self.parsers = verb_parsers()
-        self._scheduler = self.pipe.scheduler
-        self._pipelines: dict[str, object] = {}
         self._run_lock = threading.Lock()  # the pipelines share components and a scheduler: one run at a time
         self._plot_lock = threading.Lock()  # matplotlib's pyplot is not thread-safe
         self._stopped: set[str] = set()
@@ -139,17 +138,8 @@ class Studio:
     def pipeline(self, verb: str, scheduler: Optional[str]):
         """The verb's pipeline over the loaded components (``from_pipe``), with a fresh sampler of the given name."""
         from .. import pipelines
-        from ..schedulers import scheduler_from_name
 
-        class_name = EDIT_VERBS[verb].pipeline if verb in EDIT_VERBS else type(self.pipe).__name__
-        if class_name not in self._pipelines:
-            pipe = self.pipe if class_name == type(self.pipe).__name__ else getattr(pipelines, class_name).from_pipe(self.pipe)
-            pipe.set_progress_bar_config(disable=True)
-            self._pipelines[class_name] = pipe
-        pipe = self._pipelines[class_name]
-        pipe.scheduler = (type(self._scheduler).from_config(self._scheduler.config) if scheduler is None
-                          else scheduler_from_name(scheduler, self._scheduler.config))
-        return pipe
+        return self.resident.pipeline(getattr(pipelines, EDIT_VERBS[verb].pipeline) if verb in EDIT_VERBS else None, scheduler)
 
     # ------------------------------------------------------------------ files
     def write_takes(self, stem: str, audios) -> list[Path]:
@@ -182,7 +172,7 @@ class Studio:
             f"- sample rate: {pipe.sample_rate} Hz",
             f"- native clip: {pipe.default_audio_length_in_s:g} s (longest request: {config.max_audio_length_in_s:g} s)",
             f"- text encoder: {encoder}",
-            f"- sampler: `{type(self._scheduler).__name__}`",
+            f"- sampler: `{type(self.resident.scheduler).__name__}`",
             f"- vocoder: `{type(pipe.vocoder).__name__}`",
         ]
         card = next((Path(self.model_path) / name for name in ("MODEL_CARD.md", "README.md")

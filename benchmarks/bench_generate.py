@@ -11,7 +11,7 @@ weights: speed does not depend on training) or loaded from ``--model``:
   (the same VAE; a U-Net of the same widths conditioned AudioLDM's way, on a CLAP text
   embedding through class labels; a ``SpeechT5HifiGan`` of 0.86 M parameters, near our vocoder's size).
 
-    python benchmarks/bench_generate.py [--config configs/small.yaml | --model DIR] [--seconds 5.12] [--steps 20]
+    python benchmarks/bench_generate.py [--config configs/small.yaml | --model DIR [--runtime onnx]] [--seconds 5.12] [--steps 20]
 """
 
 from __future__ import annotations
@@ -37,11 +37,15 @@ def timed(times: dict, name: str):
     times[name] = times.get(name, 0.0) + time.perf_counter() - start
 
 
-def load(args):
+def load(args, runtime=None):
+    """The pipeline of ``--model`` (run as ``runtime``, default ``--runtime``) or a random one from ``--config``."""
     from latentaudio import LatentAudioPipeline
     from latentaudio.builder import build_pipeline, load_config
 
-    pipe = LatentAudioPipeline.from_pretrained(args.model) if args.model else build_pipeline(load_config(args.config))
+    if args.model:
+        pipe = LatentAudioPipeline.from_pretrained(args.model, runtime=runtime or args.runtime)
+    else:
+        pipe = build_pipeline(load_config(args.config))
     pipe.set_progress_bar_config(disable=True)
     return pipe
 
@@ -94,7 +98,7 @@ def run_audioldm(args) -> dict:
 
     from latentaudio.conditioning import minilm_path
 
-    ours = load(args)
+    ours = load(args, runtime="torch")  # diffusers' pipeline runs PyTorch modules only
     unet_config = dict(ours.unet.config)
     embed_dim = unet_config["cross_attention_dim"]
     unet = UNet2DConditionModel(
@@ -148,12 +152,14 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--runtime", choices=["auto", "torch", "onnx"], default="auto",
+                        help="latentaudio's runtime for --model (auto: its ONNX export when it has one)")
     parser.add_argument("--skip-audioldm", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
     print(f"{args.seconds} s of audio, {args.steps} steps, guidance on, {args.threads} threads, "
-          f"{args.model or args.config}, mean of {args.repeats}")
+          f"{args.model or args.config}{f' (runtime {args.runtime})' if args.model else ''}, mean of {args.repeats}")
     ours = in_child(run_latentaudio, args)
     total = sum(ours["times"].values())
     for stage, seconds in ours["times"].items():
@@ -165,7 +171,7 @@ def main() -> None:
         ref = in_child(run_audioldm, args)
         t = ref["times"]["total"]
         print(f"  diffusers AudioLDMPipeline, equivalent components: {t:7.3f} s   real-time factor "
-              f"{args.seconds / t:5.2f}x   peak RSS {ref['peak_mb']:.0f} MB")
+              f"{args.seconds / t:5.2f}x   peak RSS {ref['peak_mb']:.0f} MB   (latentaudio {t / total:.2f}x faster)")
 
 
 if __name__ == "__main__":

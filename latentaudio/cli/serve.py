@@ -55,13 +55,8 @@ def forward(argv: list[str], path: Optional[Path] = None) -> Optional[int]:
     """Run ``argv`` on the server at ``path`` (default :func:`socket_path`), relaying its output; its exit
     status, or ``None`` when no server of this user listens there (run locally then)."""
     path = socket_path() if path is None else Path(path)
-    if not _private_to_me(path.parent):
-        return None
-    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        connection.connect(str(path))
-    except OSError:  # no server (no socket, or a stale one): the caller runs the verb itself
-        connection.close()
+    connection = _connect(path) if _private_to_me(path.parent) else None
+    if connection is None:  # no server (no socket, or a stale one): the caller runs the verb itself
         return None
     with connection, connection.makefile("rwb") as stream:
         _send(stream, {"argv": argv, "cwd": os.getcwd(), "tty": sys.stderr.isatty()})
@@ -75,6 +70,17 @@ def forward(argv: list[str], path: Optional[Path] = None) -> Optional[int]:
                     out.flush()
     print("latentaudio: error: the server stopped before the verb finished; run it again (or with --local).", file=sys.stderr)
     return 1
+
+
+def _connect(path: Path) -> Optional[socket.socket]:
+    """A connection to the server listening at ``path``, or ``None`` when none listens there."""
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        connection.connect(str(path))
+    except OSError:
+        connection.close()
+        return None
+    return connection
 
 
 def _private_to_me(folder: Path) -> bool:
@@ -157,15 +163,12 @@ def _claim(path: Path) -> None:
     if not _private_to_me(path.parent):
         raise ValueError(f"{path.parent} must belong to this user and be closed to others (chmod 700) to hold the server's socket.")
     if path.exists() or path.is_symlink():
-        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            probe.connect(str(path))
-        except OSError:
+        live = _connect(path)
+        if live is None:
             path.unlink()  # left by a server that died
         else:
+            live.close()
             raise ValueError(f"A latentaudio server is already serving on {path}; stop it first or pass another --socket.")
-        finally:
-            probe.close()
 
 
 def _handler(execute: Callable[[list[str]], int]):

@@ -72,6 +72,38 @@ def test_assemble_releases_a_training_output_folder(tiny_pipe_dir, tmp_path, voc
     assert all(torch.equal(source[k], v) for k, v in pipe.unet.state_dict().items())  # the trained weights, unchanged
 
 
+def test_assemble_half_stores_float16_and_loads_float32(tiny_pipe_dir, tmp_path):
+    """assemble.py --half: the trained parameters on disk are float16, buffers float32; loaded, all float32."""
+    import subprocess
+    import sys
+
+    from safetensors import safe_open
+
+    from .conftest import REPO
+
+    out = tmp_path / "release"
+    result = subprocess.run([sys.executable, str(REPO / "configs" / "default_model" / "assemble.py"), str(out),
+                             str(tiny_pipe_dir), "--half"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Stored as float16, loaded as torch.float32" in result.stdout
+
+    def stored(component):
+        with safe_open(str(out / component / "diffusion_pytorch_model.safetensors"), "pt") as file:
+            return {key: file.get_tensor(key) for key in file.keys()}
+
+    source = LatentAudioPipeline.from_pretrained(tiny_pipe_dir)
+    parameters = dict(source.unet.named_parameters())
+    unet = stored("unet")
+    assert {unet[key].dtype for key in parameters} == {torch.float16}
+    assert {value.dtype for value in stored("spectrogram").values()} == {torch.float32}  # window, filterbank
+    pipe = LatentAudioPipeline.from_pretrained(out)
+    for name in ("unet", "vae", "vocoder"):
+        assert {p.dtype for p in getattr(pipe, name).parameters()} == {torch.float32}
+    loaded = dict(pipe.unet.named_parameters())
+    for key, value in parameters.items():  # each weight rounded to float16 once, nothing else
+        assert torch.equal(loaded[key], value.detach().half().float())
+
+
 def test_snapshot_moves_the_unet_as_float16_and_back(tiny_pipe_dir, tmp_path):
     """configs/default_model/snapshot.py: pack halves the U-Net, apply rebuilds a pipeline from it alone."""
     import shutil

@@ -39,6 +39,12 @@ class EditVerb:
     folder: Optional[Callable[[argparse.Namespace], tuple[str, int]]] = None  # -o is a folder: (stem, count) of its files
     reads_input: bool = True
 
+    def pipeline_class(self) -> type:
+        """The class named by ``pipeline``, from :mod:`latentaudio.pipelines` (imported here, on first use)."""
+        from .. import pipelines
+
+        return getattr(pipelines, self.pipeline)
+
 
 def check_fraction(name: str) -> Callable:
     """A check that ``--NAME`` lies in [0, 1], with the pipelines' own message."""
@@ -146,12 +152,10 @@ def add_edit_commands(verbs) -> None:
 
 def run_edit(args) -> int:
     """Check what can be checked, load the verb's pipeline, run it, write its audio."""
-    from .. import pipelines
-
     verb = EDIT_VERBS[args.edit_verb]
     inputs = read_and_check(args)
     paths = output_paths(args.output, 1) if verb.folder is None else folder_paths(args.output, *verb.folder(args))
-    pipe = load_model(args.model, getattr(pipelines, verb.pipeline), args.scheduler, args.device, args.dtype, args.runtime)
+    pipe = load_model(args.model, verb.pipeline_class(), args.scheduler, args.device, args.dtype, args.runtime)
     write_audios(paths, run_verb(pipe, args, inputs), pipe.sample_rate)
     return 0
 

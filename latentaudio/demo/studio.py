@@ -137,9 +137,7 @@ class Studio:
 
     def pipeline(self, verb: str, scheduler: Optional[str]):
         """The verb's pipeline over the loaded components (``from_pipe``), with a fresh sampler of the given name."""
-        from .. import pipelines
-
-        return self.resident.pipeline(getattr(pipelines, EDIT_VERBS[verb].pipeline) if verb in EDIT_VERBS else None, scheduler)
+        return self.resident.pipeline(EDIT_VERBS[verb].pipeline_class() if verb in EDIT_VERBS else None, scheduler)
 
     # ------------------------------------------------------------------ files
     def write_takes(self, stem: str, audios) -> list[Path]:

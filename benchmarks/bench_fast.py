@@ -1,13 +1,14 @@
 """Few-step sampling and the CPU inference path, measured side by side in one run.
 
-Prints, for the default model (or ``--model``) on ``--threads`` threads:
+Prints, for the embedded default model and its distilled student ``default-fast`` (or ``--model`` and
+``--student``) on ``--threads`` threads:
 
 1. per stage (text, U-Net loop, VAE decoder, vocoder) and end to end, at each ``--seconds``: the
-   model as shipped (``--teacher-steps`` steps, classifier-free guidance: a batch of 2 per U-Net
-   call, in windows beyond the U-Net's clip) beside the few-step path (``--student-steps`` steps of
+   teacher (``--teacher-steps`` steps, classifier-free guidance: a batch of 2 per U-Net call, in
+   windows beyond the U-Net's clip) beside the few-step path (``--student-steps`` steps of
    ``LCMScheduler``, guidance embedded: one batch of 1 per call, one pass up to the trained length).
-   Without a distilled student the few-step path runs the teacher's own weights behind a
-   zero-initialised guidance embedding: its timing is the student's, its sound is not;
+   With ``--student none`` the few-step path runs the teacher's own weights behind a
+   zero-initialised guidance embedding: its timing is a student's, its sound is not;
    Each path also runs with its U-Net and VAE decoder exported to ONNX (``latentaudio export``, into a
    temporary copy) and run by ONNX Runtime;
 2. one U-Net call under each CPU optimisation (channels_last, the attention kernel, int8 dynamic
@@ -34,9 +35,10 @@ PROMPT = "a loud snare drum hit"
 
 
 def load(path, runtime: str = "torch"):
-    from latentaudio import DEFAULT_MODEL, LatentAudioPipeline
+    from latentaudio import LatentAudioPipeline
+    from latentaudio.model_folder import model_location
 
-    pipe = LatentAudioPipeline.from_pretrained(path or DEFAULT_MODEL, runtime=runtime)
+    pipe = LatentAudioPipeline.from_pretrained(model_location(path), runtime=runtime)
     pipe.set_progress_bar_config(disable=True)
     return pipe
 
@@ -56,7 +58,7 @@ def few_step(teacher, student_dir):
 
     from latentaudio.conditioning import with_guidance_embedding
 
-    if student_dir:
+    if student_dir != "none":
         return load(student_dir)
     pipe = copy.copy(teacher)
     pipe.register_modules(unet=with_guidance_embedding(copy.deepcopy(teacher.unet)),
@@ -160,8 +162,9 @@ def compare_unet(args, pipe, seconds: float, onnx_unet=None) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default=None, help="the teacher (default: the embedded default model)")
-    parser.add_argument("--student", default=None, help="a distilled student (default: the teacher's weights, few steps)")
+    parser.add_argument("--model", default="default", help="the teacher (default: the embedded default model)")
+    parser.add_argument("--student", default="default-fast",
+                        help="a distilled student (default: the embedded one; none: the teacher's weights, few steps)")
     parser.add_argument("--seconds", type=float, nargs="+", default=[2.56, 5.12])
     parser.add_argument("--teacher-steps", type=int, default=20)
     parser.add_argument("--student-steps", type=int, default=4)
@@ -175,7 +178,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     teacher = load(args.model)
     student = few_step(teacher, args.student)
-    print(f"{args.model or 'default model'}, {args.threads} threads; U-Net clip {teacher.default_audio_length_in_s:g} s, "
+    print(f"{args.model} and {args.student}, {args.threads} threads; U-Net clip {teacher.default_audio_length_in_s:g} s, "
           f"one pass up to {teacher.window_frames * teacher.samples_per_latent_frame / teacher.sample_rate:g} s")
     with tempfile.TemporaryDirectory() as scratch:
         onnx = {} if args.skip_onnx else {"teacher": exported(teacher, f"{scratch}/teacher"),

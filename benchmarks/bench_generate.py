@@ -3,15 +3,18 @@
 Prints, for a pipeline built from a model config (default ``configs/small.yaml``, random
 weights: speed does not depend on training) or loaded from ``--model``:
 
-* wall time to generate ``--seconds`` of audio at ``--steps`` steps, split into text encoding,
+* wall time to generate ``--seconds`` of audio at ``--steps`` steps (default: the model's own, 4 for a
+  distilled student such as the embedded ``default-fast``, else 20), split into text encoding,
   denoising, VAE decoding and vocoder, and the real-time factor (audio seconds per second);
 * peak resident memory of the process that ran it (each measurement in its own process);
 * the vocoder's real-time factor beside Griffin-Lim's on the same mel, in the same run;
 * the same generation through diffusers' ``AudioLDMPipeline`` built from equivalent components
   (the same VAE; a U-Net of the same widths conditioned AudioLDM's way, on a CLAP text
-  embedding through class labels; a ``SpeechT5HifiGan`` of 0.86 M parameters, near our vocoder's size).
+  embedding through class labels; a ``SpeechT5HifiGan`` of 0.86 M parameters, near our vocoder's size),
+  at ``--reference-steps`` steps (default 10, ``AudioLDMPipeline``'s own default; several may be given).
 
-    python benchmarks/bench_generate.py [--config configs/small.yaml | --model DIR [--runtime onnx]] [--seconds 5.12] [--steps 20]
+    python benchmarks/bench_generate.py [--config configs/small.yaml | --model DIR [--runtime onnx]] [--seconds 5.12] [--steps N]
+        [--reference-steps 10 20]
 """
 
 from __future__ import annotations
@@ -41,9 +44,10 @@ def load(args, runtime=None):
     """The pipeline of ``--model`` (run as ``runtime``, default ``--runtime``) or a random one from ``--config``."""
     from latentaudio import LatentAudioPipeline
     from latentaudio.builder import build_pipeline, load_config
+    from latentaudio.model_folder import model_location
 
     if args.model:
-        pipe = LatentAudioPipeline.from_pretrained(args.model, runtime=runtime or args.runtime)
+        pipe = LatentAudioPipeline.from_pretrained(model_location(args.model), runtime=runtime or args.runtime)
     else:
         pipe = build_pipeline(load_config(args.config))
     pipe.set_progress_bar_config(disable=True)
@@ -72,6 +76,11 @@ def run_latentaudio(args) -> dict:
     assert audio.shape[-1] == num_samples
     times = {k: v / args.repeats for k, v in times.items()}
     return {"times": times, "peak_mb": peak_mb()}
+
+
+def default_steps(args) -> int:
+    """The sampler steps the model uses when a call gives none (its saved ``default_inference_steps``)."""
+    return load(args).config.get("default_inference_steps", 20)
 
 
 def run_vocoders(args) -> dict:
@@ -128,7 +137,7 @@ def run_audioldm(args) -> dict:
     pipe(PROMPT, num_inference_steps=2, audio_length_in_s=args.seconds)
     start = time.perf_counter()
     for _ in range(args.repeats):
-        audio = pipe(PROMPT, num_inference_steps=args.steps, audio_length_in_s=args.seconds,
+        audio = pipe(PROMPT, num_inference_steps=args.reference_steps, audio_length_in_s=args.seconds,
                      generator=torch.manual_seed(0)).audios
     total = (time.perf_counter() - start) / args.repeats
     return {"times": {"total": total}, "peak_mb": peak_mb(), "samples": audio.shape[-1]}
@@ -149,7 +158,9 @@ def main() -> None:
     parser.add_argument("--config", default="configs/small.yaml")
     parser.add_argument("--model", default=None, help="a pipeline folder instead of a random one from --config")
     parser.add_argument("--seconds", type=float, default=5.12)
-    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=None, help="sampler steps (default: the model's default)")
+    parser.add_argument("--reference-steps", type=int, nargs="+", default=[10],
+                        help="AudioLDMPipeline's steps (default 10, its own default)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--runtime", choices=["auto", "torch", "onnx"], default="auto",
@@ -157,6 +168,8 @@ def main() -> None:
     parser.add_argument("--skip-audioldm", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.steps is None:
+        args.steps = in_child(default_steps, args)
 
     print(f"{args.seconds} s of audio, {args.steps} steps, guidance on, {args.threads} threads, "
           f"{args.model or args.config}{f' (runtime {args.runtime})' if args.model else ''}, mean of {args.repeats}")
@@ -167,10 +180,10 @@ def main() -> None:
     print(f"  {'total':<14} {total:7.3f} s   real-time factor {args.seconds / total:5.2f}x   peak RSS {ours['peak_mb']:.0f} MB")
     for name, rtf in in_child(run_vocoders, args).items():
         print(f"  vocoder {name:<24} {rtf:7.1f}x real time")
-    if not args.skip_audioldm:
-        ref = in_child(run_audioldm, args)
+    for reference_steps in [] if args.skip_audioldm else args.reference_steps:
+        ref = in_child(run_audioldm, argparse.Namespace(**{**vars(args), "reference_steps": reference_steps}))
         t = ref["times"]["total"]
-        print(f"  diffusers AudioLDMPipeline, equivalent components: {t:7.3f} s   real-time factor "
+        print(f"  diffusers AudioLDMPipeline, equivalent components, {reference_steps} steps: {t:7.3f} s   real-time factor "
               f"{args.seconds / t:5.2f}x   peak RSS {ref['peak_mb']:.0f} MB   (latentaudio {t / total:.2f}x faster)")
 
 

@@ -10,9 +10,13 @@ from .lazy import lazy_exports
 
 __version__ = "0.1.0"
 
-# The pipeline folder embedded in the package (see MODEL_CARD.md); load it with
-# LatentAudioPipeline.from_pretrained(DEFAULT_MODEL).
+# The pipeline folders embedded in the package (see MODEL_CARD.md): the default model (20 guided
+# DPM-Solver++ steps) and DEFAULT_FAST, a few-step student distilled from it (4 steps, guidance
+# embedded). Load either with LatentAudioPipeline.from_pretrained(DEFAULT_MODEL); the command
+# line's --model also takes their names (EMBEDDED_MODELS).
 DEFAULT_MODEL = str(Path(__file__).resolve().parent / "default_model")
+DEFAULT_FAST = str(Path(__file__).resolve().parent / "default_fast")
+EMBEDDED_MODELS = {"default": DEFAULT_MODEL, "default-fast": DEFAULT_FAST}
 
 _EXPORTS = {
     "LatentAudioPipeline": ".pipelines",
@@ -31,6 +35,6 @@ _EXPORTS = {
     "PromptAttributes": ".prompts",
 }
 
-__all__ = ["DEFAULT_MODEL", *_EXPORTS]
+__all__ = ["DEFAULT_MODEL", "DEFAULT_FAST", "EMBEDDED_MODELS", *_EXPORTS]
 
 __getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -26,6 +26,19 @@ class ModelFolderError(ValueError):
     """A pipeline folder is missing, incomplete, corrupt or inconsistent."""
 
 
+def model_location(model: Optional[str]) -> str:
+    """Where ``model`` is: ``None`` is the embedded default model, a name of ``latentaudio.EMBEDDED_MODELS``
+    ("default", "default-fast") that embedded folder unless a path of that name exists; anything
+    else (a folder, a hub id) is returned as it is."""
+    from . import DEFAULT_MODEL, EMBEDDED_MODELS
+
+    if model is None:
+        return DEFAULT_MODEL
+    if model in EMBEDDED_MODELS and not Path(model).exists():
+        return EMBEDDED_MODELS[model]
+    return str(model)
+
+
 @dataclass(frozen=True)
 class PipelineFolder:
     """A pipeline folder and its parsed ``model_index.json``; build it with :meth:`read` or :meth:`find`."""

@@ -82,9 +82,9 @@ class ResidentModels:
     def pipeline(self, model: Optional[str], pipeline_class=None, scheduler: Optional[str] = None,
                  device: str = "cpu", dtype: str = "float32", runtime: str = "auto"):
         """:meth:`ResidentPipeline.pipeline` of ``model``, loading it first if it is not loaded or has changed."""
-        from . import DEFAULT_MODEL
+        from .model_folder import model_location
 
-        folder = Path(DEFAULT_MODEL if model is None else model)
+        folder = Path(model_location(model))
         where = str(folder.resolve()) if folder.exists() else str(model)  # else a hub id in the local cache
         key = (where, device, dtype, runtime)
         stamp = folder_stamp(folder)

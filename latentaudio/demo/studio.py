@@ -77,11 +77,11 @@ class Studio:
     """
 
     def __init__(self, model: Optional[str], folder: Path):
-        from .. import DEFAULT_MODEL
+        from ..model_folder import model_location
 
         self.resident = ResidentPipeline(load_model(model), progress_bar=False)
         self.pipe = self.resident.pipe
-        self.model_path = str(model or DEFAULT_MODEL)
+        self.model_path = model_location(model)
         self.folder = Path(folder)
         self.parsers = verb_parsers()
         self._run_lock = threading.Lock()  # the pipelines share components and a scheduler: one run at a time

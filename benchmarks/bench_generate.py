@@ -79,8 +79,13 @@ def run_latentaudio(args) -> dict:
 
 
 def default_steps(args) -> int:
-    """The sampler steps the model uses when a call gives none (its saved ``default_inference_steps``)."""
-    return load(args).config.get("default_inference_steps", 20)
+    """The sampler steps the model uses when a call gives none: its saved ``default_inference_steps``, read
+    from ``model_index.json`` (a random ``--config`` pipeline, or a folder without the setting, uses the pipelines' default)."""
+    from latentaudio.model_folder import PipelineFolder, model_location
+    from latentaudio.pipelines.base import DEFAULT_INFERENCE_STEPS
+
+    folder = PipelineFolder.find(model_location(args.model)) if args.model else None
+    return (folder.index if folder else {}).get("default_inference_steps", DEFAULT_INFERENCE_STEPS)
 
 
 def run_vocoders(args) -> dict:
@@ -169,7 +174,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.steps is None:
-        args.steps = in_child(default_steps, args)
+        args.steps = default_steps(args)
 
     print(f"{args.seconds} s of audio, {args.steps} steps, guidance on, {args.threads} threads, "
           f"{args.model or args.config}{f' (runtime {args.runtime})' if args.model else ''}, mean of {args.repeats}")

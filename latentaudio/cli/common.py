@@ -183,9 +183,8 @@ def load_model_now(model: str | None, pipeline_class=None, scheduler: str | None
     from ..model_folder import model_location
     from ..schedulers import scheduler_from_name
 
-    embedded = model is None or model in EMBEDDED_MODELS
     model = model_location(model)
-    if embedded and not (Path(model) / "model_index.json").is_file():
+    if model in EMBEDDED_MODELS.values() and not (Path(model) / "model_index.json").is_file():
         raise ModelFolderError(
             f"No model is embedded at {model} in this installation; pass --model DIR "
             "(make one with `latentaudio init configs/small.yaml DIR` and the `latentaudio train` verbs)."

@@ -68,7 +68,7 @@ def add_training_commands(verbs) -> None:
 
     distill = verbs.add_parser("distill", help="distil a trained pipeline into a few-step, guidance-conditioned student")
     distill.add_argument("--model", required=True, type=model_location,
-                         help="the teacher: a trained pipeline folder (default: the embedded default model)")
+                         help="the teacher: a trained pipeline folder ('default': the embedded default model)")
     distill.add_argument("--data", required=True, help="audiofolder to distil on (metadata.jsonl: file_name, text, split)")
     distill.add_argument("--output", required=True, help="folder for the student pipeline, checkpoints/ and logs/")
     distill.add_argument("--steps", type=positive_int, default=None,
@@ -85,7 +85,7 @@ def add_training_commands(verbs) -> None:
 
 def _add_folders(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, type=model_location,
-                        help="pipeline folder to start from (e.g. from `latentaudio init`; default: the embedded default model)")
+                        help="pipeline folder to start from (e.g. from `latentaudio init`; 'default': the embedded default model)")
     parser.add_argument("--data", required=True, help="audiofolder to train on (metadata.jsonl: file_name, text, split)")
     parser.add_argument("--output", required=True, help="folder for the trained pipeline, checkpoints/ and logs/")
 

@@ -1,17 +1,22 @@
-"""Reading, writing and converting audio with soundfile and torchaudio's resampler."""
+"""Reading, writing and converting audio with soundfile and torchaudio's resampler.
+
+torch and torchaudio are imported by the functions that use them: writing a file needs neither,
+so the torch-free generator (:mod:`latentaudio.standalone`) writes its takes through here.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
 import soundfile as sf
-import torch
-import torchaudio
 
 from .atomic import atomic_file
+
+if TYPE_CHECKING:
+    import torch
 
 PathLike = Union[str, os.PathLike]
 
@@ -54,6 +59,8 @@ def read_audio(path: PathLike, sample_rate: int | None = None, mono: bool = True
         raise AudioFileError(f"Audio file {path} holds no samples.", reason="empty")
     if not np.isfinite(data).all():
         raise AudioFileError(f"Audio file {path} holds NaN or infinite samples.", reason="nonfinite")
+    import torch
+
     audio = torch.from_numpy(data.T.copy())  # (C, L)
     if mono:
         audio = audio.mean(dim=0)
@@ -67,6 +74,8 @@ def resample(audio: torch.Tensor, orig_rate: int, new_rate: int) -> torch.Tensor
     """Band-limited resampling along the last axis."""
     if orig_rate == new_rate:
         return audio
+    import torchaudio
+
     return torchaudio.functional.resample(audio, orig_rate, new_rate)
 
 
@@ -82,7 +91,7 @@ def write_audio(path: PathLike, audio, sample_rate: int, durable: bool = True) -
         ValueError: The folder cannot be created or the file cannot be written.
     """
     path = Path(path)
-    audio = audio.detach().cpu().float().numpy() if isinstance(audio, torch.Tensor) else np.asarray(audio, np.float32)
+    audio = audio.detach().cpu().float().numpy() if hasattr(audio, "detach") else np.asarray(audio, np.float32)  # a torch.Tensor
     if audio.ndim == 2:
         audio = audio.T  # soundfile wants (L, C)
     elif audio.ndim != 1:
@@ -99,5 +108,7 @@ def fit_length(audio: torch.Tensor, length: int, offset: int = 0) -> torch.Tenso
     """Crop ``audio[..., offset:offset + length]``, zero-padding the end when it is short."""
     audio = audio[..., offset : offset + length]
     if audio.shape[-1] < length:
+        import torch
+
         audio = torch.nn.functional.pad(audio, (0, length - audio.shape[-1]))
     return audio

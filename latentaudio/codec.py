@@ -14,7 +14,6 @@ datasets, trainers and evaluation agree on the frame arithmetic:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Optional
 
@@ -22,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from diffusers import AutoencoderKL
 
+from .lengths import latent_frames
 from .spectrogram import MelSpectrogram, vae_compression
 from .vae import decode_latents, encode_mel, posterior
 
@@ -66,8 +66,7 @@ class MelCodec:
 
     def latent_frames_for(self, num_samples: int) -> int:
         """Latent frames covering ``num_samples``, rounded up to ``frame_multiple``."""
-        frames = math.ceil(num_samples / self.samples_per_latent_frame)
-        return math.ceil(frames / self.frame_multiple) * self.frame_multiple
+        return latent_frames(num_samples, self.samples_per_latent_frame, self.frame_multiple)
 
     def mel_frames_for(self, num_samples: int) -> int:
         """Mel frames the codec encodes for ``num_samples``: those of :meth:`latent_frames_for`."""

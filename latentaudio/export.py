@@ -144,3 +144,225 @@ def check_export(pipe, folder: PathLike, tolerance: float = 1e-3) -> dict[str, f
         if not difference <= tolerance:
             raise ValueError(f"The exported {name} differs from PyTorch by {difference:.2e} of its peak (more than {tolerance:g}).")
     return differences
+
+
+# ------------------------------------------------------------------ standalone
+class _GenerationGraph(nn.Module):
+    """The pipeline's text-to-audio call for one prompt at its default sampling, as a module of tensors.
+
+    ``forward`` runs the pipeline's own steps: the text conditioner from tokens
+    (:meth:`TextConditioner.encode_tokens`), :meth:`prepare_latents`, :meth:`denoise` over the
+    scheduler's timesteps and the codec's decoder and vocoder. The sampler's noise draws
+    (``randn_tensor`` in the scheduler's module) take the rows of ``noise`` after the first, in
+    order, so the graph holds no random operation; :attr:`draws` counts the draws one call makes.
+    """
+
+    def __init__(self, pipe, steps: int, guidance_scale: float):
+        super().__init__()
+        self.pipe, self.steps, self.guidance_scale = pipe, steps, guidance_scale
+        # Registered, so their weights are the graph's (shared) initializers rather than constants per use.
+        self.modules_of_pipe = nn.ModuleDict({name: module for name, module in pipe.components.items() if isinstance(module, nn.Module)})
+        self.negative_prompt = guidance_scale > 1.0 and not pipe.embeds_guidance
+        self.draws = None  # the starting latent and the sampler's draws: counted by every call
+
+    def forward(self, input_ids, attention_mask, noise, negative_input_ids=None, negative_attention_mask=None):
+        import importlib
+        from unittest import mock
+
+        pipe = self.pipe
+        conditioner = pipe.conditioner()
+        dtype = pipe.unet.dtype
+        cond = conditioner.encode_tokens(input_ids, attention_mask, dtype)
+        uncond = conditioner.encode_tokens(negative_input_ids, negative_attention_mask, dtype) if self.negative_prompt else None
+        conditions = conditioner.unet_kwargs(
+            [None], None, 1, self.negative_prompt, prompt_embeds=cond.states, prompt_attention_mask=cond.mask,
+            negative_prompt_embeds=None if uncond is None else uncond.states,
+            negative_prompt_attention_mask=None if uncond is None else uncond.mask, device=noise.device, dtype=dtype)
+        pipe.scheduler.set_timesteps(self.steps, device=noise.device)
+        latents = pipe.prepare_latents(1, noise.shape[3], None, latents=noise[0])
+        given, shapes = list(noise[1:]), []
+
+        def next_draw(shape, *args, **kwargs):  # diffusers' randn_tensor, for the sampler's draws
+            shapes.append(tuple(shape))
+            return given[len(shapes) - 1] if len(shapes) <= len(given) else torch.zeros(shape)  # zeros: only counting
+
+        scheduler_module = importlib.import_module(type(pipe.scheduler).__module__)
+        with mock.patch.object(scheduler_module, "randn_tensor", next_draw, create=True):
+            latents = pipe.denoise(latents, pipe.scheduler.timesteps, conditions, self.guidance_scale)
+        self.draws = 1 + len(shapes)
+        return pipe.codec.vocode(pipe.codec.decode(latents))
+
+
+def standalone_tokenizer(pipe):
+    """The pipeline's tokenizer as a ``tokenizers.Tokenizer`` that pads and truncates one prompt as the
+    pipeline's text conditioner does (:meth:`TextConditioner.encode`)."""
+    import copy
+
+    from transformers.convert_slow_tokenizer import convert_slow_tokenizer
+
+    conditioner = pipe.conditioner()
+    tokenizer = pipe.tokenizer
+    backend = copy.deepcopy(tokenizer.backend_tokenizer) if getattr(tokenizer, "is_fast", False) else convert_slow_tokenizer(tokenizer)
+    backend.enable_truncation(conditioner.max_length)
+    if conditioner.pads_to_longest():  # one prompt: no padding at all
+        backend.no_padding()
+    else:
+        backend.enable_padding(pad_id=tokenizer.pad_token_id, pad_token=tokenizer.pad_token, length=conditioner.max_length)
+    return backend
+
+
+def _standalone_sources(pipe, folder: Path) -> dict[str, str]:
+    """Every weight file the standalone graph holds → its SHA-256 (paths relative to ``folder`` where inside it)."""
+    from .conditioning.registry import text_encoder_folder
+    from .standalone import file_digest
+
+    files = [file for name in ("text_encoder", "text_projection", "unet", "vae", "vocoder", "spectrogram")
+             for file in sorted((folder / name).glob("*.safetensors"))]
+    package = pipe.config.get("text_encoder_package")
+    if package is not None:
+        files += sorted(text_encoder_folder(package).glob("*.safetensors"))
+    return {str(file.relative_to(folder)) if file.is_relative_to(folder) else str(file): file_digest(file) for file in files}
+
+
+def check_standalone_supported(pipe) -> None:
+    """Raise ``ValueError`` unless ``pipe`` is what a standalone graph can hold: a text-conditioned
+    pipeline (a transformers text encoder, no pitch or CLAP conditioning) with a neural vocoder."""
+    from vocoder import HifiGanGenerator, VocosGenerator
+
+    from .conditioning.text import TextConditioner
+
+    conditioner = pipe.conditioner()
+    if type(conditioner) is not TextConditioner or not conditioner.encodes_prompts:
+        raise ValueError(f"A standalone graph holds text conditioning by a transformers encoder; this pipeline's "
+                         f"conditioning is {type(conditioner).__name__}. The per-component export (without --standalone) works for it.")
+    if not isinstance(pipe.vocoder, (HifiGanGenerator, VocosGenerator)):
+        raise ValueError(f"A standalone graph holds a HiFi-GAN or Vocos vocoder, not {type(pipe.vocoder).__name__}.")
+
+
+def export_standalone(model: PathLike, log=None, tolerance: float = 1e-3) -> Path:
+    """Write ``model``'s standalone export (see :mod:`latentaudio.standalone`) into ``MODEL/standalone/``.
+
+    The graph is traced at the U-Net's clip and takes any length up to what the U-Net denoises in
+    one pass; it is optimised by ONNX Runtime once here. Before ``config.json`` is written (the file
+    that makes the export usable), :class:`~latentaudio.standalone.StandaloneGenerator` is checked
+    against the PyTorch pipeline with the same seeds at two lengths and two takes.
+
+    Returns:
+        `Path`: The folder written.
+
+    Raises:
+        ModelFolderError: ``model`` does not load.
+        ValueError: The pipeline is not one a standalone graph holds (:func:`check_standalone_supported`), the
+            folder is not writable, or the generator's audio differs from the pipeline's by more than
+            ``tolerance`` of its peak.
+    """
+    import json
+    import shutil
+    import tempfile
+
+    import onnxruntime
+
+    from .loading import load_pipeline
+    from .model_folder import PipelineFolder
+    from .standalone import CONFIG_FILE, FOLDER, FORMAT, GRAPH_FILE, TOKENIZER_FILE
+
+    log = log or (lambda message: None)
+    folder = PipelineFolder.read(model).path
+    pipe = load_pipeline(folder, runtime="torch")
+    pipe.set_progress_bar_config(disable=True)
+    check_standalone_supported(pipe)
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"{folder} is not writable; `latentaudio convert {folder} OUT` makes a copy to export into.")
+    steps, guidance_scale = pipe.sampling_settings(None, None)
+    graph = _GenerationGraph(pipe, steps, guidance_scale).eval()
+    tokenizer = standalone_tokenizer(pipe)
+    for text in ("a soft piano note, C4", "", "A LOUD Snare — drum hit, 808!"):  # the tokens the pipeline gives
+        expected = pipe.tokenizer(text, max_length=pipe.conditioner().max_length, truncation=True,
+                                  padding=False if pipe.conditioner().pads_to_longest() else "max_length").input_ids
+        if tokenizer.encode(text).ids != expected:
+            raise ValueError(f"The tokenizers file gives other tokens than the pipeline's tokenizer for {text!r}.")
+
+    def inputs(text: str, draws: int) -> dict[str, torch.Tensor]:
+        tokens = {}
+        for prefix, prompt in (("", text), ("negative_", "")):
+            encoding = tokenizer.encode(prompt)
+            tokens[f"{prefix}input_ids"] = torch.tensor([encoding.ids])
+            tokens[f"{prefix}attention_mask"] = torch.tensor([encoding.attention_mask])
+        noise = torch.randn(draws, *pipe.codec.latent_shape(1, pipe.clip_frames), generator=torch.Generator().manual_seed(0))
+        named = {"input_ids": tokens["input_ids"], "attention_mask": tokens["attention_mask"], "noise": noise}
+        if graph.negative_prompt:
+            named.update(negative_input_ids=tokens["negative_input_ids"], negative_attention_mask=tokens["negative_attention_mask"])
+        return named
+
+    with torch.no_grad():
+        graph(**inputs("a soft piano note, C4", 1))  # counts the sampler's draws
+        example = inputs("a soft piano note, C4", graph.draws)
+        target = folder / FOLDER
+        staging = Path(tempfile.mkdtemp(prefix=f".{FOLDER}-", dir=folder))
+        umask = os.umask(0)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)  # mkdtemp's folder is private; the export is as readable as the model
+        try:
+            dynamic = {name: {1: "tokens"} for name in example if name.endswith(("input_ids", "attention_mask"))}
+            dynamic.update(noise={3: "frames"}, output={1: "samples"})
+            log(f"tracing the pipeline's text-to-audio call ({steps} steps, guidance {guidance_scale:g}, "
+                f"{graph.draws} noise draws)")
+            traced = staging / "traced.onnx"
+            _export(graph, example, dynamic, traced, "")
+            log("optimising the graph with ONNX Runtime")
+            options = onnxruntime.SessionOptions()
+            options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+            options.optimized_model_filepath = str(staging / GRAPH_FILE)
+            onnxruntime.InferenceSession(str(traced), options, providers=["CPUExecutionProvider"])
+            traced.unlink()
+            tokenizer.save(str(staging / TOKENIZER_FILE))
+            (staging / CONFIG_FILE).write_text(json.dumps({
+                "format": FORMAT,
+                "num_inference_steps": steps,
+                "guidance_scale": guidance_scale,
+                "negative_prompt": graph.negative_prompt,
+                "noise_draws": graph.draws,
+                "sample_rate": pipe.sample_rate,
+                "samples_per_latent_frame": pipe.samples_per_latent_frame,
+                "frame_multiple": pipe.codec.frame_multiple,
+                "latent_channels": pipe.vae.config.latent_channels,
+                "latent_bins": pipe.codec.latent_bins,
+                "max_frames": pipe.window_frames,
+                "default_audio_length_in_s": pipe.default_audio_length_in_s,
+                "sources": _standalone_sources(pipe, folder),
+            }, indent=2) + "\n")
+            if target.exists():
+                shutil.rmtree(target)
+            staging.rename(target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        check_standalone(pipe, folder, tolerance)
+    return target
+
+
+def check_standalone(pipe, folder: PathLike, tolerance: float = 1e-3) -> float:
+    """Largest difference between the standalone generator of ``folder`` and ``pipe`` (same prompt, same
+    seeds; two takes at the U-Net's clip, one at 0.4 of it), relative to the pipeline's peak.
+
+    Raises:
+        ValueError: A difference above ``tolerance`` (the export is removed).
+    """
+    import shutil
+
+    from .standalone import FOLDER, StandaloneGenerator
+
+    generator = StandaloneGenerator.from_pretrained(folder)
+    worst = 0.0
+    for seconds, takes, seed in ((pipe.default_audio_length_in_s, 2, 1), (0.4 * pipe.default_audio_length_in_s, 1, 7)):
+        expected = pipe("a bright bell", audio_length_in_s=seconds, num_waveforms_per_prompt=takes,
+                        generator=torch.Generator().manual_seed(seed)).audios
+        got = generator("a bright bell", audio_length_in_s=seconds, num_waveforms_per_prompt=takes, seed=seed)
+        if got.shape != expected.shape:
+            worst = float("inf")
+            break
+        worst = max(worst, float(abs(got - expected).max() / max(abs(expected).max(), 1e-6)))
+    if not worst <= tolerance:
+        shutil.rmtree(Path(folder) / FOLDER, ignore_errors=True)
+        raise ValueError(f"The standalone graph's audio differs from the pipeline's by {worst:.2e} of its peak "
+                         f"(more than {tolerance:g}); the export was removed.")
+    return worst

@@ -179,6 +179,10 @@ class VocosGenerator(ModelMixin, ConfigMixin):
 
     def spectrum(self, mel: torch.Tensor) -> torch.Tensor:
         """The complex STFT frames (B, n_fft / 2 + 1, T) the generator synthesises from (B, num_mels, T)."""
+        return torch.polar(*self.polar_spectrum(mel))  # magnitude · (cos p + i sin p)
+
+    def polar_spectrum(self, mel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`spectrum` as float32 magnitude and phase (B, n_fft / 2 + 1, T) each."""
         x = self.embed_norm(self.embed(mel).transpose(1, 2)).transpose(1, 2)  # (B, dim, T)
         for block in self.blocks:
             x = block(x)
@@ -187,8 +191,7 @@ class VocosGenerator(ModelMixin, ConfigMixin):
             with torch.no_grad():
                 linear = self.prior.linear_spectrogram(mel) ** (1.0 / self.config.power)  # (B, F, T) magnitudes
             log_magnitude = log_magnitude + linear.clamp(min=PRIOR_FLOOR).log()
-        magnitude = log_magnitude.clamp(max=self.max_log_magnitude).exp()
-        return torch.polar(magnitude, phase)  # magnitude · (cos p + i sin p)
+        return log_magnitude.clamp(max=self.max_log_magnitude).exp(), phase
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
         """Synthesise audio from a normalised log-mel spectrogram.
@@ -202,8 +205,39 @@ class VocosGenerator(ModelMixin, ConfigMixin):
         """
         check_mel(mel, self.config.num_mels)
         unbatched = mel.dim() == 2
-        spectrum = self.spectrum(mel.unsqueeze(0) if unbatched else mel)
+        magnitude, phase = self.polar_spectrum(mel.unsqueeze(0) if unbatched else mel)
         c = self.config
-        audio = torch.istft(spectrum, c.n_fft, c.hop_length, c.n_fft, self.window.float(), center=True,
-                            length=spectrum.shape[-1] * c.hop_length)  # (B, T * hop)
+        if torch.onnx.is_in_onnx_export():  # ONNX has no complex tensors and no inverse STFT
+            audio = istft_by_convolution(magnitude, phase, self.window.float(), c.hop_length)
+        else:
+            audio = torch.istft(torch.polar(magnitude, phase), c.n_fft, c.hop_length, c.n_fft, self.window.float(),
+                                center=True, length=magnitude.shape[-1] * c.hop_length)  # (B, T * hop)
         return audio[0] if unbatched else audio
+
+
+def istft_by_convolution(magnitude: torch.Tensor, phase: torch.Tensor, window: torch.Tensor, hop_length: int) -> torch.Tensor:
+    """``torch.istft`` of ``magnitude · e^(i phase)`` (B, n_fft / 2 + 1, T), centred, ``T · hop_length``
+    samples long, computed with real operations only (what an ONNX graph can hold).
+
+    One transposed convolution does the inverse real DFT, the synthesis window and the overlap-add
+    at once: its kernel for bin ``k`` is ``window[n] · a_k cos(2π k n / N) / N`` for the real part
+    and ``-window[n] · a_k sin(2π k n / N) / N`` for the imaginary part (``a_k`` = 1 at DC and
+    Nyquist, 2 between: the bins a one-sided spectrum leaves out). Dividing by the overlap-added
+    squared window and trimming ``N / 2`` samples each side gives ``torch.istft``'s output.
+    """
+    n_fft = window.numel()
+    frames = magnitude.shape[-1]
+    k = torch.arange(n_fft // 2 + 1, dtype=torch.float64)[:, None]
+    n = torch.arange(n_fft, dtype=torch.float64)[None, :]
+    weight = torch.full_like(k, 2.0)
+    weight[0] = weight[-1] = 1.0
+    angle = 2 * math.pi * k * n / n_fft
+    basis = torch.cat([weight * torch.cos(angle), -weight * torch.sin(angle)]) / n_fft * window.double()  # (2F, N)
+    spectrum = torch.cat([magnitude * torch.cos(phase), magnitude * torch.sin(phase)], dim=1)  # (B, 2F, T)
+    audio = nn.functional.conv_transpose1d(spectrum, basis.to(spectrum.dtype)[:, None, :], stride=hop_length)
+    ones = torch.ones_like(magnitude[:1, :1])  # (1, 1, T)
+    envelope = nn.functional.conv_transpose1d(ones, (window ** 2).to(ones.dtype)[None, None, :], stride=hop_length)
+    start = n_fft // 2
+    audio = audio[:, 0, start : start + frames * hop_length]
+    envelope = envelope[:, 0, start : start + frames * hop_length]
+    return audio / envelope.clamp(min=1e-11)

@@ -26,6 +26,9 @@ def add_generate_commands(verbs) -> None:
     export = verbs.add_parser("export", help="add ONNX graphs of the U-Net and VAE decoder to a model folder (faster on the CPU)")
     export.add_argument("model", help="latentaudio pipeline folder to export into (`convert` one first for other folders)")
     export.add_argument("--format", choices=["onnx"], default="onnx", help="graph format (default onnx, run by ONNX Runtime)")
+    export.add_argument("--standalone", action="store_true",
+                        help="also write one graph of the whole text-to-audio call at the model's own sampling "
+                             "(MODEL/standalone/), which `generate` runs without PyTorch: no start-up to speak of")
     export.set_defaults(run=run_export)
 
     generate = verbs.add_parser("generate", help="text to audio (one prompt, several, or a file of them)")
@@ -81,18 +84,56 @@ def run_export(args) -> int:
     written = export_onnx(args.model, log=print)
     print(f"Wrote {', '.join(str(path) for path in written.values())}; `generate --model {args.model}` runs them "
           "(--runtime torch does not).")
+    if args.standalone:
+        from ..export import export_standalone
+
+        folder = export_standalone(args.model, log=print)
+        print(f"Wrote {folder}; `generate --model {args.model}` runs it at the model's own sampling without PyTorch.")
     return 0
 
 
+def standalone_generator(args):
+    """The model's standalone generator (:mod:`latentaudio.standalone`: no PyTorch, so no start-up to
+    speak of) when it runs this call, else ``None``. It runs the model's own sampling on the CPU in
+    float32, without a negative prompt, sampler change or plot, up to the length one pass denoises;
+    ``--runtime torch`` or ``onnx`` asks for the pipeline. A stale export is reported and passed over."""
+    import sys
+
+    from ..model_folder import model_location
+    from ..standalone import FOLDER, StandaloneGenerator, StandaloneUnavailable, read_config, runs_call
+
+    if (args.runtime, args.device, args.dtype) != ("auto", "cpu", "float32") or args.scheduler or args.negative_prompt or args.plot:
+        return None
+    folder = model_location(args.model)
+    if not (Path(folder) / FOLDER).is_dir():
+        return None
+    try:
+        config = read_config(folder)
+        if not runs_call(config, args.steps, args.guidance, args.seconds):
+            return None
+        return StandaloneGenerator.from_pretrained(folder, config=config)
+    except StandaloneUnavailable as reason:
+        print(f"{reason} Running the pipeline instead.", file=sys.stderr)
+        return None
+
+
 def run_generate(args) -> int:
+    prompts = read_prompts(args.prompt, args.prompts_file)
+    paths = output_paths(args.output, len(prompts) * args.num_waveforms)
+    standalone = standalone_generator(args)
+    if standalone is not None:
+        standalone.num_samples(args.seconds)  # checked before any work is done
+        for index, prompt in enumerate(prompts):
+            audios = standalone(prompt, args.seconds, args.num_waveforms, args.seed)
+            write_audios(paths[index * args.num_waveforms : (index + 1) * args.num_waveforms], audios, standalone.sample_rate)
+        return 0
+
     import torch
 
     from ..plotting import check_plot_path, plot_spectrograms
 
     if args.plot:
         check_plot_path(args.plot)
-    prompts = read_prompts(args.prompt, args.prompts_file)
-    paths = output_paths(args.output, len(prompts) * args.num_waveforms)
     pipe = load_model(args.model, scheduler=args.scheduler, device=args.device, dtype=args.dtype, runtime=args.runtime)
     num_samples = pipe.check_length(args.seconds)
     mels, titles = [], []

@@ -152,12 +152,18 @@ class TextConditioner(Conditioner):
         is the same whatever the padding, and padding a few-word prompt to the longest one of its
         batch instead of the encoder's maximum costs a tenth of the encoder's work.
         """
-        padding = {"padding": True} if longest or mean_pooled(self.projection) else {"padding": "max_length"}
-        tokens = self.tokenizer(prompts, max_length=self.max_length, truncation=True, return_tensors="pt", **padding)
-        input_ids = tokens.input_ids.to(device)
-        mask = tokens.attention_mask.to(device)
-        states = self.text_encoder(input_ids=input_ids, attention_mask=mask).last_hidden_state
-        states = states.to(dtype)
+        tokens = self.tokenizer(prompts, max_length=self.max_length, truncation=True, return_tensors="pt",
+                                padding=self.pads_to_longest(longest) or "max_length")
+        return self.encode_tokens(tokens.input_ids.to(device), tokens.attention_mask.to(device), dtype)
+
+    def pads_to_longest(self, longest: bool = False) -> bool:
+        """Whether :meth:`encode` pads a batch's tokens to its longest prompt (else to :attr:`max_length`)."""
+        return longest or mean_pooled(self.projection)
+
+    def encode_tokens(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, dtype: torch.dtype) -> TextEmbeddings:
+        """:meth:`encode` from the tokenizer's output: ``input_ids`` and ``attention_mask`` (B, L)."""
+        states = self.text_encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state.to(dtype)
+        mask = attention_mask
         if self.projection is not None:
             states, mask = self.projection(states, mask)
         return TextEmbeddings(states, mask)

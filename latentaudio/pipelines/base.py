@@ -34,6 +34,7 @@ from ..conditioning import (
     load_local_text_encoder,
 )
 from ..atomic import atomic_folder
+from ..lengths import length_in_samples
 from ..runtime import OnnxUNet, attach_onnx, onnx_components, uses_onnx
 from ..model_folder import CUSTOM_CODE_FILE, PACKAGED_COMPONENTS, ModelFolderError, PipelineFolder
 from .families import check_pipeline_class, find_family_folder, load_family_components
@@ -207,14 +208,8 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         """Validate a requested length and return it in samples."""
         if audio_length_in_s is None:
             audio_length_in_s = self.default_audio_length_in_s
-        shortest = self.samples_per_latent_frame / self.sample_rate
-        longest = self.config.max_audio_length_in_s
-        if isinstance(audio_length_in_s, bool) or not isinstance(audio_length_in_s, (int, float)) or not shortest <= audio_length_in_s <= longest:
-            raise ValueError(
-                f"audio_length_in_s={audio_length_in_s!r} is out of range: expected a number of seconds from "
-                f"{shortest:g} (one latent frame) to {longest:g} (max_audio_length_in_s)."
-            )
-        return round(audio_length_in_s * self.sample_rate)
+        return length_in_samples(audio_length_in_s, self.sample_rate, self.samples_per_latent_frame / self.sample_rate,
+                                 self.config.max_audio_length_in_s, "max_audio_length_in_s")
 
     # ---------------------------------------------------------------- prompts
     def conditioner(self) -> Conditioner:

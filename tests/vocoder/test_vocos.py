@@ -31,7 +31,8 @@ def test_synthesis_inverts_the_centred_analysis_stft():
     t = torch.arange(frames * hop) / 16000
     clip = (torch.sin(2 * math.pi * 440 * t) * torch.exp(-3 * t))[None]  # (1, 1200)
     stft = torch.stft(clip, n_fft, hop, n_fft, torch.hann_window(n_fft), center=True, return_complex=True)
-    generator.spectrum = lambda mel: stft[..., :frames]  # the analysis has frames + 1 frames
+    frames_given = stft[..., :frames]  # the analysis has frames + 1 frames
+    generator.polar_spectrum = lambda mel: (frames_given.abs(), frames_given.angle())
     audio = generator(torch.zeros(1, 8, frames))
     assert audio.shape == clip.shape
     torch.testing.assert_close(audio, clip, atol=1e-5, rtol=0)
@@ -162,3 +163,17 @@ def test_magnitude_prior_is_checked_against_the_spectrogram():
         check_compatible(MelSpectrogram(**{**matching, "norm_mean": 0.0}), vocoder=generator)
     assert VocosGenerator(**{**PRIOR, "magnitude_prior": False}).spectrogram_settings == {}
     check_compatible(MelSpectrogram(**{**matching, "norm_mean": 0.0}), vocoder=VocosGenerator(**{**PRIOR, "magnitude_prior": False}))
+
+
+@pytest.mark.parametrize("n_fft,hop_length,frames", [(1024, 160, 40), (64, 16, 7), (640, 160, 1)])
+def test_the_real_valued_inverse_stft_is_torchs(n_fft, hop_length, frames):
+    from vocoder.vocos import istft_by_convolution
+
+    generator = torch.Generator().manual_seed(n_fft)
+    magnitude = torch.rand(2, n_fft // 2 + 1, frames, generator=generator)
+    phase = (torch.rand(2, n_fft // 2 + 1, frames, generator=generator) - 0.5) * 2 * math.pi
+    window = torch.hann_window(n_fft)
+    expected = torch.istft(torch.polar(magnitude, phase), n_fft, hop_length, n_fft, window, center=True, length=frames * hop_length)
+    got = istft_by_convolution(magnitude, phase, window, hop_length)
+    assert got.shape == expected.shape == (2, frames * hop_length)
+    torch.testing.assert_close(got, expected, rtol=0, atol=1e-6 * expected.abs().max().item())

@@ -1,0 +1,143 @@
+"""The standalone export: one ONNX graph of the text-to-audio call that runs without PyTorch and gives the
+pipeline's audio for the same seed, taken by `generate` by itself, never stale, refused where it cannot hold a model."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from diffusers import LCMScheduler
+
+from latentaudio import LatentAudioPipeline
+from latentaudio.builder import build_pipeline, merge
+from latentaudio.cli import main
+from latentaudio.conditioning import with_guidance_embedding
+from latentaudio.export import export_standalone
+from latentaudio.seeded_noise import TorchNormalStream
+from latentaudio.standalone import FOLDER, StandaloneGenerator, StandaloneUnavailable, read_config
+
+FAST = {"pipeline": {"default_inference_steps": 2}}  # the model's own sampling: 2 guided DPM-Solver++ steps
+
+
+def pipeline_audio(folder, prompt, seconds, takes, seed, **kwargs):
+    pipe = LatentAudioPipeline.from_pretrained(folder, runtime="torch")
+    pipe.set_progress_bar_config(disable=True)
+    return pipe(prompt, audio_length_in_s=seconds, num_waveforms_per_prompt=takes,
+                generator=torch.Generator().manual_seed(seed), **kwargs).audios
+
+
+@pytest.fixture(scope="module")
+def standalone_dir(tiny_config, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("standalone") / "pipe"
+    build_pipeline(merge(tiny_config, FAST), seed=0).save_pretrained(folder)
+    assert export_standalone(folder) == folder / FOLDER
+    return folder
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2**40 + 3, 2**64 - 1])
+def test_the_numpy_noise_is_torchs_for_every_seed_draw_after_draw(seed):
+    generator, stream = torch.Generator().manual_seed(seed), TorchNormalStream(seed)
+    for shape in [(1, 4, 16, 32), (3, 8, 13, 16), (17,), (2, 5, 3), (16,)]:
+        np.testing.assert_allclose(stream.randn(shape), torch.randn(shape, generator=generator).numpy(), rtol=0, atol=1e-6)
+    with pytest.raises(ValueError, match="fewer than 16"):
+        stream.randn((3, 5))
+    with pytest.raises(ValueError, match="seed=-1 is not a seed"):
+        TorchNormalStream(-1)
+
+
+def test_the_generator_gives_the_pipelines_audio_at_every_length_take_and_prompt(standalone_dir):
+    generator = StandaloneGenerator.from_pretrained(standalone_dir)
+    clip = generator.default_audio_length_in_s
+    assert generator.max_audio_length_in_s == pytest.approx(clip)  # the tiny U-Net's one pass is its clip
+    for prompt, seconds, takes, seed in [("a soft piano note, C4", None, 1, 0), ("a loud snare drum hit", 0.25, 3, 11),
+                                         ("", 0.1, 2, 5)]:
+        got = generator(prompt, seconds, takes, seed)
+        expected = pipeline_audio(standalone_dir, prompt, seconds, takes, seed)
+        assert got.shape == expected.shape == (takes, round((seconds or clip) * generator.sample_rate))
+        assert np.abs(got - expected).max() <= 1e-4 * np.abs(expected).max()
+    with pytest.raises(ValueError, match=r"audio_length_in_s=0.5 is out of range: expected .* to 0.32 \(the longest length"):
+        generator("a kick", 0.5)
+    config = json.loads((standalone_dir / FOLDER / "config.json").read_text())
+    assert (config["num_inference_steps"], config["guidance_scale"], config["negative_prompt"], config["noise_draws"]) == (2, 3.0, True, 1)
+
+
+def test_generate_runs_it_without_importing_torch_and_writes_the_pipelines_audio(standalone_dir, tmp_path):
+    out = tmp_path / "kick.wav"
+    script = ("import sys; from latentaudio.cli import main; "
+              f"code = main(['generate', 'a kick', 'a snare', '-n', '2', '--seconds', '0.2', '--seed', '3', '--model', {str(standalone_dir)!r}, "
+              f"'-o', {str(out)!r}, '--local']); assert code == 0; assert 'torch' not in sys.modules, 'torch was imported'")
+    subprocess.run([sys.executable, "-c", script], check=True)
+    for index, prompt in enumerate(["a kick", "a snare"]):
+        expected = pipeline_audio(standalone_dir, prompt, 0.2, 2, 3)
+        for take in range(2):
+            audio, rate = sf.read(tmp_path / f"kick_{2 * index + take}.wav", dtype="float32")
+            assert rate == 16000 and audio.shape == (3200,)
+            assert np.abs(audio - expected[take]).max() <= 2**-14  # 16-bit PCM rounding
+
+
+def test_calls_it_cannot_run_go_to_the_pipeline(standalone_dir, tmp_path, monkeypatch, capsys):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the standalone generator ran a call it cannot run")
+
+    monkeypatch.setattr(StandaloneGenerator, "__call__", refuse)
+    for flags in (["--steps", "3"], ["--guidance", "2"], ["--seconds", "0.5"], ["--negative-prompt", "noise"],
+                  ["--runtime", "torch"], ["--scheduler", "ddim"], ["--plot", str(tmp_path / "x.png")]):
+        assert main(["generate", "a kick", "--model", str(standalone_dir), "-o", str(tmp_path / "x.wav"), *flags]) == 0, flags
+    assert sf.info(tmp_path / "x.wav").frames == 5120  # the last call's: the clip, 0.32 s
+    assert main(["generate", "a kick", "--model", str(standalone_dir), "--seconds", "20"]) == 1  # the pipeline's own limit
+    assert capsys.readouterr().err.strip().endswith("to 10.24 (max_audio_length_in_s).")
+
+
+def test_an_export_never_outlives_its_weights(standalone_dir, tmp_path, capsys):
+    folder = tmp_path / "pipe"
+    shutil.copytree(standalone_dir, folder)
+    read_config(folder)  # a copy is as current as its original
+    pipe = LatentAudioPipeline.from_pretrained(folder, runtime="torch")
+    with torch.no_grad():
+        pipe.vocoder.conv_pre.bias.add_(0.1)
+    pipe.vocoder.save_pretrained(folder / "vocoder")
+    with pytest.raises(StandaloneUnavailable, match=r"vocoder/diffusion_pytorch_model.safetensors changed since .* was exported"):
+        StandaloneGenerator.from_pretrained(folder)
+    assert main(["generate", "a kick", "--model", str(folder), "--seconds", "0.1", "-o", str(tmp_path / "k.wav")]) == 0
+    err = capsys.readouterr().err
+    assert "changed since" in err and "Running the pipeline instead." in err
+    audio = sf.read(tmp_path / "k.wav", dtype="float32")[0]
+    assert np.abs(audio - pipeline_audio(folder, "a kick", 0.1, 1, 0)[0]).max() <= 2**-14  # the new weights' sound
+    assert main(["export", str(folder), "--standalone"]) == 0
+    read_config(folder)
+    shutil.rmtree(folder / FOLDER / "model.onnx", ignore_errors=True)
+    (folder / FOLDER / "config.json").write_text("{}")
+    with pytest.raises(StandaloneUnavailable, match="was written in format None"):
+        read_config(folder)
+
+
+def test_a_distilled_student_with_vocos_exports_its_sampler_draws(tiny_config, tmp_path):
+    config = {**merge(tiny_config, {"pipeline": {"default_inference_steps": 3, "default_guidance_scale": 4.0}}),
+              "vocoder": {"type": "vocos", "dim": 8, "intermediate_dim": 16, "num_layers": 1, "magnitude_prior": True}}
+    pipe = build_pipeline(config, seed=0)
+    pipe.register_modules(unet=with_guidance_embedding(pipe.unet), scheduler=LCMScheduler.from_config(pipe.scheduler.config))
+    with torch.no_grad():  # the guidance embedding starts at zero; make it matter
+        for parameter in pipe.unet.time_embedding.cond_proj.parameters():
+            parameter.copy_(torch.randn_like(parameter))
+    pipe.save_pretrained(tmp_path / "student")
+    export_standalone(tmp_path / "student")
+    config = read_config(tmp_path / "student")
+    # LCM draws fresh noise after every step but the last: the starting latent and 2 more
+    assert (config["num_inference_steps"], config["guidance_scale"], config["negative_prompt"], config["noise_draws"]) == (3, 4.0, False, 3)
+    got = StandaloneGenerator.from_pretrained(tmp_path / "student")("a bell", 0.3, 2, seed=9)
+    expected = pipeline_audio(tmp_path / "student", "a bell", 0.3, 2, 9)
+    assert got.shape == expected.shape == (2, 4800) and np.abs(got - expected).max() <= 1e-4 * np.abs(expected).max()
+
+
+def test_what_one_graph_cannot_hold_is_refused_in_one_line(tiny_config, tmp_path, capsys):
+    build_pipeline(merge(tiny_config, {"pipeline": {"pitch_conditioning": True}}), seed=0).save_pretrained(tmp_path / "pitch")
+    with pytest.raises(ValueError, match="holds text conditioning by a transformers encoder; this pipeline's conditioning is PitchConditioner"):
+        export_standalone(tmp_path / "pitch")
+    build_pipeline({**tiny_config, "vocoder": {"type": "griffin_lim"}}, seed=0).save_pretrained(tmp_path / "gl")
+    assert main(["export", str(tmp_path / "gl"), "--standalone"]) == 1
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith("holds a HiFi-GAN or Vocos vocoder, not GriffinLimVocoder.")
+    assert not (tmp_path / "gl" / FOLDER).exists() and not list((tmp_path / "gl").glob(f".{FOLDER}-*"))

@@ -12,9 +12,11 @@ The target for the first two is under 1 s: neither should load torch, diffusers 
 transformers.
 
 With ``--generate``, also a cold ``latentaudio generate`` of ``--seconds`` (model loading and
-writing the WAV included) with the model's PyTorch modules and, where the folder has been
-exported (``latentaudio export``), with ONNX Runtime; and ``import latentaudio.pipelines``, the
-floor every generating process pays (torch, diffusers and transformers).
+writing the WAV included) with the model's PyTorch modules; where the folder has been exported
+(``latentaudio export``), with ONNX Runtime; where it has a standalone export (``latentaudio export
+--standalone``), with that graph and no PyTorch at all (what ``generate`` runs by itself); and
+``import latentaudio.pipelines``, the floor every process that loads the pipeline pays (torch,
+diffusers and transformers). Each line also gives the largest peak resident memory of its processes.
 
     python benchmarks/bench_startup.py [--runs 7] [--generate [--model DIR] [--seconds 2.56] [--steps N]]
 """
@@ -50,16 +52,19 @@ def commands() -> dict[str, list[str]]:
 
 def generate_commands(model: str | None, seconds: float, steps: int | None, output: str) -> dict[str, list[str]]:
     sys.path.insert(0, str(REPO))
-    from latentaudio import DEFAULT_MODEL
-    from latentaudio.runtime import exported_components
 
-    folder = model or DEFAULT_MODEL
-    generate = [*cli(), "generate", "a snare drum hit", "--model", folder, "--seconds", f"{seconds:g}", "-o", output,
+    from latentaudio.model_folder import exported_components, model_location  # neither imports torch
+    from latentaudio.standalone import FOLDER
+
+    folder = model_location(model)
+    generate = [*cli(), "generate", "a snare drum hit", "--model", folder, "--seconds", f"{seconds:g}", "-o", output, "--local",
                 *([] if steps is None else ["--steps", str(steps)])]
     found = {"import latentaudio.pipelines": [sys.executable, "-c", "import latentaudio.pipelines"],
              f"generate {seconds:g} s, PyTorch": [*generate, "--runtime", "torch"]}
     if exported_components(folder):
         found[f"generate {seconds:g} s, ONNX Runtime"] = [*generate, "--runtime", "onnx"]
+    if (Path(folder) / FOLDER).is_dir():
+        found[f"generate {seconds:g} s, standalone"] = generate  # --runtime auto: the standalone graph where it runs the call
     return found
 
 
@@ -81,13 +86,19 @@ def server(model: str | None, socket: str, env: dict):
         process.wait()
 
 
-def median_seconds(command: list[str], runs: int, env: dict) -> float:
-    times = []
+def median_seconds(command: list[str], runs: int, env: dict) -> tuple[float, float]:
+    """Median wall-clock seconds of ``runs`` processes of ``command``, and the largest peak RSS among them in GB."""
+    times, peak = [], 0
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(command, cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL)
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL)
+        _, status, usage = os.wait4(process.pid, 0)
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode:
+            raise SystemExit(f"{' '.join(command)} exited with {process.returncode}")
+        peak = max(peak, usage.ru_maxrss)  # kilobytes on Linux
+    return statistics.median(times), peak / 1e6
 
 
 def main() -> None:
@@ -104,7 +115,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         timed = {**commands(), **(generate_commands(args.model, args.seconds, args.steps, f"{scratch}/take.wav") if args.generate else {})}
         for name, command in timed.items():
-            print(f"{name:<34} {median_seconds(command, args.runs, env):6.3f} s  (median of {args.runs})")
+            seconds, peak = median_seconds(command, args.runs, env)
+            print(f"{name:<34} {seconds:6.3f} s  (median of {args.runs}), peak RSS {peak:.2f} GB")
         if args.generate and args.served:
             generate = [*cli(), "generate", "a snare drum hit", "--seconds", f"{args.seconds:g}", "-o", f"{scratch}/served.wav",
                         *([] if args.model is None else ["--model", args.model]),
@@ -112,8 +124,9 @@ def main() -> None:
             socket = f"{scratch}/run/serve.sock"
             os.makedirs(os.path.dirname(socket), mode=0o700)
             with server(args.model, socket, env):
-                seconds = median_seconds(generate, args.runs, {**env, "LATENTAUDIO_SOCKET": socket})
-                print(f"{f'generate {args.seconds:g} s, served':<34} {seconds:6.3f} s  (median of {args.runs})")
+                seconds, peak = median_seconds(generate, args.runs, {**env, "LATENTAUDIO_SOCKET": socket})
+                print(f"{f'generate {args.seconds:g} s, served':<34} {seconds:6.3f} s  (median of {args.runs}), "
+                      f"client's peak RSS {peak:.2f} GB")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,13 @@ CUSTOM_CODE_FILE = "pipeline.py"  # the pipeline class, for diffusers' custom-pi
 PACKAGED_COMPONENTS = ("text_encoder", "tokenizer")
 # Weights in these formats are pickles, which run code when loaded: a folder holding one is refused.
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
+# `latentaudio export`'s graphs (see latentaudio.runtime): component folder -> its file.
+ONNX_FILES = {"unet": "model.onnx", "vae": "decoder.onnx"}
+
+
+def exported_components(folder: Union[str, os.PathLike]) -> dict[str, Path]:
+    """The ONNX graphs a pipeline folder holds: component name → file."""
+    return {name: Path(folder) / name / file for name, file in ONNX_FILES.items() if (Path(folder) / name / file).is_file()}
 
 
 class ModelFolderError(ValueError):

@@ -37,10 +37,10 @@ import torch
 from diffusers import ModelMixin
 from torch import nn
 
+from .model_folder import ONNX_FILES, exported_components
 
 PathLike = Union[str, os.PathLike]
 RUNTIMES = ("auto", "torch", "onnx")
-ONNX_FILES = {"unet": "model.onnx", "vae": "decoder.onnx"}  # component folder -> its exported graph
 SOURCE_KEY = "latentaudio_weights_sha256"  # ONNX metadata: digest of the weights a graph was exported from
 UNET_INPUTS = ("sample", "timestep")  # then the conditioning keyword arguments, in the order the pipeline names them
 OPSET = 18
@@ -183,11 +183,6 @@ class OnnxDecoder(nn.Module):
 def uses_onnx(pipe) -> bool:
     """Whether any of ``pipe``'s components runs in ONNX Runtime."""
     return isinstance(pipe.unet, OnnxUNet) or isinstance(getattr(getattr(pipe, "vae", None), "decoder", None), OnnxDecoder)
-
-
-def exported_components(folder: PathLike) -> dict[str, Path]:
-    """The ONNX graphs a pipeline folder holds: component name → file."""
-    return {name: Path(folder) / name / file for name, file in ONNX_FILES.items() if (Path(folder) / name / file).is_file()}
 
 
 def stale_export(graph: OnnxGraph) -> Optional[str]:

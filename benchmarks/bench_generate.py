@@ -7,6 +7,8 @@ weights: speed does not depend on training) or loaded from ``--model``:
   distilled student such as the embedded ``default-fast``, else 20), split into text encoding,
   denoising, VAE decoding and vocoder, and the real-time factor (audio seconds per second);
 * peak resident memory of the process that ran it (each measurement in its own process);
+* with ``--model`` a folder holding a standalone export (``latentaudio export --standalone``) that runs these
+  settings: the whole call through it (ONNX Runtime, no PyTorch), warm;
 * the vocoder's real-time factor beside Griffin-Lim's on the same mel, in the same run;
 * the same generation through diffusers' ``AudioLDMPipeline`` built from equivalent components
   (the same VAE; a U-Net of the same widths conditioned AudioLDM's way, on a CLAP text
@@ -148,6 +150,27 @@ def run_audioldm(args) -> dict:
     return {"times": {"total": total}, "peak_mb": peak_mb(), "samples": audio.shape[-1]}
 
 
+def run_standalone(args) -> dict:
+    """The same generation through the folder's standalone export (``latentaudio export --standalone``), if it has
+    one that runs these settings: whole calls (text to waveform, no stages to split), mean of the repeats."""
+    from latentaudio.model_folder import model_location
+    from latentaudio.standalone import StandaloneGenerator, StandaloneUnavailable, read_config, runs_call
+
+    try:
+        config = read_config(model_location(args.model))
+    except StandaloneUnavailable:
+        return {}
+    if not runs_call(config, args.steps, None, args.seconds):
+        return {}
+    generator = StandaloneGenerator.from_pretrained(model_location(args.model), threads=args.threads, config=config)
+    generator("warm-up", args.seconds)
+    start = time.perf_counter()
+    for seed in range(args.repeats):
+        audio = generator(PROMPT, args.seconds, seed=seed)
+    assert audio.shape[-1] == round(args.seconds * generator.sample_rate)
+    return {"total": (time.perf_counter() - start) / args.repeats}
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -183,13 +206,18 @@ def main() -> None:
     for stage, seconds in ours["times"].items():
         print(f"  {stage:<14} {seconds:7.3f} s")
     print(f"  {'total':<14} {total:7.3f} s   real-time factor {args.seconds / total:5.2f}x   peak RSS {ours['peak_mb']:.0f} MB")
+    standalone = in_child(run_standalone, args) if args.model else {}
+    if standalone:
+        print(f"  {'standalone':<14} {standalone['total']:7.3f} s   "
+              f"real-time factor {args.seconds / standalone['total']:5.2f}x   (the whole call in one graph, no PyTorch; peak RSS: bench_startup.py)")
     for name, rtf in in_child(run_vocoders, args).items():
         print(f"  vocoder {name:<24} {rtf:7.1f}x real time")
     for reference_steps in [] if args.skip_audioldm else args.reference_steps:
         ref = in_child(run_audioldm, argparse.Namespace(**{**vars(args), "reference_steps": reference_steps}))
         t = ref["times"]["total"]
         print(f"  diffusers AudioLDMPipeline, equivalent components, {reference_steps} steps: {t:7.3f} s   real-time factor "
-              f"{args.seconds / t:5.2f}x   peak RSS {ref['peak_mb']:.0f} MB   (latentaudio {t / total:.2f}x faster)")
+              f"{args.seconds / t:5.2f}x   peak RSS {ref['peak_mb']:.0f} MB   (latentaudio {t / total:.2f}x faster"
+              + (f", its standalone graph {t / standalone['total']:.2f}x)" if standalone else ")"))
 
 
 if __name__ == "__main__":

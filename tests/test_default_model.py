@@ -180,3 +180,10 @@ def test_snapshot_moves_the_unet_as_float16_and_back(tiny_pipe_dir, tmp_path):
     for key, value in source.items():
         assert restored[key].dtype == torch.float32
         torch.testing.assert_close(restored[key], value, rtol=1e-3, atol=1e-4)
+
+
+def test_convert_copies_an_embedded_model_by_name_into_a_folder_one_can_export_into(tmp_path):
+    assert main(["convert", "default-fast", str(tmp_path / "fast")]) == 0
+    copy = LatentAudioPipeline.from_pretrained(tmp_path / "fast")
+    assert copy.config.default_inference_steps == 4 and copy.embeds_guidance
+    assert next(copy.unet.parameters()).dtype == torch.float32

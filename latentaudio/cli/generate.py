@@ -19,7 +19,7 @@ def add_generate_commands(verbs) -> None:
     init.set_defaults(run=run_init)
 
     convert = verbs.add_parser("convert", help="write a model (e.g. an AudioLDM, MusicLDM or AudioLDM2 folder) as a latentaudio folder")
-    convert.add_argument("model", help="pipeline folder, or a hub id in the local cache")
+    convert.add_argument("model", help="pipeline folder, a hub id in the local cache, or an embedded model's name (default, default-fast)")
     convert.add_argument("out_dir", help="new folder to write (safetensors only); written beside it, then renamed")
     convert.set_defaults(run=run_convert)
 
@@ -72,8 +72,9 @@ def read_prompts(prompts: list[str], prompts_file: str | None) -> list[str]:
 
 def run_convert(args) -> int:
     from ..loading import convert_pipeline
+    from ..model_folder import model_location
 
-    pipe = convert_pipeline(args.model, args.out_dir)
+    pipe = convert_pipeline(model_location(args.model), args.out_dir)
     print(f"Wrote {args.out_dir} ({type(pipe.conditioner()).__name__}, {type(pipe.vocoder).__name__}, {pipe.sample_rate} Hz)")
     return 0
 

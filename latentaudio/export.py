@@ -12,7 +12,7 @@ from typing import Optional, Union
 import torch
 from torch import nn
 
-from .atomic import atomic_file
+from .atomic import atomic_file, atomic_folder
 from .runtime import ONNX_FILES, OPSET, SOURCE_KEY, UNET_INPUTS, OnnxGraph, OnnxUNet, weights_digest
 
 PathLike = Union[str, os.PathLike]
@@ -243,9 +243,10 @@ def export_standalone(model: PathLike, log=None, tolerance: float = 1e-3) -> Pat
     """Write ``model``'s standalone export (see :mod:`latentaudio.standalone`) into ``MODEL/standalone/``.
 
     The graph is traced at the U-Net's clip and takes any length up to what the U-Net denoises in
-    one pass; it is optimised by ONNX Runtime once here. Before ``config.json`` is written (the file
-    that makes the export usable), :class:`~latentaudio.standalone.StandaloneGenerator` is checked
-    against the PyTorch pipeline with the same seeds at two lengths and two takes.
+    one pass; it is optimised by ONNX Runtime once here. The folder replaces any earlier export whole
+    (:func:`~latentaudio.atomic.atomic_folder`); then :func:`check_standalone` compares
+    :class:`~latentaudio.standalone.StandaloneGenerator` with the PyTorch pipeline at the same seeds
+    (two lengths, two takes) and removes an export that differs.
 
     Returns:
         `Path`: The folder written.
@@ -257,8 +258,6 @@ def export_standalone(model: PathLike, log=None, tolerance: float = 1e-3) -> Pat
             ``tolerance`` of its peak.
     """
     import json
-    import shutil
-    import tempfile
 
     import onnxruntime
 
@@ -297,26 +296,22 @@ def export_standalone(model: PathLike, log=None, tolerance: float = 1e-3) -> Pat
     with torch.no_grad():
         graph(**inputs("a soft piano note, C4", 1))  # counts the sampler's draws
         example = inputs("a soft piano note, C4", graph.draws)
-        target = folder / FOLDER
-        staging = Path(tempfile.mkdtemp(prefix=f".{FOLDER}-", dir=folder))
-        umask = os.umask(0)
-        os.umask(umask)
-        staging.chmod(0o777 & ~umask)  # mkdtemp's folder is private; the export is as readable as the model
-        try:
-            dynamic = {name: {1: "tokens"} for name in example if name.endswith(("input_ids", "attention_mask"))}
-            dynamic.update(noise={3: "frames"}, output={1: "samples"})
+        dynamic = {name: {1: "tokens"} for name in example if name.endswith(("input_ids", "attention_mask"))}
+        dynamic.update(noise={3: "frames"}, output={1: "samples"})
+        # Replaced whole (config.json, which makes it usable, among the rest) or not at all.
+        with atomic_folder(folder / FOLDER, keep=lambda name: False) as staged:
             log(f"tracing the pipeline's text-to-audio call ({steps} steps, guidance {guidance_scale:g}, "
                 f"{graph.draws} noise draws)")
-            traced = staging / "traced.onnx"
+            traced = staged / "traced.onnx"
             _export(graph, example, dynamic, traced, "")
             log("optimising the graph with ONNX Runtime")
             options = onnxruntime.SessionOptions()
             options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-            options.optimized_model_filepath = str(staging / GRAPH_FILE)
+            options.optimized_model_filepath = str(staged / GRAPH_FILE)
             onnxruntime.InferenceSession(str(traced), options, providers=["CPUExecutionProvider"])
             traced.unlink()
-            tokenizer.save(str(staging / TOKENIZER_FILE))
-            (staging / CONFIG_FILE).write_text(json.dumps({
+            tokenizer.save(str(staged / TOKENIZER_FILE))
+            (staged / CONFIG_FILE).write_text(json.dumps({
                 "format": FORMAT,
                 "num_inference_steps": steps,
                 "guidance_scale": guidance_scale,
@@ -331,13 +326,8 @@ def export_standalone(model: PathLike, log=None, tolerance: float = 1e-3) -> Pat
                 "default_audio_length_in_s": pipe.default_audio_length_in_s,
                 "sources": _standalone_sources(pipe, folder),
             }, indent=2) + "\n")
-            if target.exists():
-                shutil.rmtree(target)
-            staging.rename(target)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
         check_standalone(pipe, folder, tolerance)
-    return target
+    return folder / FOLDER
 
 
 def check_standalone(pipe, folder: PathLike, tolerance: float = 1e-3) -> float:

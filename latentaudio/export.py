@@ -296,7 +296,8 @@ def export_standalone(model: PathLike, log=None, tolerance: float = 1e-3) -> Pat
     with torch.no_grad():
         graph(**inputs("a soft piano note, C4", 1))  # counts the sampler's draws
         example = inputs("a soft piano note, C4", graph.draws)
-        dynamic = {name: {1: "tokens"} for name in example if name.endswith(("input_ids", "attention_mask"))}
+        dynamic = {name: {1: "negative_tokens" if name.startswith("negative_") else "tokens"}  # two lengths
+                   for name in example if name.endswith(("input_ids", "attention_mask"))}
         dynamic.update(noise={3: "frames"}, output={1: "samples"})
         # Replaced whole (config.json, which makes it usable, among the rest) or not at all.
         with atomic_folder(folder / FOLDER, keep=lambda name: False) as staged:

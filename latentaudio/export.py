@@ -240,7 +240,9 @@ def check_standalone_supported(pipe) -> None:
 
 
 def export_standalone(model: PathLike, log=None, tolerance: float = 1e-3) -> Path:
-    """Write ``model``'s standalone export (see :mod:`latentaudio.standalone`) into ``MODEL/standalone/``.
+    """Write ``model``'s standalone export (see :mod:`latentaudio.standalone`) into ``MODEL/standalone/``,
+    or for an embedded model (a folder or its name, "default-fast") into the user's cache
+    (:func:`latentaudio.standalone.export_folder`).
 
     The graph is traced at the U-Net's clip and takes any length up to what the U-Net denoises in
     one pass; it is optimised by ONNX Runtime once here. The folder replaces any earlier export whole
@@ -262,16 +264,18 @@ def export_standalone(model: PathLike, log=None, tolerance: float = 1e-3) -> Pat
     import onnxruntime
 
     from .loading import load_pipeline
-    from .model_folder import PipelineFolder
-    from .standalone import CONFIG_FILE, FOLDER, FORMAT, GRAPH_FILE, TOKENIZER_FILE
+    from .model_folder import PipelineFolder, model_location
+    from .standalone import CONFIG_FILE, FORMAT, GRAPH_FILE, TOKENIZER_FILE, export_folder
 
     log = log or (lambda message: None)
-    folder = PipelineFolder.read(model).path
+    folder = PipelineFolder.read(model_location(model)).path
     pipe = load_pipeline(folder, runtime="torch")
     pipe.set_progress_bar_config(disable=True)
     check_standalone_supported(pipe)
-    if not os.access(folder, os.W_OK):
-        raise ValueError(f"{folder} is not writable; `latentaudio convert {folder} OUT` makes a copy to export into.")
+    target = export_folder(folder)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not os.access(target.parent, os.W_OK):
+        raise ValueError(f"{target.parent} is not writable; `latentaudio convert {folder} OUT` makes a copy to export into.")
     steps, guidance_scale = pipe.sampling_settings(None, None)
     graph = _GenerationGraph(pipe, steps, guidance_scale).eval()
     tokenizer = standalone_tokenizer(pipe)
@@ -300,7 +304,7 @@ def export_standalone(model: PathLike, log=None, tolerance: float = 1e-3) -> Pat
                    for name in example if name.endswith(("input_ids", "attention_mask"))}
         dynamic.update(noise={3: "frames"}, output={1: "samples"})
         # Replaced whole (config.json, which makes it usable, among the rest) or not at all.
-        with atomic_folder(folder / FOLDER, keep=lambda name: False) as staged:
+        with atomic_folder(target, keep=lambda name: False) as staged:
             log(f"tracing the pipeline's text-to-audio call ({steps} steps, guidance {guidance_scale:g}, "
                 f"{graph.draws} noise draws)")
             traced = staged / "traced.onnx"
@@ -328,7 +332,7 @@ def export_standalone(model: PathLike, log=None, tolerance: float = 1e-3) -> Pat
                 "sources": _standalone_sources(pipe, folder),
             }, indent=2) + "\n")
         check_standalone(pipe, folder, tolerance)
-    return folder / FOLDER
+    return target
 
 
 def check_standalone(pipe, folder: PathLike, tolerance: float = 1e-3) -> float:
@@ -340,7 +344,7 @@ def check_standalone(pipe, folder: PathLike, tolerance: float = 1e-3) -> float:
     """
     import shutil
 
-    from .standalone import FOLDER, StandaloneGenerator
+    from .standalone import StandaloneGenerator, export_folder
 
     generator = StandaloneGenerator.from_pretrained(folder)
     worst = 0.0
@@ -353,7 +357,7 @@ def check_standalone(pipe, folder: PathLike, tolerance: float = 1e-3) -> float:
             break
         worst = max(worst, float(abs(got - expected).max() / max(abs(expected).max(), 1e-6)))
     if not worst <= tolerance:
-        shutil.rmtree(Path(folder) / FOLDER, ignore_errors=True)
+        shutil.rmtree(export_folder(folder), ignore_errors=True)
         raise ValueError(f"The standalone graph's audio differs from the pipeline's by {worst:.2e} of its peak "
                          f"(more than {tolerance:g}); the export was removed.")
     return worst

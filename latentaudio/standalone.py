@@ -5,7 +5,8 @@ transformers alone takes longer than a few-step model takes to generate a clip o
 ``latentaudio export MODEL --standalone`` (:func:`latentaudio.export.export_standalone`) traces the
 pipeline's own text-to-audio path (text encoder and projection, every sampler step of the model's
 default sampling with its U-Net calls, the VAE decoder and the vocoder) into one graph, and writes
-``MODEL/standalone/``:
+``MODEL/standalone/`` (for an embedded model, ``latentaudio export default-fast --standalone``, the
+same folder in the user's cache: :func:`export_folder`):
 
 - ``model.onnx``: the graph, already optimised by ONNX Runtime (so a session opens in a fraction of
   the time), with inputs ``input_ids`` and ``attention_mask`` (1, L) of the prompt (and
@@ -44,6 +45,26 @@ GRAPH_FILE, TOKENIZER_FILE, CONFIG_FILE = "model.onnx", "tokenizer.json", "confi
 FORMAT = 1  # of config.json; a graph written under another format is not run
 
 
+def cache_root() -> Path:
+    """Where latentaudio keeps what it builds for the embedded models: ``$LATENTAUDIO_CACHE``, else
+    ``latentaudio`` under ``$XDG_CACHE_HOME`` (default ``~/.cache``)."""
+    if os.environ.get("LATENTAUDIO_CACHE"):
+        return Path(os.environ["LATENTAUDIO_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "latentaudio"
+
+
+def export_folder(model_folder: PathLike) -> Path:
+    """Where the standalone export of the pipeline folder ``model_folder`` lives: inside it
+    (``MODEL/standalone/``), or for an embedded model, which is part of the installed package, in
+    the user's cache (:func:`cache_root`, ``standalone/<folder name>``)."""
+    from . import EMBEDDED_MODELS
+
+    folder = Path(model_folder).resolve()
+    if any(folder == Path(embedded).resolve() for embedded in EMBEDDED_MODELS.values()):
+        return cache_root() / FOLDER / folder.name
+    return Path(model_folder) / FOLDER
+
+
 class StandaloneUnavailable(ValueError):
     """A pipeline folder has no standalone graph this version can run, or its weights changed since the export."""
 
@@ -65,7 +86,7 @@ def read_config(model_folder: PathLike) -> dict:
             from has changed or gone (``sources``: file → SHA-256, paths relative to the pipeline folder
             or absolute for weights outside it, such as a packaged text encoder's).
     """
-    folder = Path(model_folder) / FOLDER
+    folder = export_folder(model_folder)
     try:
         config = json.loads((folder / CONFIG_FILE).read_text())
     except (OSError, ValueError):
@@ -115,7 +136,7 @@ class StandaloneGenerator:
             from tokenizers import Tokenizer
         except ImportError as error:
             raise StandaloneUnavailable(f"The standalone generator needs {error.name} (pip install {error.name}).") from None
-        folder = Path(model_folder) / FOLDER
+        folder = export_folder(model_folder)
         options = onnxruntime.SessionOptions()
         # The graph was optimised when it was exported; optimising it again costs more time at every
         # start than it saves (the layout passes gained nothing measurable on the 2-core CPU).

@@ -141,3 +141,24 @@ def test_what_one_graph_cannot_hold_is_refused_in_one_line(tiny_config, tmp_path
     assert main(["export", str(tmp_path / "gl"), "--standalone"]) == 1
     assert capsys.readouterr().err.strip().splitlines()[-1].endswith("holds a HiFi-GAN or Vocos vocoder, not GriffinLimVocoder.")
     assert not (tmp_path / "gl" / FOLDER).exists() and not list((tmp_path / "gl").glob(f".{FOLDER}-*"))
+
+
+def test_an_embedded_model_exports_into_the_users_cache_and_generate_finds_it(standalone_dir, tmp_path, monkeypatch, capsys):
+    import latentaudio
+
+    embedded = tmp_path / "package" / "tiny_model"  # stands for a folder of the installed package
+    shutil.copytree(standalone_dir, embedded, ignore=shutil.ignore_patterns(FOLDER))
+    monkeypatch.setitem(latentaudio.EMBEDDED_MODELS, "tiny", str(embedded))
+    monkeypatch.setenv("LATENTAUDIO_CACHE", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["export", "tiny"]) == 1
+    assert "is exported with --standalone only (into your cache)" in capsys.readouterr().err
+    assert main(["export", "tiny", "--standalone"]) == 0
+    cached = tmp_path / "cache" / FOLDER / "tiny_model"
+    assert (cached / "config.json").is_file() and not (embedded / FOLDER).exists()
+    assert not list(embedded.rglob("*.onnx"))  # nothing written into the package
+    calls = []
+    original = StandaloneGenerator.__call__
+    monkeypatch.setattr(StandaloneGenerator, "__call__", lambda self, *a, **k: calls.append(a) or original(self, *a, **k))
+    assert main(["generate", "a kick", "--model", "tiny", "--seconds", "0.1", "-o", str(tmp_path / "k.wav")]) == 0
+    assert len(calls) == 1 and sf.info(tmp_path / "k.wav").frames == 1600

@@ -24,7 +24,8 @@ def add_generate_commands(verbs) -> None:
     convert.set_defaults(run=run_convert)
 
     export = verbs.add_parser("export", help="add ONNX graphs of the U-Net and VAE decoder to a model folder (faster on the CPU)")
-    export.add_argument("model", help="latentaudio pipeline folder to export into (`convert` one first for other folders)")
+    export.add_argument("model", help="latentaudio pipeline folder to export into (`convert` one first for other folders), "
+                        "or with --standalone an embedded model's name (default, default-fast; written to your cache)")
     export.add_argument("--format", choices=["onnx"], default="onnx", help="graph format (default onnx, run by ONNX Runtime)")
     export.add_argument("--standalone", action="store_true",
                         help="also write one graph of the whole text-to-audio call at the model's own sampling "
@@ -80,8 +81,18 @@ def run_convert(args) -> int:
 
 
 def run_export(args) -> int:
+    from .. import EMBEDDED_MODELS
     from ..export import export_onnx
 
+    if args.model in EMBEDDED_MODELS and not Path(args.model).exists():  # part of the installed package: not written into
+        if not args.standalone:
+            raise ValueError(f"The embedded model {args.model!r} is exported with --standalone only (into your cache); "
+                             f"`latentaudio convert {args.model} OUT` makes a folder of it for the per-component export.")
+        from ..export import export_standalone
+
+        folder = export_standalone(args.model, log=print)
+        print(f"Wrote {folder}; `generate --model {args.model}` runs it at the model's own sampling without PyTorch.")
+        return 0
     written = export_onnx(args.model, log=print)
     print(f"Wrote {', '.join(str(path) for path in written.values())}; `generate --model {args.model}` runs them "
           "(--runtime torch does not).")
@@ -101,12 +112,12 @@ def standalone_generator(args):
     import sys
 
     from ..model_folder import model_location
-    from ..standalone import FOLDER, StandaloneGenerator, StandaloneUnavailable, read_config, runs_call
+    from ..standalone import StandaloneGenerator, StandaloneUnavailable, export_folder, read_config, runs_call
 
     if (args.runtime, args.device, args.dtype) != ("auto", "cpu", "float32") or args.scheduler or args.negative_prompt or args.plot:
         return None
     folder = model_location(args.model)
-    if not (Path(folder) / FOLDER).is_dir():
+    if not export_folder(folder).is_dir():
         return None
     try:
         config = read_config(folder)

@@ -54,7 +54,7 @@ def generate_commands(model: str | None, seconds: float, steps: int | None, outp
     sys.path.insert(0, str(REPO))
 
     from latentaudio.model_folder import exported_components, model_location  # neither imports torch
-    from latentaudio.standalone import FOLDER
+    from latentaudio.standalone import export_folder
 
     folder = model_location(model)
     generate = [*cli(), "generate", "a snare drum hit", "--model", folder, "--seconds", f"{seconds:g}", "-o", output, "--local",
@@ -63,7 +63,7 @@ def generate_commands(model: str | None, seconds: float, steps: int | None, outp
              f"generate {seconds:g} s, PyTorch": [*generate, "--runtime", "torch"]}
     if exported_components(folder):
         found[f"generate {seconds:g} s, ONNX Runtime"] = [*generate, "--runtime", "onnx"]
-    if (Path(folder) / FOLDER).is_dir():
+    if export_folder(folder).is_dir():
         found[f"generate {seconds:g} s, standalone"] = generate  # --runtime auto: the standalone graph where it runs the call
     return found
 

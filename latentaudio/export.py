@@ -64,6 +64,8 @@ def _export(module: nn.Module, inputs: dict[str, torch.Tensor], dynamic: dict[st
     with atomic_file(path) as temp, warnings.catch_warnings():
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
+        # Indexing by the sampler's (non-negative) timesteps; the exported graph is checked against PyTorch anyway.
+        warnings.filterwarnings("ignore", message="Exporting aten::index operator")
         torch.onnx.export(module, tuple(inputs.values()), str(temp), dynamo=False, opset_version=OPSET,
                           input_names=list(inputs), output_names=["output"], dynamic_axes=dynamic)
         model = onnx.load(str(temp))

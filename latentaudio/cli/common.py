@@ -84,8 +84,9 @@ def add_model_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", type=device_name, default="cpu", help=f"where to run: {', '.join(DEVICES)} or cuda:N (default cpu)")
     parser.add_argument("--dtype", choices=DTYPES, default="float32", help="weights and activations (default float32)")
     parser.add_argument("--runtime", choices=RUNTIMES, default="auto",
-                        help="run exported ONNX graphs (`latentaudio export`) where the model has them (auto, the default), "
-                             "never (torch), or insist on them (onnx)")
+                        help="run exported ONNX graphs (`latentaudio export`) where the model has them (auto, the default: "
+                             "for generate, its standalone graph without PyTorch where that runs the call), "
+                             "never (torch), or insist on the per-component graphs (onnx)")
 
 
 def add_sampling_options(parser: argparse.ArgumentParser, steps_flag: str = "--steps", seed_help: str = "random seed") -> None:

@@ -45,7 +45,8 @@ def check_generalisation_targets(section: dict) -> dict:
 def check_generation_targets(report: dict) -> dict:
     """The template-prompt targets, at the largest step count of the report's ``generation`` section."""
     best = max(report["generation"], key=lambda entry: entry["steps"])
-    floor, baseline = report["floor"]["frechet_distance"], report["baseline"]["frechet_distance"]
+    floor = report["floor"]["frechet_distance"]
+    baseline = report["baseline"]["frechet_distance"] if "baseline" in report else None  # evaluate --no-baseline
     pitch = best["pitch_accuracy"]
     vocoder = report["vocoder"]
     return {
@@ -54,7 +55,7 @@ def check_generation_targets(report: dict) -> dict:
         f"pitch_accuracy_at_least_{PITCH_ACCURACY}": None if pitch is None else pitch >= PITCH_ACCURACY,
         "frechet_over_floor": best["frechet_distance"] / floor if floor > 0 else None,
         f"frechet_within_{FRECHET_OVER_FLOOR:g}x_floor": best["frechet_distance"] <= FRECHET_OVER_FLOOR * floor,
-        "frechet_over_baseline": best["frechet_distance"] / baseline if baseline > 0 else None,
+        "frechet_over_baseline": best["frechet_distance"] / baseline if baseline else None,
         "vocoder_beats_griffin_lim": all(
             vocoder["model"][key] < vocoder["griffin_lim"][key] for key in ("mel_l1", "mrstft")
         ),

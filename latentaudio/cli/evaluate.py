@@ -58,6 +58,8 @@ def add_evaluate_command(verbs) -> argparse.ArgumentParser:
     evaluate.add_argument("--guidance", type=finite_float, default=3.0, help="classifier-free guidance scale (default 3)")
     evaluate.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     evaluate.add_argument("--batch-size", type=positive_int, default=8, help="prompts per pipeline call (default 8)")
+    evaluate.add_argument("--no-baseline", dest="baseline", action="store_false",
+                          help="leave out the random-U-Net baseline (one more generation at the fewest steps)")
     # issue 16: template, paraphrase and unseen-note prompts at several lengths (evaluation/generalisation.py)
     evaluate.add_argument("--generalisation", choices=("off", "add", "only"), default="off",
                           help="add the generalisation section, or report only it (default off)")
@@ -99,6 +101,7 @@ def run_evaluate(args) -> int:
         report = evaluate(
             pipe, args.data, classifier, steps=args.steps, limit=args.limit, seconds=seconds, guidance_scale=args.guidance,
             seed=args.seed, batch_size=args.batch_size, model_name=args.model or "default model", classifier_info=info, log=print,
+            baseline=args.baseline,
         )
     if args.generalisation != "off":
         from ..evaluation.generalisation import format_generalisation, generalisation_section
@@ -155,6 +158,8 @@ def command_line(args) -> str:
             words += [flag, str(value)]
     if args.classifier is None:
         words += ["--classifier-steps", str(args.classifier_steps)]
+    if not getattr(args, "baseline", True):
+        words += ["--no-baseline"]
     if getattr(args, "generalisation", "off") != "off":
         words += ["--generalisation", args.generalisation, "--lengths", ",".join(f"{x:g}" for x in args.lengths)]
     if getattr(args, "music", None):

@@ -59,8 +59,13 @@ def test_evaluate_writes_every_section(tiny_pipe_dir, gm_eval_data, tmp_path, ca
 
     again = tmp_path / "again.json"
     assert main(["evaluate", "--model", str(tiny_pipe_dir), "--data", str(gm_eval_data), "--steps", "1",
-                 "--limit", "2", "--output", str(again), "--classifier", str(classifier)]) == 0
-    assert json.loads(again.read_text())["embedding"]["trained_now"] is False
+                 "--limit", "2", "--output", str(again), "--classifier", str(classifier), "--no-baseline"]) == 0
+    report = json.loads(again.read_text())
+    assert report["embedding"]["trained_now"] is False
+    assert "baseline" not in report and "baseline" not in report["timings_seconds"]
+    assert "--no-baseline" in report["setup"]["command"].split()
+    assert "random U-Net" not in capsys.readouterr().out
+    assert script.check_targets(report)["frechet_over_baseline"] is None
 
 
 def test_evaluate_rejects_a_dataset_without_families(tiny_pipe_dir, tmp_path, capsys):

@@ -209,6 +209,7 @@ class DistillationConfig(TrainingConfig):
     min_clip_seconds: Optional[float] = setting(None, "(0, inf)")  # crops from this length up, as in diffusion training
     cache_latents: bool = setting(False)  # encode each clip once (deterministic clip at start 0)
     cache_text_embeddings: bool = setting(True)
+    text_states_file: Optional[str] = setting(None)  # precomputed caption states (data embed-captions): no encoder loaded
     validation_prompts: list = setting(["a loud snare drum hit", "a soft acoustic grand piano note, C4"])
     checkpoint_every: int = setting(500, "[1, inf)")
 

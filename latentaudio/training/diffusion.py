@@ -144,6 +144,20 @@ class DiffusionTrainer(Trainer):
     def needs_text_encoder(self) -> bool:  # precomputed caption states replace it
         return not self.config.text_states_file
 
+    def caption_states(self) -> "CaptionStates":
+        """The captions' encoder states: from the ``text_states_file`` table where the config names one
+        (no encoder loaded), else through the pipeline's frozen encoder."""
+        c, pipe = self.config, self.pipe
+        table = None
+        if c.text_states_file:
+            projection, encoder = pipe.text_projection, pipe.text_encoder
+            if projection is None and encoder is None and pipe.config.text_encoder_package is None:
+                raise ValueError("text_states_file needs a text-conditioned pipeline; this one is unconditional.")
+            width = (projection.config.in_features if projection is not None
+                     else encoder.config.hidden_size if encoder is not None else None)
+            table = CaptionStateTable(c.text_states_file, width)
+        return CaptionStates(pipe, c.cache_text_embeddings, table)
+
     def setup(self) -> None:
         c, pipe = self.config, self.pipe
         if c.max_clip_seconds is not None and not pipe.default_audio_length_in_s <= c.max_clip_seconds <= pipe.config.max_audio_length_in_s:
@@ -162,15 +176,7 @@ class DiffusionTrainer(Trainer):
             **({"vae": pipe.vae} if c.cache_latents else {}),
         )
         pipe.to(self.device)
-        table = None
-        if c.text_states_file:
-            projection, encoder = pipe.text_projection, pipe.text_encoder
-            if projection is None and encoder is None and pipe.config.text_encoder_package is None:
-                raise ValueError("text_states_file needs a text-conditioned pipeline; this one is unconditional.")
-            width = (projection.config.in_features if projection is not None
-                     else encoder.config.hidden_size if encoder is not None else None)
-            table = CaptionStateTable(c.text_states_file, width)
-        self.captions = CaptionStates(pipe, c.cache_text_embeddings, table)
+        self.captions = self.caption_states()
         # 2. noise schedule of the pipeline, predicting the config's type, else its scheduler's; sampling follows
         self.prediction_type = c.prediction_type or pipe.scheduler.config.get("prediction_type", "epsilon")
         if self.prediction_type not in TRAINABLE_PREDICTION_TYPES:

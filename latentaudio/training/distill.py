@@ -34,7 +34,7 @@ from safetensors.torch import load_file, save_file
 from ..conditioning import embeds_guidance, guidance_embedding, pitch_features, prompt_notes, with_guidance_embedding
 from .checkpoints import TrainerState
 from .config import TRAINABLE_PREDICTION_TYPES, DistillationConfig
-from .diffusion import CaptionStates, ConditionedUNet, DiffusionTrainer
+from .diffusion import ConditionedUNet, DiffusionTrainer
 
 STUDENT_SCHEDULERS = {"lcm": LCMScheduler, "tcd": TCDScheduler}
 
@@ -42,7 +42,6 @@ STUDENT_SCHEDULERS = {"lcm": LCMScheduler, "tcd": TCDScheduler}
 class DistillationTrainer(DiffusionTrainer):
     name = "distill"
     config: DistillationConfig
-    needs_text_encoder = True
 
     def setup(self) -> None:
         c, pipe = self.config, self.pipe
@@ -58,7 +57,7 @@ class DistillationTrainer(DiffusionTrainer):
             **({"vae": pipe.vae} if c.cache_latents else {}),
         )
         pipe.to(self.device)
-        self.captions = CaptionStates(pipe, c.cache_text_embeddings)
+        self.captions = self.caption_states()
         self.pitch = bool(pipe.config.get("pitch_conditioning"))
         # 2. the teacher's noise schedule and its ODE grid t = k i - 1 (LCMScheduler's original_inference_steps)
         self.prediction_type = pipe.scheduler.config.get("prediction_type", "epsilon")
@@ -179,9 +178,14 @@ class DistillationTrainer(DiffusionTrainer):
         """Generate the validation prompts with the student at its steps and guidance; log audio and mels."""
         pipe = self.student_pipeline()
         try:
-            prompts = self.config.validation_prompts if pipe.text_encoder is not None else [None]
+            prompts = self.config.validation_prompts if pipe.text_encoder is not None or self.captions.table is not None else [None]
             for i, prompt in enumerate(prompts):
-                mel = pipe(prompt, output_type="mel", generator=torch.Generator(self.device).manual_seed(self.config.seed)).audios[0]
+                inputs = self.prompt_inputs(prompt)
+                if inputs is None:
+                    continue
+                inputs.pop("negative_prompt_embeds", None)  # the student embeds its guidance: no unconditional half
+                inputs.pop("negative_prompt_attention_mask", None)
+                mel = pipe(**inputs, output_type="mel", generator=torch.Generator(self.device).manual_seed(self.config.seed)).audios[0]
                 monitor.mel(f"validation/mel_{i}", mel)
                 monitor.audio(f"validation/audio_{i}", pipe.codec.vocode(mel[None])[0], pipe.sample_rate)
         finally:

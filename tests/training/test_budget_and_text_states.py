@@ -115,3 +115,31 @@ def test_vae_training_needs_no_packaged_encoder(minilm_pipe_dir, gm_data, tmp_pa
     monkeypatch.undo()  # the package is back: the saved pipeline loads with its encoder
     pipe = LatentAudioPipeline.from_pretrained(out)
     assert type(pipe.text_encoder).__name__ == "BertModel" and pipe.config.text_encoder_package == "minilm"
+
+
+def test_distillation_reads_precomputed_caption_states_like_the_encoder(tiny_pipe_dir, gm_data, tmp_path):
+    states = tmp_path / "captions.safetensors"
+    assert main(["data", "embed-captions", str(gm_data), "--model", str(tiny_pipe_dir), "--output", str(states),
+                 "--prompt", "a trumpet note"]) == 0
+    config = tmp_path / "with_states.yaml"
+    config.write_text(f"base: {TRAINING_CONFIGS / 'tiny_distill.yaml'}\ntext_states_file: {states}\n"
+                      "validation_every: 2\n")  # the student's validation reads the prompt's states from the file too
+    runs = {}
+    for name, extra in (("encoder", []), ("states", ["--config", config])):
+        out = tmp_path / name
+        args = train_args("distill", tiny_pipe_dir, gm_data, out, None if extra else "tiny_distill.yaml", "--max-steps", 3, *extra)
+        assert main(args) == 0
+        runs[name] = [h["loss"] for h in loss_history(out)]
+    assert len(runs["states"]) == 3 and runs["states"] == pytest.approx(runs["encoder"], rel=1e-4)
+    assert LatentAudioPipeline.from_pretrained(tmp_path / "states").embeds_guidance
+
+
+def test_distillation_with_caption_states_needs_no_packaged_encoder(minilm_pipe_dir, gm_data, tmp_path, request):
+    states = tmp_path / "captions.safetensors"
+    assert main(["data", "embed-captions", str(gm_data), "--model", str(minilm_pipe_dir), "--output", str(states),
+                 "--prompt", "a trumpet note"]) == 0
+    request.getfixturevalue("no_minilm")  # from here on, as on a machine without the package
+    config = tmp_path / "with_states.yaml"
+    config.write_text(f"base: {TRAINING_CONFIGS / 'tiny_distill.yaml'}\ntext_states_file: {states}\nvalidation_every: 2\n")
+    assert main(train_args("distill", minilm_pipe_dir, gm_data, tmp_path / "student", None, "--config", config, "--max-steps", 2)) == 0
+    assert len(loss_history(tmp_path / "student")) == 2

@@ -97,7 +97,8 @@ def add_data_verbs(data: argparse.ArgumentParser) -> None:
 
     embed = verbs.add_parser("embed-captions", help="save the frozen text encoder's states of every caption (for diffusion training)")
     embed.add_argument("dir", help="audiofolder whose captions to encode")
-    embed.add_argument("--model", required=True, help="pipeline folder whose text encoder (and projection pooling) to use")
+    embed.add_argument("--model", required=True, help="pipeline folder, or an embedded model's name (default, default-fast), "
+                       "whose text encoder (and projection pooling) to use")
     embed.add_argument("--output", required=True, help="safetensors file to write (the diffusion config's text_states_file)")
     embed.add_argument("--prompt", action="append", default=None,
                        help="also encode this prompt (repeatable; default: the diffusion recipe's validation prompts)")
@@ -207,6 +208,7 @@ def _transcode(args) -> int:
 def _embed_captions(args) -> int:
     from ..data.report import scan_folder
     from ..loading import load_pipeline
+    from ..model_folder import model_location
     from ..training.config import DiffusionTrainingConfig
     from ..training.text_states import save_caption_states
 
@@ -217,7 +219,7 @@ def _embed_captions(args) -> int:
     prompts = args.prompt if args.prompt is not None else DiffusionTrainingConfig().validation_prompts
     captions = [entry.text for entry in entries] + list(prompts)
     captions += [caption for entry in entries for caption in entry.columns.get("captions") or []]
-    path = save_caption_states(load_pipeline(args.model), captions, args.output)
+    path = save_caption_states(load_pipeline(model_location(args.model)), captions, args.output)
     print(f"Wrote the states of {len(set(captions) | {''})} captions to {path}")
     return 0
 

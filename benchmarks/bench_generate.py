@@ -156,13 +156,14 @@ def run_standalone(args) -> dict:
     from latentaudio.model_folder import model_location
     from latentaudio.standalone import StandaloneGenerator, StandaloneUnavailable, read_config, runs_call
 
+    folder = model_location(args.model)
     try:
-        config = read_config(model_location(args.model))
+        config = read_config(folder)
     except StandaloneUnavailable:
         return {}
     if not runs_call(config, args.steps, None, args.seconds):
         return {}
-    generator = StandaloneGenerator.from_pretrained(model_location(args.model), threads=args.threads, config=config)
+    generator = StandaloneGenerator.from_pretrained(folder, threads=args.threads, config=config)
     generator("warm-up", args.seconds)
     start = time.perf_counter()
     for seed in range(args.repeats):

@@ -29,6 +29,14 @@ def exported_components(folder: Union[str, os.PathLike]) -> dict[str, Path]:
     return {name: Path(folder) / name / file for name, file in ONNX_FILES.items() if (Path(folder) / name / file).is_file()}
 
 
+def hash_file(digest, path: Union[str, os.PathLike]):
+    """Feed the bytes of the file at ``path`` to ``digest`` (a ``hashlib`` object) in chunks; returns ``digest``."""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 22):
+            digest.update(chunk)
+    return digest
+
+
 class ModelFolderError(ValueError):
     """A pipeline folder is missing, incomplete, corrupt or inconsistent."""
 
@@ -130,9 +138,7 @@ class PipelineFolder:
             for file in sorted([top] if top.is_file() else top.rglob("*") if top.is_dir() else []):
                 if file.is_file():
                     digest.update(str(file.relative_to(self.path)).encode() + b"\0")
-                    with open(file, "rb") as handle:
-                        while chunk := handle.read(1 << 20):
-                            digest.update(chunk)
+                    hash_file(digest, file)
         return digest.hexdigest()[:16]
 
     def missing(self, given=()) -> dict[str, str]:

@@ -37,7 +37,7 @@ import torch
 from diffusers import ModelMixin
 from torch import nn
 
-from .model_folder import ONNX_FILES, exported_components
+from .model_folder import ONNX_FILES, exported_components, hash_file
 
 PathLike = Union[str, os.PathLike]
 RUNTIMES = ("auto", "torch", "onnx")
@@ -50,9 +50,7 @@ def weights_digest(folder: PathLike) -> str:
     """SHA-256 over a component folder's safetensors files (sorted by name)."""
     digest = hashlib.sha256()
     for file in sorted(Path(folder).glob("*.safetensors")):
-        with open(file, "rb") as handle:
-            while chunk := handle.read(1 << 22):
-                digest.update(chunk)
+        hash_file(digest, file)
     return digest.hexdigest()
 
 

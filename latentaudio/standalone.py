@@ -37,6 +37,7 @@ from typing import Optional, Union
 import numpy as np
 
 from .lengths import latent_frames, length_in_samples
+from .model_folder import hash_file
 from .seeded_noise import TorchNormalStream
 
 PathLike = Union[str, os.PathLike]
@@ -71,11 +72,12 @@ class StandaloneUnavailable(ValueError):
 
 def file_digest(path: PathLike) -> str:
     """SHA-256 of one file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 22):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return hash_file(hashlib.sha256(), path).hexdigest()
+
+
+def one_pass_seconds(config: dict) -> float:
+    """The longest length a standalone export (its ``config``) generates: what the U-Net denoises in one pass."""
+    return config["max_frames"] * config["samples_per_latent_frame"] / config["sample_rate"]
 
 
 def read_config(model_folder: PathLike) -> dict:
@@ -117,7 +119,7 @@ class StandaloneGenerator:
         self.folder, self.config, self.session, self.tokenizer = Path(folder), config, session, tokenizer
         self.sample_rate = config["sample_rate"]
         self.default_audio_length_in_s = config["default_audio_length_in_s"]
-        self.max_audio_length_in_s = config["max_frames"] * config["samples_per_latent_frame"] / self.sample_rate
+        self.max_audio_length_in_s = one_pass_seconds(config)
 
     @classmethod
     def from_pretrained(cls, model_folder: PathLike, threads: Optional[int] = None, config: Optional[dict] = None) -> "StandaloneGenerator":
@@ -198,6 +200,5 @@ def runs_call(config: dict, num_inference_steps: Optional[int], guidance_scale: 
               audio_length_in_s: Optional[float]) -> bool:
     """Whether a standalone export (its ``config``) runs a call with these settings (``None``: the model's own):
     its steps and guidance, and a length it denoises in one pass."""
-    longest = config["max_frames"] * config["samples_per_latent_frame"] / config["sample_rate"]
     return (num_inference_steps in (None, config["num_inference_steps"]) and guidance_scale in (None, config["guidance_scale"])
-            and (audio_length_in_s is None or audio_length_in_s <= longest))
+            and (audio_length_in_s is None or audio_length_in_s <= one_pass_seconds(config)))

@@ -82,23 +82,17 @@ def run_convert(args) -> int:
 
 def run_export(args) -> int:
     from .. import EMBEDDED_MODELS
-    from ..export import export_onnx
+    from ..export import export_onnx, export_standalone
 
-    if args.model in EMBEDDED_MODELS and not Path(args.model).exists():  # part of the installed package: not written into
-        if not args.standalone:
-            raise ValueError(f"The embedded model {args.model!r} is exported with --standalone only (into your cache); "
-                             f"`latentaudio convert {args.model} OUT` makes a folder of it for the per-component export.")
-        from ..export import export_standalone
-
-        folder = export_standalone(args.model, log=print)
-        print(f"Wrote {folder}; `generate --model {args.model}` runs it at the model's own sampling without PyTorch.")
-        return 0
-    written = export_onnx(args.model, log=print)
-    print(f"Wrote {', '.join(str(path) for path in written.values())}; `generate --model {args.model}` runs them "
-          "(--runtime torch does not).")
+    embedded = args.model in EMBEDDED_MODELS and not Path(args.model).exists()  # part of the installed package: not written into
+    if embedded and not args.standalone:
+        raise ValueError(f"The embedded model {args.model!r} is exported with --standalone only (into your cache); "
+                         f"`latentaudio convert {args.model} OUT` makes a folder of it for the per-component export.")
+    if not embedded:
+        written = export_onnx(args.model, log=print)
+        print(f"Wrote {', '.join(str(path) for path in written.values())}; `generate --model {args.model}` runs them "
+              "(--runtime torch does not).")
     if args.standalone:
-        from ..export import export_standalone
-
         folder = export_standalone(args.model, log=print)
         print(f"Wrote {folder}; `generate --model {args.model}` runs it at the model's own sampling without PyTorch.")
     return 0

@@ -152,9 +152,13 @@ class TextConditioner(Conditioner):
         is the same whatever the padding, and padding a few-word prompt to the longest one of its
         batch instead of the encoder's maximum costs a tenth of the encoder's work.
         """
-        tokens = self.tokenizer(prompts, max_length=self.max_length, truncation=True, return_tensors="pt",
-                                padding=self.pads_to_longest(longest) or "max_length")
+        tokens = self.tokenize(prompts, longest)
         return self.encode_tokens(tokens.input_ids.to(device), tokens.attention_mask.to(device), dtype)
+
+    def tokenize(self, prompts: list[str], longest: bool = False):
+        """The tokenizer's output for ``prompts`` as :meth:`encode` pads and truncates them (PyTorch tensors)."""
+        return self.tokenizer(prompts, max_length=self.max_length, truncation=True, return_tensors="pt",
+                              padding=self.pads_to_longest(longest) or "max_length")
 
     def pads_to_longest(self, longest: bool = False) -> bool:
         """Whether :meth:`encode` pads a batch's tokens to its longest prompt (else to :attr:`max_length`)."""

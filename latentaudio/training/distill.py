@@ -183,8 +183,6 @@ class DistillationTrainer(DiffusionTrainer):
                 inputs = self.prompt_inputs(prompt)
                 if inputs is None:
                     continue
-                inputs.pop("negative_prompt_embeds", None)  # the student embeds its guidance: no unconditional half
-                inputs.pop("negative_prompt_attention_mask", None)
                 mel = pipe(**inputs, output_type="mel", generator=torch.Generator(self.device).manual_seed(self.config.seed)).audios[0]
                 monitor.mel(f"validation/mel_{i}", mel)
                 monitor.audio(f"validation/audio_{i}", pipe.codec.vocode(mel[None])[0], pipe.sample_rate)

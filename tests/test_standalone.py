@@ -133,6 +133,21 @@ def test_a_distilled_student_with_vocos_exports_its_sampler_draws(tiny_config, t
     assert got.shape == expected.shape == (2, 4800) and np.abs(got - expected).max() <= 1e-4 * np.abs(expected).max()
 
 
+def test_a_u_net_trained_beyond_its_clip_runs_its_whole_one_pass_in_the_graph(tiny_config, tmp_path):
+    # A model trained on variable lengths (longest_trained_length_in_s) denoises up to that length in one
+    # pass; the graph, traced at the clip, takes it whole and gives the pipeline's audio there.
+    build_pipeline(merge(tiny_config, {"pipeline": {"default_inference_steps": 2, "longest_trained_length_in_s": 0.64}}),
+                   seed=0).save_pretrained(tmp_path / "long")
+    export_standalone(tmp_path / "long")
+    generator = StandaloneGenerator.from_pretrained(tmp_path / "long")
+    assert generator.default_audio_length_in_s == pytest.approx(0.32) and generator.max_audio_length_in_s == pytest.approx(0.64)
+    got = generator("a soft organ note, C3", 0.64, 1, seed=4)
+    expected = pipeline_audio(tmp_path / "long", "a soft organ note, C3", 0.64, 1, 4)
+    assert got.shape == expected.shape == (1, 10240) and np.abs(got - expected).max() <= 1e-4 * np.abs(expected).max()
+    with pytest.raises(ValueError, match="audio_length_in_s=0.7 is out of range"):
+        generator("a kick", 0.7)
+
+
 def test_what_one_graph_cannot_hold_is_refused_in_one_line(tiny_config, tmp_path, capsys):
     build_pipeline(merge(tiny_config, {"pipeline": {"pitch_conditioning": True}}), seed=0).save_pretrained(tmp_path / "pitch")
     with pytest.raises(ValueError, match="holds text conditioning by a transformers encoder; this pipeline's conditioning is PitchConditioner"):

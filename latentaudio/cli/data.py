@@ -53,6 +53,8 @@ def add_data_verbs(data: argparse.ArgumentParser) -> None:
     soundfont.add_argument("--captions-per-clip", type=positive_int, default=1, help="varied captions per clip, sampled in training (default 1)")
     soundfont.add_argument("--holdout", type=lambda text: [p for p in text.split(",") if p], default=[],
                            help="hold out whole 'pitches' per program and/or 'velocities', e.g. pitches,velocities")
+    soundfont.add_argument("--hold", type=positive_float, default=None,
+                           help="seconds a melodic note is held before its release (default: half the clip)")
     _add_clip_options(soundfont)
 
     music21 = verbs.add_parser("music21", help="render music21 corpus pieces to captioned clips")
@@ -151,6 +153,7 @@ def _soundfont(args) -> int:
         sample_rate=args.sample_rate, seed=args.seed, pitches_per_program=args.pitches,
         velocities=args.velocities, kits=args.kits, command=_command(args),
         pitch_step=args.pitch_step, captions_per_clip=args.captions_per_clip, holdout=args.holdout,
+        hold_seconds=args.hold,
     )
     return _summary(result)
 

@@ -160,6 +160,7 @@ def render_soundfont_dataset(
     pitch_step: Optional[int] = None,
     captions_per_clip: int = 1,
     holdout: Sequence[str] = (),
+    hold_seconds: Optional[float] = None,
 ) -> BuildResult:
     """Render one-shots to ``out_dir`` as an audiofolder with ``metadata.jsonl`` and ``dataset_card.md``.
 
@@ -169,7 +170,7 @@ def render_soundfont_dataset(
             defaults to Debian's FluidR3_GM.
         programs: Melodic GM programs, 0-127; all 128 when `None`; ``[]`` for drums only.
         drums: Also render the percussion kits of bank 128.
-        seconds: Length of every clip; a melodic note is held for half of it, then released.
+        seconds: Length of every clip; a melodic note is held for ``hold_seconds``, then released.
         sample_rate: Output rate in Hz.
         seed: Seeds the split assignment.
         pitches_per_program: Pitches spread over each program's range.
@@ -182,10 +183,15 @@ def render_soundfont_dataset(
             varied ones (:mod:`latentaudio.data.captions`) that diffusion training samples from.
         holdout: Hold out whole ``"pitches"`` per program and/or whole ``"velocities"``
             (:mod:`latentaudio.data.splits`) instead of pitch-velocity combinations.
+        hold_seconds: How long a melodic note is held before its release; half of ``seconds`` when
+            `None`. A fixed hold makes renders of different lengths agree where they overlap: the
+            first 2.56 s of a 5.12 s render held 1.28 s is the 2.56 s render, with its decay after it.
     """
     # 1. check inputs and plan
     if not seconds > 0:
         raise ValueError(f"seconds must be positive, got {seconds}.")
+    if hold_seconds is not None and not 0 < hold_seconds <= seconds:
+        raise ValueError(f"hold_seconds={hold_seconds} is out of range: expected a hold in (0, {seconds:g}] (the clip).")
     fonts = [check_training_font(font) for font in ([soundfont] if isinstance(soundfont, (str, Path)) else soundfont)]
     plan = plan_one_shots(programs, drums, kits, pitches_per_program, velocities, drum_keys, pitch_step)
     if not plan:
@@ -198,7 +204,8 @@ def render_soundfont_dataset(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     num_samples = round(seconds * sample_rate)
-    melodic_hold, drum_hold = num_samples // 2, round(0.1 * sample_rate)
+    melodic_hold = num_samples // 2 if hold_seconds is None else round(hold_seconds * sample_rate)
+    drum_hold = round(0.1 * sample_rate)
 
     # 2. render one normalisation group at a time
     result = BuildResult(out_dir, rows=[])
@@ -217,7 +224,7 @@ def render_soundfont_dataset(
         "render_soundfont_dataset", out_dir=str(out_dir), soundfont=[str(font) for font in fonts], programs=programs,
         drums=drums, seconds=seconds, sample_rate=sample_rate, seed=seed, pitches_per_program=pitches_per_program,
         velocities=list(velocities), kits=list(kits), drum_keys=drum_keys, pitch_step=pitch_step,
-        captions_per_clip=captions_per_clip, holdout=list(holdout),
+        captions_per_clip=captions_per_clip, holdout=list(holdout), hold_seconds=hold_seconds,
     )
     split_rule = (f"Splits hold out whole {' and whole '.join(holdout)} (seed {seed}; see latentaudio.data.splits); "
                   "rows mark unseen_pitch and unseen_velocity." if holdout else

@@ -58,6 +58,14 @@ def test_soundfont_verb_without_drums(tmp_path):
     assert {json.loads(line)["family"] for line in open(tmp_path / "metadata.jsonl")} == {"Piano"}
 
 
+def test_soundfont_verb_hold(tmp_path, capsys):
+    argv = ["data", "soundfont", "--programs", "19", "--pitches", "1", "--no-drums", "--seconds", "0.5"]
+    assert run(argv + ["--out", str(tmp_path / "a"), "--hold", "0.1"]) == 0
+    assert "held for 0.10 s" in (tmp_path / "a" / "dataset_card.md").read_text()
+    assert run(argv + ["--out", str(tmp_path / "b"), "--hold", "0.75"]) == 1
+    assert "hold_seconds=0.75 is out of range" in capsys.readouterr().err
+
+
 def test_folder_verb(gm_dataset, tmp_path):
     src = tmp_path / "src" / "drums"
     src.mkdir(parents=True)

@@ -108,6 +108,25 @@ def test_dataset_card(gm_dataset):
     assert "040-violin-p103-v040.wav" in card  # what was skipped is named
 
 
+def test_a_fixed_hold_makes_a_longer_render_begin_as_the_shorter_one(tmp_path, soundfont):
+    # An organ holds as long as its key: with the default hold (half the clip) the 1 s render is
+    # released at 0.5 s and the 2 s one at 1 s; with --hold 0.5 both release at 0.5 s, and the longer
+    # render is the shorter one followed by its decay.
+    organ = dict(programs=[19], pitches_per_program=1, velocities=(100,), drums=False, soundfont=soundfont)
+    short = render_soundfont_dataset(tmp_path / "short", seconds=1.0, **organ)
+    render_soundfont_dataset(tmp_path / "held", seconds=2.0, **organ)
+    render_soundfont_dataset(tmp_path / "fixed", seconds=2.0, hold_seconds=0.5, **organ)
+    name = short.rows[0]["file_name"]
+    a, b, c = (sf.read(tmp_path / folder / name)[0] for folder in ("short", "held", "fixed"))
+    assert len(a) == 16000 and len(b) == len(c) == 32000
+    body = slice(0, 16000 - 400)  # before the 1 s render's 20 ms fade-out
+    assert np.abs(c[body] - a[body]).max() < 1e-3
+    assert np.abs(b[body] - a[body]).max() > 0.05  # still held where the 1 s render decays
+    rms = lambda x: float(np.sqrt(np.mean(x ** 2)))
+    assert rms(c[24000:]) < 0.1 * rms(b[24000:])  # released early, the longer render falls silent
+    assert "held for 0.50 s" in (tmp_path / "fixed" / "dataset_card.md").read_text()
+
+
 @pytest.mark.parametrize(
     "bad, message",
     [
@@ -116,6 +135,7 @@ def test_dataset_card(gm_dataset):
         (dict(kits=(99,)), "drum kit 99"),
         (dict(drum_keys=[20]), "percussion key 20"),
         (dict(seconds=0), "seconds"),
+        (dict(seconds=1.0, hold_seconds=1.5), "hold_seconds=1.5 is out of range"),
         (dict(programs=[], drums=False), "Nothing to render"),
     ],
 )

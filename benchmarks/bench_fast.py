@@ -179,7 +179,7 @@ def main() -> None:
     teacher = load(args.model)
     student = few_step(teacher, args.student)
     print(f"{args.model} and {args.student}, {args.threads} threads; U-Net clip {teacher.default_audio_length_in_s:g} s, "
-          f"one pass up to {teacher.window_frames * teacher.samples_per_latent_frame / teacher.sample_rate:g} s")
+          f"one pass up to {teacher.one_pass_length_in_s:g} s")
     with tempfile.TemporaryDirectory() as scratch:
         onnx = {} if args.skip_onnx else {"teacher": exported(teacher, f"{scratch}/teacher"),
                                            "student": exported(student, f"{scratch}/student")}

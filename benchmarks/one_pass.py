@@ -31,6 +31,7 @@ import torch  # noqa: E402
 SEGMENT_SECONDS = 0.5
 FLOOR_DB = -60.0
 TAIL_SECONDS = 1.5
+BATCH_SIZE = 8  # prompts per pipeline call
 
 
 def envelope_db(audio: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -74,7 +75,7 @@ def main() -> None:
     pipe.set_progress_bar_config(disable=True)
     clips = load_clips(args.data, "test", args.seconds, pipe.sample_rate, args.limit)
     real = envelope_db(clips.audio.numpy(), pipe.sample_rate)
-    one_pass_seconds = pipe.window_frames * pipe.samples_per_latent_frame / pipe.sample_rate
+    one_pass_seconds = pipe.one_pass_length_in_s
     print(f"{args.model}: clip {pipe.default_audio_length_in_s:g} s, one pass up to {one_pass_seconds:g} s; "
           f"{len(clips)} test prompts of {args.data} at {args.seconds:g} s, {args.steps} steps, {args.threads} threads")
     if one_pass_seconds < args.seconds:
@@ -88,9 +89,9 @@ def main() -> None:
         pipe.register_to_config(longest_trained_length_in_s=trained_length)
         calls[0] = 0
         started = time.perf_counter()
-        audio = generate_clips(pipe, clips.texts, args.steps, args.seconds, 3.0, args.seed)
+        audio = generate_clips(pipe, clips.texts, args.steps, args.seconds, 3.0, args.seed, BATCH_SIZE)
         wall = (time.perf_counter() - started) / len(clips)
-        batches = -(-len(clips) // 8)
+        batches = -(-len(clips) // BATCH_SIZE)
         rows[name] = {"unet_calls_per_batch": calls[0] / batches, "seconds_per_clip": wall,
                       **summary(envelope_db(audio.numpy(), pipe.sample_rate), real)}
     pipe.register_to_config(longest_trained_length_in_s=longest)

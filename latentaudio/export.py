@@ -353,7 +353,7 @@ def check_standalone(pipe, folder: PathLike, tolerance: float = 1e-3) -> float:
     worst = 0.0
     calls = [(pipe.default_audio_length_in_s, 2, 1), (0.4 * pipe.default_audio_length_in_s, 1, 7)]
     if pipe.window_frames > pipe.clip_frames:
-        calls.append((pipe.window_frames * pipe.samples_per_latent_frame / pipe.sample_rate, 1, 3))
+        calls.append((pipe.one_pass_length_in_s, 1, 3))
     for seconds, takes, seed in calls:
         expected = pipe("a bright bell", audio_length_in_s=seconds, num_waveforms_per_prompt=takes,
                         generator=torch.Generator().manual_seed(seed)).audios

@@ -196,6 +196,11 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         return max(self.clip_frames, self.latent_frames_for(round(longest * self.sample_rate)))
 
     @property
+    def one_pass_length_in_s(self) -> float:
+        """The longest length denoised in one U-Net pass (:attr:`window_frames`), in seconds; windows beyond it."""
+        return self.window_frames * self.samples_per_latent_frame / self.sample_rate
+
+    @property
     def default_audio_length_in_s(self) -> float:
         """The clip length the U-Net was configured for (its ``sample_size`` along time)."""
         return self.clip_frames * self.samples_per_latent_frame / self.sample_rate

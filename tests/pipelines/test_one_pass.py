@@ -30,6 +30,7 @@ def long_trained(tiny_pipe_dir):
 def test_one_call_per_step_up_to_the_trained_length(long_trained):
     # tiny U-Net: 0.32 s clips (16 latent frames); trained up to 0.64 s (32 frames)
     assert long_trained.window_frames == 32 and long_trained.clip_frames == 16
+    assert long_trained.one_pass_length_in_s == pytest.approx(0.64) and long_trained.default_audio_length_in_s == pytest.approx(0.32)
     for seconds, frames in ((0.32, 16), (0.5, 26), (0.64, 32)):
         # classifier-free guidance: the conditional and unconditional halves in one batch of 2
         assert unet_batches(long_trained, audio_length_in_s=seconds) == [(2, frames)] * STEPS

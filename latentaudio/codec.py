@@ -10,6 +10,9 @@ datasets, trainers and evaluation agree on the frame arithmetic:
 - The VAE takes mels whose length is a multiple of ``f``; shorter remainders are padded with
   silence before encoding and cropped again after decoding (:meth:`reconstruct`).
 - The vocoder runs in its own dtype and its float32 output is cut to exactly the samples asked for.
+
+What a pipeline hands to a user also passes :func:`limit_peaks`: a take the vocoder made louder
+than full scale is turned down as a whole, so no written file clips.
 """
 
 from __future__ import annotations
@@ -24,6 +27,22 @@ from diffusers import AutoencoderKL
 from .lengths import latent_frames
 from .spectrogram import MelSpectrogram, vae_compression
 from .vae import decode_latents, encode_mel, posterior
+
+
+FULL_SCALE = 1.0  # the largest magnitude a float waveform written as 16/24-bit PCM keeps
+
+
+def limit_peaks(audio: torch.Tensor, ceiling: float = FULL_SCALE) -> torch.Tensor:
+    """Turn down every take whose peak passes ``ceiling`` to peak exactly at it; quieter takes are
+    returned bit for bit.
+
+    One gain per take (a row of (B, L), or a take's channels together in (B, C, L)), so a take keeps its
+    envelope, its dynamics and its stereo image: a gain, not a clipper or a compressor. A diffusion model
+    sets each take's level itself, and now and then (a loud prompt, a strong guidance scale) past full
+    scale, where a 16-bit file would clip it.
+    """
+    peak = audio.abs().amax(dim=tuple(range(1, audio.ndim)), keepdim=True)  # (B, 1) or (B, 1, 1)
+    return audio * (ceiling / peak.clamp(min=ceiling))
 
 
 @dataclass
@@ -111,16 +130,21 @@ class MelCodec:
         """Mel (B, n_mels, T) → posterior mode → mel of the same shape, float32: what the VAE keeps."""
         return self.decode(self.encode(mel))[..., : mel.shape[-1]].float()
 
-    def vocode(self, mel: torch.Tensor, num_samples: Optional[int] = None) -> torch.Tensor:
+    def vocode(self, mel: torch.Tensor, num_samples: Optional[int] = None, within_full_scale: bool = False) -> torch.Tensor:
         """Float32 audio (B, num_samples) of mel (B, n_mels, T), the vocoder run in its own dtype.
 
         Args:
             num_samples (`int`, *optional*): Exact output length: the vocoder's T · hop_length samples
                 are cropped (or, for a mel too short, zero-padded) to it; ``None`` keeps them all.
+            within_full_scale (`bool`, defaults to `False`): Turn a take that passes full scale down
+                (:func:`limit_peaks`), by the peak of all T · hop_length samples, before cropping: so a
+                clip has the gain whatever length is cut from it (the standalone graph's output is uncropped).
         """
         if self.vocoder is None:
             raise ValueError("This codec has no vocoder; give it one to turn mels into audio.")
         audio = self.vocoder(mel.to(self.vocoder.dtype))
+        if within_full_scale:
+            audio = limit_peaks(audio.float())
         if num_samples is not None:
             audio = F.pad(audio[..., :num_samples], (0, max(num_samples - audio.shape[-1], 0)))
         return audio.float()

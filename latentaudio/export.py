@@ -155,7 +155,7 @@ class _GenerationGraph(nn.Module):
 
     ``forward`` runs the pipeline's own steps: the text conditioner from tokens
     (:meth:`TextConditioner.encode_tokens`), :meth:`prepare_latents`, :meth:`denoise` over the
-    scheduler's timesteps and the codec's decoder and vocoder. The sampler's noise draws
+    scheduler's timesteps and the codec's decoder and vocoder (each take within full scale). The sampler's noise draws
     (``randn_tensor`` in the scheduler's module) take the rows of ``noise`` after the first, in
     order, so the graph holds no random operation; :attr:`draws` counts the draws one call makes.
     """
@@ -193,7 +193,7 @@ class _GenerationGraph(nn.Module):
         with mock.patch.object(scheduler_module, "randn_tensor", next_draw, create=True):
             latents = pipe.denoise(latents, pipe.scheduler.timesteps, conditions, self.guidance_scale)
         self.draws = 1 + len(shapes)
-        return pipe.codec.vocode(pipe.codec.decode(latents))
+        return pipe.codec.vocode(pipe.codec.decode(latents), within_full_scale=True)  # as the pipeline's output
 
 
 def standalone_tokenizer(pipe):

@@ -43,7 +43,7 @@ from .seeded_noise import TorchNormalStream
 PathLike = Union[str, os.PathLike]
 FOLDER = "standalone"  # inside a pipeline folder
 GRAPH_FILE, TOKENIZER_FILE, CONFIG_FILE = "model.onnx", "tokenizer.json", "config.json"
-FORMAT = 1  # of config.json; a graph written under another format is not run
+FORMAT = 2  # of config.json; a graph written under another format is not run (2: takes within full scale)
 
 
 def cache_root() -> Path:

@@ -6,10 +6,10 @@ import math
 import pytest
 import torch
 
-from latentaudio.codec import MelCodec
+from latentaudio.codec import MelCodec, limit_peaks
 from latentaudio.spectrogram import MelSpectrogram, check_compatible
 from latentaudio.vae import build_vae
-from vocoder import GriffinLimVocoder, HifiGanGenerator
+from vocoder import GriffinLimVocoder, HifiGanGenerator, VocosGenerator
 
 HOP = 160
 
@@ -103,6 +103,34 @@ def test_vocode_runs_the_vocoder_in_its_dtype(codec):
     audio = MelCodec(codec.spectrogram, codec.vae, vocoder).vocode(mel, 700)
     assert audio.dtype == torch.float32 and audio.shape == (1, 700)
     torch.testing.assert_close(audio, vocoder(mel.double())[..., :700].float())
+
+
+def test_limit_peaks_turns_down_only_the_takes_past_full_scale():
+    takes = torch.sin(torch.linspace(0, 20, 500))[None] * torch.tensor([[0.5], [1.0], [2.5]])  # peaks 0.5, 1, 2.5
+    limited = limit_peaks(takes)
+    assert torch.equal(limited[:2], takes[:2])  # at or below full scale: bit for bit
+    assert limited[2].abs().max() == pytest.approx(1.0) and torch.allclose(limited[2], takes[2] / 2.5)
+    stereo = torch.stack([1.6 * takes[1], 0.4 * takes[1]])[None]  # (1, 2, L): the left passes full scale
+    left, right = limit_peaks(stereo)[0]
+    assert left.abs().max() == pytest.approx(1.0) and torch.allclose(right, 0.25 * left)  # one gain: the image is kept
+
+
+def test_vocode_within_full_scale_sets_the_gain_before_cropping(codec):
+    """A Vocos vocoder (no tanh at its output) made e^6 times too loud; cropped before the loudest
+    sample, the clip still has the whole clip's gain, so every length cut from a take has the same level."""
+    torch.manual_seed(0)
+    vocos = VocosGenerator.from_mel_config(codec.spectrogram.mel_config, dim=8, intermediate_dim=16, num_layers=1)
+    with torch.no_grad():
+        vocos.head.bias[: vocos.config.n_fft // 2 + 1] += 6.0  # log magnitude
+    loud = MelCodec(codec.spectrogram, codec.vae, vocos)
+    mel = torch.randn(1, 16, 10)
+    raw = loud.vocode(mel)[0]
+    loudest = int(raw.abs().argmax())
+    assert raw[loudest].abs() > 1.0 and loudest > 100
+    limited = loud.vocode(mel, loudest, within_full_scale=True)
+    assert limited.shape == (1, loudest)
+    torch.testing.assert_close(limited[0], raw[:loudest] / raw[loudest].abs())
+    assert limited.abs().max() < 1.0
 
 
 def test_vocode_without_a_vocoder_says_so(codec):

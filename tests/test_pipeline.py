@@ -96,6 +96,24 @@ def test_output_types(tiny_pipe):
     assert tiny_pipe("a kick", return_dict=False, **FAST)[0].shape == (1, 5120)
 
 
+def test_a_take_past_full_scale_is_turned_down_as_a_whole(tiny_pipe):
+    """A Vocos vocoder (no tanh at its output) whose magnitudes are e^8 times too large: every take the
+    pipeline returns peaks at exactly full scale and is the vocoded mel at one gain (a level, not a clipper)."""
+    from vocoder import VocosGenerator
+
+    torch.manual_seed(0)
+    vocos = VocosGenerator.from_mel_config(tiny_pipe.spectrogram.mel_config, dim=8, intermediate_dim=16, num_layers=1)
+    with torch.no_grad():
+        vocos.head.bias[: vocos.config.n_fft // 2 + 1] += 8.0  # log magnitude
+    tiny_pipe.register_modules(vocoder=vocos)
+    mel = run(tiny_pipe, output_type="mel", num_waveforms_per_prompt=2)
+    audio = run(tiny_pipe, output_type="pt", num_waveforms_per_prompt=2)
+    raw = tiny_pipe.codec.vocode(mel)[:, : audio.shape[1]]
+    assert (raw.abs().amax(dim=1) > 10.0).all()
+    np.testing.assert_allclose(audio.abs().amax(dim=1), [1.0, 1.0], rtol=1e-6)
+    torch.testing.assert_close(audio, raw / raw.abs().amax(dim=1, keepdim=True))
+
+
 def _family_pipeline(tiny_config, tmp_path, family, encoder_config, tokenizer, cross_dim=16):
     tokenizer_dir = tmp_path / "tokenizer"
     tokenizer.save_pretrained(tokenizer_dir)

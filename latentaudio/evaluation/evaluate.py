@@ -172,13 +172,14 @@ def reconstruct_clips(pipe, clips: HeldOutClips, batch_size: int = 16) -> torch.
 
 
 def generate_clips(pipe, texts: Sequence[str], steps: int, seconds: float, guidance_scale: float, seed: int,
-                   batch_size: int = 8) -> torch.Tensor:
-    """One clip (N, L) per caption; batch ``k`` is seeded ``seed + k``, so every step count starts from the same noise."""
+                   batch_size: int = 8, output_type: str = "pt") -> torch.Tensor:
+    """One clip (N, L) per caption (or its mel, (N, n_mels, T), with ``output_type="mel"``); batch ``k`` is
+    seeded ``seed + k``, so every step count starts from the same noise."""
     audio = []
     for batch, start in enumerate(range(0, len(texts), batch_size)):
         output = pipe(
             list(texts[start : start + batch_size]), num_inference_steps=steps, audio_length_in_s=seconds,
-            guidance_scale=guidance_scale, generator=torch.Generator().manual_seed(seed + batch), output_type="pt",
+            guidance_scale=guidance_scale, generator=torch.Generator().manual_seed(seed + batch), output_type=output_type,
         )
         audio.append(output.audios.float().cpu())
     return torch.cat(audio)

@@ -470,10 +470,11 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         return self.vocode(self.codec.decode(latents), num_samples, output_type)
 
     def vocode(self, mel: torch.Tensor, num_samples: int, output_type: str):
-        """Mel (B, n_mels, T) to the requested output: "np"/"pt" waveforms (B, num_samples), or "mel" as is."""
+        """Mel (B, n_mels, T) to the requested output: "np"/"pt" waveforms (B, num_samples), each take
+        within full scale (:func:`~latentaudio.codec.limit_peaks`), or "mel" as is."""
         if output_type == "mel":
             return mel
-        audio = self.codec.vocode(mel, num_samples)
+        audio = self.codec.vocode(mel, num_samples, within_full_scale=True)
         return audio.cpu().numpy() if output_type == "np" else audio
 
     def save_pretrained(self, save_directory: Union[str, os.PathLike], **kwargs):

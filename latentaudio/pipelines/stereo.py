@@ -6,6 +6,7 @@ from typing import Callable, Optional, Union
 
 import torch
 
+from ..codec import limit_peaks
 from .editing import AudioInput, LatentAudioEditPipelineBase, check_strength
 
 EXAMPLE_DOC_STRING = """
@@ -101,6 +102,8 @@ class LatentAudioStereoWideningPipeline(LatentAudioEditPipelineBase):
                 A list of generators has two per take, one for each variation.
             output_type (`str`, defaults to ``"np"``): ``"np"`` or ``"pt"`` stereo waveforms (B, 2, L)
                 of the input's length, left channel first, ``num_waveforms_per_prompt`` takes per clip in a row.
+                A take whose left or right would pass full scale is turned down as a whole (both
+                channels by one gain), so its mid is then the input at that gain.
             callback_on_step_end, callback_on_step_end_tensor_inputs: As for
                 :class:`LatentAudioAudioToAudioPipeline`. The latents hold both variations of every take,
                 (2 B, C, T', M'): rows ``2 k`` and ``2 k + 1`` become the left and right of take ``k``.
@@ -133,12 +136,12 @@ class LatentAudioStereoWideningPipeline(LatentAudioEditPipelineBase):
             callback_on_step_end=callback_on_step_end,
             callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
         )
-        variations = self.decode(latents, num_samples, "pt").view(-1, 2, num_samples)  # (B, 2, L), B takes in all
+        variations = self.codec.vocode(self.codec.decode(latents), num_samples).view(-1, 2, num_samples)  # (B, 2, L)
 
         # 4. Mid-side: the input is the mid, the variations' difference (made orthogonal to it) the side
         mid = clips.repeat_interleave(num_waveforms_per_prompt, dim=0)
         side = side_channel(mid, variations[:, 0] - variations[:, 1], width)
-        stereo = torch.stack([mid + side, mid - side], dim=1)  # (B, 2, L)
+        stereo = limit_peaks(torch.stack([mid + side, mid - side], dim=1))  # (B, 2, L), one gain per take
         audio = stereo.cpu().numpy() if output_type == "np" else stereo
         return self.finish(audio, return_dict)
 

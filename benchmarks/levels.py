@@ -14,13 +14,13 @@ seeds it (batch ``k`` seeded ``seed + k``), vocodes it without the limit, and pr
 
 from __future__ import annotations
 
-import argparse
 import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from common import generation_parser, load_pipeline  # noqa: E402
 
 
 def rms_db(audio: np.ndarray) -> np.ndarray:
@@ -28,23 +28,13 @@ def rms_db(audio: np.ndarray) -> np.ndarray:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="latentaudio/default_model")
+    parser = generation_parser(__doc__.splitlines()[0], limit=48, seconds=2.56)
     parser.add_argument("--data", required=True, help="SoundFont dataset (its test split)")
-    parser.add_argument("--limit", type=int, default=48, help="test prompts, evenly spread (default 48)")
-    parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=2.56)
-    parser.add_argument("--guidance", type=float, default=3.0)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    pipe = load_pipeline(args)
 
-    from latentaudio import LatentAudioPipeline
     from latentaudio.evaluation.evaluate import generate_clips, load_clips
 
-    pipe = LatentAudioPipeline.from_pretrained(args.model)
-    pipe.set_progress_bar_config(disable=True)
     clips = load_clips(args.data, "test", args.seconds, pipe.sample_rate, args.limit)
     mels = generate_clips(pipe, clips.texts, args.steps, args.seconds, args.guidance, args.seed, output_type="mel")
     with torch.no_grad():

@@ -19,14 +19,13 @@ and the same envelope figures for the real clips.
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
+from common import generation_parser, load_pipeline  # noqa: E402
 
 SEGMENT_SECONDS = 0.5
 FLOOR_DB = -60.0
@@ -57,22 +56,13 @@ def summary(envelope: np.ndarray, real: np.ndarray) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="latentaudio/default_model")
+    parser = generation_parser(__doc__.splitlines()[0], limit=48, seconds=5.12)
     parser.add_argument("--data", required=True, help="SoundFont dataset rendered at --seconds (test split)")
-    parser.add_argument("--limit", type=int, default=48, help="test prompts, evenly spread (default 48)")
-    parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=5.12)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    pipe = load_pipeline(args, runtime="torch")
 
-    from latentaudio import LatentAudioPipeline
     from latentaudio.evaluation.evaluate import generate_clips, load_clips
 
-    pipe = LatentAudioPipeline.from_pretrained(args.model, runtime="torch")
-    pipe.set_progress_bar_config(disable=True)
     clips = load_clips(args.data, "test", args.seconds, pipe.sample_rate, args.limit)
     real = envelope_db(clips.audio.numpy(), pipe.sample_rate)
     one_pass_seconds = pipe.one_pass_length_in_s
@@ -89,7 +79,7 @@ def main() -> None:
         pipe.register_to_config(longest_trained_length_in_s=trained_length)
         calls[0] = 0
         started = time.perf_counter()
-        audio = generate_clips(pipe, clips.texts, args.steps, args.seconds, 3.0, args.seed, BATCH_SIZE)
+        audio = generate_clips(pipe, clips.texts, args.steps, args.seconds, args.guidance, args.seed, BATCH_SIZE)
         wall = (time.perf_counter() - started) / len(clips)
         batches = -(-len(clips) // BATCH_SIZE)
         rows[name] = {"unet_calls_per_batch": calls[0] / batches, "seconds_per_clip": wall,

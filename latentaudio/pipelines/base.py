@@ -463,18 +463,20 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         """Mel (B, n_mels, T) of mono audio (B, L), cropped or silence-padded to the frames of ``num_samples``."""
         return self.codec.audio_to_mel(audio.to(self._execution_device), num_samples)
 
-    def decode(self, latents: torch.Tensor, num_samples: int, output_type: str):
+    def decode(self, latents: torch.Tensor, num_samples: int, output_type: str, within_full_scale: bool = True):
         """Latents to the requested output: "np"/"pt" waveforms (B, num_samples), "mel" or "latent"."""
         if output_type == "latent":
             return latents
-        return self.vocode(self.codec.decode(latents), num_samples, output_type)
+        return self.vocode(self.codec.decode(latents), num_samples, output_type, within_full_scale)
 
-    def vocode(self, mel: torch.Tensor, num_samples: int, output_type: str):
-        """Mel (B, n_mels, T) to the requested output: "np"/"pt" waveforms (B, num_samples), each take
-        within full scale (:func:`~latentaudio.codec.limit_peaks`), or "mel" as is."""
+    def vocode(self, mel: torch.Tensor, num_samples: int, output_type: str, within_full_scale: bool = True):
+        """Mel (B, n_mels, T) to the requested output: "np"/"pt" waveforms (B, num_samples), or "mel" as is.
+
+        Each waveform is turned down to full scale if it passes it (:func:`~latentaudio.codec.limit_peaks`),
+        unless ``within_full_scale=False``: for a caller that combines takes and limits the result itself."""
         if output_type == "mel":
             return mel
-        audio = self.codec.vocode(mel, num_samples, within_full_scale=True)
+        audio = self.codec.vocode(mel, num_samples, within_full_scale=within_full_scale)
         return audio.cpu().numpy() if output_type == "np" else audio
 
     def save_pretrained(self, save_directory: Union[str, os.PathLike], **kwargs):

@@ -136,7 +136,8 @@ class LatentAudioStereoWideningPipeline(LatentAudioEditPipelineBase):
             callback_on_step_end=callback_on_step_end,
             callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
         )
-        variations = self.codec.vocode(self.codec.decode(latents), num_samples).view(-1, 2, num_samples)  # (B, 2, L)
+        # Not limited one by one: two variations turned down by different gains would differ by a copy of the sound.
+        variations = self.decode(latents, num_samples, "pt", within_full_scale=False).view(-1, 2, num_samples)  # (B, 2, L)
 
         # 4. Mid-side: the input is the mid, the variations' difference (made orthogonal to it) the side
         mid = clips.repeat_interleave(num_waveforms_per_prompt, dim=0)

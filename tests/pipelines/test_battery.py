@@ -287,7 +287,7 @@ def sampled_latents(pipe, case: Case, **kwargs) -> torch.Tensor:
     decoded = []
     decode = pipe.decode
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(pipe, "decode", lambda latents, *args: decoded.append(latents) or decode(latents, *args))
+        patch.setattr(pipe, "decode", lambda latents, *args, **kwargs: decoded.append(latents) or decode(latents, *args, **kwargs))
         run(pipe, case, output_type="pt", **kwargs)
     assert len(decoded) == 1, "the pipeline should decode its sampled latents once"
     return decoded[0]

@@ -1,0 +1,32 @@
+"""What the quality benchmarks share: the generation settings of ``latentaudio evaluate`` as options, and the
+pipeline they load. Run a benchmark as ``python benchmarks/NAME.py``; its folder is then on the import path."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def generation_parser(description: str, limit: int, seconds: float) -> argparse.ArgumentParser:
+    """Options ``--model``, ``--limit``, ``--steps``, ``--seconds``, ``--guidance``, ``--threads`` and ``--seed``:
+    which model generates how many prompts (evenly spread), and how, as ``latentaudio evaluate`` does."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--model", default="latentaudio/default_model")
+    parser.add_argument("--limit", type=int, default=limit, help=f"prompts, evenly spread (default {limit})")
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=seconds)
+    parser.add_argument("--guidance", type=float, default=3.0)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def load_pipeline(args: argparse.Namespace, **kwargs):
+    """``args.model`` as a pipeline on ``args.threads`` threads, its progress bar off."""
+    import torch
+
+    from latentaudio import LatentAudioPipeline
+
+    torch.set_num_threads(args.threads)
+    pipe = LatentAudioPipeline.from_pretrained(args.model, **kwargs)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe

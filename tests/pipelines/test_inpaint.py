@@ -45,9 +45,11 @@ def test_inside_is_new_and_the_joins_have_no_step(trained_pipe, clips):
 
     # Outside: the reconstruction, to the bit.
     assert torch.equal(out[:, :first], reconstruction[:, :first]) and torch.equal(out[:, last:], reconstruction[:, last:])
-    # Inside: new material, different for another seed (log-mel units: 0.3 is about 2.6 dB).
+    # Inside: new material (log-mel units: 0.3 is about 2.6 dB), different for another seed. Two seeds of the
+    # Gaussian model of ten notes lie closer to each other (0.30 here) than to the clip (0.44), and how close
+    # moves in the third decimal with the threads that fitted the model, so that bound is 0.2 (1.7 dB).
     assert mel_distance(out[:, first:last], reconstruction[:, first:last]) > 0.3
-    assert mel_distance(out[:, first:last], takes[1][:, first:last]) > 0.3
+    assert mel_distance(out[:, first:last], takes[1][:, first:last]) > 0.2
 
     # Joins: the frame-to-frame change at either end of the range is within what the held note does
     # elsewhere (leaving out its attack, the first 60 ms, and the silent padding after the clip).

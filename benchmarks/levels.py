@@ -38,7 +38,7 @@ def main() -> None:
     clips = load_clips(args.data, "test", args.seconds, pipe.sample_rate, args.limit)
     mels = generate_clips(pipe, clips.texts, args.steps, args.seconds, args.guidance, args.seed, output_type="mel")
     with torch.no_grad():
-        audio = torch.cat([pipe.codec.vocode(batch, clips.audio.shape[1]) for batch in mels.split(8)]).numpy()
+        audio = pipe.codec.vocode(mels, clips.audio.shape[1]).numpy()
     real = clips.audio.numpy()
 
     difference = rms_db(audio) - rms_db(real)

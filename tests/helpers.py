@@ -1,4 +1,5 @@
-"""Tiny tokenizers built on the spot, for encoder families whose real tokenizers live on a hub."""
+"""Tiny components built on the spot: tokenizers for encoder families whose real tokenizers live on a hub,
+and a vocoder louder than full scale."""
 
 import json
 from pathlib import Path
@@ -41,3 +42,16 @@ def t5_tokenizer():
     tokenizer.decoder = decoders.Metaspace()
     return T5TokenizerFast(tokenizer_object=tokenizer, pad_token="<pad>", eos_token="</s>", unk_token="<unk>",
                            extra_ids=0, model_max_length=77)
+
+
+def loud_vocos(mel_config, log_gain: float):
+    """A tiny seeded Vocos (no tanh at its output) whose magnitudes are ``e ** log_gain`` times too large:
+    it vocodes any mel far past full scale."""
+    import torch
+    from vocoder import VocosGenerator
+
+    torch.manual_seed(0)
+    vocos = VocosGenerator.from_mel_config(mel_config, dim=8, intermediate_dim=16, num_layers=1)
+    with torch.no_grad():
+        vocos.head.bias[: vocos.config.n_fft // 2 + 1] += log_gain  # the log magnitude half of the head
+    return vocos

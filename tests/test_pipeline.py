@@ -8,7 +8,7 @@ from latentaudio import LatentAudioPipeline
 from latentaudio.builder import build_pipeline, merge, text_width
 from latentaudio.schedulers import scheduler_from_name
 
-from .helpers import clip_tokenizer, t5_tokenizer
+from .helpers import clip_tokenizer, loud_vocos, t5_tokenizer
 
 FAST = dict(num_inference_steps=2, audio_length_in_s=0.32)
 
@@ -99,13 +99,7 @@ def test_output_types(tiny_pipe):
 def test_a_take_past_full_scale_is_turned_down_as_a_whole(tiny_pipe):
     """A Vocos vocoder (no tanh at its output) whose magnitudes are e^8 times too large: every take the
     pipeline returns peaks at exactly full scale and is the vocoded mel at one gain (a level, not a clipper)."""
-    from vocoder import VocosGenerator
-
-    torch.manual_seed(0)
-    vocos = VocosGenerator.from_mel_config(tiny_pipe.spectrogram.mel_config, dim=8, intermediate_dim=16, num_layers=1)
-    with torch.no_grad():
-        vocos.head.bias[: vocos.config.n_fft // 2 + 1] += 8.0  # log magnitude
-    tiny_pipe.register_modules(vocoder=vocos)
+    tiny_pipe.register_modules(vocoder=loud_vocos(tiny_pipe.spectrogram.mel_config, log_gain=8.0))
     mel = run(tiny_pipe, output_type="mel", num_waveforms_per_prompt=2)
     audio = run(tiny_pipe, output_type="pt", num_waveforms_per_prompt=2)
     raw = tiny_pipe.codec.vocode(mel)[:, : audio.shape[1]]

@@ -193,7 +193,7 @@ class Trainer:
         Checkpoints hold the modules in the order they were prepared here.
         """
         c = self.config
-        parameters = list(module.parameters() if parameters is None else parameters)
+        parameters = list(module.parameters() if parameters is None else parameters)  # tensors, or AdamW groups
         optimizer = torch.optim.AdamW(parameters, lr=learning_rate or c.learning_rate,
                                       betas=(c.adam_beta1, c.adam_beta2), weight_decay=c.weight_decay)
         schedule = get_scheduler(c.lr_schedule, optimizer, num_warmup_steps=c.lr_warmup_steps,

@@ -186,7 +186,8 @@ class DiffusionTrainer(Trainer):
         self.noise_scheduler = DDPMScheduler.from_config(pipe.scheduler.config, prediction_type=self.prediction_type)
         pipe.scheduler = type(pipe.scheduler).from_config(pipe.scheduler.config, prediction_type=self.prediction_type)
         # 3. trained parts: U-Net (or its LoRA) and, with full training, the text projection
-        if c.pitch_conditioning and not pipe.config.get("pitch_conditioning"):
+        adds_pitch = c.pitch_conditioning and not pipe.config.get("pitch_conditioning")
+        if adds_pitch:
             unet = with_pitch_embedding(pipe.unet)
             reads_prompts = pipe.text_encoder is not None or pipe.config.text_encoder_package is not None
             check_pitch_conditioning(unet, reads_prompts)  # the pipeline's own check, before it is changed
@@ -198,6 +199,8 @@ class DiffusionTrainer(Trainer):
             projection.requires_grad_(c.train_text_projection and not c.lora_rank)
         if c.lora_rank:
             add_lora(pipe.unet, c.lora_rank, c.lora_alpha)
+            if adds_pitch:  # a new embedding starts at zero: frozen, it would never condition anything
+                pipe.unet.class_embedding.requires_grad_(True)
         else:
             pipe.unet.requires_grad_(True)
         model = ConditionedUNet(pipe.unet.train(), projection)
@@ -206,7 +209,18 @@ class DiffusionTrainer(Trainer):
         if self.ema is not None:
             self.ema.to(self.device)
         learning_rate = c.lora_learning_rate if c.lora_rank else c.learning_rate
-        self.model, self.unet_optimizer = self.prepare_trained("unet", model, self.trained.values(), learning_rate)
+        self.model, self.unet_optimizer = self.prepare_trained("unet", model, self.parameter_groups(learning_rate),
+                                                               learning_rate)
+
+    def parameter_groups(self, learning_rate: float) -> list[dict]:
+        """AdamW groups of the trained parameters: the pitch embedding at ``pitch_learning_rate`` when set
+        (a zero-initialised embedding can learn faster than the trained weights around it), the rest at
+        ``learning_rate``."""
+        rate = self.config.pitch_learning_rate
+        is_pitch = {name: self.pitch and rate is not None and ".class_embedding." in f".{name}" for name in self.trained}
+        groups = [{"params": [p for n, p in self.trained.items() if not is_pitch[n]], "lr": learning_rate},
+                  {"params": [p for n, p in self.trained.items() if is_pitch[n]], "lr": rate}]
+        return [group for group in groups if group["params"]]
 
     def latents(self, batch: dict) -> torch.Tensor:
         """Scaled latents (B, C, F, M') of a batch: drawn from cached posteriors or encoded now."""

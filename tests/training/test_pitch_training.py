@@ -22,3 +22,22 @@ def test_the_trainer_adds_the_embedding_and_teaches_it(tiny_pipe_dir, gm_data, t
     assert trained.config.pitch_conditioning and has_pitch_embedding(trained.unet)
     assert trained.unet.class_embedding.linear_2.weight.abs().sum() > 0  # it learned from the captions' notes
     assert not LatentAudioPipeline.from_pretrained(tiny_pipe_dir).config.get("pitch_conditioning")
+
+
+@pytest.mark.slow
+def test_a_new_embedding_trains_under_lora_at_its_own_rate(tiny_pipe_dir, gm_data, tmp_path):
+    """LoRA freezes the U-Net's own weights, but an embedding the run adds starts at zero and must
+    train; ``pitch_learning_rate`` gives it a rate of its own beside the adapters'."""
+    config = tmp_path / "pitch.yaml"
+    config.write_text(f"base: {TRAINING_CONFIGS / 'tiny_diffusion.yaml'}\npitch_conditioning: true\n"
+                      "pitch_dropout: 0.0\nuse_ema: false\nlora_rank: 2\nlora_learning_rate: 1.0e-9\n"
+                      "pitch_learning_rate: 1.0e-2\nweight_decay: 0.0\n")
+    out = tmp_path / "pitched"
+    assert main(train_args("train diffusion", tiny_pipe_dir, gm_data, out, None, "--config", config,
+                           "--max-steps", 4)) == 0
+    base = LatentAudioPipeline.from_pretrained(tiny_pipe_dir).unet
+    trained = LatentAudioPipeline.from_pretrained(out).unet
+    # four Adam steps move a weight by about four rates: the embedding by ~1e-2, the fused adapters by ~1e-9
+    assert trained.class_embedding.linear_2.weight.abs().max() > 1e-3
+    moved = max((trained.state_dict()[name] - weight).abs().max().item() for name, weight in base.state_dict().items())
+    assert moved < 1e-5

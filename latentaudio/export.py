@@ -166,21 +166,32 @@ class _GenerationGraph(nn.Module):
         # Registered, so their weights are the graph's (shared) initializers rather than constants per use.
         self.modules_of_pipe = nn.ModuleDict({name: module for name, module in pipe.components.items() if isinstance(module, nn.Module)})
         self.negative_prompt = guidance_scale > 1.0 and not pipe.embeds_guidance
+        self.pitch = bool(pipe.config.get("pitch_conditioning"))
         self.draws = None  # the starting latent and the sampler's draws: counted by every call
 
-    def forward(self, input_ids, attention_mask, noise, negative_input_ids=None, negative_attention_mask=None):
+    def forward(self, input_ids, attention_mask, noise, *optional):
+        """``optional``: the empty negative prompt's ids and mask when the model guides with an unconditional
+        pass (:attr:`negative_prompt`), then the prompt's note features (1, PITCH_FEATURES) when it is
+        pitch-conditioned (:attr:`pitch`), in that order, as the export names its inputs."""
         import importlib
         from unittest import mock
 
+        optional = list(optional)
+        negative_input_ids, negative_attention_mask = (optional.pop(0), optional.pop(0)) if self.negative_prompt else (None, None)
+        pitch = optional.pop(0) if self.pitch else None
+
         pipe = self.pipe
-        conditioner = pipe.conditioner()
+        text = _text_conditioner(pipe)
         dtype = pipe.unet.dtype
-        cond = conditioner.encode_tokens(input_ids, attention_mask, dtype)
-        uncond = conditioner.encode_tokens(negative_input_ids, negative_attention_mask, dtype) if self.negative_prompt else None
-        conditions = conditioner.unet_kwargs(
+        cond = text.encode_tokens(input_ids, attention_mask, dtype)
+        uncond = text.encode_tokens(negative_input_ids, negative_attention_mask, dtype) if self.negative_prompt else None
+        conditions = text.unet_kwargs(
             [None], None, 1, self.negative_prompt, prompt_embeds=cond.states, prompt_attention_mask=cond.mask,
             negative_prompt_embeds=None if uncond is None else uncond.states,
             negative_prompt_attention_mask=None if uncond is None else uncond.mask, device=noise.device, dtype=dtype)
+        if self.pitch:  # the prompt's note features; the unconditional rows (first) state none, as PitchConditioner's
+            rows = [torch.zeros_like(pitch)] if self.negative_prompt else []
+            conditions["class_labels"] = torch.cat([*rows, pitch]).to(dtype)
         pipe.scheduler.set_timesteps(self.steps, device=noise.device)
         latents = pipe.prepare_latents(1, noise.shape[3], None, latents=noise[0])
         given, shapes = list(noise[1:]), []
@@ -203,7 +214,7 @@ def standalone_tokenizer(pipe):
 
     from transformers.convert_slow_tokenizer import convert_slow_tokenizer
 
-    conditioner = pipe.conditioner()
+    conditioner = _text_conditioner(pipe)
     tokenizer = pipe.tokenizer
     backend = copy.deepcopy(tokenizer.backend_tokenizer) if getattr(tokenizer, "is_fast", False) else convert_slow_tokenizer(tokenizer)
     backend.enable_truncation(conditioner.max_length)
@@ -227,17 +238,26 @@ def _standalone_sources(pipe, folder: Path) -> dict[str, str]:
     return {str(file.relative_to(folder)) if file.is_relative_to(folder) else str(file): file_digest(file) for file in files}
 
 
-def check_standalone_supported(pipe) -> None:
-    """Raise ``ValueError`` unless ``pipe`` is what a standalone graph can hold: a text-conditioned
-    pipeline (a transformers text encoder, no pitch or CLAP conditioning) with a neural vocoder."""
-    from vocoder import HifiGanGenerator, VocosGenerator
-
+def _text_conditioner(pipe):
+    """The pipeline's text conditioner: its conditioner, or the one a pitch conditioner wraps (``None`` for any other)."""
+    from .conditioning.pitch import PitchConditioner
     from .conditioning.text import TextConditioner
 
     conditioner = pipe.conditioner()
-    if type(conditioner) is not TextConditioner or not conditioner.encodes_prompts:
+    if type(conditioner) is PitchConditioner:
+        conditioner = conditioner.inner
+    return conditioner if type(conditioner) is TextConditioner and conditioner.encodes_prompts else None
+
+
+def check_standalone_supported(pipe) -> None:
+    """Raise ``ValueError`` unless ``pipe`` is what a standalone graph can hold: a text-conditioned
+    pipeline (a transformers text encoder, with or without the stated note; no CLAP conditioning) with a
+    neural vocoder."""
+    from vocoder import HifiGanGenerator, VocosGenerator
+
+    if _text_conditioner(pipe) is None:
         raise ValueError(f"A standalone graph holds text conditioning by a transformers encoder; this pipeline's "
-                         f"conditioning is {type(conditioner).__name__}. The per-component export (without --standalone) works for it.")
+                         f"conditioning is {type(pipe.conditioner()).__name__}. The per-component export (without --standalone) works for it.")
     if not isinstance(pipe.vocoder, (HifiGanGenerator, VocosGenerator)):
         raise ValueError(f"A standalone graph holds a HiFi-GAN or Vocos vocoder, not {type(pipe.vocoder).__name__}.")
 
@@ -268,6 +288,7 @@ def export_standalone(model: PathLike, log=None, tolerance: float = 1e-3) -> Pat
 
     from .loading import load_pipeline
     from .model_folder import PipelineFolder, model_location
+    from .note_features import note_features, prompt_notes
     from .standalone import CONFIG_FILE, FORMAT, GRAPH_FILE, TOKENIZER_FILE, export_folder
 
     log = log or (lambda message: None)
@@ -282,7 +303,7 @@ def export_standalone(model: PathLike, log=None, tolerance: float = 1e-3) -> Pat
     steps, guidance_scale = pipe.sampling_settings(None, None)
     graph = _GenerationGraph(pipe, steps, guidance_scale).eval()
     tokenizer = standalone_tokenizer(pipe)
-    conditioner = pipe.conditioner()
+    conditioner = _text_conditioner(pipe)
     for text in ("a soft piano note, C4", "", "A LOUD Snare — drum hit, 808!"):  # the tokens the pipeline gives
         if tokenizer.encode(text).ids != conditioner.tokenize([text]).input_ids[0].tolist():
             raise ValueError(f"The tokenizers file gives other tokens than the pipeline's tokenizer for {text!r}.")
@@ -297,10 +318,12 @@ def export_standalone(model: PathLike, log=None, tolerance: float = 1e-3) -> Pat
         named = {"input_ids": tokens["input_ids"], "attention_mask": tokens["attention_mask"], "noise": noise}
         if graph.negative_prompt:
             named.update(negative_input_ids=tokens["negative_input_ids"], negative_attention_mask=tokens["negative_attention_mask"])
-        return named
+        if graph.pitch:
+            named.update(pitch=torch.from_numpy(note_features(prompt_notes([text]))))
+        return named  # in the order of the graph's inputs
 
     with torch.no_grad():
-        graph(**inputs("a soft piano note, C4", 1))  # counts the sampler's draws
+        graph(*inputs("a soft piano note, C4", 1).values())  # counts the sampler's draws
         example = inputs("a soft piano note, C4", graph.draws)
         dynamic = {name: {1: "negative_tokens" if name.startswith("negative_") else "tokens"}  # two lengths
                    for name in example if name.endswith(("input_ids", "attention_mask"))}
@@ -323,6 +346,7 @@ def export_standalone(model: PathLike, log=None, tolerance: float = 1e-3) -> Pat
                 "num_inference_steps": steps,
                 "guidance_scale": guidance_scale,
                 "negative_prompt": graph.negative_prompt,
+                "pitch_conditioning": graph.pitch,
                 "noise_draws": graph.draws,
                 "sample_rate": pipe.sample_rate,
                 "samples_per_latent_frame": pipe.samples_per_latent_frame,

@@ -148,10 +148,29 @@ def test_a_u_net_trained_beyond_its_clip_runs_its_whole_one_pass_in_the_graph(ti
         generator("a kick", 0.7)
 
 
+def test_a_pitch_conditioned_model_reads_the_note_into_the_graph(tiny_config, tmp_path):
+    config = {**merge(tiny_config, {"pipeline": {"default_inference_steps": 2, "pitch_conditioning": True}}),
+              "vocoder": {"type": "vocos", "dim": 8, "intermediate_dim": 16, "num_layers": 1, "magnitude_prior": True}}
+    pipe = build_pipeline(config, seed=0)
+    torch.nn.init.normal_(pipe.unet.class_embedding.linear_2.weight, std=0.5)  # it starts at zero; make it matter
+    pipe.save_pretrained(tmp_path / "pitch")
+    export_standalone(tmp_path / "pitch")
+    assert read_config(tmp_path / "pitch")["pitch_conditioning"]
+    generator = StandaloneGenerator.from_pretrained(tmp_path / "pitch")
+    takes = {}
+    for prompt in ("a soft piano note, middle C", "a soft piano note, G5", "a soft piano note"):
+        takes[prompt] = generator(prompt, None, 1, seed=3)
+        expected = pipeline_audio(tmp_path / "pitch", prompt, None, 1, 3)
+        assert np.abs(takes[prompt] - expected).max() <= 1e-4 * np.abs(expected).max()
+    # the same text states but another note (and no note) give other audio: the note reached the graph
+    c4, g5, none = takes.values()
+    assert np.abs(c4 - g5).max() > 1e-2 * np.abs(c4).max() and np.abs(c4 - none).max() > 1e-2 * np.abs(c4).max()
+
+
 def test_what_one_graph_cannot_hold_is_refused_in_one_line(tiny_config, tmp_path, capsys):
-    build_pipeline(merge(tiny_config, {"pipeline": {"pitch_conditioning": True}}), seed=0).save_pretrained(tmp_path / "pitch")
-    with pytest.raises(ValueError, match="holds text conditioning by a transformers encoder; this pipeline's conditioning is PitchConditioner"):
-        export_standalone(tmp_path / "pitch")
+    build_pipeline(merge(tiny_config, {"text_encoder": None}), seed=0).save_pretrained(tmp_path / "unconditional")
+    with pytest.raises(ValueError, match="holds text conditioning by a transformers encoder; this pipeline's conditioning is"):
+        export_standalone(tmp_path / "unconditional")
     build_pipeline({**tiny_config, "vocoder": {"type": "griffin_lim"}}, seed=0).save_pretrained(tmp_path / "gl")
     assert main(["export", str(tmp_path / "gl"), "--standalone"]) == 1
     assert capsys.readouterr().err.strip().splitlines()[-1].endswith("holds a HiFi-GAN or Vocos vocoder, not GriffinLimVocoder.")

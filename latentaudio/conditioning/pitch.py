@@ -2,16 +2,10 @@
 
 A sentence encoder barely separates "F#3" from "G3", and it has never been taught that "middle C",
 "C4" and "261.6 Hz" are one note. So the note :func:`latentaudio.prompts.parse_prompt` reads from a
-prompt (any common notation) enters the U-Net a second way, as continuous features, much as Stable
-Audio conditions on timing beside its text (Evans et al. 2024, Sec. 3.2):
-
-    f(m) = [1, (m - 60) / 24, sin(2π m / P₁), cos(2π m / P₁), …, sin(2π m / P₇), cos(2π m / P₇)]
-
-for MIDI pitch ``m`` and the periods ``P`` of :data:`PERIODS` (6 semitones up to several octaves).
-The 12-semitone pair is the pitch class, shared by every octave; the long periods place the note
-on the keyboard; the features are smooth in ``m``, so a note never heard for an instrument lies
-between notes that were. A prompt without a note, and the unconditional branch of guidance, give
-all zeros (the leading 1 says a note was stated).
+prompt (any common notation) enters the U-Net a second way, as continuous features
+(:func:`latentaudio.note_features.note_features`: the pitch class and the place on the keyboard,
+all zeros when no note is stated), much as Stable Audio conditions on timing beside its text
+(Evans et al. 2024, Sec. 3.2).
 
 The U-Net takes them through diffusers' projection class embedding
 (``UNet2DConditionModel(class_embed_type="projection", projection_class_embeddings_input_dim=16)``):
@@ -23,41 +17,21 @@ without a note keep working.
 
 from __future__ import annotations
 
-import functools
-import math
 from typing import Optional, Sequence
 
 import torch
 
-from ..prompts import parse_prompt
+from ..note_features import PERIODS, PITCH_FEATURES, note_features, prompt_notes
 from .guidance import extend_unet
 from .interface import Conditioner, UNetKwargs
 
-PERIODS = (6.0, 12.0, 24.0, 48.0, 96.0, 192.0, 384.0)  # semitones
-PITCH_FEATURES = 2 + 2 * len(PERIODS)  # 16
+__all__ = ["PERIODS", "PITCH_FEATURES", "PitchConditioner", "check_pitch_conditioning", "check_pitch_embedding",
+           "has_pitch_embedding", "pitch_features", "prompt_notes", "with_pitch_embedding"]
 
 
 def pitch_features(notes: Sequence[Optional[float]]) -> torch.Tensor:
-    """Features (B, PITCH_FEATURES) of MIDI pitches; a row of zeros where the note is ``None``."""
-    rows = torch.zeros(len(notes), PITCH_FEATURES)
-    for row, note in zip(rows, notes):
-        if note is None:
-            continue
-        angles = torch.tensor([2 * math.pi * float(note) / period for period in PERIODS])
-        row[0], row[1] = 1.0, (float(note) - 60.0) / 24.0
-        row[2::2], row[3::2] = torch.sin(angles), torch.cos(angles)
-    return rows
-
-
-def prompt_notes(prompts: Sequence[Optional[str]]) -> list[Optional[int]]:
-    """The MIDI note each prompt states (``None`` where it states none)."""
-    return [_stated_note(prompt) if prompt else None for prompt in prompts]
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _stated_note(prompt: str) -> Optional[int]:
-    # Training reads the note of every caption at every step; a dataset has a bounded set of captions.
-    return parse_prompt(prompt).note
+    """Features (B, PITCH_FEATURES) of MIDI pitches as a tensor (:func:`~latentaudio.note_features.note_features`)."""
+    return torch.from_numpy(note_features(notes))
 
 
 def check_pitch_conditioning(unet, reads_prompts: bool) -> None:

@@ -66,6 +66,7 @@ class PromptAttributes:
 
     note: Optional[int] = None  # MIDI pitch, 60 = C4
     note_text: Optional[str] = None  # the words the note was read from
+    note_span: Optional[tuple[int, int]] = None  # where they stand in the prompt: text[start:end]
     note_approximate: bool = False  # "around F4"
     frequency_hz: Optional[float] = None  # when the note was given as a frequency
     velocity: Optional[int] = None  # MIDI velocity of a dynamics word or "velocity 100"
@@ -108,7 +109,7 @@ def parse_prompt(text: str) -> PromptAttributes:
     candidates = _note_candidates(work, found)
     if candidates:
         start, note, words = min(candidates, key=lambda c: c[0])
-        found.note, found.note_text = note, words
+        found.note, found.note_text, found.note_span = note, words, (start, start + len(words))
         found.note_approximate = bool(_APPROXIMATE.search(text[:start]))
     # 4. dynamics words
     if found.velocity is None:
@@ -116,6 +117,28 @@ def parse_prompt(text: str) -> PromptAttributes:
         if match:
             found.dynamics, found.velocity = match, DYNAMICS[match]
     return found
+
+
+_SEPARATORS = ",;:"
+
+
+def without_note(text: str) -> str:
+    """``text`` with the words that state its note taken out, and the separator they leave dangling:
+    "a soft piano note, C4" → "a soft piano note", "piano one-shot, 28 Hz, crisp" → "piano one-shot,
+    crisp". A prompt that states no note comes back as it is. Diffusion training uses it
+    (``caption_note_dropout``) so that, for some captions, only the pitch embedding carries the note.
+    """
+    span = parse_prompt(text).note_span
+    if span is None:
+        return text
+    before, after = text[: span[0]].rstrip(), text[span[1] :].lstrip()
+    if after[:1] and after[0] in _SEPARATORS and (not before or before[-1] in _SEPARATORS):
+        after = after[1:].lstrip()  # "x, C4, y": one separator stays
+    if not after:
+        return before.rstrip(_SEPARATORS + " ")
+    if not before:
+        return after
+    return before + after if after[0] in _SEPARATORS else f"{before} {after}"
 
 
 def midi_from_hz(frequency: float) -> int:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from latentaudio.prompts import midi_from_hz, midi_from_name, parse_prompt
+from latentaudio.prompts import midi_from_hz, midi_from_name, parse_prompt, without_note
 
 
 @pytest.mark.parametrize("text, note", [
@@ -128,3 +128,26 @@ def test_music_captions_state_tempo_key_and_length_precisely():
     for seconds in (0.05, 1.5, 7.74, 10.24):
         for spelling in duration_spellings(seconds):
             assert parse_prompt(f"rain, {spelling}").seconds == round(seconds, 2), spelling
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("a soft acoustic grand piano note, A0", "a soft acoustic grand piano note"),
+    ("piano one-shot, 28 Hz, crisp", "piano one-shot, crisp"),
+    ("acoustic piano sample: 28 Hz, soft, one-shot", "acoustic piano sample: soft, one-shot"),
+    ("quiet grand playing MIDI 21", "quiet grand playing"),
+    ("F sharp 3 cello", "cello"),
+    ("C4, piano", "piano"),
+    ("piano C4, soft", "piano, soft"),
+    ("sax, jazzy, middle C", "sax, jazzy"),
+    ("a loud snare drum hit", "a loud snare drum hit"),  # no note: as it is
+    ("a C major piano chord", "a C major piano chord"),  # a key is not a note
+])
+def test_without_note_takes_out_the_words_of_the_note_and_their_separator(text, expected):
+    assert without_note(text) == expected
+    assert parse_prompt(without_note(text)).note is None
+
+
+def test_the_note_span_is_where_the_note_stands():
+    text = "bright piano, F sharp 3, soft"
+    start, end = parse_prompt(text).note_span
+    assert text[start:end] == "F sharp 3" == parse_prompt(text).note_text

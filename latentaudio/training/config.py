@@ -173,6 +173,7 @@ class DiffusionTrainingConfig(TrainingConfig):
     pitch_conditioning: bool = setting(False)  # add a pitch embedding to the U-Net (kept once a pipeline has one)
     pitch_dropout: float = setting(0.2, "[0, 1]")  # share of stated notes hidden from the pitch embedding
     pitch_learning_rate: Optional[float] = setting(None, "(0, 1]")  # the pitch embedding's rate (None: the U-Net's)
+    caption_note_dropout: float = setting(0.0, "[0, 1]")  # share of stated notes taken out of the caption's text (kept for the pitch embedding)
     use_ema: bool = setting(True)
     ema_decay: float = setting(0.9999, "[0, 1)")
     cache_latents: bool = setting(False)  # encode each clip once (deterministic clip at start 0)

@@ -49,6 +49,7 @@ from ..conditioning import (
     prompt_notes,
     with_pitch_embedding,
 )
+from ..prompts import without_note
 from .checkpoints import TrainerState
 from .common import Trainer
 from .config import TRAINABLE_PREDICTION_TYPES, DiffusionTrainingConfig
@@ -56,6 +57,22 @@ from .lora import add_lora, fuse_lora, save_lora
 from .text_states import CaptionStateTable
 
 logger = logging.getLogger(__name__)
+
+
+def note_dropout(captions: list[str], pitch_dropout: float, caption_note_dropout: float) -> tuple[list[str], list]:
+    """The texts and the notes (MIDI pitches, ``None`` for none) a batch of captions conditions on.
+
+    Each stated note is hidden from the pitch embedding with probability ``pitch_dropout`` (prompts
+    without a note must keep working); each note it keeps is taken out of the caption's text with
+    probability ``caption_note_dropout``, so that for those captions the embedding alone carries it.
+    Without that, a caption that always names its note lets the U-Net ignore the embedding.
+    """
+    notes = prompt_notes(captions)
+    hidden = (torch.rand(len(captions)) < pitch_dropout).tolist()
+    untold = (torch.rand(len(captions)) < caption_note_dropout).tolist() if caption_note_dropout else [False] * len(captions)
+    notes = [None if hide else note for hide, note in zip(hidden, notes)]
+    texts = [without_note(text) if note is not None and drop else text for text, note, drop in zip(captions, notes, untold)]
+    return texts, notes
 
 
 class ConditionedUNet(nn.Module):
@@ -163,6 +180,9 @@ class DiffusionTrainer(Trainer):
         if c.max_clip_seconds is not None and not pipe.default_audio_length_in_s <= c.max_clip_seconds <= pipe.config.max_audio_length_in_s:
             raise ValueError(f"max_clip_seconds={c.max_clip_seconds} is out of range: expected from the U-Net's clip "
                              f"({pipe.default_audio_length_in_s:g} s) to max_audio_length_in_s ({pipe.config.max_audio_length_in_s:g} s).")
+        if c.caption_note_dropout and c.text_states_file:
+            raise ValueError("caption_note_dropout needs the text encoder: the captions it takes the note out of are not "
+                             f"in text_states_file ({c.text_states_file}).")
         if c.min_clip_seconds is not None and c.min_clip_seconds > (c.max_clip_seconds or pipe.default_audio_length_in_s):
             raise ValueError(f"min_clip_seconds={c.min_clip_seconds} is out of range: expected at most the longest clip "
                              f"({c.max_clip_seconds or pipe.default_audio_length_in_s:g} s).")
@@ -243,12 +263,11 @@ class DiffusionTrainer(Trainer):
         target = noise if epsilon else scheduler.get_velocity(latents, noise, timesteps)
         dropped = (torch.rand(batch_size) < c.caption_dropout).tolist()
         captions = ["" if drop else text for drop, text in zip(dropped, batch["text"])]
-        states, mask = self.captions(captions, latents.device)
         class_labels = None
         if self.pitch:
-            hidden = (torch.rand(batch_size) < c.pitch_dropout).tolist()
-            notes = [None if hide else note for hide, note in zip(hidden, prompt_notes(captions))]
+            captions, notes = note_dropout(captions, c.pitch_dropout, c.caption_note_dropout)
             class_labels = pitch_features(notes).to(latents.device)
+        states, mask = self.captions(captions, latents.device)
         prediction = self.model(noisy, timesteps, states, mask, class_labels)
         loss = F.mse_loss(prediction.float(), target.float(), reduction="none").mean(dim=(1, 2, 3))  # (B,)
         if c.snr_gamma > 0:

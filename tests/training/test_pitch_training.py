@@ -1,13 +1,13 @@
 """The diffusion trainer with pitch_conditioning: it adds the pitch embedding and trains it on the captions' notes."""
 
+import pytest
+import torch
+
 from latentaudio import LatentAudioPipeline
 from latentaudio.cli import main
 from latentaudio.conditioning import has_pitch_embedding
 
 from .conftest import TRAINING_CONFIGS, train_args
-
-
-import pytest
 
 
 @pytest.mark.slow
@@ -41,3 +41,25 @@ def test_a_new_embedding_trains_under_lora_at_its_own_rate(tiny_pipe_dir, gm_dat
     assert trained.class_embedding.linear_2.weight.abs().max() > 1e-3
     moved = max((trained.state_dict()[name] - weight).abs().max().item() for name, weight in base.state_dict().items())
     assert moved < 1e-5
+
+
+def test_note_dropout_hides_the_note_from_the_embedding_or_from_the_text():
+    from latentaudio.training.diffusion import note_dropout
+
+    captions = ["a soft piano note, C4", "a loud snare drum hit", "airy flute G5, breathy"]
+    assert note_dropout(captions, 0.0, 0.0) == (captions, [60, None, 79])
+    assert note_dropout(captions, 1.0, 1.0) == (captions, [None, None, None])  # a hidden note stays in the text
+    assert note_dropout(captions, 0.0, 1.0) == (["a soft piano note", "a loud snare drum hit", "airy flute, breathy"], [60, None, 79])
+    torch.manual_seed(0)
+    texts = [note_dropout(["a soft piano note, C4"] * 100, 0.0, 0.3)[0] for _ in range(10)]
+    untold = sum(text == "a soft piano note" for batch in texts for text in batch)
+    assert 230 < untold < 370  # 30% of 1,000
+
+
+def test_caption_note_dropout_refuses_a_caption_states_file(tiny_pipe_dir, gm_data, tmp_path, capsys):
+    config = tmp_path / "pitch.yaml"
+    config.write_text(f"base: {TRAINING_CONFIGS / 'tiny_diffusion.yaml'}\npitch_conditioning: true\n"
+                      f"caption_note_dropout: 0.5\ntext_states_file: {tmp_path / 'states.safetensors'}\n")
+    assert main(train_args("train diffusion", tiny_pipe_dir, gm_data, tmp_path / "out", None, "--config", config,
+                           "--max-steps", 1)) == 1
+    assert "caption_note_dropout needs the text encoder" in capsys.readouterr().err

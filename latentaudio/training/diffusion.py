@@ -69,6 +69,7 @@ def note_dropout(captions: list[str], pitch_dropout: float, caption_note_dropout
     """
     notes = prompt_notes(captions)
     hidden = (torch.rand(len(captions)) < pitch_dropout).tolist()
+    # no draw when it is off, so runs without it keep the random stream they had before it existed
     untold = (torch.rand(len(captions)) < caption_note_dropout).tolist() if caption_note_dropout else [False] * len(captions)
     notes = [None if hide else note for hide, note in zip(hidden, notes)]
     texts = [without_note(text) if note is not None and drop else text for text, note, drop in zip(captions, notes, untold)]

@@ -3,11 +3,12 @@ side-by-side of two models in users' wording than the generalisation section's 2
 
 Takes ``--limit`` paraphrases (``latentaudio/evaluation/paraphrases.jsonl``) evenly spread, generates each
 as ``latentaudio evaluate`` does (batches of 8, batch ``k`` seeded ``seed + k``) and scores them with a
-family classifier from ``latentaudio evaluate`` (or ``train_classifier``): the family, and for pitched
-prompts the note within a semitone.
+family classifier from ``latentaudio evaluate`` (or ``train_classifier``): the family, for pitched
+prompts the note within a semitone, and with ``--data`` (a ``latentaudio data soundfont`` dataset) for
+drum prompts the drum type, by a ``DrumTypeJudge`` fitted on that dataset's training drums.
 
     python benchmarks/paraphrases.py --model latentaudio/default_model --classifier runs/classifier_dense2 \\
-        [--limit 144] [--seconds 2.56] [--steps 20] [--threads 2]
+        [--data data/gm_dense2] [--limit 144] [--seconds 2.56] [--steps 20] [--threads 2]
 """
 
 from __future__ import annotations
@@ -22,21 +23,25 @@ from common import generation_parser, load_pipeline  # noqa: E402
 def main() -> None:
     parser = generation_parser(__doc__.splitlines()[0], limit=144, seconds=2.56)
     parser.add_argument("--classifier", required=True, help="an AudioFamilyClassifier folder")
+    parser.add_argument("--data", help="a `latentaudio data soundfont` dataset whose training drums fit the drum judge")
     args = parser.parse_args()
     pipe = load_pipeline(args)
 
     from latentaudio.evaluation.classifier import AudioFamilyClassifier
     from latentaudio.evaluation.evaluate import evenly_spaced, generate_clips
-    from latentaudio.evaluation.generalisation import load_paraphrases, score_prompts
+    from latentaudio.evaluation.generalisation import drum_judge, load_paraphrases, score_prompts
 
     classifier = AudioFamilyClassifier.from_pretrained(args.classifier)
     prompts = load_paraphrases()
     prompts = prompts.subset(evenly_spaced(len(prompts), args.limit))
     audio = generate_clips(pipe, prompts.texts, args.steps, args.seconds, args.guidance, args.seed)
-    scores = score_prompts(classifier, None, prompts, audio, pipe.sample_rate)
+    judge = drum_judge(args.data, "train", args.seconds, pipe.sample_rate)[0] if args.data else None
+    scores = score_prompts(classifier, judge, prompts, audio, pipe.sample_rate)
     print(f"{args.model}: {scores['prompts']} paraphrases at {args.seconds:g} s, {args.steps} steps, guidance {args.guidance:g}")
+    drums = (f"; drum type {scores['drum_accuracy']:.1%} of {scores['drum_prompts']} drum prompts"
+             if scores["drum_accuracy"] is not None else "")
     print(f"family {scores['family_accuracy']:.1%}; note within a semitone {scores['note_accuracy']:.1%} "
-          f"of {scores['pitched_prompts']} pitched")
+          f"of {scores['pitched_prompts']} pitched{drums}")
 
 
 if __name__ == "__main__":

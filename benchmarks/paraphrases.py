@@ -8,7 +8,7 @@ prompts the note within a semitone, and with ``--data`` (a ``latentaudio data so
 drum prompts the drum type, by a ``DrumTypeJudge`` fitted on that dataset's training drums.
 
     python benchmarks/paraphrases.py --model latentaudio/default_model --classifier runs/classifier_dense2 \\
-        [--data data/gm_dense2] [--limit 144] [--seconds 2.56] [--steps 20] [--threads 2]
+        [--data data/gm_dense2] [--limit 144] [--seconds 2.56] [--generate-seconds 2.56] [--steps 20] [--threads 2]
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from common import generation_parser, load_pipeline  # noqa: E402
 def main() -> None:
     parser = generation_parser(__doc__.splitlines()[0], limit=144, seconds=2.56)
     parser.add_argument("--classifier", required=True, help="an AudioFamilyClassifier folder")
+    parser.add_argument("--generate-seconds", type=float,
+                        help="generate each take at this length and cut it to --seconds (default: generate at --seconds)")
     parser.add_argument("--data", help="a `latentaudio data soundfont` dataset whose training drums fit the drum judge")
     args = parser.parse_args()
     pipe = load_pipeline(args)
@@ -34,10 +36,12 @@ def main() -> None:
     classifier = AudioFamilyClassifier.from_pretrained(args.classifier)
     prompts = load_paraphrases()
     prompts = prompts.subset(evenly_spaced(len(prompts), args.limit))
-    audio = generate_clips(pipe, prompts.texts, args.steps, args.seconds, args.guidance, args.seed)
+    generated = args.generate_seconds or args.seconds
+    audio = generate_clips(pipe, prompts.texts, args.steps, generated, args.guidance, args.seed)[:, : round(args.seconds * pipe.sample_rate)]
     judge = drum_judge(args.data, "train", args.seconds, pipe.sample_rate)[0] if args.data else None
     scores = score_prompts(classifier, judge, prompts, audio, pipe.sample_rate)
-    print(f"{args.model}: {scores['prompts']} paraphrases at {args.seconds:g} s, {args.steps} steps, guidance {args.guidance:g}")
+    cut = f" (generated at {generated:g} s and cut)" if generated != args.seconds else ""
+    print(f"{args.model}: {scores['prompts']} paraphrases at {args.seconds:g} s{cut}, {args.steps} steps, guidance {args.guidance:g}")
     drums = (f"; drum type {scores['drum_accuracy']:.1%} of {scores['drum_prompts']} drum prompts"
              if scores["drum_accuracy"] is not None else "")
     print(f"family {scores['family_accuracy']:.1%}; note within a semitone {scores['note_accuracy']:.1%} "

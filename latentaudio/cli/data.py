@@ -104,6 +104,9 @@ def add_data_verbs(data: argparse.ArgumentParser) -> None:
     embed.add_argument("--output", required=True, help="safetensors file to write (the diffusion config's text_states_file)")
     embed.add_argument("--prompt", action="append", default=None,
                        help="also encode this prompt (repeatable; default: the diffusion recipe's validation prompts)")
+    embed.add_argument("--untold", action="store_true",
+                       help="also encode every caption with its note taken out (latentaudio.prompts.without_note), "
+                            "which diffusion training with caption_note_dropout reads")
 
 
 def run_data_command(args: argparse.Namespace) -> int:
@@ -213,15 +216,16 @@ def _embed_captions(args) -> int:
     from ..loading import load_pipeline
     from ..model_folder import model_location
     from ..training.config import DiffusionTrainingConfig
-    from ..training.text_states import save_caption_states
+    from ..training.text_states import save_caption_states, untold_wordings
 
     entries, report = scan_folder(args.dir)
     if not entries:
         print(report.format(), file=sys.stderr)
         return 1
     prompts = args.prompt if args.prompt is not None else DiffusionTrainingConfig().validation_prompts
-    captions = [entry.text for entry in entries] + list(prompts)
-    captions += [caption for entry in entries for caption in entry.columns.get("captions") or []]
+    captions = [wording for entry in entries for wording in entry.wordings] + list(prompts)
+    if args.untold:
+        captions += untold_wordings(captions)
     path = save_caption_states(load_pipeline(model_location(args.model)), captions, args.output)
     print(f"Wrote the states of {len(set(captions) | {''})} captions to {path}")
     return 0

@@ -70,6 +70,11 @@ class AudioEntry:
     def seconds(self) -> float:
         return self.num_frames / self.sample_rate
 
+    @property
+    def wordings(self) -> list[str]:
+        """Its caption and the varied wordings of its ``captions`` column, which training samples from."""
+        return [self.text, *(self.columns.get("captions") or [])]
+
 
 @dataclass
 class DataReport:

@@ -40,6 +40,7 @@ from diffusers import DDPMScheduler
 from diffusers.training_utils import EMAModel, compute_snr
 from safetensors.torch import load_file, save_file
 from torch import nn
+from torch.utils.data import Subset
 
 from ..conditioning import (
     TextConditioner,
@@ -54,7 +55,7 @@ from .checkpoints import TrainerState
 from .common import Trainer
 from .config import TRAINABLE_PREDICTION_TYPES, DiffusionTrainingConfig
 from .lora import add_lora, fuse_lora, save_lora
-from .text_states import CaptionStateTable
+from .text_states import CaptionStateTable, untold_wordings
 
 logger = logging.getLogger(__name__)
 
@@ -176,14 +177,25 @@ class DiffusionTrainer(Trainer):
             table = CaptionStateTable(c.text_states_file, width)
         return CaptionStates(pipe, c.cache_text_embeddings, table)
 
+    def check_untold_states(self) -> None:
+        """With ``caption_note_dropout`` and a ``text_states_file``: raise ``ValueError`` unless the file holds
+        every training caption with its note taken out, the wordings that run trains on."""
+        table = self.captions.table
+        if not self.config.caption_note_dropout or table is None:
+            return
+        data = self.train_data
+        base, rows = (data.dataset, data.indices) if isinstance(data, Subset) else (data, range(len(data)))
+        missing = [w for w in untold_wordings(w for i in rows for w in base.entries[i].wordings) if w not in table]
+        if missing:
+            raise ValueError(f"caption_note_dropout trains on captions with their note taken out, and {len(missing)} of those "
+                             f"wordings are not in text_states_file ({table.path}), e.g. {missing[0]!r}; write it with "
+                             "`latentaudio data embed-captions --untold`.")
+
     def setup(self) -> None:
         c, pipe = self.config, self.pipe
         if c.max_clip_seconds is not None and not pipe.default_audio_length_in_s <= c.max_clip_seconds <= pipe.config.max_audio_length_in_s:
             raise ValueError(f"max_clip_seconds={c.max_clip_seconds} is out of range: expected from the U-Net's clip "
                              f"({pipe.default_audio_length_in_s:g} s) to max_audio_length_in_s ({pipe.config.max_audio_length_in_s:g} s).")
-        if c.caption_note_dropout and c.text_states_file:
-            raise ValueError("caption_note_dropout needs the text encoder: the captions it takes the note out of are not "
-                             f"in text_states_file ({c.text_states_file}).")
         if c.min_clip_seconds is not None and c.min_clip_seconds > (c.max_clip_seconds or pipe.default_audio_length_in_s):
             raise ValueError(f"min_clip_seconds={c.min_clip_seconds} is out of range: expected at most the longest clip "
                              f"({c.max_clip_seconds or pipe.default_audio_length_in_s:g} s).")
@@ -198,6 +210,7 @@ class DiffusionTrainer(Trainer):
         )
         pipe.to(self.device)
         self.captions = self.caption_states()
+        self.check_untold_states()
         # 2. noise schedule of the pipeline, predicting the config's type, else its scheduler's; sampling follows
         self.prediction_type = c.prediction_type or pipe.scheduler.config.get("prediction_type", "epsilon")
         if self.prediction_type not in TRAINABLE_PREDICTION_TYPES:

@@ -9,7 +9,9 @@ The file holds ``states`` (N, L, H) float32 and ``mask`` (N, L) with one row per
 the order of the JSON list in its ``captions`` metadata. When the pipeline's text projection
 mean-pools, the states are stored pooled (L = 1): pooling is parameter-free and pooling a pooled
 state changes nothing, so the trained projection sees exactly what the encoder would give it.
-The empty caption (classifier-free guidance's unconditional prompt) is always included.
+The empty caption (classifier-free guidance's unconditional prompt) is always included. For a run
+with ``caption_note_dropout``, which trains on captions with their note taken out, the file must also
+hold those wordings (``embed-captions --untold``, :func:`untold_wordings`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from ..conditioning import TextConditioner, mean_pooled
+from ..prompts import without_note
 
 
 def encoder_states(pipe, captions: list[str], device, batch_size: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
@@ -42,6 +45,12 @@ def encoder_states(pipe, captions: list[str], device, batch_size: int = 64) -> t
         states.append(state.cpu())
         masks.append(torch.ones(state.shape[:2], dtype=torch.long) if mask is None else mask.long().cpu())
     return torch.cat(states), torch.cat(masks)
+
+
+def untold_wordings(captions: Iterable[str]) -> list[str]:
+    """The distinct wordings that ``captions`` become with their note taken out (:func:`~latentaudio.prompts.without_note`):
+    what ``caption_note_dropout`` trains on besides the captions themselves."""
+    return sorted({untold for caption in set(captions) if (untold := without_note(caption)) != caption})
 
 
 def save_caption_states(pipe, captions: Iterable[str], path, device="cpu") -> Path:

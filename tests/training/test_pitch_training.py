@@ -7,7 +7,7 @@ from latentaudio import LatentAudioPipeline
 from latentaudio.cli import main
 from latentaudio.conditioning import has_pitch_embedding
 
-from .conftest import TRAINING_CONFIGS, train_args
+from .conftest import TRAINING_CONFIGS, loss_history, train_args
 
 
 @pytest.mark.slow
@@ -56,10 +56,27 @@ def test_note_dropout_hides_the_note_from_the_embedding_or_from_the_text():
     assert 230 < untold < 370  # 30% of 1,000
 
 
-def test_caption_note_dropout_refuses_a_caption_states_file(tiny_pipe_dir, gm_data, tmp_path, capsys):
-    config = tmp_path / "pitch.yaml"
-    config.write_text(f"base: {TRAINING_CONFIGS / 'tiny_diffusion.yaml'}\npitch_conditioning: true\n"
-                      f"caption_note_dropout: 0.5\ntext_states_file: {tmp_path / 'states.safetensors'}\n")
-    assert main(train_args("train diffusion", tiny_pipe_dir, gm_data, tmp_path / "out", None, "--config", config,
-                           "--max-steps", 1)) == 1
-    assert "caption_note_dropout needs the text encoder" in capsys.readouterr().err
+def test_caption_note_dropout_reads_untold_wordings_from_a_caption_states_file(tiny_pipe_dir, gm_data, tmp_path, capsys):
+    """With ``embed-captions --untold`` the states file holds the captions with their note taken out, so a machine
+    without the text encoder trains exactly as the encoder would; without them, one line says what to run."""
+    states = {name: tmp_path / f"{name}.safetensors" for name in ("plain", "untold")}
+    for name, extra in (("plain", []), ("untold", ["--untold"])):
+        assert main(["data", "embed-captions", str(gm_data), "--model", str(tiny_pipe_dir), "--output", str(states[name]),
+                     *extra]) == 0
+    pitch = f"base: {TRAINING_CONFIGS / 'tiny_diffusion.yaml'}\npitch_conditioning: true\ncaption_note_dropout: 0.5\n"
+    configs = {"encoder": pitch, **{name: pitch + f"text_states_file: {path}\n" for name, path in states.items()}}
+    losses = {}
+    for name, text in configs.items():
+        (tmp_path / f"{name}.yaml").write_text(text)
+        code = main(train_args("train diffusion", tiny_pipe_dir, gm_data, tmp_path / name, None,
+                               "--config", tmp_path / f"{name}.yaml", "--max-steps", 3))
+        if name == "plain":
+            assert code == 1
+            err = capsys.readouterr().err
+            last = err.strip().splitlines()[-1]
+            assert "wordings are not in text_states_file" in last and "embed-captions --untold" in last
+            assert "Traceback" not in err
+        else:
+            assert code == 0
+            losses[name] = [h["loss"] for h in loss_history(tmp_path / name)]
+    assert losses["untold"] == pytest.approx(losses["encoder"], rel=1e-4)

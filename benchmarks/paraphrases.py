@@ -8,7 +8,7 @@ prompts the note within a semitone, and with ``--data`` (a ``latentaudio data so
 drum prompts the drum type, by a ``DrumTypeJudge`` fitted on that dataset's training drums.
 
     python benchmarks/paraphrases.py --model latentaudio/default_model --classifier runs/classifier_dense2 \\
-        [--data data/gm_dense2] [--limit 144] [--seconds 2.56] [--generate-seconds 2.56] [--steps 20] [--threads 2]
+        [--data data/gm_dense2 [--drums]] [--limit 144] [--seconds 2.56] [--generate-seconds 2.56] [--steps 20] [--threads 2]
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ def main() -> None:
     parser.add_argument("--classifier", required=True, help="an AudioFamilyClassifier folder")
     parser.add_argument("--generate-seconds", type=float,
                         help="generate each take at this length and cut it to --seconds (default: generate at --seconds)")
+    parser.add_argument("--drums", action="store_true",
+                        help="only the drum prompts (all of them, --limit aside), each listed with the type the judge heard; needs --data")
     parser.add_argument("--data", help="a `latentaudio data soundfont` dataset whose training drums fit the drum judge")
     args = parser.parse_args()
     pipe = load_pipeline(args)
@@ -35,17 +37,26 @@ def main() -> None:
 
     classifier = AudioFamilyClassifier.from_pretrained(args.classifier)
     prompts = load_paraphrases()
-    prompts = prompts.subset(evenly_spaced(len(prompts), args.limit))
+    if args.drums and not args.data:
+        parser.error("--drums needs --data (the dataset whose training drums fit the judge)")
+    chosen = ([i for i, drum in enumerate(prompts.drum_types) if drum] if args.drums
+              else evenly_spaced(len(prompts), args.limit))
+    prompts = prompts.subset(chosen)
     generated = args.generate_seconds or args.seconds
     audio = generate_clips(pipe, prompts.texts, args.steps, generated, args.guidance, args.seed)[:, : round(args.seconds * pipe.sample_rate)]
     judge = drum_judge(args.data, "train", args.seconds, pipe.sample_rate)[0] if args.data else None
     scores = score_prompts(classifier, judge, prompts, audio, pipe.sample_rate)
+    if args.drums:
+        for text, wanted, heard in zip(prompts.texts, prompts.drum_types, judge(audio)):
+            print(f"{'ok' if heard == wanted else '--'} {wanted:>12} -> {heard:<12} {text}")
     cut = f" (generated at {generated:g} s and cut)" if generated != args.seconds else ""
     print(f"{args.model}: {scores['prompts']} paraphrases at {args.seconds:g} s{cut}, {args.steps} steps, guidance {args.guidance:g}")
-    drums = (f"; drum type {scores['drum_accuracy']:.1%} of {scores['drum_prompts']} drum prompts"
-             if scores["drum_accuracy"] is not None else "")
-    print(f"family {scores['family_accuracy']:.1%}; note within a semitone {scores['note_accuracy']:.1%} "
-          f"of {scores['pitched_prompts']} pitched{drums}")
+    parts = [f"family {scores['family_accuracy']:.1%}"]
+    if scores["note_accuracy"] is not None:
+        parts.append(f"note within a semitone {scores['note_accuracy']:.1%} of {scores['pitched_prompts']} pitched")
+    if scores["drum_accuracy"] is not None:
+        parts.append(f"drum type {scores['drum_accuracy']:.1%} of {scores['drum_prompts']} drum prompts")
+    print("; ".join(parts))
 
 
 if __name__ == "__main__":

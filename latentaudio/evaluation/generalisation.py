@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -99,9 +99,9 @@ class DrumTypeJudge:
 
     A kick is low and short, a hi-hat high and short, a crash high and long, a tom a low tone that
     decays: the judge reads exactly that. Each clip is brought to full scale and its log-mel (64 bands,
-    20 ms hop) taken relative to its loudest bin, so a soft and a loud hit look alike, and averaged over each span of
-    :data:`DRUM_WINDOWS` that starts inside the clip (onset, attack, body, decay, tail): 64 numbers a
-    span. A multinomial logistic regression on the standardised features, with an L2 penalty, is fitted
+    20 ms hop) taken relative to its loudest bin, so a soft and a loud hit look alike, and averaged
+    over each span of :data:`DRUM_WINDOWS` that starts inside the clip (onset, attack, body, decay,
+    tail): 64 numbers a span. A multinomial logistic regression on the standardised features, with an L2 penalty, is fitted
     by L-BFGS on the real drum clips cut to the length being judged, once per length.
 
     A generated hit is a drum the judge has never heard, so its ceiling that matters is
@@ -124,7 +124,7 @@ class DrumTypeJudge:
         self.audio, self.types, self.sample_rate, self.l2 = audio, list(types), sample_rate, l2
         self.names = sorted(set(types))
         self.spectrogram = MelSpectrogram(sample_rate=sample_rate, n_fft=1024, hop_length=320, n_mels=64)
-        self._fits: dict[int, tuple] = {}
+        self._fits: dict[int, Callable[[torch.Tensor], list[str]]] = {}  # by clip length in samples
 
     @torch.no_grad()
     def features(self, audio: torch.Tensor) -> torch.Tensor:
@@ -138,7 +138,7 @@ class DrumTypeJudge:
                  for lo, hi in zip(DRUM_WINDOWS[:-1], DRUM_WINDOWS[1:]) if lo < seconds]
         return torch.cat([mel[..., start:stop].mean(-1) for start, stop in spans], dim=1)
 
-    def fit(self, audio: torch.Tensor, types: list[str]):
+    def fit(self, audio: torch.Tensor, types: list[str]) -> Callable[[torch.Tensor], list[str]]:
         """A classifier ``clips (N, L) -> type names`` fitted on ``audio`` and ``types``."""
         features = self.features(audio)
         mean, std = features.mean(0), features.std(0) + 1e-3

@@ -138,9 +138,8 @@ class DrumTypeJudge:
                  for lo, hi in zip(DRUM_WINDOWS[:-1], DRUM_WINDOWS[1:]) if lo < seconds]
         return torch.cat([mel[..., start:stop].mean(-1) for start, stop in spans], dim=1)
 
-    def fit(self, audio: torch.Tensor, types: list[str]) -> Callable[[torch.Tensor], list[str]]:
-        """A classifier ``clips (N, L) -> type names`` fitted on ``audio`` and ``types``."""
-        features = self.features(audio)
+    def _fit(self, features: torch.Tensor, types: list[str]) -> Callable[[torch.Tensor], list[str]]:
+        """A classifier ``features (N, F) -> type names`` fitted on the features of clips of ``types``."""
         mean, std = features.mean(0), features.std(0) + 1e-3
         x = (features - mean) / std
         y = torch.tensor([self.names.index(t) for t in types])
@@ -157,17 +156,19 @@ class DrumTypeJudge:
         with torch.enable_grad():
             optimiser.step(closure)
         weight, bias = weight.detach(), bias.detach()
-        return lambda clips: [self.names[k] for k in (((self.features(clips) - mean) / std) @ weight + bias).argmax(-1).tolist()]
+        return lambda judged: [self.names[k] for k in (((judged - mean) / std) @ weight + bias).argmax(-1).tolist()]
 
-    def _cut(self, audio: torch.Tensor, length: int) -> torch.Tensor:
-        return torch.nn.functional.pad(audio, (0, max(0, length - audio.shape[-1])))[..., :length]
+    def _real_features(self, length: int) -> torch.Tensor:
+        """Features of the real clips cut (or silence-padded) to ``length`` samples."""
+        audio = torch.nn.functional.pad(self.audio, (0, max(0, length - self.audio.shape[-1])))[..., :length]
+        return self.features(audio)
 
     def __call__(self, audio: torch.Tensor) -> list[str]:
         """The drum type of each clip (N, L), by a judge fitted on the real clips cut to L samples."""
         length = audio.shape[-1]
         if length not in self._fits:
-            self._fits[length] = self.fit(self._cut(self.audio, length), self.types)
-        return self._fits[length](audio)
+            self._fits[length] = self._fit(self._real_features(length), self.types)
+        return self._fits[length](self.features(audio))
 
     def unseen_kit_accuracy(self, kits: list[str], length: int) -> Optional[float]:
         """Leave one kit out: fit on the other kits' clips, judge the left-out kit's, mean over kits.
@@ -177,28 +178,35 @@ class DrumTypeJudge:
         """
         if len(set(kits)) < 2:
             return None
-        audio, shares = self._cut(self.audio, length), []
+        features, shares = self._real_features(length), []
         for kit in sorted(set(kits)):
             heard = [i for i, k in enumerate(kits) if k != kit]
             left_out = [i for i, k in enumerate(kits) if k == kit]
-            judge = self.fit(audio[heard], [self.types[i] for i in heard])
-            shares.append(_share([h == self.types[i] for h, i in zip(judge(audio[left_out]), left_out)]))
+            judge = self._fit(features[heard], [self.types[i] for i in heard])
+            shares.append(_share([h == self.types[i] for h, i in zip(judge(features[left_out]), left_out)]))
         return float(np.mean(shares))
 
 
-def drum_judge(data_dir: PathLike, split: str, seconds: float, sample_rate: int) -> tuple[Optional[DrumTypeJudge], list]:
-    """A :class:`DrumTypeJudge` fitted on the drum clips of ``split`` of a ``latentaudio data soundfont`` dataset
-    (``None`` when it has fewer than two types), and those clips' kits."""
+def drum_clips(data_dir: PathLike, split: str, seconds: float, sample_rate: int) -> tuple[torch.Tensor, list[str], list[str]]:
+    """The drum clips (N, L) of ``split`` of a ``latentaudio data soundfont`` dataset, their drum types
+    (:data:`vocabulary.DRUM_TYPES`) and their kits; N may be 0."""
     from ..data import AudioFolderDataset
 
     dataset = AudioFolderDataset(data_dir, seconds=seconds, sample_rate=sample_rate, split=split)
     drums = [i for i, entry in enumerate(dataset.entries) if entry.columns.get("family") == gm.DRUMS_FAMILY]
     items = [dataset[i] for i in drums]
-    types = [vocabulary.DRUM_TYPES[item["pitch"]] for item in items]
+    audio = torch.stack([item["audio"] for item in items]) if items else torch.zeros(0, round(seconds * sample_rate))
+    return (audio, [vocabulary.DRUM_TYPES[item["pitch"]] for item in items],
+            [str(dataset.entries[i].columns.get("kit")) for i in drums])
+
+
+def drum_judge(data_dir: PathLike, split: str, seconds: float, sample_rate: int) -> tuple[Optional[DrumTypeJudge], list]:
+    """A :class:`DrumTypeJudge` fitted on the drum clips of ``split`` of a ``latentaudio data soundfont`` dataset
+    (``None`` when it has fewer than two types), and those clips' kits."""
+    audio, types, kits = drum_clips(data_dir, split, seconds, sample_rate)
     if len(set(types)) < 2:
         return None, []
-    kits = [str(dataset.entries[i].columns.get("kit")) for i in drums]
-    return DrumTypeJudge(torch.stack([item["audio"] for item in items]), types, sample_rate), kits
+    return DrumTypeJudge(audio, types, sample_rate), kits
 
 
 def score_prompts(classifier: AudioFamilyClassifier, judge: Optional[DrumTypeJudge], prompts: PromptSet,
@@ -299,8 +307,6 @@ def generalisation_section(
 def _judge_on_real_clips(judge, kits, data_dir, rows, lengths, sample_rate) -> dict:
     """How often the drum judge names the type of real drum clips, its own ceiling: the test split's (kits it
     heard, at other velocities) and, leaving one kit out of its fit at a time, a kit it never heard."""
-    from ..data import AudioFolderDataset
-
     record = {"method": "logistic regression on per-band log-mel decay (DrumTypeJudge), fitted on the training "
                         "split's drum clips", "real_test_accuracy": {}, "unseen_kit_accuracy": {}}
     if judge is None:
@@ -309,9 +315,7 @@ def _judge_on_real_clips(judge, kits, data_dir, rows, lengths, sample_rate) -> d
         record["unseen_kit_accuracy"][f"{length:g}"] = judge.unseen_kit_accuracy(kits, round(length * sample_rate))
     if not any(r["split"] == "test" and r["family"] == gm.DRUMS_FAMILY for r in rows):
         return record
-    test = AudioFolderDataset(data_dir, seconds=max(lengths), sample_rate=sample_rate, split="test")
-    items = [test[i] for i, e in enumerate(test.entries) if e.columns.get("family") == gm.DRUMS_FAMILY]
-    audio, types = torch.stack([item["audio"] for item in items]), [vocabulary.DRUM_TYPES[item["pitch"]] for item in items]
+    audio, types, _ = drum_clips(data_dir, "test", max(lengths), sample_rate)
     for length in lengths:
         clips = audio[..., : round(length * sample_rate)]
         heard = judge(clips)

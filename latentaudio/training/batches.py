@@ -93,6 +93,32 @@ def to_device(batch: dict, device: torch.device) -> dict:
     return {key: value.to(device) if isinstance(value, torch.Tensor) else value for key, value in batch.items()}
 
 
+def repeated(dataset: AudioFolderDataset, rows: list[int], repeats: dict) -> list[int]:
+    """``rows`` of ``dataset`` with each row whose metadata matches ``repeats`` listed that many times.
+
+    ``repeats`` maps a metadata column to ``{value: times}``: ``{"family": {"Drums": 4}}`` trains each
+    drum clip four times per epoch, a way to balance a class that has few clips (kohya's ``num_repeats``
+    does the same per folder). Values compare as text, so ``{"program": {0: 2}}`` matches 0 and "0".
+    A row matched under two columns takes the larger count.
+
+    Raises:
+        ValueError: A column or value that no row of ``rows`` has (a typo would silently train unbalanced).
+    """
+    times = [1] * len(rows)
+    for column, times_by_value in repeats.items():
+        values = [str(dataset.entries[row].columns.get(column)) for row in rows]
+        for value, count in times_by_value.items():
+            matched = [k for k, found in enumerate(values) if found == str(value)]
+            if not matched:
+                present = sorted(set(values) - {"None"})[:12]
+                raise ValueError(f"repeats: no training row has {column}={value!r}; "
+                                 f"{f'its values include {present}' if present else f'no row has a {column!r} column'}.")
+            for k in matched:
+                times[k] = max(times[k], count)
+            logger.info("repeats: %d training rows with %s=%r, %d times each.", len(matched), column, value, count)
+    return [row for row, count in zip(rows, times) for _ in range(count)]
+
+
 def split_datasets(root, config, validation: bool = True, **dataset_kwargs) -> tuple[Dataset, Optional[Dataset]]:
     """The training clips and, when asked and present, the validation clips of an audiofolder.
 
@@ -111,8 +137,12 @@ def split_datasets(root, config, validation: bool = True, **dataset_kwargs) -> t
     splits = [entry.columns.get("split") for entry in full.entries]
     if config.train_split not in splits:
         logger.info("No rows with split=%r in %s: training on all %d files.", config.train_split, root, len(full))
-        return full, None
-    train = Subset(full, [i for i, split in enumerate(splits) if split == config.train_split])
+        rows = list(range(len(full)))
+    else:
+        rows = [i for i, split in enumerate(splits) if split == config.train_split]
+    train = Subset(full, repeated(full, rows, config.repeats))
+    if config.train_split not in splits:
+        return train, None
     if not validation or config.validation_split not in splits:
         return train, None
     kwargs = {**dataset_kwargs, "vae": None, "split": config.validation_split}

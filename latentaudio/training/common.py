@@ -174,8 +174,8 @@ class Trainer:
             train, validation = split_datasets(self.data_dir, self.config, validation, spectrogram=self.data_spectrogram,
                                                cache_dir=self.cache_dir, **kwargs)
             if fill_cache and self.accelerator.is_main_process:
-                for index in range(len(train)):
-                    train[index]
+                for row in dict.fromkeys(train.indices):  # a repeated row (config.repeats) is encoded once
+                    train.dataset[row]
         return train, validation
 
     def vae_frames(self, mel: torch.Tensor) -> torch.Tensor:

@@ -49,7 +49,8 @@ MAX_BATCH_SIZE = 1024
 
 def setting(default, interval: Optional[str] = None, choices: Optional[tuple] = None):
     """A config field with its allowed values: an interval like ``"[0, 1)"`` or a tuple of choices."""
-    factory = {"default_factory": lambda: list(default)} if isinstance(default, list) else {"default": default}
+    mutable = isinstance(default, (list, dict))
+    factory = {"default_factory": lambda: type(default)(default)} if mutable else {"default": default}
     return field(**factory, metadata={"interval": interval, "choices": choices})
 
 
@@ -75,6 +76,8 @@ class TrainingConfig:
     clip_seconds: Optional[float] = setting(None, "(0, inf)")  # None: the U-Net's native clip length
     random_crop: bool = setting(True)  # random windows of longer files; False starts every clip at 0
     train_split: str = setting("train")  # used when the metadata has a split column
+    # Rows seen more than once per epoch, by metadata column and value: {family: {Drums: 4}} (see batches.repeated).
+    repeats: dict = setting({})
     validation_split: str = setting("validation")
     num_workers: int = setting(0, "[0, 64]")  # DataLoader workers per process
     cache_dir: Optional[str] = setting(None)  # mel/latent cache; None: OUTPUT/cache
@@ -260,6 +263,14 @@ def _checked(spec: dataclasses.Field, value, cls):
         if not isinstance(value, (list, tuple)) or not value:
             fail("a non-empty list")
         return list(value)
+    if kind is dict:
+        expected = "a mapping of metadata columns to {value: times} with whole times >= 1, e.g. {family: {Drums: 4}}"
+        if not isinstance(value, dict) or not all(
+                isinstance(column, str) and isinstance(times_by_value, dict) and times_by_value
+                and all(isinstance(times, int) and not isinstance(times, bool) and times >= 1 for times in times_by_value.values())
+                for column, times_by_value in value.items()):
+            fail(expected)
+        return {column: dict(times_by_value) for column, times_by_value in value.items()}
     if kind in (int, float):
         if isinstance(value, str) and kind is float:  # YAML 1.1 reads 1e-4 (no dot) as a string
             try:

@@ -47,7 +47,7 @@ def main() -> None:
     judge = drum_judge(args.data, "train", args.seconds, pipe.sample_rate)[0] if args.data else None
     scores = score_prompts(classifier, judge, prompts, audio, pipe.sample_rate)
     if args.drums:
-        for text, wanted, heard in zip(prompts.texts, prompts.drum_types, judge(audio)):
+        for text, wanted, heard in zip(prompts.texts, prompts.drum_types, scores["drums_heard"]):
             print(f"{'ok' if heard == wanted else '--'} {wanted:>12} -> {heard:<12} {text}")
     cut = f" (generated at {generated:g} s and cut)" if generated != args.seconds else ""
     print(f"{args.model}: {scores['prompts']} paraphrases at {args.seconds:g} s{cut}, {args.steps} steps, guidance {args.guidance:g}")

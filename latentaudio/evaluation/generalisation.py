@@ -211,15 +211,14 @@ def drum_judge(data_dir: PathLike, split: str, seconds: float, sample_rate: int)
 
 def score_prompts(classifier: AudioFamilyClassifier, judge: Optional[DrumTypeJudge], prompts: PromptSet,
                   audio: torch.Tensor, sample_rate: int) -> dict:
-    """Family, drum-type and note adherence of ``audio`` (N, L), one clip per prompt."""
+    """Family, drum-type and note adherence of ``audio`` (N, L), one clip per prompt; ``drums_heard`` lists
+    the type the judge heard for each drum prompt, in order (empty without a judge)."""
     _, families = classify_clips(classifier, audio, sample_rate, CLASSIFIER_BATCH)
     scores = {"prompts": len(prompts), "family_accuracy": _share([f == p for f, p in zip(families, prompts.families)])}
     drums = [i for i, t in enumerate(prompts.drum_types) if t is not None]
-    if judge is not None and drums:
-        heard = judge(audio[drums])
-        scores["drum_accuracy"] = _share([h == prompts.drum_types[i] for h, i in zip(heard, drums)])
-    else:
-        scores["drum_accuracy"] = None
+    heard = judge(audio[drums]) if judge is not None and drums else []
+    scores["drum_accuracy"] = _share([h == prompts.drum_types[i] for h, i in zip(heard, drums)])
+    scores["drums_heard"] = heard
     scores["drum_prompts"] = len(drums)
     pitched = [i for i, n in enumerate(prompts.notes) if n is not None]
     scores["note_accuracy"] = _share([within_semitone(estimate_pitch(audio[i].float().numpy(), sample_rate), prompts.notes[i])

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from latentaudio.cli import main
-from latentaudio.data import gm
+from latentaudio.data import gm, vocabulary
 from latentaudio.evaluation.evaluate import PITCHED_FAMILIES
 from latentaudio.evaluation.generalisation import (
     DrumTypeJudge,
@@ -35,6 +35,8 @@ def test_evaluate_reports_only_the_generalisation_section(tiny_pipe_dir, gm_eval
         assert entry["prompts"] == 3 and set(entry["lengths"]) == {"0.16", "0.32"}
         for scores in entry["lengths"].values():
             assert 0 <= scores["family_accuracy"] <= 1
+            assert len(scores["drums_heard"]) == scores["drum_prompts"]  # the judge's answer for each drum prompt
+            assert set(scores["drums_heard"]) <= set(vocabulary.DRUM_TYPES.values())
     assert set(section["drum_judge"]["real_test_accuracy"]) == {"0.16", "0.32"}
     assert "| paraphrases | 0.32 s | 3 |" in capsys.readouterr().out
 

@@ -120,7 +120,8 @@ def repeated(dataset: AudioFolderDataset, rows: list[int], repeats: dict) -> lis
 
 
 def split_datasets(root, config, validation: bool = True, **dataset_kwargs) -> tuple[Dataset, Optional[Dataset]]:
-    """The training clips and, when asked and present, the validation clips of an audiofolder.
+    """The training clips (a ``Subset``, rows repeated per ``config.repeats``) and, when asked and present,
+    the validation clips of an audiofolder.
 
     With a ``split`` column in the metadata, training uses the rows of ``config.train_split`` and
     validation those of ``config.validation_split``; without one, every file trains and nothing
@@ -135,15 +136,12 @@ def split_datasets(root, config, validation: bool = True, **dataset_kwargs) -> t
     crop = config.random_crop and dataset_kwargs.get("vae") is None  # cached latents are of the clip at 0
     full = AudioFolderDataset(root, random_crop=crop, sample_captions=True, **dataset_kwargs)  # `captions` rows vary
     splits = [entry.columns.get("split") for entry in full.entries]
-    if config.train_split not in splits:
+    split = config.train_split in splits
+    if not split:
         logger.info("No rows with split=%r in %s: training on all %d files.", config.train_split, root, len(full))
-        rows = list(range(len(full)))
-    else:
-        rows = [i for i, split in enumerate(splits) if split == config.train_split]
+    rows = [i for i, name in enumerate(splits) if not split or name == config.train_split]
     train = Subset(full, repeated(full, rows, config.repeats))
-    if config.train_split not in splits:
-        return train, None
-    if not validation or config.validation_split not in splits:
+    if not (split and validation and config.validation_split in splits):
         return train, None
     kwargs = {**dataset_kwargs, "vae": None, "split": config.validation_split}
     return train, AudioFolderDataset(root, random_crop=False, **kwargs)

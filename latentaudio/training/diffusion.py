@@ -40,7 +40,6 @@ from diffusers import DDPMScheduler
 from diffusers.training_utils import EMAModel, compute_snr
 from safetensors.torch import load_file, save_file
 from torch import nn
-from torch.utils.data import Subset
 
 from ..conditioning import (
     TextConditioner,
@@ -183,9 +182,9 @@ class DiffusionTrainer(Trainer):
         table = self.captions.table
         if not self.config.caption_note_dropout or table is None:
             return
-        data = self.train_data
-        base, rows = (data.dataset, data.indices) if isinstance(data, Subset) else (data, range(len(data)))
-        missing = [w for w in untold_wordings(w for i in rows for w in base.entries[i].wordings) if w not in table]
+        entries = self.train_data.dataset.entries
+        rows = dict.fromkeys(self.train_data.indices)  # each row once, however often config.repeats lists it
+        missing = [w for w in untold_wordings(w for i in rows for w in entries[i].wordings) if w not in table]
         if missing:
             raise ValueError(f"caption_note_dropout trains on captions with their note taken out, and {len(missing)} of those "
                              f"wordings are not in text_states_file ({table.path}), e.g. {missing[0]!r}; write it with "

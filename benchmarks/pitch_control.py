@@ -32,7 +32,7 @@ def main() -> None:
     import numpy as np
     import torch
 
-    import latentaudio.conditioning.pitch as pitch
+    import latentaudio.note_features as note_features
     from latentaudio.metrics import estimate_pitch
 
     notes = [int(note) for note in args.notes.split(",")]
@@ -43,8 +43,8 @@ def main() -> None:
     for prompt in PROMPTS[: args.limit]:
         row = []
         for note in notes:
-            # the conditioner reads each prompt's note through pitch.prompt_notes: give it this note instead
-            with mock.patch.object(pitch, "prompt_notes", lambda prompts, note=note: [note if p else None for p in prompts]):
+            # the conditioner reads each prompt's note through note_features.prompt_notes: give it this note instead
+            with mock.patch.object(note_features, "prompt_notes", lambda prompts, note=note: [note if p else None for p in prompts]):
                 audio = pipe(prompt, num_inference_steps=args.steps, guidance_scale=args.guidance, audio_length_in_s=args.seconds,
                              generator=torch.Generator().manual_seed(args.seed)).audios[0]
             estimate = estimate_pitch(np.asarray(audio), pipe.sample_rate)

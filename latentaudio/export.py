@@ -167,12 +167,13 @@ class _GenerationGraph(nn.Module):
         self.modules_of_pipe = nn.ModuleDict({name: module for name, module in pipe.components.items() if isinstance(module, nn.Module)})
         self.negative_prompt = guidance_scale > 1.0 and not pipe.embeds_guidance
         self.pitch = bool(pipe.config.get("pitch_conditioning"))
+        self.pitch_width = pipe.unet.config.projection_class_embeddings_input_dim if self.pitch else None
         self.draws = None  # the starting latent and the sampler's draws: counted by every call
 
     def forward(self, input_ids, attention_mask, noise, *optional):
         """``optional``: the empty negative prompt's ids and mask when the model guides with an unconditional
-        pass (:attr:`negative_prompt`), then the prompt's note features (1, PITCH_FEATURES) when it is
-        pitch-conditioned (:attr:`pitch`), in that order, as the export names its inputs."""
+        pass (:attr:`negative_prompt`), then the prompt's structured features (1, the U-Net's
+        ``projection_class_embeddings_input_dim``) when it is pitch-conditioned (:attr:`pitch`), in that order, as the export names its inputs."""
         import importlib
         from unittest import mock
 
@@ -189,7 +190,7 @@ class _GenerationGraph(nn.Module):
             [None], None, 1, self.negative_prompt, prompt_embeds=cond.states, prompt_attention_mask=cond.mask,
             negative_prompt_embeds=None if uncond is None else uncond.states,
             negative_prompt_attention_mask=None if uncond is None else uncond.mask, device=noise.device, dtype=dtype)
-        if self.pitch:  # the prompt's note features; the unconditional rows (first) state none, as PitchConditioner's
+        if self.pitch:  # the prompt's features; the unconditional rows (first) state nothing, as PitchConditioner's
             rows = [torch.zeros_like(pitch)] if self.negative_prompt else []
             conditions["class_labels"] = torch.cat([*rows, pitch]).to(dtype)
         pipe.scheduler.set_timesteps(self.steps, device=noise.device)
@@ -288,7 +289,7 @@ def export_standalone(model: PathLike, log=None, tolerance: float = 1e-3) -> Pat
 
     from .loading import load_pipeline
     from .model_folder import PipelineFolder, model_location
-    from .note_features import note_features, prompt_notes
+    from .note_features import prompt_features
     from .standalone import CONFIG_FILE, FORMAT, GRAPH_FILE, TOKENIZER_FILE, export_folder
 
     log = log or (lambda message: None)
@@ -319,7 +320,7 @@ def export_standalone(model: PathLike, log=None, tolerance: float = 1e-3) -> Pat
         if graph.negative_prompt:
             named.update(negative_input_ids=tokens["negative_input_ids"], negative_attention_mask=tokens["negative_attention_mask"])
         if graph.pitch:
-            named.update(pitch=torch.from_numpy(note_features(prompt_notes([text]))))
+            named.update(pitch=torch.from_numpy(prompt_features([text], graph.pitch_width)))
         return named  # in the order of the graph's inputs
 
     with torch.no_grad():
@@ -347,6 +348,7 @@ def export_standalone(model: PathLike, log=None, tolerance: float = 1e-3) -> Pat
                 "guidance_scale": guidance_scale,
                 "negative_prompt": graph.negative_prompt,
                 "pitch_conditioning": graph.pitch,
+                "pitch_features": graph.pitch_width,
                 "noise_draws": graph.draws,
                 "sample_rate": pipe.sample_rate,
                 "samples_per_latent_frame": pipe.samples_per_latent_frame,

@@ -79,6 +79,7 @@ class PromptAttributes:
     family: Optional[str] = None  # GM family name, or "Drums"
     drum_key: Optional[int] = None  # GM percussion key 35-81
     kit: Optional[str] = None  # drum kit name (gm.DRUM_KITS)
+    instrument_span: Optional[tuple[int, int]] = None  # where the instrument's (or family's) name stands
 
     @property
     def is_drum(self) -> bool:
@@ -128,7 +129,21 @@ def without_note(text: str) -> str:
     crisp". A prompt that states no note comes back as it is. Diffusion training uses it
     (``caption_note_dropout``) so that, for some captions, only the pitch embedding carries the note.
     """
-    span = parse_prompt(text).note_span
+    return _without(text, parse_prompt(text).note_span)
+
+
+def without_instrument(text: str) -> str:
+    """``text`` with the name of its instrument (the one :func:`parse_prompt` reads, or the family word
+    when it names no instrument) taken out: "a soft acoustic grand piano note, A0" → "a soft note, A0",
+    "a loud kick drum hit" → "a loud hit", "tight 808 snare" → "tight 808". A prompt that names none
+    comes back as it is. Diffusion training uses it (``caption_instrument_dropout``) so that, for some
+    captions, only the instrument embedding says what plays.
+    """
+    return _without(text, parse_prompt(text).instrument_span)
+
+
+def _without(text: str, span: Optional[tuple[int, int]]) -> str:
+    """``text`` without ``text[start:end]`` and the separator it leaves dangling."""
     if span is None:
         return text
     before, after = text[: span[0]].rstrip(), text[span[1] :].lstrip()
@@ -215,13 +230,13 @@ def _read_instrument(work: str, found: PromptAttributes) -> str:
     named = [m for m in matches if m[2] in ("program", "drum")]
     families = [m for m in matches if m[2] == "family"]
     if named:  # the most specific name: longest, then first
-        _, _, kind, value, _ = max(named, key=lambda m: (m[0], -m[1]))
+        _, _, kind, value, found.instrument_span = max(named, key=lambda m: (m[0], -m[1]))
         if kind == "program":
             found.program, found.instrument, found.family = value, gm.PROGRAMS[value].name, gm.family_of(value).name
         else:
             found.drum_key, found.instrument, found.family = value, gm.DRUM_KEYS[value], gm.DRUMS_FAMILY
     elif families:
-        found.family = families[0][3]
+        found.family, found.instrument_span = families[0][3], families[0][4]
         if found.family == gm.DRUMS_FAMILY and found.kit is not None:
             found.drum_key, found.instrument = 36, gm.DRUM_KEYS[36]
     elif found.kit == "TR-808" and kits[0][0] == 1:  # "808" alone: the 808 kick

@@ -12,8 +12,9 @@ same folder in the user's cache: :func:`export_folder`):
   the time), with inputs ``input_ids`` and ``attention_mask`` (1, L) of the prompt (and
   ``negative_input_ids``, ``negative_attention_mask`` of the empty prompt when the model guides with
   an unconditional pass), ``noise`` (draws, 1, C, frames, bins): the starting latent, then each
-  draw a stochastic sampler makes, in order, and for a pitch-conditioned model ``pitch`` (1, 16): the
-  features of the note the prompt states (:mod:`latentaudio.note_features`); output: the waveform
+  draw a stochastic sampler makes, in order, and for a pitch-conditioned model ``pitch`` (1, 16 or 208,
+  ``config.json``'s ``pitch_features``): the features of the note, and of the instrument, the prompt
+  states (:mod:`latentaudio.note_features`); output: the waveform
   (1, frames · samples per frame);
 - ``tokenizer.json``: the pipeline's tokenizer as a ``tokenizers`` file, padding and truncation set
   as the pipeline's text conditioner sets them;
@@ -192,9 +193,10 @@ class StandaloneGenerator:
         if config["negative_prompt"]:
             feeds.update(zip(("negative_input_ids", "negative_attention_mask"), self._tokens("")))
         if config.get("pitch_conditioning"):
-            from .note_features import note_features, prompt_notes
+            from .note_features import PITCH_FEATURES, prompt_features
 
-            feeds["pitch"] = note_features(prompt_notes([prompt]))
+            # exports written before the instrument's features took none: the note's alone
+            feeds["pitch"] = prompt_features([prompt], config.get("pitch_features") or PITCH_FEATURES)
         # One take at a time: every row of the pipeline's batch is denoised independently of the others.
         takes = [self.session.run(None, {**feeds, "noise": np.ascontiguousarray(draws[:, row : row + 1])})[0][0]
                  for row in range(num_waveforms_per_prompt)]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from latentaudio.prompts import midi_from_hz, midi_from_name, parse_prompt, without_note
+from latentaudio.prompts import midi_from_hz, midi_from_name, parse_prompt, without_instrument, without_note
 
 
 @pytest.mark.parametrize("text, note", [
@@ -151,3 +151,19 @@ def test_the_note_span_is_where_the_note_stands():
     text = "bright piano, F sharp 3, soft"
     start, end = parse_prompt(text).note_span
     assert text[start:end] == "F sharp 3" == parse_prompt(text).note_text
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("a soft acoustic grand piano note, A0", "a soft note, A0"),
+    ("a loud acoustic kick drum hit, TR-808 kit", "a loud hit, TR-808 kit"),  # the kit stays
+    ("tight 808 snare", "tight 808"),
+    ("fiddle, G4, bright", "G4, bright"),
+    ("a brass note", "a note"),  # a family word alone is the name it reads
+    ("a violin note, strings", "a note, strings"),  # only the name it chose
+    ("a soft note, C4", "a soft note, C4"),  # no instrument: as it is
+])
+def test_without_instrument_takes_out_the_name_it_reads(text, expected):
+    assert without_instrument(text) == expected
+    found = parse_prompt(text)
+    assert text[slice(*found.instrument_span)] if found.family else found.instrument_span is None
+    assert parse_prompt(without_instrument(text)).note == found.note

@@ -148,14 +148,21 @@ def test_a_u_net_trained_beyond_its_clip_runs_its_whole_one_pass_in_the_graph(ti
         generator("a kick", 0.7)
 
 
-def test_a_pitch_conditioned_model_reads_the_note_into_the_graph(tiny_config, tmp_path):
+@pytest.mark.parametrize("instruments", [False, True])
+def test_a_pitch_conditioned_model_reads_the_note_into_the_graph(tiny_config, tmp_path, instruments):
+    from latentaudio.conditioning import FEATURE_WIDTHS, with_pitch_embedding
+
     config = {**merge(tiny_config, {"pipeline": {"default_inference_steps": 2, "pitch_conditioning": True}}),
               "vocoder": {"type": "vocos", "dim": 8, "intermediate_dim": 16, "num_layers": 1, "magnitude_prior": True}}
     pipe = build_pipeline(config, seed=0)
+    if instruments:  # the embedding also reads the named instrument: the graph must compute those columns too
+        pipe.unet = with_pitch_embedding(pipe.unet, instruments=True)
+        torch.nn.init.normal_(pipe.unet.class_embedding.linear_1.weight, std=0.5)
     torch.nn.init.normal_(pipe.unet.class_embedding.linear_2.weight, std=0.5)  # it starts at zero; make it matter
     pipe.save_pretrained(tmp_path / "pitch")
     export_standalone(tmp_path / "pitch")
     assert read_config(tmp_path / "pitch")["pitch_conditioning"]
+    assert read_config(tmp_path / "pitch")["pitch_features"] == FEATURE_WIDTHS[instruments]
     generator = StandaloneGenerator.from_pretrained(tmp_path / "pitch")
     takes = {}
     for prompt in ("a soft piano note, middle C", "a soft piano note, G5", "a soft piano note"):

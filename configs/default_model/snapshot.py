@@ -11,7 +11,8 @@ weight by at most 0.05% of its size (4.9e-4 at most for the default U-Net), abou
 learning rate 1e-4. ``apply`` saves ``PIPELINE_DIR`` with the snapshot's U-Net and text projection
 (float32 again; their weights in ``PIPELINE_DIR`` are not read, only their configs, except the text
 projection's when the run froze it and the snapshot has none) to ``OUT_DIR``;
-a snapshot trained with ``pitch_conditioning`` gives ``OUT_DIR`` the pitch embedding and the flag.
+a snapshot trained with ``pitch_conditioning`` gives ``OUT_DIR`` the pitch embedding and the flag (as wide as
+the snapshot's: the note's features, or with ``instrument_conditioning`` the instrument's as well).
 ``assemble.py`` then checks and cleans it for release.
 """
 
@@ -66,9 +67,10 @@ def apply(snapshot: Path, pipeline_dir: Path, out_dir: Path) -> None:
                                   else cls.from_config(cls.load_config(pipeline_dir / component)))
     pitched = any(key.startswith("unet.class_embedding.") for key in weights)
     if pitched:
-        from latentaudio.conditioning import with_pitch_embedding
+        from latentaudio.conditioning import FEATURE_WIDTHS, with_pitch_embedding
 
-        trained["unet"] = with_pitch_embedding(trained["unet"])
+        width = weights["unet.class_embedding.linear_1.weight"].shape[1]  # the note's features, or with the instrument's
+        trained["unet"] = with_pitch_embedding(trained["unet"], instruments=width == FEATURE_WIDTHS[1])
     model = ConditionedUNet(trained["unet"], trained.get("text_projection"))
     if frozen_projection and model.projection is not None:
         weights.update({f"projection.{key}": value for key, value in model.projection.state_dict().items()})

@@ -107,6 +107,9 @@ def add_data_verbs(data: argparse.ArgumentParser) -> None:
     embed.add_argument("--untold", action="store_true",
                        help="also encode every caption with its note taken out (latentaudio.prompts.without_note), "
                             "which diffusion training with caption_note_dropout reads")
+    embed.add_argument("--untold-instrument", action="store_true",
+                       help="also encode every caption with its instrument taken out, alone and with the note "
+                            "(latentaudio.prompts.without_instrument), which caption_instrument_dropout reads")
 
 
 def run_data_command(args: argparse.Namespace) -> int:
@@ -224,8 +227,8 @@ def _embed_captions(args) -> int:
         return 1
     prompts = args.prompt if args.prompt is not None else DiffusionTrainingConfig().validation_prompts
     captions = [wording for entry in entries for wording in entry.wordings] + list(prompts)
-    if args.untold:
-        captions += untold_wordings(captions)
+    if args.untold or args.untold_instrument:
+        captions += untold_wordings(captions, note=args.untold, instrument=args.untold_instrument)
     path = save_caption_states(load_pipeline(model_location(args.model)), captions, args.output)
     print(f"Wrote the states of {len(set(captions) | {''})} captions to {path}")
     return 0

@@ -25,13 +25,18 @@ from .guidance import (
 )
 from .interface import Conditioner, UNetKwargs, blend, cat_rows, pad_sequences, repeat_rows
 from .pitch import (
+    FEATURE_WIDTHS,
+    INSTRUMENT_FEATURES,
     PITCH_FEATURES,
     PitchConditioner,
     check_pitch_conditioning,
     check_pitch_embedding,
+    has_instrument_embedding,
     has_pitch_embedding,
     pitch_features,
+    prompt_instruments,
     prompt_notes,
+    structured_features,
     with_pitch_embedding,
 )
 from .registry import (
@@ -52,6 +57,8 @@ __all__ = [
     "GUIDANCE_EMBEDDING_DIM",
     "MAX_TEXT_TOKENS",
     "PACKAGED_TEXT_ENCODERS",
+    "FEATURE_WIDTHS",
+    "INSTRUMENT_FEATURES",
     "PITCH_FEATURES",
     "POOLING_MODES",
     "TEXT_ENCODER_FAMILIES",
@@ -74,12 +81,15 @@ __all__ = [
     "extend_unet",
     "fresh_text_encoder",
     "guidance_embedding",
+    "has_instrument_embedding",
     "has_pitch_embedding",
     "load_local_text_encoder",
     "minilm_path",
     "packaged_text_width",
     "pad_sequences",
     "pitch_features",
+    "structured_features",
+    "prompt_instruments",
     "prompt_notes",
     "repeat_rows",
     "text_encoder_folder",

@@ -13,6 +13,15 @@ an MLP whose output is added to the timestep embedding of every block. :func:`wi
 adds that MLP to a trained U-Net with a zero last layer, so the upgraded model starts out exactly as
 it was; the diffusion trainer drops the note with probability ``pitch_dropout`` so that prompts
 without a note keep working.
+
+The same embedding can also take the instrument the prompt names (``with_pitch_embedding(unet,
+instruments=True)``, 208 input features instead of 16: the note's, then one-hot blocks of the GM family,
+program and drum key, :mod:`latentaudio.note_features`). A sentence encoder places "fiddle" and
+"violin", or "kick" and "bass drum", only roughly together, while the prompt reader resolves them to
+one General MIDI program or drum key; that answer then reaches every block of the U-Net as it does
+for the note. Widening an embedding that takes the note alone keeps its weights and adds zero
+columns, so again the model starts out as it was. The width of the U-Net's
+``projection_class_embeddings_input_dim`` says which features a pipeline computes.
 """
 
 from __future__ import annotations
@@ -21,17 +30,25 @@ from typing import Optional, Sequence
 
 import torch
 
-from ..note_features import PERIODS, PITCH_FEATURES, note_features, prompt_notes
+from ..note_features import (FEATURE_WIDTHS, INSTRUMENT_FEATURES, PERIODS, PITCH_FEATURES, Instrument, features,
+                             prompt_features, prompt_instruments, prompt_notes)
 from .guidance import extend_unet
 from .interface import Conditioner, UNetKwargs
 
-__all__ = ["PERIODS", "PITCH_FEATURES", "PitchConditioner", "check_pitch_conditioning", "check_pitch_embedding",
-           "has_pitch_embedding", "pitch_features", "prompt_notes", "with_pitch_embedding"]
+__all__ = ["FEATURE_WIDTHS", "INSTRUMENT_FEATURES", "PERIODS", "PITCH_FEATURES", "PitchConditioner",
+           "check_pitch_conditioning", "check_pitch_embedding", "has_instrument_embedding", "has_pitch_embedding",
+           "pitch_features", "prompt_instruments", "prompt_notes", "structured_features", "with_pitch_embedding"]
 
 
-def pitch_features(notes: Sequence[Optional[float]]) -> torch.Tensor:
-    """Features (B, PITCH_FEATURES) of MIDI pitches as a tensor (:func:`~latentaudio.note_features.note_features`)."""
-    return torch.from_numpy(note_features(notes))
+def pitch_features(notes: Sequence[Optional[float]], instruments: Optional[Sequence[Optional[Instrument]]] = None) -> torch.Tensor:
+    """Features (B, PITCH_FEATURES) of MIDI pitches as a tensor (:func:`~latentaudio.note_features.features`);
+    (B, PITCH_FEATURES + INSTRUMENT_FEATURES) with the instruments' columns when ``instruments`` is given."""
+    return torch.from_numpy(features(notes, instruments))
+
+
+def structured_features(prompts: Sequence[Optional[str]], width: int) -> torch.Tensor:
+    """Features (B, ``width``) of what each prompt states, as a tensor (:func:`~latentaudio.note_features.prompt_features`)."""
+    return torch.from_numpy(prompt_features(prompts, width))
 
 
 def check_pitch_conditioning(unet, reads_prompts: bool) -> None:
@@ -43,58 +60,84 @@ def check_pitch_conditioning(unet, reads_prompts: bool) -> None:
 
 
 class PitchConditioner(Conditioner):
-    """Another conditioner's keyword arguments plus ``class_labels``: the pitch features of each prompt's note.
+    """Another conditioner's keyword arguments plus ``class_labels``: the features of each prompt's note
+    (and instrument, for a U-Net whose embedding reads them).
 
-    Precomputed ``prompt_embeds`` carry no text to read a note from, so they get the "no note" row.
+    Precomputed ``prompt_embeds`` carry no text to read a note from, so they get the "nothing stated" row.
 
     Args:
         inner (`Conditioner`): What conditions on the rest of the prompt (text states).
+        width (`int`, defaults to `PITCH_FEATURES`): The U-Net's ``projection_class_embeddings_input_dim``
+            (one of ``FEATURE_WIDTHS``).
     """
 
-    def __init__(self, inner: Conditioner):
-        self.inner = inner
+    def __init__(self, inner: Conditioner, width: int = PITCH_FEATURES):
+        prompt_features([], width)  # checks the width
+        self.inner, self.width = inner, width
 
     @property
     def encodes_prompts(self) -> bool:
         return self.inner.encodes_prompts
 
     def prompt_kwargs(self, prompts: list[str], device, dtype) -> UNetKwargs:
-        features = pitch_features(prompt_notes(prompts)).to(device, dtype)
-        return {**self.inner.prompt_kwargs(prompts, device, dtype), "class_labels": features}
+        labels = structured_features(prompts, self.width).to(device, dtype)
+        return {**self.inner.prompt_kwargs(prompts, device, dtype), "class_labels": labels}
 
     def given_kwargs(self, embeds: torch.Tensor, mask: Optional[torch.Tensor], device, dtype) -> UNetKwargs:
-        features = pitch_features([None] * embeds.shape[0]).to(device, dtype)
-        return {**self.inner.given_kwargs(embeds, mask, device, dtype), "class_labels": features}
+        labels = torch.zeros(embeds.shape[0], self.width, device=device, dtype=dtype)
+        return {**self.inner.given_kwargs(embeds, mask, device, dtype), "class_labels": labels}
 
 
 def has_pitch_embedding(unet) -> bool:
-    """Whether ``unet`` takes pitch features as its ``class_labels``."""
+    """Whether ``unet`` takes pitch features (alone, or with the instrument's) as its ``class_labels``."""
     return (unet.config.class_embed_type == "projection"
-            and unet.config.projection_class_embeddings_input_dim == PITCH_FEATURES)
+            and unet.config.projection_class_embeddings_input_dim in FEATURE_WIDTHS)
+
+
+def has_instrument_embedding(unet) -> bool:
+    """Whether ``unet``'s pitch embedding also takes the instrument's features."""
+    return has_pitch_embedding(unet) and unet.config.projection_class_embeddings_input_dim == FEATURE_WIDTHS[1]
 
 
 def check_pitch_embedding(unet) -> None:
     if not has_pitch_embedding(unet):
         raise ValueError(
             f"pitch_conditioning needs a U-Net with class_embed_type='projection' and "
-            f"projection_class_embeddings_input_dim={PITCH_FEATURES}, but it has class_embed_type="
+            f"projection_class_embeddings_input_dim in {FEATURE_WIDTHS}, but it has class_embed_type="
             f"{unet.config.class_embed_type!r} and projection_class_embeddings_input_dim="
             f"{unet.config.projection_class_embeddings_input_dim!r}; add one with with_pitch_embedding(unet)."
         )
 
 
-def with_pitch_embedding(unet):
+def with_pitch_embedding(unet, instruments: bool = False):
     """``unet`` with a pitch embedding added (zero-initialised output: the same predictions until trained).
 
-    Returns ``unet`` itself when it already has one.
+    With ``instruments``, the embedding also reads the instrument's features: a U-Net whose embedding
+    reads the note alone gets the instrument's columns added at zero, keeping every trained weight.
+    Returns ``unet`` itself when it already has what is asked for.
     """
-    if has_pitch_embedding(unet):
+    if has_instrument_embedding(unet) or (has_pitch_embedding(unet) and not instruments):
         return unet
+    width = FEATURE_WIDTHS[1] if instruments else PITCH_FEATURES
+    if has_pitch_embedding(unet):  # the note's embedding, widened
+        old = unet.class_embedding.linear_1
+        upgraded = _rebuilt(unet, width)
+        weights = {**unet.state_dict(), "class_embedding.linear_1.weight": torch.cat(
+            [old.weight.detach(), old.weight.new_zeros(old.out_features, INSTRUMENT_FEATURES)], dim=1)}
+        upgraded.load_state_dict(weights, strict=True)
+        return upgraded
     if unet.config.class_embed_type is not None or unet.config.num_class_embeds is not None:
         raise ValueError(f"The U-Net already has a class embedding ({unet.config.class_embed_type!r}); "
                          "it cannot also take pitch features.")
-    upgraded = extend_unet(unet, "class_embedding.", class_embed_type="projection",
-                           projection_class_embeddings_input_dim=PITCH_FEATURES)
+    upgraded = extend_unet(unet, "class_embedding.", class_embed_type="projection", projection_class_embeddings_input_dim=width)
     torch.nn.init.zeros_(upgraded.class_embedding.linear_2.weight)
     torch.nn.init.zeros_(upgraded.class_embedding.linear_2.bias)
     return upgraded
+
+
+def _rebuilt(unet, width: int):
+    from diffusers import UNet2DConditionModel
+
+    config = {key: value for key, value in unet.config.items() if not key.startswith("_")}
+    rebuilt = UNet2DConditionModel.from_config({**config, "projection_class_embeddings_input_dim": width})
+    return rebuilt.to(device=unet.device, dtype=unet.dtype)

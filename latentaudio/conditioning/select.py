@@ -7,7 +7,8 @@ no pipeline knows which family of weights it runs:
 * a U-Net that takes a projected class embedding and a CLAP text encoder: AudioLDM's and MusicLDM's
   ``class_labels``;
 * otherwise text states through cross-attention (:class:`~.text.TextConditioner`), with the
-  stated note beside them when the pipeline is pitch-conditioned.
+  stated note (and, when its U-Net's embedding reads them, the named instrument) beside them when the
+  pipeline is pitch-conditioned.
 """
 
 from __future__ import annotations
@@ -30,4 +31,4 @@ def conditioner_for(unet, tokenizer=None, text_encoder=None, text_projection=Non
     ):
         return ClapClassConditioner(tokenizer, text_encoder, unet.config.projection_class_embeddings_input_dim)
     text = TextConditioner(tokenizer, text_encoder, text_projection, unet.config.cross_attention_dim)
-    return PitchConditioner(text) if pitch_conditioning else text
+    return PitchConditioner(text, unet.config.projection_class_embeddings_input_dim) if pitch_conditioning else text

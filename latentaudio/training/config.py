@@ -177,6 +177,9 @@ class DiffusionTrainingConfig(TrainingConfig):
     pitch_dropout: float = setting(0.2, "[0, 1]")  # share of stated notes hidden from the pitch embedding
     pitch_learning_rate: Optional[float] = setting(None, "(0, 1]")  # the pitch embedding's rate (None: the U-Net's)
     caption_note_dropout: float = setting(0.0, "[0, 1]")  # share of stated notes taken out of the caption's text (kept for the pitch embedding)
+    instrument_conditioning: bool = setting(False)  # the pitch embedding also reads the named instrument (kept once a U-Net has it)
+    instrument_dropout: float = setting(0.2, "[0, 1]")  # share of named instruments hidden from the embedding
+    caption_instrument_dropout: float = setting(0.0, "[0, 1]")  # share of named instruments taken out of the caption's text (kept for the embedding)
     use_ema: bool = setting(True)
     ema_decay: float = setting(0.9999, "[0, 1)")
     cache_latents: bool = setting(False)  # encode each clip once (deterministic clip at start 0)

@@ -18,6 +18,10 @@ of captions becomes "" — the pipeline's unconditional prompt — so classifier
 (Ho & Salimans 2022). With a pitch embedding (``pitch_conditioning``, :mod:`..conditioning.pitch`) the
 note each caption states also enters as ``class_labels``, hidden for a further share ``pitch_dropout``
 of the clips so that captions without a note, and guidance's unconditional branch, stay in training.
+``instrument_conditioning`` widens that embedding to read the instrument each caption names as well
+(hidden for a share ``instrument_dropout``); ``caption_note_dropout`` and ``caption_instrument_dropout``
+take the note or the instrument out of a share of the captions' text, kept for the embedding, so that
+the U-Net learns to read it there rather than from the text alone.
 With ``max_clip_seconds`` every batch is cut to a random length between the U-Net's clip and that
 length (whole latent frames; the same draw on every process and after a resume), and the saved
 pipeline records it as ``longest_trained_length_in_s``, so it generates up to it in one U-Net pass.
@@ -44,12 +48,14 @@ from torch import nn
 from ..conditioning import (
     TextConditioner,
     check_pitch_conditioning,
+    has_instrument_embedding,
     mean_pooled,
     pitch_features,
+    prompt_instruments,
     prompt_notes,
     with_pitch_embedding,
 )
-from ..prompts import without_note
+from ..prompts import without_instrument, without_note
 from .checkpoints import TrainerState
 from .common import Trainer
 from .config import TRAINABLE_PREDICTION_TYPES, DiffusionTrainingConfig
@@ -74,6 +80,23 @@ def note_dropout(captions: list[str], pitch_dropout: float, caption_note_dropout
     notes = [None if hide else note for hide, note in zip(hidden, notes)]
     texts = [without_note(text) if note is not None and drop else text for text, note, drop in zip(captions, notes, untold)]
     return texts, notes
+
+
+def instrument_dropout(captions: list[str], instrument_dropout: float, caption_instrument_dropout: float) -> tuple[list[str], list]:
+    """The texts and the instruments (:class:`~latentaudio.note_features.Instrument`, ``None`` for none) a
+    batch of captions conditions on: :func:`note_dropout`'s rule for the instrument each caption names.
+
+    Each named instrument is hidden from the embedding with probability ``instrument_dropout``; each it
+    keeps is taken out of the caption's text with probability ``caption_instrument_dropout``
+    (:func:`~latentaudio.prompts.without_instrument`).
+    """
+    instruments = prompt_instruments(captions)
+    hidden = (torch.rand(len(captions)) < instrument_dropout).tolist()
+    untold = (torch.rand(len(captions)) < caption_instrument_dropout).tolist() if caption_instrument_dropout else [False] * len(captions)
+    instruments = [None if hide else instrument for hide, instrument in zip(hidden, instruments)]
+    texts = [without_instrument(text) if instrument is not None and drop else text
+             for text, instrument, drop in zip(captions, instruments, untold)]
+    return texts, instruments
 
 
 class ConditionedUNet(nn.Module):
@@ -177,18 +200,23 @@ class DiffusionTrainer(Trainer):
         return CaptionStates(pipe, c.cache_text_embeddings, table)
 
     def check_untold_states(self) -> None:
-        """With ``caption_note_dropout`` and a ``text_states_file``: raise ``ValueError`` unless the file holds
-        every training caption with its note taken out, the wordings that run trains on."""
-        table = self.captions.table
-        if not self.config.caption_note_dropout or table is None:
+        """With ``caption_note_dropout`` or ``caption_instrument_dropout`` and a ``text_states_file``: raise
+        ``ValueError`` unless the file holds every training caption with its note or instrument taken out,
+        the wordings that run trains on."""
+        c, table = self.config, self.captions.table
+        note, instrument = bool(c.caption_note_dropout), bool(c.caption_instrument_dropout) and self.instruments
+        if not (note or instrument) or table is None:
             return
         entries = self.train_data.dataset.entries
         rows = dict.fromkeys(self.train_data.indices)  # each row once, however often config.repeats lists it
-        missing = [w for w in untold_wordings(w for i in rows for w in entries[i].wordings) if w not in table]
+        wordings = untold_wordings((w for i in rows for w in entries[i].wordings), note=note, instrument=instrument)
+        missing = [w for w in wordings if w not in table]
         if missing:
-            raise ValueError(f"caption_note_dropout trains on captions with their note taken out, and {len(missing)} of those "
-                             f"wordings are not in text_states_file ({table.path}), e.g. {missing[0]!r}; write it with "
-                             "`latentaudio data embed-captions --untold`.")
+            settings = " and ".join(name for name, on in (("caption_note_dropout", note), ("caption_instrument_dropout", instrument)) if on)
+            flags = " ".join(flag for flag, on in (("--untold", note), ("--untold-instrument", instrument)) if on)
+            raise ValueError(f"{settings} trains on captions with their note or instrument taken out, and {len(missing)} of "
+                             f"those wordings are not in text_states_file ({table.path}), e.g. {missing[0]!r}; write it "
+                             f"with `latentaudio data embed-captions {flags}`.")
 
     def setup(self) -> None:
         c, pipe = self.config, self.pipe
@@ -209,7 +237,6 @@ class DiffusionTrainer(Trainer):
         )
         pipe.to(self.device)
         self.captions = self.caption_states()
-        self.check_untold_states()
         # 2. noise schedule of the pipeline, predicting the config's type, else its scheduler's; sampling follows
         self.prediction_type = c.prediction_type or pipe.scheduler.config.get("prediction_type", "epsilon")
         if self.prediction_type not in TRAINABLE_PREDICTION_TYPES:
@@ -219,20 +246,25 @@ class DiffusionTrainer(Trainer):
         self.noise_scheduler = DDPMScheduler.from_config(pipe.scheduler.config, prediction_type=self.prediction_type)
         pipe.scheduler = type(pipe.scheduler).from_config(pipe.scheduler.config, prediction_type=self.prediction_type)
         # 3. trained parts: U-Net (or its LoRA) and, with full training, the text projection
-        adds_pitch = c.pitch_conditioning and not pipe.config.get("pitch_conditioning")
+        # (an embedding, once a pipeline has one, stays: its U-Net was trained with it)
+        instruments = c.instrument_conditioning or has_instrument_embedding(pipe.unet)
+        adds_pitch = ((c.pitch_conditioning or instruments) and not pipe.config.get("pitch_conditioning")
+                      or instruments and not has_instrument_embedding(pipe.unet))
         if adds_pitch:
-            unet = with_pitch_embedding(pipe.unet)
+            unet = with_pitch_embedding(pipe.unet, instruments=instruments)
             reads_prompts = pipe.text_encoder is not None or pipe.config.text_encoder_package is not None
             check_pitch_conditioning(unet, reads_prompts)  # the pipeline's own check, before it is changed
             pipe.unet = unet
             pipe.register_to_config(pitch_conditioning=True)
         self.pitch = bool(pipe.config.get("pitch_conditioning"))
+        self.instruments = self.pitch and has_instrument_embedding(pipe.unet)
+        self.check_untold_states()
         projection = pipe.text_projection
         if projection is not None:
             projection.requires_grad_(c.train_text_projection and not c.lora_rank)
         if c.lora_rank:
             add_lora(pipe.unet, c.lora_rank, c.lora_alpha)
-            if adds_pitch:  # a new embedding starts at zero: frozen, it would never condition anything
+            if adds_pitch:  # a new embedding (or its new columns) starts at zero: frozen, it would never condition anything
                 pipe.unet.class_embedding.requires_grad_(True)
         else:
             pipe.unet.requires_grad_(True)
@@ -279,7 +311,10 @@ class DiffusionTrainer(Trainer):
         class_labels = None
         if self.pitch:
             captions, notes = note_dropout(captions, c.pitch_dropout, c.caption_note_dropout)
-            class_labels = pitch_features(notes).to(latents.device)
+            instruments = None
+            if self.instruments:
+                captions, instruments = instrument_dropout(captions, c.instrument_dropout, c.caption_instrument_dropout)
+            class_labels = pitch_features(notes, instruments).to(latents.device)
         states, mask = self.captions(captions, latents.device)
         prediction = self.model(noisy, timesteps, states, mask, class_labels)
         loss = F.mse_loss(prediction.float(), target.float(), reduction="none").mean(dim=(1, 2, 3))  # (B,)

@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from diffusers import DDPMScheduler, LCMScheduler, TCDScheduler
 from safetensors.torch import load_file, save_file
 
-from ..conditioning import embeds_guidance, guidance_embedding, pitch_features, prompt_notes, with_guidance_embedding
+from ..conditioning import embeds_guidance, guidance_embedding, structured_features, with_guidance_embedding
 from .checkpoints import TrainerState
 from .config import TRAINABLE_PREDICTION_TYPES, DistillationConfig
 from .diffusion import ConditionedUNet, DiffusionTrainer
@@ -112,7 +112,7 @@ class DistillationTrainer(DiffusionTrainer):
             states, mask = self.pipe.text_projection(states, mask)
         kwargs = {"encoder_hidden_states": states, "encoder_attention_mask": mask}
         if self.pitch:
-            kwargs["class_labels"] = pitch_features(prompt_notes(captions)).to(device)
+            kwargs["class_labels"] = structured_features(captions, self.pipe.unet.config.projection_class_embeddings_input_dim).to(device)
         return kwargs
 
     def training_step(self, batch: dict, step: int) -> dict[str, torch.Tensor]:

@@ -10,8 +10,9 @@ the order of the JSON list in its ``captions`` metadata. When the pipeline's tex
 mean-pools, the states are stored pooled (L = 1): pooling is parameter-free and pooling a pooled
 state changes nothing, so the trained projection sees exactly what the encoder would give it.
 The empty caption (classifier-free guidance's unconditional prompt) is always included. For a run
-with ``caption_note_dropout``, which trains on captions with their note taken out, the file must also
-hold those wordings (``embed-captions --untold``, :func:`untold_wordings`).
+with ``caption_note_dropout`` or ``caption_instrument_dropout``, which train on captions with their
+note or instrument taken out, the file must also hold those wordings (``embed-captions --untold``,
+:func:`untold_wordings`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from ..conditioning import TextConditioner, mean_pooled
-from ..prompts import without_note
+from ..prompts import without_instrument, without_note
 
 
 def encoder_states(pipe, captions: list[str], device, batch_size: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
@@ -47,10 +48,16 @@ def encoder_states(pipe, captions: list[str], device, batch_size: int = 64) -> t
     return torch.cat(states), torch.cat(masks)
 
 
-def untold_wordings(captions: Iterable[str]) -> list[str]:
-    """The distinct wordings that ``captions`` become with their note taken out (:func:`~latentaudio.prompts.without_note`):
-    what ``caption_note_dropout`` trains on besides the captions themselves."""
-    return sorted({untold for caption in set(captions) if (untold := without_note(caption)) != caption})
+def untold_wordings(captions: Iterable[str], note: bool = True, instrument: bool = False) -> list[str]:
+    """The distinct wordings that ``captions`` become with their note (:func:`~latentaudio.prompts.without_note`),
+    their instrument (:func:`~latentaudio.prompts.without_instrument`) or both taken out, the note first as
+    diffusion training takes them: what ``caption_note_dropout`` and ``caption_instrument_dropout`` train on
+    besides the captions themselves."""
+    wordings = set()
+    for caption in set(captions):
+        untold = without_note(caption) if note else caption
+        wordings.update((untold, without_instrument(untold), without_instrument(caption)) if instrument else (untold,))
+    return sorted(wordings - set(captions))
 
 
 def save_caption_states(pipe, captions: Iterable[str], path, device="cpu") -> Path:

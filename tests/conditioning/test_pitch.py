@@ -8,13 +8,19 @@ import torch
 from latentaudio import LatentAudioPipeline
 from latentaudio.builder import build_pipeline, merge
 from latentaudio.conditioning import (
+    FEATURE_WIDTHS,
+    INSTRUMENT_FEATURES,
     PITCH_FEATURES,
     PitchConditioner,
+    has_instrument_embedding,
     has_pitch_embedding,
     pitch_features,
+    prompt_instruments,
     prompt_notes,
+    structured_features,
     with_pitch_embedding,
 )
+from latentaudio.note_features import FAMILY_NAMES, Instrument
 
 
 def test_features_say_whether_a_note_was_stated_and_vary_smoothly_with_it():
@@ -30,6 +36,23 @@ def test_features_say_whether_a_note_was_stated_and_vary_smoothly_with_it():
 def test_notes_are_read_from_prompts_in_any_notation():
     assert prompt_notes(["grand piano, middle C, soft", "a loud snare drum hit", "", None, "airy flute G5",
                          "cello around 220 Hz"]) == [60, None, None, None, 79, 57]
+
+
+def test_instruments_are_read_as_general_midi_whatever_the_nickname():
+    assert prompt_instruments(["sax, G4", "an alto sax note", "kick", "a loud kick drum hit", "a brass note", "", None,
+                               "a soft note, C4"]) == [
+        Instrument("Reed", 65), Instrument("Reed", 65), Instrument("Drums", None, 36), Instrument("Drums", None, 36),
+        Instrument("Brass", 61), None, None, None]
+    rows = structured_features(["sax, G4", "alto sax note at G4", "a snare drum hit", "a soft note, C4"], FEATURE_WIDTHS[1])
+    assert rows.shape == (4, PITCH_FEATURES + INSTRUMENT_FEATURES) == (4, 208)
+    assert torch.equal(rows[0], rows[1])  # one program, one note: one row
+    columns = [torch.nonzero(row[PITCH_FEATURES:]).flatten().tolist() for row in rows]
+    assert columns[0] == [FAMILY_NAMES.index("Reed"), len(FAMILY_NAMES) + 65]
+    assert columns[2] == [FAMILY_NAMES.index("Drums"), len(FAMILY_NAMES) + 128 + 38 - 35]  # the family and the drum key
+    assert columns[3] == [] and torch.equal(rows[3, :PITCH_FEATURES], pitch_features([60])[0])  # a note, no instrument
+    assert torch.equal(structured_features(["sax, G4"], PITCH_FEATURES), pitch_features([67]))  # the note's width: the note alone
+    with pytest.raises(ValueError, match="not 17"):
+        structured_features(["sax"], 17)
 
 
 @pytest.fixture
@@ -53,6 +76,28 @@ def test_the_upgrade_keeps_every_weight_and_starts_with_no_effect(tiny_pipe):
         before = unet(latents, t, encoder_hidden_states=states).sample
         after = upgraded(latents, t, encoder_hidden_states=states, class_labels=pitch_features([60, 70])).sample
     assert torch.equal(before, after)
+
+
+def test_widening_for_the_instrument_keeps_the_trained_embedding_and_its_predictions(tiny_pipe):
+    pitched = with_pitch_embedding(tiny_pipe.unet)
+    torch.nn.init.normal_(pitched.class_embedding.linear_2.weight, std=0.5)  # a trained note embedding
+    widened = with_pitch_embedding(pitched, instruments=True)
+    assert has_instrument_embedding(widened) and has_pitch_embedding(widened) and not has_instrument_embedding(pitched)
+    assert with_pitch_embedding(widened, instruments=True) is widened and with_pitch_embedding(widened) is widened  # never narrowed
+    assert widened.config.projection_class_embeddings_input_dim == FEATURE_WIDTHS[1]
+    old, new = pitched.state_dict(), widened.state_dict()
+    assert all(torch.equal(new[name], value) for name, value in old.items() if name != "class_embedding.linear_1.weight")
+    first = new["class_embedding.linear_1.weight"]
+    assert torch.equal(first[:, :PITCH_FEATURES], old["class_embedding.linear_1.weight"]) and not first[:, PITCH_FEATURES:].any()
+    latents, t = torch.randn(2, 4, 8, 32, generator=torch.Generator().manual_seed(0)), torch.tensor([10, 500])
+    states = torch.randn(2, 3, tiny_pipe.unet.config.cross_attention_dim)
+    prompts = ["a cello note, D3", "a loud snare drum hit"]
+    with torch.no_grad():
+        before = pitched(latents, t, encoder_hidden_states=states, class_labels=structured_features(prompts, PITCH_FEATURES)).sample
+        after = widened(latents, t, encoder_hidden_states=states, class_labels=structured_features(prompts, FEATURE_WIDTHS[1])).sample
+    assert torch.equal(before, after)  # the instrument's columns start at zero
+    direct = with_pitch_embedding(tiny_pipe.unet, instruments=True)  # no embedding yet: the wide one at once
+    assert has_instrument_embedding(direct) and not direct.class_embedding.linear_2.weight.any()
 
 
 def test_an_upgrade_refuses_a_unet_with_another_class_embedding(tiny_pipe):
@@ -81,6 +126,20 @@ def test_the_stated_note_changes_the_audio_once_the_embedding_is_trained(pitch_p
     assert not torch.allclose(run("a piano note, C4"), run("a piano note, G4"))
 
 
+def test_a_pipeline_with_the_instrument_embedding_gives_each_prompt_its_instrument(pitch_pipe, tmp_path):
+    pitch_pipe.unet = with_pitch_embedding(pitch_pipe.unet, instruments=True)
+    kwargs = pitch_pipe.encode_prompt(["a piano note, C4", "a snare drum hit"], None, 1, True)
+    labels = kwargs["class_labels"]
+    assert labels.shape == (4, FEATURE_WIDTHS[1]) and not labels[:2].any()  # the unconditional rows state nothing
+    assert torch.equal(labels[2:], structured_features(["a piano note, C4", "a snare drum hit"], FEATURE_WIDTHS[1]))
+    assert labels[3, PITCH_FEATURES:].any() and not labels[3, :PITCH_FEATURES].any()  # the snare: an instrument, no note
+    given = pitch_pipe.encode_prompt(None, None, 1, False, prompt_embeds=kwargs["encoder_hidden_states"][2:])
+    assert given["class_labels"].shape == (2, FEATURE_WIDTHS[1]) and not given["class_labels"].any()
+    pitch_pipe.save_pretrained(tmp_path)
+    loaded = LatentAudioPipeline.from_pretrained(tmp_path)
+    assert has_instrument_embedding(loaded.unet) and loaded.conditioner().width == FEATURE_WIDTHS[1]
+
+
 def test_pitch_conditioning_survives_save_and_load(pitch_pipe, tmp_path):
     pitch_pipe.save_pretrained(tmp_path)
     assert json.loads((tmp_path / "model_index.json").read_text())["pitch_conditioning"] is True
@@ -90,7 +149,7 @@ def test_pitch_conditioning_survives_save_and_load(pitch_pipe, tmp_path):
 
 def test_a_pipeline_without_the_embedding_refuses_the_flag(tiny_pipe):
     components = dict(tiny_pipe.components)
-    with pytest.raises(ValueError, match="projection_class_embeddings_input_dim=16"):
+    with pytest.raises(ValueError, match=r"projection_class_embeddings_input_dim in \(16, 208\)"):
         LatentAudioPipeline(**components, pitch_conditioning=True)
 
 

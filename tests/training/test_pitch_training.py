@@ -80,3 +80,61 @@ def test_caption_note_dropout_reads_untold_wordings_from_a_caption_states_file(t
             assert code == 0
             losses[name] = [h["loss"] for h in loss_history(tmp_path / name)]
     assert losses["untold"] == pytest.approx(losses["encoder"], rel=1e-4)
+
+
+def test_instrument_dropout_hides_the_instrument_from_the_embedding_or_from_the_text():
+    from latentaudio.note_features import Instrument
+    from latentaudio.training.diffusion import instrument_dropout
+
+    captions = ["a soft acoustic grand piano note, C4", "a loud snare drum hit", "a soft note, G5"]
+    piano, snare = Instrument("Piano", 0), Instrument("Drums", None, 38)
+    assert instrument_dropout(captions, 0.0, 0.0) == (captions, [piano, snare, None])
+    assert instrument_dropout(captions, 1.0, 1.0) == (captions, [None, None, None])  # a hidden instrument stays in the text
+    assert instrument_dropout(captions, 0.0, 1.0) == (["a soft note, C4", "a loud hit", "a soft note, G5"], [piano, snare, None])
+    torch.manual_seed(0)
+    texts = [instrument_dropout(["a loud snare drum hit"] * 100, 0.0, 0.3)[0] for _ in range(10)]
+    untold = sum(text == "a loud hit" for batch in texts for text in batch)
+    assert 230 < untold < 370  # 30% of 1,000
+
+
+@pytest.mark.slow
+def test_instrument_conditioning_widens_a_trained_embedding_and_teaches_the_new_columns(tiny_pipe_dir, gm_data, tmp_path):
+    from latentaudio.conditioning import FEATURE_WIDTHS, PITCH_FEATURES, has_instrument_embedding
+
+    base = f"base: {TRAINING_CONFIGS / 'tiny_diffusion.yaml'}\nuse_ema: false\npitch_dropout: 0.0\n"
+    (tmp_path / "pitch.yaml").write_text(base + "pitch_conditioning: true\n")
+    (tmp_path / "instrument.yaml").write_text(base + "instrument_conditioning: true\ninstrument_dropout: 0.0\n"
+                                              "caption_instrument_dropout: 0.5\n")
+    assert main(train_args("train diffusion", tiny_pipe_dir, gm_data, tmp_path / "pitched", None,
+                           "--config", tmp_path / "pitch.yaml", "--max-steps", 3)) == 0
+    pitched = LatentAudioPipeline.from_pretrained(tmp_path / "pitched")
+    assert not has_instrument_embedding(pitched.unet)
+    assert main(train_args("train diffusion", tmp_path / "pitched", gm_data, tmp_path / "wide", None,
+                           "--config", tmp_path / "instrument.yaml", "--max-steps", 3)) == 0
+    wide = LatentAudioPipeline.from_pretrained(tmp_path / "wide")
+    assert wide.config.pitch_conditioning and has_instrument_embedding(wide.unet)
+    weight = wide.unet.class_embedding.linear_1.weight
+    assert weight.shape[1] == FEATURE_WIDTHS[1] and weight[:, PITCH_FEATURES:].abs().sum() > 0  # the new columns learned
+    # a later run keeps the wide embedding without asking for it again
+    assert main(train_args("train diffusion", tmp_path / "wide", gm_data, tmp_path / "again", None,
+                           "--config", tmp_path / "pitch.yaml", "--max-steps", 1)) == 0
+    assert has_instrument_embedding(LatentAudioPipeline.from_pretrained(tmp_path / "again").unet)
+
+
+def test_caption_instrument_dropout_needs_its_wordings_in_a_caption_states_file(tiny_pipe_dir, gm_data, tmp_path, capsys):
+    states = {name: tmp_path / f"{name}.safetensors" for name in ("note", "both")}
+    for name, extra in (("note", ["--untold"]), ("both", ["--untold", "--untold-instrument"])):
+        assert main(["data", "embed-captions", str(gm_data), "--model", str(tiny_pipe_dir), "--output", str(states[name]),
+                     *extra]) == 0
+    base = (f"base: {TRAINING_CONFIGS / 'tiny_diffusion.yaml'}\ninstrument_conditioning: true\ncaption_note_dropout: 0.5\n"
+            "caption_instrument_dropout: 0.5\n")
+    for name, path in states.items():
+        (tmp_path / f"{name}.yaml").write_text(base + f"text_states_file: {path}\n")
+    assert main(train_args("train diffusion", tiny_pipe_dir, gm_data, tmp_path / "note", None,
+                           "--config", tmp_path / "note.yaml", "--max-steps", 2)) == 1
+    err = capsys.readouterr().err
+    last = err.strip().splitlines()[-1]
+    assert "caption_note_dropout and caption_instrument_dropout" in last and "--untold --untold-instrument" in last
+    assert "Traceback" not in err
+    assert main(train_args("train diffusion", tiny_pipe_dir, gm_data, tmp_path / "both", None,
+                           "--config", tmp_path / "both.yaml", "--max-steps", 2)) == 0

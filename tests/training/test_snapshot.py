@@ -28,3 +28,24 @@ def test_a_snapshot_without_the_projection_keeps_the_pipelines(minilm_pipe_dir, 
         assert torch.equal(out.text_projection.state_dict()[key], value)  # the pipeline's own projection
     for key, value in out.unet.state_dict().items():
         torch.testing.assert_close(value, unet_only[f"unet.{key}"].float())  # the snapshot's U-Net
+
+
+def test_a_snapshot_with_the_instrument_embedding_gives_the_pipeline_its_width(minilm_pipe_dir, tmp_path):
+    from latentaudio.conditioning import FEATURE_WIDTHS, has_instrument_embedding, with_pitch_embedding
+
+    pipe = LatentAudioPipeline.from_pretrained(minilm_pipe_dir)
+    pipe.unet = with_pitch_embedding(pipe.unet, instruments=True)
+    torch.nn.init.normal_(pipe.unet.class_embedding.linear_1.weight, std=0.5)  # trained columns, the instrument's too
+    torch.nn.init.normal_(pipe.unet.class_embedding.linear_2.weight, std=0.5)
+    pipe.register_to_config(pitch_conditioning=True)
+    pipe.save_pretrained(tmp_path / "wide")
+    script = [sys.executable, str(REPO / "configs" / "default_model" / "snapshot.py")]
+    packed = tmp_path / "packed.safetensors"
+    assert subprocess.run(script + ["pack", str(tmp_path / "wide"), str(packed)], capture_output=True, timeout=300).returncode == 0
+    result = subprocess.run(script + ["apply", str(packed), str(minilm_pipe_dir), str(tmp_path / "out")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = LatentAudioPipeline.from_pretrained(tmp_path / "out")  # applied to a pipeline without any embedding
+    assert out.config.pitch_conditioning and has_instrument_embedding(out.unet)
+    assert out.unet.config.projection_class_embeddings_input_dim == FEATURE_WIDTHS[1]
+    torch.testing.assert_close(out.unet.class_embedding.linear_1.weight, pipe.unet.class_embedding.linear_1.weight.half().float())

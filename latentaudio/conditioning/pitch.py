@@ -139,5 +139,5 @@ def _rebuilt(unet, width: int):
     from diffusers import UNet2DConditionModel
 
     config = {key: value for key, value in unet.config.items() if not key.startswith("_")}
-    rebuilt = UNet2DConditionModel.from_config({**config, "projection_class_embeddings_input_dim": width})
-    return rebuilt.to(device=unet.device, dtype=unet.dtype)
+    rebuilt = UNet2DConditionModel.from_config({**config, "projection_class_embeddings_input_dim": width}).to(unet.device)
+    return rebuilt if rebuilt.dtype == unet.dtype else rebuilt.to(dtype=unet.dtype)

@@ -16,8 +16,8 @@ without a note keep working.
 
 The same embedding can also take the instrument the prompt names (``with_pitch_embedding(unet,
 instruments=True)``, 208 input features instead of 16: the note's, then one-hot blocks of the GM family,
-program and drum key, :mod:`latentaudio.note_features`). A sentence encoder places "fiddle" and
-"violin", or "kick" and "bass drum", only roughly together, while the prompt reader resolves them to
+program and drum key, :mod:`latentaudio.note_features`). A sentence encoder places "rhodes" and
+"electric piano", or "kick" and "bass drum", only roughly together, while the prompt reader resolves them to
 one General MIDI program or drum key; that answer then reaches every block of the U-Net as it does
 for the note. Widening an embedding that takes the note alone keeps its weights and adds zero
 columns, so again the model starts out as it was. The width of the U-Net's

@@ -20,6 +20,9 @@ Scores (each a share of the prompts that carry the label):
 * ``note_accuracy``: for pitched prompts, :func:`estimate_pitch` is within a semitone of the note.
 
 The judges are independent of the model: both learn only from the real clips of the training split.
+The ``ceiling`` entry scores the template prompts' own real clips (the test split's renders) the same
+way at every length: what the judges give a perfect model, so a short length's figures can be read
+against what one second of real sound allows.
 """
 
 from __future__ import annotations
@@ -262,7 +265,8 @@ def generalisation_section(
 
     Returns:
         `dict`: ``{"steps", "guidance_scale", "lengths", "sets": {name: {"prompts", "lengths": {"1.5": scores}}},
-        "drum_judge": {...}}``.
+        "drum_judge": {...}, "ceiling": {"prompts", "files", "lengths": {"1.5": scores}}}`` (the ceiling: the
+        template prompts' real clips, scored the same way).
     """
     from ..data.report import scan_folder
     from .evaluate import PITCHED_FAMILIES, evenly_spaced, generate_clips
@@ -283,7 +287,8 @@ def generalisation_section(
         "paraphrases": load_paraphrases(paraphrases),
         "unseen_notes": unseen_note_prompts([r for r in rows if r["split"] == "train"], PITCHED_FAMILIES),
     }
-    sets = {name: prompts.subset(evenly_spaced(len(prompts), limit)) for name, prompts in every.items() if len(prompts)}
+    chosen = {name: evenly_spaced(len(prompts), limit) for name, prompts in every.items() if len(prompts)}
+    sets = {name: every[name].subset(indices) for name, indices in chosen.items()}
 
     # 3. the drum judge, from the training split's real drum clips
     judge, kits = drum_judge(data_dir, "train", max(lengths), pipe.sample_rate)
@@ -300,7 +305,26 @@ def generalisation_section(
                 f"drum {_percent(scores['drum_accuracy'])}, note {_percent(scores['note_accuracy'])}")
         section["sets"][name] = entry
     section["drum_judge"] = _judge_on_real_clips(judge, kits, data_dir, rows, lengths, pipe.sample_rate)
+    if "template" in sets:
+        section["ceiling"] = _real_template_clips(classifier, judge, data_dir, sets["template"], chosen["template"],
+                                                  lengths, pipe.sample_rate)
     return section
+
+
+def _real_template_clips(classifier, judge, data_dir, prompts: PromptSet, indices: list[int], lengths, sample_rate) -> dict:
+    """The template prompts' own real clips (test split rows ``indices``) scored as generated ones are, at every length."""
+    from ..data import AudioFolderDataset
+
+    dataset = AudioFolderDataset(data_dir, seconds=max(lengths), sample_rate=sample_rate, split="test")
+    items = [dataset[i] for i in indices]
+    if [item["text"] for item in items] != prompts.texts:
+        raise ValueError(f"The test split of {data_dir} does not list its clips in the order of its metadata's test rows.")
+    audio = torch.stack([item["audio"] for item in items])
+    entry = {"prompts": len(prompts), "files": [item["file_name"] for item in items], "lengths": {}}
+    for length in lengths:
+        entry["lengths"][f"{length:g}"] = score_prompts(classifier, judge, prompts, audio[..., : round(length * sample_rate)],
+                                                        sample_rate)
+    return entry
 
 
 def _judge_on_real_clips(judge, kits, data_dir, rows, lengths, sample_rate) -> dict:
@@ -334,7 +358,8 @@ def format_generalisation(section: dict) -> str:
         "| prompts | length | n | family ↑ | drum type ↑ | note within 1 semitone ↑ |",
         "|---|---|---|---|---|---|",
     ]
-    for name, entry in section["sets"].items():
+    rows = [*section["sets"].items(), *([("ceiling: real template clips", section["ceiling"])] if "ceiling" in section else [])]
+    for name, entry in rows:
         for length, scores in entry["lengths"].items():
             lines.append(f"| {name} | {length} s | {entry['prompts']} | {_percent(scores['family_accuracy'])} | "
                          f"{_percent(scores['drum_accuracy'])} ({scores['drum_prompts']}) | "

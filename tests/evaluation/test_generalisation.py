@@ -7,7 +7,7 @@ import torch
 
 from latentaudio.cli import main
 from latentaudio.data import gm, vocabulary
-from latentaudio.evaluation.evaluate import PITCHED_FAMILIES
+from latentaudio.evaluation.evaluate import PITCHED_FAMILIES, evenly_spaced
 from latentaudio.evaluation.generalisation import (
     DrumTypeJudge,
     PromptSet,
@@ -38,7 +38,16 @@ def test_evaluate_reports_only_the_generalisation_section(tiny_pipe_dir, gm_eval
             assert len(scores["drums_heard"]) == scores["drum_prompts"]  # the judge's answer for each drum prompt
             assert set(scores["drums_heard"]) <= set(vocabulary.DRUM_TYPES.values())
     assert set(section["drum_judge"]["real_test_accuracy"]) == {"0.16", "0.32"}
-    assert "| paraphrases | 0.32 s | 3 |" in capsys.readouterr().out
+    # the ceiling: the template prompts' own real clips, scored the same way at every length
+    ceiling = section["ceiling"]
+    assert ceiling["prompts"] == 3 and set(ceiling["lengths"]) == {"0.16", "0.32"}
+    captions = {json.loads(line)["file_name"]: json.loads(line)["text"]
+                for line in (gm_eval_data / "metadata.jsonl").read_text().splitlines()}
+    test_captions = [json.loads(line)["text"] for line in (gm_eval_data / "metadata.jsonl").read_text().splitlines()
+                     if json.loads(line)["split"] == "test"]
+    assert [captions[f] for f in ceiling["files"]] == [test_captions[i] for i in evenly_spaced(len(test_captions), 3)]
+    out = capsys.readouterr().out
+    assert "| paraphrases | 0.32 s | 3 |" in out and "| ceiling: real template clips | 0.32 s | 3 |" in out
 
 
 def test_unseen_notes_are_never_training_pitches_of_their_program():

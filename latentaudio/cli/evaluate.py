@@ -91,8 +91,11 @@ def run_evaluate(args) -> int:
         info = {"classifier": str(args.classifier), "trained_now": False, **info}
     else:
         folder = output.with_name(f"{output.stem}_classifier")
+        # the generalisation section judges shorter clips too: the classifier then learns from crops down to the shortest
+        shortest = min(args.lengths) if args.generalisation != "off" and min(args.lengths) < seconds else None
         print(f"Training the embedding classifier on the train split of {args.data} ({args.classifier_steps} steps) ...")
-        classifier, info = train_classifier(args.data, folder, seconds=seconds, max_steps=args.classifier_steps, seed=args.seed, log=print)
+        classifier, info = train_classifier(args.data, folder, seconds=seconds, max_steps=args.classifier_steps, seed=args.seed,
+                                            log=print, min_seconds=shortest)
         print(f"Saved it to {folder} (reuse it with --classifier {folder})")
         info = {"classifier": str(folder), "trained_now": True, **info}
     if args.generalisation == "only":

@@ -160,6 +160,7 @@ def train_classifier(
     log=None,
     label_column: str = "family",
     missing_label: Optional[str] = None,
+    min_seconds: Optional[float] = None,
     **model_kwargs,
 ) -> tuple[AudioFamilyClassifier, dict]:
     """Train an :class:`AudioFamilyClassifier` on the ``train`` split of a GM dataset's ``family`` column
@@ -190,6 +191,10 @@ def train_classifier(
             for any other column (unless ``labels`` is given) the values its training rows hold, sorted.
         missing_label: The label of rows without a value in ``label_column`` (the SoundFont builder's
             one-shots carry no ``category``); `None` leaves such rows out.
+        min_seconds: Cut each batch to a random length from this up to ``seconds`` (the onset kept), so that
+            the classifier judges a short clip as it judges a whole one: trained on whole 2.56 s clips, it
+            names the family of only some 55% of real 1.5 s clips against 77% of whole ones. `None`: whole
+            clips (and the same random draws as before the option existed).
         **model_kwargs: Passed to :class:`AudioFamilyClassifier`; clips are resampled to its ``sample_rate``.
 
     Returns:
@@ -197,6 +202,8 @@ def train_classifier(
         with training and validation accuracy (validation is `None` when the data has no such split).
     """
     started = time.time()
+    if min_seconds is not None and not 0 < min_seconds <= seconds:
+        raise ValueError(f"min_seconds={min_seconds} is out of range: expected more than 0 and at most seconds={seconds}.")
     torch.manual_seed(seed)
     classifier = AudioFamilyClassifier(clip_seconds=seconds, **model_kwargs)
     columns = dict(label_column=label_column, missing_label=missing_label)
@@ -217,6 +224,9 @@ def train_classifier(
         gain = (torch.rand(batch_size, 1, 1, generator=generator) * 2 - 1) * math.log(2.8)  # ±9 dB
         shift = int(torch.randint(-MAX_MEL_SHIFT, MAX_MEL_SHIFT + 1, (), generator=generator))
         batch = shift_mel_bins((mels[index] + gain).clamp(min=silence), shift, silence)
+        if min_seconds is not None:
+            shortest = max(1, round(mels.shape[-1] * min_seconds / seconds))
+            batch = batch[..., : int(torch.randint(shortest, mels.shape[-1] + 1, (), generator=generator))]
         loss = nn.functional.cross_entropy(classifier(batch).logits, labels[index])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -230,6 +240,7 @@ def train_classifier(
         "data": str(data_dir) if isinstance(data_dir, (str, Path)) else [str(folder) for folder in data_dir],
         "label_column": label_column,
         "seconds": seconds,
+        "min_seconds": min_seconds,
         "steps": max_steps,
         "batch_size": batch_size,
         "learning_rate": learning_rate,

@@ -1,5 +1,6 @@
 """The embedding classifier: shapes, save/load, and learning real instrument families."""
 
+import pytest
 import torch
 
 from latentaudio.evaluation.classifier import (
@@ -55,3 +56,18 @@ def test_learns_instrument_families_of_held_out_clips(gm_eval_data, tmp_path):
     assert record["validation_accuracy"] is not None and record["train_clips"] > 40
     reloaded, saved_record = load_classifier(tmp_path / "classifier")
     assert saved_record["steps"] == 150 and accuracy(reloaded, mels, labels) == held_out
+
+
+def test_crops_of_random_length_teach_it_to_judge_short_clips(gm_eval_data):
+    """Trained on whole clips, the classifier hears a clip's first fifth as something else; trained on crops
+    from that length up (``min_seconds``), it names those fifths as well as it names the whole clips."""
+    held_out = {}
+    for name, min_seconds in (("whole", None), ("crops", 0.2)):
+        classifier, record = train_classifier(gm_eval_data, None, seconds=1.0, max_steps=150, batch_size=16,
+                                              min_seconds=min_seconds)
+        assert record["min_seconds"] == min_seconds
+        mels, labels = family_mels(classifier, gm_eval_data, ["validation", "test"], 1.0)
+        held_out[name] = accuracy(classifier, mels[..., : mels.shape[-1] // 5], labels)
+    assert held_out["crops"] >= held_out["whole"] + 0.15, held_out
+    with pytest.raises(ValueError, match="min_seconds=2.0 is out of range"):
+        train_classifier(gm_eval_data, None, seconds=1.0, max_steps=1, min_seconds=2.0)

@@ -12,7 +12,7 @@ A U-Net with the instrument embedding as well reads ``PITCH_FEATURES + INSTRUMEN
 columns: the note's, then one-hot blocks of the instrument :func:`~latentaudio.prompts.parse_prompt`
 names (its General MIDI family of :data:`FAMILY_NAMES`, its program 0-127, its GM drum key 35-81),
 all zeros where the prompt names none. The family block is set on its own by a prompt that names a
-family only ("a brass note"), so such a prompt still says something; a nickname ("fiddle", "kick")
+family only ("a brass note"), so such a prompt still says something; a nickname ("sax", "kick")
 sets the same columns as the General MIDI name.
 
 The U-Net's side (the embedding, training with the note and the instrument hidden at random) is
@@ -84,10 +84,15 @@ def features(notes: Sequence[Optional[float]], instruments: Optional[Sequence[Op
 def prompt_features(prompts: Sequence[Optional[str]], width: int) -> np.ndarray:
     """Features (B, ``width``) of what each prompt states: its note, and its instrument when ``width``
     has room for it (``FEATURE_WIDTHS``, the U-Net's ``projection_class_embeddings_input_dim``)."""
+    check_feature_width(width)
+    return features(prompt_notes(prompts), prompt_instruments(prompts) if width > PITCH_FEATURES else None)
+
+
+def check_feature_width(width: int) -> None:
+    """Raise ``ValueError`` unless ``width`` is one of ``FEATURE_WIDTHS``."""
     if width not in FEATURE_WIDTHS:
         raise ValueError(f"Structured features are {FEATURE_WIDTHS[0]} (the note) or {FEATURE_WIDTHS[1]} "
                          f"(the note and the instrument) wide, not {width}.")
-    return features(prompt_notes(prompts), prompt_instruments(prompts) if width > PITCH_FEATURES else None)
 
 
 def prompt_notes(prompts: Sequence[Optional[str]]) -> list[Optional[int]]:

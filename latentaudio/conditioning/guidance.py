@@ -13,21 +13,24 @@ from __future__ import annotations
 
 import math
 
+from typing import Optional
+
 import torch
 
 GUIDANCE_EMBEDDING_DIM = 256  # width of the sinusoidal embedding of w (diffusers' LCM checkpoints use 256)
 
 
-def extend_unet(unet, new_prefix: str, **settings):
+def extend_unet(unet, new_prefix: str, weights: Optional[dict] = None, **settings):
     """``unet`` rebuilt with further config ``settings``, keeping every weight it has; the new
-    parameters (all under ``new_prefix``) keep their fresh initialisation."""
+    parameters (all under ``new_prefix``) keep their fresh initialisation. ``weights`` replaces
+    ``unet``'s state dict where a setting reshapes a weight it already has (a wider input layer)."""
     from diffusers import UNet2DConditionModel
 
     # Private keys such as _use_default_values would make from_config drop the new settings.
     config = {key: value for key, value in unet.config.items() if not key.startswith("_")}
     config.update(settings)
     extended = UNet2DConditionModel.from_config(config)
-    missing, unexpected = extended.load_state_dict(unet.state_dict(), strict=False)
+    missing, unexpected = extended.load_state_dict(unet.state_dict() if weights is None else weights, strict=False)
     if unexpected or any(not name.startswith(new_prefix) for name in missing):
         raise RuntimeError(f"Extending the U-Net with {settings} lost weights: missing {missing}, unexpected {unexpected}.")
     extended.to(unet.device)

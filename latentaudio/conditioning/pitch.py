@@ -30,8 +30,8 @@ from typing import Optional, Sequence
 
 import torch
 
-from ..note_features import (FEATURE_WIDTHS, INSTRUMENT_FEATURES, PERIODS, PITCH_FEATURES, Instrument, features,
-                             prompt_features, prompt_instruments, prompt_notes)
+from ..note_features import (FEATURE_WIDTHS, INSTRUMENT_FEATURES, PERIODS, PITCH_FEATURES, Instrument, check_feature_width,
+                             features, prompt_features, prompt_instruments, prompt_notes)
 from .guidance import extend_unet
 from .interface import Conditioner, UNetKwargs
 
@@ -72,7 +72,7 @@ class PitchConditioner(Conditioner):
     """
 
     def __init__(self, inner: Conditioner, width: int = PITCH_FEATURES):
-        prompt_features([], width)  # checks the width
+        check_feature_width(width)
         self.inner, self.width = inner, width
 
     @property
@@ -119,13 +119,11 @@ def with_pitch_embedding(unet, instruments: bool = False):
     if has_instrument_embedding(unet) or (has_pitch_embedding(unet) and not instruments):
         return unet
     width = FEATURE_WIDTHS[1] if instruments else PITCH_FEATURES
-    if has_pitch_embedding(unet):  # the note's embedding, widened
-        old = unet.class_embedding.linear_1
-        upgraded = _rebuilt(unet, width)
+    if has_pitch_embedding(unet):  # the note's embedding, widened by zero columns for the instrument's features
+        first = unet.class_embedding.linear_1.weight.detach()
         weights = {**unet.state_dict(), "class_embedding.linear_1.weight": torch.cat(
-            [old.weight.detach(), old.weight.new_zeros(old.out_features, INSTRUMENT_FEATURES)], dim=1)}
-        upgraded.load_state_dict(weights, strict=True)
-        return upgraded
+            [first, first.new_zeros(first.shape[0], INSTRUMENT_FEATURES)], dim=1)}
+        return extend_unet(unet, "class_embedding.", weights=weights, projection_class_embeddings_input_dim=width)
     if unet.config.class_embed_type is not None or unet.config.num_class_embeds is not None:
         raise ValueError(f"The U-Net already has a class embedding ({unet.config.class_embed_type!r}); "
                          "it cannot also take pitch features.")
@@ -134,10 +132,3 @@ def with_pitch_embedding(unet, instruments: bool = False):
     torch.nn.init.zeros_(upgraded.class_embedding.linear_2.bias)
     return upgraded
 
-
-def _rebuilt(unet, width: int):
-    from diffusers import UNet2DConditionModel
-
-    config = {key: value for key, value in unet.config.items() if not key.startswith("_")}
-    rebuilt = UNet2DConditionModel.from_config({**config, "projection_class_embeddings_input_dim": width}).to(unet.device)
-    return rebuilt if rebuilt.dtype == unet.dtype else rebuilt.to(dtype=unet.dtype)

@@ -248,8 +248,9 @@ class DiffusionTrainer(Trainer):
         # 3. trained parts: U-Net (or its LoRA) and, with full training, the text projection
         # (an embedding, once a pipeline has one, stays: its U-Net was trained with it)
         instruments = c.instrument_conditioning or has_instrument_embedding(pipe.unet)
-        adds_pitch = ((c.pitch_conditioning or instruments) and not pipe.config.get("pitch_conditioning")
-                      or instruments and not has_instrument_embedding(pipe.unet))
+        needs_embedding = (c.pitch_conditioning or instruments) and not pipe.config.get("pitch_conditioning")
+        needs_columns = instruments and not has_instrument_embedding(pipe.unet)  # a trained 16-wide one is widened
+        adds_pitch = needs_embedding or needs_columns
         if adds_pitch:
             unet = with_pitch_embedding(pipe.unet, instruments=instruments)
             reads_prompts = pipe.text_encoder is not None or pipe.config.text_encoder_package is not None

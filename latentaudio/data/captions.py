@@ -128,9 +128,11 @@ def _fill(rng: random.Random, template: str, **slots) -> str:
     while "\0" in text:
         before, after = text.split("\0", 1)
         text = before + ("an " if _AN.match(after) else "a ") + after
-    return " ".join(text.split()).replace(" ,", ",")
+    text = " ".join(text.split()).replace(" ,", ",")
+    return _REPEATED_WORD.sub(r"\1", text)  # "electronic kit kit", "a soft soft pad" (a nickname meets its slot)
 
 
+_REPEATED_WORD = re.compile(r"\b(\w+)(?: \1\b)+", re.I)
 _AN = re.compile(r"[aeiou]|8|1[18](?![\d.])", re.I)  # "an 80 bpm loop", "an oboe"
 
 

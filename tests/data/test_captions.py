@@ -41,6 +41,17 @@ def test_parse_prompt_reads_every_drum_caption_back():
                 assert vocabulary.DRUM_TYPES[parsed.drum_key] == vocabulary.DRUM_TYPES[key], caption
 
 
+def test_no_caption_repeats_a_word_back_to_back():
+    import re
+
+    repeated = re.compile(r"\b(\w+) \1\b", re.I)
+    made = [c for program in range(128) for pitch in (40, 60, 72) for velocity in (40, 112)
+            for c in captions.program_captions(program, pitch, velocity, 8)]
+    made += [c for key in gm.DRUM_KEYS for kit in ("standard", "electronic", "TR-808", "brush")
+             for velocity in (40, 80, 112) for c in captions.drum_captions(key, velocity, kit, 8)]
+    assert len(made) > 6000 and not [c for c in made if repeated.search(c)]
+
+
 def test_paraphrases_are_labelled_consistently_and_never_a_training_caption():
     import json
 

@@ -188,6 +188,7 @@ class DiffusionTrainingConfig(TrainingConfig):
     min_clip_seconds: Optional[float] = setting(None, "(0, inf)")  # variable lengths: crops from this (None: the U-Net's clip)
     text_states_file: Optional[str] = setting(None)  # precomputed caption states (data embed-captions): no encoder loaded
     train_text_projection: bool = setting(True)  # the projection between frozen encoder and U-Net
+    train_unet: bool = setting(True)  # False: the U-Net's own weights stay; only its pitch/instrument embedding (and the projection) learn
     lora_rank: int = setting(0, "[0, 1024]")  # 0: train every U-Net weight; >0: LoRA on its attention
     lora_alpha: Optional[float] = setting(None, "(0, inf)")  # None: equal to the rank (scale 1)
     lora_learning_rate: float = setting(1e-4, "(0, 1]")  # replaces learning_rate when lora_rank > 0

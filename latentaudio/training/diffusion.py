@@ -226,6 +226,9 @@ class DiffusionTrainer(Trainer):
         if c.min_clip_seconds is not None and c.min_clip_seconds > (c.max_clip_seconds or pipe.default_audio_length_in_s):
             raise ValueError(f"min_clip_seconds={c.min_clip_seconds} is out of range: expected at most the longest clip "
                              f"({c.max_clip_seconds or pipe.default_audio_length_in_s:g} s).")
+        if not c.train_unet and c.lora_rank:
+            raise ValueError(f"train_unet=false with lora_rank={c.lora_rank}: LoRA already keeps the U-Net's weights; "
+                             "expected one of the two.")
         # 1. frozen parts
         for frozen in (pipe.vae, pipe.vocoder, pipe.text_encoder):
             if frozen is not None:
@@ -260,6 +263,9 @@ class DiffusionTrainer(Trainer):
         self.pitch = bool(pipe.config.get("pitch_conditioning"))
         self.instruments = self.pitch and has_instrument_embedding(pipe.unet)
         self.check_untold_states()
+        if not c.train_unet and not self.pitch:
+            raise ValueError("train_unet=false trains the U-Net's pitch/instrument embedding alone, but this U-Net has "
+                             "none; expected pitch_conditioning or instrument_conditioning.")
         projection = pipe.text_projection
         if projection is not None:
             projection.requires_grad_(c.train_text_projection and not c.lora_rank)
@@ -268,7 +274,9 @@ class DiffusionTrainer(Trainer):
             if adds_pitch:  # a new embedding (or its new columns) starts at zero: frozen, it would never condition anything
                 pipe.unet.class_embedding.requires_grad_(True)
         else:
-            pipe.unet.requires_grad_(True)
+            pipe.unet.requires_grad_(c.train_unet)
+            if self.pitch:  # train_unet=false: the embedding alone learns the new conditioning, and what the
+                pipe.unet.class_embedding.requires_grad_(True)  # U-Net already makes stays as it was
         model = ConditionedUNet(pipe.unet.train(), projection)
         self.trained = {name: p for name, p in model.named_parameters() if p.requires_grad}
         self.ema = EMAModel(list(self.trained.values()), decay=c.ema_decay) if c.use_ema else None

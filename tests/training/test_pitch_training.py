@@ -10,14 +10,19 @@ from latentaudio.conditioning import has_pitch_embedding
 from .conftest import TRAINING_CONFIGS, loss_history, train_args
 
 
+def train_tiny(settings: str, steps: int, pipe_dir, data, tmp_path, name: str = "pitched") -> int:
+    """`latentaudio train diffusion` of the tiny pipeline with ``settings`` added to the tiny config."""
+    config = tmp_path / f"{name}.yaml"
+    config.write_text(f"base: {TRAINING_CONFIGS / 'tiny_diffusion.yaml'}\n{settings}")
+    return main(train_args("train diffusion", pipe_dir, data, tmp_path / name, None, "--config", config,
+                           "--max-steps", steps))
+
+
 @pytest.mark.slow
 def test_the_trainer_adds_the_embedding_and_teaches_it(tiny_pipe_dir, gm_data, tmp_path):
-    config = tmp_path / "pitch.yaml"
-    config.write_text(f"base: {TRAINING_CONFIGS / 'tiny_diffusion.yaml'}\npitch_conditioning: true\n"
-                      "pitch_dropout: 0.5\nuse_ema: false\n")
     out = tmp_path / "pitched"
-    assert main(train_args("train diffusion", tiny_pipe_dir, gm_data, out, None, "--config", config,
-                           "--max-steps", 6)) == 0
+    assert train_tiny("pitch_conditioning: true\npitch_dropout: 0.5\nuse_ema: false\n", 6,
+                      tiny_pipe_dir, gm_data, tmp_path) == 0
     trained = LatentAudioPipeline.from_pretrained(out)
     assert trained.config.pitch_conditioning and has_pitch_embedding(trained.unet)
     assert trained.unet.class_embedding.linear_2.weight.abs().sum() > 0  # it learned from the captions' notes
@@ -138,3 +143,22 @@ def test_caption_instrument_dropout_needs_its_wordings_in_a_caption_states_file(
     assert "Traceback" not in err
     assert main(train_args("train diffusion", tiny_pipe_dir, gm_data, tmp_path / "both", None,
                            "--config", tmp_path / "both.yaml", "--max-steps", 2)) == 0
+
+
+@pytest.mark.slow
+def test_train_unet_false_teaches_the_embedding_alone(tiny_pipe_dir, gm_data, tmp_path, capsys):
+    """New conditioning learnt without moving what the U-Net makes: every weight outside the class
+    embedding stays bit for bit, the embedding's zero output layer does not."""
+    out = tmp_path / "frozen"
+    assert train_tiny("pitch_conditioning: true\npitch_dropout: 0.0\nuse_ema: false\ntrain_unet: false\n"
+                      "train_text_projection: false\n", 3, tiny_pipe_dir, gm_data, tmp_path, "frozen") == 0
+    base = LatentAudioPipeline.from_pretrained(tiny_pipe_dir).unet.state_dict()
+    trained = LatentAudioPipeline.from_pretrained(out).unet.state_dict()
+    assert set(trained) - set(base) == {name for name in trained if name.startswith("class_embedding.")}
+    assert all(torch.equal(base[name], trained[name]) for name in base)
+    assert trained["class_embedding.linear_2.weight"].abs().sum() > 0
+
+    # without an embedding to train, or beside LoRA, it says why
+    for extra, expected in (("", "has none"), ("pitch_conditioning: true\nlora_rank: 2\n", "lora_rank=2")):
+        assert train_tiny(f"train_unet: false\n{extra}", 1, tiny_pipe_dir, gm_data, tmp_path, "refused") == 1
+        assert expected in capsys.readouterr().err

@@ -12,7 +12,6 @@ layout diffusers' LCM pipelines read. Here ``w`` is ``guidance_scale - 1``: the 
 from __future__ import annotations
 
 import math
-
 from typing import Optional
 
 import torch

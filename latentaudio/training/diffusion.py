@@ -274,9 +274,10 @@ class DiffusionTrainer(Trainer):
             if adds_pitch:  # a new embedding (or its new columns) starts at zero: frozen, it would never condition anything
                 pipe.unet.class_embedding.requires_grad_(True)
         else:
+            # train_unet=false: the embedding alone learns, and what the U-Net already makes stays as it was
             pipe.unet.requires_grad_(c.train_unet)
-            if self.pitch:  # train_unet=false: the embedding alone learns the new conditioning, and what the
-                pipe.unet.class_embedding.requires_grad_(True)  # U-Net already makes stays as it was
+            if self.pitch:
+                pipe.unet.class_embedding.requires_grad_(True)
         model = ConditionedUNet(pipe.unet.train(), projection)
         self.trained = {name: p for name, p in model.named_parameters() if p.requires_grad}
         self.ema = EMAModel(list(self.trained.values()), decay=c.ema_decay) if c.use_ema else None

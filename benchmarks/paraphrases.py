@@ -1,14 +1,18 @@
 """Family and note adherence on the hand-written paraphrases alone, many of them at one length: a finer
 side-by-side of two models in users' wording than the generalisation section's 24 prompts a set.
 
-Takes ``--limit`` paraphrases (``latentaudio/evaluation/paraphrases.jsonl``) evenly spread, generates each
+Takes ``--limit`` paraphrases (``latentaudio/evaluation/paraphrases.jsonl``, or with ``--set blind`` the blind
+set ``paraphrases_blind.jsonl``, written after the prompt reader's phrase tables) evenly spread, generates each
 as ``latentaudio evaluate`` does (batches of 8, batch ``k`` seeded ``seed + k``) and scores them with a
 family classifier from ``latentaudio evaluate`` (or ``train_classifier``): the family, for pitched
 prompts the note within a semitone, and with ``--data`` (a ``latentaudio data soundfont`` dataset) for
 drum prompts the drum type, by a ``DrumTypeJudge`` fitted on that dataset's training drums.
+``--as-written`` turns the model's ``prompt_template`` off, so the text encoder reads each prompt as
+it is written: the rewrite's effect, side by side.
 
     python benchmarks/paraphrases.py --model latentaudio/default_model --classifier runs/classifier_dense2 \\
-        [--data data/gm_dense2 [--drums]] [--limit 144] [--seconds 2.56] [--generate-seconds 2.56] [--steps 20] [--threads 2]
+        [--data data/gm_dense2 [--drums]] [--set blind] [--as-written] [--limit 144] [--seconds 2.56] \\
+        [--generate-seconds 2.56] [--steps 20] [--threads 2]
 """
 
 from __future__ import annotations
@@ -28,15 +32,21 @@ def main() -> None:
     parser.add_argument("--drums", action="store_true",
                         help="only the drum prompts (all of them, --limit aside), each listed with the type the judge heard; needs --data")
     parser.add_argument("--data", help="a `latentaudio data soundfont` dataset whose training drums fit the drum judge")
+    parser.add_argument("--set", choices=("paraphrases", "blind"), default="paraphrases",
+                        help="the hand-written set, or the blind one written after the prompt reader's tables")
+    parser.add_argument("--as-written", action="store_true",
+                        help="the text encoder reads each prompt as written (the model's prompt_template off)")
     args = parser.parse_args()
     pipe = load_pipeline(args)
+    if args.as_written:
+        pipe.register_to_config(prompt_template=None)
 
     from latentaudio.evaluation.classifier import AudioFamilyClassifier
     from latentaudio.evaluation.evaluate import evenly_spaced, generate_clips
-    from latentaudio.evaluation.generalisation import drum_judge, load_paraphrases, score_prompts
+    from latentaudio.evaluation.generalisation import BLIND_PARAPHRASES_PATH, PARAPHRASES_PATH, drum_judge, load_paraphrases, score_prompts
 
     classifier = AudioFamilyClassifier.from_pretrained(args.classifier)
-    prompts = load_paraphrases()
+    prompts = load_paraphrases(BLIND_PARAPHRASES_PATH if args.set == "blind" else PARAPHRASES_PATH)
     if args.drums and not args.data:
         parser.error("--drums needs --data (the dataset whose training drums fit the judge)")
     chosen = ([i for i, drum in enumerate(prompts.drum_types) if drum] if args.drums
@@ -50,7 +60,9 @@ def main() -> None:
         for text, wanted, heard in zip(prompts.texts, prompts.drum_types, scores["drums_heard"]):
             print(f"{'ok' if heard == wanted else '--'} {wanted:>12} -> {heard:<12} {text}")
     cut = f" (generated at {generated:g} s and cut)" if generated != args.seconds else ""
-    print(f"{args.model}: {scores['prompts']} paraphrases at {args.seconds:g} s{cut}, {args.steps} steps, guidance {args.guidance:g}")
+    read = "as written" if not pipe.config.get("prompt_template") else f"rewritten into {pipe.config.prompt_template}"
+    print(f"{args.model}: {scores['prompts']} {'blind ' if args.set == 'blind' else ''}paraphrases at {args.seconds:g} s{cut}, "
+          f"{args.steps} steps, guidance {args.guidance:g}, prompts {read}")
     parts = [f"family {scores['family_accuracy']:.1%}"]
     if scores["note_accuracy"] is not None:
         parts.append(f"note within a semitone {scores['note_accuracy']:.1%} of {scores['pitched_prompts']} pitched")

@@ -227,12 +227,14 @@ def standalone_tokenizer(pipe):
 
 
 def _standalone_sources(pipe, folder: Path) -> dict[str, str]:
-    """Every weight file the standalone graph holds → its SHA-256 (paths relative to ``folder`` where inside it)."""
+    """Every weight file the standalone graph holds, and the pipeline's config (its prompt template and
+    pitch conditioning are part of what the graph does) → its SHA-256 (paths relative to ``folder`` where inside it)."""
     from .conditioning.registry import text_encoder_folder
     from .standalone import file_digest
 
     files = [file for name in ("text_encoder", "text_projection", "unet", "vae", "vocoder", "spectrogram")
              for file in sorted((folder / name).glob("*.safetensors"))]
+    files += [file for file in [folder / "model_index.json"] if file.is_file()]
     package = pipe.config.get("text_encoder_package")
     if package is not None:
         files += sorted(text_encoder_folder(package).glob("*.safetensors"))
@@ -240,12 +242,14 @@ def _standalone_sources(pipe, folder: Path) -> dict[str, str]:
 
 
 def _text_conditioner(pipe):
-    """The pipeline's text conditioner: its conditioner, or the one a pitch conditioner wraps (``None`` for any other)."""
+    """The pipeline's text conditioner: its conditioner, or the one a template or pitch conditioner wraps
+    (``None`` for any other). The standalone runner rewrites the prompt and reads its features itself."""
     from .conditioning.pitch import PitchConditioner
+    from .conditioning.template import TemplateConditioner
     from .conditioning.text import TextConditioner
 
     conditioner = pipe.conditioner()
-    if type(conditioner) is PitchConditioner:
+    while type(conditioner) in (TemplateConditioner, PitchConditioner):
         conditioner = conditioner.inner
     return conditioner if type(conditioner) is TextConditioner and conditioner.encodes_prompts else None
 
@@ -349,6 +353,7 @@ def export_standalone(model: PathLike, log=None, tolerance: float = 1e-3) -> Pat
                 "negative_prompt": graph.negative_prompt,
                 "pitch_conditioning": graph.pitch,
                 "pitch_features": graph.pitch_width,
+                "prompt_template": pipe.config.get("prompt_template"),
                 "noise_draws": graph.draws,
                 "sample_rate": pipe.sample_rate,
                 "samples_per_latent_frame": pipe.samples_per_latent_frame,

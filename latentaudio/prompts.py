@@ -142,6 +142,45 @@ def without_instrument(text: str) -> str:
     return _without(text, parse_prompt(text).instrument_span)
 
 
+# Templates a pipeline may rewrite prompts into before its text encoder reads them (``prompt_template``).
+PROMPT_TEMPLATES = ("gm_one_shot",)
+UNSTATED_VELOCITY = 80  # a prompt without a dynamics word reads as the middle of the builder's 40 / 80 / 112
+
+
+def check_prompt_template(template: Optional[str]) -> None:
+    """Raise ``ValueError`` unless ``template`` is one of :data:`PROMPT_TEMPLATES` or ``None``."""
+    if template is not None and template not in PROMPT_TEMPLATES:
+        raise ValueError(f"prompt_template={template!r} is not a known template; expected one of "
+                         f"{list(PROMPT_TEMPLATES)} or None.")
+
+
+def template_caption(text: str, template: str = "gm_one_shot") -> str:
+    """What a prompt asks for, written as the captions a model was trained on; the prompt itself when it
+    names nothing the template has a place for.
+
+    ``"gm_one_shot"`` is the caption of ``latentaudio data soundfont`` (:func:`~latentaudio.data.gm.program_caption`,
+    :func:`~latentaudio.data.gm.drum_caption`): the General MIDI program or drum, the note and the dynamics
+    :func:`parse_prompt` reads, and the drum kit. "kick, deep and boomy" → "a moderately loud kick drum hit";
+    "rhodes key, Eb3, mellow" → "a moderately loud electric piano note, D#3"; "airy flute G5, soft" →
+    "a soft flute note, G5, pipe". Words the template has no place for (adjectives, lengths) are left out,
+    an unstated dynamics reads as moderately loud, and a prompt that names no program or drum ("a dark
+    evolving texture") comes back as it is. A template caption comes back unchanged, and what the structured
+    features read (:mod:`latentaudio.note_features`) is the same before and after.
+
+    A model trained on one template hears users' wording through its text encoder only as far as the
+    encoder places it near the template; rewritten, the prompt reaches the U-Net in the words it learnt.
+    Pipelines whose ``prompt_template`` is set apply it to every prompt (not to negative prompts).
+    """
+    check_prompt_template(template)
+    found = parse_prompt(text)
+    velocity = found.velocity if found.velocity is not None else UNSTATED_VELOCITY
+    if found.drum_key is not None:
+        return gm.drum_caption(found.drum_key, velocity, found.kit or "standard")
+    if found.program is not None:
+        return gm.program_caption(found.program, found.note, velocity)
+    return text
+
+
 def _without(text: str, span: Optional[tuple[int, int]]) -> str:
     """``text`` without ``text[start:end]`` and the separator it leaves dangling."""
     if span is None:

@@ -18,8 +18,10 @@ same folder in the user's cache: :func:`export_folder`):
   (1, frames · samples per frame);
 - ``tokenizer.json``: the pipeline's tokenizer as a ``tokenizers`` file, padding and truncation set
   as the pipeline's text conditioner sets them;
-- ``config.json``: the sampling the graph holds (steps, guidance), the lengths it takes, and the
-  SHA-256 of every weight file it was exported from, so a graph never outlives its weights.
+- ``config.json``: the sampling the graph holds (steps, guidance), the lengths it takes, the pipeline's
+  ``prompt_template`` (the prompt is rewritten into it before tokenising, as the pipeline does), and the
+  SHA-256 of every weight file and of the ``model_index.json`` it was exported from, so a graph never
+  outlives its weights or its pipeline's settings.
 
 :class:`StandaloneGenerator` runs it with NumPy, ONNX Runtime and ``tokenizers`` only, and draws its
 noise with :class:`~latentaudio.seeded_noise.TorchNormalStream`: a seed gives the sound the PyTorch
@@ -189,7 +191,12 @@ class StandaloneGenerator:
         stream = TorchNormalStream(seed)
         shape = (num_waveforms_per_prompt, config["latent_channels"], frames, config["latent_bins"])
         draws = np.stack([stream.randn(shape) for _ in range(config["noise_draws"])])  # in the pipeline's order
-        feeds = dict(zip(("input_ids", "attention_mask"), self._tokens(prompt)))
+        text = prompt
+        if config.get("prompt_template"):  # as the pipeline's TemplateConditioner reads it
+            from .prompts import template_caption
+
+            text = template_caption(prompt, config["prompt_template"])
+        feeds = dict(zip(("input_ids", "attention_mask"), self._tokens(text)))
         if config["negative_prompt"]:
             feeds.update(zip(("negative_input_ids", "negative_attention_mask"), self._tokens("")))
         if config.get("pitch_conditioning"):

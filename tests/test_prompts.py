@@ -1,8 +1,13 @@
 """parse_prompt: notes in every notation, words that are not notes, instruments, drums and the rest."""
 
+import numpy as np
 import pytest
 
-from latentaudio.prompts import midi_from_hz, midi_from_name, parse_prompt, without_instrument, without_note
+from latentaudio.data import gm
+from latentaudio.evaluation.generalisation import BLIND_PARAPHRASES_PATH, PARAPHRASES_PATH, load_paraphrases
+from latentaudio.note_features import FEATURE_WIDTHS, prompt_features
+from latentaudio.prompts import (midi_from_hz, midi_from_name, parse_prompt, template_caption, without_instrument,
+                                 without_note)
 
 
 @pytest.mark.parametrize("text, note", [
@@ -167,3 +172,44 @@ def test_without_instrument_takes_out_the_name_it_reads(text, expected):
     found = parse_prompt(text)
     assert text[slice(*found.instrument_span)] if found.family else found.instrument_span is None
     assert parse_prompt(without_instrument(text)).note == found.note
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("kick, deep and boomy", "a moderately loud kick drum hit"),
+    ("rhodes key, Eb3, mellow", "a moderately loud electric piano note, D#3"),
+    ("airy flute G5, soft", "a soft flute note, G5, pipe"),
+    ("808 snare, velocity 120", "a loud snare drum hit, TR-808 kit"),
+    ("crowd clapping", "a moderately loud applause sound effect"),
+    ("a soft violin", "a soft violin note, strings"),  # no note stated: the template without its note
+    ("a dark evolving texture", "a dark evolving texture"),  # no program or drum: as written
+    ("", ""),
+])
+def test_template_caption_writes_what_a_prompt_asks_for_as_the_training_captions(text, expected):
+    assert template_caption(text) == expected
+
+
+def test_every_training_caption_is_its_own_template_caption():
+    for program, spec in enumerate(gm.PROGRAMS):
+        for pitch in (spec.low, (spec.low + spec.high) // 2, spec.high):
+            for velocity in (24, 40, 80, 112):
+                caption = gm.program_caption(program, pitch, velocity)
+                assert template_caption(caption) == caption
+                noteless = gm.program_caption(program, None, velocity)
+                assert noteless == without_note(caption) and template_caption(noteless) == noteless
+    for key in gm.DRUM_KEYS:
+        for kit in gm.DRUM_KITS.values():
+            caption = gm.drum_caption(key, 112, kit)
+            assert template_caption(caption) == caption
+
+
+@pytest.mark.parametrize("path", [PARAPHRASES_PATH, BLIND_PARAPHRASES_PATH])
+def test_the_rewrite_keeps_the_note_and_instrument_the_structured_features_read(path):
+    texts = load_paraphrases(path).texts
+    rewritten = [template_caption(text) for text in texts]
+    assert sum(new != old for new, old in zip(rewritten, texts)) > 0.8 * len(texts)
+    assert np.array_equal(prompt_features(texts, FEATURE_WIDTHS[1]), prompt_features(rewritten, FEATURE_WIDTHS[1]))
+
+
+def test_an_unknown_prompt_template_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"prompt_template='gm' is not a known template; expected one of \['gm_one_shot'\]"):
+        template_caption("kick", "gm")

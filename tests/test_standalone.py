@@ -115,6 +115,25 @@ def test_an_export_never_outlives_its_weights(standalone_dir, tmp_path, capsys):
         read_config(folder)
 
 
+def test_a_prompt_template_is_applied_in_the_graph_path_and_its_change_makes_the_export_stale(tiny_config, tmp_path, capsys):
+    folder = tmp_path / "templated"
+    build_pipeline(merge(tiny_config, {"pipeline": {"default_inference_steps": 2, "prompt_template": "gm_one_shot"}}),
+                   seed=0).save_pretrained(folder)
+    export_standalone(folder)
+    assert read_config(folder)["prompt_template"] == "gm_one_shot"
+    generator = StandaloneGenerator.from_pretrained(folder)
+    heard = generator("kick, deep and boomy", 0.2, 1, seed=1)
+    assert np.array_equal(heard, generator("a moderately loud kick drum hit", 0.2, 1, seed=1))  # read as its template caption
+    expected = pipeline_audio(folder, "kick, deep and boomy", 0.2, 1, 1)
+    assert np.abs(heard - expected).max() <= 1e-4 * np.abs(expected).max()
+    assert main(["generate", "kick, deep and boomy", "--model", str(folder), "--seconds", "0.2", "-o", str(tmp_path / "k.wav")]) == 0
+    assert "'kick, deep and boomy' is read as 'a moderately loud kick drum hit'" in capsys.readouterr().err
+    index = json.loads((folder / "model_index.json").read_text())
+    (folder / "model_index.json").write_text(json.dumps({**index, "prompt_template": None}))
+    with pytest.raises(StandaloneUnavailable, match=r"model_index.json changed since"):
+        StandaloneGenerator.from_pretrained(folder)
+
+
 def test_a_distilled_student_with_vocos_exports_its_sampler_draws(tiny_config, tmp_path):
     config = {**merge(tiny_config, {"pipeline": {"default_inference_steps": 3, "default_guidance_scale": 4.0}}),
               "vocoder": {"type": "vocos", "dim": 8, "intermediate_dim": 16, "num_layers": 1, "magnitude_prior": True}}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from .common import add_sampling_options, generator, load_model, output_paths, positive_float, positive_int, seed, write_audios
@@ -103,8 +104,6 @@ def standalone_generator(args):
     speak of) when it runs this call, else ``None``. It runs the model's own sampling on the CPU in
     float32, without a negative prompt, sampler change or plot, up to the length one pass denoises;
     ``--runtime torch`` or ``onnx`` asks for the pipeline. A stale export is reported and passed over."""
-    import sys
-
     from ..model_folder import model_location
     from ..standalone import StandaloneGenerator, StandaloneUnavailable, export_folder, read_config, runs_call
 
@@ -123,6 +122,16 @@ def standalone_generator(args):
         return None
 
 
+def say_rewrite(prompt: str, template) -> None:
+    """Tell the user (on stderr) the words the model reads when its prompt template rewrites ``prompt``."""
+    if template:
+        from ..prompts import template_caption
+
+        read = template_caption(prompt, template)
+        if read != prompt:
+            print(f"{prompt!r} is read as {read!r} (the model's prompt template, {template})", file=sys.stderr)
+
+
 def run_generate(args) -> int:
     prompts = read_prompts(args.prompt, args.prompts_file)
     paths = output_paths(args.output, len(prompts) * args.num_waveforms)
@@ -130,6 +139,7 @@ def run_generate(args) -> int:
     if standalone is not None:
         standalone.num_samples(args.seconds)  # checked before any work is done
         for index, prompt in enumerate(prompts):
+            say_rewrite(prompt, standalone.config.get("prompt_template"))
             audios = standalone(prompt, args.seconds, args.num_waveforms, args.seed)
             write_audios(paths[index * args.num_waveforms : (index + 1) * args.num_waveforms], audios, standalone.sample_rate)
         return 0
@@ -144,6 +154,7 @@ def run_generate(args) -> int:
     num_samples = pipe.check_length(args.seconds)
     mels, titles = [], []
     for index, prompt in enumerate(prompts):  # one prompt at a time: each prompt's takes are those its own call gives
+        say_rewrite(prompt, pipe.config.get("prompt_template"))
         # The mels, for the plot; the pipeline's own vocode step turns them into the waveforms it would return.
         takes = pipe(
             prompt, negative_prompt=args.negative_prompt, audio_length_in_s=args.seconds,

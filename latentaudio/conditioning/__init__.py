@@ -4,6 +4,7 @@
 * :mod:`.text`: text states through a transformers encoder and a :class:`TextProjection`;
 * :mod:`.registry`: where text encoders come from and how wide they are;
 * :mod:`.pitch`: the note a prompt states, as continuous features beside the text;
+* :mod:`.template`: prompts rewritten into the captions a model was trained on (``prompt_template``);
 * :mod:`.guidance`: the guidance weight as an embedding, for guidance-distilled U-Nets;
 * :mod:`.clap`: AudioLDM's and MusicLDM's CLAP embedding as the U-Net's ``class_labels``;
 * :mod:`.audioldm2`: AudioLDM2's CLAP + T5 + GPT-2 states for two cross-attention streams;
@@ -51,6 +52,7 @@ from .registry import (
     text_width,
 )
 from .select import conditioner_for
+from .template import TemplateConditioner
 from .text import MAX_TEXT_TOKENS, POOLING_MODES, TextConditioner, TextEmbeddings, TextProjection, mean_pooled
 
 __all__ = [
@@ -67,6 +69,7 @@ __all__ = [
     "Conditioner",
     "PackagedTextEncoder",
     "PitchConditioner",
+    "TemplateConditioner",
     "TextConditioner",
     "TextEmbeddings",
     "TextProjection",

@@ -13,17 +13,27 @@ no pipeline knows which family of weights it runs:
 
 from __future__ import annotations
 
+from typing import Optional
+
 from .audioldm2 import AudioLDM2Conditioner
 from .clap import ClapClassConditioner
 from .interface import Conditioner
 from .pitch import PitchConditioner
+from .template import TemplateConditioner
 from .text import TextConditioner
 
 
 def conditioner_for(unet, tokenizer=None, text_encoder=None, text_projection=None, tokenizer_2=None,
                     text_encoder_2=None, projection_model=None, language_model=None,
-                    pitch_conditioning: bool = False) -> Conditioner:
+                    pitch_conditioning: bool = False, prompt_template: Optional[str] = None) -> Conditioner:
     """The conditioner the given components form; raises ``ValueError`` naming a component that does not fit."""
+    conditioner = _conditioner(unet, tokenizer, text_encoder, text_projection, tokenizer_2, text_encoder_2,
+                               projection_model, language_model, pitch_conditioning)
+    return conditioner if prompt_template is None else TemplateConditioner(conditioner, prompt_template)
+
+
+def _conditioner(unet, tokenizer, text_encoder, text_projection, tokenizer_2, text_encoder_2, projection_model,
+                 language_model, pitch_conditioning: bool) -> Conditioner:
     if any(component is not None for component in (tokenizer_2, text_encoder_2, projection_model, language_model)):
         return AudioLDM2Conditioner(tokenizer, text_encoder, tokenizer_2, text_encoder_2, projection_model, language_model)
     if unet.config.get("class_embed_type") == "simple_projection" and text_projection is None and (

@@ -9,7 +9,7 @@ silent and are skipped by the builder.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 
 class Family(NamedTuple):
@@ -160,12 +160,15 @@ def dynamics_word(velocity: int) -> str:
     return "loud"
 
 
-def program_caption(program: int, pitch: int, velocity: int) -> str:
-    """'a soft acoustic grand piano note, C4'; the family is added when the name lacks it."""
+def program_caption(program: int, pitch: Optional[int], velocity: int) -> str:
+    """'a soft acoustic grand piano note, C4'; the family is added when the name lacks it. Without a
+    ``pitch``, the caption without its note ('a soft violin note, strings')."""
     name, family = PROGRAMS[program].name, family_of(program)
     if not family.noun:  # sound effects: the pitch means little
         return f"a {dynamics_word(velocity)} {name} sound effect"
-    caption = f"a {dynamics_word(velocity)} {name} {family.noun}, {note_name(pitch)}"
+    caption = f"a {dynamics_word(velocity)} {name} {family.noun}"
+    if pitch is not None:
+        caption += f", {note_name(pitch)}"
     if family.phrase not in name:
         caption += f", {family.phrase}"
     return caption

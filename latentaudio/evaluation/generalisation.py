@@ -1,13 +1,18 @@
 """Does a model answer how people ask? Adherence on template, paraphrased and unseen-note prompts, at several lengths.
 
-:func:`generalisation_section` generates one clip per prompt of three prompt sets, at every
+:func:`generalisation_section` generates one clip per prompt of four prompt sets, at every
 length of ``lengths``, and scores each clip against the prompt's labels:
 
 ``template``
     The test split's own captions (the training template), labelled by their metadata.
 ``paraphrases``
     :data:`PARAPHRASES_PATH`: hand-written prompts in users' wording (nicknames, note spellings,
-    adjectives, no template), never used for training, with family, program or drum, and note.
+    adjectives, no template), never used for training, with family, program or drum, and note. The
+    prompt reader's phrase tables (:mod:`latentaudio.prompts`) were written beside this set.
+``blind_paraphrases``
+    :data:`BLIND_PARAPHRASES_PATH`: more prompts of that kind, written after the phrase tables and never
+    used to change them, so a model that reads prompts through :func:`~latentaudio.prompts.parse_prompt`
+    (its structured features, its ``prompt_template``) is measured on wording the reader was not fitted to.
 ``unseen_notes``
     Template captions of notes that the training split never holds *for that program*: the
     pitches inside each program's range (:data:`gm.PROGRAMS`) minus those of its training rows.
@@ -41,6 +46,7 @@ from .classifier import AudioFamilyClassifier, classify_clips
 from ..metrics import estimate_pitch, within_semitone
 
 PARAPHRASES_PATH = Path(__file__).with_name("paraphrases.jsonl")
+BLIND_PARAPHRASES_PATH = Path(__file__).with_name("paraphrases_blind.jsonl")
 DEFAULT_LENGTHS = (1.0, 1.5, 2.56)
 CLASSIFIER_BATCH = 32  # clips per classifier call
 
@@ -245,9 +251,10 @@ def generalisation_section(
     seed: int = 0,
     batch_size: int = 8,
     paraphrases: PathLike = PARAPHRASES_PATH,
+    blind_paraphrases: Optional[PathLike] = BLIND_PARAPHRASES_PATH,
     log=None,
 ) -> dict:
-    """Adherence of ``pipe`` on the three prompt sets at every length (see the module docstring).
+    """Adherence of ``pipe`` on the four prompt sets at every length (see the module docstring).
 
     Args:
         pipe (`LatentAudioPipeline`): The model to evaluate.
@@ -261,6 +268,7 @@ def generalisation_section(
         seed (`int`, defaults to 0): Seeds the generations (the same noise at every length's start).
         batch_size (`int`, defaults to 8): Prompts per pipeline call.
         paraphrases: The paraphrase set (JSON lines).
+        blind_paraphrases: The blind paraphrase set (JSON lines); ``None`` leaves the set out.
         log: ``log(str)`` for progress lines; silent when `None`.
 
     Returns:
@@ -287,6 +295,8 @@ def generalisation_section(
         "paraphrases": load_paraphrases(paraphrases),
         "unseen_notes": unseen_note_prompts([r for r in rows if r["split"] == "train"], PITCHED_FAMILIES),
     }
+    if blind_paraphrases is not None:
+        every["blind_paraphrases"] = load_paraphrases(blind_paraphrases)
     chosen = {name: evenly_spaced(len(prompts), limit) for name, prompts in every.items() if len(prompts)}
     sets = {name: every[name].subset(indices) for name, indices in chosen.items()}
 

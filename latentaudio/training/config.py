@@ -20,6 +20,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Optional
 
+from ..prompts import PROMPT_TEMPLATES
 from ..yaml_config import load_yaml_with_base
 
 LR_SCHEDULES = ("constant", "constant_with_warmup", "linear", "cosine", "cosine_with_restarts", "polynomial")
@@ -180,6 +181,7 @@ class DiffusionTrainingConfig(TrainingConfig):
     instrument_conditioning: bool = setting(False)  # the pitch embedding also reads the named instrument (kept once a U-Net has it)
     instrument_dropout: float = setting(0.2, "[0, 1]")  # share of named instruments hidden from the embedding
     caption_instrument_dropout: float = setting(0.0, "[0, 1]")  # share of named instruments taken out of the caption's text (kept for the embedding)
+    prompt_template: Optional[str] = setting(None, choices=(None, *PROMPT_TEMPLATES))  # the trained pipeline rewrites prompts into it (None: read as written)
     use_ema: bool = setting(True)
     ema_decay: float = setting(0.9999, "[0, 1)")
     cache_latents: bool = setting(False)  # encode each clip once (deterministic clip at start 0)

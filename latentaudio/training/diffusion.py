@@ -262,6 +262,11 @@ class DiffusionTrainer(Trainer):
             pipe.register_to_config(pitch_conditioning=True)
         self.pitch = bool(pipe.config.get("pitch_conditioning"))
         self.instruments = self.pitch and has_instrument_embedding(pipe.unet)
+        if pipe.config.get("prompt_template") != c.prompt_template:  # a template is the training captions', not the model's
+            logger.info("The trained pipeline reads prompts %s (it started from one that rewrote them into %r).",
+                        "as written" if c.prompt_template is None else f"rewritten into {c.prompt_template!r}",
+                        pipe.config.get("prompt_template"))
+        pipe.register_to_config(prompt_template=c.prompt_template)
         self.check_untold_states()
         if not c.train_unet and not self.pitch:
             raise ValueError("train_unet=false trains the U-Net's pitch/instrument embedding alone, but this U-Net has "

@@ -31,7 +31,7 @@ def test_evaluate_reports_only_the_generalisation_section(tiny_pipe_dir, gm_eval
     assert "generation" not in report and "--generalisation only" in report["setup"]["command"]
     assert report["embedding"]["min_seconds"] == 0.16  # the new classifier learnt from crops down to the shortest length
     section = report["generalisation"]
-    assert set(section["sets"]) == {"template", "paraphrases", "unseen_notes"}
+    assert set(section["sets"]) == {"template", "paraphrases", "unseen_notes", "blind_paraphrases"}
     for entry in section["sets"].values():
         assert entry["prompts"] == 3 and set(entry["lengths"]) == {"0.16", "0.32"}
         for scores in entry["lengths"].values():
@@ -48,7 +48,8 @@ def test_evaluate_reports_only_the_generalisation_section(tiny_pipe_dir, gm_eval
                      if json.loads(line)["split"] == "test"]
     assert [captions[f] for f in ceiling["files"]] == [test_captions[i] for i in evenly_spaced(len(test_captions), 3)]
     out = capsys.readouterr().out
-    assert "| paraphrases | 0.32 s | 3 |" in out and "| ceiling: real template clips | 0.32 s | 3 |" in out
+    assert "| paraphrases | 0.32 s | 3 |" in out and "| blind_paraphrases | 0.32 s | 3 |" in out
+    assert "| ceiling: real template clips | 0.32 s | 3 |" in out
 
 
 def test_unseen_notes_are_never_training_pitches_of_their_program():

@@ -1,4 +1,5 @@
-"""The diffusion trainer with pitch_conditioning: it adds the pitch embedding and trains it on the captions' notes."""
+"""The diffusion trainer's conditioning: it adds the pitch embedding and trains it on the captions' notes, and the
+prompt template its output keeps."""
 
 import pytest
 import torch
@@ -162,3 +163,13 @@ def test_train_unet_false_teaches_the_embedding_alone(tiny_pipe_dir, gm_data, tm
     for extra, expected in (("", "has none"), ("pitch_conditioning: true\nlora_rank: 2\n", "lora_rank=2")):
         assert train_tiny(f"train_unet: false\n{extra}", 1, tiny_pipe_dir, gm_data, tmp_path, "refused") == 1
         assert expected in capsys.readouterr().err
+
+
+def test_the_trained_pipeline_reads_prompts_as_its_training_config_says(tiny_pipe_dir, gm_data, tmp_path):
+    """``prompt_template`` belongs to the captions a run trains on: set, the output rewrites prompts into
+    it; a later run on other captions that does not set it gives a pipeline that reads them as written."""
+    assert train_tiny("prompt_template: gm_one_shot\nuse_ema: false\n", 1, tiny_pipe_dir, gm_data, tmp_path, "templated") == 0
+    templated = LatentAudioPipeline.from_pretrained(tmp_path / "templated")
+    assert templated.config.prompt_template == "gm_one_shot"
+    assert train_tiny("use_ema: false\n", 1, tmp_path / "templated", gm_data, tmp_path, "own_captions") == 0
+    assert LatentAudioPipeline.from_pretrained(tmp_path / "own_captions").config.prompt_template is None

@@ -154,9 +154,9 @@ def check_prompt_template(template: Optional[str]) -> None:
                          f"{list(PROMPT_TEMPLATES)} or None.")
 
 
-def template_caption(text: str, template: str = "gm_one_shot") -> str:
+def template_caption(text: str, template: Optional[str] = "gm_one_shot") -> str:
     """What a prompt asks for, written as the captions a model was trained on; the prompt itself when it
-    names nothing the template has a place for.
+    names nothing the template has a place for, or when ``template`` is ``None`` (a model that reads prompts as written).
 
     ``"gm_one_shot"`` is the caption of ``latentaudio data soundfont`` (:func:`~latentaudio.data.gm.program_caption`,
     :func:`~latentaudio.data.gm.drum_caption`): the General MIDI program or drum, the note and the dynamics
@@ -172,6 +172,8 @@ def template_caption(text: str, template: str = "gm_one_shot") -> str:
     Pipelines whose ``prompt_template`` is set apply it to every prompt (not to negative prompts).
     """
     check_prompt_template(template)
+    if template is None:
+        return text
     found = parse_prompt(text)
     velocity = found.velocity if found.velocity is not None else UNSTATED_VELOCITY
     if found.drum_key is not None:

@@ -124,12 +124,11 @@ def standalone_generator(args):
 
 def say_rewrite(prompt: str, template) -> None:
     """Tell the user (on stderr) the words the model reads when its prompt template rewrites ``prompt``."""
-    if template:
-        from ..prompts import template_caption
+    from ..prompts import template_caption
 
-        read = template_caption(prompt, template)
-        if read != prompt:
-            print(f"{prompt!r} is read as {read!r} (the model's prompt template, {template})", file=sys.stderr)
+    read = template_caption(prompt, template)
+    if read != prompt:
+        print(f"{prompt!r} is read as {read!r} (the model's prompt template, {template})", file=sys.stderr)
 
 
 def run_generate(args) -> int:

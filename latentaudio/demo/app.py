@@ -92,6 +92,8 @@ class Panel:
                 with gr.Row():
                     self.run_button = gr.Button("Run", variant="primary", elem_id=f"{panel}-run")
                     self.stop_button = gr.Button("Stop", variant="stop", elem_id=f"{panel}-stop")
+                # what the model read the prompt as, when its prompt template rewrote it
+                self.read_as = gr.Markdown(elem_id=f"{panel}-read-as") if "prompt" in self.controls else None
                 self.takes, self.players, self.images = [], [], []
                 for i in range(MAX_TAKES):
                     with gr.Column(visible=i == 0) as take:
@@ -122,7 +124,7 @@ class Panel:
     def connect(self, panels: dict, tabs: dict) -> None:
         inputs = {*self.controls.values(), *([self.random_seed] if self.random_seed else []),
                   *([self.input] if self.input else [])}
-        outputs = [*self.controls.values(), self.files, *self.players, *self.takes]
+        outputs = [*self.controls.values(), self.files, *self.players, *self.takes, *([self.read_as] if self.read_as else [])]
         model_slot = dict(concurrency_id="model", concurrency_limit=1) if self.queue else {}
         run = self.run_button.click(self.run, inputs=inputs, outputs=outputs, queue=self.queue, **model_slot)
         run.success(self.plot, inputs=self.files, outputs=self.images, queue=self.queue)
@@ -156,6 +158,8 @@ class Panel:
         if "seed" in self.controls:
             updates[self.controls["seed"]] = values.get("seed", data[self.controls["seed"]])
         updates[self.files] = [str(path) for path in paths]
+        if self.read_as is not None:
+            updates[self.read_as] = self.studio.read_as(values.get("prompt"))
         for i in range(MAX_TAKES):
             updates[self.players[i]] = str(paths[i]) if i < len(paths) else None
             updates[self.takes[i]] = gr.Column(visible=i < len(paths))

@@ -18,6 +18,7 @@ from typing import Callable, Optional
 from ..cli.common import generator, load_model
 from ..cli.edit import EDIT_VERBS, add_edit_commands, read_and_check, run_verb
 from ..cli.generate import add_generate_commands
+from ..prompts import template_caption
 from ..resident import ResidentPipeline
 
 # Options fixed by the studio: its one loaded model (on its device, in its precision), and its own files.
@@ -158,18 +159,29 @@ class Studio:
             return plot_spectrograms(Path(path).with_suffix(".png"), [mel], self.pipe.spectrogram, [title])
 
     # ------------------------------------------------------------------ model
+    def read_as(self, prompt) -> str:
+        """Markdown saying what the model reads ``prompt`` as when its prompt template rewrites it; "" otherwise."""
+        template = self.pipe.config.get("prompt_template")
+        if not isinstance(prompt, str) or not prompt:
+            return ""
+        read = template_caption(prompt, template)
+        return "" if read == prompt else f"Read as: *{read}* (the model's prompt template, `{template}`)"
+
     def model_card(self) -> str:
         """Markdown about the loaded model: folder, rate, clip length, text encoder, sampler, and its card if it has one."""
         pipe, config = self.pipe, self.pipe.config
         encoder = "none (unconditional)" if pipe.text_encoder is None else type(pipe.text_encoder).__name__
         if config.get("text_encoder_package"):
             encoder += f" from the `{config.text_encoder_package}` package"
+        template = config.get("prompt_template")
+        prompts = f"rewritten into its training captions (`{template}`)" if template else "read as written"
         lines = [
             f"**Model** `{self.model_path}`",
             f"- pipeline: `{type(pipe).__name__}`",
             f"- sample rate: {pipe.sample_rate} Hz",
             f"- native clip: {pipe.default_audio_length_in_s:g} s (longest request: {config.max_audio_length_in_s:g} s)",
             f"- text encoder: {encoder}",
+            f"- prompts: {prompts}",
             f"- sampler: `{type(self.resident.scheduler).__name__}`",
             f"- vocoder: `{type(pipe.vocoder).__name__}`",
         ]

@@ -8,6 +8,7 @@ address but the server's is recorded and refused, and each test asserts there wa
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import shutil
@@ -49,12 +50,22 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tiny_pipe_dir, tmp_path_factory):
+def studio_model(tiny_pipe_dir, tmp_path_factory) -> Path:
+    """The tiny pipeline, rewriting prompts into the GM one-shot captions as the default model does."""
+    folder = tmp_path_factory.mktemp("studio_model") / "pipe"
+    shutil.copytree(tiny_pipe_dir, folder)
+    index = json.loads((folder / "model_index.json").read_text())
+    (folder / "model_index.json").write_text(json.dumps({**index, "prompt_template": "gm_one_shot"}))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def server(studio_model, tmp_path_factory):
     """``latentaudio demo`` in its own process; after the module, stopped with SIGTERM and its folder checked gone."""
     port, cwd = free_port(), tmp_path_factory.mktemp("studio_cwd")
     env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "latentaudio", "demo", "--model", str(tiny_pipe_dir), "--port", str(port)],
+        [sys.executable, "-m", "latentaudio", "demo", "--model", str(studio_model), "--port", str(port)],
         cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     folder, lines = None, []
@@ -146,7 +157,7 @@ def page(server, browser):
 
 
 def test_generate_shows_a_playable_wav_of_the_requested_length_and_its_spectrogram(page):
-    page.fill("generate", "prompt", "a kick drum hit")
+    page.fill("generate", "prompt", "kick, deep and boomy")
     page.fill("generate", "seconds", 0.64)
     page.fill("generate", "steps", 2)
     page.page.locator("#generate-random-seed input").check()
@@ -156,6 +167,8 @@ def test_generate_shows_a_playable_wav_of_the_requested_length_and_its_spectrogr
     assert np.abs(audio).max() > 0
     seed = page.page.locator("#generate-seed input").input_value()
     assert seed.isdigit()  # the random seed drawn is shown
+    read_as = page.page.locator("#generate-read-as").inner_text()  # what the model's prompt template made of the words
+    assert "Read as: a moderately loud kick drum hit" in read_as and "gm_one_shot" in read_as
     page.page.wait_for_selector("#generate-image-0 img", timeout=TIMEOUT_MS)
     page.page.wait_for_function("() => !document.querySelector('.progress-text')", timeout=TIMEOUT_MS)
     if os.environ.get("STUDIO_SCREENSHOT"):
@@ -164,10 +177,11 @@ def test_generate_shows_a_playable_wav_of_the_requested_length_and_its_spectrogr
     assert len(shot) < 150_000
 
 
-def test_model_panel_describes_the_model(page, tiny_pipe_dir):
+def test_model_panel_describes_the_model(page, studio_model):
     page.tab("Model")
     card = page.page.locator("#model-card").inner_text()
-    assert str(tiny_pipe_dir) in card and f"{RATE} Hz" in card and "0.32 s" in card and "BertModel" in card
+    assert str(studio_model) in card and f"{RATE} Hz" in card and "0.32 s" in card and "BertModel" in card
+    assert "prompts: rewritten into its training captions (gm_one_shot)" in card
 
 
 def test_inpaint_from_an_upload_and_widen_from_send_to(page, tmp_path):

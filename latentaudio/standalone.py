@@ -191,12 +191,10 @@ class StandaloneGenerator:
         stream = TorchNormalStream(seed)
         shape = (num_waveforms_per_prompt, config["latent_channels"], frames, config["latent_bins"])
         draws = np.stack([stream.randn(shape) for _ in range(config["noise_draws"])])  # in the pipeline's order
-        text = prompt
-        if config.get("prompt_template"):  # as the pipeline's TemplateConditioner reads it
-            from .prompts import template_caption
+        from .prompts import template_caption
 
-            text = template_caption(prompt, config["prompt_template"])
-        feeds = dict(zip(("input_ids", "attention_mask"), self._tokens(text)))
+        # the words the text encoder reads: the prompt as the pipeline's TemplateConditioner rewrites it
+        feeds = dict(zip(("input_ids", "attention_mask"), self._tokens(template_caption(prompt, config.get("prompt_template")))))
         if config["negative_prompt"]:
             feeds.update(zip(("negative_input_ids", "negative_attention_mask"), self._tokens("")))
         if config.get("pitch_conditioning"):

@@ -8,11 +8,14 @@ family classifier from ``latentaudio evaluate`` (or ``train_classifier``): the f
 prompts the note within a semitone, and with ``--data`` (a ``latentaudio data soundfont`` dataset) for
 drum prompts the drum type, by a ``DrumTypeJudge`` fitted on that dataset's training drums.
 ``--as-written`` turns the model's ``prompt_template`` off, so the text encoder reads each prompt as
-it is written: the rewrite's effect, side by side.
+it is written: the rewrite's effect, side by side. ``--shortest-pass S`` sets the model's
+``shortest_pass_length_in_s`` (0: none), so a length below it is generated as the start of an S-second take
+and cut, as the pipeline does for such a model: ``--shortest-pass 0`` against ``--shortest-pass 2.56`` at
+``--seconds 1.5`` is that setting's effect, side by side.
 
     python benchmarks/paraphrases.py --model latentaudio/default_model --classifier runs/classifier_dense2 \\
         [--data data/gm_dense2 [--drums]] [--set blind] [--as-written] [--limit 144] [--seconds 2.56] \\
-        [--generate-seconds 2.56] [--steps 20] [--threads 2]
+        [--shortest-pass 2.56] [--steps 20] [--threads 2]
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ from common import generation_parser, load_pipeline  # noqa: E402
 def main() -> None:
     parser = generation_parser(__doc__.splitlines()[0], limit=144, seconds=2.56)
     parser.add_argument("--classifier", required=True, help="an AudioFamilyClassifier folder")
-    parser.add_argument("--generate-seconds", type=float,
-                        help="generate each take at this length and cut it to --seconds (default: generate at --seconds)")
+    parser.add_argument("--shortest-pass", type=float,
+                        help="the model's shortest_pass_length_in_s for this run, in seconds (0: none; default: the model's own)")
     parser.add_argument("--drums", action="store_true",
                         help="only the drum prompts (all of them, --limit aside), each listed with the type the judge heard; needs --data")
     parser.add_argument("--data", help="a `latentaudio data soundfont` dataset whose training drums fit the drum judge")
@@ -40,6 +43,8 @@ def main() -> None:
     pipe = load_pipeline(args)
     if args.as_written:
         pipe.register_to_config(prompt_template=None)
+    if args.shortest_pass is not None:
+        pipe.register_to_config(shortest_pass_length_in_s=args.shortest_pass or None)
 
     from latentaudio.evaluation.classifier import AudioFamilyClassifier
     from latentaudio.evaluation.evaluate import evenly_spaced, generate_clips
@@ -52,14 +57,15 @@ def main() -> None:
     chosen = ([i for i, drum in enumerate(prompts.drum_types) if drum] if args.drums
               else evenly_spaced(len(prompts), args.limit))
     prompts = prompts.subset(chosen)
-    generated = args.generate_seconds or args.seconds
-    audio = generate_clips(pipe, prompts.texts, args.steps, generated, args.guidance, args.seed)[:, : round(args.seconds * pipe.sample_rate)]
+    audio = generate_clips(pipe, prompts.texts, args.steps, args.seconds, args.guidance, args.seed)
     judge = drum_judge(args.data, "train", args.seconds, pipe.sample_rate)[0] if args.data else None
     scores = score_prompts(classifier, judge, prompts, audio, pipe.sample_rate)
     if args.drums:
         for text, wanted, heard in zip(prompts.texts, prompts.drum_types, scores["drums_heard"]):
             print(f"{'ok' if heard == wanted else '--'} {wanted:>12} -> {heard:<12} {text}")
-    cut = f" (generated at {generated:g} s and cut)" if generated != args.seconds else ""
+    num_samples = round(args.seconds * pipe.sample_rate)
+    passed = pipe.pass_frames_for(num_samples) * pipe.samples_per_latent_frame / pipe.sample_rate
+    cut = f" (cut from {passed:g} s takes)" if pipe.pass_frames_for(num_samples) > pipe.latent_frames_for(num_samples) else ""
     read = "as written" if not pipe.config.get("prompt_template") else f"rewritten into {pipe.config.prompt_template}"
     print(f"{args.model}: {scores['prompts']} {'blind ' if args.set == 'blind' else ''}paraphrases at {args.seconds:g} s{cut}, "
           f"{args.steps} steps, guidance {args.guidance:g}, prompts {read}")

@@ -25,3 +25,22 @@ def length_in_samples(audio_length_in_s, sample_rate: int, shortest: float, long
             f"{shortest:g} (one latent frame) to {longest:g} ({longest_name})."
         )
     return round(audio_length_in_s * sample_rate)
+
+
+CUT_FADE_S = 0.01  # the fade that ends a take cut from a longer pass
+
+
+def pass_frames(num_samples: int, samples_per_latent_frame: int, frame_multiple: int, shortest_frames: int = 0) -> int:
+    """Latent frames the sampler denoises for a request of ``num_samples``: those covering it
+    (:func:`latent_frames`), and at least ``shortest_frames``.
+
+    A model that learnt its sounds as whole clips makes a short request better as the first part of
+    a whole clip than as a shorter latent (a pipeline's ``shortest_pass_length_in_s``)."""
+    return max(latent_frames(num_samples, samples_per_latent_frame, frame_multiple), shortest_frames)
+
+
+def cut_fade(sample_rate: int) -> list[float]:
+    """Gains for the last samples of a take cut from a longer pass: a half cosine from 1 to 0 over
+    :data:`CUT_FADE_S` (at least one sample), so the cut ends in silence rather than a click."""
+    count = max(round(CUT_FADE_S * sample_rate), 1)
+    return [0.5 + 0.5 * math.cos(math.pi * (i + 1) / count) for i in range(count)]

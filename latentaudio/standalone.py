@@ -19,7 +19,8 @@ same folder in the user's cache: :func:`export_folder`):
 - ``tokenizer.json``: the pipeline's tokenizer as a ``tokenizers`` file, padding and truncation set
   as the pipeline's text conditioner sets them;
 - ``config.json``: the sampling the graph holds (steps, guidance), the lengths it takes, the pipeline's
-  ``prompt_template`` (the prompt is rewritten into it before tokenising, as the pipeline does), and the
+  ``prompt_template`` (the prompt is rewritten into it before tokenising, as the pipeline does), the
+  ``shortest_pass_frames`` a request is generated in (its ``shortest_pass_length_in_s``), and the
   SHA-256 of every weight file and of the ``model_index.json`` it was exported from, so a graph never
   outlives its weights or its pipeline's settings.
 
@@ -41,7 +42,7 @@ from typing import Optional, Union
 
 import numpy as np
 
-from .lengths import latent_frames, length_in_samples
+from .lengths import cut_fade, latent_frames, length_in_samples, pass_frames
 from .model_folder import hash_file
 from .seeded_noise import TorchNormalStream
 
@@ -187,7 +188,9 @@ class StandaloneGenerator:
             raise ValueError(f"num_waveforms_per_prompt must be a positive integer, got {num_waveforms_per_prompt!r}.")
         num_samples = self.num_samples(audio_length_in_s)
         config = self.config
-        frames = latent_frames(num_samples, config["samples_per_latent_frame"], config["frame_multiple"])
+        own_frames = latent_frames(num_samples, config["samples_per_latent_frame"], config["frame_multiple"])
+        frames = pass_frames(num_samples, config["samples_per_latent_frame"], config["frame_multiple"],
+                             config.get("shortest_pass_frames", 0))
         stream = TorchNormalStream(seed)
         shape = (num_waveforms_per_prompt, config["latent_channels"], frames, config["latent_bins"])
         draws = np.stack([stream.randn(shape) for _ in range(config["noise_draws"])])  # in the pipeline's order
@@ -206,7 +209,11 @@ class StandaloneGenerator:
         takes = [self.session.run(None, {**feeds, "noise": np.ascontiguousarray(draws[:, row : row + 1])})[0][0]
                  for row in range(num_waveforms_per_prompt)]
         audio = np.stack(takes)[:, :num_samples]
-        return np.pad(audio, ((0, 0), (0, num_samples - audio.shape[1]))).astype(np.float32)
+        audio = np.pad(audio, ((0, 0), (0, num_samples - audio.shape[1]))).astype(np.float32)
+        if frames > own_frames:  # cut from a longer pass: faded out as the pipeline fades it
+            fade = np.asarray(cut_fade(self.sample_rate), np.float32)[-num_samples:]
+            audio[:, num_samples - len(fade) :] *= fade
+        return audio
 
 
 def runs_call(config: dict, num_inference_steps: Optional[int], guidance_scale: Optional[float],

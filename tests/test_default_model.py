@@ -37,6 +37,7 @@ def test_default_fast_is_a_few_step_student_of_the_default_model():
     teacher = LatentAudioPipeline.from_pretrained(latentaudio.DEFAULT_MODEL)
     assert embeds_guidance(student.unet) and not embeds_guidance(teacher.unet)
     assert type(student.scheduler).__name__ == "LCMScheduler" and student.config.default_inference_steps == 4
+    assert student.config.shortest_pass_length_in_s == teacher.config.shortest_pass_length_in_s == 2.56
     assert student.scheduler.config.prediction_type == teacher.scheduler.config.prediction_type == "v_prediction"
     for name in ("vae", "vocoder"):
         shared, own = dict(getattr(student, name).named_parameters()), dict(getattr(teacher, name).named_parameters())
@@ -76,6 +77,20 @@ def test_default_model_generates_5_12_s_in_one_pass_and_a_released_note_dies_awa
     # Released at 1.28 s (as in the training renders), the note has died away 40 dB by 2.5 s and stays silent:
     # windows of the 2.56 s clip struck it again where the second window began.
     assert rms((0.0, 0.5)) > 0.1 and rms((2.5, 5.12)) < 0.01 * rms((0.0, 0.5))
+
+
+def test_default_model_makes_a_short_request_as_the_start_of_a_whole_clip():
+    # MODEL_CARD.md, "Short requests": 1.5 s drum hits and notes come out nearer the prompt cut from 2.56 s
+    pipe = LatentAudioPipeline.from_pretrained(latentaudio.DEFAULT_MODEL)
+    pipe.set_progress_bar_config(disable=True)
+    assert pipe.config.shortest_pass_length_in_s == pytest.approx(2.56)
+    frames = []
+    pipe.unet.register_forward_hook(lambda module, inputs, output: frames.append(inputs[0].shape[2]))
+    short, whole = (pipe("a tight snare hit", audio_length_in_s=seconds, num_inference_steps=4,
+                         generator=torch.Generator().manual_seed(0)).audios[0] for seconds in (1.5, 2.56))
+    assert short.shape == (24000,) and frames == [64] * 8
+    np.testing.assert_allclose(short[:23840], whole[:23840], rtol=0, atol=1e-6)  # then a 10 ms fade to silence
+    assert short[-1] == 0
 
 
 def test_generate_without_model_uses_the_default(tmp_path):

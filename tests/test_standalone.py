@@ -167,6 +167,21 @@ def test_a_u_net_trained_beyond_its_clip_runs_its_whole_one_pass_in_the_graph(ti
         generator("a kick", 0.7)
 
 
+def test_a_short_request_is_cut_from_the_shortest_pass_in_the_graph_as_in_the_pipeline(tiny_config, tmp_path):
+    build_pipeline(merge(tiny_config, {"pipeline": {"default_inference_steps": 2, "shortest_pass_length_in_s": 0.32}}),
+                   seed=0).save_pretrained(tmp_path / "whole")
+    export_standalone(tmp_path / "whole")
+    assert read_config(tmp_path / "whole")["shortest_pass_frames"] == 16
+    generator = StandaloneGenerator.from_pretrained(tmp_path / "whole")
+    for seconds in (0.1, 0.32):
+        got = generator("a soft organ note, C3", seconds, 2, seed=4)
+        expected = pipeline_audio(tmp_path / "whole", "a soft organ note, C3", seconds, 2, 4)
+        assert got.shape == expected.shape and np.abs(got - expected).max() <= 1e-4 * np.abs(expected).max()
+    cut, whole = generator("a soft organ note, C3", 0.1, 1, seed=4)[0], generator("a soft organ note, C3", 0.32, 1, seed=4)[0]
+    np.testing.assert_array_equal(cut[:1440], whole[:1440])  # the start of the whole take, its last 10 ms faded
+    assert cut[-1] == 0 and whole[1599] != 0
+
+
 @pytest.mark.parametrize("instruments", [False, True])
 def test_a_pitch_conditioned_model_reads_the_note_into_the_graph(tiny_config, tmp_path, instruments):
     from latentaudio.conditioning import FEATURE_WIDTHS, with_pitch_embedding

@@ -196,7 +196,8 @@ def random_unet_pipeline(pipe, seed: int = 0):
         unet = unet.to(dtype=pipe.unet.dtype)
     baseline = type(pipe)(**{**pipe.components, "unet": unet.eval()}, max_audio_length_in_s=pipe.config.max_audio_length_in_s,
                           pitch_conditioning=bool(pipe.config.get("pitch_conditioning")),
-                          prompt_template=pipe.config.get("prompt_template"))
+                          prompt_template=pipe.config.get("prompt_template"),
+                          shortest_pass_length_in_s=pipe.config.get("shortest_pass_length_in_s"))
     baseline.set_progress_bar_config(disable=True)
     return baseline
 

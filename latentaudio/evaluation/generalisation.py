@@ -281,6 +281,7 @@ def generalisation_section(
 
     # 1. check inputs and read the dataset's rows
     log = log or (lambda message: None)
+    pipe.set_progress_bar_config(disable=True)
     lengths = list(dict.fromkeys(float(length) for length in lengths))
     for length in lengths:
         pipe.check_length(length)

@@ -124,7 +124,7 @@ class LatentAudioInterpolationPipeline(LatentAudioPipelineBase):
         if same_noise and (prompt or "") == (prompt_b or ""):
             raise ValueError("Nothing to interpolate: give prompt_b, or a second seed (generator_b or latents_b).")
         num_samples = self.check_length(audio_length_in_s)
-        frames = self.latent_frames_for(num_samples)
+        frames = self.pass_frames_for(num_samples)
 
         # 2. Encode both prompts (conditional halves) and the shared negative prompt
         do_guidance = guidance_scale > 1.0

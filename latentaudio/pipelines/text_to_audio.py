@@ -56,12 +56,13 @@ class LatentAudioPipeline(LatentAudioPipelineBase):
                 empty prompt as the unconditional half of classifier-free guidance.
             audio_length_in_s (`float`, *optional*): Length in seconds; defaults to the U-Net's
                 configured clip length. The output has exactly ``round(audio_length_in_s * sample_rate)``
-                samples.
+                samples; a model saved with ``shortest_pass_length_in_s`` makes a shorter request as the start
+                of a take that long.
             num_inference_steps (`int`, *optional*; the model's ``default_inference_steps``, 20 unless saved otherwise): Sampler steps.
             guidance_scale (`float`, *optional*; the model's ``default_guidance_scale``, 3.0 unless saved otherwise): Classifier-free guidance weight; ``<= 1`` turns it off.
             num_waveforms_per_prompt (`int`, defaults to 1): Takes per prompt.
             generator (`torch.Generator`, *optional*): Makes the run reproducible.
-            latents (`torch.Tensor`, *optional*): Starting noise of shape (B, C, T', M').
+            latents (`torch.Tensor`, *optional*): Starting noise of shape (B, C, T', M'), T' = ``pass_frames_for`` the length.
             prompt_embeds (`torch.Tensor`, *optional*): Precomputed text states (B, L, D).
             negative_prompt_embeds (`torch.Tensor`, *optional*): Precomputed negative states.
             prompt_attention_mask (`torch.Tensor`, *optional*): (B, L) mask of ``prompt_embeds``, 1 for real tokens.
@@ -98,7 +99,7 @@ class LatentAudioPipeline(LatentAudioPipelineBase):
         timesteps = self.scheduler.timesteps
 
         # 4. Starting noise
-        latents = self.prepare_latents(batch_size, self.latent_frames_for(num_samples), generator, latents)
+        latents = self.prepare_latents(batch_size, self.pass_frames_for(num_samples), generator, latents)
 
         # 5. Denoising loop
         latents = self.denoise(

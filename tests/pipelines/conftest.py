@@ -59,6 +59,17 @@ def edit(pipeline_class, pipe):
     return edited
 
 
+def unet_calls(pipe, call) -> list[tuple[int, int]]:
+    """(batch, latent frames) of every U-Net call that ``call(pipe)`` makes."""
+    calls = []
+    hook = pipe.unet.register_forward_hook(lambda module, inputs, output: calls.append(tuple(inputs[0].shape[:3:2])))
+    try:
+        call(pipe)
+    finally:
+        hook.remove()
+    return calls
+
+
 @pytest.fixture(scope="session")
 def clips() -> dict:
     """Real notes at 16 kHz, 1 s each (held 0.75 s): ``train`` (10, L) and one (L,) per test note."""

@@ -5,18 +5,16 @@ import torch
 
 from latentaudio import LatentAudioPipeline
 
+from .conftest import unet_calls
+
 STEPS = 3
 
 
 def unet_batches(pipe, **call) -> list[tuple[int, int]]:
     """(batch, latent frames) of every U-Net call one generation makes."""
-    calls = []
-    hook = pipe.unet.register_forward_hook(lambda module, inputs, output: calls.append(tuple(inputs[0].shape[:3:2])))
-    try:
-        out = pipe("a trumpet note", num_inference_steps=STEPS, generator=torch.manual_seed(0), **call).audios
-    finally:
-        hook.remove()
-    assert out.shape[-1] == round(call["audio_length_in_s"] * pipe.sample_rate)
+    out = []
+    calls = unet_calls(pipe, lambda p: out.append(p("a trumpet note", num_inference_steps=STEPS, generator=torch.manual_seed(0), **call).audios))
+    assert out[0].shape[-1] == round(call["audio_length_in_s"] * pipe.sample_rate)
     return calls
 
 

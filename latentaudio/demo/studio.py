@@ -175,11 +175,13 @@ class Studio:
             encoder += f" from the `{config.text_encoder_package}` package"
         template = config.get("prompt_template")
         prompts = f"rewritten into its training captions (`{template}`)" if template else "read as written"
+        shortest = config.get("shortest_pass_length_in_s")
+        short = f"; a shorter request is the start of a {shortest:g} s take, cut and faded" if shortest else ""
         lines = [
             f"**Model** `{self.model_path}`",
             f"- pipeline: `{type(pipe).__name__}`",
             f"- sample rate: {pipe.sample_rate} Hz",
-            f"- native clip: {pipe.default_audio_length_in_s:g} s (longest request: {config.max_audio_length_in_s:g} s)",
+            f"- native clip: {pipe.default_audio_length_in_s:g} s (longest request: {config.max_audio_length_in_s:g} s{short})",
             f"- text encoder: {encoder}",
             f"- prompts: {prompts}",
             f"- sampler: `{type(self.resident.scheduler).__name__}`",

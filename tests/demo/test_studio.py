@@ -51,11 +51,12 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def studio_model(tiny_pipe_dir, tmp_path_factory) -> Path:
-    """The tiny pipeline, rewriting prompts into the GM one-shot captions as the default model does."""
+    """The tiny pipeline, rewriting prompts into the GM one-shot captions and cutting short requests from a
+    whole clip as the default model does."""
     folder = tmp_path_factory.mktemp("studio_model") / "pipe"
     shutil.copytree(tiny_pipe_dir, folder)
     index = json.loads((folder / "model_index.json").read_text())
-    (folder / "model_index.json").write_text(json.dumps({**index, "prompt_template": "gm_one_shot"}))
+    (folder / "model_index.json").write_text(json.dumps({**index, "prompt_template": "gm_one_shot", "shortest_pass_length_in_s": 0.32}))
     return folder
 
 
@@ -182,6 +183,7 @@ def test_model_panel_describes_the_model(page, studio_model):
     card = page.page.locator("#model-card").inner_text()
     assert str(studio_model) in card and f"{RATE} Hz" in card and "0.32 s" in card and "BertModel" in card
     assert "prompts: rewritten into its training captions (gm_one_shot)" in card
+    assert "a shorter request is the start of a 0.32 s take, cut and faded" in card
 
 
 def test_inpaint_from_an_upload_and_widen_from_send_to(page, tmp_path):

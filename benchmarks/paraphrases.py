@@ -64,8 +64,9 @@ def main() -> None:
         for text, wanted, heard in zip(prompts.texts, prompts.drum_types, scores["drums_heard"]):
             print(f"{'ok' if heard == wanted else '--'} {wanted:>12} -> {heard:<12} {text}")
     num_samples = round(args.seconds * pipe.sample_rate)
-    passed = pipe.pass_frames_for(num_samples) * pipe.samples_per_latent_frame / pipe.sample_rate
-    cut = f" (cut from {passed:g} s takes)" if pipe.pass_frames_for(num_samples) > pipe.latent_frames_for(num_samples) else ""
+    frames = pipe.pass_frames_for(num_samples)
+    passed = frames * pipe.samples_per_latent_frame / pipe.sample_rate
+    cut = f" (cut from {passed:g} s takes)" if frames > pipe.latent_frames_for(num_samples) else ""
     read = "as written" if not pipe.config.get("prompt_template") else f"rewritten into {pipe.config.prompt_template}"
     print(f"{args.model}: {scores['prompts']} {'blind ' if args.set == 'blind' else ''}paraphrases at {args.seconds:g} s{cut}, "
           f"{args.steps} steps, guidance {args.guidance:g}, prompts {read}")

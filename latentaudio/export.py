@@ -361,7 +361,7 @@ def export_standalone(model: PathLike, log=None, tolerance: float = 1e-3) -> Pat
                 "latent_channels": pipe.vae.config.latent_channels,
                 "latent_bins": pipe.codec.latent_bins,
                 "max_frames": pipe.window_frames,
-                "shortest_pass_frames": pipe.pass_frames_for(1),
+                "shortest_pass_frames": pipe.shortest_pass_frames,
                 "default_audio_length_in_s": pipe.default_audio_length_in_s,
                 "sources": _standalone_sources(pipe, folder),
             }, indent=2) + "\n")

@@ -39,8 +39,9 @@ def pass_frames(num_samples: int, samples_per_latent_frame: int, frame_multiple:
     return max(latent_frames(num_samples, samples_per_latent_frame, frame_multiple), shortest_frames)
 
 
-def cut_fade(sample_rate: int) -> list[float]:
-    """Gains for the last samples of a take cut from a longer pass: a half cosine from 1 to 0 over
-    :data:`CUT_FADE_S` (at least one sample), so the cut ends in silence rather than a click."""
+def cut_fade(sample_rate: int, num_samples: int) -> list[float]:
+    """Gains for the last samples of a take of ``num_samples`` cut from a longer pass: a half cosine from 1
+    to 0 over :data:`CUT_FADE_S` (at least one sample; its end only, for a take shorter than that), so the
+    cut ends in silence rather than a click."""
     count = max(round(CUT_FADE_S * sample_rate), 1)
-    return [0.5 + 0.5 * math.cos(math.pi * (i + 1) / count) for i in range(count)]
+    return [0.5 + 0.5 * math.cos(math.pi * (i + 1) / count) for i in range(count)][-num_samples:]

@@ -211,7 +211,7 @@ class StandaloneGenerator:
         audio = np.stack(takes)[:, :num_samples]
         audio = np.pad(audio, ((0, 0), (0, num_samples - audio.shape[1]))).astype(np.float32)
         if frames > own_frames:  # cut from a longer pass: faded out as the pipeline fades it
-            fade = np.asarray(cut_fade(self.sample_rate), np.float32)[-num_samples:]
+            fade = np.asarray(cut_fade(self.sample_rate, num_samples), np.float32)
             audio[:, num_samples - len(fade) :] *= fade
         return audio
 

@@ -228,13 +228,17 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         """Latent frames covering ``num_samples``, rounded up to what the U-Net can downsample."""
         return self.codec.latent_frames_for(num_samples)
 
+    @property
+    def shortest_pass_frames(self) -> int:
+        """Latent frames of ``shortest_pass_length_in_s`` (0 without one): no generation denoises fewer."""
+        shortest = self.config.get("shortest_pass_length_in_s")
+        return 0 if shortest is None else self.latent_frames_for(round(shortest * self.sample_rate))
+
     def pass_frames_for(self, num_samples: int) -> int:
         """Latent frames a generation of ``num_samples`` denoises: :meth:`latent_frames_for` them, and at
-        least those of ``shortest_pass_length_in_s`` (the take is then cut to ``num_samples`` by :meth:`vocode`)."""
-        shortest = self.config.get("shortest_pass_length_in_s")
-        shortest_frames = 0 if shortest is None else self.latent_frames_for(round(shortest * self.sample_rate))
+        least :attr:`shortest_pass_frames` (the take is then cut to ``num_samples`` by :meth:`vocode`)."""
         codec = self.codec
-        return pass_frames(num_samples, codec.samples_per_latent_frame, codec.frame_multiple, shortest_frames)
+        return pass_frames(num_samples, codec.samples_per_latent_frame, codec.frame_multiple, self.shortest_pass_frames)
 
     def check_length(self, audio_length_in_s: Optional[float]) -> int:
         """Validate a requested length and return it in samples."""
@@ -508,7 +512,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
             return mel
         audio = self.codec.vocode(mel, num_samples, within_full_scale=within_full_scale)
         if mel.shape[-1] > self.codec.mel_frames_for(num_samples):
-            fade = torch.tensor(cut_fade(self.sample_rate), device=audio.device)[-num_samples:]
+            fade = torch.tensor(cut_fade(self.sample_rate, num_samples), device=audio.device)
             audio = torch.cat([audio[..., : num_samples - len(fade)], audio[..., num_samples - len(fade) :] * fade], dim=-1)
         return audio.cpu().numpy() if output_type == "np" else audio
 

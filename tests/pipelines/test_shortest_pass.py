@@ -44,7 +44,7 @@ def test_the_cut_take_is_the_start_of_the_whole_take_faded_out_over_ten_ms(passe
     n, fade = round(0.1 * passes_whole.sample_rate), round(CUT_FADE_S * passes_whole.sample_rate)
     assert cut.shape == (n,) and fade == 160
     torch.testing.assert_close(cut[: n - fade], whole[: n - fade], rtol=0, atol=1e-6)
-    torch.testing.assert_close(cut[n - fade :], whole[n - fade : n] * torch.tensor(cut_fade(passes_whole.sample_rate)), rtol=0, atol=1e-6)
+    torch.testing.assert_close(cut[n - fade :], whole[n - fade : n] * torch.tensor(cut_fade(passes_whole.sample_rate, n)), rtol=0, atol=1e-6)
     assert cut[-1] == 0 and whole[n - 1] != 0  # the cut ends in silence where the whole take sounds
     # a request of the whole pass is not faded
     torch.testing.assert_close(take(0.32), whole, rtol=0, atol=0)

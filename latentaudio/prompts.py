@@ -144,6 +144,12 @@ def without_instrument(text: str) -> str:
 
 # Templates a pipeline may rewrite prompts into before its text encoder reads them (``prompt_template``).
 PROMPT_TEMPLATES = ("gm_one_shot",)
+# Words that ask for more than one sound: a loop, a phrase, an effect. With a tempo or a key, they mark
+# a prompt no one-shot caption has a place for ("chord" and "bass line" do not: "a rhodes chord tone, C4",
+# "303 bass line note, G2" are one-shots).
+MATERIAL_WORDS = re.compile(
+    r"\b(loops?|looped|grooves?|beats|melod(?:y|ies)|riffs?|progressions?|arpeggi(?:os?|ated)|scales?|"
+    r"drum patterns?|sound effects?|sfx|game sounds?)\b", re.I)
 UNSTATED_VELOCITY = 80  # a prompt without a dynamics word reads as the middle of the builder's 40 / 80 / 112
 
 
@@ -164,7 +170,10 @@ def template_caption(text: str, template: Optional[str] = "gm_one_shot") -> str:
     "rhodes key, Eb3, mellow" → "a moderately loud electric piano note, D#3"; "airy flute G5, soft" →
     "a soft flute note, G5, pipe". Words the template has no place for (adjectives, lengths) are left out,
     an unstated dynamics reads as moderately loud, and a prompt that names no program or drum ("a dark
-    evolving texture") comes back as it is. A template caption comes back unchanged, and what the structured
+    evolving texture") comes back as it is. So does a prompt for more than one sound, one that states a
+    tempo or a key or names a loop, a phrase or an effect (:data:`MATERIAL_WORDS`): "a 124 bpm house drum
+    loop", "a cello melody in D minor", "a laser sound effect" are the captions of ``latentaudio data
+    drumloops``, ``melodic`` and ``sfx``, which a music model learns as written. A template caption comes back unchanged, and what the structured
     features read (:mod:`latentaudio.note_features`) is the same before and after.
 
     A model trained on one template hears users' wording through its text encoder only as far as the
@@ -175,6 +184,8 @@ def template_caption(text: str, template: Optional[str] = "gm_one_shot") -> str:
     if template is None:
         return text
     found = parse_prompt(text)
+    if found.tempo_bpm is not None or found.key is not None or MATERIAL_WORDS.search(text):
+        return text  # a loop, a phrase or an effect (what a music model learnt from its captions as written)
     velocity = found.velocity if found.velocity is not None else UNSTATED_VELOCITY
     if found.drum_key is not None:
         return gm.drum_caption(found.drum_key, velocity, found.kit or "standard")

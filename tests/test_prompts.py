@@ -210,6 +210,35 @@ def test_the_rewrite_keeps_the_note_and_instrument_the_structured_features_read(
     assert np.array_equal(prompt_features(texts, FEATURE_WIDTHS[1]), prompt_features(rewritten, FEATURE_WIDTHS[1]))
 
 
+@pytest.mark.parametrize("text", [
+    "a 124 bpm house drum loop, electronic kit",  # a tempo
+    "a slow melancholic cello melody in D minor",  # a key
+    "hip hop beats, 808 kit",
+    "a funky slap bass riff",
+    "an acoustic guitar arpeggio",
+    "a sci-fi laser sound effect, 0.4 s",
+    "descending sci-fi laser sfx",
+])
+def test_a_prompt_for_a_loop_a_phrase_or_an_effect_is_read_as_written(text):
+    found = parse_prompt(text)
+    assert found.program is not None or found.drum_key is not None  # a one-shot caption would have a name for it
+    assert template_caption(text) == text
+
+
+def test_the_music_builders_captions_are_read_as_written_and_the_one_shot_words_they_share_are_not():
+    from latentaudio.data import drumloops, melodic
+
+    loops = drumloops.plan_drum_loops(clips=120)
+    phrases = [c for c in melodic.plan_melodic(clips=120, music21_share=0)]
+    captions = [c for loop in loops for c in drumloops._row(loop, "train", "FluidR3_GM", 8, 0)["captions"]]
+    captions += [c for clip in phrases for c in melodic._row(clip, clip.tonic, clip.mode, "train", "FluidR3_GM", 8, 0)["captions"]]
+    assert len(captions) == 8 * 240 and all(template_caption(c) == c for c in captions)
+    # "chord", "bass line" and "melodic" also name one-shots: those are still rewritten
+    assert template_caption("soft fender rhodes chord tone, middle C") == "a soft electric piano note, C4"
+    assert template_caption("303 bass line note, G2").endswith("note, G2")
+    assert template_caption("melodic toms, retro") != "melodic toms, retro"
+
+
 def test_an_unknown_prompt_template_is_refused_by_name():
     with pytest.raises(ValueError, match=r"prompt_template='gm' is not a known template; expected one of \['gm_one_shot'\]"):
         template_caption("kick", "gm")

@@ -14,11 +14,15 @@ from latentaudio.training.config import DiffusionTrainingConfig
 RECIPE = Path(__file__).resolve().parents[2] / "configs" / "music_model"
 
 
-def test_configs_load_with_the_ten_second_clip_and_the_script_parses():
-    config, gpu = (DiffusionTrainingConfig.from_yaml(RECIPE / name) for name in ("diffusion.yaml", "diffusion_gpu.yaml"))
-    assert config.clip_seconds == gpu.clip_seconds == 10.24 and not config.random_crop and config.cache_latents
-    assert gpu.batch_size > config.batch_size and gpu.mixed_precision == "bf16" and gpu.prediction_type == "v_prediction"
-    subprocess.run(["bash", "-n", str(RECIPE / "gpu_run.sh")], check=True)
+def test_configs_load_with_the_ten_second_clip_and_the_scripts_parse():
+    config, gpu, cpu = (DiffusionTrainingConfig.from_yaml(RECIPE / name)
+                        for name in ("diffusion.yaml", "diffusion_gpu.yaml", "diffusion_cpu.yaml"))
+    assert config.clip_seconds == gpu.clip_seconds == cpu.clip_seconds == 10.24 and not config.random_crop and config.cache_latents
+    assert gpu.batch_size > config.batch_size > cpu.batch_size and gpu.mixed_precision == "bf16" and gpu.prediction_type == "v_prediction"
+    assert cpu.mixed_precision is None and cpu.ema_decay < config.ema_decay and cpu.checkpoint_every < config.checkpoint_every
+    assert config.prompt_template == "gm_one_shot"  # one-shot prompts rewritten, music prompts read as written
+    for script in ("gpu_run.sh", "cpu_run.sh"):
+        subprocess.run(["bash", "-n", str(RECIPE / script)], check=True)
 
 
 def test_builder_folders_nested_in_one_folder_train_as_one_set_of_ten_second_clips(tmp_path, soundfont):

@@ -412,8 +412,8 @@ class DiffusionTrainer(Trainer):
             save_lora(model.unet, self.output_dir)
             fuse_lora(model.unet)
         self.pipe.unet = model.unet.eval()  # the projection, if trained, is the pipeline's own object
-        if self.config.max_clip_seconds is not None:
-            trained = self.clip_samples / self.pipe.sample_rate
+        trained = self.clip_samples / self.pipe.sample_rate  # the longest latent a batch held, in seconds
+        if self.config.max_clip_seconds is not None or trained > self.pipe.default_audio_length_in_s:
             self.pipe.register_to_config(longest_trained_length_in_s=max(trained, self.pipe.config.get("longest_trained_length_in_s") or 0))
         return self.pipe
 

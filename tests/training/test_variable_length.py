@@ -45,6 +45,16 @@ def test_min_clip_seconds_draws_lengths_below_the_unet_clip(tiny_pipe_dir, gm_da
     assert LatentAudioPipeline.from_pretrained(tmp_path / "out").config.get("longest_trained_length_in_s") is None
 
 
+def test_clips_longer_than_the_unet_clip_are_recorded_as_the_longest_trained_length(tiny_pipe_dir, gm_data, tmp_path):
+    # clip_seconds alone (the music recipe: whole 10.24 s clips, cut from 1 s up): the U-Net denoised the
+    # whole clip in one pass, so the pipeline generates up to it without windows
+    trainer = DiffusionTrainer(tiny_pipe_dir, gm_data, tmp_path / "out", tiny_config(clip_seconds=0.64, min_clip_seconds=0.16))
+    assert trainer.clip_samples == round(0.64 * trainer.pipe.sample_rate)
+    trainer.run()
+    pipe = LatentAudioPipeline.from_pretrained(tmp_path / "out")
+    assert pipe.config.longest_trained_length_in_s == pytest.approx(0.64) and pipe.window_frames == 32
+
+
 def test_a_shortest_length_above_the_longest_is_refused(tiny_pipe_dir, gm_data, tmp_path):
     trainer = DiffusionTrainer(tiny_pipe_dir, gm_data, tmp_path / "out", tiny_config(min_clip_seconds=0.5))
     with pytest.raises(ValueError, match=r"min_clip_seconds=0.5 is out of range: expected at most the longest clip \(0.32 s\)"):

@@ -1,0 +1,105 @@
+"""Continuing a drum loop: does ``extend`` keep the groove's tempo, and does ``extend --loop`` leave a step at the wrap?
+
+Takes ``--limit`` drum loops of the test split of a ``latentaudio data drumloops`` dataset (evenly spread
+among those at least ``--context`` seconds long; the split holds out whole tempos). For each, the first
+``--context`` seconds of the real loop are the input, and ``LatentAudioContinuationPipeline`` adds
+``--seconds`` more with the row's last caption (a varied wording) as the prompt, once as a plain
+continuation and once with ``loop=True``. Reported, as shares of the loops:
+
+* **tempo kept**: ``estimate_tempo`` (librosa's beat tracker) of the added part within 4 % of its estimate
+  of the input part (the issue's measure), and within 4 % of it, its double or its half; the input
+  part's own estimate against the row's bpm shows how far the tracker can be trusted at this length.
+* **the wrap**: the output played in a loop, its last sample followed by its first. An audible step is a
+  spectral jump no musical onset explains, so the jump across the wrap (the positive log-mel flux of the
+  looped output at the wrap frame) is compared with the largest flux inside the output, its loudest
+  drum hit: ``wrap / max`` below 1 means the wrap is no bigger a change than a hit inside the loop. The
+  sample step ``|x[-1] - x[0]|`` against the 99th percentile of ``|x[n] - x[n-1]|`` shows a click.
+  Both for the plain continuation too, whose end goes its own way: the loop option's effect, side by side.
+
+    python benchmarks/music_edits.py --model runs/music --data data/drumloops-0[,data/drumloops-1] \\
+        [--limit 12] [--context 5.12] [--seconds 5.12] [--steps 20] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from common import generation_parser, load_pipeline  # noqa: E402
+
+WRAP_FRAMES = 2  # flux frames on each side of the wrap that count as the wrap (the STFT window spans it)
+
+
+def loop_wrap(audio, mel_fn, hop: int) -> tuple[float, float]:
+    """``(flux at the wrap / largest flux inside, sample step at the wrap / 99th percentile of sample steps)``
+    of ``audio`` played twice in a row."""
+    import numpy as np
+    import torch
+
+    looped = torch.as_tensor(np.concatenate([audio, audio]), dtype=torch.float32)
+    mel = mel_fn(looped[None])[0].numpy()  # (mels, frames)
+    flux = np.maximum(mel[:, 1:] - mel[:, :-1], 0).mean(0)  # flux[t]: frame t -> t + 1
+    wrap = len(audio) // hop
+    inside = flux[4 : wrap - 4]  # the first pass, away from its edges and from the wrap
+    around = flux[max(wrap - 1 - WRAP_FRAMES, 0) : wrap + WRAP_FRAMES]
+    steps = np.abs(np.diff(audio))
+    return float(around.max() / inside.max()), float(abs(audio[-1] - audio[0]) / np.percentile(steps, 99))
+
+
+def main() -> None:
+    parser = generation_parser(__doc__.splitlines()[0], limit=12, seconds=5.12)
+    parser.add_argument("--data", required=True, help="`latentaudio data drumloops` datasets, comma-separated")
+    parser.add_argument("--context", type=float, default=5.12, help="seconds of the real loop given (default 5.12)")
+    args = parser.parse_args()
+    pipe = load_pipeline(args)
+
+    import numpy as np
+    import torch
+
+    from latentaudio import LatentAudioContinuationPipeline
+    from latentaudio.evaluation.evaluate import evenly_spaced
+    from latentaudio.evaluation.music import estimate_tempo, load_music_clips, tempo_matches
+    from latentaudio.metrics import log_mel_fn
+
+    extend = LatentAudioContinuationPipeline.from_pipe(pipe)
+    extend.set_progress_bar_config(disable=True)
+    clips = load_music_clips(args.data.split(","), "test", pipe.sample_rate)
+    rows = [i for i, (row, audio) in enumerate(zip(clips.rows, clips.audio))
+            if clips.categories[i] == "drum loop" and audio.shape[-1] >= args.context * pipe.sample_rate]
+    if not rows:
+        raise SystemExit(f"No test drum loops of at least {args.context:g} s in {args.data}.")
+    chosen = [rows[i] for i in evenly_spaced(len(rows), args.limit)]
+    mel_fn, hop = log_mel_fn(pipe.spectrogram), pipe.spectrogram.config.hop_length
+    context = round(args.context * pipe.sample_rate)
+    results = {"plain": [], "loop": []}
+    tracker = []
+    print(f"{len(chosen)} test drum loops: {args.context:g} s given, {args.seconds:g} s added, {args.steps} steps")
+    for k, i in enumerate(chosen):
+        row, given = clips.rows[i], clips.audio[i][:context].numpy()
+        given_bpm = estimate_tempo(given, pipe.sample_rate)
+        tracker.append(tempo_matches(given_bpm, row["tempo"]))
+        for mode in results:
+            output = extend(torch.from_numpy(given), args.seconds, prompt=clips.texts[i], loop=mode == "loop",
+                            num_inference_steps=args.steps, guidance_scale=args.guidance,
+                            generator=torch.Generator().manual_seed(args.seed + k)).audios[0]
+            output = np.asarray(output, dtype=np.float32)
+            added_bpm = estimate_tempo(output[context:], pipe.sample_rate)
+            results[mode].append((
+                given_bpm is not None and tempo_matches(added_bpm, given_bpm),
+                given_bpm is not None and tempo_matches(added_bpm, given_bpm, octave=True),
+                *loop_wrap(output, mel_fn, hop)))
+            print(f"  {row['tempo']:>3} bpm {row['style']:<14} {mode:<5} given {given_bpm or 0:6.1f} added {added_bpm or 0:6.1f}"
+                  f"  wrap/max flux {results[mode][-1][2]:.2f}  sample step {results[mode][-1][3]:.2f}", flush=True)
+    print(f"\nthe tracker on the given part: within 4% of the row's bpm for {100 * np.mean(tracker):.0f}% of the loops")
+    print("| | added part's tempo within 4% of the given part's | ... or its double or half | wrap/max flux (median) "
+          "| wraps below the loudest hit | sample step / p99 (median) |")
+    print("|---|---|---|---|---|---|")
+    for mode, values in results.items():
+        tempo, octave, flux, step = (np.array(column, dtype=float) for column in zip(*values))
+        print(f"| {mode} | {100 * tempo.mean():.0f}% | {100 * octave.mean():.0f}% | {np.median(flux):.2f} "
+              f"| {100 * (flux < 1).mean():.0f}% | {np.median(step):.2f} |")
+
+
+if __name__ == "__main__":
+    main()

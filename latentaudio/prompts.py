@@ -144,9 +144,9 @@ def without_instrument(text: str) -> str:
 
 # Templates a pipeline may rewrite prompts into before its text encoder reads them (``prompt_template``).
 PROMPT_TEMPLATES = ("gm_one_shot",)
-# Words that ask for more than one sound: a loop, a phrase, an effect. With a tempo or a key, they mark
-# a prompt no one-shot caption has a place for ("chord" and "bass line" do not: "a rhodes chord tone, C4",
-# "303 bass line note, G2" are one-shots).
+# Words that ask for more than one sound: a loop, a phrase, an effect. They, a tempo or a key mark a prompt
+# no one-shot caption has a place for. "chord", "bass line" and "melodic" are not among them: "a rhodes
+# chord tone, C4", "303 bass line note, G2" and "melodic toms" are one-shots.
 MATERIAL_WORDS = re.compile(
     r"\b(loops?|looped|grooves?|beats|melod(?:y|ies)|riffs?|progressions?|arpeggi(?:os?|ated)|scales?|"
     r"drum patterns?|sound effects?|sfx|game sounds?)\b", re.I)
@@ -173,8 +173,8 @@ def template_caption(text: str, template: Optional[str] = "gm_one_shot") -> str:
     evolving texture") comes back as it is. So does a prompt for more than one sound, one that states a
     tempo or a key or names a loop, a phrase or an effect (:data:`MATERIAL_WORDS`): "a 124 bpm house drum
     loop", "a cello melody in D minor", "a laser sound effect" are the captions of ``latentaudio data
-    drumloops``, ``melodic`` and ``sfx``, which a music model learns as written. A template caption comes back unchanged, and what the structured
-    features read (:mod:`latentaudio.note_features`) is the same before and after.
+    drumloops``, ``melodic`` and ``sfx``, which a music model learns as written. A template caption comes
+    back unchanged, and what the structured features read (:mod:`latentaudio.note_features`) is the same before and after.
 
     A model trained on one template hears users' wording through its text encoder only as far as the
     encoder places it near the template; rewritten, the prompt reaches the U-Net in the words it learnt.

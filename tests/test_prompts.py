@@ -229,7 +229,7 @@ def test_the_music_builders_captions_are_read_as_written_and_the_one_shot_words_
     from latentaudio.data import drumloops, melodic
 
     loops = drumloops.plan_drum_loops(clips=120)
-    phrases = [c for c in melodic.plan_melodic(clips=120, music21_share=0)]
+    phrases = melodic.plan_melodic(clips=120, music21_share=0)
     captions = [c for loop in loops for c in drumloops._row(loop, "train", "FluidR3_GM", 8, 0)["captions"]]
     captions += [c for clip in phrases for c in melodic._row(clip, clip.tonic, clip.mode, "train", "FluidR3_GM", 8, 0)["captions"]]
     assert len(captions) == 8 * 240 and all(template_caption(c) == c for c in captions)

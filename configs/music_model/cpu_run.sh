@@ -19,23 +19,8 @@ LA="python3 -m latentaudio"
 DATA=$WORK/data
 mkdir -p "$DATA" "$WORK/logs"
 
-# 1. data: each builder in two shards of one plan (same seed, so splits agree across shards), one per core
-build() {  # VERB HOURS SHARD
-    local out="$DATA/$1-$3"
-    [ -f "$out/dataset_card.md" ] && return 0
-    OMP_NUM_THREADS=1 $LA data "$1" --out "$out.tmp" --hours "$2" --shard "$3/2" --captions-per-clip 8 --seed 0 \
-        > "$WORK/logs/$1-$3.log" 2>&1 && mv "$out.tmp" "$out"
-}
-for shard in 0 1; do
-    (build drumloops 2 "$shard"; build melodic 2 "$shard"; build sfx 0.5 "$shard") &
-done
-if [ ! -f "$DATA/oneshots/dataset_card.md" ]; then
-    OMP_NUM_THREADS=1 $LA data soundfont --out "$DATA/oneshots.tmp" --pitch-step 6 --velocities 80,112 \
-        --captions-per-clip 8 --holdout pitches --seconds 2.56 > "$WORK/logs/oneshots.log" 2>&1 \
-        && mv "$DATA/oneshots.tmp" "$DATA/oneshots"
-fi
-wait
-$LA data check "$DATA" --max-names 5 | tail -n 5
+# 1. data: each builder in two shards, one per core (build_data.sh)
+"$HERE/build_data.sh" "$DATA" 2 2 2 0.5 6 80,112
 
 # 2. caption states (the packaged MiniLM encoder of the default model), then the U-Net
 [ -f "$WORK/states.safetensors" ] || $LA data embed-captions "$DATA" --model "$ROOT/latentaudio/default_model" \

@@ -26,26 +26,10 @@ mkdir -p "$DATA" "$PACK" "$WORK/logs"
 started=$(date +%s)
 stamp() { echo "[$(( $(date +%s) - started )) s] $*"; }
 
-# 1. data: every builder in JOBS shards of one plan (same seed, so splits agree across shards)
-build() {  # VERB HOURS SHARD
-    local out="$DATA/$1-$3"
-    [ -f "$out/dataset_card.md" ] && return 0  # finished on an earlier run
-    $LA data "$1" --out "$out.tmp" --hours "$2" --shard "$3/$JOBS" --captions-per-clip 8 --seed 0 \
-        > "$WORK/logs/$1-$3.log" 2>&1 && mv "$out.tmp" "$out"
-}
-export -f build; export LA DATA JOBS WORK
+# 1. data: every builder in JOBS shards of one plan, JOBS at once
 stamp "data: $LOOP_HOURS h loops, $MELODIC_HOURS h melodic, $SFX_HOURS h effects in $JOBS shards each"
-{
-    for shard in $(seq 0 $(( JOBS - 1 ))); do
-        echo "drumloops $LOOP_HOURS $shard"; echo "melodic $MELODIC_HOURS $shard"; echo "sfx $SFX_HOURS $shard"
-    done
-} | xargs -P "$JOBS" -L 1 bash -c 'build "$@"' _
-if [ ! -f "$DATA/oneshots/dataset_card.md" ]; then
-    $LA data soundfont --out "$DATA/oneshots" --pitch-step "$PITCH_STEP" --captions-per-clip 8 \
-        --holdout pitches,velocities --seconds 2.56 > "$WORK/logs/oneshots.log" 2>&1
-fi
+"$HERE/build_data.sh" "$DATA" "$JOBS" "$LOOP_HOURS" "$MELODIC_HOURS" "$SFX_HOURS" "$PITCH_STEP"
 stamp "data built: $(find "$DATA" -name '*.wav' | wc -l) clips"
-$LA data check "$DATA" --max-names 5 | tail -n 20
 
 # 2. caption states (the packaged MiniLM encoder of the default model), then the U-Net
 [ -f "$WORK/states.safetensors" ] || $LA data embed-captions "$DATA" --model "$ROOT/latentaudio/default_model" \

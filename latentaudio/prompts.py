@@ -85,6 +85,15 @@ class PromptAttributes:
     def is_drum(self) -> bool:
         return self.drum_key is not None
 
+    @property
+    def key_signature(self) -> Optional[tuple[int, str]]:
+        """The key as (tonic pitch class 0-11, mode): "F# minor" -> (6, "minor"); ionian and aeolian
+        read as major and minor. `None` without a key."""
+        if self.key is None:
+            return None
+        tonic, mode = self.key.split(" ", 1)
+        return midi_from_name(tonic[0], tonic[1:]) % 12, _MODE_ALIASES.get(mode, mode)
+
 
 def parse_prompt(text: str) -> PromptAttributes:
     """Read the note, dynamics, tempo, key, length and instrument of a prompt (see the module docstring).
@@ -317,6 +326,7 @@ _KEY = re.compile(
 )
 _KEY_OF = re.compile(r"\bkey\s+of\s+(?P<letter>[A-G])" + _ACCIDENTAL + r"(?![\w])")
 _MODE_NAMES = {"maj": "major", "min": "minor", "m": "minor"}
+_MODE_ALIASES = {"ionian": "major", "aeolian": "minor"}  # one scale, two names
 
 
 def _read_key(work: str, found: PromptAttributes) -> str:

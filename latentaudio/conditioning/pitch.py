@@ -20,7 +20,9 @@ program and drum key, :mod:`latentaudio.note_features`). A sentence encoder plac
 "electric piano", or "kick" and "bass drum", only roughly together, while the prompt reader resolves them to
 one General MIDI program or drum key; that answer then reaches every block of the U-Net as it does
 for the note. Widening an embedding that takes the note alone keeps its weights and adds zero
-columns, so again the model starts out as it was. The width of the U-Net's
+columns, so again the model starts out as it was. ``with_pitch_embedding(unet, music=True)``
+widens it once more (253 features) for the tempo, key and length a prompt states
+(:data:`~latentaudio.note_features.MUSIC_FEATURES`), again with zero columns. The width of the U-Net's
 ``projection_class_embeddings_input_dim`` says which features a pipeline computes.
 """
 
@@ -30,20 +32,23 @@ from typing import Optional, Sequence
 
 import torch
 
-from ..note_features import (FEATURE_WIDTHS, INSTRUMENT_FEATURES, PERIODS, PITCH_FEATURES, Instrument, check_feature_width,
-                             features, prompt_features, prompt_instruments, prompt_notes)
+from ..note_features import (FEATURE_WIDTHS, INSTRUMENT_FEATURES, MUSIC_FEATURES, PERIODS, PITCH_FEATURES, Instrument, Music,
+                             check_feature_width, features, prompt_features, prompt_instruments, prompt_music, prompt_notes)
 from .guidance import extend_unet
 from .interface import Conditioner, UNetKwargs
 
-__all__ = ["FEATURE_WIDTHS", "INSTRUMENT_FEATURES", "PERIODS", "PITCH_FEATURES", "PitchConditioner",
-           "check_pitch_conditioning", "check_pitch_embedding", "has_instrument_embedding", "has_pitch_embedding",
-           "pitch_features", "prompt_instruments", "prompt_notes", "structured_features", "with_pitch_embedding"]
+__all__ = ["FEATURE_WIDTHS", "INSTRUMENT_FEATURES", "MUSIC_FEATURES", "PERIODS", "PITCH_FEATURES", "Music", "PitchConditioner",
+           "check_pitch_conditioning", "check_pitch_embedding", "has_instrument_embedding", "has_music_embedding",
+           "has_pitch_embedding", "pitch_features", "prompt_instruments", "prompt_music", "prompt_notes",
+           "structured_features", "with_pitch_embedding"]
 
 
-def pitch_features(notes: Sequence[Optional[float]], instruments: Optional[Sequence[Optional[Instrument]]] = None) -> torch.Tensor:
+def pitch_features(notes: Sequence[Optional[float]], instruments: Optional[Sequence[Optional[Instrument]]] = None,
+                   music: Optional[Sequence[Optional[Music]]] = None) -> torch.Tensor:
     """Features (B, PITCH_FEATURES) of MIDI pitches as a tensor (:func:`~latentaudio.note_features.features`);
-    (B, PITCH_FEATURES + INSTRUMENT_FEATURES) with the instruments' columns when ``instruments`` is given."""
-    return torch.from_numpy(features(notes, instruments))
+    with the instruments' columns when ``instruments`` is given, and the tempo's, key's and length's when
+    ``music`` is."""
+    return torch.from_numpy(features(notes, instruments, music))
 
 
 def structured_features(prompts: Sequence[Optional[str]], width: int) -> torch.Tensor:
@@ -96,7 +101,12 @@ def has_pitch_embedding(unet) -> bool:
 
 def has_instrument_embedding(unet) -> bool:
     """Whether ``unet``'s pitch embedding also takes the instrument's features."""
-    return has_pitch_embedding(unet) and unet.config.projection_class_embeddings_input_dim == FEATURE_WIDTHS[1]
+    return has_pitch_embedding(unet) and unet.config.projection_class_embeddings_input_dim >= FEATURE_WIDTHS[1]
+
+
+def has_music_embedding(unet) -> bool:
+    """Whether ``unet``'s pitch embedding also takes the tempo, key and length a prompt states."""
+    return has_pitch_embedding(unet) and unet.config.projection_class_embeddings_input_dim == FEATURE_WIDTHS[2]
 
 
 def check_pitch_embedding(unet) -> None:
@@ -109,20 +119,22 @@ def check_pitch_embedding(unet) -> None:
         )
 
 
-def with_pitch_embedding(unet, instruments: bool = False):
+def with_pitch_embedding(unet, instruments: bool = False, music: bool = False):
     """``unet`` with a pitch embedding added (zero-initialised output: the same predictions until trained).
 
-    With ``instruments``, the embedding also reads the instrument's features: a U-Net whose embedding
-    reads the note alone gets the instrument's columns added at zero, keeping every trained weight.
-    Returns ``unet`` itself when it already has what is asked for.
+    With ``instruments``, the embedding also reads the instrument's features; with ``music``, the
+    instrument's and the tempo's, key's and length's. A U-Net whose embedding is narrower gets the new
+    columns added at zero, keeping every trained weight. Returns ``unet`` itself when it already has
+    what is asked for (an embedding is never narrowed).
     """
-    if has_instrument_embedding(unet) or (has_pitch_embedding(unet) and not instruments):
-        return unet
-    width = FEATURE_WIDTHS[1] if instruments else PITCH_FEATURES
-    if has_pitch_embedding(unet):  # the note's embedding, widened by zero columns for the instrument's features
+    width = FEATURE_WIDTHS[2] if music else FEATURE_WIDTHS[1] if instruments else FEATURE_WIDTHS[0]
+    if has_pitch_embedding(unet):
+        if unet.config.projection_class_embeddings_input_dim >= width:
+            return unet
+        # the trained embedding, widened by zero columns for the features it does not read yet
         first = unet.class_embedding.linear_1.weight.detach()
         weights = {**unet.state_dict(), "class_embedding.linear_1.weight": torch.cat(
-            [first, first.new_zeros(first.shape[0], INSTRUMENT_FEATURES)], dim=1)}
+            [first, first.new_zeros(first.shape[0], width - first.shape[1])], dim=1)}
         return extend_unet(unet, "class_embedding.", weights=weights, projection_class_embeddings_input_dim=width)
     if unet.config.class_embed_type is not None or unet.config.num_class_embeds is not None:
         raise ValueError(f"The U-Net already has a class embedding ({unet.config.class_embed_type!r}); "

@@ -181,6 +181,8 @@ class DiffusionTrainingConfig(TrainingConfig):
     instrument_conditioning: bool = setting(False)  # the pitch embedding also reads the named instrument (kept once a U-Net has it)
     instrument_dropout: float = setting(0.2, "[0, 1]")  # share of named instruments hidden from the embedding
     caption_instrument_dropout: float = setting(0.0, "[0, 1]")  # share of named instruments taken out of the caption's text (kept for the embedding)
+    music_conditioning: bool = setting(False)  # the embedding also reads the tempo, key and length a caption states (kept once a U-Net has it)
+    music_dropout: float = setting(0.2, "[0, 1]")  # share of stated tempos, keys and lengths (each on its own) hidden from the embedding
     prompt_template: Optional[str] = setting(None, choices=(None, *PROMPT_TEMPLATES))  # the trained pipeline rewrites prompts into it (None: read as written)
     use_ema: bool = setting(True)
     ema_decay: float = setting(0.9999, "[0, 1)")

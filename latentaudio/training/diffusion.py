@@ -21,7 +21,8 @@ of the clips so that captions without a note, and guidance's unconditional branc
 ``instrument_conditioning`` widens that embedding to read the instrument each caption names as well
 (hidden for a share ``instrument_dropout``); ``caption_note_dropout`` and ``caption_instrument_dropout``
 take the note or the instrument out of a share of the captions' text, kept for the embedding, so that
-the U-Net learns to read it there rather than from the text alone.
+the U-Net learns to read it there rather than from the text alone. ``music_conditioning`` widens it
+again for the tempo, key and length a caption states (each hidden for a share ``music_dropout``).
 With ``max_clip_seconds`` every batch is cut to a random length between the U-Net's clip and that
 length (whole latent frames; the same draw on every process and after a resume), and the saved
 pipeline records it as ``longest_trained_length_in_s``, so it generates up to it in one U-Net pass.
@@ -46,12 +47,15 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from ..conditioning import (
+    Music,
     TextConditioner,
     check_pitch_conditioning,
     has_instrument_embedding,
+    has_music_embedding,
     mean_pooled,
     pitch_features,
     prompt_instruments,
+    prompt_music,
     prompt_notes,
     with_pitch_embedding,
 )
@@ -97,6 +101,17 @@ def instrument_dropout(captions: list[str], instrument_dropout: float, caption_i
     texts = [without_instrument(text) if instrument is not None and drop else text
              for text, instrument, drop in zip(captions, instruments, untold)]
     return texts, instruments
+
+
+def music_dropout(captions: list[str], dropout: float) -> list:
+    """The tempo, key and length (:class:`~latentaudio.note_features.Music`, ``None`` for none) a batch of
+    captions gives the embedding, each stated one hidden on its own with probability ``dropout`` so that
+    prompts stating any subset of them (or none) keep working. The text keeps them all."""
+    stated = prompt_music(captions)
+    hidden = (torch.rand(len(captions), 3) < dropout).tolist()
+    music = [None if found is None else Music(*(None if hide else value for hide, value in zip(row, found)))
+             for found, row in zip(stated, hidden)]
+    return [None if found == Music() else found for found in music]
 
 
 class ConditionedUNet(nn.Module):
@@ -250,18 +265,21 @@ class DiffusionTrainer(Trainer):
         pipe.scheduler = type(pipe.scheduler).from_config(pipe.scheduler.config, prediction_type=self.prediction_type)
         # 3. trained parts: U-Net (or its LoRA) and, with full training, the text projection
         # (an embedding, once a pipeline has one, stays: its U-Net was trained with it)
-        instruments = c.instrument_conditioning or has_instrument_embedding(pipe.unet)
+        music = c.music_conditioning or has_music_embedding(pipe.unet)
+        instruments = music or c.instrument_conditioning or has_instrument_embedding(pipe.unet)
         needs_embedding = (c.pitch_conditioning or instruments) and not pipe.config.get("pitch_conditioning")
-        needs_columns = instruments and not has_instrument_embedding(pipe.unet)  # a trained 16-wide one is widened
+        # a trained narrower embedding is widened
+        needs_columns = (instruments and not has_instrument_embedding(pipe.unet)) or (music and not has_music_embedding(pipe.unet))
         adds_pitch = needs_embedding or needs_columns
         if adds_pitch:
-            unet = with_pitch_embedding(pipe.unet, instruments=instruments)
+            unet = with_pitch_embedding(pipe.unet, instruments=instruments, music=music)
             reads_prompts = pipe.text_encoder is not None or pipe.config.text_encoder_package is not None
             check_pitch_conditioning(unet, reads_prompts)  # the pipeline's own check, before it is changed
             pipe.unet = unet
             pipe.register_to_config(pitch_conditioning=True)
         self.pitch = bool(pipe.config.get("pitch_conditioning"))
         self.instruments = self.pitch and has_instrument_embedding(pipe.unet)
+        self.music = self.pitch and has_music_embedding(pipe.unet)
         if pipe.config.get("prompt_template") != c.prompt_template:  # a template is the training captions', not the model's
             logger.info("The trained pipeline reads prompts %s (it started from one that rewrote them into %r).",
                         "as written" if c.prompt_template is None else f"rewritten into {c.prompt_template!r}",
@@ -326,10 +344,12 @@ class DiffusionTrainer(Trainer):
         class_labels = None
         if self.pitch:
             captions, notes = note_dropout(captions, c.pitch_dropout, c.caption_note_dropout)
-            instruments = None
+            instruments = music = None
             if self.instruments:
                 captions, instruments = instrument_dropout(captions, c.instrument_dropout, c.caption_instrument_dropout)
-            class_labels = pitch_features(notes, instruments).to(latents.device)
+            if self.music:
+                music = music_dropout(captions, c.music_dropout)
+            class_labels = pitch_features(notes, instruments, music).to(latents.device)
         states, mask = self.captions(captions, latents.device)
         prediction = self.model(noisy, timesteps, states, mask, class_labels)
         loss = F.mse_loss(prediction.float(), target.float(), reduction="none").mean(dim=(1, 2, 3))  # (B,)

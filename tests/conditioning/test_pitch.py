@@ -10,12 +10,16 @@ from latentaudio.builder import build_pipeline, merge
 from latentaudio.conditioning import (
     FEATURE_WIDTHS,
     INSTRUMENT_FEATURES,
+    MUSIC_FEATURES,
     PITCH_FEATURES,
+    Music,
     PitchConditioner,
     has_instrument_embedding,
+    has_music_embedding,
     has_pitch_embedding,
     pitch_features,
     prompt_instruments,
+    prompt_music,
     prompt_notes,
     structured_features,
     with_pitch_embedding,
@@ -51,8 +55,39 @@ def test_instruments_are_read_as_general_midi_whatever_the_nickname():
     assert columns[2] == [FAMILY_NAMES.index("Drums"), len(FAMILY_NAMES) + 128 + 38 - 35]  # the family and the drum key
     assert columns[3] == [] and torch.equal(rows[3, :PITCH_FEATURES], pitch_features([60])[0])  # a note, no instrument
     assert torch.equal(structured_features(["sax, G4"], PITCH_FEATURES), pitch_features([67]))  # the note's width: the note alone
-    with pytest.raises(ValueError, match="not 17"):
+    with pytest.raises(ValueError, match="or 253 .* not 17"):
         structured_features(["sax"], 17)
+
+
+def test_tempo_key_and_length_are_read_from_prompts_as_they_are_written():
+    assert prompt_music(["a 124 bpm house drum loop, electronic kit, 7.74 s", "a slow melancholic cello melody in D minor, 70 bpm",
+                         "a bright ukulele chord progression in the key of Bb", "Bb aeolian riff, tempo 96", "a loud snare drum hit",
+                         "", None]) == [
+        Music(124.0, None, 7.74), Music(70.0, (2, "minor"), None), Music(None, (10, "major"), None),
+        Music(96.0, (10, "minor"), None), None, None, None]
+
+
+def test_music_features_step_with_the_tempo_and_let_relative_keys_share_their_scale():
+    base = PITCH_FEATURES + INSTRUMENT_FEATURES
+    rows = structured_features(["a 120 bpm rock drum loop", "a 125 bpm rock drum loop", "a 180 bpm rock drum loop",
+                                "a piano melody in C major", "a piano melody in A minor", "a piano melody in C minor",
+                                "a rock drum loop, 4.0 s", "a rock drum loop"], FEATURE_WIDTHS[2])
+    assert rows.shape == (8, FEATURE_WIDTHS[2]) == (8, 253) and MUSIC_FEATURES == 45
+    music = rows[:, base:]
+    tempo, key, length = music[:, :12], music[:, 12:43], music[:, 43:]
+    assert tempo[0, 0] == 1 and tempo[0, 1] == 0  # stated, at the 120 bpm centre
+    distance = lambda a, b: (tempo[a] - tempo[b]).norm().item()  # noqa: E731
+    assert 0.3 < distance(0, 1) < distance(0, 2)  # 4 % apart is a visible step; 50 % a bigger one
+    assert not key[:3].any() and not tempo[3:].any() and not length[:6].any()  # what is not stated stays zero
+    scale = key[:, 13:25]
+    assert torch.equal(scale[3], scale[4]) and not torch.equal(scale[3], scale[5])  # C major and A minor: one scale
+    assert not torch.equal(key[3], key[4])  # but another tonic and mode
+    assert scale[3].sum() == 7 and key[3, 1 + 0] == 1 and key[4, 1 + 9] == 1
+    assert torch.allclose(length[6], torch.tensor([1.0, 0.5 * torch.log2(torch.tensor(4.0 / 2.56)).item()]))
+    assert not music[7].any()  # a drum loop with nothing stated: the instrument's columns speak, these stay zero
+    assert torch.equal(rows[:, :base], structured_features(["a 120 bpm rock drum loop", "a 125 bpm rock drum loop",
+                       "a 180 bpm rock drum loop", "a piano melody in C major", "a piano melody in A minor",
+                       "a piano melody in C minor", "a rock drum loop, 4.0 s", "a rock drum loop"], FEATURE_WIDTHS[1]))
 
 
 @pytest.fixture
@@ -98,6 +133,27 @@ def test_widening_for_the_instrument_keeps_the_trained_embedding_and_its_predict
     assert torch.equal(before, after)  # the instrument's columns start at zero
     direct = with_pitch_embedding(tiny_pipe.unet, instruments=True)  # no embedding yet: the wide one at once
     assert has_instrument_embedding(direct) and not direct.class_embedding.linear_2.weight.any()
+
+
+def test_widening_for_tempo_key_and_length_keeps_the_trained_embedding_and_its_predictions(tiny_pipe):
+    wide = with_pitch_embedding(tiny_pipe.unet, instruments=True)
+    torch.nn.init.normal_(wide.class_embedding.linear_2.weight, std=0.5)  # a trained note and instrument embedding
+    music = with_pitch_embedding(wide, music=True)
+    assert has_music_embedding(music) and has_instrument_embedding(music) and not has_music_embedding(wide)
+    assert with_pitch_embedding(music, instruments=True) is music and with_pitch_embedding(music) is music  # never narrowed
+    first = music.state_dict()["class_embedding.linear_1.weight"]
+    assert first.shape[1] == FEATURE_WIDTHS[2]
+    assert torch.equal(first[:, :FEATURE_WIDTHS[1]], wide.state_dict()["class_embedding.linear_1.weight"])
+    assert not first[:, FEATURE_WIDTHS[1]:].any()
+    latents, t = torch.randn(2, 4, 8, 32, generator=torch.Generator().manual_seed(0)), torch.tensor([10, 500])
+    states = torch.randn(2, 3, tiny_pipe.unet.config.cross_attention_dim)
+    prompts = ["a 95 bpm funk drum loop, standard kit", "a sad piano melody in A minor, 70 bpm"]
+    with torch.no_grad():
+        before = wide(latents, t, encoder_hidden_states=states, class_labels=structured_features(prompts, FEATURE_WIDTHS[1])).sample
+        after = music(latents, t, encoder_hidden_states=states, class_labels=structured_features(prompts, FEATURE_WIDTHS[2])).sample
+    assert torch.equal(before, after)  # the new columns start at zero
+    direct = with_pitch_embedding(tiny_pipe.unet, music=True)
+    assert has_music_embedding(direct) and not direct.class_embedding.linear_2.weight.any()
 
 
 def test_an_upgrade_refuses_a_unet_with_another_class_embedding(tiny_pipe):
@@ -149,7 +205,7 @@ def test_pitch_conditioning_survives_save_and_load(pitch_pipe, tmp_path):
 
 def test_a_pipeline_without_the_embedding_refuses_the_flag(tiny_pipe):
     components = dict(tiny_pipe.components)
-    with pytest.raises(ValueError, match=r"projection_class_embeddings_input_dim in \(16, 208\)"):
+    with pytest.raises(ValueError, match=r"projection_class_embeddings_input_dim in \(16, 208, 253\)"):
         LatentAudioPipeline(**components, pitch_conditioning=True)
 
 

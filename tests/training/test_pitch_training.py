@@ -173,3 +173,47 @@ def test_the_trained_pipeline_reads_prompts_as_its_training_config_says(tiny_pip
     assert templated.config.prompt_template == "gm_one_shot"
     assert train_tiny("use_ema: false\n", 1, tmp_path / "templated", gm_data, tmp_path, "own_captions") == 0
     assert LatentAudioPipeline.from_pretrained(tmp_path / "own_captions").config.prompt_template is None
+
+
+def test_music_dropout_hides_each_stated_tempo_key_and_length_on_its_own():
+    from latentaudio.conditioning import Music
+    from latentaudio.training.diffusion import music_dropout
+
+    captions = ["a 124 bpm house drum loop, 7.74 s", "a sad piano melody in A minor, 70 bpm", "a loud snare drum hit"]
+    assert music_dropout(captions, 0.0) == [Music(124.0, None, 7.74), Music(70.0, (9, "minor"), None), None]
+    assert music_dropout(captions, 1.0) == [None, None, None]
+    torch.manual_seed(0)
+    rows = [row for _ in range(10) for row in music_dropout(["a 96 bpm groove in D minor, 4.0 s"] * 100, 0.3)]
+    for field in Music._fields:
+        hidden = sum(row is None or getattr(row, field) is None for row in rows)
+        assert 230 < hidden < 370  # 30 % of 1,000, each field on its own
+    assert 0 < sum(row is None for row in rows) < 60  # all three at once: about 2.7 %
+
+
+@pytest.mark.slow
+def test_music_conditioning_widens_the_instrument_embedding_and_teaches_the_new_columns(tiny_pipe_dir, gm_data, tmp_path):
+    """Captions that state a tempo, a key and a length teach the music columns; a later run keeps them."""
+    import json
+    import shutil
+
+    from latentaudio.conditioning import FEATURE_WIDTHS, has_music_embedding
+
+    data = tmp_path / "loops"
+    shutil.copytree(gm_data, data)
+    rows = [json.loads(line) for line in (data / "metadata.jsonl").read_text().splitlines()]
+    for number, row in enumerate(rows):
+        row["text"] = f"{row['text']}, {90 + 10 * number} bpm, in {'CDEFGAB'[number % 7]} minor, 0.5 s"
+    (data / "metadata.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    settings = "use_ema: false\npitch_dropout: 0.0\ninstrument_dropout: 0.0\nmusic_dropout: 0.0\n"
+    assert train_tiny(settings + "instrument_conditioning: true\n", 2, tiny_pipe_dir, data, tmp_path, "wide") == 0
+    assert not has_music_embedding(LatentAudioPipeline.from_pretrained(tmp_path / "wide").unet)
+    assert train_tiny(settings + "music_conditioning: true\n", 3, tmp_path / "wide", data, tmp_path, "music") == 0
+    music = LatentAudioPipeline.from_pretrained(tmp_path / "music")
+    assert music.config.pitch_conditioning and has_music_embedding(music.unet)
+    weight = music.unet.class_embedding.linear_1.weight
+    assert weight.shape[1] == FEATURE_WIDTHS[2] and weight[:, FEATURE_WIDTHS[1]:].abs().sum() > 0  # the new columns learned
+    audio = music("a 120 bpm drum loop in C minor, 0.5 s", num_inference_steps=2, audio_length_in_s=0.5,
+                  generator=torch.Generator().manual_seed(0)).audios
+    assert audio.shape[-1] == round(0.5 * music.sample_rate)
+    assert train_tiny(settings, 1, tmp_path / "music", data, tmp_path, "again") == 0  # kept without asking again
+    assert has_music_embedding(LatentAudioPipeline.from_pretrained(tmp_path / "again").unet)

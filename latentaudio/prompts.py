@@ -183,7 +183,8 @@ def template_caption(text: str, template: Optional[str] = "gm_one_shot") -> str:
     tempo or a key or names a loop, a phrase or an effect (:data:`MATERIAL_WORDS`): "a 124 bpm house drum
     loop", "a cello melody in D minor", "a laser sound effect" are the captions of ``latentaudio data
     drumloops``, ``melodic`` and ``sfx``, which a music model learns as written. A template caption comes
-    back unchanged, and what the structured features read (:mod:`latentaudio.note_features`) is the same before and after.
+    back unchanged, and the note and instrument the structured features read (:mod:`latentaudio.note_features`)
+    are the same before and after (a stated length is left out: one-shot captions state none).
 
     A model trained on one template hears users' wording through its text encoder only as far as the
     encoder places it near the template; rewritten, the prompt reaches the U-Net in the words it learnt.

@@ -69,9 +69,9 @@ def test_tempo_key_and_length_are_read_from_prompts_as_they_are_written():
 
 def test_music_features_step_with_the_tempo_and_let_relative_keys_share_their_scale():
     base = PITCH_FEATURES + INSTRUMENT_FEATURES
-    rows = structured_features(["a 120 bpm rock drum loop", "a 125 bpm rock drum loop", "a 180 bpm rock drum loop",
-                                "a piano melody in C major", "a piano melody in A minor", "a piano melody in C minor",
-                                "a rock drum loop, 4.0 s", "a rock drum loop"], FEATURE_WIDTHS[2])
+    prompts = ["a 120 bpm rock drum loop", "a 125 bpm rock drum loop", "a 180 bpm rock drum loop", "a piano melody in C major",
+               "a piano melody in A minor", "a piano melody in C minor", "a rock drum loop, 4.0 s", "a rock drum loop"]
+    rows = structured_features(prompts, FEATURE_WIDTHS[2])
     assert rows.shape == (8, FEATURE_WIDTHS[2]) == (8, 253) and MUSIC_FEATURES == 45
     music = rows[:, base:]
     tempo, key, length = music[:, :12], music[:, 12:43], music[:, 43:]
@@ -85,9 +85,7 @@ def test_music_features_step_with_the_tempo_and_let_relative_keys_share_their_sc
     assert scale[3].sum() == 7 and key[3, 1 + 0] == 1 and key[4, 1 + 9] == 1
     assert torch.allclose(length[6], torch.tensor([1.0, 0.5 * torch.log2(torch.tensor(4.0 / 2.56)).item()]))
     assert not music[7].any()  # a drum loop with nothing stated: the instrument's columns speak, these stay zero
-    assert torch.equal(rows[:, :base], structured_features(["a 120 bpm rock drum loop", "a 125 bpm rock drum loop",
-                       "a 180 bpm rock drum loop", "a piano melody in C major", "a piano melody in A minor",
-                       "a piano melody in C minor", "a rock drum loop, 4.0 s", "a rock drum loop"], FEATURE_WIDTHS[1]))
+    assert torch.equal(rows[:, :base], structured_features(prompts, FEATURE_WIDTHS[1]))  # the narrower width: its columns alike
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ from .guidance import extend_unet
 from .interface import Conditioner, UNetKwargs
 
 __all__ = ["FEATURE_WIDTHS", "INSTRUMENT_FEATURES", "MUSIC_FEATURES", "PERIODS", "PITCH_FEATURES", "Music", "PitchConditioner",
-           "check_pitch_conditioning", "check_pitch_embedding", "has_instrument_embedding", "has_music_embedding",
+           "check_pitch_conditioning", "check_pitch_embedding", "embedding_width", "feature_width", "has_instrument_embedding", "has_music_embedding",
            "has_pitch_embedding", "pitch_features", "prompt_instruments", "prompt_music", "prompt_notes",
            "structured_features", "with_pitch_embedding"]
 
@@ -99,14 +99,25 @@ def has_pitch_embedding(unet) -> bool:
             and unet.config.projection_class_embeddings_input_dim in FEATURE_WIDTHS)
 
 
+def embedding_width(unet) -> int:
+    """How many structured features ``unet``'s pitch embedding reads (one of ``FEATURE_WIDTHS``); 0 without one."""
+    return unet.config.projection_class_embeddings_input_dim if has_pitch_embedding(unet) else 0
+
+
+def feature_width(instruments: bool = False, music: bool = False) -> int:
+    """The embedding width that reads the note; with ``instruments`` the instrument's features too; with
+    ``music`` those and the tempo, key and length."""
+    return FEATURE_WIDTHS[2] if music else FEATURE_WIDTHS[1] if instruments else FEATURE_WIDTHS[0]
+
+
 def has_instrument_embedding(unet) -> bool:
     """Whether ``unet``'s pitch embedding also takes the instrument's features."""
-    return has_pitch_embedding(unet) and unet.config.projection_class_embeddings_input_dim >= FEATURE_WIDTHS[1]
+    return embedding_width(unet) >= feature_width(instruments=True)
 
 
 def has_music_embedding(unet) -> bool:
     """Whether ``unet``'s pitch embedding also takes the tempo, key and length a prompt states."""
-    return has_pitch_embedding(unet) and unet.config.projection_class_embeddings_input_dim == FEATURE_WIDTHS[2]
+    return embedding_width(unet) >= feature_width(music=True)
 
 
 def check_pitch_embedding(unet) -> None:
@@ -127,9 +138,9 @@ def with_pitch_embedding(unet, instruments: bool = False, music: bool = False):
     columns added at zero, keeping every trained weight. Returns ``unet`` itself when it already has
     what is asked for (an embedding is never narrowed).
     """
-    width = FEATURE_WIDTHS[2] if music else FEATURE_WIDTHS[1] if instruments else FEATURE_WIDTHS[0]
+    width = feature_width(instruments, music)
     if has_pitch_embedding(unet):
-        if unet.config.projection_class_embeddings_input_dim >= width:
+        if embedding_width(unet) >= width:
             return unet
         # the trained embedding, widened by zero columns for the features it does not read yet
         first = unet.class_embedding.linear_1.weight.detach()

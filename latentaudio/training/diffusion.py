@@ -50,6 +50,8 @@ from ..conditioning import (
     Music,
     TextConditioner,
     check_pitch_conditioning,
+    embedding_width,
+    feature_width,
     has_instrument_embedding,
     has_music_embedding,
     mean_pooled,
@@ -267,10 +269,10 @@ class DiffusionTrainer(Trainer):
         # (an embedding, once a pipeline has one, stays: its U-Net was trained with it)
         music = c.music_conditioning or has_music_embedding(pipe.unet)
         instruments = music or c.instrument_conditioning or has_instrument_embedding(pipe.unet)
-        needs_embedding = (c.pitch_conditioning or instruments) and not pipe.config.get("pitch_conditioning")
-        # a trained narrower embedding is widened
-        needs_columns = (instruments and not has_instrument_embedding(pipe.unet)) or (music and not has_music_embedding(pipe.unet))
-        adds_pitch = needs_embedding or needs_columns
+        width = feature_width(instruments, music) if c.pitch_conditioning or instruments else 0
+        needs_embedding = width and not pipe.config.get("pitch_conditioning")
+        needs_columns = embedding_width(pipe.unet) < width  # a trained narrower embedding is widened
+        adds_pitch = bool(needs_embedding or needs_columns)
         if adds_pitch:
             unet = with_pitch_embedding(pipe.unet, instruments=instruments, music=music)
             reads_prompts = pipe.text_encoder is not None or pipe.config.text_encoder_package is not None

@@ -14,6 +14,8 @@ from latentaudio.conditioning import (
     PITCH_FEATURES,
     Music,
     PitchConditioner,
+    embedding_width,
+    feature_width,
     has_instrument_embedding,
     has_music_embedding,
     has_pitch_embedding,
@@ -138,6 +140,9 @@ def test_widening_for_tempo_key_and_length_keeps_the_trained_embedding_and_its_p
     torch.nn.init.normal_(wide.class_embedding.linear_2.weight, std=0.5)  # a trained note and instrument embedding
     music = with_pitch_embedding(wide, music=True)
     assert has_music_embedding(music) and has_instrument_embedding(music) and not has_music_embedding(wide)
+    assert [embedding_width(unet) for unet in (tiny_pipe.unet, wide, music)] == [0, feature_width(instruments=True),
+                                                                                 feature_width(music=True)]
+    assert [feature_width(), feature_width(instruments=True), feature_width(music=True)] == list(FEATURE_WIDTHS)
     assert with_pitch_embedding(music, instruments=True) is music and with_pitch_embedding(music) is music  # never narrowed
     first = music.state_dict()["class_embedding.linear_1.weight"]
     assert first.shape[1] == FEATURE_WIDTHS[2]

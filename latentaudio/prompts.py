@@ -159,6 +159,11 @@ PROMPT_TEMPLATES = ("gm_one_shot",)
 MATERIAL_WORDS = re.compile(
     r"\b(loops?|looped|grooves?|beats|melod(?:y|ies)|riffs?|progressions?|arpeggi(?:os?|ated)|scales?|"
     r"drum patterns?|sound effects?|sfx|game sounds?)\b", re.I)
+# The names of the sound-effect classes of ``latentaudio data sfx``, longest first. A prompt naming one asks for
+# the effect its captions describe unless it also names a drum, an instrument or a note (``_names_effect``).
+EFFECT_WORDS = re.compile(r"\b(" + "|".join(sorted(
+    {re.escape(name) for names in vocabulary.EFFECT_NAMES.values() for name in names}, key=len, reverse=True)) + r")\b", re.I)
+EFFECT_FAMILIES = ("Synth Effects", "Sound Effects")  # GM families an effect's name may also call up ("rain", "sci-fi")
 UNSTATED_VELOCITY = 80  # a prompt without a dynamics word reads as the middle of the builder's 40 / 80 / 112
 
 
@@ -180,8 +185,8 @@ def template_caption(text: str, template: Optional[str] = "gm_one_shot") -> str:
     "a soft flute note, G5, pipe". Words the template has no place for (adjectives, lengths) are left out,
     an unstated dynamics reads as moderately loud, and a prompt that names no program or drum ("a dark
     evolving texture") comes back as it is. So does a prompt for more than one sound, one that states a
-    tempo or a key or names a loop, a phrase or an effect (:data:`MATERIAL_WORDS`): "a 124 bpm house drum
-    loop", "a cello melody in D minor", "a laser sound effect" are the captions of ``latentaudio data
+    tempo or a key or names a loop, a phrase or an effect (:data:`MATERIAL_WORDS`, :data:`EFFECT_WORDS`): "a 124 bpm
+    house drum loop", "a cello melody in D minor", "light rain, 6.6 s" are the captions of ``latentaudio data
     drumloops``, ``melodic`` and ``sfx``, which a music model learns as written. A template caption comes
     back unchanged, and the note and instrument the structured features read (:mod:`latentaudio.note_features`)
     are the same before and after (a stated length is left out: one-shot captions state none).
@@ -194,7 +199,7 @@ def template_caption(text: str, template: Optional[str] = "gm_one_shot") -> str:
     if template is None:
         return text
     found = parse_prompt(text)
-    if found.tempo_bpm is not None or found.key is not None or MATERIAL_WORDS.search(text):
+    if found.tempo_bpm is not None or found.key is not None or MATERIAL_WORDS.search(text) or _names_effect(text, found):
         return text  # a loop, a phrase or an effect (what a music model learnt from its captions as written)
     velocity = found.velocity if found.velocity is not None else UNSTATED_VELOCITY
     if found.drum_key is not None:
@@ -202,6 +207,14 @@ def template_caption(text: str, template: Optional[str] = "gm_one_shot") -> str:
     if found.program is not None:
         return gm.program_caption(found.program, found.note, velocity)
     return text
+
+
+def _names_effect(text: str, found: PromptAttributes) -> bool:
+    """Whether ``text`` names a sound-effect class (:data:`EFFECT_WORDS`), no note, and no drum or instrument but
+    a GM effect: "light rain, 6.6 s" and "a sci-fi laser zap" do; "a tight snare hit", "click organ" and "sci-fi
+    synth fx, C4" (the GM program, played at a note) do not."""
+    return (EFFECT_WORDS.search(text) is not None and found.drum_key is None and found.note is None
+            and (found.program is None or gm.family_of(found.program).name in EFFECT_FAMILIES))
 
 
 def _without(text: str, span: Optional[tuple[int, int]]) -> str:

@@ -226,13 +226,21 @@ def test_a_prompt_for_a_loop_a_phrase_or_an_effect_is_read_as_written(text):
 
 
 def test_the_music_builders_captions_are_read_as_written_and_the_one_shot_words_they_share_are_not():
-    from latentaudio.data import drumloops, melodic
+    from latentaudio.data import drumloops, melodic, sfx
+    from latentaudio.data.captions import sfx_captions
+    from latentaudio.data.sfx_synth import SFX_CLASSES
 
     loops = drumloops.plan_drum_loops(clips=120)
     phrases = melodic.plan_melodic(clips=120, music21_share=0)
     captions = [c for loop in loops for c in drumloops._row(loop, "train", "FluidR3_GM", 8, 0)["captions"]]
     captions += [c for clip in phrases for c in melodic._row(clip, clip.tonic, clip.mode, "train", "FluidR3_GM", 8, 0)["captions"]]
-    assert len(captions) == 8 * 240 and all(template_caption(c) == c for c in captions)
+    effects = sfx.plan_sound_effects(clips=140)
+    captions += [c for e in effects for c in sfx_captions(e.caption, SFX_CLASSES[e.name].names, e.words, e.seconds, 8, ("sfx", 0, e.index))]
+    assert len(captions) == 8 * 380 and all(template_caption(c) == c for c in captions)
+    assert template_caption("light rain, 6.6 s") == "light rain, 6.6 s"  # an effect, not the GM "rain" synth effect
+    assert template_caption("sci-fi synth fx, C4") == "a moderately loud sci-fi synth effect note, C4"  # that one, at a note
+    assert template_caption("a tight snare hit") == "a moderately loud snare drum hit"  # a drum, not the "hit" effect
+    assert template_caption("click organ, C4").endswith("percussive organ note, C4")
     # "chord", "bass line" and "melodic" also name one-shots: those are still rewritten
     assert template_caption("soft fender rhodes chord tone, middle C") == "a soft electric piano note, C4"
     assert template_caption("303 bass line note, G2").endswith("note, G2")

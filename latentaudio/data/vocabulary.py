@@ -1,4 +1,5 @@
-"""How people name General MIDI sounds: nicknames per program, words per family, drum names and types.
+"""How people name General MIDI sounds: nicknames per program, words per family, drum names and types;
+and the sound-effect classes of ``latentaudio data sfx``.
 
 One table serves both directions: :mod:`latentaudio.data.captions` draws training captions from
 it, and :func:`latentaudio.prompts.parse_prompt` reads prompts with it. Every entry is lower
@@ -159,5 +160,23 @@ DESCRIPTORS: dict[str, tuple[str, ...]] = {
     "Percussive": ("wooden", "resonant", "sharp"),
     "Sound Effects": ("realistic", "field-recorded", "foley"),
     "Drums": ("punchy", "tight", "snappy", "crisp", "fat", "boomy", "dry"),
+}
+
+# What captions call each sound-effect class of :mod:`latentaudio.data.sfx_synth` (the first name is its label).
+EFFECT_NAMES: dict[str, tuple[str, ...]] = {
+    "laser": ("laser", "laser zap", "laser shot", "blaster"),
+    "coin": ("coin", "coin pickup", "coin collect"),
+    "jump": ("jump", "hop", "platform jump"),
+    "power-up": ("power-up", "powerup", "level-up"),
+    "explosion": ("explosion", "blast", "boom"),
+    "hit": ("hit", "punch", "impact"),
+    "whoosh": ("whoosh", "swoosh", "swish"),
+    "click": ("click", "UI click", "tick"),
+    "beep": ("beep", "bleep", "electronic beep"),
+    "alarm": ("alarm", "alarm buzzer", "warning alarm"),
+    "siren": ("siren", "police siren", "emergency siren"),
+    "rain": ("rain", "rainfall", "rain shower"),
+    "wind": ("wind", "wind blowing", "breeze"),
+    "engine": ("engine", "car engine", "motor"),
 }
 # fmt: on

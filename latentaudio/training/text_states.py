@@ -5,7 +5,7 @@ Diffusion training keeps the text encoder frozen, so each caption's encoder stat
 ``text_states_file`` set reads that file and never loads the encoder (useful on a machine
 without the encoder's weights or package, or to skip the encoder's cost).
 
-The file holds ``states`` (N, L, H) float32 and ``mask`` (N, L) with one row per caption, in
+The file holds ``states`` (N, L, H) float32 (or float16, read as float32) and ``mask`` (N, L) with one row per caption, in
 the order of the JSON list in its ``captions`` metadata. When the pipeline's text projection
 mean-pools, the states are stored pooled (L = 1): pooling is parameter-free and pooling a pooled
 state changes nothing, so the trained projection sees exactly what the encoder would give it.
@@ -78,6 +78,31 @@ def save_caption_states(pipe, captions: Iterable[str], path, device="cpu") -> Pa
     return path
 
 
+def subset_caption_states(source, captions: Iterable[str], path, dtype: torch.dtype = torch.float16) -> Path:
+    """Write the rows of the states file ``source`` for ``captions`` (and ``""``) to ``path`` as ``dtype``.
+
+    A smaller file for a run on part of the data, e.g. one sent to another machine in a small transfer:
+    float16 halves it, and :class:`CaptionStateTable` reads it back as float32 (each state rounded by at
+    most 2^-11 of its size).
+
+    Raises:
+        KeyError: A caption is not in ``source``.
+    """
+    table = CaptionStateTable(source)
+    wanted = sorted(set(captions) | {""})
+    missing = [caption for caption in wanted if caption not in table]
+    if missing:
+        raise KeyError(f"{len(missing)} caption(s) are not in {table.path}, e.g. {missing[0]!r}; embed the data again.")
+    rows = torch.tensor([table.index[caption] for caption in wanted])
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    save_file({"states": table.states[rows].to(dtype).contiguous(), "mask": table.mask[rows].contiguous()},
+              str(partial), metadata={**table.metadata, "captions": json.dumps(wanted)})
+    partial.replace(path)
+    return path
+
+
 class CaptionStateTable:
     """The states of a file written by :func:`save_caption_states`, looked up by caption.
 
@@ -95,7 +120,8 @@ class CaptionStateTable:
                 metadata = f.metadata() or {}
                 if "captions" not in metadata:
                     raise ValueError(f"{path} is not a caption states file: it has no 'captions' metadata.")
-                self.states, self.mask = f.get_tensor("states"), f.get_tensor("mask")
+                # float16 files (made to travel small) are read back as the float32 the projection takes
+                self.states, self.mask = f.get_tensor("states").float(), f.get_tensor("mask")
             captions = json.loads(metadata["captions"])
         except json.JSONDecodeError as error:
             raise ValueError(f"{path} has unreadable 'captions' metadata ({error}); write it again.") from error

@@ -143,3 +143,22 @@ def test_distillation_with_caption_states_needs_no_packaged_encoder(minilm_pipe_
     config.write_text(f"base: {TRAINING_CONFIGS / 'tiny_distill.yaml'}\ntext_states_file: {states}\nvalidation_every: 2\n")
     assert main(train_args("distill", minilm_pipe_dir, gm_data, tmp_path / "student", None, "--config", config, "--max-steps", 2)) == 0
     assert len(loss_history(tmp_path / "student")) == 2
+
+
+def test_a_float16_subset_of_caption_states_reads_back_as_float32(tiny_pipe_dir, tmp_path):
+    from latentaudio.training.text_states import save_caption_states, subset_caption_states
+
+    pipe = LatentAudioPipeline.from_pretrained(tiny_pipe_dir)
+    prompts = ["a piano note", "a violin note", "a snare drum hit"]
+    full = CaptionStateTable(save_caption_states(pipe, prompts, tmp_path / "full.safetensors"))
+    path = subset_caption_states(full.path, ["a violin note"], tmp_path / "part.safetensors")
+    with safe_open(str(path), framework="pt") as f:
+        assert f.get_slice("states").get_dtype() == "F16"
+    part = CaptionStateTable(path, hidden_size=pipe.text_encoder.config.hidden_size)
+    assert "a violin note" in part and "" in part and "a piano note" not in part
+    states, mask = part(["a violin note", ""], "cpu")
+    expected, expected_mask = full(["a violin note", ""], "cpu")
+    assert states.dtype == torch.float32 and torch.equal(mask, expected_mask)
+    torch.testing.assert_close(states, expected, rtol=2**-10, atol=1e-6)
+    with pytest.raises(KeyError, match="'a flute note'"):
+        subset_caption_states(full.path, ["a flute note"], tmp_path / "none.safetensors")

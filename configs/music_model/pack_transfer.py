@@ -1,0 +1,94 @@
+"""Pack the music model's training split and starting weights for a GPU machine reached by small transfers
+(64 MiB a call here, the repository included), for configs/default_model/gpu_finetune.sh.
+
+    python configs/music_model/pack_transfer.py --model runs/music --data data/music --states states.safetensors \
+        --out transfer [--compression 0.97] [--oneshot-every 1] [--captions 3]
+
+Writes, under OUT:
+- ``data/<builder>``: each builder's training split as Ogg Opus at ``--compression`` (0.97: about 16 kbit/s, 2.1 kB
+  per second of 16 kHz audio; 0.99 and above fall to a speech mode that blurs the mel), the one-shots thinned to every
+  ``--oneshot-every``-th clip, each clip with at most ``--captions`` of its captions (the first one kept);
+- ``states.safetensors``: those captions' encoder states in float16, read from ``--states`` (``data embed-captions``
+  on the full data), so the GPU machine needs no text encoder; the trainer reads them back in float32;
+- ``start.safetensors``: the U-Net and text projection as a float16 snapshot (``snapshot.py pack``);
+- ``base``: the pipeline's other components in float16 and the U-Net's config without its weights, the
+  ``PIPELINE_DIR`` that ``snapshot.py apply`` completes (gpu_finetune.sh's ``BASE``).
+The music set's training split (5.0 h) packs to about 75 MB (data 35, states 10, snapshot 22.5, base 7.3): with the
+repository (4 MB without its weights) and the wheels a GPU machine lacks (8 MB) that is more than one transfer,
+so its builders travel in two parts (MODEL_CARD.md, "The music model on a GPU machine", gives the commands).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from safetensors.torch import load_file, save_file
+
+from latentaudio.data.output import METADATA_NAME, write_metadata
+from latentaudio.data.transcode import transcode_folder
+from latentaudio.training.text_states import subset_caption_states
+
+HERE = Path(__file__).resolve().parent
+WEIGHTS = "diffusion_pytorch_model.safetensors"
+
+
+def thin(folder: Path, keep_every: int, captions: int) -> list[str]:
+    """Keep every ``keep_every``-th row of ``folder`` (deleting the others' audio) and at most ``captions``
+    captions per row, the first one and ``text`` kept; returns the captions left."""
+    rows = [json.loads(line) for line in (folder / METADATA_NAME).read_text(encoding="utf-8").splitlines() if line]
+    kept = []
+    for index, row in enumerate(rows):
+        if index % keep_every:
+            (folder / row["file_name"]).unlink()
+            continue
+        wordings = list(dict.fromkeys([row["text"], *row.get("captions", [])]))[:captions]
+        if "captions" in row:
+            row["captions"] = wordings
+        kept.append(row)
+    write_metadata(folder, kept)
+    return [wording for row in kept for wording in row.get("captions", [row["text"]])] + [row["text"] for row in kept]
+
+
+def half_base(model: Path, out: Path) -> None:
+    """``model`` with every component's weights in float16 and the U-Net's and text projection's left out."""
+    shutil.copytree(model, out, ignore=shutil.ignore_patterns("checkpoints", "logs", "*.png", "training.json"))
+    for component in ("unet", "text_projection"):
+        (out / component / WEIGHTS).unlink()
+    for weights in out.glob(f"*/{WEIGHTS}"):
+        save_file({key: value.half() if value.is_floating_point() else value
+                   for key, value in load_file(weights).items()}, str(weights))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, required=True, help="the pipeline folder to continue")
+    parser.add_argument("--data", type=Path, required=True, help="folder of builder audiofolders (WAV)")
+    parser.add_argument("--states", type=Path, required=True, help="caption states of --data (data embed-captions)")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--compression", type=float, default=0.97, help="libsndfile Opus compression level")
+    parser.add_argument("--oneshot-every", type=int, default=1, help="keep every Nth one-shot (default all)")
+    parser.add_argument("--captions", type=int, default=3, help="captions kept per clip")
+    args = parser.parse_args()
+    if args.out.exists():
+        raise SystemExit(f"{args.out} exists; choose a new folder.")
+    captions = []
+    for source in sorted(path.parent for path in args.data.glob(f"*/{METADATA_NAME}")):
+        target = args.out / "data" / source.name
+        transcode_folder(source, target, format="opus", compression=args.compression, splits=["train"])
+        captions += thin(target, args.oneshot_every if source.name.startswith("oneshots") else 1, args.captions)
+    subset_caption_states(args.states, captions, args.out / "states.safetensors")
+    subprocess.run([sys.executable, str(HERE.parent / "default_model" / "snapshot.py"), "pack", str(args.model),
+                    str(args.out / "start.safetensors")], check=True)
+    half_base(args.model, args.out / "base")
+    sizes = {path.name: sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir()
+             else path.stat().st_size for path in sorted(args.out.iterdir())}
+    print(" ".join(f"{name} {size / 1e6:.1f} MB" for name, size in sizes.items()), f"total {sum(sizes.values()) / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()

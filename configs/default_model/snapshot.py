@@ -12,7 +12,9 @@ learning rate 1e-4. ``apply`` saves ``PIPELINE_DIR`` with the snapshot's U-Net a
 (float32 again; their weights in ``PIPELINE_DIR`` are not read, only their configs, except the text
 projection's when the run froze it and the snapshot has none) to ``OUT_DIR``;
 a snapshot trained with ``pitch_conditioning`` gives ``OUT_DIR`` the pitch embedding and the flag (as wide as
-the snapshot's: the note's features, or with ``instrument_conditioning`` the instrument's as well).
+the snapshot's: the note's features, with ``instrument_conditioning`` the instrument's as well, with
+``music_conditioning`` the tempo's, key's and length's too). ``--longest-trained-length`` records the longest clip
+the snapshot's U-Net trained on (the music model's 10.24 s applied to the default model's 5.12 s folder).
 ``assemble.py`` then checks and cleans it for release.
 """
 
@@ -50,7 +52,7 @@ def pack(source: Path, out: Path) -> None:
     print(f"Wrote {out}: {len(weights)} tensors, {out.stat().st_size / 1e6:.1f} MB")
 
 
-def apply(snapshot: Path, pipeline_dir: Path, out_dir: Path) -> None:
+def apply(snapshot: Path, pipeline_dir: Path, out_dir: Path, longest: float | None = None) -> None:
     from latentaudio.loading import load_pipeline
     from latentaudio.training.diffusion import ConditionedUNet
 
@@ -69,13 +71,16 @@ def apply(snapshot: Path, pipeline_dir: Path, out_dir: Path) -> None:
     if pitched:
         from latentaudio.conditioning import FEATURE_WIDTHS, with_pitch_embedding
 
-        width = weights["unet.class_embedding.linear_1.weight"].shape[1]  # the note's features, or with the instrument's
-        trained["unet"] = with_pitch_embedding(trained["unet"], instruments=width == FEATURE_WIDTHS[1])
+        width = weights["unet.class_embedding.linear_1.weight"].shape[1]  # the note's, the instrument's, the music's
+        trained["unet"] = with_pitch_embedding(trained["unet"], instruments=width >= FEATURE_WIDTHS[1],
+                                               music=width >= FEATURE_WIDTHS[2])
     model = ConditionedUNet(trained["unet"], trained.get("text_projection"))
     if frozen_projection and model.projection is not None:
         weights.update({f"projection.{key}": value for key, value in model.projection.state_dict().items()})
     model.load_state_dict(weights, strict=True)
     extra = {"pitch_conditioning": True} if pitched else {}
+    if longest is not None:
+        extra["longest_trained_length_in_s"] = longest
     pipe = load_pipeline(pipeline_dir, **folder.without_packaged_encoder(), **trained, **extra)
     pipe.save_pretrained(out_dir)
     print(f"Wrote {out_dir} with the U-Net and text projection of {snapshot}")
@@ -91,11 +96,13 @@ def main() -> None:
     applier.add_argument("snapshot", type=Path)
     applier.add_argument("pipeline_dir", type=Path)
     applier.add_argument("out_dir", type=Path)
+    applier.add_argument("--longest-trained-length", type=float, default=None, metavar="SECONDS",
+                         help="the longest clip the snapshot's U-Net trained on, when it is not PIPELINE_DIR's")
     args = parser.parse_args()
     if args.verb == "pack":
         pack(args.source, args.out)
     else:
-        apply(args.snapshot, args.pipeline_dir, args.out_dir)
+        apply(args.snapshot, args.pipeline_dir, args.out_dir, args.longest_trained_length)
 
 
 if __name__ == "__main__":

@@ -49,3 +49,28 @@ def test_a_snapshot_with_the_instrument_embedding_gives_the_pipeline_its_width(m
     assert out.config.pitch_conditioning and has_instrument_embedding(out.unet)
     assert out.unet.config.projection_class_embeddings_input_dim == FEATURE_WIDTHS[1]
     torch.testing.assert_close(out.unet.class_embedding.linear_1.weight, pipe.unet.class_embedding.linear_1.weight.half().float())
+
+
+def test_a_music_snapshot_applied_to_a_narrower_pipeline_keeps_its_width_and_length(minilm_pipe_dir, tmp_path):
+    from latentaudio.conditioning import FEATURE_WIDTHS, has_music_embedding, with_pitch_embedding
+
+    pipe = LatentAudioPipeline.from_pretrained(minilm_pipe_dir)
+    pipe.unet = with_pitch_embedding(pipe.unet, music=True)
+    torch.nn.init.normal_(pipe.unet.class_embedding.linear_1.weight, std=0.5)
+    torch.nn.init.normal_(pipe.unet.class_embedding.linear_2.weight, std=0.5)
+    pipe.register_to_config(pitch_conditioning=True)
+    pipe.save_pretrained(tmp_path / "music")
+    narrow = LatentAudioPipeline.from_pretrained(minilm_pipe_dir)
+    narrow.unet = with_pitch_embedding(narrow.unet)  # the note's 16 features only, as the default model has
+    narrow.register_to_config(pitch_conditioning=True)
+    narrow.save_pretrained(tmp_path / "narrow")
+    script = [sys.executable, str(REPO / "configs" / "default_model" / "snapshot.py")]
+    packed = tmp_path / "packed.safetensors"
+    assert subprocess.run(script + ["pack", str(tmp_path / "music"), str(packed)], capture_output=True, timeout=300).returncode == 0
+    result = subprocess.run(script + ["apply", str(packed), str(tmp_path / "narrow"), str(tmp_path / "out"),
+                                      "--longest-trained-length", "10.24"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = LatentAudioPipeline.from_pretrained(tmp_path / "out")
+    assert has_music_embedding(out.unet) and out.unet.config.projection_class_embeddings_input_dim == FEATURE_WIDTHS[2]
+    assert out.config.longest_trained_length_in_s == 10.24
+    torch.testing.assert_close(out.unet.class_embedding.linear_1.weight, pipe.unet.class_embedding.linear_1.weight.half().float())

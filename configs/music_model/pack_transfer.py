@@ -55,11 +55,14 @@ def thin(folder: Path, keep_every: int, captions: int) -> list[str]:
 
 
 def half_base(model: Path, out: Path) -> None:
-    """``model`` with every component's weights in float16 and the U-Net's and text projection's left out."""
+    """``model`` with its models' weights in float16 (the spectrogram's and a text encoder's stay as saved) and the
+    U-Net's and text projection's left out."""
     shutil.copytree(model, out, ignore=shutil.ignore_patterns("checkpoints", "logs", "*.png", "training.json"))
-    for component in ("unet", "text_projection"):
-        (out / component / WEIGHTS).unlink()
+    for component in ("unet", "text_projection"):  # the snapshot's (a pipeline may have no projection)
+        (out / component / WEIGHTS).unlink(missing_ok=True)
     for weights in out.glob(f"*/{WEIGHTS}"):
+        if weights.parent.name == "spectrogram":  # its filters stay exact: every cached latent starts from them
+            continue
         save_file({key: value.half() if value.is_floating_point() else value
                    for key, value in load_file(weights).items()}, str(weights))
 

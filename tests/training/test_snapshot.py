@@ -74,3 +74,47 @@ def test_a_music_snapshot_applied_to_a_narrower_pipeline_keeps_its_width_and_len
     assert has_music_embedding(out.unet) and out.unet.config.projection_class_embeddings_input_dim == FEATURE_WIDTHS[2]
     assert out.config.longest_trained_length_in_s == 10.24
     torch.testing.assert_close(out.unet.class_embedding.linear_1.weight, pipe.unet.class_embedding.linear_1.weight.half().float())
+
+
+def test_pack_transfer_packs_the_train_split_small_and_a_run_trains_from_it(tiny_pipe_dir, gm_data, tmp_path):
+    import json
+    import shutil
+
+    from safetensors import safe_open
+
+    from latentaudio.cli import main
+    from latentaudio.training.text_states import CaptionStateTable
+
+    from .conftest import TRAINING_CONFIGS, loss_history, train_args
+
+    data = tmp_path / "music"
+    shutil.copytree(gm_data, data / "oneshots")
+    states = tmp_path / "states.safetensors"
+    assert main(["data", "embed-captions", str(data), "--model", str(tiny_pipe_dir), "--output", str(states)]) == 0
+    out = tmp_path / "transfer"
+    result = subprocess.run([sys.executable, str(REPO / "configs" / "music_model" / "pack_transfer.py"), "--model", str(tiny_pipe_dir),
+                             "--data", str(data), "--states", str(states), "--out", str(out), "--oneshot-every", "2"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+    rows = [json.loads(line) for line in (out / "data" / "oneshots" / "metadata.jsonl").read_text().splitlines()]
+    train = [json.loads(line) for line in (gm_data / "metadata.jsonl").read_text().splitlines() if '"train"' in line]
+    assert len(rows) == (len(train) + 1) // 2 and {row["split"] for row in rows} == {"train"}
+    assert sorted(p.name for p in (out / "data" / "oneshots").glob("*.opus")) == sorted(row["file_name"] for row in rows)
+    table = CaptionStateTable(out / "states.safetensors")
+    assert all(row["text"] in table for row in rows) and len(table.index) == len({row["text"] for row in rows}) + 1
+    with safe_open(str(out / "states.safetensors"), framework="pt") as f:
+        assert f.get_slice("states").get_dtype() == "F16"
+    assert not (out / "base" / "unet" / "diffusion_pytorch_model.safetensors").exists()
+    assert load_file(out / "base" / "vae" / "diffusion_pytorch_model.safetensors")["encoder.conv_in.weight"].dtype == torch.float16
+
+    # the GPU machine's steps: the snapshot completes the base, and a run trains on the Opus copy with the states alone
+    applied = subprocess.run([sys.executable, str(REPO / "configs" / "default_model" / "snapshot.py"), "apply",
+                              str(out / "start.safetensors"), str(out / "base"), str(tmp_path / "start")],
+                             capture_output=True, text=True, timeout=300)
+    assert applied.returncode == 0, applied.stderr[-2000:]
+    config = tmp_path / "transfer.yaml"
+    config.write_text(f"base: {TRAINING_CONFIGS / 'tiny_diffusion.yaml'}\ntext_states_file: {out / 'states.safetensors'}\n")
+    run = tmp_path / "run"
+    assert main(train_args("train diffusion", tmp_path / "start", out / "data", run, None, "--config", config, "--max-steps", 2)) == 0
+    assert len(loss_history(run)) == 2

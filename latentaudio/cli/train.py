@@ -6,8 +6,8 @@
     latentaudio train align-captions --model DIR --data DIR --output DIR [--text-states FILE]
     latentaudio finetune --model DIR --data DIR --output DIR [--lora-rank R] [--max-steps N] [--max-minutes M]
         [--config FILE] [--resume] [--allow-changed-settings]
-    latentaudio distill --model TEACHER --data DIR --output STUDENT [--steps 4] [--max-steps N] [--max-minutes M]
-        [--config FILE] [--resume] [--allow-changed-settings]
+    latentaudio distill --model TEACHER --data DIR --output STUDENT [--method consistency|guidance] [--steps 4]
+        [--max-steps N] [--max-minutes M] [--config FILE] [--resume] [--allow-changed-settings]
 
 Both run unchanged under ``accelerate launch --multi_gpu --num_processes N [--mixed_precision bf16] -m latentaudio ...``
 (on machines without GPUs add ``ACCELERATE_USE_CPU=1`` to the environment: accelerate 1.x's
@@ -71,6 +71,10 @@ def add_training_commands(verbs) -> None:
                          help="the teacher: a trained pipeline folder ('default': the embedded default model)")
     distill.add_argument("--data", required=True, help="audiofolder to distil on (metadata.jsonl: file_name, text, split)")
     distill.add_argument("--output", required=True, help="folder for the student pipeline, checkpoints/ and logs/")
+    distill.add_argument("--method", choices=("consistency", "guidance"), default=None,
+                         help="consistency: latent consistency distillation, sampled by LCMScheduler; guidance: the "
+                              "guided prediction in one call, sampled by the teacher's scheduler (default: the config's, "
+                              "consistency)")
     distill.add_argument("--steps", type=positive_int, default=None,
                          help="the student's sampler steps, saved as its default (default: the config's, 4)")
     distill.add_argument("--max-steps", type=positive_int, default=None, help="optimizer updates (default: the config's)")
@@ -132,7 +136,7 @@ def run_finetune(args) -> int:
 def run_distill(args) -> int:
     from ..training import DistillationConfig, distill
 
-    config = DistillationConfig.from_yaml(args.config, student_steps=args.steps, max_steps=args.max_steps,
+    config = DistillationConfig.from_yaml(args.config, method=args.method, student_steps=args.steps, max_steps=args.max_steps,
                                           max_minutes=args.max_minutes, batch_size=args.batch_size,
                                           checkpoint_every=args.checkpoint_every)
     return _stopping_cleanly("distill", distill, args.model, args.data, args.output, config, args.resume,

@@ -203,12 +203,14 @@ class DiffusionTrainingConfig(TrainingConfig):
 
 @dataclass
 class DistillationConfig(TrainingConfig):
-    """Latent consistency distillation (Luo et al. 2023): a guidance-conditioned few-step student from a
-    frozen teacher; VAE, vocoder, text encoder and projection frozen (see :mod:`.distill`)."""
+    """A guidance-conditioned few-step student from a frozen teacher (see :mod:`.distill`): latent
+    consistency distillation (Luo et al. 2023, ``method: consistency``) or guidance distillation (Meng et
+    al. 2023, stage one, ``method: guidance``); VAE, vocoder, text encoder and projection frozen."""
 
     learning_rate: float = setting(1e-5, "(0, 1]")  # LCM's rate for a student initialised from its teacher
     lr_warmup_steps: int = setting(100, "[0, inf)")
     max_steps: int = setting(4000, "[1, inf)")
+    method: str = setting("consistency", choices=("consistency", "guidance"))  # what the student learns
     student_steps: int = setting(4, "[1, 50]")  # the student's saved default_inference_steps
     student_guidance_scale: float = setting(3.0, "[1, 100]")  # the student's saved default_guidance_scale
     guidance_scale_min: float = setting(1.0, "[1, 100]")  # guidance scales drawn uniformly in [min, max] per clip
@@ -216,8 +218,9 @@ class DistillationConfig(TrainingConfig):
     num_ddim_timesteps: int = setting(50, "[2, 1000]")  # the teacher's ODE-solver grid (LCM's skipping step k = T / this)
     loss_type: str = setting("huber", choices=("huber", "l2"))  # LCM uses a pseudo-Huber distance
     huber_c: float = setting(0.001, "(0, inf)")
-    scheduler: str = setting("lcm", choices=("lcm", "tcd"))  # the student's diffusers sampler
-    target_ema_decay: float = setting(0.95, "[0, 1)")  # the target network: an EMA of the student (LCM)
+    scheduler: str = setting("lcm", choices=("lcm", "tcd"))  # consistency: the student's diffusers sampler
+    target_ema_decay: float = setting(0.95, "[0, 1)")  # consistency: the target network, an EMA of the student (LCM)
+    student_ema_decay: Optional[float] = setting(None, "[0, 1)")  # guidance: save this EMA of the student (null: its last weights)
     max_clip_seconds: Optional[float] = setting(None, "(0, inf)")  # variable lengths, as in diffusion training
     min_clip_seconds: Optional[float] = setting(None, "(0, inf)")  # crops from this length up, as in diffusion training
     cache_latents: bool = setting(False)  # encode each clip once (deterministic clip at start 0)

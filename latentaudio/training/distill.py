@@ -1,6 +1,9 @@
-"""Latent consistency distillation: a trained pipeline → a few-step, guidance-conditioned student.
+"""Distillation: a trained pipeline → a few-step, guidance-conditioned student.
 
-Luo et al. 2023, "Latent Consistency Models" (Alg. 1, LCD with skipping step k and guidance folded
+Two methods (``DistillationConfig.method``); in both the student is the teacher's U-Net plus a
+guidance-scale embedding, so each sampler step is one U-Net call where the teacher makes a guided pair.
+
+**consistency** (the default). Latent consistency distillation, Luo et al. 2023, "Latent Consistency Models" (Alg. 1, LCD with skipping step k and guidance folded
 in, Sec. 4.2-4.3). Per micro-batch: latents z₀ of the clips, a point t_{n+k} of the teacher's ODE
 grid (``num_ddim_timesteps`` points t = k i - 1, as diffusers' ``LCMScheduler`` samples them), a
 guidance scale s ~ U[``guidance_scale_min``, ``guidance_scale_max``] per clip, and
@@ -11,13 +14,26 @@ guidance scale s ~ U[``guidance_scale_min``, ``guidance_scale_max``] per clip, a
     f(z, t) = c_skip(t) z + c_out(t) x̂₀(student(z, t, s))             (the boundary condition, eq. 9)
     L       = d(f_θ(z_{n+k}, t_{n+k}), f_θ⁻(z_n, t_n))                (pseudo-Huber d, θ⁻ an EMA of θ)
 
-The student is the teacher's U-Net plus a guidance-scale embedding (zero-initialised, so it starts
-as the teacher; :mod:`..conditioning.guidance`); the target network θ⁻ is the moving average
-``target_ema_decay`` of the student, saved in every checkpoint. The finished folder is the teacher's
-pipeline with the student U-Net, a diffusers ``LCMScheduler`` (or ``TCDScheduler``) on the same noise
-schedule, and the student's steps and guidance saved as the pipeline's defaults, so every verb
-samples it in ``student_steps`` U-Net calls with no new option. VAE, vocoder, text encoder and
-projection stay frozen: the teacher's.
+The guidance-scale embedding is zero-initialised, so the student starts as the teacher
+(:mod:`..conditioning.guidance`); the target network θ⁻ is the moving average ``target_ema_decay``
+of the student, saved in every checkpoint. The finished folder samples with a diffusers
+``LCMScheduler`` (or ``TCDScheduler``) on the teacher's noise schedule.
+
+**guidance**. Guidance distillation, Meng et al. 2023 ("On Distillation of Guided Diffusion Models",
+stage one): at any noise level of the training schedule the student learns, in one call, what the
+teacher predicts with classifier-free guidance,
+
+    z_t = √ᾱ_t z₀ + √(1-ᾱ_t) ε,   t ~ U{0, …, T-1}
+    L   = ‖student(z_t, t, s) - (uncond + s (cond - uncond))‖²        (the teacher's ε or v, as the pipeline guides)
+
+so the student keeps the teacher's own multistep sampler (DPM-Solver++ for the default model) and
+halves the U-Net work of every step; fewer steps come from the sampler. With ``student_ema_decay`` the
+saved student is a moving average of its weights (kept, and checkpointed, where the target network is).
+
+Either way the finished folder is the teacher's pipeline with the student U-Net, its sampler and the
+student's steps and guidance saved as the pipeline's defaults, so every verb samples it in
+``student_steps`` U-Net calls with no new option. VAE, vocoder, text encoder and projection stay
+frozen: the teacher's.
 """
 
 from __future__ import annotations
@@ -73,15 +89,21 @@ class DistillationTrainer(DiffusionTrainer):
         self.grid = (torch.arange(1, c.num_ddim_timesteps + 1) * self.skip - 1).to(self.device)
         self.alphas_cumprod = noise.alphas_cumprod.to(self.device)
         self.noise_scheduler = noise
-        student_class = STUDENT_SCHEDULERS[c.scheduler]
-        accepted = inspect.signature(student_class.__init__).parameters  # the teacher's sampler settings stay behind
-        schedule = {key: value for key, value in pipe.scheduler.config.items() if key in accepted}
-        self.student_scheduler = student_class.from_config(
-            schedule, prediction_type=self.prediction_type, original_inference_steps=c.num_ddim_timesteps)
-        # 3. the student (trained) and its moving-average target, both starting as the teacher
+        if c.method == "guidance":  # the teacher's own sampler, with its settings
+            self.student_scheduler = pipe.scheduler.__class__.from_config(pipe.scheduler.config)
+        else:
+            student_class = STUDENT_SCHEDULERS[c.scheduler]
+            accepted = inspect.signature(student_class.__init__).parameters  # the teacher's sampler settings stay behind
+            schedule = {key: value for key, value in pipe.scheduler.config.items() if key in accepted}
+            self.student_scheduler = student_class.from_config(
+                schedule, prediction_type=self.prediction_type, original_inference_steps=c.num_ddim_timesteps)
+        # 3. the student (trained) and its moving average (LCM's target network, or the saved EMA), both
+        #    starting as the teacher
         self.teacher = pipe.unet
         student = with_guidance_embedding(copy.deepcopy(self.teacher)).train().requires_grad_(True)
-        self.target = copy.deepcopy(student).eval().requires_grad_(False)
+        averaged = c.method == "consistency" or c.student_ema_decay is not None
+        self.target = copy.deepcopy(student).eval().requires_grad_(False) if averaged else None
+        self.guidance_dim = student.config.time_cond_proj_dim
         self.trained = dict(student.named_parameters())
         self.ema = None  # the target network is this trainer's moving average
         self.model, self.unet_optimizer = self.prepare_trained("unet", ConditionedUNet(student), self.trained.values())
@@ -115,7 +137,16 @@ class DistillationTrainer(DiffusionTrainer):
             kwargs["class_labels"] = structured_features(captions, self.pipe.unet.config.projection_class_embeddings_input_dim).to(device)
         return kwargs
 
+    def _guided_teacher(self, noisy, timesteps, cond: dict, uncond: dict, scales) -> torch.Tensor:
+        """The teacher's classifier-free-guided prediction (its ε or v), one scale per clip."""
+        with torch.no_grad():
+            conditioned = self.teacher(noisy, timesteps, **cond).sample.float()
+            unconditioned = self.teacher(noisy, timesteps, **uncond).sample.float()
+        return unconditioned + scales[:, None, None, None] * (conditioned - unconditioned)  # as the pipeline guides
+
     def training_step(self, batch: dict, step: int) -> dict[str, torch.Tensor]:
+        if self.config.method == "guidance":
+            return self.guidance_step(batch, step)
         c = self.config
         latents = self.crop_length(self.latents(batch), step)
         batch_size, device = latents.shape[0], latents.device
@@ -125,7 +156,7 @@ class DistillationTrainer(DiffusionTrainer):
         previous = (start - self.skip).clamp(min=0)  # t_n
         noisy = self.noise_scheduler.add_noise(latents, noise, start)
         scales = c.guidance_scale_min + (c.guidance_scale_max - c.guidance_scale_min) * torch.rand(batch_size, device=device)
-        w_embedding = guidance_embedding(scales, batch_size, self.target.config.time_cond_proj_dim, device)
+        w_embedding = guidance_embedding(scales, batch_size, self.guidance_dim, device)
         with torch.no_grad():
             cond = self._conditions(list(batch["text"]), device)
             uncond = self._conditions([""] * batch_size, device)
@@ -134,11 +165,9 @@ class DistillationTrainer(DiffusionTrainer):
                                 cond.get("class_labels"), timestep_cond=w_embedding)
         student = self._consistency(prediction.float(), start, noisy)
         with torch.no_grad():
-            # 2. the guided teacher, one DDIM step back to t_n
-            clean_c, noise_c = self._clean_and_noise(self.teacher(noisy, start, **cond).sample.float(), start, noisy)
-            clean_u, noise_u = self._clean_and_noise(self.teacher(noisy, start, **uncond).sample.float(), start, noisy)
-            w = (scales - 1)[:, None, None, None]
-            clean, eps = clean_c + w * (clean_c - clean_u), noise_c + w * (noise_c - noise_u)
+            # 2. the guided teacher, one DDIM step back to t_n (x̂₀ and ε̂ are linear in the prediction, so
+            #    guiding the prediction guides both)
+            clean, eps = self._clean_and_noise(self._guided_teacher(noisy, start, cond, uncond, scales), start, noisy)
             alpha, sigma = self._coefficients(previous)
             back = (alpha * clean + sigma * eps).to(noisy.dtype)
             # 3. the target network at t_n
@@ -151,25 +180,55 @@ class DistillationTrainer(DiffusionTrainer):
         self.optimize(loss, self.unet_optimizer, self.trained.values())
         return {"loss": loss}
 
-    # ------------------------------------------------------ target network
+    def guidance_step(self, batch: dict, step: int) -> dict[str, torch.Tensor]:
+        """Guidance distillation: the student's one call against the guided teacher pair, at any noise level."""
+        c = self.config
+        latents = self.crop_length(self.latents(batch), step)
+        batch_size, device = latents.shape[0], latents.device
+        timesteps = torch.randint(0, self.noise_scheduler.config.num_train_timesteps, (batch_size,), device=device)
+        noisy = self.noise_scheduler.add_noise(latents, torch.randn_like(latents), timesteps)
+        scales = c.guidance_scale_min + (c.guidance_scale_max - c.guidance_scale_min) * torch.rand(batch_size, device=device)
+        with torch.no_grad():
+            cond = self._conditions(list(batch["text"]), device)
+            uncond = self._conditions([""] * batch_size, device)
+        target = self._guided_teacher(noisy, timesteps, cond, uncond, scales)
+        w_embedding = guidance_embedding(scales, batch_size, self.guidance_dim, device)
+        prediction = self.model(noisy, timesteps, cond["encoder_hidden_states"], cond["encoder_attention_mask"],
+                                cond.get("class_labels"), timestep_cond=w_embedding).float()
+        if c.loss_type == "l2":
+            loss = F.mse_loss(prediction, target)
+        else:
+            loss = (torch.sqrt((prediction - target) ** 2 + c.huber_c**2) - c.huber_c).mean()
+        self.optimize(loss, self.unet_optimizer, self.trained.values())
+        return {"loss": loss}
+
+    # ------------------------------------------- target network / moving average
     def after_step(self) -> None:
-        decay = self.config.target_ema_decay
+        if self.target is None:
+            return
+        c = self.config
+        decay = c.target_ema_decay if c.method == "consistency" else c.student_ema_decay
         with torch.no_grad():
             for target, online in zip(self.target.parameters(), self.trained.values()):
                 target.lerp_(online.detach(), 1 - decay)
 
     def save_extra(self, folder: Path, state: TrainerState) -> None:
-        save_file({n: t.detach().cpu().contiguous() for n, t in self.target.state_dict().items()},
-                  str(folder / "target.safetensors"))
+        if self.target is not None:
+            save_file({n: t.detach().cpu().contiguous() for n, t in self.target.state_dict().items()},
+                      str(folder / "target.safetensors"))
 
     def load_extra(self, folder: Path, state: TrainerState) -> None:
-        self.target.load_state_dict(load_file(str(folder / "target.safetensors"), device=str(self.device)))
+        if self.target is not None:
+            self.target.load_state_dict(load_file(str(folder / "target.safetensors"), device=str(self.device)))
 
     # ------------------------------------------------------------- outputs
     def student_pipeline(self):
         """The teacher's pipeline with the student U-Net, its sampler and its defaults."""
         pipe, c = self.pipe, self.config
-        pipe.unet = self.accelerator.unwrap_model(self.model).unet.eval()
+        if c.method == "guidance" and self.target is not None:
+            pipe.unet = self.target  # the moving average is the student
+        else:
+            pipe.unet = self.accelerator.unwrap_model(self.model).unet.eval()
         pipe.scheduler = self.student_scheduler
         pipe.register_to_config(default_inference_steps=c.student_steps, default_guidance_scale=c.student_guidance_scale)
         return pipe

@@ -1,7 +1,8 @@
-"""Latent consistency distillation: the student is an ordinary few-step pipeline, the run resumes
-after SIGKILL to the same weights, and the consistency loss falls."""
+"""Distillation, consistency and guidance: the student is an ordinary few-step pipeline, the run resumes
+after SIGKILL to the same weights, and the distillation loss falls."""
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -20,18 +21,32 @@ STEPS, EVERY = 4, 2
 STUDENT_STEPS = 2  # the student's sampler steps (--steps), saved as its default
 
 
-def distill_args(model, data, output, *extra):
-    return train_args("distill", model, data, output, "tiny_distill.yaml", "--max-steps", STEPS,
+def distill_args(model, data, output, *extra, config="tiny_distill.yaml"):
+    return train_args("distill", model, data, output, config, "--max-steps", STEPS,
                       "--checkpoint-every", EVERY, "--steps", STUDENT_STEPS, *extra)
+
+
+def guidance_args(model, data, output, *extra):
+    return distill_args(model, data, output, *extra, config="tiny_distill_guidance.yaml")
+
+
+def distilled(args, output: Path) -> Path:
+    """One uninterrupted tiny distillation run into ``output`` (also the reference of a resume test)."""
+    torch.set_num_threads(1)
+    assert main(args) == 0
+    return output
 
 
 @pytest.fixture(scope="module")
 def student_dir(tiny_pipe_dir, gm_data, tmp_path_factory):
-    """One uninterrupted tiny distillation run (also the reference of the resume test)."""
     output = tmp_path_factory.mktemp("student")
-    torch.set_num_threads(1)
-    assert main(distill_args(tiny_pipe_dir, gm_data, output)) == 0
-    return output
+    return distilled(distill_args(tiny_pipe_dir, gm_data, output), output)
+
+
+@pytest.fixture(scope="module")
+def guided_student_dir(tiny_pipe_dir, gm_data, tmp_path_factory):
+    output = tmp_path_factory.mktemp("guided_student")
+    return distilled(guidance_args(tiny_pipe_dir, gm_data, output), output)
 
 
 def unet_calls(pipe) -> list:
@@ -87,19 +102,63 @@ def test_killed_and_resumed_distillation_equals_uninterrupted(student_dir, tiny_
     torch.testing.assert_close([v["loss"] for _, v in states[0]["history"]], [v["loss"] for _, v in states[1]["history"]])
 
 
-def test_consistency_loss_falls_on_a_fixed_batch(tiny_pipe_dir, gm_data, tmp_path):
-    """The same clips, noise, timesteps and guidance at every step: the student must close the gap to its target."""
-    config = DistillationConfig.from_yaml(TRAINING_CONFIGS / "tiny_distill.yaml")
-    trainer = DistillationTrainer(tiny_pipe_dir, gm_data, tmp_path / "out", config)
+def fixed_batch_losses(model, data, output, config: str, steps: int, **settings) -> list[float]:
+    """The losses of ``steps`` updates on the same clips, noise, timesteps and guidance scales."""
+    config = DistillationConfig.from_yaml(TRAINING_CONFIGS / config, **settings)
+    trainer = DistillationTrainer(model, data, output, config)
     trainer.setup()
     batch = to_device(collate_audio([trainer.train_data[i] for i in range(4)]), trainer.device)
     losses = []
-    for step in range(16):
+    for step in range(steps):
         torch.manual_seed(0)
         losses.append(trainer.training_step(batch, step)["loss"].item())
+    return losses
+
+
+def test_consistency_loss_falls_on_a_fixed_batch(tiny_pipe_dir, gm_data, tmp_path):
+    """The same clips, noise, timesteps and guidance at every step: the student must close the gap to its target."""
+    losses = fixed_batch_losses(tiny_pipe_dir, gm_data, tmp_path / "out", "tiny_distill.yaml", 16)
     assert losses[-1] < 0.6 * losses[0] and losses[-1] < 0.4 * max(losses), losses
 
 
 def test_a_student_cannot_be_distilled_again(student_dir, gm_data, tmp_path, capsys):
     assert main(train_args("distill", student_dir, gm_data, tmp_path / "again", "tiny_distill.yaml")) == 1
     assert "already a guidance-distilled student" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ guidance distillation
+def test_guidance_student_keeps_its_teachers_sampler_with_one_unet_call_per_step(guided_student_dir, tiny_pipe_dir):
+    teacher = LatentAudioPipeline.from_pretrained(tiny_pipe_dir)
+    pipe = LatentAudioPipeline.from_pretrained(guided_student_dir)
+    pipe.set_progress_bar_config(disable=True)
+    assert type(pipe.scheduler) is type(teacher.scheduler) and not isinstance(pipe.scheduler, LCMScheduler)
+    assert dict(pipe.scheduler.config) == dict(teacher.scheduler.config)
+    assert pipe.embeds_guidance and (pipe.config.default_inference_steps, pipe.config.default_guidance_scale) == (STUDENT_STEPS, 3.0)
+    calls = unet_calls(pipe)
+    audio = pipe("a trumpet note", audio_length_in_s=0.3, generator=torch.manual_seed(0)).audios
+    assert audio.shape == (1, round(0.3 * pipe.sample_rate)) and calls == [1] * STUDENT_STEPS
+
+
+def test_guidance_student_saves_its_moving_average_and_resumes_to_the_same_weights(guided_student_dir, tiny_pipe_dir,
+                                                                                 gm_data, tmp_path):
+    last = f"checkpoints/checkpoint-{STEPS:08d}"
+    saved = load_file(str(guided_student_dir / "unet/diffusion_pytorch_model.safetensors"))
+    average, online = (load_file(str(guided_student_dir / last / name)) for name in ("target.safetensors", "model.safetensors"))
+    key = "time_embedding.cond_proj.weight"  # zero in the teacher: trained, and averaged at decay 0.5
+    assert torch.equal(saved[key], average[key]) and saved[key].abs().max() > 0
+    assert not torch.equal(saved[key], next(v for k, v in online.items() if k.endswith(key)))
+    killed = tmp_path / "killed"
+    run_killed_after_checkpoint(guidance_args(tiny_pipe_dir, gm_data, killed), killed, EVERY)
+    assert main(guidance_args(tiny_pipe_dir, gm_data, killed, "--resume")) == 0
+    resumed = load_file(str(killed / "unet/diffusion_pytorch_model.safetensors"))
+    assert resumed.keys() == saved.keys()
+    for name in saved:
+        torch.testing.assert_close(resumed[name], saved[name], rtol=1e-5, atol=1e-6, msg=name)
+
+
+def test_guidance_student_learns_the_guided_prediction_in_one_call(tiny_pipe_dir, gm_data, tmp_path):
+    """On a fixed batch the loss starts at the distance of the conditional prediction from the guided one
+    (the guidance embedding starts at zero) and must fall well below it."""
+    losses = fixed_batch_losses(tiny_pipe_dir, gm_data, tmp_path / "out", "tiny_distill_guidance.yaml", 24,
+                                learning_rate=1e-4)
+    assert losses[0] > 0 and losses[-1] < 0.25 * losses[0], losses

@@ -10,7 +10,7 @@ from .lazy import lazy_exports
 
 __version__ = "0.1.0"
 
-# The pipeline folders embedded in the package (see MODEL_CARD.md): the default model (20 guided
+# The pipeline folders embedded in the package (see MODEL_CARD.md): the default model (8 guided
 # DPM-Solver++ steps) and DEFAULT_FAST, a few-step student distilled from it (4 steps, guidance
 # embedded). Load either with LatentAudioPipeline.from_pretrained(DEFAULT_MODEL); the command
 # line's --model also takes their names (EMBEDDED_MODELS).

@@ -3,8 +3,8 @@
 Two methods (``DistillationConfig.method``); in both the student is the teacher's U-Net plus a
 guidance-scale embedding, so each sampler step is one U-Net call where the teacher makes a guided pair.
 
-**consistency** (the default). Latent consistency distillation, Luo et al. 2023, "Latent Consistency Models" (Alg. 1, LCD with skipping step k and guidance folded
-in, Sec. 4.2-4.3). Per micro-batch: latents z₀ of the clips, a point t_{n+k} of the teacher's ODE
+**consistency** (the default). Latent consistency distillation, Luo et al. 2023, "Latent Consistency
+Models" (Alg. 1, LCD with skipping step k and guidance folded in, Sec. 4.2-4.3). Per micro-batch: latents z₀ of the clips, a point t_{n+k} of the teacher's ODE
 grid (``num_ddim_timesteps`` points t = k i - 1, as diffusers' ``LCMScheduler`` samples them), a
 guidance scale s ~ U[``guidance_scale_min``, ``guidance_scale_max``] per clip, and
 
@@ -75,23 +75,24 @@ class DistillationTrainer(DiffusionTrainer):
         pipe.to(self.device)
         self.captions = self.caption_states()
         self.pitch = bool(pipe.config.get("pitch_conditioning"))
-        # 2. the teacher's noise schedule and its ODE grid t = k i - 1 (LCMScheduler's original_inference_steps)
+        # 2. the teacher's noise schedule, and for consistency its ODE grid t = k i - 1 (LCMScheduler's
+        #    original_inference_steps)
         self.prediction_type = pipe.scheduler.config.get("prediction_type", "epsilon")
         if self.prediction_type not in TRAINABLE_PREDICTION_TYPES:
             raise ValueError(f"The teacher's scheduler predicts {self.prediction_type!r}; distillation supports "
                              f"{' and '.join(map(repr, TRAINABLE_PREDICTION_TYPES))}.")
         noise = DDPMScheduler.from_config(pipe.scheduler.config)
-        total = noise.config.num_train_timesteps
-        if total % c.num_ddim_timesteps:
-            raise ValueError(f"num_ddim_timesteps={c.num_ddim_timesteps} must divide the teacher's "
-                             f"num_train_timesteps={total}.")
-        self.skip = total // c.num_ddim_timesteps
-        self.grid = (torch.arange(1, c.num_ddim_timesteps + 1) * self.skip - 1).to(self.device)
         self.alphas_cumprod = noise.alphas_cumprod.to(self.device)
         self.noise_scheduler = noise
         if c.method == "guidance":  # the teacher's own sampler, with its settings
             self.student_scheduler = pipe.scheduler.__class__.from_config(pipe.scheduler.config)
         else:
+            total = noise.config.num_train_timesteps
+            if total % c.num_ddim_timesteps:
+                raise ValueError(f"num_ddim_timesteps={c.num_ddim_timesteps} must divide the teacher's "
+                                 f"num_train_timesteps={total}.")
+            self.skip = total // c.num_ddim_timesteps
+            self.grid = (torch.arange(1, c.num_ddim_timesteps + 1) * self.skip - 1).to(self.device)
             student_class = STUDENT_SCHEDULERS[c.scheduler]
             accepted = inspect.signature(student_class.__init__).parameters  # the teacher's sampler settings stay behind
             schedule = {key: value for key, value in pipe.scheduler.config.items() if key in accepted}
@@ -137,6 +138,24 @@ class DistillationTrainer(DiffusionTrainer):
             kwargs["class_labels"] = structured_features(captions, self.pipe.unet.config.projection_class_embeddings_input_dim).to(device)
         return kwargs
 
+    def _guidance_and_conditions(self, batch: dict, batch_size: int, device) -> tuple:
+        """Per clip a guidance scale s ~ U[min, max] and its embedding, and the U-Net's keyword arguments
+        for the batch's captions and for the empty prompt: ``(scales, w_embedding, cond, uncond)``."""
+        c = self.config
+        scales = c.guidance_scale_min + (c.guidance_scale_max - c.guidance_scale_min) * torch.rand(batch_size, device=device)
+        w_embedding = guidance_embedding(scales, batch_size, self.guidance_dim, device)
+        with torch.no_grad():
+            cond = self._conditions(list(batch["text"]), device)
+            uncond = self._conditions([""] * batch_size, device)
+        return scales, w_embedding, cond, uncond
+
+    def _distance(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """The loss: mean squared error, or pseudo-Huber (Song & Dhariwal 2023), as LCM's training script."""
+        c = self.config
+        if c.loss_type == "l2":
+            return F.mse_loss(prediction, target)
+        return (torch.sqrt((prediction - target) ** 2 + c.huber_c**2) - c.huber_c).mean()
+
     def _guided_teacher(self, noisy, timesteps, cond: dict, uncond: dict, scales) -> torch.Tensor:
         """The teacher's classifier-free-guided prediction (its ε or v), one scale per clip."""
         with torch.no_grad():
@@ -147,7 +166,6 @@ class DistillationTrainer(DiffusionTrainer):
     def training_step(self, batch: dict, step: int) -> dict[str, torch.Tensor]:
         if self.config.method == "guidance":
             return self.guidance_step(batch, step)
-        c = self.config
         latents = self.crop_length(self.latents(batch), step)
         batch_size, device = latents.shape[0], latents.device
         noise = torch.randn_like(latents)
@@ -155,11 +173,7 @@ class DistillationTrainer(DiffusionTrainer):
         start = self.grid[index]  # t_{n+k}
         previous = (start - self.skip).clamp(min=0)  # t_n
         noisy = self.noise_scheduler.add_noise(latents, noise, start)
-        scales = c.guidance_scale_min + (c.guidance_scale_max - c.guidance_scale_min) * torch.rand(batch_size, device=device)
-        w_embedding = guidance_embedding(scales, batch_size, self.guidance_dim, device)
-        with torch.no_grad():
-            cond = self._conditions(list(batch["text"]), device)
-            uncond = self._conditions([""] * batch_size, device)
+        scales, w_embedding, cond, uncond = self._guidance_and_conditions(batch, batch_size, device)
         # 1. the student at t_{n+k}
         prediction = self.model(noisy, start, cond["encoder_hidden_states"], cond["encoder_attention_mask"],
                                 cond.get("class_labels"), timestep_cond=w_embedding)
@@ -173,32 +187,21 @@ class DistillationTrainer(DiffusionTrainer):
             # 3. the target network at t_n
             target = self._consistency(self.target(back, previous, timestep_cond=w_embedding, **cond).sample.float(),
                                        previous, back)
-        if c.loss_type == "l2":
-            loss = F.mse_loss(student, target)
-        else:  # pseudo-Huber (Song & Dhariwal 2023), as LCM's training script
-            loss = (torch.sqrt((student - target) ** 2 + c.huber_c**2) - c.huber_c).mean()
+        loss = self._distance(student, target)
         self.optimize(loss, self.unet_optimizer, self.trained.values())
         return {"loss": loss}
 
     def guidance_step(self, batch: dict, step: int) -> dict[str, torch.Tensor]:
         """Guidance distillation: the student's one call against the guided teacher pair, at any noise level."""
-        c = self.config
         latents = self.crop_length(self.latents(batch), step)
         batch_size, device = latents.shape[0], latents.device
         timesteps = torch.randint(0, self.noise_scheduler.config.num_train_timesteps, (batch_size,), device=device)
         noisy = self.noise_scheduler.add_noise(latents, torch.randn_like(latents), timesteps)
-        scales = c.guidance_scale_min + (c.guidance_scale_max - c.guidance_scale_min) * torch.rand(batch_size, device=device)
-        with torch.no_grad():
-            cond = self._conditions(list(batch["text"]), device)
-            uncond = self._conditions([""] * batch_size, device)
+        scales, w_embedding, cond, uncond = self._guidance_and_conditions(batch, batch_size, device)
         target = self._guided_teacher(noisy, timesteps, cond, uncond, scales)
-        w_embedding = guidance_embedding(scales, batch_size, self.guidance_dim, device)
         prediction = self.model(noisy, timesteps, cond["encoder_hidden_states"], cond["encoder_attention_mask"],
                                 cond.get("class_labels"), timestep_cond=w_embedding).float()
-        if c.loss_type == "l2":
-            loss = F.mse_loss(prediction, target)
-        else:
-            loss = (torch.sqrt((prediction - target) ** 2 + c.huber_c**2) - c.huber_c).mean()
+        loss = self._distance(prediction, target)
         self.optimize(loss, self.unet_optimizer, self.trained.values())
         return {"loss": loss}
 

@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# Distil the embedded default model into its 4-step student for MINUTES on one GPU machine.
+# Distil the default model into its few-step student for MINUTES on one GPU machine.
 #
 #   configs/default_model/distill_gpu.sh DATA STATES WORK PACK MINUTES [CONFIG]
 #
-# CONFIG is a distillation config (default distill_gpu.yaml in this folder; a small one smoke-tests the script on a CPU).
+# CONFIG is a distillation config (default distill_gpu.yaml in this folder, the consistency student;
+# distill_guidance_gpu.yaml the guidance student; a small one smoke-tests the script on a CPU). TEACHER, when
+# set, is the teacher's pipeline folder (default the embedded default model); on a machine reached by small
+# transfers it is made there from a float16 pack (configs/music_model/pack_transfer.py writes one):
+#   python configs/default_model/snapshot.py apply PACKED/start.safetensors PACKED/base TEACHER
 # Prepared on the CPU beforehand, small enough to travel with the repository:
-#   latentaudio data soundfont --out gm_sparse --pitch-step 4 --captions-per-clip 2 --holdout pitches --seconds 2.56
-#   latentaudio data transcode gm_sparse --out DATA --format opus --compression 0.9 --split train
-#   latentaudio data embed-captions DATA --model default --output STATES   # every caption the data holds
-# (the dense set, --pitch-step 2 --captions-per-clip 8, is ~86 MB of Opus and ~46 MB of states: too large to carry).
-# WORK/student resumes when it exists. PACK receives the student as student.tar.part-* (15 MB parts, the
-# layout assemble.py reads) and logs.tar.gz; on the CPU machine the release is
-#   python configs/default_model/assemble.py latentaudio/default_fast PACK --half
+#   latentaudio data soundfont --out data/gm_dense2 --pitch-step 2 --captions-per-clip 8 --holdout pitches --seconds 2.56
+#   latentaudio data embed-captions data/gm_dense2 --model default --output states_dense2.safetensors
+#   mkdir src && ln -s "$PWD/data/gm_dense2" src/oneshots
+#   python configs/music_model/pack_transfer.py --model latentaudio/default_model --data src \
+#       --states states_dense2.safetensors --out PACKED --oneshot-every 3 --captions 4
+# (every third training clip, 4 captions each, Opus at 16 kbit/s: DATA is PACKED/data/oneshots and STATES
+# PACKED/states.safetensors). WORK/student resumes when it exists. PACK receives the student's trained parts
+# (U-Net in float16, text projection, scheduler, model_index.json) as student.tar.part-* (15 MB parts) and
+# logs.tar.gz; the VAE, vocoder and spectrogram are the teacher's, which the CPU machine has:
+#   cp -r latentaudio/default_model STUDENT && cat PACK/student.tar.part-* | tar -xf - -C STUDENT
+#   python configs/default_model/assemble.py OUT STUDENT --half
 set -u
 DATA=$1 STATES=$2 WORK=$3 PACK=$4 MINUTES=$5
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -26,17 +34,23 @@ printf 'base: %s\ntext_states_file: %s\n' "$CONFIG" "$(cd "$(dirname "$STATES")"
 resume=""
 [ -d "$WORK/student/checkpoints" ] && resume=--resume
 stamp "distillation starts"
-python3 -m latentaudio distill --model "$HERE/../../latentaudio/default_model" --data "$DATA" --output "$WORK/student" \
+python3 -m latentaudio distill --model "${TEACHER:-$HERE/../../latentaudio/default_model}" --data "$DATA" --output "$WORK/student" \
     --config "$WORK/distill.yaml" --max-minutes "$MINUTES" $resume > "$WORK/distill.log" 2>&1
 stamp "distillation done ($?)"
 tail -n 5 "$WORK/distill.log"
 
-# Whatever was saved comes back, even when the run stopped early: the student pipeline as assemble.py's
-# "diffusion" folder, its vocoder (the teacher's) as "vocoder/vocoder".
+# Whatever was saved comes back, even when the run stopped early: the parts distillation changed.
 if [ -f "$WORK/student/model_index.json" ]; then
-    tar -cf - -C "$WORK" --transform 's,^student/vocoder,vocoder/vocoder,' --transform 's,^student,diffusion,' \
-        student/unet student/vae student/vocoder student/text_projection student/scheduler student/spectrogram \
-        student/model_index.json | split -b 15M - "$PACK/student.tar.part-"
+    rm -rf "$WORK/stage" && mkdir -p "$WORK/stage"
+    cp -r "$WORK/student/unet" "$WORK/student/text_projection" "$WORK/student/scheduler" \
+        "$WORK/student/model_index.json" "$WORK/stage/"
+    python3 - "$WORK/stage/unet/diffusion_pytorch_model.safetensors" <<'HALF'
+import sys
+from safetensors.torch import load_file, save_file
+weights = sys.argv[1]
+save_file({k: v.half() if v.is_floating_point() else v for k, v in load_file(weights).items()}, weights)
+HALF
+    tar -cf - -C "$WORK/stage" . | split -b 15M - "$PACK/student.tar.part-"
 fi
 tar -czf "$PACK/logs.tar.gz" -C "$WORK" --ignore-failed-read distill.log student/training.json student/loss_curve.png student/logs 2>/dev/null
 stamp "packed"

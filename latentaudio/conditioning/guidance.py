@@ -65,7 +65,7 @@ def guidance_embedding(guidance_scale, batch_size: int, dim: int, device=None, d
     if w.numel() != batch_size:
         raise ValueError(f"Got {w.numel()} guidance scales for a batch of {batch_size}; give one, or one per sample.")
     half = dim // 2
-    frequencies = torch.exp(torch.arange(half, dtype=torch.float32) * -(math.log(10000.0) / (half - 1)))
+    frequencies = torch.exp(torch.arange(half, dtype=torch.float32, device=w.device) * -(math.log(10000.0) / (half - 1)))
     angles = 1000.0 * w[:, None] * frequencies[None, :]
     embedding = torch.cat([torch.sin(angles), torch.cos(angles)], dim=1)
     if dim % 2:

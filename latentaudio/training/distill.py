@@ -101,7 +101,8 @@ class DistillationTrainer(DiffusionTrainer):
         # 3. the student (trained) and its moving average (LCM's target network, or the saved EMA), both
         #    starting as the teacher
         self.teacher = pipe.unet
-        student = with_guidance_embedding(copy.deepcopy(self.teacher)).train().requires_grad_(True)
+        # (the guidance embedding is made on the CPU: the student, and so its copies, go to the teacher's device)
+        student = with_guidance_embedding(copy.deepcopy(self.teacher)).to(self.device).train().requires_grad_(True)
         averaged = c.method == "consistency" or c.student_ema_decay is not None
         self.target = copy.deepcopy(student).eval().requires_grad_(False) if averaged else None
         self.guidance_dim = student.config.time_cond_proj_dim

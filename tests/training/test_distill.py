@@ -162,3 +162,15 @@ def test_guidance_student_learns_the_guided_prediction_in_one_call(tiny_pipe_dir
     losses = fixed_batch_losses(tiny_pipe_dir, gm_data, tmp_path / "out", "tiny_distill_guidance.yaml", 24,
                                 learning_rate=1e-4)
     assert losses[0] > 0 and losses[-1] < 0.25 * losses[0], losses
+
+
+def test_guidance_embedding_is_made_where_its_scales_are():
+    """Training draws the scales on the accelerator; their embedding must be computed there too. The
+    meta device stands in for one on a machine without: a CPU tensor in the sum would raise."""
+    from latentaudio.conditioning.guidance import guidance_embedding
+
+    scales = torch.full((3,), 2.0, device="meta")
+    embedding = guidance_embedding(scales, 3, 16, device=scales.device)
+    assert embedding.device.type == "meta" and embedding.shape == (3, 16)
+    on_cpu = guidance_embedding(torch.tensor([1.0, 3.0]), 2, 16)
+    assert torch.equal(on_cpu[0], torch.cat([torch.zeros(8), torch.ones(8)]))  # w = 0: sin 0, cos 0

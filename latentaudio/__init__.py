@@ -10,13 +10,15 @@ from .lazy import lazy_exports
 
 __version__ = "0.1.0"
 
-# The pipeline folders embedded in the package (see MODEL_CARD.md): the default model (8 guided
-# DPM-Solver++ steps) and DEFAULT_FAST, a few-step student distilled from it (4 steps, guidance
-# embedded). Load either with LatentAudioPipeline.from_pretrained(DEFAULT_MODEL); the command
-# line's --model also takes their names (EMBEDDED_MODELS).
+# The pipeline folders embedded in the package (see MODEL_CARD.md): the default model, a guidance-distilled
+# student (4 DPM-Solver++ steps of one U-Net call each, guidance embedded); DEFAULT_TEACHER, the model it was
+# distilled from (8 guided steps: a batch of 2 per call); and DEFAULT_FAST, an earlier 4-step student distilled
+# by latent consistency. Load any with LatentAudioPipeline.from_pretrained(DEFAULT_MODEL); the command line's
+# --model also takes their names (EMBEDDED_MODELS).
 DEFAULT_MODEL = str(Path(__file__).resolve().parent / "default_model")
+DEFAULT_TEACHER = str(Path(__file__).resolve().parent / "default_teacher")
 DEFAULT_FAST = str(Path(__file__).resolve().parent / "default_fast")
-EMBEDDED_MODELS = {"default": DEFAULT_MODEL, "default-fast": DEFAULT_FAST}
+EMBEDDED_MODELS = {"default": DEFAULT_MODEL, "default-teacher": DEFAULT_TEACHER, "default-fast": DEFAULT_FAST}
 
 _EXPORTS = {
     "LatentAudioPipeline": ".pipelines",
@@ -35,6 +37,6 @@ _EXPORTS = {
     "PromptAttributes": ".prompts",
 }
 
-__all__ = ["DEFAULT_MODEL", "DEFAULT_FAST", "EMBEDDED_MODELS", *_EXPORTS]
+__all__ = ["DEFAULT_MODEL", "DEFAULT_TEACHER", "DEFAULT_FAST", "EMBEDDED_MODELS", *_EXPORTS]
 
 __getattr__ = lazy_exports(__name__, _EXPORTS)

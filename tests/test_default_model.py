@@ -15,7 +15,7 @@ MAX_BYTES = 60_000_000  # committed weights and configs of one embedded model (t
 MAX_EMBEDDED_BYTES = 100_000_000  # every embedded model together
 
 
-@pytest.mark.parametrize("folder", [latentaudio.DEFAULT_MODEL, latentaudio.DEFAULT_FAST])
+@pytest.mark.parametrize("folder", list(latentaudio.EMBEDDED_MODELS.values()))
 def test_embedded_models_are_small_pipeline_folders(folder):
     folder = Path(folder)
     assert (folder / "model_index.json").is_file()
@@ -27,14 +27,41 @@ def test_embedded_models_are_small_pipeline_folders(folder):
     assert total < MAX_EMBEDDED_BYTES
 
 
-def test_default_fast_is_a_few_step_student_of_the_default_model():
+def test_the_default_model_is_the_guidance_distilled_student_of_the_default_teacher():
+    """The default model samples with its teacher's DPM-Solver++ in 4 steps of one U-Net call each (guidance
+    embedded, at the scale saved as its default); VAE, vocoder, text projection and spectrogram are the
+    teacher's (which stores its weights as float16, so the default model's equal them rounded)."""
+    from latentaudio.conditioning import embeds_guidance
+
+    student = LatentAudioPipeline.from_pretrained(latentaudio.DEFAULT_MODEL)
+    teacher = LatentAudioPipeline.from_pretrained(latentaudio.DEFAULT_TEACHER)
+    assert embeds_guidance(student.unet) and not embeds_guidance(teacher.unet)
+    assert student.config.default_inference_steps == 4 and teacher.config.default_inference_steps == 8
+    assert 1.0 < student.config.default_guidance_scale < teacher.config.default_guidance_scale
+    assert student.scheduler.config == teacher.scheduler.config
+    assert type(student.scheduler).__name__ == "DPMSolverMultistepScheduler"
+    for name in ("vae", "vocoder", "text_projection"):
+        shared, own = dict(getattr(student, name).named_parameters()), dict(getattr(teacher, name).named_parameters())
+        assert shared.keys() == own.keys(), name
+        assert all(torch.equal(shared[k].detach().half().float(), own[k]) for k in shared), name
+    assert {p.dtype for p in student.unet.parameters()} == {torch.float32}  # stored as float16, loaded as float32
+    batches = []
+    student.unet.register_forward_hook(lambda module, inputs, output: batches.append(inputs[0].shape[0]))
+    student.set_progress_bar_config(disable=True)
+    audio = student("a loud snare drum hit", generator=torch.Generator().manual_seed(0)).audios[0]
+    assert batches == [1] * 4  # one U-Net row per step: no guided pair
+    assert audio.shape == (round(student.default_audio_length_in_s * student.sample_rate),)
+    assert 0.01 < np.abs(audio).max() <= 1.0
+
+
+def test_default_fast_is_a_few_step_student_of_the_default_teacher():
     """default-fast samples in a few guidance-embedded steps; it shares the VAE and the vocoder with the default
-    model (to float16 rounding: it stores float16 weights). Its U-Net, sampler and text projection are its own:
-    it was distilled from the default model's 2.56 s stage, whose projection the one-pass stage refined."""
+    teacher (both store float16 weights). Its U-Net, sampler and text projection are its own:
+    it was distilled from the teacher's 2.56 s stage, whose projection the one-pass stage refined."""
     from latentaudio.conditioning import embeds_guidance
 
     student = LatentAudioPipeline.from_pretrained(latentaudio.DEFAULT_FAST)
-    teacher = LatentAudioPipeline.from_pretrained(latentaudio.DEFAULT_MODEL)
+    teacher = LatentAudioPipeline.from_pretrained(latentaudio.DEFAULT_TEACHER)
     assert embeds_guidance(student.unet) and not embeds_guidance(teacher.unet)
     assert type(student.scheduler).__name__ == "LCMScheduler" and student.config.default_inference_steps == 4
     assert student.config.shortest_pass_length_in_s == teacher.config.shortest_pass_length_in_s == 2.56
@@ -72,7 +99,7 @@ def test_default_model_generates_5_12_s_in_one_pass_and_a_released_note_dies_awa
     pipe.unet.register_forward_hook(lambda *_: calls.append(1))
     audio = pipe("a loud acoustic grand piano note, C4", audio_length_in_s=5.12, num_inference_steps=8,
                  generator=torch.Generator().manual_seed(0)).audios[0]
-    assert audio.shape == (81920,) and len(calls) == 8  # one call per step (the guided pair is one batch)
+    assert audio.shape == (81920,) and len(calls) == 8  # one call per step over all 128 latent frames
     rms = lambda seconds: float(np.sqrt(np.mean(audio[round(seconds[0] * 16000):round(seconds[1] * 16000)] ** 2)))
     # Released at 1.28 s (as in the training renders), the note has died away 40 dB by 2.5 s and stays silent:
     # windows of the 2.56 s clip struck it again where the second window began.
@@ -115,6 +142,7 @@ def test_model_location_names_embedded_models_unless_a_path_has_the_name(tmp_pat
 
     assert model_location(None) == model_location("default") == latentaudio.DEFAULT_MODEL
     assert model_location("default-fast") == latentaudio.DEFAULT_FAST
+    assert model_location("default-teacher") == latentaudio.DEFAULT_TEACHER
     assert model_location("org/some-model") == "org/some-model"  # a hub id stays as it is
     monkeypatch.chdir(tmp_path)
     (tmp_path / "default-fast").mkdir()

@@ -55,7 +55,8 @@ def add_evaluate_command(verbs) -> argparse.ArgumentParser:
                           help="saved embedding classifier to reuse (default: train one on the train split, saved as OUTPUT_classifier/)")
     evaluate.add_argument("--classifier-steps", type=positive_int, default=1500, help="training steps of a new classifier (default 1500)")
     evaluate.add_argument("--seconds", type=positive_float, default=None, help="clip length (default: the model's native clip)")
-    evaluate.add_argument("--guidance", type=finite_float, default=3.0, help="classifier-free guidance scale (default 3)")
+    evaluate.add_argument("--guidance", type=finite_float, default=None,
+                          help="classifier-free guidance scale (default: the model's own, 3 for a model that saves none)")
     evaluate.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     evaluate.add_argument("--batch-size", type=positive_int, default=8, help="prompts per pipeline call (default 8)")
     evaluate.add_argument("--no-baseline", dest="baseline", action="store_false",
@@ -85,6 +86,7 @@ def run_evaluate(args) -> int:
             raise ValueError(f"--music {folder} is not a folder; expected datasets built by `latentaudio data drumloops`, "
                              "`melodic`, `sfx` or `soundfont`.")
     pipe = load_model(args.model, device=args.device, dtype=args.dtype, runtime=args.runtime)
+    _, args.guidance = pipe.sampling_settings(None, args.guidance)  # the model as shipped, e.g. a distilled student's scale
     seconds = args.seconds or pipe.default_audio_length_in_s
     if args.classifier:
         classifier, info = load_classifier(args.classifier)

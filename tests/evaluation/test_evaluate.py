@@ -3,6 +3,7 @@
 import argparse
 import importlib.util
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,21 @@ def test_evaluate_writes_every_section(tiny_pipe_dir, gm_eval_data, tmp_path, ca
     assert "--no-baseline" in report["setup"]["command"].split()
     assert "random U-Net" not in capsys.readouterr().out
     assert script.check_targets(report)["frechet_over_baseline"] is None
+
+
+def test_evaluate_guides_at_the_models_own_scale_unless_told(tiny_pipe_dir, gm_eval_data, tmp_path):
+    """A distilled student saves the scale it was tuned for; evaluating it as shipped must use that scale."""
+    model = tmp_path / "student"
+    shutil.copytree(tiny_pipe_dir, model)
+    index = json.loads((model / "model_index.json").read_text())
+    (model / "model_index.json").write_text(json.dumps({**index, "default_guidance_scale": 2.5}))
+    common = ["evaluate", "--model", str(model), "--data", str(gm_eval_data), "--steps", "1", "--limit", "2",
+              "--classifier-steps", "2", "--no-baseline"]
+    assert main([*common, "--output", str(tmp_path / "own.json")]) == 0
+    own = json.loads((tmp_path / "own.json").read_text())["setup"]
+    assert own["guidance_scale"] == 2.5 and "--guidance 2.5" in own["command"]
+    assert main([*common, "--guidance", "4", "--output", str(tmp_path / "told.json")]) == 0
+    assert json.loads((tmp_path / "told.json").read_text())["setup"]["guidance_scale"] == 4
 
 
 def test_evaluate_rejects_a_dataset_without_families(tiny_pipe_dir, tmp_path, capsys):

@@ -18,7 +18,7 @@ WORK=$1 MINUTES=${2:-600} THREADS=${3:-2}
 HERE=$(cd "$(dirname "$0")" && pwd)
 export HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1 OMP_NUM_THREADS=$THREADS
 LA="python3 -m latentaudio"
-TEACHER=$(python3 -c "import latentaudio; print(latentaudio.DEFAULT_MODEL)")
+TEACHER=$(python3 -c "import latentaudio; print(latentaudio.DEFAULT_TEACHER)")
 mkdir -p "$WORK"
 resume=""
 [ -d "$WORK/student/checkpoints" ] && resume=--resume

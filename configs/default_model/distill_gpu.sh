@@ -5,20 +5,20 @@
 #
 # CONFIG is a distillation config (default distill_gpu.yaml in this folder, the consistency student;
 # distill_guidance_gpu.yaml the guidance student; a small one smoke-tests the script on a CPU). TEACHER, when
-# set, is the teacher's pipeline folder (default the embedded default model); on a machine reached by small
+# set, is the teacher's pipeline folder (default the embedded teacher, default_teacher); on a machine reached by small
 # transfers it is made there from a float16 pack (configs/music_model/pack_transfer.py writes one):
 #   python configs/default_model/snapshot.py apply PACKED/start.safetensors PACKED/base TEACHER
 # Prepared on the CPU beforehand, small enough to travel with the repository:
 #   latentaudio data soundfont --out data/gm_dense2 --pitch-step 2 --captions-per-clip 8 --holdout pitches --seconds 2.56
 #   latentaudio data embed-captions data/gm_dense2 --model default --output states_dense2.safetensors
 #   mkdir src && ln -s "$PWD/data/gm_dense2" src/oneshots
-#   python configs/music_model/pack_transfer.py --model latentaudio/default_model --data src \
+#   python configs/music_model/pack_transfer.py --model latentaudio/default_teacher --data src \
 #       --states states_dense2.safetensors --out PACKED --oneshot-every 3 --captions 4
 # (every third training clip, 4 captions each, Opus at 16 kbit/s: DATA is PACKED/data/oneshots and STATES
 # PACKED/states.safetensors). WORK/student resumes when it exists. PACK receives the student's trained parts
 # (U-Net in float16, text projection, scheduler, model_index.json) as student.tar.part-* (15 MB parts) and
 # logs.tar.gz; the VAE, vocoder and spectrogram are the teacher's, which the CPU machine has:
-#   cp -r latentaudio/default_model STUDENT && cat PACK/student.tar.part-* | tar -xf - -C STUDENT
+#   cp -r latentaudio/default_teacher STUDENT && cat PACK/student.tar.part-* | tar -xf - -C STUDENT
 #   python configs/default_model/assemble.py OUT STUDENT --half
 set -u
 DATA=$1 STATES=$2 WORK=$3 PACK=$4 MINUTES=$5
@@ -34,7 +34,7 @@ printf 'base: %s\ntext_states_file: %s\n' "$CONFIG" "$(cd "$(dirname "$STATES")"
 resume=""
 [ -d "$WORK/student/checkpoints" ] && resume=--resume
 stamp "distillation starts"
-python3 -m latentaudio distill --model "${TEACHER:-$HERE/../../latentaudio/default_model}" --data "$DATA" --output "$WORK/student" \
+python3 -m latentaudio distill --model "${TEACHER:-$HERE/../../latentaudio/default_teacher}" --data "$DATA" --output "$WORK/student" \
     --config "$WORK/distill.yaml" --max-minutes "$MINUTES" $resume > "$WORK/distill.log" 2>&1
 stamp "distillation done ($?)"
 tail -n 5 "$WORK/distill.log"

@@ -9,8 +9,8 @@
 # DATA is the training split as Ogg Opus (`latentaudio data transcode data/gm --out gm_opus --format
 # opus --compression 0.9 --split train`, 21 MB), STATES its caption states (`latentaudio data
 # embed-captions`), SNAPSHOT the starting U-Net and text projection as float16 (`snapshot.py pack
-# latentaudio/default_model start.safetensors`, 22 MB): together they fit one transfer beside the
-# repository. The VAE, scheduler and spectrogram come from BASE (default latentaudio/default_model; the
+# latentaudio/default_teacher start.safetensors`, 22 MB): together they fit one transfer beside the
+# repository. The VAE, scheduler and spectrogram come from BASE (default latentaudio/default_teacher; the
 # music model's pack_transfer.py writes one that travels); CACHE, when set, is the latent cache folder, so that
 # a later run on the same machine (or data sent in two transfers) encodes each clip once. PACK receives the
 # EMA of the last checkpoint and of the one halfway through as float16 snapshots, split into
@@ -18,7 +18,7 @@
 set -u
 DATA=$1 STATES=$2 SNAPSHOT=$3 WORK=$4 PACK=$5 MINUTES=$6 CONFIG=${7:-finetune_v_gpu.yaml}
 HERE=$(cd "$(dirname "$0")" && pwd)
-BASE=${BASE:-$HERE/../../latentaudio/default_model}
+BASE=${BASE:-$HERE/../../latentaudio/default_teacher}
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
 started=$(date +%s)
 stamp() { echo "[$(( $(date +%s) - started )) s] $*"; }

@@ -50,6 +50,7 @@ from ..conditioning import (
     Music,
     TextConditioner,
     check_pitch_conditioning,
+    embeds_guidance,
     embedding_width,
     feature_width,
     has_instrument_embedding,
@@ -237,6 +238,9 @@ class DiffusionTrainer(Trainer):
 
     def setup(self) -> None:
         c, pipe = self.config, self.pipe
+        if embeds_guidance(pipe.unet):  # its U-Net answers for a guidance scale; a diffusion loss would unteach that
+            raise ValueError(f"{self.model_dir} is a guidance-distilled student; fine-tune its teacher (the default model's "
+                             "is --model default-teacher) and distil the result again with `latentaudio distill`.")
         if c.max_clip_seconds is not None and not pipe.default_audio_length_in_s <= c.max_clip_seconds <= pipe.config.max_audio_length_in_s:
             raise ValueError(f"max_clip_seconds={c.max_clip_seconds} is out of range: expected from the U-Net's clip "
                              f"({pipe.default_audio_length_in_s:g} s) to max_audio_length_in_s ({pipe.config.max_audio_length_in_s:g} s).")

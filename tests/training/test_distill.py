@@ -174,3 +174,14 @@ def test_guidance_embedding_is_made_where_its_scales_are():
     assert embedding.device.type == "meta" and embedding.shape == (3, 16)
     on_cpu = guidance_embedding(torch.tensor([1.0, 3.0]), 2, 16)
     assert torch.equal(on_cpu[0], torch.cat([torch.zeros(8), torch.ones(8)]))  # w = 0: sin 0, cos 0
+
+
+def test_a_student_is_not_fine_tuned_as_a_diffusion_model(guided_student_dir, gm_data, tmp_path, capsys):
+    """Diffusion training ignores the guidance input: the student would unlearn the guided prediction it was
+    distilled to give. The error names its teacher as what to fine-tune."""
+    assert main(train_args("train diffusion", guided_student_dir, gm_data, tmp_path / "tuned", "tiny_diffusion.yaml")) == 1
+    error = capsys.readouterr().err
+    last = error.strip().splitlines()[-1]  # (the loading progress bars come before it)
+    assert last.startswith("latentaudio train: error:") and "Traceback" not in error
+    assert "guidance-distilled student" in last and "default-teacher" in last
+    assert not (tmp_path / "tuned").exists()

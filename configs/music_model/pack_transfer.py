@@ -31,6 +31,7 @@ from safetensors.torch import load_file, save_file
 
 from latentaudio.data.output import METADATA_NAME, write_metadata
 from latentaudio.data.transcode import transcode_folder
+from latentaudio.training.config import DiffusionTrainingConfig
 from latentaudio.training.text_states import subset_caption_states
 
 HERE = Path(__file__).resolve().parent
@@ -84,7 +85,8 @@ def main() -> None:
         target = args.out / "data" / source.name
         transcode_folder(source, target, format="opus", compression=args.compression, splits=["train"])
         captions += thin(target, args.oneshot_every if source.name.startswith("oneshots") else 1, args.captions)
-    subset_caption_states(args.states, captions, args.out / "states.safetensors")
+    # the validation prompts travel too (when embedded): a run validates with them and skips those it lacks
+    subset_caption_states(args.states, captions, args.out / "states.safetensors", also=DiffusionTrainingConfig().validation_prompts)
     subprocess.run([sys.executable, str(HERE.parent / "default_model" / "snapshot.py"), "pack", str(args.model),
                     str(args.out / "start.safetensors")], check=True)
     half_base(args.model, args.out / "base")

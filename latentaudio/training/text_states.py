@@ -78,8 +78,10 @@ def save_caption_states(pipe, captions: Iterable[str], path, device="cpu") -> Pa
     return path
 
 
-def subset_caption_states(source, captions: Iterable[str], path, dtype: torch.dtype = torch.float16) -> Path:
-    """Write the rows of the states file ``source`` for ``captions`` (and ``""``) to ``path`` as ``dtype``.
+def subset_caption_states(source, captions: Iterable[str], path, dtype: torch.dtype = torch.float16,
+                          also: Iterable[str] = ()) -> Path:
+    """Write the rows of the states file ``source`` for ``captions`` (and ``""``) to ``path`` as ``dtype``, with those
+    of ``also`` that ``source`` holds (e.g. a recipe's validation prompts, which ``data embed-captions`` adds).
 
     A smaller file for a run on part of the data, e.g. one sent to another machine in a small transfer:
     float16 halves it, and :class:`CaptionStateTable` reads it back as float32 (each state rounded by at
@@ -89,10 +91,11 @@ def subset_caption_states(source, captions: Iterable[str], path, dtype: torch.dt
         KeyError: A caption is not in ``source``.
     """
     table = CaptionStateTable(source)
-    wanted = sorted(set(captions) | {""})
-    missing = [caption for caption in wanted if caption not in table]
+    wanted = set(captions) | {""}
+    missing = [caption for caption in sorted(wanted) if caption not in table]
     if missing:
         raise KeyError(f"{len(missing)} caption(s) are not in {table.path}, e.g. {missing[0]!r}; embed the data again.")
+    wanted = sorted(wanted | {caption for caption in also if caption in table})
     rows = torch.tensor([table.index[caption] for caption in wanted])
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -83,6 +83,7 @@ def test_pack_transfer_packs_the_train_split_small_and_a_run_trains_from_it(tiny
     from safetensors import safe_open
 
     from latentaudio.cli import main
+    from latentaudio.training.config import DiffusionTrainingConfig
     from latentaudio.training.text_states import CaptionStateTable
 
     from .conftest import TRAINING_CONFIGS, loss_history, train_args
@@ -102,7 +103,9 @@ def test_pack_transfer_packs_the_train_split_small_and_a_run_trains_from_it(tiny
     assert len(rows) == (len(train) + 1) // 2 and {row["split"] for row in rows} == {"train"}
     assert sorted(p.name for p in (out / "data" / "oneshots").glob("*.opus")) == sorted(row["file_name"] for row in rows)
     table = CaptionStateTable(out / "states.safetensors")
-    assert all(row["text"] in table for row in rows) and len(table.index) == len({row["text"] for row in rows}) + 1
+    validation = DiffusionTrainingConfig().validation_prompts  # embed-captions adds them; the pack keeps them
+    assert all(row["text"] in table for row in rows) and all(prompt in table for prompt in validation)
+    assert len(table.index) == len({row["text"] for row in rows} | set(validation)) + 1  # and the empty prompt
     with safe_open(str(out / "states.safetensors"), framework="pt") as f:
         assert f.get_slice("states").get_dtype() == "F16"
     assert not (out / "base" / "unet" / "diffusion_pytorch_model.safetensors").exists()

@@ -32,6 +32,7 @@ def main() -> None:
     import latentaudio
     from latentaudio import LatentAudioPipeline
     from latentaudio.evaluation.evaluate import load_clips
+    from latentaudio.schedulers import clean_and_noise
 
     pipe = LatentAudioPipeline.from_pretrained(args.model or latentaudio.DEFAULT_MODEL)
     clips = load_clips(args.data, "train", pipe.default_audio_length_in_s, pipe.sample_rate, args.clips)
@@ -60,10 +61,7 @@ def main() -> None:
         for embedding in embeddings.values():
             output = pipe.unet(noisy, timesteps, encoder_hidden_states=embedding.states,
                                encoder_attention_mask=embedding.mask).sample
-            if prediction_type == "epsilon":
-                clean = (noisy - (1 - alpha_bar) ** 0.5 * output) / alpha_bar**0.5
-            else:
-                clean = alpha_bar**0.5 * noisy - (1 - alpha_bar) ** 0.5 * output
+            clean, _ = clean_and_noise(output, noisy, alpha_bar**0.5, (1 - alpha_bar) ** 0.5, prediction_type)
             errors.append(((clean - latents) ** 2).mean().item())
         print(f"| {t} | {alpha_bar / (1 - alpha_bar):.2g} | " + " | ".join(f"{e:.3f}" for e in errors) + " |")
 

@@ -33,6 +33,7 @@ def main() -> None:
     import latentaudio
     from latentaudio import LatentAudioPipeline
     from latentaudio.evaluation.evaluate import load_clips
+    from latentaudio.schedulers import clean_and_noise
 
     teacher = LatentAudioPipeline.from_pretrained(args.teacher or latentaudio.DEFAULT_MODEL)
     student = LatentAudioPipeline.from_pretrained(args.student)
@@ -58,10 +59,7 @@ def main() -> None:
         distance = ((prediction - target) ** 2).mean().item()
         share = distance / (target**2).mean().item()
         to_clean = (1 - alpha_bar) if v else (1 - alpha_bar) / alpha_bar  # |x̂₀ gap|² per |prediction gap|²
-        if v:
-            clean = alpha_bar**0.5 * noisy - (1 - alpha_bar) ** 0.5 * target
-        else:
-            clean = (noisy - (1 - alpha_bar) ** 0.5 * target) / alpha_bar**0.5
+        clean, _ = clean_and_noise(target, noisy, alpha_bar**0.5, (1 - alpha_bar) ** 0.5, schedule.config.prediction_type)
         own = ((clean - latents) ** 2).mean().item()
         print(f"| {t} | {alpha_bar / (1 - alpha_bar):.2g} | {distance:.4f} | {share:.1%} | {to_clean * distance:.4f} | {own:.4f} |")
 

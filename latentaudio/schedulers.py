@@ -1,4 +1,4 @@
-"""Scheduler names for configs and the CLI, mapped to diffusers classes."""
+"""Scheduler names for configs and the CLI, mapped to diffusers classes; and what a U-Net prediction implies."""
 
 from __future__ import annotations
 
@@ -35,3 +35,11 @@ def scheduler_from_name(name: str, config=None, **kwargs):
     if config is not None:
         return cls.from_config(config, **settings)
     return cls(**settings)
+
+
+def clean_and_noise(prediction, noisy, alpha, sigma, prediction_type: str):
+    """The clean latent x̂₀ and the noise ε̂ that a U-Net ``prediction`` (ε, or v with ``"v_prediction"``) implies for
+    ``noisy`` = α x₀ + σ ε, where ``alpha`` = √ᾱ_t and ``sigma`` = √(1 - ᾱ_t) (numbers, or tensors that broadcast)."""
+    if prediction_type == "epsilon":
+        return (noisy - sigma * prediction) / alpha, prediction
+    return alpha * noisy - sigma * prediction, alpha * prediction + sigma * noisy  # Salimans & Ho 2022, eq. 6

@@ -48,6 +48,7 @@ from diffusers import DDPMScheduler, LCMScheduler, TCDScheduler
 from safetensors.torch import load_file, save_file
 
 from ..conditioning import embeds_guidance, guidance_embedding, structured_features, with_guidance_embedding
+from ..schedulers import clean_and_noise
 from .checkpoints import TrainerState
 from .config import TRAINABLE_PREDICTION_TYPES, DistillationConfig
 from .diffusion import ConditionedUNet, DiffusionTrainer
@@ -119,9 +120,7 @@ class DistillationTrainer(DiffusionTrainer):
     def _clean_and_noise(self, prediction, timesteps, noisy) -> tuple[torch.Tensor, torch.Tensor]:
         """The clean latent x̂₀ and the noise ε̂ a prediction (ε or v) implies at ``timesteps``."""
         alpha, sigma = self._coefficients(timesteps)
-        if self.prediction_type == "epsilon":
-            return (noisy - sigma * prediction) / alpha, prediction
-        return alpha * noisy - sigma * prediction, alpha * prediction + sigma * noisy  # Salimans & Ho 2022, eq. 6
+        return clean_and_noise(prediction, noisy, alpha, sigma, self.prediction_type)
 
     def _consistency(self, prediction, timesteps, noisy) -> torch.Tensor:
         """f(z, t) = c_skip(t) z + c_out(t) x̂₀: the student's sampler applies the same boundary condition."""

@@ -21,7 +21,7 @@ import torch
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--student", required=True, help="guidance-distilled pipeline folder (`latentaudio distill --method guidance`)")
-    parser.add_argument("--teacher", default=None, help="its teacher (default: the embedded default model)")
+    parser.add_argument("--teacher", default=None, help="its teacher (default: the embedded default model's, default-teacher)")
     parser.add_argument("--data", required=True, help="a dataset built by `latentaudio data soundfont`")
     parser.add_argument("--clips", type=int, default=64, help="test clips to measure on")
     parser.add_argument("--guidance", type=float, default=3.0)
@@ -35,7 +35,7 @@ def main() -> None:
     from latentaudio.evaluation.evaluate import load_clips
     from latentaudio.schedulers import clean_and_noise
 
-    teacher = LatentAudioPipeline.from_pretrained(args.teacher or latentaudio.DEFAULT_MODEL)
+    teacher = LatentAudioPipeline.from_pretrained(args.teacher or latentaudio.DEFAULT_TEACHER)
     student = LatentAudioPipeline.from_pretrained(args.student)
     if not student.embeds_guidance or teacher.embeds_guidance:
         raise SystemExit("--student must embed guidance (a guidance-distilled student) and --teacher must not.")
@@ -46,7 +46,7 @@ def main() -> None:
     schedule = DDPMScheduler.from_config(teacher.scheduler.config)
     v = schedule.config.prediction_type == "v_prediction"
 
-    print(f"{args.student} against {args.teacher or latentaudio.DEFAULT_MODEL}: {len(clips)} test clips, guidance "
+    print(f"{args.student} against {args.teacher or latentaudio.DEFAULT_TEACHER}: {len(clips)} test clips, guidance "
           f"{args.guidance:g}, {schedule.config.prediction_type}")
     print("| t | SNR | prediction distance | share of the teacher's | clean-latent distance | teacher's own clean-latent error |")
     print("|---|---|---|---|---|---|")

@@ -37,13 +37,12 @@ def main() -> None:
     pipe = LatentAudioPipeline.from_pretrained(args.model or latentaudio.DEFAULT_MODEL)
     clips = load_clips(args.data, "train", pipe.default_audio_length_in_s, pipe.sample_rate, args.clips)
     latents = pipe.encode_audio(clips.audio, clips.audio.shape[-1]).float()
-    conditioner = pipe.conditioner()
     prompts = {
         "own caption": clips.texts,
         "another clip's caption": clips.texts[len(clips) // 2 :] + clips.texts[: len(clips) // 2],
         "empty prompt": [""] * len(clips),
     }
-    embeddings = {name: conditioner.encode(texts, latents.device, torch.float32) for name, texts in prompts.items()}
+    conditions = {name: pipe.encode_prompt(texts, None, 1, do_guidance=False) for name, texts in prompts.items()}
     schedule = DDPMScheduler.from_config(pipe.scheduler.config)
     prediction_type = schedule.config.prediction_type
     constant = ((latents - latents.mean(dim=(0, 2, 3), keepdim=True)) ** 2).mean().item()
@@ -54,13 +53,11 @@ def main() -> None:
     print("|---|---|" + "---|" * len(prompts))
     for t in (int(value) for value in args.timesteps.split(",")):
         alpha_bar = schedule.alphas_cumprod[t].item()
-        timesteps = torch.full((len(clips),), t)
         noise = torch.randn(latents.shape, generator=torch.Generator().manual_seed(t))
-        noisy = schedule.add_noise(latents, noise, timesteps)
+        noisy = schedule.add_noise(latents, noise, torch.full((len(clips),), t))
         errors = []
-        for embedding in embeddings.values():
-            output = pipe.unet(noisy, timesteps, encoder_hidden_states=embedding.states,
-                               encoder_attention_mask=embedding.mask).sample
+        for condition in conditions.values():
+            output = pipe.predict_noise(noisy, t, condition, guidance_scale=1.0).float()
             clean, _ = clean_and_noise(output, noisy, alpha_bar**0.5, (1 - alpha_bar) ** 0.5, prediction_type)
             errors.append(((clean - latents) ** 2).mean().item())
         print(f"| {t} | {alpha_bar / (1 - alpha_bar):.2g} | " + " | ".join(f"{e:.3f}" for e in errors) + " |")

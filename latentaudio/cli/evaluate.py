@@ -48,7 +48,8 @@ def add_evaluate_command(verbs) -> argparse.ArgumentParser:
     evaluate = verbs.add_parser("evaluate", help="measure a pipeline on the held-out test split of a GM dataset")
     add_model_option(evaluate)
     evaluate.add_argument("--data", required=True, help="dataset from `latentaudio data soundfont` (split, family, pitch columns)")
-    evaluate.add_argument("--steps", type=step_list, default=[10, 50], help="sampler step counts, comma-separated (default 10,50)")
+    evaluate.add_argument("--steps", type=step_list, default=None,
+                          help="sampler step counts, comma-separated (default: the model's own, 20 for a model that saves none)")
     evaluate.add_argument("--output", default="report.json", help="JSON report path (default report.json)")
     evaluate.add_argument("--limit", type=positive_int, default=None, help="at most N test prompts, evenly spread (default: all)")
     evaluate.add_argument("--classifier", default=None,
@@ -86,7 +87,8 @@ def run_evaluate(args) -> int:
             raise ValueError(f"--music {folder} is not a folder; expected datasets built by `latentaudio data drumloops`, "
                              "`melodic`, `sfx` or `soundfont`.")
     pipe = load_model(args.model, device=args.device, dtype=args.dtype, runtime=args.runtime)
-    _, args.guidance = pipe.sampling_settings(None, args.guidance)  # the model as shipped, e.g. a distilled student's scale
+    own_steps, args.guidance = pipe.sampling_settings(None, args.guidance)  # the model as shipped, e.g. a distilled student's
+    args.steps = args.steps or [own_steps]
     seconds = args.seconds or pipe.default_audio_length_in_s
     if args.classifier:
         classifier, info = load_classifier(args.classifier)

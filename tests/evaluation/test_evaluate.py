@@ -69,19 +69,21 @@ def test_evaluate_writes_every_section(tiny_pipe_dir, gm_eval_data, tmp_path, ca
     assert script.check_targets(report)["frechet_over_baseline"] is None
 
 
-def test_evaluate_guides_at_the_models_own_scale_unless_told(tiny_pipe_dir, gm_eval_data, tmp_path):
-    """A distilled student saves the scale it was tuned for; evaluating it as shipped must use that scale."""
+def test_evaluate_samples_as_the_model_ships_unless_told(tiny_pipe_dir, gm_eval_data, tmp_path):
+    """A distilled student saves the steps and scale it was tuned for; evaluating it as shipped must use them."""
     model = tmp_path / "student"
     shutil.copytree(tiny_pipe_dir, model)
     index = json.loads((model / "model_index.json").read_text())
-    (model / "model_index.json").write_text(json.dumps({**index, "default_guidance_scale": 2.5}))
-    common = ["evaluate", "--model", str(model), "--data", str(gm_eval_data), "--steps", "1", "--limit", "2",
+    (model / "model_index.json").write_text(json.dumps({**index, "default_guidance_scale": 2.5, "default_inference_steps": 2}))
+    common = ["evaluate", "--model", str(model), "--data", str(gm_eval_data), "--limit", "2",
               "--classifier-steps", "2", "--no-baseline"]
     assert main([*common, "--output", str(tmp_path / "own.json")]) == 0
-    own = json.loads((tmp_path / "own.json").read_text())["setup"]
-    assert own["guidance_scale"] == 2.5 and "--guidance 2.5" in own["command"]
-    assert main([*common, "--guidance", "4", "--output", str(tmp_path / "told.json")]) == 0
-    assert json.loads((tmp_path / "told.json").read_text())["setup"]["guidance_scale"] == 4
+    own = json.loads((tmp_path / "own.json").read_text())
+    assert own["setup"]["guidance_scale"] == 2.5 and "--guidance 2.5" in own["setup"]["command"]
+    assert "--steps 2" in own["setup"]["command"] and [entry["steps"] for entry in own["generation"]] == [2]
+    assert main([*common, "--steps", "1", "--guidance", "4", "--output", str(tmp_path / "told.json")]) == 0
+    told = json.loads((tmp_path / "told.json").read_text())
+    assert told["setup"]["guidance_scale"] == 4 and [entry["steps"] for entry in told["generation"]] == [1]
 
 
 def test_evaluate_rejects_a_dataset_without_families(tiny_pipe_dir, tmp_path, capsys):

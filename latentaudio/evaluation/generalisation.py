@@ -27,7 +27,10 @@ Scores (each a share of the prompts that carry the label):
 The judges are independent of the model: both learn only from the real clips of the training split.
 The ``ceiling`` entry scores the template prompts' own real clips (the test split's renders) the same
 way at every length: what the judges give a perfect model, so a short length's figures can be read
-against what one second of real sound allows.
+against what one second of real sound allows. ``ceiling_unseen_notes`` does the same for the unseen
+notes, whose real clips the dataset never holds: :func:`render_like_dataset` renders them with the
+dataset's SoundFont, length, hold and per-program gain (left out, with a logged line, when that font
+is not on the machine).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ PARAPHRASES_PATH = Path(__file__).with_name("paraphrases.jsonl")
 BLIND_PARAPHRASES_PATH = Path(__file__).with_name("paraphrases_blind.jsonl")
 DEFAULT_LENGTHS = (1.0, 1.5, 2.56)
 CLASSIFIER_BATCH = 32  # clips per classifier call
+UNSEEN_VELOCITY = 80  # the dynamics of the unseen-note prompts ("moderately loud")
 
 
 @dataclass
@@ -83,21 +87,25 @@ def template_prompts(rows: list[dict], pitched_families: frozenset) -> PromptSet
     )
 
 
-def unseen_note_prompts(train_rows: list[dict], pitched_families: frozenset, velocity: int = 80) -> PromptSet:
-    """Template captions of every in-range note that no training row plays on its program."""
+def unseen_notes(train_rows: list[dict], pitched_families: frozenset) -> list[tuple[int, int]]:
+    """(program, pitch) of every in-range note that no training row plays on its program, by program then pitch."""
     heard: dict[int, set] = {}
     for row in train_rows:
         if row.get("kit") is None and row["family"] in pitched_families:
             heard.setdefault(row["program"], set()).add(row["pitch"])
-    texts, families, notes = [], [], []
+    notes = []
     for program, pitches in sorted(heard.items()):
         spec = gm.PROGRAMS[program]
-        for pitch in range(spec.low, spec.high + 1):
-            if pitch not in pitches and min(pitches) <= pitch <= max(pitches):  # inside what the font renders
-                texts.append(gm.program_caption(program, pitch, velocity))
-                families.append(gm.family_of(program).name)
-                notes.append(pitch)
-    return PromptSet(texts, families, notes, [None] * len(texts))
+        notes += [(program, pitch) for pitch in range(spec.low, spec.high + 1)
+                  if pitch not in pitches and min(pitches) <= pitch <= max(pitches)]  # inside what the font renders
+    return notes
+
+
+def unseen_note_prompts(train_rows: list[dict], pitched_families: frozenset, velocity: int = UNSEEN_VELOCITY) -> PromptSet:
+    """Template captions of every in-range note that no training row plays on its program (:func:`unseen_notes`)."""
+    notes = unseen_notes(train_rows, pitched_families)
+    return PromptSet([gm.program_caption(program, pitch, velocity) for program, pitch in notes],
+                     [gm.family_of(program).name for program, _ in notes], [pitch for _, pitch in notes], [None] * len(notes))
 
 
 DRUM_WINDOWS = (0.0, 0.03, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56)  # s: onset, attack, body, decay, tail
@@ -273,8 +281,9 @@ def generalisation_section(
 
     Returns:
         `dict`: ``{"steps", "guidance_scale", "lengths", "sets": {name: {"prompts", "lengths": {"1.5": scores}}},
-        "drum_judge": {...}, "ceiling": {"prompts", "files", "lengths": {"1.5": scores}}}`` (the ceiling: the
-        template prompts' real clips, scored the same way).
+        "drum_judge": {...}, "ceiling": {"prompts", "files", "lengths": {"1.5": scores}},
+        "ceiling_unseen_notes": {"prompts", "font", "lengths": {"1.5": scores}}}`` (the ceilings: the template
+        prompts' real clips and real renders of the unseen notes, scored the same way).
     """
     from ..data.report import scan_folder
     from .evaluate import PITCHED_FAMILIES, evenly_spaced, generate_clips
@@ -286,15 +295,16 @@ def generalisation_section(
     for length in lengths:
         pipe.check_length(length)
     entries, _ = scan_folder(data_dir)
-    rows = [{**entry.columns, "text": entry.text} for entry in entries]
+    rows = [{**entry.columns, "text": entry.text, "file_name": entry.file_name} for entry in entries]
     if not rows or "family" not in rows[0] or "split" not in rows[0]:
         raise ValueError(f"{data_dir} has no 'family' and 'split' columns; build it with `latentaudio data soundfont`.")
 
     # 2. the prompt sets
+    train_rows = [r for r in rows if r["split"] == "train"]
     every = {
         "template": template_prompts([r for r in rows if r["split"] == "test"], PITCHED_FAMILIES),
         "paraphrases": load_paraphrases(paraphrases),
-        "unseen_notes": unseen_note_prompts([r for r in rows if r["split"] == "train"], PITCHED_FAMILIES),
+        "unseen_notes": unseen_note_prompts(train_rows, PITCHED_FAMILIES),
     }
     if blind_paraphrases is not None:
         every["blind_paraphrases"] = load_paraphrases(blind_paraphrases)
@@ -319,7 +329,60 @@ def generalisation_section(
     if "template" in sets:
         section["ceiling"] = _real_template_clips(classifier, judge, data_dir, sets["template"], chosen["template"],
                                                   lengths, pipe.sample_rate)
+    if "unseen_notes" in sets:
+        notes = [unseen_notes(train_rows, PITCHED_FAMILIES)[i] for i in chosen["unseen_notes"]]
+        try:
+            audio, font = render_like_dataset(data_dir, train_rows, notes, UNSEEN_VELOCITY, pipe.sample_rate)
+        except (FileNotFoundError, ImportError) as error:
+            log(f"No ceiling for the unseen notes: {error}")
+        else:
+            section["ceiling_unseen_notes"] = {"prompts": len(notes), "font": font, "lengths": {
+                f"{length:g}": score_prompts(classifier, judge, sets["unseen_notes"], audio[..., : round(length * sample_rate)],
+                                             sample_rate)
+                for length, sample_rate in ((length, pipe.sample_rate) for length in lengths)}}
     return section
+
+
+def render_like_dataset(data_dir: PathLike, train_rows: list[dict], notes: Sequence[tuple[int, int]], velocity: int,
+                        sample_rate: int) -> tuple[torch.Tensor, str]:
+    """Real renders (N, L) of melodic ``notes`` ((program, pitch) pairs) as ``latentaudio data soundfont`` would
+    have written them into ``data_dir``: its SoundFont, its clip length, the builder's hold (half the clip) and
+    each program's own gain, read off one of the program's training clips rendered again and compared by peak.
+
+    The unseen-note prompts get their ceiling from these: what the judges give a perfect model on notes the
+    training split never plays. A FileNotFoundError when the dataset's font is not on this machine.
+    """
+    from ..audio_io import read_audio
+    from ..data.soundfont import SILENCE_PEAK
+    from ..data.synth import DEFAULT_SOUNDFONT, FluidSynthRenderer, fade_out
+
+    reference = {}  # program -> its loudest training row, the one the builder's gain brought to full level
+    for row in train_rows:
+        if row.get("kit") is None and row.get("program") is not None:
+            best = reference.get(row["program"])
+            if best is None or row["velocity"] > best["velocity"]:
+                reference[row["program"]] = row
+    fonts = {reference[program].get("font") for program, _ in notes}
+    if len(fonts) != 1 or None in fonts:
+        raise FileNotFoundError(f"{data_dir} renders these programs with {sorted(map(str, fonts))}: one named font is needed")
+    name = fonts.pop()
+    font = next((path for path in (Path(data_dir) / name, Path(DEFAULT_SOUNDFONT).with_name(name)) if path.is_file()), None)
+    if font is None:
+        raise FileNotFoundError(f"the SoundFont {name} of {data_dir} is not on this machine")
+    first = reference[notes[0][0]]
+    num_samples = read_audio(Path(data_dir) / first["file_name"], sample_rate)[0].shape[-1]
+    hold, fade = num_samples // 2, sample_rate // 50
+    clips = []
+    with FluidSynthRenderer(font, sample_rate) as synth:
+        for program, pitch in notes:
+            row = reference[program]
+            synth.select(0, row.get("bank", 0), program)
+            written = read_audio(Path(data_dir) / row["file_name"], sample_rate)[0].abs().max().item()
+            again = np.abs(synth.one_shot(0, row["pitch"], row["velocity"], num_samples, hold)).max()
+            audio = synth.one_shot(0, pitch, velocity, num_samples, hold)
+            gain = written / max(again, SILENCE_PEAK)
+            clips.append(torch.from_numpy(fade_out(audio * gain, fade).astype(np.float32)))
+    return torch.stack(clips), name
 
 
 def _real_template_clips(classifier, judge, data_dir, prompts: PromptSet, indices: list[int], lengths, sample_rate) -> dict:
@@ -369,7 +432,8 @@ def format_generalisation(section: dict) -> str:
         "| prompts | length | n | family ↑ | drum type ↑ | note within 1 semitone ↑ |",
         "|---|---|---|---|---|---|",
     ]
-    rows = [*section["sets"].items(), *([("ceiling: real template clips", section["ceiling"])] if "ceiling" in section else [])]
+    ceilings = (("ceiling", "ceiling: real template clips"), ("ceiling_unseen_notes", "ceiling: real unseen-note renders"))
+    rows = [*section["sets"].items(), *((what, section[key]) for key, what in ceilings if key in section)]
     for name, entry in rows:
         for length, scores in entry["lengths"].items():
             lines.append(f"| {name} | {length} s | {entry['prompts']} | {_percent(scores['family_accuracy'])} | "

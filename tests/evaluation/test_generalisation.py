@@ -47,9 +47,37 @@ def test_evaluate_reports_only_the_generalisation_section(tiny_pipe_dir, gm_eval
     test_captions = [json.loads(line)["text"] for line in (gm_eval_data / "metadata.jsonl").read_text().splitlines()
                      if json.loads(line)["split"] == "test"]
     assert [captions[f] for f in ceiling["files"]] == [test_captions[i] for i in evenly_spaced(len(test_captions), 3)]
+    # and the unseen notes' ceiling: renders of those very notes with the dataset's font and levels
+    unseen = section["ceiling_unseen_notes"]
+    assert unseen["prompts"] == 3 and unseen["font"] == "FluidR3_GM.sf2" and set(unseen["lengths"]) == {"0.16", "0.32"}
+    assert all(scores["pitched_prompts"] == 3 for scores in unseen["lengths"].values())
     out = capsys.readouterr().out
     assert "| paraphrases | 0.32 s | 3 |" in out and "| blind_paraphrases | 0.32 s | 3 |" in out
     assert "| ceiling: real template clips | 0.32 s | 3 |" in out
+    assert "| ceiling: real unseen-note renders | 0.32 s | 3 |" in out
+
+
+def test_renders_like_the_dataset_match_its_own_clips(gm_eval_data):
+    """Rendered again, a training note is its clip in the dataset: same font, length, hold and gain, so an unseen
+    note rendered the same way is what the builder would have written."""
+    from latentaudio.audio_io import read_audio
+    from latentaudio.evaluation.generalisation import render_like_dataset, unseen_notes
+
+    rows = [json.loads(line) for line in (gm_eval_data / "metadata.jsonl").read_text().splitlines()]
+    train = [row for row in rows if row["split"] == "train"]
+    soft_violin = min((row for row in train if row["program"] == 40), key=lambda row: row["velocity"])
+    audio, font = render_like_dataset(gm_eval_data, train, [(40, soft_violin["pitch"])], soft_violin["velocity"], 16000)
+    written = read_audio(gm_eval_data / soft_violin["file_name"], 16000)[0].reshape(-1)
+    assert font == "FluidR3_GM.sf2" and audio.shape == (1, written.shape[-1])
+    assert torch.allclose(audio[0], written, atol=2e-3)  # the soft note keeps its level under the loud one's gain
+    # an unseen note of each program: sounding, and no louder than the program's loudest training clip
+    notes = unseen_notes(train, PITCHED_FAMILIES)
+    assert {program for program, _ in notes} == {0, 33, 40, 56, 73}
+    audio, _ = render_like_dataset(gm_eval_data, train, notes, 80, 16000)
+    peaks = audio.abs().amax(dim=1)
+    assert (peaks > 0.05).all() and (peaks < 1.0).all()
+    with pytest.raises(FileNotFoundError, match="not on this machine"):
+        render_like_dataset(gm_eval_data, [{**row, "font": "Missing.sf2"} for row in train], notes[:1], 80, 16000)
 
 
 def test_unseen_notes_are_never_training_pitches_of_their_program():

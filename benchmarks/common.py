@@ -12,16 +12,17 @@ def generation_parser(description: str, limit: int, seconds: float) -> argparse.
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--model", default="latentaudio/default_model")
     parser.add_argument("--limit", type=int, default=limit, help=f"prompts, evenly spread (default {limit})")
-    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=None, help="sampler steps (default: the model's own)")
     parser.add_argument("--seconds", type=float, default=seconds)
-    parser.add_argument("--guidance", type=float, default=3.0)
+    parser.add_argument("--guidance", type=float, default=None, help="guidance scale (default: the model's own)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     return parser
 
 
 def load_pipeline(args: argparse.Namespace, **kwargs):
-    """``args.model`` as a pipeline on ``args.threads`` threads, its progress bar off."""
+    """``args.model`` as a pipeline on ``args.threads`` threads, its progress bar off; ``args.steps`` and
+    ``args.guidance`` left unset become the model's own (a distilled student's 4 steps at its scale)."""
     import torch
 
     from latentaudio import LatentAudioPipeline
@@ -29,4 +30,5 @@ def load_pipeline(args: argparse.Namespace, **kwargs):
     torch.set_num_threads(args.threads)
     pipe = LatentAudioPipeline.from_pretrained(args.model, **kwargs)
     pipe.set_progress_bar_config(disable=True)
+    args.steps, args.guidance = pipe.sampling_settings(args.steps, args.guidance)
     return pipe

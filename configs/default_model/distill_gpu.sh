@@ -15,7 +15,11 @@
 #   python configs/music_model/pack_transfer.py --model latentaudio/default_teacher --data src \
 #       --states states_dense2.safetensors --out PACKED --oneshot-every 3 --captions 4
 # (every third training clip, 4 captions each, Opus at 16 kbit/s: DATA is PACKED/data/oneshots and STATES
-# PACKED/states.safetensors). WORK/student resumes when it exists. PACK receives the student's trained parts
+# PACKED/states.safetensors). WORK/student resumes when it exists. STUDENT, when set, is an earlier student
+# of this teacher to go on from (the config's student_from), e.g. the released default model, whose trained
+# parts travel on their own (22 MB) and go over a copy of the teacher there:
+#   mkdir -p STUDENT_PARTS && cp -r latentaudio/default_model/{unet,text_projection,scheduler,model_index.json} STUDENT_PARTS/
+#   (on the machine) cp -r TEACHER /tmp/student && cp -r STUDENT_PARTS/. /tmp/student/ && export STUDENT=/tmp/student PACK receives the student's trained parts
 # (U-Net in float16, text projection, scheduler, model_index.json) as student.tar.part-* (15 MB parts) and
 # logs.tar.gz; the VAE, vocoder and spectrogram are the teacher's, which the CPU machine has:
 #   cp -r latentaudio/default_teacher STUDENT && cat PACK/student.tar.part-* | tar -xf - -C STUDENT
@@ -31,6 +35,7 @@ mkdir -p "$WORK" "$PACK"
 
 printf 'base: %s\ntext_states_file: %s\n' "$CONFIG" "$(cd "$(dirname "$STATES")" && pwd)/$(basename "$STATES")" \
     > "$WORK/distill.yaml"
+[ -n "${STUDENT:-}" ] && printf 'student_from: %s\n' "$(cd "$STUDENT" && pwd)" >> "$WORK/distill.yaml"
 resume=""
 [ -d "$WORK/student/checkpoints" ] && resume=--resume
 stamp "distillation starts"

@@ -221,6 +221,7 @@ class DistillationConfig(TrainingConfig):
     scheduler: str = setting("lcm", choices=("lcm", "tcd"))  # consistency: the student's diffusers sampler
     target_ema_decay: float = setting(0.95, "[0, 1)")  # consistency: the target network, an EMA of the student (LCM)
     student_ema_decay: Optional[float] = setting(None, "[0, 1)")  # guidance: save this EMA of the student (null: its last weights)
+    student_from: Optional[str] = setting(None)  # a student of this teacher (folder or embedded name) to go on from, not the teacher
     max_clip_seconds: Optional[float] = setting(None, "(0, inf)")  # variable lengths, as in diffusion training
     min_clip_seconds: Optional[float] = setting(None, "(0, inf)")  # crops from this length up, as in diffusion training
     cache_latents: bool = setting(False)  # encode each clip once (deterministic clip at start 0)

@@ -100,16 +100,37 @@ class DistillationTrainer(DiffusionTrainer):
             self.student_scheduler = student_class.from_config(
                 schedule, prediction_type=self.prediction_type, original_inference_steps=c.num_ddim_timesteps)
         # 3. the student (trained) and its moving average (LCM's target network, or the saved EMA), both
-        #    starting as the teacher
+        #    starting as the teacher, or as an earlier student of it (student_from)
         self.teacher = pipe.unet
         # (the guidance embedding is made on the CPU: the student, and so its copies, go to the teacher's device)
-        student = with_guidance_embedding(copy.deepcopy(self.teacher)).to(self.device).train().requires_grad_(True)
+        student = with_guidance_embedding(copy.deepcopy(self.teacher))
+        if c.student_from is not None:
+            student = self._earlier_student(c.student_from, student)
+        student = student.to(self.device).train().requires_grad_(True)
         averaged = c.method == "consistency" or c.student_ema_decay is not None
         self.target = copy.deepcopy(student).eval().requires_grad_(False) if averaged else None
         self.guidance_dim = student.config.time_cond_proj_dim
         self.trained = dict(student.named_parameters())
         self.ema = None  # the target network is this trainer's moving average
         self.model, self.unet_optimizer = self.prepare_trained("unet", ConditionedUNet(student), self.trained.values())
+
+    def _earlier_student(self, location: str, fresh):
+        """The U-Net of the student pipeline at ``location``, checked to be ``fresh`` (this teacher with a guidance
+        embedding) in shape, in ``fresh``'s dtype: a distillation cut short, or one that ran on another
+        machine, goes on from it."""
+        from ..model_folder import model_location
+
+        folder = Path(model_location(location))
+        unet = type(self.teacher).from_pretrained(folder, subfolder="unet")
+        if not embeds_guidance(unet):
+            raise ValueError(f"student_from={location} has no guidance embedding: expected a student from `latentaudio distill`.")
+        mine, theirs = fresh.state_dict(), unet.state_dict()
+        mismatched = sorted(key for key in mine.keys() | theirs.keys()
+                            if key not in mine or key not in theirs or mine[key].shape != theirs[key].shape)
+        if mismatched:
+            raise ValueError(f"student_from={location} is not a student of {self.model_dir}: its U-Net differs at "
+                             f"{', '.join(mismatched[:3])}{' ...' if len(mismatched) > 3 else ''}.")
+        return unet.to(next(fresh.parameters()).dtype)
 
     # ------------------------------------------------------------ the maths
     def _coefficients(self, timesteps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -185,3 +185,33 @@ def test_a_student_is_not_fine_tuned_as_a_diffusion_model(guided_student_dir, gm
     assert last.startswith("latentaudio train: error:") and "Traceback" not in error
     assert "guidance-distilled student" in last and "default-teacher" in last
     assert not (tmp_path / "tuned").exists()
+
+
+def test_distillation_goes_on_from_an_earlier_student(guided_student_dir, tiny_pipe_dir, gm_data, tmp_path):
+    """``student_from`` starts the student (and its moving average) as an earlier student of the same teacher,
+    not as the teacher: a distillation that ran on another machine goes on where it stopped."""
+    earlier = load_file(str(guided_student_dir / "unet/diffusion_pytorch_model.safetensors"))
+    config = DistillationConfig.from_yaml(TRAINING_CONFIGS / "tiny_distill_guidance.yaml", student_from=str(guided_student_dir))
+    trainer = DistillationTrainer(tiny_pipe_dir, gm_data, tmp_path / "on", config)
+    trainer.setup()
+    assert trainer.trained.keys() == earlier.keys()
+    for name, parameter in trainer.trained.items():
+        assert torch.equal(parameter.detach(), earlier[name].float()), name
+    assert earlier["time_embedding.cond_proj.weight"].abs().max() > 0  # not the teacher's zero embedding
+    assert torch.equal(trainer.target.time_embedding.cond_proj.weight, earlier["time_embedding.cond_proj.weight"].float())
+    # the teacher itself will not do
+    config = DistillationConfig.from_yaml(TRAINING_CONFIGS / "tiny_distill_guidance.yaml", student_from=str(tiny_pipe_dir))
+    with pytest.raises(ValueError, match="no guidance embedding"):
+        DistillationTrainer(tiny_pipe_dir, gm_data, tmp_path / "wrong", config).setup()
+
+
+def test_an_earlier_student_of_another_shape_is_refused(tiny_pipe_dir, gm_data, tmp_path):
+    from latentaudio.conditioning.guidance import GUIDANCE_EMBEDDING_DIM, extend_unet
+
+    other = tmp_path / "other"  # the same teacher with a wider guidance embedding: not this distillation's student
+    pipe = LatentAudioPipeline.from_pretrained(tiny_pipe_dir)
+    pipe.unet = extend_unet(pipe.unet, "time_embedding.cond_proj.", time_cond_proj_dim=2 * GUIDANCE_EMBEDDING_DIM)
+    pipe.save_pretrained(other)
+    config = DistillationConfig.from_yaml(TRAINING_CONFIGS / "tiny_distill_guidance.yaml", student_from=str(other))
+    with pytest.raises(ValueError, match="is not a student of"):
+        DistillationTrainer(tiny_pipe_dir, gm_data, tmp_path / "wrong", config).setup()

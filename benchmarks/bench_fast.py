@@ -1,12 +1,12 @@
 """Few-step sampling and the CPU inference path, measured side by side in one run.
 
-Prints, for the embedded default model and its distilled student ``default-fast`` (or ``--model`` and
+Prints, for the embedded teacher ``default-teacher`` and its distilled student, the default model (or ``--model`` and
 ``--student``) on ``--threads`` threads:
 
 1. per stage (text, U-Net loop, VAE decoder, vocoder) and end to end, at each ``--seconds``: the
    teacher (``--teacher-steps`` steps, classifier-free guidance: a batch of 2 per U-Net call, in
-   windows beyond the U-Net's clip) beside the few-step path (``--student-steps`` steps of
-   ``LCMScheduler``, guidance embedded: one batch of 1 per call, one pass up to the trained length).
+   windows beyond the U-Net's clip) beside the few-step path (``--student-steps`` steps of the
+   student's own sampler, guidance embedded: one batch of 1 per call, one pass up to the trained length).
    With ``--student none`` the few-step path runs the teacher's own weights behind a
    zero-initialised guidance embedding: its timing is a student's, its sound is not;
    Each path also runs with its U-Net and VAE decoder exported to ONNX (``latentaudio export``, into a
@@ -162,8 +162,8 @@ def compare_unet(args, pipe, seconds: float, onnx_unet=None) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default="default", help="the teacher (default: the embedded default model)")
-    parser.add_argument("--student", default="default-fast",
+    parser.add_argument("--model", default="default-teacher", help="the teacher (default: the embedded teacher)")
+    parser.add_argument("--student", default="default",
                         help="a distilled student (default: the embedded one; none: the teacher's weights, few steps)")
     parser.add_argument("--seconds", type=float, nargs="+", default=[2.56, 5.12])
     parser.add_argument("--teacher-steps", type=int, default=20)

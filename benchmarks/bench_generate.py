@@ -4,7 +4,7 @@ Prints, for a pipeline built from a model config (default ``configs/small.yaml``
 weights: speed does not depend on training) or loaded from ``--model``:
 
 * wall time to generate ``--seconds`` of audio at ``--steps`` steps (default: the model's own, 4 for a
-  distilled student such as the embedded ``default-fast``, else 20), split into text encoding,
+  distilled student such as the embedded default model, else 20), split into text encoding,
   denoising, VAE decoding and vocoder, and the real-time factor (audio seconds per second);
 * peak resident memory of the process that ran it (each measurement in its own process);
 * with ``--model`` a folder holding a standalone export (``latentaudio export --standalone``) that runs these

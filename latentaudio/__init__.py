@@ -11,14 +11,15 @@ from .lazy import lazy_exports
 __version__ = "0.1.0"
 
 # The pipeline folders embedded in the package (see MODEL_CARD.md): the default model, a guidance-distilled
-# student (4 DPM-Solver++ steps of one U-Net call each, guidance embedded); DEFAULT_TEACHER, the model it was
-# distilled from (8 guided steps: a batch of 2 per call); and DEFAULT_FAST, an earlier 4-step student distilled
-# by latent consistency. Load any with LatentAudioPipeline.from_pretrained(DEFAULT_MODEL); the command line's
-# --model also takes their names (EMBEDDED_MODELS).
+# student (4 DPM-Solver++ steps of one U-Net call each, guidance embedded), and DEFAULT_TEACHER, the model it was
+# distilled from (8 guided steps: a batch of 2 per call). Load either with LatentAudioPipeline.from_pretrained(
+# DEFAULT_MODEL); the command line's --model also takes their names (EMBEDDED_MODELS). "default-fast" (DEFAULT_FAST)
+# named an earlier 4-step student distilled by latent consistency; the default model, as fast and closer to its
+# teacher, replaced it, and the old name now loads the default model.
 DEFAULT_MODEL = str(Path(__file__).resolve().parent / "default_model")
 DEFAULT_TEACHER = str(Path(__file__).resolve().parent / "default_teacher")
-DEFAULT_FAST = str(Path(__file__).resolve().parent / "default_fast")
-EMBEDDED_MODELS = {"default": DEFAULT_MODEL, "default-teacher": DEFAULT_TEACHER, "default-fast": DEFAULT_FAST}
+DEFAULT_FAST = DEFAULT_MODEL
+EMBEDDED_MODELS = {"default": DEFAULT_MODEL, "default-teacher": DEFAULT_TEACHER, "default-fast": DEFAULT_MODEL}
 
 _EXPORTS = {
     "LatentAudioPipeline": ".pipelines",

@@ -269,7 +269,7 @@ def check_standalone_supported(pipe) -> None:
 
 def export_standalone(model: PathLike, log=None, tolerance: float = 1e-3) -> Path:
     """Write ``model``'s standalone export (see :mod:`latentaudio.standalone`) into ``MODEL/standalone/``,
-    or for an embedded model (a folder or its name, "default-fast") into the user's cache
+    or for an embedded model (a folder or its name, "default") into the user's cache
     (:func:`latentaudio.standalone.export_folder`).
 
     The graph is traced at the U-Net's clip and takes any length up to what the U-Net denoises in

@@ -5,7 +5,7 @@ transformers alone takes longer than a few-step model takes to generate a clip o
 ``latentaudio export MODEL --standalone`` (:func:`latentaudio.export.export_standalone`) traces the
 pipeline's own text-to-audio path (text encoder and projection, every sampler step of the model's
 default sampling with its U-Net calls, the VAE decoder and the vocoder) into one graph, and writes
-``MODEL/standalone/`` (for an embedded model, ``latentaudio export default-fast --standalone``, the
+``MODEL/standalone/`` (for an embedded model, ``latentaudio export default --standalone``, the
 same folder in the user's cache: :func:`export_folder`):
 
 - ``model.onnx``: the graph, already optimised by ONNX Runtime (so a session opens in a fraction of

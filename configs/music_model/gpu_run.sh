@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build the music model's data (about 17 hours of audio) and fine-tune the default model's U-Net on it,
+# Build the music model's data (about 17 hours of audio) and fine-tune the default teacher's U-Net on it,
 # time-boxed, on one GPU machine.
 #
 #   configs/music_model/gpu_run.sh WORK PACK MINUTES [LOOP_HOURS MELODIC_HOURS SFX_HOURS ONESHOT_PITCH_STEP]
@@ -31,15 +31,15 @@ stamp "data: $LOOP_HOURS h loops, $MELODIC_HOURS h melodic, $SFX_HOURS h effects
 "$HERE/build_data.sh" "$DATA" "$JOBS" "$LOOP_HOURS" "$MELODIC_HOURS" "$SFX_HOURS" "$PITCH_STEP"
 stamp "data built: $(find "$DATA" -name '*.wav' | wc -l) clips"
 
-# 2. caption states (the packaged MiniLM encoder of the default model), then the U-Net
-[ -f "$WORK/states.safetensors" ] || $LA data embed-captions "$DATA" --model "$ROOT/latentaudio/default_model" \
+# 2. caption states (the packaged MiniLM encoder), then the U-Net (the embedded teacher's: the default model is a distilled student)
+[ -f "$WORK/states.safetensors" ] || $LA data embed-captions "$DATA" --model "$ROOT/latentaudio/default_teacher" \
     --output "$WORK/states.safetensors" --prompt "a 124 bpm house drum loop, electronic kit, 7.74 s" \
     --prompt "a slow melancholic cello melody in D minor, 70 bpm, 6.86 s" --prompt "a descending laser sound effect, 0.40 s" \
     --prompt "a loud snare drum hit" --prompt "a soft acoustic grand piano note, C4" || exit 1
 printf 'base: %s\ntext_states_file: %s\n' "$HERE/diffusion_gpu.yaml" "$WORK/states.safetensors" > "$WORK/music.yaml"
 resume=(); [ -d "$WORK/run/checkpoints" ] && resume=(--resume)
 stamp "training starts (${MINUTES} min)"
-$LA train diffusion --model "$ROOT/latentaudio/default_model" --data "$DATA" --output "$WORK/run" \
+$LA train diffusion --model "$ROOT/latentaudio/default_teacher" --data "$DATA" --output "$WORK/run" \
     --config "$WORK/music.yaml" --max-minutes "$MINUTES" "${resume[@]}" > "$WORK/logs/train.log" 2>&1
 stamp "training done ($?)"
 tail -n 5 "$WORK/logs/train.log"

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from safetensors.torch import load_file, save_file
@@ -55,6 +57,24 @@ def thin(folder: Path, keep_every: int, captions: int) -> list[str]:
     return [wording for row in kept for wording in row.get("captions", [row["text"]])] + [row["text"] for row in kept]
 
 
+def every_nth_training_row(source: Path, keep_every: int, view: Path) -> Path:
+    """``source`` itself, or with ``keep_every`` > 1 a folder ``view`` of every ``keep_every``-th of its training
+    rows (hard links, or copies across file systems) with their metadata: what is left out is never transcoded."""
+    if keep_every == 1:
+        return source
+    rows = [json.loads(line) for line in (source / METADATA_NAME).read_text(encoding="utf-8").splitlines() if line]
+    kept = [row for row in rows if row.get("split") == "train"][::keep_every]
+    for row in kept:
+        link = view / row["file_name"]
+        link.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source / row["file_name"], link)
+        except OSError:
+            shutil.copy2(source / row["file_name"], link)
+    write_metadata(view, kept)
+    return view
+
+
 def half_base(model: Path, out: Path) -> None:
     """``model`` with its models' weights in float16 (the spectrogram's and a text encoder's stay as saved) and the
     U-Net's and text projection's left out."""
@@ -80,11 +100,15 @@ def main() -> None:
     args = parser.parse_args()
     if args.out.exists():
         raise SystemExit(f"{args.out} exists; choose a new folder.")
+    args.out.mkdir(parents=True)
     captions = []
     for source in sorted(path.parent for path in args.data.glob(f"*/{METADATA_NAME}")):
         target = args.out / "data" / source.name
-        transcode_folder(source, target, format="opus", compression=args.compression, splits=["train"])
-        captions += thin(target, args.oneshot_every if source.name.startswith("oneshots") else 1, args.captions)
+        keep_every = args.oneshot_every if source.name.startswith("oneshots") else 1
+        with tempfile.TemporaryDirectory(dir=args.out) as view:
+            transcode_folder(every_nth_training_row(source, keep_every, Path(view)), target, format="opus",
+                             compression=args.compression, splits=["train"])
+        captions += thin(target, 1, args.captions)
     # the validation prompts travel too (when embedded): a run validates with them and skips those it lacks
     subset_caption_states(args.states, captions, args.out / "states.safetensors", also=DiffusionTrainingConfig().validation_prompts)
     subprocess.run([sys.executable, str(HERE.parent / "default_model" / "snapshot.py"), "pack", str(args.model),

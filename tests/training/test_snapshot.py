@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -101,6 +102,7 @@ def test_pack_transfer_packs_the_train_split_small_and_a_run_trains_from_it(tiny
     rows = [json.loads(line) for line in (out / "data" / "oneshots" / "metadata.jsonl").read_text().splitlines()]
     train = [json.loads(line) for line in (gm_data / "metadata.jsonl").read_text().splitlines() if '"train"' in line]
     assert len(rows) == (len(train) + 1) // 2 and {row["split"] for row in rows} == {"train"}
+    assert [Path(row["file_name"]).stem for row in rows] == [Path(row["file_name"]).stem for row in train[::2]]
     assert sorted(p.name for p in (out / "data" / "oneshots").glob("*.opus")) == sorted(row["file_name"] for row in rows)
     table = CaptionStateTable(out / "states.safetensors")
     validation = DiffusionTrainingConfig().validation_prompts  # embed-captions adds them; the pack keeps them

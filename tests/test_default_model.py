@@ -230,3 +230,22 @@ def test_convert_copies_an_embedded_model_by_name_into_a_folder_one_can_export_i
     copy = LatentAudioPipeline.from_pretrained(tmp_path / "fast")
     assert copy.config.default_inference_steps == 4 and copy.embeds_guidance
     assert next(copy.unet.parameters()).dtype == torch.float32
+
+
+def test_the_released_student_can_go_on_distilling_from_the_embedded_teacher():
+    """distill_guidance_more_gpu.yaml goes on from the default model: it must be a student of the embedded
+    teacher in every weight's name and shape, and its saved scale must lie inside the scales it trains on."""
+    from latentaudio.conditioning import with_guidance_embedding
+    from latentaudio.training import DistillationConfig
+    from latentaudio.training.distill import earlier_student
+
+    from .conftest import REPO
+
+    config = DistillationConfig.from_yaml(REPO / "configs" / "default_model" / "distill_guidance_more_gpu.yaml")
+    assert config.method == "guidance" and config.student_from == "latentaudio/default_model"
+    assert config.guidance_scale_min <= config.student_guidance_scale <= config.guidance_scale_max
+    assert config.student_guidance_scale == LatentAudioPipeline.from_pretrained(latentaudio.DEFAULT_MODEL).config.default_guidance_scale
+    teacher = LatentAudioPipeline.from_pretrained(latentaudio.DEFAULT_TEACHER).unet
+    student = earlier_student(str(REPO / config.student_from), with_guidance_embedding(teacher))
+    assert {p.dtype for p in student.parameters()} == {torch.float32}
+    assert student.time_embedding.cond_proj.weight.abs().max() > 0  # the trained embedding, not a fresh zero one

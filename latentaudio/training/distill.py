@@ -56,6 +56,25 @@ from .diffusion import ConditionedUNet, DiffusionTrainer
 STUDENT_SCHEDULERS = {"lcm": LCMScheduler, "tcd": TCDScheduler}
 
 
+def earlier_student(location: str, fresh, teacher_name: str = "the teacher"):
+    """The U-Net of the student pipeline at ``location`` (a folder or an embedded model's name), checked to be
+    ``fresh`` (the teacher's U-Net with a guidance embedding, :func:`with_guidance_embedding`) in every weight's
+    name and shape, in ``fresh``'s dtype: a distillation cut short, or one that ran on another machine, goes on
+    from it (``DistillationConfig.student_from``). A ValueError names what does not fit."""
+    from ..model_folder import model_location
+
+    unet = type(fresh).from_pretrained(Path(model_location(location)), subfolder="unet")
+    if not embeds_guidance(unet):
+        raise ValueError(f"student_from={location} has no guidance embedding: expected a student from `latentaudio distill`.")
+    mine, theirs = fresh.state_dict(), unet.state_dict()
+    mismatched = sorted(key for key in mine.keys() | theirs.keys()
+                        if key not in mine or key not in theirs or mine[key].shape != theirs[key].shape)
+    if mismatched:
+        raise ValueError(f"student_from={location} is not a student of {teacher_name}: its U-Net differs at "
+                         f"{', '.join(mismatched[:3])}{' ...' if len(mismatched) > 3 else ''}.")
+    return unet.to(next(fresh.parameters()).dtype)
+
+
 class DistillationTrainer(DiffusionTrainer):
     name = "distill"
     config: DistillationConfig
@@ -105,7 +124,7 @@ class DistillationTrainer(DiffusionTrainer):
         # (the guidance embedding is made on the CPU: the student, and so its copies, go to the teacher's device)
         student = with_guidance_embedding(copy.deepcopy(self.teacher))
         if c.student_from is not None:
-            student = self._earlier_student(c.student_from, student)
+            student = earlier_student(c.student_from, student, teacher_name=str(self.model_dir))
         student = student.to(self.device).train().requires_grad_(True)
         averaged = c.method == "consistency" or c.student_ema_decay is not None
         self.target = copy.deepcopy(student).eval().requires_grad_(False) if averaged else None
@@ -113,24 +132,6 @@ class DistillationTrainer(DiffusionTrainer):
         self.trained = dict(student.named_parameters())
         self.ema = None  # the target network is this trainer's moving average
         self.model, self.unet_optimizer = self.prepare_trained("unet", ConditionedUNet(student), self.trained.values())
-
-    def _earlier_student(self, location: str, fresh):
-        """The U-Net of the student pipeline at ``location``, checked to be ``fresh`` (this teacher with a guidance
-        embedding) in shape, in ``fresh``'s dtype: a distillation cut short, or one that ran on another
-        machine, goes on from it."""
-        from ..model_folder import model_location
-
-        folder = Path(model_location(location))
-        unet = type(self.teacher).from_pretrained(folder, subfolder="unet")
-        if not embeds_guidance(unet):
-            raise ValueError(f"student_from={location} has no guidance embedding: expected a student from `latentaudio distill`.")
-        mine, theirs = fresh.state_dict(), unet.state_dict()
-        mismatched = sorted(key for key in mine.keys() | theirs.keys()
-                            if key not in mine or key not in theirs or mine[key].shape != theirs[key].shape)
-        if mismatched:
-            raise ValueError(f"student_from={location} is not a student of {self.model_dir}: its U-Net differs at "
-                             f"{', '.join(mismatched[:3])}{' ...' if len(mismatched) > 3 else ''}.")
-        return unet.to(next(fresh.parameters()).dtype)
 
     # ------------------------------------------------------------ the maths
     def _coefficients(self, timesteps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -103,7 +103,11 @@ def unseen_notes(train_rows: list[dict], pitched_families: frozenset) -> list[tu
 
 def unseen_note_prompts(train_rows: list[dict], pitched_families: frozenset, velocity: int = UNSEEN_VELOCITY) -> PromptSet:
     """Template captions of every in-range note that no training row plays on its program (:func:`unseen_notes`)."""
-    notes = unseen_notes(train_rows, pitched_families)
+    return note_prompts(unseen_notes(train_rows, pitched_families), velocity)
+
+
+def note_prompts(notes: Sequence[tuple[int, int]], velocity: int = UNSEEN_VELOCITY) -> PromptSet:
+    """Template captions of melodic ``notes`` ((program, pitch) pairs), labelled with family and note."""
     return PromptSet([gm.program_caption(program, pitch, velocity) for program, pitch in notes],
                      [gm.family_of(program).name for program, _ in notes], [pitch for _, pitch in notes], [None] * len(notes))
 
@@ -301,10 +305,11 @@ def generalisation_section(
 
     # 2. the prompt sets
     train_rows = [r for r in rows if r["split"] == "train"]
+    every_unseen = unseen_notes(train_rows, PITCHED_FAMILIES)
     every = {
         "template": template_prompts([r for r in rows if r["split"] == "test"], PITCHED_FAMILIES),
         "paraphrases": load_paraphrases(paraphrases),
-        "unseen_notes": unseen_note_prompts(train_rows, PITCHED_FAMILIES),
+        "unseen_notes": note_prompts(every_unseen),
     }
     if blind_paraphrases is not None:
         every["blind_paraphrases"] = load_paraphrases(blind_paraphrases)
@@ -330,16 +335,14 @@ def generalisation_section(
         section["ceiling"] = _real_template_clips(classifier, judge, data_dir, sets["template"], chosen["template"],
                                                   lengths, pipe.sample_rate)
     if "unseen_notes" in sets:
-        notes = [unseen_notes(train_rows, PITCHED_FAMILIES)[i] for i in chosen["unseen_notes"]]
+        notes = [every_unseen[i] for i in chosen["unseen_notes"]]
         try:
             audio, font = render_like_dataset(data_dir, train_rows, notes, UNSEEN_VELOCITY, pipe.sample_rate)
         except (FileNotFoundError, ImportError) as error:
             log(f"No ceiling for the unseen notes: {error}")
         else:
-            section["ceiling_unseen_notes"] = {"prompts": len(notes), "font": font, "lengths": {
-                f"{length:g}": score_prompts(classifier, judge, sets["unseen_notes"], audio[..., : round(length * sample_rate)],
-                                             sample_rate)
-                for length, sample_rate in ((length, pipe.sample_rate) for length in lengths)}}
+            section["ceiling_unseen_notes"] = {"prompts": len(notes), "font": font, "lengths": _score_real_clips(
+                classifier, judge, sets["unseen_notes"], audio, lengths, pipe.sample_rate)}
     return section
 
 
@@ -372,16 +375,17 @@ def render_like_dataset(data_dir: PathLike, train_rows: list[dict], notes: Seque
     first = reference[notes[0][0]]
     num_samples = read_audio(Path(data_dir) / first["file_name"], sample_rate)[0].shape[-1]
     hold, fade = num_samples // 2, sample_rate // 50
-    clips = []
+    clips, gains = [], {}  # program -> its gain, from its reference clip as written and as rendered again
     with FluidSynthRenderer(font, sample_rate) as synth:
         for program, pitch in notes:
             row = reference[program]
             synth.select(0, row.get("bank", 0), program)
-            written = read_audio(Path(data_dir) / row["file_name"], sample_rate)[0].abs().max().item()
-            again = np.abs(synth.one_shot(0, row["pitch"], row["velocity"], num_samples, hold)).max()
+            if program not in gains:
+                written = read_audio(Path(data_dir) / row["file_name"], sample_rate)[0].abs().max().item()
+                again = np.abs(synth.one_shot(0, row["pitch"], row["velocity"], num_samples, hold)).max()
+                gains[program] = written / max(again, SILENCE_PEAK)
             audio = synth.one_shot(0, pitch, velocity, num_samples, hold)
-            gain = written / max(again, SILENCE_PEAK)
-            clips.append(torch.from_numpy(fade_out(audio * gain, fade).astype(np.float32)))
+            clips.append(torch.from_numpy(fade_out(audio * gains[program], fade).astype(np.float32)))
     return torch.stack(clips), name
 
 
@@ -394,11 +398,14 @@ def _real_template_clips(classifier, judge, data_dir, prompts: PromptSet, indice
     if [item["text"] for item in items] != prompts.texts:
         raise ValueError(f"The test split of {data_dir} does not list its clips in the order of its metadata's test rows.")
     audio = torch.stack([item["audio"] for item in items])
-    entry = {"prompts": len(prompts), "files": [item["file_name"] for item in items], "lengths": {}}
-    for length in lengths:
-        entry["lengths"][f"{length:g}"] = score_prompts(classifier, judge, prompts, audio[..., : round(length * sample_rate)],
-                                                        sample_rate)
-    return entry
+    return {"prompts": len(prompts), "files": [item["file_name"] for item in items],
+            "lengths": _score_real_clips(classifier, judge, prompts, audio, lengths, sample_rate)}
+
+
+def _score_real_clips(classifier, judge, prompts: PromptSet, audio: torch.Tensor, lengths, sample_rate) -> dict:
+    """``{"1.5": scores}``: real clips (N, L), one per prompt, scored as generated ones are, cut to every length."""
+    return {f"{length:g}": score_prompts(classifier, judge, prompts, audio[..., : round(length * sample_rate)], sample_rate)
+            for length in lengths}
 
 
 def _judge_on_real_clips(judge, kits, data_dir, rows, lengths, sample_rate) -> dict:

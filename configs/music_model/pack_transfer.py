@@ -40,21 +40,14 @@ HERE = Path(__file__).resolve().parent
 WEIGHTS = "diffusion_pytorch_model.safetensors"
 
 
-def thin(folder: Path, keep_every: int, captions: int) -> list[str]:
-    """Keep every ``keep_every``-th row of ``folder`` (deleting the others' audio) and at most ``captions``
-    captions per row, the first one and ``text`` kept; returns the captions left."""
+def cap_captions(folder: Path, captions: int) -> list[str]:
+    """Keep at most ``captions`` captions per row of ``folder``, the first one and ``text`` kept; returns them."""
     rows = [json.loads(line) for line in (folder / METADATA_NAME).read_text(encoding="utf-8").splitlines() if line]
-    kept = []
-    for index, row in enumerate(rows):
-        if index % keep_every:
-            (folder / row["file_name"]).unlink()
-            continue
-        wordings = list(dict.fromkeys([row["text"], *row.get("captions", [])]))[:captions]
+    for row in rows:
         if "captions" in row:
-            row["captions"] = wordings
-        kept.append(row)
-    write_metadata(folder, kept)
-    return [wording for row in kept for wording in row.get("captions", [row["text"]])] + [row["text"] for row in kept]
+            row["captions"] = list(dict.fromkeys([row["text"], *row["captions"]]))[:captions]
+    write_metadata(folder, rows)
+    return [wording for row in rows for wording in row.get("captions", [row["text"]])] + [row["text"] for row in rows]
 
 
 def every_nth_training_row(source: Path, keep_every: int, view: Path) -> Path:
@@ -108,7 +101,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(dir=args.out) as view:
             transcode_folder(every_nth_training_row(source, keep_every, Path(view)), target, format="opus",
                              compression=args.compression, splits=["train"])
-        captions += thin(target, 1, args.captions)
+        captions += cap_captions(target, args.captions)
     # the validation prompts travel too (when embedded): a run validates with them and skips those it lacks
     subset_caption_states(args.states, captions, args.out / "states.safetensors", also=DiffusionTrainingConfig().validation_prompts)
     subprocess.run([sys.executable, str(HERE.parent / "default_model" / "snapshot.py"), "pack", str(args.model),

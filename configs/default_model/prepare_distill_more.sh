@@ -34,7 +34,7 @@ python configs/music_model/pack_transfer.py --model latentaudio/default_teacher 
     --states "$WORK/states.safetensors" --out .gpu/packed --oneshot-every 3 --captions 1
 mkdir -p .gpu2/student
 cp -r latentaudio/default_model/{unet,text_projection,scheduler,model_index.json} .gpu2/student/
-pip download -q --no-deps -d .whl diffusers==0.42.1 soundfile==0.14.0 cffi==2.1.1 pycparser==3.12 soxr==1.1.0
+configs/default_model/gpu_wheels.sh .whl
 du -sh .whl .gpu .gpu2
 
 cat <<'CALLS'

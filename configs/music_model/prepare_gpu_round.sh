@@ -38,7 +38,7 @@ for shard in "$WORK"/transfer/data/*; do  # the smallest shards first, into the 
 done | sort -n | while read -r size shard; do
     if [ $(( used + size )) -le "$SHARD_BUDGET" ]; then used=$(( used + size )); mv "$shard" .gpu/data/; else mv "$shard" .gpu2/data/; fi
 done
-pip download -q --no-deps -d .whl diffusers==0.42.1 soundfile==0.14.0 cffi==2.1.1 pycparser==3.12 soxr==1.1.0
+configs/default_model/gpu_wheels.sh .whl
 du -sh --apparent-size .whl .gpu .gpu2
 
 cat <<'CALLS'

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .common import add_options_later, one_line, positive_float, positive_int, seed
 
@@ -53,6 +54,8 @@ def add_data_verbs(data: argparse.ArgumentParser) -> None:
     soundfont.add_argument("--captions-per-clip", type=positive_int, default=1, help="varied captions per clip, sampled in training (default 1)")
     soundfont.add_argument("--holdout", type=lambda text: [p for p in text.split(",") if p], default=[],
                            help="hold out whole 'pitches' per program and/or 'velocities', e.g. pitches,velocities")
+    soundfont.add_argument("--holdout-like", type=Path, default=None, metavar="DIR",
+                           help="hold out exactly the pitches dataset DIR holds out (implies --holdout pitches)")
     soundfont.add_argument("--hold", type=positive_float, default=None,
                            help="seconds a melodic note is held before its release (default: half the clip)")
     _add_clip_options(soundfont)
@@ -159,7 +162,7 @@ def _soundfont(args) -> int:
         sample_rate=args.sample_rate, seed=args.seed, pitches_per_program=args.pitches,
         velocities=args.velocities, kits=args.kits, command=_command(args),
         pitch_step=args.pitch_step, captions_per_clip=args.captions_per_clip, holdout=args.holdout,
-        hold_seconds=args.hold,
+        hold_seconds=args.hold, holdout_like=args.holdout_like,
     )
     return _summary(result)
 

@@ -30,7 +30,7 @@ from ..audio_io import PathLike, write_audio
 from . import gm
 from .captions import captions_for_row
 from .card import python_call, write_dataset_card
-from .splits import assign_holdout_splits
+from .splits import assign_holdout_splits, held_out_pitches
 from .output import DEFAULT_SAMPLE_RATE, DEFAULT_SECONDS, TARGET_PEAK, BuildResult, assign_splits, slug, write_metadata
 from .synth import DEFAULT_SOUNDFONT, DRUM_BANK, DRUM_CHANNEL, FluidSynthRenderer, fade_out
 
@@ -161,6 +161,7 @@ def render_soundfont_dataset(
     captions_per_clip: int = 1,
     holdout: Sequence[str] = (),
     hold_seconds: Optional[float] = None,
+    holdout_like: Optional[PathLike] = None,
 ) -> BuildResult:
     """Render one-shots to ``out_dir`` as an audiofolder with ``metadata.jsonl`` and ``dataset_card.md``.
 
@@ -186,6 +187,10 @@ def render_soundfont_dataset(
         hold_seconds: How long a melodic note is held before its release; half of ``seconds`` when
             `None`. A fixed hold makes renders of different lengths agree where they overlap: the
             first 2.56 s of a 5.12 s render held 1.28 s is the 2.56 s render, with its decay after it.
+        holdout_like: Another dataset built with a pitch holdout: hold out exactly its held-out pitches
+            (:func:`latentaudio.data.splits.held_out_pitches`), in the same splits, instead of drawing new
+            ones, so that a denser set which goes on training a model of that one never plays a note the
+            earlier evaluation calls unseen. Implies ``"pitches"`` in ``holdout``.
     """
     # 1. check inputs and plan
     if not seconds > 0:
@@ -196,8 +201,11 @@ def render_soundfont_dataset(
     plan = plan_one_shots(programs, drums, kits, pitches_per_program, velocities, drum_keys, pitch_step)
     if not plan:
         raise ValueError("Nothing to render: no programs and no drums.")
+    if holdout_like is not None:
+        holdout = sorted(set(holdout) | {"pitches"})
     if holdout:
-        splits = assign_holdout_splits(plan, holdout, seed)
+        held = held_out_pitches(holdout_like) if holdout_like is not None else None
+        splits = assign_holdout_splits(plan, holdout, seed, held_pitches=held)
     else:
         combination = assign_splits([(note.pitch, note.velocity) for note in plan], seed)
         splits = {note: (combination[(note.pitch, note.velocity)], None, None) for note in plan}
@@ -225,8 +233,10 @@ def render_soundfont_dataset(
         drums=drums, seconds=seconds, sample_rate=sample_rate, seed=seed, pitches_per_program=pitches_per_program,
         velocities=list(velocities), kits=list(kits), drum_keys=drum_keys, pitch_step=pitch_step,
         captions_per_clip=captions_per_clip, holdout=list(holdout), hold_seconds=hold_seconds,
+        holdout_like=None if holdout_like is None else str(holdout_like),
     )
-    split_rule = (f"Splits hold out whole {' and whole '.join(holdout)} (seed {seed}; see latentaudio.data.splits); "
+    split_rule = (f"Splits hold out whole {' and whole '.join(holdout)} (seed {seed}; see latentaudio.data.splits"
+                  f"{'' if holdout_like is None else f'; the pitches {Path(holdout_like).name} holds out'}); "
                   "rows mark unseen_pitch and unseen_velocity." if holdout else
                   f"Splits hold out whole (pitch, velocity) combinations (seed {seed}, 80/10/10 % of the combinations).")
     write_dataset_card(

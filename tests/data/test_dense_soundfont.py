@@ -8,7 +8,7 @@ import torch
 
 from latentaudio.data import AudioFolderDataset, render_soundfont_dataset
 from latentaudio.data.soundfont import plan_one_shots
-from latentaudio.data.splits import assign_holdout_splits
+from latentaudio.data.splits import assign_holdout_splits, held_out_pitches
 
 TIMGM = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
 
@@ -63,3 +63,24 @@ def test_two_fonts_with_captions_and_holdout(tmp_path, soundfont):
     assert len(set(drawn[0]) - {row["text"] for row in rows}) > 0
     assert [item["text"] for item in (AudioFolderDataset(tmp_path, seconds=0.5)[i] for i in range(3))] == \
         [row["text"] for row in rows[:3]]
+
+
+def test_a_denser_set_holds_out_the_pitches_an_earlier_set_held_out(tmp_path, soundfont):
+    earlier = render_soundfont_dataset(tmp_path / "every4", soundfont=soundfont, programs=[73, 40], drums=False,
+                                       velocities=(80,), pitch_step=4, seconds=0.2, holdout=["pitches"], seed=3)
+    held = held_out_pitches(earlier.out_dir)
+    assert set(held) == {40, 73} and all(held.values())
+    dense = render_soundfont_dataset(tmp_path / "every1", soundfont=soundfont, programs=[73, 40], drums=False,
+                                     velocities=(80,), pitch_step=1, seconds=0.2, holdout_like=earlier.out_dir, seed=7)
+    rows = [json.loads(line) for line in (dense.out_dir / "metadata.jsonl").read_text().splitlines()]
+    # exactly the earlier held-out notes, in their earlier splits, are out of training; every other semitone trains
+    assert {(r["program"], r["pitch"]): r["split"] for r in rows if r["unseen_pitch"]} == \
+        {(program, pitch): split for program, pitches in held.items() for pitch, split in pitches.items()}
+    assert all(r["split"] == "train" for r in rows if not r["unseen_pitch"])
+    assert len({r["pitch"] for r in rows if r["program"] == 73}) > 4 * len(held[73])
+    assert "the pitches every4 holds out" in (dense.out_dir / "dataset_card.md").read_text()
+    plain = render_soundfont_dataset(tmp_path / "plain", soundfont=soundfont, programs=[73], drums=False,
+                                     velocities=(80,), pitch_step=4, seconds=0.2)
+    with pytest.raises(ValueError, match="no row has unseen_pitch"):
+        render_soundfont_dataset(tmp_path / "x", soundfont=soundfont, programs=[73], drums=False, velocities=(80,),
+                                 pitch_step=1, seconds=0.2, holdout_like=plain.out_dir)

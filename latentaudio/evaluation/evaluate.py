@@ -185,6 +185,29 @@ def generate_clips(pipe, texts: Sequence[str], steps: int, seconds: float, guida
     return torch.cat(audio)
 
 
+def generate_at_lengths(pipe, texts: Sequence[str], steps: int, lengths: Sequence[float], guidance_scale: float,
+                        seed: int, batch_size: int = 8) -> dict[float, torch.Tensor]:
+    """:func:`generate_clips` at each of ``lengths``, one generation per pass: lengths that the same pass makes
+    (a model's ``shortest_pass_length_in_s`` makes a short request as the start of a whole take) are cut from
+    one take of the whole pass by :meth:`~latentaudio.pipelines.base.LatentAudioPipelineBase.cut_take`, which
+    is what each request would have got on its own, sample for sample."""
+    passes: dict[int, list[tuple[float, int]]] = {}
+    for length in lengths:
+        num_samples = pipe.check_length(length)
+        passes.setdefault(pipe.pass_frames_for(num_samples), []).append((length, num_samples))
+    takes = {}
+    for frames, requests in passes.items():
+        if len(requests) == 1:
+            length, _ = requests[0]
+            takes[length] = generate_clips(pipe, texts, steps, length, guidance_scale, seed, batch_size)
+            continue
+        whole = frames * pipe.samples_per_latent_frame
+        audio = generate_clips(pipe, texts, steps, whole / pipe.sample_rate, guidance_scale, seed, batch_size)
+        for length, num_samples in requests:
+            takes[length] = audio if num_samples == whole else pipe.cut_take(audio, num_samples)
+    return {length: takes[length] for length in lengths}
+
+
 def random_unet_pipeline(pipe, seed: int = 0):
     """The baseline: ``pipe`` with a freshly initialised U-Net of the same config (see :data:`BASELINE_DESCRIPTION`)."""
     from diffusers import UNet2DConditionModel

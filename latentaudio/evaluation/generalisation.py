@@ -290,7 +290,7 @@ def generalisation_section(
         prompts' real clips and real renders of the unseen notes, scored the same way).
     """
     from ..data.report import scan_folder
-    from .evaluate import PITCHED_FAMILIES, evenly_spaced, generate_clips
+    from .evaluate import PITCHED_FAMILIES, evenly_spaced, generate_at_lengths
 
     # 1. check inputs and read the dataset's rows
     log = log or (lambda message: None)
@@ -324,8 +324,8 @@ def generalisation_section(
                "paraphrase_file": Path(paraphrases).name, "sets": {}}
     for name, prompts in sets.items():
         entry = {"prompts": len(prompts), "available": len(every[name]), "lengths": {}}
-        for length in lengths:
-            audio = generate_clips(pipe, prompts.texts, steps, length, guidance_scale, seed, batch_size)
+        takes = generate_at_lengths(pipe, prompts.texts, steps, lengths, guidance_scale, seed, batch_size)
+        for length, audio in takes.items():
             entry["lengths"][f"{length:g}"] = scores = score_prompts(classifier, judge, prompts, audio, pipe.sample_rate)
             log(f"{name} at {length:g} s: family {_percent(scores['family_accuracy'])}, "
                 f"drum {_percent(scores['drum_accuracy'])}, note {_percent(scores['note_accuracy'])}")

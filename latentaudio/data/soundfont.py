@@ -285,7 +285,7 @@ def _render_font(font: Path, plan, splits, prefix, out_dir, result, sample_rate,
             for note, audio in rendered:
                 write_audio(out_dir / (prefix + note.file_name), fade_out(audio * gain, sample_rate // 50), sample_rate,
                             durable=False)  # a dataset can be rendered again: atomic, not flushed
-                result.rows.append(_row(note, splits[note], font.name, prefix))
+                result.rows.append(_row(note, splits[note], font.name, prefix, hold / sample_rate))
 
 
 def _groups(plan: list[OneShot]) -> list[list[OneShot]]:
@@ -295,7 +295,7 @@ def _groups(plan: list[OneShot]) -> list[list[OneShot]]:
     return list(groups.values())
 
 
-def _row(note: OneShot, split: tuple, font: str, prefix: str) -> dict:
+def _row(note: OneShot, split: tuple, font: str, prefix: str, hold_seconds: float) -> dict:
     split, unseen_pitch, unseen_velocity = split
     row = {
         "file_name": prefix + note.file_name,
@@ -312,6 +312,7 @@ def _row(note: OneShot, split: tuple, font: str, prefix: str) -> dict:
         "velocity": note.velocity,
         "dynamics": gm.dynamics_word(note.velocity),
         "font": font,
+        "hold_seconds": round(hold_seconds, 6),  # how long the key was held before its release
     }
     if unseen_pitch is not None:
         row.update(unseen_pitch=unseen_pitch, unseen_velocity=unseen_velocity)

@@ -349,8 +349,8 @@ def generalisation_section(
 def render_like_dataset(data_dir: PathLike, train_rows: list[dict], notes: Sequence[tuple[int, int]], velocity: int,
                         sample_rate: int) -> tuple[torch.Tensor, str]:
     """Real renders (N, L) of melodic ``notes`` ((program, pitch) pairs) as ``latentaudio data soundfont`` would
-    have written them into ``data_dir``: its SoundFont, its clip length, the builder's hold (half the clip) and
-    each program's own gain, read off one of the program's training clips rendered again and compared by peak.
+    have written them into ``data_dir``: its SoundFont, its clip length, its hold (the rows' ``hold_seconds``;
+    half the clip, the builder's default, for datasets written before rows recorded it) and each program's own gain, read off one of the program's training clips rendered again and compared by peak.
 
     The unseen-note prompts get their ceiling from these: what the judges give a perfect model on notes the
     training split never plays. A FileNotFoundError when the dataset's font is not on this machine.
@@ -374,7 +374,8 @@ def render_like_dataset(data_dir: PathLike, train_rows: list[dict], notes: Seque
         raise FileNotFoundError(f"the SoundFont {name} of {data_dir} is not on this machine")
     first = reference[notes[0][0]]
     num_samples = read_audio(Path(data_dir) / first["file_name"], sample_rate)[0].shape[-1]
-    hold, fade = num_samples // 2, sample_rate // 50
+    hold = round(first["hold_seconds"] * sample_rate) if first.get("hold_seconds") else num_samples // 2
+    fade = sample_rate // 50
     clips, gains = [], {}  # program -> its gain, from its reference clip as written and as rendered again
     with FluidSynthRenderer(font, sample_rate) as synth:
         for program, pitch in notes:

@@ -203,8 +203,9 @@ def generate_at_lengths(pipe, texts: Sequence[str], steps: int, lengths: Sequenc
             continue
         whole = frames * pipe.samples_per_latent_frame
         audio = generate_clips(pipe, texts, steps, whole / pipe.sample_rate, guidance_scale, seed, batch_size)
-        for length, num_samples in requests:
-            takes[length] = audio if num_samples == whole else pipe.cut_take(audio, num_samples)
+        for length, num_samples in requests:  # faded where the pipeline fades: a mel longer than the request needs
+            faded = pipe.codec.mel_frames_for(num_samples) < pipe.codec.mel_frames_for(whole)
+            takes[length] = pipe.cut_take(audio, num_samples) if faded else audio[..., :num_samples]
     return {length: takes[length] for length in lengths}
 
 

@@ -94,12 +94,13 @@ def test_an_evaluation_makes_lengths_of_one_pass_from_one_take(passes_whole):
     texts = ["a soft organ note, C3", "a loud snare drum hit", "a trumpet note"]
     calls = []
     passes_whole.unet.register_forward_hook(lambda module, inputs, output: calls.append(tuple(inputs[0].shape)))
-    takes = generate_at_lengths(passes_whole, texts, STEPS, [0.1, 0.32, 0.2, 0.5], 3.0, seed=4, batch_size=2)
+    lengths = [0.1, 0.32, 0.2, 0.315, 0.5]  # 0.315 s ends inside the pass's last mel frame: cut, not faded
+    takes = generate_at_lengths(passes_whole, texts, STEPS, lengths, 3.0, seed=4, batch_size=2)
     shared = len(calls)
-    assert list(takes) == [0.1, 0.32, 0.2, 0.5]
+    assert list(takes) == lengths
     for length, audio in takes.items():  # each what a request of that length gets alone, sample for sample
         torch.testing.assert_close(audio, generate_clips(passes_whole, texts, STEPS, length, 3.0, seed=4, batch_size=2),
                                    rtol=0, atol=0)
         assert audio.shape == (3, round(length * passes_whole.sample_rate))
     alone = len(calls) - shared
-    assert shared == alone - 2 * 2 * STEPS  # 0.1 and 0.2 s came from the 0.32 s take: two batches of STEPS calls each saved
+    assert shared == alone - 3 * 2 * STEPS  # 0.1, 0.2 and 0.315 s came from the 0.32 s take: two batches each saved

@@ -187,10 +187,9 @@ def generate_clips(pipe, texts: Sequence[str], steps: int, seconds: float, guida
 
 def generate_at_lengths(pipe, texts: Sequence[str], steps: int, lengths: Sequence[float], guidance_scale: float,
                         seed: int, batch_size: int = 8) -> dict[float, torch.Tensor]:
-    """:func:`generate_clips` at each of ``lengths``, one generation per pass: lengths that the same pass makes
-    (a model's ``shortest_pass_length_in_s`` makes a short request as the start of a whole take) are cut from
-    one take of the whole pass by :meth:`~latentaudio.pipelines.base.LatentAudioPipelineBase.cut_take`, which
-    is what each request would have got on its own, sample for sample."""
+    """:func:`generate_clips` at each of ``lengths``, denoising once per pass: lengths that the same pass makes
+    (a model's ``shortest_pass_length_in_s`` makes a short request as the start of a whole take) share that
+    pass's mels, which the pipeline's own vocode step turns into each length as a request of it would."""
     passes: dict[int, list[tuple[float, int]]] = {}
     for length in lengths:
         num_samples = pipe.check_length(length)
@@ -202,10 +201,11 @@ def generate_at_lengths(pipe, texts: Sequence[str], steps: int, lengths: Sequenc
             takes[length] = generate_clips(pipe, texts, steps, length, guidance_scale, seed, batch_size)
             continue
         whole = frames * pipe.samples_per_latent_frame
-        audio = generate_clips(pipe, texts, steps, whole / pipe.sample_rate, guidance_scale, seed, batch_size)
-        for length, num_samples in requests:  # faded where the pipeline fades: a mel longer than the request needs
-            faded = pipe.codec.mel_frames_for(num_samples) < pipe.codec.mel_frames_for(whole)
-            takes[length] = pipe.cut_take(audio, num_samples) if faded else audio[..., :num_samples]
+        mel = generate_clips(pipe, texts, steps, whole / pipe.sample_rate, guidance_scale, seed, batch_size, output_type="mel")
+        with torch.no_grad():
+            for length, num_samples in requests:  # in the pipeline's batches, so each take is the call's own
+                takes[length] = torch.cat([pipe.vocode(batch.to(pipe.device), num_samples, "pt").float().cpu()
+                                           for batch in mel.split(batch_size)])
     return {length: takes[length] for length in lengths}
 
 

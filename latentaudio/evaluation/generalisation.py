@@ -350,7 +350,8 @@ def render_like_dataset(data_dir: PathLike, train_rows: list[dict], notes: Seque
                         sample_rate: int) -> tuple[torch.Tensor, str]:
     """Real renders (N, L) of melodic ``notes`` ((program, pitch) pairs) as ``latentaudio data soundfont`` would
     have written them into ``data_dir``: its SoundFont, its clip length, its hold (the rows' ``hold_seconds``;
-    half the clip, the builder's default, for datasets written before rows recorded it) and each program's own gain, read off one of the program's training clips rendered again and compared by peak.
+    half the clip, the builder's default, for datasets written before rows recorded it) and each program's own
+    gain, read off one of the program's training clips rendered again and compared by peak.
 
     The unseen-note prompts get their ceiling from these: what the judges give a perfect model on notes the
     training split never plays. A FileNotFoundError when the dataset's font is not on this machine.

@@ -512,15 +512,9 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
             return mel
         audio = self.codec.vocode(mel, num_samples, within_full_scale=within_full_scale)
         if mel.shape[-1] > self.codec.mel_frames_for(num_samples):
-            audio = self.cut_take(audio, num_samples)
+            fade = torch.tensor(cut_fade(self.sample_rate, num_samples), device=audio.device)
+            audio = torch.cat([audio[..., : num_samples - len(fade)], audio[..., num_samples - len(fade) :] * fade], dim=-1)
         return audio.cpu().numpy() if output_type == "np" else audio
-
-    def cut_take(self, audio: torch.Tensor, num_samples: int) -> torch.Tensor:
-        """The first ``num_samples`` of takes (..., L) with their last 10 ms faded out: what a request of
-        ``num_samples`` that a longer pass makes (:meth:`pass_frames_for`) gets from that pass's take."""
-        fade = torch.tensor(cut_fade(self.sample_rate, num_samples), device=audio.device)
-        start = num_samples - len(fade)
-        return torch.cat([audio[..., :start], audio[..., start:num_samples] * fade], dim=-1)
 
     def save_pretrained(self, save_directory: Union[str, os.PathLike], **kwargs):
         """Save every component (safetensors only) plus a ``pipeline.py`` for diffusers' custom loading.

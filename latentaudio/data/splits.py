@@ -48,8 +48,11 @@ def held_out_pitches(data_dir: Union[str, Path]) -> dict[int, dict[int, str]]:
     held: dict[int, dict[int, str]] = {}
     for row in rows:
         if row.get("unseen_pitch") and row.get("kit") is None:
-            split = "test" if row.get("unseen_velocity") else row["split"]
-            held.setdefault(row["program"], {})[row["pitch"]] = split
+            pitches = held.setdefault(row["program"], {})
+            if row.get("unseen_velocity"):  # a held velocity goes to test whatever its pitch's split
+                pitches.setdefault(row["pitch"], "test")
+            else:
+                pitches[row["pitch"]] = row["split"]
     return held
 
 

@@ -84,3 +84,12 @@ def test_a_denser_set_holds_out_the_pitches_an_earlier_set_held_out(tmp_path, so
     with pytest.raises(ValueError, match="no row has unseen_pitch"):
         render_soundfont_dataset(tmp_path / "x", soundfont=soundfont, programs=[73], drums=False, velocities=(80,),
                                  pitch_step=1, seconds=0.2, holdout_like=plain.out_dir)
+
+
+def test_held_out_pitches_keep_their_split_beside_a_held_out_velocity(tmp_path):
+    rows = [dict(program=0, kit=None, pitch=60, velocity=v, split=split, unseen_pitch=True, unseen_velocity=v == 80)
+            for v, split in ((40, "validation"), (112, "validation"), (80, "test"))]
+    rows += [dict(program=0, kit=None, pitch=62, velocity=80, split="test", unseen_pitch=True, unseen_velocity=True)]
+    for order in (rows, rows[::-1]):
+        (tmp_path / "metadata.jsonl").write_text("".join(json.dumps(row) + "\n" for row in order))
+        assert held_out_pitches(tmp_path) == {0: {60: "validation", 62: "test"}}

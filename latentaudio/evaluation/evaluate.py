@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
@@ -116,14 +117,18 @@ def score_clips(classifier: AudioFamilyClassifier, clips: HeldOutClips, audio: t
         for clip, pitch in zip(audio.float().cpu(), clips.pitches)
         if pitch is not None
     ]
-    by_family = {}
-    for family, hit in zip(clips.families, family_hits):
-        by_family.setdefault(family, []).append(hit)
+    by_family, heard_as = {}, {}
+    for family, guess in zip(clips.families, predicted):
+        by_family.setdefault(family, []).append(guess == family)
+        if guess != family:
+            heard_as.setdefault(family, Counter())[guess] += 1
     return {
         "embeddings": embeddings.numpy(),
         "family_accuracy": float(np.mean(family_hits)),
         "pitch_accuracy": float(np.mean(pitch_hits)) if pitch_hits else None,
         "family_accuracy_by_family": {family: float(np.mean(hits)) for family, hits in sorted(by_family.items())},
+        # what the judge heard instead, most often first: where a family's misses go
+        "family_heard_as": {family: dict(counts.most_common()) for family, counts in sorted(heard_as.items())},
     }
 
 
@@ -343,7 +348,13 @@ def evaluate(
 
 
 def _summary(scores: dict) -> dict:
-    return {key: scores[key] for key in ("family_accuracy", "pitch_accuracy", "family_accuracy_by_family")}
+    return {key: scores[key] for key in ("family_accuracy", "pitch_accuracy", "family_accuracy_by_family", "family_heard_as")}
+
+
+def common_confusions(heard_as: dict, count: int = 5) -> list[tuple[str, str, int]]:
+    """The ``count`` most frequent (asked family, heard family, clips) of a ``family_heard_as`` entry."""
+    pairs = [(asked, heard, clips) for asked, guesses in heard_as.items() for heard, clips in guesses.items()]
+    return sorted(pairs, key=lambda pair: -pair[2])[:count]
 
 
 def save_report(report: dict, path: PathLike) -> Path:
@@ -386,7 +397,19 @@ def format_report(report: dict) -> str:
         f"{report['vocoder']['model']['mrstft']:.3f} |",
         f"| Griffin-Lim | {report['vocoder']['griffin_lim']['mel_l1']:.3f} | {report['vocoder']['griffin_lim']['mrstft']:.3f} |",
         "",
+        *_confusion_lines(report["generation"]),
         f"Mel errors in natural-log mel units. Embedding: {report['embedding']['model']}, "
         f"{report['embedding']['dimension']} dimensions.",
     ]
     return "\n".join(lines)
+
+
+def _confusion_lines(generation: list[dict]) -> list[str]:
+    """One line per step count naming its most frequent family confusions (reports that predate them have none)."""
+    lines = []
+    for entry in generation:
+        pairs = common_confusions(entry.get("family_heard_as") or {})
+        if pairs:
+            lines += [f"Most frequent family misses at {entry['steps']} steps (asked → heard, clips): "
+                      + "; ".join(f"{asked} → {heard} {clips}" for asked, heard, clips in pairs) + ".", ""]
+    return lines

@@ -45,6 +45,13 @@ def test_evaluate_writes_every_section(tiny_pipe_dir, gm_eval_data, tmp_path, ca
         assert 0 <= entry["family_accuracy"] <= 1
         assert entry["pitch_accuracy"] is None or 0 <= entry["pitch_accuracy"] <= 1
     assert report["floor"]["frechet_distance"] >= 0 and report["baseline"]["name"] == "random_unet"
+    # Every miss is counted once under the family asked for, as something other than that family.
+    for entry in (generation, report["ceiling"]):
+        for family, accuracy in entry["family_accuracy_by_family"].items():
+            heard = entry["family_heard_as"].get(family, {})
+            assert family not in heard and (sum(heard.values()) > 0) == (accuracy < 1)
+        misses = round((1 - entry["family_accuracy"]) * report["setup"]["clips"])
+        assert sum(sum(heard.values()) for heard in entry["family_heard_as"].values()) == misses
     # The classifier trained for the report sits next to it and is reusable.
     classifier = tmp_path / "out" / "report_classifier"
     assert (classifier / "config.json").is_file() and report["embedding"]["trained_now"]
@@ -126,7 +133,9 @@ def test_format_report_names_every_row():
                                             "griffin_lim": {"mel_l1": 0.4, "mrstft": 2.0}},
         "embedding": {"model": "classifier", "dimension": 256},
     }
+    report["generation"][0]["family_heard_as"] = {"Synth Pad": {"Ensemble": 6, "Strings": 2}, "Drums": {"Percussive": 3}}
     table = format_report(report)
+    assert "misses at 10 steps (asked → heard, clips): Synth Pad → Ensemble 6; Drums → Percussive 3; Synth Pad → Strings 2." in table
     for text in ("| 10 steps | 1.50 | 50% | – |", "ceiling", "floor", "baseline: random U-Net", "Griffin-Lim", "VAE",
                  "| real test clips through VAE and vocoder | 0.75 | 50% | – | – |"):
         assert text in table

@@ -49,12 +49,7 @@ if [ -f "$WORK/student/model_index.json" ]; then
     rm -rf "$WORK/stage" && mkdir -p "$WORK/stage"
     cp -r "$WORK/student/unet" "$WORK/student/text_projection" "$WORK/student/scheduler" \
         "$WORK/student/model_index.json" "$WORK/stage/"
-    python3 - "$WORK/stage/unet/diffusion_pytorch_model.safetensors" <<'HALF'
-import sys
-from safetensors.torch import load_file, save_file
-weights = sys.argv[1]
-save_file({k: v.half() if v.is_floating_point() else v for k, v in load_file(weights).items()}, weights)
-HALF
+    python3 "$HERE/snapshot.py" half "$WORK/stage/unet/diffusion_pytorch_model.safetensors"
     tar -cf - -C "$WORK/stage" . | split -b 15M - "$PACK/student.tar.part-"
 fi
 tar -czf "$PACK/logs.tar.gz" -C "$WORK" --ignore-failed-read distill.log student/training.json student/loss_curve.png student/logs 2>/dev/null

@@ -2,6 +2,7 @@
 
     python configs/default_model/snapshot.py pack SOURCE OUT.safetensors
     python configs/default_model/snapshot.py apply SNAPSHOT.safetensors PIPELINE_DIR OUT_DIR
+    python configs/default_model/snapshot.py half FILE.safetensors [FILE ...]
 
 ``pack`` reads a pipeline folder (its ``unet`` and ``text_projection``) or a diffusion training
 checkpoint (its EMA weights) and writes them as float16, named as the diffusion trainer names them
@@ -15,7 +16,8 @@ a snapshot trained with ``pitch_conditioning`` gives ``OUT_DIR`` the pitch embed
 the snapshot's: the note's features, with ``instrument_conditioning`` the instrument's as well, with
 ``music_conditioning`` the tempo's, key's and length's too). ``--longest-trained-length`` records the longest clip
 the snapshot's U-Net trained on (the music model's 10.24 s applied to the default model's 5.12 s folder).
-``assemble.py`` then checks and cleans it for release.
+``assemble.py`` then checks and cleans it for release. ``half`` rewrites weight files in place with their floating
+tensors as float16 (integer tensors as they are): what goes back from a GPU machine, or to one, at half the bytes.
 """
 
 from __future__ import annotations
@@ -45,8 +47,22 @@ def read_weights(source: Path) -> dict[str, torch.Tensor]:
     return ConditionedUNet(pipe.unet, pipe.text_projection).state_dict()
 
 
+def halved(weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``weights`` with every floating tensor in float16."""
+    return {key: value.to(torch.float16).contiguous() if value.is_floating_point() else value for key, value in weights.items()}
+
+
+def half(files: list[Path]) -> None:
+    """Rewrite each safetensors file with its floating tensors in float16 (written beside it, then moved over it)."""
+    for path in files:
+        scratch = path.with_name(path.name + ".half")
+        save_file(halved(load_file(path)), scratch)
+        scratch.replace(path)
+        print(f"Halved {path}: {path.stat().st_size / 1e6:.1f} MB")
+
+
 def pack(source: Path, out: Path) -> None:
-    weights = {key: value.to(torch.float16).contiguous() for key, value in read_weights(source).items()}
+    weights = halved(read_weights(source))
     out.parent.mkdir(parents=True, exist_ok=True)
     save_file(weights, out)
     print(f"Wrote {out}: {len(weights)} tensors, {out.stat().st_size / 1e6:.1f} MB")
@@ -98,9 +114,13 @@ def main() -> None:
     applier.add_argument("out_dir", type=Path)
     applier.add_argument("--longest-trained-length", type=float, default=None, metavar="SECONDS",
                          help="the longest clip the snapshot's U-Net trained on, when it is not PIPELINE_DIR's")
+    halver = verbs.add_parser("half", help="safetensors files -> the same, floating tensors in float16 (in place)")
+    halver.add_argument("files", type=Path, nargs="+")
     args = parser.parse_args()
     if args.verb == "pack":
         pack(args.source, args.out)
+    elif args.verb == "half":
+        half(args.files)
     else:
         apply(args.snapshot, args.pipeline_dir, args.out_dir, args.longest_trained_length)
 

@@ -29,7 +29,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from safetensors.torch import load_file, save_file
 
 from latentaudio.data.output import METADATA_NAME, write_metadata
 from latentaudio.data.transcode import transcode_folder
@@ -37,6 +36,7 @@ from latentaudio.training.config import DiffusionTrainingConfig
 from latentaudio.training.text_states import subset_caption_states
 
 HERE = Path(__file__).resolve().parent
+SNAPSHOT = HERE.parent / "default_model" / "snapshot.py"
 WEIGHTS = "diffusion_pytorch_model.safetensors"
 
 
@@ -74,11 +74,9 @@ def half_base(model: Path, out: Path) -> None:
     shutil.copytree(model, out, ignore=shutil.ignore_patterns("checkpoints", "logs", "*.png", "training.json"))
     for component in ("unet", "text_projection"):  # the snapshot's (a pipeline may have no projection)
         (out / component / WEIGHTS).unlink(missing_ok=True)
-    for weights in out.glob(f"*/{WEIGHTS}"):
-        if weights.parent.name == "spectrogram":  # its filters stay exact: every cached latent starts from them
-            continue
-        save_file({key: value.half() if value.is_floating_point() else value
-                   for key, value in load_file(weights).items()}, str(weights))
+    # the spectrogram's filters stay exact: every cached latent starts from them
+    weights = [str(path) for path in sorted(out.glob(f"*/{WEIGHTS}")) if path.parent.name != "spectrogram"]
+    subprocess.run([sys.executable, str(SNAPSHOT), "half", *weights], check=True, stdout=subprocess.DEVNULL)
 
 
 def main() -> None:
@@ -104,7 +102,7 @@ def main() -> None:
         captions += cap_captions(target, args.captions)
     # the validation prompts travel too (when embedded): a run validates with them and skips those it lacks
     subset_caption_states(args.states, captions, args.out / "states.safetensors", also=DiffusionTrainingConfig().validation_prompts)
-    subprocess.run([sys.executable, str(HERE.parent / "default_model" / "snapshot.py"), "pack", str(args.model),
+    subprocess.run([sys.executable, str(SNAPSHOT), "pack", str(args.model),
                     str(args.out / "start.safetensors")], check=True)
     half_base(args.model, args.out / "base")
     sizes = {path.name: sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir()

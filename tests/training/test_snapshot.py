@@ -112,6 +112,8 @@ def test_pack_transfer_packs_the_train_split_small_and_a_run_trains_from_it(tiny
         assert f.get_slice("states").get_dtype() == "F16"
     assert not (out / "base" / "unet" / "diffusion_pytorch_model.safetensors").exists()
     assert load_file(out / "base" / "vae" / "diffusion_pytorch_model.safetensors")["encoder.conv_in.weight"].dtype == torch.float16
+    filters = load_file(out / "base" / "spectrogram" / "diffusion_pytorch_model.safetensors")  # exact: the latents start from them
+    assert filters and all(value.dtype == torch.float32 for value in filters.values() if value.is_floating_point())
 
     # the GPU machine's steps: the snapshot completes the base, and a run trains on the Opus copy with the states alone
     applied = subprocess.run([sys.executable, str(REPO / "configs" / "default_model" / "snapshot.py"), "apply",
@@ -123,3 +125,16 @@ def test_pack_transfer_packs_the_train_split_small_and_a_run_trains_from_it(tiny
     run = tmp_path / "run"
     assert main(train_args("train diffusion", tmp_path / "start", out / "data", run, None, "--config", config, "--max-steps", 2)) == 0
     assert len(loss_history(run)) == 2
+
+
+def test_half_rewrites_floating_tensors_as_float16_and_leaves_integers(tmp_path):
+    weights = {"weight": torch.randn(4, 3), "steps": torch.arange(5), "scale": torch.tensor([1.0001], dtype=torch.float64)}
+    path = tmp_path / "diffusion_pytorch_model.safetensors"
+    save_file(weights, path)
+    result = subprocess.run([sys.executable, str(REPO / "configs" / "default_model" / "snapshot.py"), "half", str(path)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    halved = load_file(path)
+    assert halved["weight"].dtype == torch.float16 and halved["scale"].dtype == torch.float16
+    assert torch.equal(halved["weight"], weights["weight"].half()) and torch.equal(halved["steps"], weights["steps"])
+    assert sorted(path.parent.iterdir()) == [path]  # no scratch file left beside it

@@ -1,0 +1,64 @@
+"""benchmarks/guidance_interval.py: guidance on part of the sampler's steps, the rest on the conditional half alone."""
+
+import importlib.util
+
+import pytest
+import torch
+
+from latentaudio import LatentAudioPipeline
+
+from ..conftest import REPO
+from .conftest import unet_calls
+
+STEPS = 4
+
+
+def interval_script():
+    spec = importlib.util.spec_from_file_location("guidance_interval", REPO / "benchmarks" / "guidance_interval.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def take(pipe, guidance_scale=3.0, **kwargs):
+    return pipe("a trumpet note, C4", num_inference_steps=STEPS, guidance_scale=guidance_scale, generator=torch.manual_seed(0),
+                output_type="pt", **kwargs).audios
+
+
+@pytest.fixture
+def fresh(tiny_pipe_dir):
+    def load():
+        pipe = LatentAudioPipeline.from_pretrained(tiny_pipe_dir)
+        pipe.set_progress_bar_config(disable=True)
+        return pipe
+    return load
+
+
+def test_the_whole_interval_is_plain_guidance_and_an_empty_one_is_none(fresh):
+    guide_within = interval_script().guide_within
+    plain = fresh()
+    assert torch.equal(take(guide_within(fresh(), 0.0, 1.0)), take(plain))
+    unguided = take(plain, guidance_scale=1.0)
+    assert torch.equal(take(guide_within(fresh(), 0.0, 0.0)), unguided)
+    half = take(guide_within(fresh(), 0.5, 1.0))
+    assert not torch.equal(half, unguided) and not torch.equal(half, take(plain))
+
+
+def test_only_the_steps_inside_the_interval_run_the_guided_pair(fresh):
+    guide_within = interval_script().guide_within
+    rows = [batch for batch, _ in unet_calls(guide_within(fresh(), 0.5, 1.0), take)]
+    assert rows == [1, 1, 2, 2]  # steps 0-1 conditional only, steps 2-3 guided
+    rows = [batch for batch, _ in unet_calls(guide_within(fresh(), 0.0, 0.25), take)]
+    assert rows == [2, 1, 1, 1]
+    # a callback the caller gives still sees every step
+    seen = []
+    take(guide_within(fresh(), 0.5, 1.0), callback_on_step_end=lambda p, i, t, tensors: seen.append(i) or {})
+    assert seen == list(range(STEPS))
+
+
+def test_intervals_are_parsed_and_bad_ones_refused():
+    parse = interval_script().parse_intervals
+    assert parse("0:1,0.25:0.75") == [(0.0, 1.0), (0.25, 0.75)]
+    for bad in ("0.5", "a:b", "0.8:0.2", "0:1.5"):
+        with pytest.raises(SystemExit):
+            parse(bad)

@@ -52,7 +52,7 @@ def guide_within(pipe, start: float, stop: float):
         guided = start * step["count"] <= step["index"] < stop * step["count"]
         if guidance_scale > 1.0 and conditions is not None and not guided:
             # encode_prompt puts the unconditional half first: keep the conditional rows
-            conditions = {name: value.chunk(2)[1] for name, value in conditions.items()}
+            conditions = {name: None if value is None else value.chunk(2)[1] for name, value in conditions.items()}
             guidance_scale = 1.0
         return predict_window(latents, t, conditions, guidance_scale)
 

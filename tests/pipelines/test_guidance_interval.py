@@ -62,3 +62,18 @@ def test_intervals_are_parsed_and_bad_ones_refused():
     for bad in ("0.5", "a:b", "0.8:0.2", "0:1.5"):
         with pytest.raises(SystemExit):
             parse(bad)
+
+
+def test_the_teacher_with_its_pitch_labels_and_pooled_states_is_guided_on_the_interval_alone():
+    """The embedded teacher's conditions hold a pitch row per prompt and no attention mask: both halve or pass."""
+    import latentaudio
+
+    guide_within = interval_script().guide_within
+    teacher = LatentAudioPipeline.from_pretrained(latentaudio.DEFAULT_TEACHER)
+    teacher.set_progress_bar_config(disable=True)
+    plain = take(teacher, audio_length_in_s=0.5)
+    rows = [batch for batch, _ in unet_calls(guide_within(teacher, 0.5, 1.0), lambda p: take(p, audio_length_in_s=0.5))]
+    assert rows == [1, 1, 2, 2]
+    assert not torch.equal(take(teacher, audio_length_in_s=0.5), plain)
+    with pytest.raises(ValueError, match="embeds its guidance"):
+        guide_within(LatentAudioPipeline.from_pretrained(latentaudio.DEFAULT_MODEL), 0.5, 1.0)

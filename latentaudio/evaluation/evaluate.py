@@ -118,9 +118,9 @@ def score_clips(classifier: AudioFamilyClassifier, clips: HeldOutClips, audio: t
         if pitch is not None
     ]
     by_family, heard_as = {}, {}
-    for family, guess in zip(clips.families, predicted):
-        by_family.setdefault(family, []).append(guess == family)
-        if guess != family:
+    for family, guess, hit in zip(clips.families, predicted, family_hits):
+        by_family.setdefault(family, []).append(hit)
+        if not hit:
             heard_as.setdefault(family, Counter())[guess] += 1
     return {
         "embeddings": embeddings.numpy(),

@@ -4,6 +4,9 @@ pipeline they load. Run a benchmark as ``python benchmarks/NAME.py``; its folder
 from __future__ import annotations
 
 import argparse
+from typing import Optional
+
+import numpy as np
 
 
 def generation_parser(description: str, limit: int, seconds: float) -> argparse.ArgumentParser:
@@ -21,14 +24,28 @@ def generation_parser(description: str, limit: int, seconds: float) -> argparse.
 
 
 def load_pipeline(args: argparse.Namespace, **kwargs):
-    """``args.model`` as a pipeline on ``args.threads`` threads, its progress bar off; ``args.steps`` and
+    """``args.model`` (a folder, or an embedded model's name such as ``default-teacher``) as a pipeline on ``args.threads`` threads, its progress bar off; ``args.steps`` and
     ``args.guidance`` left unset become the model's own (a distilled student's 4 steps at its scale)."""
     import torch
 
     from latentaudio import LatentAudioPipeline
 
+    from latentaudio.model_folder import model_location
+
     torch.set_num_threads(args.threads)
-    pipe = LatentAudioPipeline.from_pretrained(args.model, **kwargs)
+    pipe = LatentAudioPipeline.from_pretrained(model_location(args.model), **kwargs)
     pipe.set_progress_bar_config(disable=True)
     args.steps, args.guidance = pipe.sampling_settings(args.steps, args.guidance)
     return pipe
+
+
+def envelope_db(audio: np.ndarray, sample_rate: int, segment: float, floor_db: Optional[float] = None) -> np.ndarray:
+    """RMS per whole ``segment`` seconds of clips (N, L), in dB below each clip's loudest segment (floored at
+    ``floor_db`` when given): (N, segments)."""
+    hop = round(segment * sample_rate)
+    if audio.shape[1] < hop:
+        raise ValueError(f"A clip of {audio.shape[1]} samples is shorter than one {segment:g} s segment.")
+    segments = audio[:, : audio.shape[1] // hop * hop].reshape(len(audio), -1, hop)
+    rms = np.sqrt((segments.astype(np.float64) ** 2).mean(axis=2)) + 1e-12
+    level = 20 * np.log10(rms / rms.max(axis=1, keepdims=True))
+    return level if floor_db is None else np.maximum(level, floor_db)

@@ -1,7 +1,8 @@
 """Where in the sampler classifier-free guidance matters: the standard evaluation with guidance on part of the steps.
 
     python benchmarks/guidance_interval.py --model default-teacher --data data/gm_semi512 \
-        --classifier runs/classifier_crops3000 [--steps 8] [--guidance 3] [--limit 128] [--intervals 0:1,0:0.5,0.5:1]
+        --classifier runs/classifier_crops3000 [--steps 8] [--guidance 3] [--limit 128] [--intervals 0:1,0:0.5,0.5:1] \
+        [--threads 2]
 
 Each interval ``START:STOP`` guides the steps ``i`` with ``START * N <= i < STOP * N`` of an ``N``-step call (the
 convention of diffusers' guiders' ``start``/``stop``) and runs the others on the conditional half alone, one U-Net
@@ -14,7 +15,11 @@ has no unconditional half to leave out and is refused.
 
 from __future__ import annotations
 
-import argparse
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from common import generation_parser, load_pipeline  # noqa: E402
 
 
 def parse_intervals(text: str) -> list[tuple[float, float]]:
@@ -29,6 +34,11 @@ def parse_intervals(text: str) -> list[tuple[float, float]]:
             raise SystemExit(f"--intervals needs 0 <= START <= STOP <= 1, got {part!r}.")
         intervals.append(interval)
     return intervals
+
+
+def is_guided(index: int, count: int, start: float, stop: float) -> bool:
+    """Whether step ``index`` of ``count`` lies in the interval ``[start * count, stop * count)``."""
+    return start * count <= index < stop * count
 
 
 def guide_within(pipe, start: float, stop: float):
@@ -49,8 +59,7 @@ def guide_within(pipe, start: float, stop: float):
         return denoise(latents, timesteps, conditions, guidance_scale, *args, callback_on_step_end=advance, **kwargs)
 
     def window(latents, t, conditions, guidance_scale):
-        guided = start * step["count"] <= step["index"] < stop * step["count"]
-        if guidance_scale > 1.0 and conditions is not None and not guided:
+        if guidance_scale > 1.0 and conditions is not None and not is_guided(step["index"], step["count"], start, stop):
             # encode_prompt puts the unconditional half first: keep the conditional rows
             conditions = {name: None if value is None else value.chunk(2)[1] for name, value in conditions.items()}
             guidance_scale = 1.0
@@ -61,33 +70,29 @@ def guide_within(pipe, start: float, stop: float):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="default-teacher", help="pipeline folder or embedded model name (a guided one)")
+    parser = generation_parser(__doc__.splitlines()[0], limit=128, seconds=2.56)
+    parser.set_defaults(model="default-teacher")
     parser.add_argument("--data", required=True, help="a dataset built by `latentaudio data soundfont`")
     parser.add_argument("--classifier", required=True, help="a saved family classifier (`latentaudio evaluate` writes one)")
-    parser.add_argument("--steps", type=int, default=8)
-    parser.add_argument("--guidance", type=float, default=3.0)
-    parser.add_argument("--limit", type=int, default=128)
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--intervals", type=parse_intervals, default=parse_intervals("0:1,0:0.5,0.5:1"))
     args = parser.parse_args()
 
-    from latentaudio.cli.common import load_model_now
     from latentaudio.evaluation.classifier import load_classifier
     from latentaudio.evaluation.evaluate import common_confusions, evaluate
 
     classifier, _ = load_classifier(args.classifier)
-    print(f"{args.model} on {args.data}: {args.limit} test prompts, {args.steps} steps, guidance {args.guidance:g}, "
-          f"seed {args.seed}")
-    print("| guided steps | Fréchet distance ↓ | family ↑ | pitch ↑ | s per clip | most frequent misses |")
-    print("|---|---|---|---|---|---|")
-    for start, stop in args.intervals:
-        pipe = guide_within(load_model_now(args.model, runtime="torch"), start, stop)
-        report = evaluate(pipe, args.data, classifier, steps=[args.steps], limit=args.limit, guidance_scale=args.guidance,
-                          seed=args.seed, baseline=False)
+    for number, (start, stop) in enumerate(args.intervals):
+        pipe = guide_within(load_pipeline(args), start, stop)  # a fresh pipeline: guide_within changes it in place
+        if number == 0:
+            print(f"{args.model} on {args.data}: {args.limit} test prompts, {args.steps} steps, guidance {args.guidance:g}, "
+                  f"seed {args.seed}")
+            print("| guided steps | Fréchet distance ↓ | family ↑ | pitch ↑ | s per clip | most frequent misses |")
+            print("|---|---|---|---|---|---|")
+        report = evaluate(pipe, args.data, classifier, steps=[args.steps], limit=args.limit, seconds=args.seconds,
+                          guidance_scale=args.guidance, seed=args.seed, baseline=False)
         (entry,) = report["generation"]
         misses = "; ".join(f"{asked} → {heard} {n}" for asked, heard, n in common_confusions(entry["family_heard_as"], 3))
-        guided = [i for i in range(args.steps) if start * args.steps <= i < stop * args.steps]
+        guided = [i for i in range(args.steps) if is_guided(i, args.steps, start, stop)]
         which = f"{guided[0]}–{guided[-1]}" if guided else "none"
         print(f"| {start:g}–{stop:g} (steps {which} of 0–{args.steps - 1}) | {entry['frechet_distance']:.2f} | "
               f"{entry['family_accuracy']:.0%} | {entry['pitch_accuracy']:.0%} | {entry['seconds_per_clip']:.2f} | {misses} |",

@@ -25,21 +25,12 @@ import time
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
-from common import generation_parser, load_pipeline  # noqa: E402
+from common import envelope_db, generation_parser, load_pipeline  # noqa: E402
 
 SEGMENT_SECONDS = 0.5
 FLOOR_DB = -60.0
 TAIL_SECONDS = 1.5
 BATCH_SIZE = 8  # prompts per pipeline call
-
-
-def envelope_db(audio: np.ndarray, sample_rate: int) -> np.ndarray:
-    """RMS per segment, in dB below the loudest segment, floored at ``FLOOR_DB``: (N, segments)."""
-    hop = round(SEGMENT_SECONDS * sample_rate)
-    segments = audio[:, : audio.shape[1] // hop * hop].reshape(len(audio), -1, hop)
-    rms = np.sqrt((segments.astype(np.float64) ** 2).mean(axis=2)) + 1e-12
-    level = 20 * np.log10(rms / rms.max(axis=1, keepdims=True))
-    return np.maximum(level, FLOOR_DB)
 
 
 def attacks_again(envelope: np.ndarray, rise_db: float = 6.0) -> np.ndarray:
@@ -64,7 +55,7 @@ def main() -> None:
     from latentaudio.evaluation.evaluate import generate_clips, load_clips
 
     clips = load_clips(args.data, "test", args.seconds, pipe.sample_rate, args.limit)
-    real = envelope_db(clips.audio.numpy(), pipe.sample_rate)
+    real = envelope_db(clips.audio.numpy(), pipe.sample_rate, SEGMENT_SECONDS, FLOOR_DB)
     one_pass_seconds = pipe.one_pass_length_in_s
     print(f"{args.model}: clip {pipe.default_audio_length_in_s:g} s, one pass up to {one_pass_seconds:g} s; "
           f"{len(clips)} test prompts of {args.data} at {args.seconds:g} s, {args.steps} steps, {args.threads} threads")
@@ -83,7 +74,7 @@ def main() -> None:
         wall = (time.perf_counter() - started) / len(clips)
         batches = -(-len(clips) // BATCH_SIZE)
         rows[name] = {"unet_calls_per_batch": calls[0] / batches, "seconds_per_clip": wall,
-                      **summary(envelope_db(audio.numpy(), pipe.sample_rate), real)}
+                      **summary(envelope_db(audio.numpy(), pipe.sample_rate, SEGMENT_SECONDS, FLOOR_DB), real)}
     pipe.register_to_config(longest_trained_length_in_s=longest)
 
     print("\n| path | U-Net calls per batch | s per clip | envelope error (dB) | tail level (dB) | attacks again |")

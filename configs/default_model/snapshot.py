@@ -3,6 +3,7 @@
     python configs/default_model/snapshot.py pack SOURCE OUT.safetensors
     python configs/default_model/snapshot.py apply SNAPSHOT.safetensors PIPELINE_DIR OUT_DIR
     python configs/default_model/snapshot.py half FILE.safetensors [FILE ...]
+    python configs/default_model/snapshot.py mix OUT.safetensors SOURCE=WEIGHT [SOURCE=WEIGHT ...]
 
 ``pack`` reads a pipeline folder (its ``unet`` and ``text_projection``) or a diffusion training
 checkpoint (its EMA weights) and writes them as float16, named as the diffusion trainer names them
@@ -18,6 +19,11 @@ the snapshot's: the note's features, with ``instrument_conditioning`` the instru
 the snapshot's U-Net trained on (the music model's 10.24 s applied to the default model's 5.12 s folder).
 ``assemble.py`` then checks and cleans it for release. ``half`` rewrites weight files in place with their floating
 tensors as float16 (integer tensors as they are): what goes back from a GPU machine, or to one, at half the bytes.
+``mix`` writes the snapshot of an affine combination of pipeline folders or checkpoints, sum of WEIGHT x weights, the
+WEIGHTs summing to 1: ``A=0.5 B=0.5`` averages two points of one run (Wortsman et al. 2022, "model soups"), and
+``STUDENT=1 NEW=1 OLD=-1`` moves a distilled student by what its teacher learnt from OLD to NEW (Ilharco et al. 2023,
+"task arithmetic"). A tensor only some sources hold (the student's guidance-scale embedding) needs their weights to
+sum to 1 as well, so it is taken whole.
 """
 
 from __future__ import annotations
@@ -59,6 +65,48 @@ def half(files: list[Path]) -> None:
         save_file(halved(load_file(path)), scratch)
         scratch.replace(path)
         print(f"Halved {path}: {path.stat().st_size / 1e6:.1f} MB")
+
+
+def mixed(sources: list[tuple[dict[str, torch.Tensor], float]]) -> dict[str, torch.Tensor]:
+    """The affine combination ``sum(weight * tensors)`` of ``sources``, key by key, computed in float32.
+
+    Every key's holders' weights must sum to 1 (so the whole does too); integer tensors must agree and are kept.
+    """
+    out = {}
+    for key in dict.fromkeys(key for weights, _ in sources for key in weights):
+        holders = [(weights[key], weight) for weights, weight in sources if key in weights]
+        total = sum(weight for _, weight in holders)
+        if abs(total - 1.0) > 1e-6:
+            raise SystemExit(f"The weights of the sources holding {key} sum to {total:g}; expected 1 (an affine combination).")
+        shapes = {tuple(tensor.shape) for tensor, _ in holders}
+        if len(shapes) > 1:
+            raise SystemExit(f"{key} has shapes {sorted(shapes)} in the sources; expected one shape.")
+        first = holders[0][0]
+        if not first.is_floating_point():
+            if any(not torch.equal(tensor, first) for tensor, _ in holders):
+                raise SystemExit(f"The integer tensor {key} differs between the sources; expected it equal.")
+            out[key] = first
+            continue
+        out[key] = sum(tensor.float() * weight for tensor, weight in holders).to(first.dtype)
+    return out
+
+
+def source_and_weight(text: str) -> tuple[Path, float]:
+    """``PATH=WEIGHT`` (the last ``=`` splits, so a path may hold one)."""
+    path, _, weight = text.rpartition("=")
+    try:
+        return Path(path), float(weight)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not SOURCE=WEIGHT (a pipeline folder or checkpoint, '=', a number)") from None
+
+
+def mix(out: Path, sources: list[tuple[Path, float]]) -> None:
+    weights = halved(mixed([(read_weights(path), weight) for path, weight in sources]))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    scratch = out.with_name(out.name + ".partial")
+    save_file(weights, scratch)
+    scratch.replace(out)
+    print(f"Wrote {out}: " + " + ".join(f"{weight:g} x {path}" for path, weight in sources))
 
 
 def pack(source: Path, out: Path) -> None:
@@ -116,11 +164,16 @@ def main() -> None:
                          help="the longest clip the snapshot's U-Net trained on, when it is not PIPELINE_DIR's")
     halver = verbs.add_parser("half", help="safetensors files -> the same, floating tensors in float16 (in place)")
     halver.add_argument("files", type=Path, nargs="+")
+    mixer = verbs.add_parser("mix", help="pipeline folders or checkpoints, weighted -> float16 snapshot of their sum")
+    mixer.add_argument("out", type=Path)
+    mixer.add_argument("sources", type=source_and_weight, nargs="+", metavar="SOURCE=WEIGHT")
     args = parser.parse_args()
     if args.verb == "pack":
         pack(args.source, args.out)
     elif args.verb == "half":
         half(args.files)
+    elif args.verb == "mix":
+        mix(args.out, args.sources)
     else:
         apply(args.snapshot, args.pipeline_dir, args.out_dir, args.longest_trained_length)
 

@@ -138,3 +138,57 @@ def test_half_rewrites_floating_tensors_as_float16_and_leaves_integers(tmp_path)
     assert halved["weight"].dtype == torch.float16 and halved["scale"].dtype == torch.float16
     assert torch.equal(halved["weight"], weights["weight"].half()) and torch.equal(halved["steps"], weights["steps"])
     assert sorted(path.parent.iterdir()) == [path]  # no scratch file left beside it
+
+
+def _mix(*args):
+    return subprocess.run([sys.executable, str(REPO / "configs" / "default_model" / "snapshot.py"), "mix", *map(str, args)],
+                          capture_output=True, text=True, timeout=300)
+
+
+def _checkpoint(folder: Path, weights: dict) -> Path:
+    folder.mkdir()
+    save_file(weights, folder / "ema.safetensors")
+    return folder
+
+
+def test_mix_averages_a_pipeline_folder_with_a_checkpoint(minilm_pipe_dir, tmp_path):
+    packed = tmp_path / "packed.safetensors"
+    script = [sys.executable, str(REPO / "configs" / "default_model" / "snapshot.py")]
+    assert subprocess.run(script + ["pack", str(minilm_pipe_dir), str(packed)], capture_output=True, timeout=300).returncode == 0
+    weights = {key: value.float() for key, value in load_file(packed).items()}
+    later = _checkpoint(tmp_path / "checkpoint-00000200", {key: value + 0.5 for key, value in weights.items()})
+    result = _mix(tmp_path / "soup.safetensors", f"{minilm_pipe_dir}=0.5", f"{later}=0.5")
+    assert result.returncode == 0, result.stderr[-2000:]
+    soup = load_file(tmp_path / "soup.safetensors")
+    assert soup.keys() == weights.keys()
+    for key, value in weights.items():
+        assert soup[key].dtype == torch.float16
+        torch.testing.assert_close(soup[key].float(), value + 0.25, atol=2e-3, rtol=1e-3)  # halfway, in float16
+
+
+def test_mix_moves_a_student_by_its_teachers_change_and_keeps_what_only_it_holds(tmp_path):
+    old = {"unet.conv.weight": torch.randn(3, 3), "unet.steps": torch.arange(4)}
+    new = {"unet.conv.weight": old["unet.conv.weight"] + 1.0, "unet.steps": torch.arange(4)}
+    student = {"unet.conv.weight": old["unet.conv.weight"] - 2.0, "unet.steps": torch.arange(4),
+               "unet.time_embedding.cond_proj.weight": torch.randn(2, 5)}  # the guidance-scale embedding
+    sources = [_checkpoint(tmp_path / name, weights) for name, weights in (("student", student), ("new", new), ("old", old))]
+    result = _mix(tmp_path / "moved.safetensors", f"{sources[0]}=1", f"{sources[1]}=1", f"{sources[2]}=-1")
+    assert result.returncode == 0, result.stderr[-2000:]
+    moved = load_file(tmp_path / "moved.safetensors")
+    torch.testing.assert_close(moved["unet.conv.weight"].float(), (old["unet.conv.weight"] - 1.0).half().float())
+    torch.testing.assert_close(moved["unet.time_embedding.cond_proj.weight"], student["unet.time_embedding.cond_proj.weight"].half())
+    assert torch.equal(moved["unet.steps"], torch.arange(4))
+
+
+def test_mix_refuses_weights_that_do_not_sum_to_one(tmp_path):
+    a = _checkpoint(tmp_path / "a", {"w": torch.ones(2)})
+    b = _checkpoint(tmp_path / "b", {"w": torch.zeros(2), "only_b": torch.ones(1)})
+    result = _mix(tmp_path / "out.safetensors", f"{a}=0.7", f"{b}=0.7")
+    assert result.returncode != 0 and result.stderr.strip().splitlines()[-1] == (
+        "The weights of the sources holding w sum to 1.4; expected 1 (an affine combination).")
+    # Every source's weights sum to 1, but the tensor only b holds would be scaled by 0.5.
+    result = _mix(tmp_path / "out.safetensors", f"{a}=0.5", f"{b}=0.5")
+    assert result.returncode != 0 and "only_b sum to 0.5" in result.stderr
+    result = _mix(tmp_path / "out.safetensors", f"{a}=half")
+    assert result.returncode != 0 and "'" + f"{a}=half" + "' is not SOURCE=WEIGHT" in result.stderr
+    assert not (tmp_path / "out.safetensors").exists()

@@ -165,7 +165,7 @@ class _GenerationGraph(nn.Module):
         self.pipe, self.steps, self.guidance_scale = pipe, steps, guidance_scale
         # Registered, so their weights are the graph's (shared) initializers rather than constants per use.
         self.modules_of_pipe = nn.ModuleDict({name: module for name, module in pipe.components.items() if isinstance(module, nn.Module)})
-        self.negative_prompt = guidance_scale > 1.0 and not pipe.embeds_guidance
+        self.negative_prompt = pipe.guides_in_pairs(guidance_scale)
         self.pitch = bool(pipe.config.get("pitch_conditioning"))
         self.pitch_width = pipe.unet.config.projection_class_embeddings_input_dim if self.pitch else None
         self.draws = None  # the starting latent and the sampler's draws: counted by every call

@@ -271,6 +271,11 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         """Whether the U-Net takes the guidance scale as an embedding (one call per step)."""
         return embeds_guidance(self.unet)
 
+    def guides_in_pairs(self, guidance_scale: float) -> bool:
+        """Whether guiding at ``guidance_scale`` runs an unconditional row beside each conditional one (the
+        unconditional half first); a U-Net that embeds the scale guides in the one conditional row."""
+        return guidance_scale > 1.0 and not self.embeds_guidance
+
     @staticmethod
     def check_positive(**values) -> None:
         for name, value in values.items():
@@ -422,12 +427,11 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
     def _predict_window(self, latents, t, conditions: Optional[UNetKwargs], guidance_scale: float) -> torch.Tensor:
         """One U-Net evaluation, with classifier-free guidance when ``guidance_scale > 1``: a guided
         pair through the U-Net, or the scale as its input when it embeds guidance."""
-        embedded = self.embeds_guidance
-        do_guidance = guidance_scale > 1.0 and conditions is not None and not embedded
+        do_guidance = conditions is not None and self.guides_in_pairs(guidance_scale)
         model_input = torch.cat([latents] * 2) if do_guidance else latents
         model_input = self.scheduler.scale_model_input(model_input, t)
         extra = {}
-        if embedded:
+        if self.embeds_guidance:
             extra["timestep_cond"] = guidance_embedding(guidance_scale, len(model_input), self.unet.config.time_cond_proj_dim,
                                                         model_input.device, model_input.dtype)
         # encoder_hidden_states is a required argument of the U-Net; None leaves it unconditioned.

@@ -127,7 +127,7 @@ class LatentAudioInterpolationPipeline(LatentAudioPipelineBase):
         frames = self.pass_frames_for(num_samples)
 
         # 2. Encode both prompts (conditional halves) and the shared negative prompt
-        do_guidance = guidance_scale > 1.0
+        do_guidance = self.guides_in_pairs(guidance_scale)
         cond_a = self.encode_prompt(prompts, None, 1, False)
         cond_b = self.encode_prompt([prompt_b or ""], None, 1, False)
         uncond = self.encode_prompt(negatives or [""], None, 1, False) if do_guidance else None

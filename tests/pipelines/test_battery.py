@@ -364,3 +364,28 @@ def test_attention_processor_swap_gives_the_same_audio(pipe, case, reference):
     finally:
         pipe.unet.set_attn_processor(dict(default))  # a copy: diffusers empties the dict it is given
     assert pipe.unet.attn_processors == default
+
+
+@pytest.fixture(scope="module")
+def guided(base):
+    """``base`` with a guidance-scale embedding, as a guidance-distilled student has it (random, so the scale matters)."""
+    from latentaudio.conditioning.guidance import with_guidance_embedding
+
+    unet = with_guidance_embedding(base.unet)
+    torch.nn.init.normal_(unet.time_embedding.cond_proj.weight, std=0.5, generator=torch.Generator().manual_seed(0))
+    return LatentAudioPipeline.from_pipe(base, unet=unet)
+
+
+def test_a_unet_that_embeds_guidance_runs_one_row_per_output_and_follows_the_scale(guided, case):
+    """A guidance-distilled student guides in one U-Net row: no unconditional rows are built for it."""
+    pipe = case.pipeline_class.from_pipe(guided)
+    pipe.set_progress_bar_config(disable=True)
+    rows = []
+    hook = pipe.unet.register_forward_pre_hook(lambda module, args: rows.append(args[0].shape[0]))
+    try:
+        strong, weak = run(pipe, case, guidance_scale=3.0), run(pipe, case, guidance_scale=1.5)
+    finally:
+        hook.remove()
+    outputs = case.audio_shape[0] * case.takes
+    assert strong.shape == case.audio_shape and set(rows) == {outputs}  # never the doubled batch of a guided pair
+    assert np.abs(strong - weak).mean() > 1e3 * ROUNDING * np.abs(strong).mean()

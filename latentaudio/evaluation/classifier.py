@@ -137,6 +137,22 @@ class AudioFamilyClassifier(ModelMixin, ConfigMixin):
 
 
 @torch.no_grad()
+def family_breakdown(asked: Sequence[str], heard: Sequence[str]) -> dict:
+    """Per family asked for, the share of clips heard as it (``family_accuracy_by_family``) and, for the misses,
+    what was heard instead, most often first (``family_heard_as``): where a family's misses go."""
+    by_family, heard_as = {}, {}
+    for family, guess in zip(asked, heard):
+        by_family.setdefault(family, []).append(guess == family)
+        if guess != family:
+            heard_as.setdefault(family, {}).setdefault(guess, 0)
+            heard_as[family][guess] += 1
+    return {
+        "family_accuracy_by_family": {family: sum(hits) / len(hits) for family, hits in sorted(by_family.items())},
+        "family_heard_as": {family: dict(sorted(counts.items(), key=lambda item: -item[1]))
+                            for family, counts in sorted(heard_as.items())},
+    }
+
+
 def classify_clips(classifier: AudioFamilyClassifier, audio: torch.Tensor, sample_rate: int, batch_size: int = 16,
                    labels: bool = True):
     """Embeddings (N, D) of clips ``audio`` (N, L) at ``sample_rate``, in batches, on the CPU, and their

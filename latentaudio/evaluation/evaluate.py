@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
@@ -50,7 +49,7 @@ from ..atomic import write_text
 from ..audio_io import PathLike
 from ..codec import MelCodec
 from ..data import gm
-from .classifier import AudioFamilyClassifier, classify_clips
+from .classifier import AudioFamilyClassifier, classify_clips, family_breakdown
 from ..metrics import estimate_pitch, frechet_distance, mel_errors, waveform_distances, within_semitone
 
 REPORT_FORMAT = "latentaudio-evaluation/1"
@@ -117,18 +116,11 @@ def score_clips(classifier: AudioFamilyClassifier, clips: HeldOutClips, audio: t
         for clip, pitch in zip(audio.float().cpu(), clips.pitches)
         if pitch is not None
     ]
-    by_family, heard_as = {}, {}
-    for family, guess, hit in zip(clips.families, predicted, family_hits):
-        by_family.setdefault(family, []).append(hit)
-        if not hit:
-            heard_as.setdefault(family, Counter())[guess] += 1
     return {
         "embeddings": embeddings.numpy(),
         "family_accuracy": float(np.mean(family_hits)),
         "pitch_accuracy": float(np.mean(pitch_hits)) if pitch_hits else None,
-        "family_accuracy_by_family": {family: float(np.mean(hits)) for family, hits in sorted(by_family.items())},
-        # what the judge heard instead, most often first: where a family's misses go
-        "family_heard_as": {family: dict(counts.most_common()) for family, counts in sorted(heard_as.items())},
+        **family_breakdown(clips.families, predicted),
     }
 
 

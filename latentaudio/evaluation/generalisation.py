@@ -23,6 +23,8 @@ Scores (each a share of the prompts that carry the label):
 * ``drum_accuracy``: for drum prompts, the drum type (:data:`vocabulary.DRUM_TYPES`: kick, snare,
   hi-hat, ...) is the prompt's, judged by :class:`DrumTypeJudge`.
 * ``note_accuracy``: for pitched prompts, :func:`estimate_pitch` is within a semitone of the note.
+* ``family_accuracy_by_family`` and ``family_heard_as``: the family score per family asked for, and what the
+  judge heard instead for its misses (:func:`family_breakdown`, as the standard section reports them).
 
 The judges are independent of the model: both learn only from the real clips of the training split.
 The ``ceiling`` entry scores the template prompts' own real clips (the test split's renders) the same
@@ -45,7 +47,7 @@ import torch
 
 from ..audio_io import PathLike
 from ..data import gm, vocabulary
-from .classifier import AudioFamilyClassifier, classify_clips
+from .classifier import AudioFamilyClassifier, classify_clips, family_breakdown
 from ..metrics import estimate_pitch, within_semitone
 
 PARAPHRASES_PATH = Path(__file__).with_name("paraphrases.jsonl")
@@ -245,6 +247,7 @@ def score_prompts(classifier: AudioFamilyClassifier, judge: Optional[DrumTypeJud
     scores["note_accuracy"] = _share([within_semitone(estimate_pitch(audio[i].float().numpy(), sample_rate), prompts.notes[i])
                                       for i in pitched])
     scores["pitched_prompts"] = len(pitched)
+    scores.update(family_breakdown(prompts.families, families))
     return scores
 
 

@@ -36,6 +36,11 @@ def test_evaluate_reports_only_the_generalisation_section(tiny_pipe_dir, gm_eval
         assert entry["prompts"] == 3 and set(entry["lengths"]) == {"0.16", "0.32"}
         for scores in entry["lengths"].values():
             assert 0 <= scores["family_accuracy"] <= 1
+            by_family, heard_as = scores["family_accuracy_by_family"], scores["family_heard_as"]
+            assert set(heard_as) <= set(by_family)  # every family with a miss says where it went
+            misses = sum(sum(heard.values()) for heard in heard_as.values())
+            assert misses == round((1 - scores["family_accuracy"]) * scores["prompts"])
+            assert all(family not in heard for family, heard in heard_as.items())  # a miss is never the family asked for
             assert len(scores["drums_heard"]) == scores["drum_prompts"]  # the judge's answer for each drum prompt
             assert set(scores["drums_heard"]) <= set(vocabulary.DRUM_TYPES.values())
     assert set(section["drum_judge"]["real_test_accuracy"]) == {"0.16", "0.32"}
@@ -176,3 +181,14 @@ def test_prompt_set_subset_keeps_labels_aligned():
     part = prompts.subset([0, 5])
     assert isinstance(part, PromptSet) and part.texts == [prompts.texts[0], prompts.texts[5]]
     assert part.notes == [prompts.notes[0], prompts.notes[5]]
+
+
+def test_family_breakdown_counts_each_miss_under_the_family_asked_for():
+    from latentaudio.evaluation.classifier import family_breakdown
+
+    asked = ["Synth Pad", "Synth Pad", "Synth Pad", "Synth Pad", "Piano", "Drums"]
+    heard = ["Synth Lead", "Synth Pad", "Organ", "Synth Lead", "Piano", "Percussive"]
+    breakdown = family_breakdown(asked, heard)
+    assert breakdown["family_accuracy_by_family"] == {"Drums": 0.0, "Piano": 1.0, "Synth Pad": 0.25}
+    assert breakdown["family_heard_as"] == {"Drums": {"Percussive": 1}, "Synth Pad": {"Synth Lead": 2, "Organ": 1}}
+    assert list(breakdown["family_heard_as"]["Synth Pad"]) == ["Synth Lead", "Organ"]  # most often first

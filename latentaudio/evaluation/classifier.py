@@ -136,7 +136,6 @@ class AudioFamilyClassifier(ModelMixin, ConfigMixin):
         return self(self.spectrogram(audio.to(self.device)))
 
 
-@torch.no_grad()
 def family_breakdown(asked: Sequence[str], heard: Sequence[str]) -> dict:
     """Per family asked for, the share of clips heard as it (``family_accuracy_by_family``) and, for the misses,
     what was heard instead, most often first (``family_heard_as``): where a family's misses go."""
@@ -153,6 +152,7 @@ def family_breakdown(asked: Sequence[str], heard: Sequence[str]) -> dict:
     }
 
 
+@torch.no_grad()
 def classify_clips(classifier: AudioFamilyClassifier, audio: torch.Tensor, sample_rate: int, batch_size: int = 16,
                    labels: bool = True):
     """Embeddings (N, D) of clips ``audio`` (N, L) at ``sample_rate``, in batches, on the CPU, and their

@@ -29,7 +29,6 @@ def load_pipeline(args: argparse.Namespace, **kwargs):
     import torch
 
     from latentaudio import LatentAudioPipeline
-
     from latentaudio.model_folder import model_location
 
     torch.set_num_threads(args.threads)

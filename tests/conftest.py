@@ -16,6 +16,20 @@ import torch  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 TINY_CONFIG = REPO / "configs" / "tiny.yaml"
 
+
+def load_benchmark(name: str):
+    """The module of ``benchmarks/NAME.py``, imported as when it runs as a script (its folder's common.py importable)."""
+    import importlib.util
+    import sys
+
+    folder = REPO / "benchmarks"
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+    spec = importlib.util.spec_from_file_location(name, folder / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
 # One thread: predictable on a shared 2-core machine, where two OpenMP threads per process collapse.
 torch.set_num_threads(1)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence, Union
@@ -143,12 +144,10 @@ def family_breakdown(asked: Sequence[str], heard: Sequence[str]) -> dict:
     for family, guess in zip(asked, heard):
         by_family.setdefault(family, []).append(guess == family)
         if guess != family:
-            heard_as.setdefault(family, {}).setdefault(guess, 0)
-            heard_as[family][guess] += 1
+            heard_as.setdefault(family, Counter())[guess] += 1
     return {
         "family_accuracy_by_family": {family: sum(hits) / len(hits) for family, hits in sorted(by_family.items())},
-        "family_heard_as": {family: dict(sorted(counts.items(), key=lambda item: -item[1]))
-                            for family, counts in sorted(heard_as.items())},
+        "family_heard_as": {family: dict(counts.most_common()) for family, counts in sorted(heard_as.items())},
     }
 
 

@@ -1,10 +1,8 @@
 """The evaluate command end to end on a tiny random pipeline, and its small helpers."""
 
 import argparse
-import importlib.util
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -12,16 +10,14 @@ from latentaudio.cli import main
 from latentaudio.cli.evaluate import step_list
 from latentaudio.evaluation.evaluate import PITCHED_FAMILIES, evenly_spaced, format_report
 
+from ..conftest import load_benchmark
+
 SECTIONS = ("setup", "embedding", "vae", "vocoder", "generation", "ceiling", "reconstruction", "floor", "baseline")
-TARGETS_SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "default_model_targets.py"
 
 
 def targets_script():
     """benchmarks/default_model_targets.py, which holds the default-model issue's targets."""
-    spec = importlib.util.spec_from_file_location("default_model_targets", TARGETS_SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("default_model_targets")
 
 
 def test_evaluate_writes_every_section(tiny_pipe_dir, gm_eval_data, tmp_path, capsys):

@@ -1,21 +1,13 @@
 """benchmarks/family_envelopes.py's envelope: the level and brightness of each segment of a clip."""
 
-import importlib.util
-import sys
-
 import numpy as np
 import pytest
 
-from ..conftest import REPO
+from ..conftest import load_benchmark
 
 
 def envelope():
-    if str(REPO / "benchmarks") not in sys.path:  # a benchmark imports its folder's common.py, as when run as a script
-        sys.path.insert(0, str(REPO / "benchmarks"))
-    spec = importlib.util.spec_from_file_location("family_envelopes", REPO / "benchmarks" / "family_envelopes.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.envelope
+    return load_benchmark("family_envelopes").envelope
 
 
 def test_a_swell_starts_below_its_peak_and_a_tone_sits_at_its_frequency():

@@ -1,26 +1,18 @@
 """benchmarks/guidance_interval.py: guidance on part of the sampler's steps, the rest on the conditional half alone."""
 
-import importlib.util
-import sys
-
 import pytest
 import torch
 
 from latentaudio import LatentAudioPipeline
 
-from ..conftest import REPO
+from ..conftest import load_benchmark
 from .conftest import unet_calls
 
 STEPS = 4
 
 
 def interval_script():
-    if str(REPO / "benchmarks") not in sys.path:  # a benchmark imports its folder's common.py, as when run as a script
-        sys.path.insert(0, str(REPO / "benchmarks"))
-    spec = importlib.util.spec_from_file_location("guidance_interval", REPO / "benchmarks" / "guidance_interval.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("guidance_interval")
 
 
 def take(pipe, guidance_scale=3.0, **kwargs):

@@ -8,7 +8,12 @@ WAVs beside it), so the README's images always come from the model they describe
 
 Features and files: prompts.png (text to audio), transform.png, vary.png, tweak.png, inpaint.png,
 extend.png, upsample.png, widen.png, interpolate.png, long.png. ``--only prompts`` renders just
-the first.
+the first. ``--only music`` renders music.png instead: two prompts of each category the music model
+trains on (drum loop, melodic, sound effect, one-shot), a row each, at lengths a producer would ask for:
+
+    python configs/default_model/snapshot.py apply configs/music_model/weights/music_model.safetensors \
+        latentaudio/default_teacher runs/music --longest-trained-length 10.24
+    python benchmarks/make_readme_figures.py --model runs/music --out docs/figures --only music
 """
 
 from __future__ import annotations
@@ -23,6 +28,14 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 SAMPLE_RATE = 16000
+
+# (prompt, seconds): a row of two per category; the loops are two bars at their tempo
+MUSIC_PROMPTS = [
+    ("a 120 bpm rock drum loop, standard kit", 4.0), ("a 90 bpm hip hop drum loop, 2 bars", 5.33),
+    ("a slow melancholic cello melody in D minor, 70 bpm", 6.0), ("a bright ukulele chord progression in G major", 6.0),
+    ("a descending 8-bit laser sound effect", 1.0), ("a big explosion, sound effect", 2.56),
+    ("a loud snare drum hit", 1.0), ("a soft acoustic grand piano note, C4", 2.56),
+]
 
 
 def render_sources(sample_rate: int) -> dict[str, torch.Tensor]:
@@ -51,7 +64,7 @@ class Figures:
         self.pipe, self.out = pipe, out
         out.mkdir(parents=True, exist_ok=True)
 
-    def save(self, name: str, sounds: list, titles: list[str]) -> None:
+    def save(self, name: str, sounds: list, titles: list[str], columns: int | None = None) -> None:
         from latentaudio.audio_io import write_audio
         from latentaudio.plotting import plot_spectrograms
 
@@ -60,7 +73,7 @@ class Figures:
             sound = torch.as_tensor(sound).float()
             write_audio(self.out / f"{name}_{i}.wav", sound, self.pipe.sample_rate)
             mels.append(self.pipe.spectrogram(sound))
-        print(f"Wrote {plot_spectrograms(self.out / f'{name}.png', mels, self.pipe.spectrogram, titles)}")
+        print(f"Wrote {plot_spectrograms(self.out / f'{name}.png', mels, self.pipe.spectrogram, titles, columns)}")
 
 
 def main() -> None:
@@ -69,7 +82,8 @@ def main() -> None:
     parser.add_argument("--out", default="docs/figures", help="folder for the PNGs and WAVs")
     parser.add_argument("--steps", type=int, default=20, help="sampler steps")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--only", choices=["prompts"], default=None, help="render only the text-to-audio figure")
+    parser.add_argument("--only", choices=["prompts", "music"], default=None,
+                        help="render only the text-to-audio figure, or only the music model's categories")
     args = parser.parse_args()
 
     import latentaudio as la
@@ -79,6 +93,11 @@ def main() -> None:
     base = load_pipeline(args.model)
     base.set_progress_bar_config(disable=True)
     figures = Figures(base, Path(args.out))
+    if args.only == "music":
+        audio = [base(prompt, audio_length_in_s=seconds, num_inference_steps=args.steps,
+                      generator=torch.Generator().manual_seed(args.seed)).audios[0] for prompt, seconds in MUSIC_PROMPTS]
+        figures.save("music", audio, [f"'{prompt}'" for prompt, _ in MUSIC_PROMPTS], columns=2)
+        return
     prompts = ["a loud kick drum hit", "a loud snare drum hit", "a loud acoustic grand piano note, C4",
                "a moderately loud violin note, G4, strings"]
     audio = base(prompts, num_inference_steps=args.steps, generator=torch.Generator().manual_seed(args.seed)).audios

@@ -24,10 +24,11 @@ def check_plot_path(path) -> Path:
     return path
 
 
-def plot_spectrograms(path, mels: list, spectrogram, titles: list[str]) -> Path:
+def plot_spectrograms(path, mels: list, spectrogram, titles: list[str], columns: int | None = None) -> Path:
     """Save log-mel spectrograms (each (n_mels, T), normalised as ``spectrogram`` makes them) side by side.
 
     Axes are labelled in seconds and Hz; colour is level in dB relative to full scale of the log-mel.
+    ``columns`` lays them out in rows of that many (row by row); by default they make one row.
     """
     import matplotlib
 
@@ -37,8 +38,14 @@ def plot_spectrograms(path, mels: list, spectrogram, titles: list[str]) -> Path:
 
     config = spectrogram.config
     mel_hz = librosa.mel_frequencies(config.n_mels + 2, fmin=config.f_min, fmax=config.f_max, htk=config.mel_scale == "htk")[1:-1]
-    fig, axes = plt.subplots(1, len(mels), figsize=(4.5 * len(mels), 3.2), squeeze=False)
-    for ax, mel, title in zip(axes[0], mels, titles):
+    columns = len(mels) if columns is None else columns
+    if not 1 <= columns <= len(mels):
+        raise ValueError(f"columns={columns} must lie between 1 and the number of spectrograms ({len(mels)}).")
+    rows = -(-len(mels) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.5 * columns, 3.2 * rows), squeeze=False)
+    for ax in axes.flat[len(mels):]:
+        ax.set_axis_off()
+    for ax, mel, title in zip(axes.flat, mels, titles):
         mel = torch.as_tensor(mel).detach().float().cpu()
         db = 20 / np.log(10) * spectrogram.denormalize(mel).numpy()  # natural-log magnitude → dB
         seconds = mel.shape[-1] * config.hop_length / config.sample_rate

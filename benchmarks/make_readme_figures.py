@@ -32,7 +32,7 @@ SAMPLE_RATE = 16000
 # (prompt, seconds): a row of two per category; the loops are two bars at their tempo
 MUSIC_PROMPTS = [
     ("a 120 bpm rock drum loop, standard kit", 4.0), ("a 90 bpm hip hop drum loop, 2 bars", 5.33),
-    ("a slow melancholic cello melody in D minor, 70 bpm", 6.0), ("a bright ukulele chord progression in G major", 6.0),
+    ("a sad cello melody in D minor, 70 bpm", 6.0), ("a bright ukulele chord progression in G major", 6.0),
     ("a descending 8-bit laser sound effect", 1.0), ("a big explosion, sound effect", 2.56),
     ("a loud snare drum hit", 1.0), ("a soft acoustic grand piano note, C4", 2.56),
 ]

@@ -17,6 +17,10 @@ REPO = Path(__file__).resolve().parents[1]
 TINY_CONFIG = REPO / "configs" / "tiny.yaml"
 
 
+# One thread: predictable on a shared 2-core machine, where two OpenMP threads per process collapse.
+torch.set_num_threads(1)
+
+
 def load_benchmark(name: str):
     """The module of ``benchmarks/NAME.py``, imported as when it runs as a script (its folder's common.py importable)."""
     import importlib.util
@@ -29,9 +33,6 @@ def load_benchmark(name: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-# One thread: predictable on a shared 2-core machine, where two OpenMP threads per process collapse.
-torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")

@@ -11,9 +11,7 @@ extend.png, upsample.png, widen.png, interpolate.png, long.png. ``--only prompts
 the first. ``--only music`` renders music.png instead: two prompts of each category the music model
 trains on (drum loop, melodic, sound effect, one-shot), a row each, at lengths a producer would ask for:
 
-    python configs/default_model/snapshot.py apply configs/music_model/weights/music_model.safetensors \
-        latentaudio/default_teacher runs/music --longest-trained-length 10.24
-    python benchmarks/make_readme_figures.py --model runs/music --out docs/figures --only music
+    python benchmarks/make_readme_figures.py --model music --out docs/figures --only music
 """
 
 from __future__ import annotations
@@ -78,7 +76,7 @@ class Figures:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", required=True, help="pipeline folder")
+    parser.add_argument("--model", required=True, help="pipeline folder, or an embedded model's name (default, default-teacher, music)")
     parser.add_argument("--out", default="docs/figures", help="folder for the PNGs and WAVs")
     parser.add_argument("--steps", type=int, default=20, help="sampler steps")
     parser.add_argument("--seed", type=int, default=0)
@@ -89,8 +87,9 @@ def main() -> None:
     import latentaudio as la
     from latentaudio.audio_io import resample
     from latentaudio.loading import load_pipeline
+    from latentaudio.model_folder import model_location
 
-    base = load_pipeline(args.model)
+    base = load_pipeline(model_location(args.model))
     base.set_progress_bar_config(disable=True)
     figures = Figures(base, Path(args.out))
     if args.only == "music":

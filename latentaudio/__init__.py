@@ -15,11 +15,15 @@ __version__ = "0.1.0"
 # distilled from (8 guided steps: a batch of 2 per call). Load either with LatentAudioPipeline.from_pretrained(
 # DEFAULT_MODEL); the command line's --model also takes their names (EMBEDDED_MODELS). "default-fast" (DEFAULT_FAST)
 # named an earlier 4-step student distilled by latent consistency; the default model, as fast and closer to its
-# teacher, replaced it, and the old name now loads the default model.
+# teacher, replaced it, and the old name now loads the default model. MUSIC_MODEL ("music") is the teacher fine-tuned
+# on drum loops, melodic phrases, sound effects and one-shots of up to 10.24 s, with the tempo, key and length a
+# prompt states as structured conditioning (a preview: MODEL_CARD.md has what it follows and what it does not yet).
 DEFAULT_MODEL = str(Path(__file__).resolve().parent / "default_model")
 DEFAULT_TEACHER = str(Path(__file__).resolve().parent / "default_teacher")
 DEFAULT_FAST = DEFAULT_MODEL
-EMBEDDED_MODELS = {"default": DEFAULT_MODEL, "default-teacher": DEFAULT_TEACHER, "default-fast": DEFAULT_MODEL}
+MUSIC_MODEL = str(Path(__file__).resolve().parent / "music_model")
+EMBEDDED_MODELS = {"default": DEFAULT_MODEL, "default-teacher": DEFAULT_TEACHER, "default-fast": DEFAULT_MODEL,
+                   "music": MUSIC_MODEL}
 
 _EXPORTS = {
     "LatentAudioPipeline": ".pipelines",
@@ -36,8 +40,9 @@ _EXPORTS = {
     "TextProjection": ".conditioning",
     "parse_prompt": ".prompts",
     "PromptAttributes": ".prompts",
+    "asks_for_material": ".prompts",
 }
 
-__all__ = ["DEFAULT_MODEL", "DEFAULT_TEACHER", "DEFAULT_FAST", "EMBEDDED_MODELS", *_EXPORTS]
+__all__ = ["DEFAULT_MODEL", "DEFAULT_TEACHER", "DEFAULT_FAST", "MUSIC_MODEL", "EMBEDDED_MODELS", *_EXPORTS]
 
 __getattr__ = lazy_exports(__name__, _EXPORTS)

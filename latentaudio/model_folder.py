@@ -43,7 +43,7 @@ class ModelFolderError(ValueError):
 
 def model_location(model: Optional[str]) -> str:
     """Where ``model`` is: ``None`` is the embedded default model, a name of ``latentaudio.EMBEDDED_MODELS``
-    ("default", "default-teacher") that embedded folder unless a path of that name exists; anything
+    ("default", "default-teacher", "music") that embedded folder unless a path of that name exists; anything
     else (a folder, a hub id) is returned as it is."""
     from . import DEFAULT_MODEL, EMBEDDED_MODELS
 

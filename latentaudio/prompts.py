@@ -199,7 +199,7 @@ def template_caption(text: str, template: Optional[str] = "gm_one_shot") -> str:
     if template is None:
         return text
     found = parse_prompt(text)
-    if found.tempo_bpm is not None or found.key is not None or MATERIAL_WORDS.search(text) or _names_effect(text, found):
+    if _asks_for_material(text, found):
         return text  # a loop, a phrase or an effect (what a music model learnt from its captions as written)
     velocity = found.velocity if found.velocity is not None else UNSTATED_VELOCITY
     if found.drum_key is not None:
@@ -207,6 +207,20 @@ def template_caption(text: str, template: Optional[str] = "gm_one_shot") -> str:
     if found.program is not None:
         return gm.program_caption(found.program, found.note, velocity)
     return text
+
+
+def asks_for_material(text: str) -> bool:
+    """Whether ``text`` asks for more than one sound: it states a tempo or a key, or names a loop, a phrase or a
+    sound effect (:data:`MATERIAL_WORDS`, :data:`EFFECT_WORDS`). "a 124 bpm house drum loop", "a sad piano melody
+    in A minor" and "light rain, 6.6 s" do; "a tight snare hit", "grand piano, middle C" and "a rhodes chord tone,
+    C4" do not. These are the prompts a one-shot model has no caption for and a music model
+    (:data:`latentaudio.MUSIC_MODEL`) learnt as written; :func:`template_caption` leaves them as they are, and
+    ``latentaudio generate`` without ``--model`` gives them to the music model."""
+    return _asks_for_material(text, parse_prompt(text))
+
+
+def _asks_for_material(text: str, found: PromptAttributes) -> bool:
+    return found.tempo_bpm is not None or found.key is not None or MATERIAL_WORDS.search(text) is not None or _names_effect(text, found)
 
 
 def _names_effect(text: str, found: PromptAttributes) -> bool:
@@ -400,7 +414,7 @@ def _read_numbers(work: str, found: PromptAttributes) -> str:
 _HZ = re.compile(r"(?<![\w.])(?P<value>\d+(?:\.\d+)?)\s*(?P<unit>hz|hertz|khz)\b|\bA\s?=?\s?(?P<a4>4[0-4]\d)\b", re.I)
 _MIDI = re.compile(
     r"\bmidi(?:\s+note)?(?:\s+(?:number|num|no\.?))?\s*[#:=]?\s*(?P<a>\d{1,3})\b"
-    r"|\bnote\s+(?:number\s+|#\s*)(?P<b>\d{1,3})\b|\bnote\s+(?P<c>\d{1,3})(?![\w.])",
+    r"|\bnote\s+(?:number\s+|#\s*)(?P<b>\d{1,3})\b|(?<![\w-])note\s+(?P<c>\d{1,3})(?![\w.-])",  # not "two-note 8-bit"
     re.I,
 )
 _MIDDLE_C = re.compile(r"\bmiddle\s+(?P<letter>[Cc])" + _ACCIDENTAL + r"(?![\w#♯♭])")

@@ -6,7 +6,7 @@ import pytest
 from latentaudio.data import gm
 from latentaudio.evaluation.generalisation import BLIND_PARAPHRASES_PATH, PARAPHRASES_PATH, load_paraphrases
 from latentaudio.note_features import FEATURE_WIDTHS, prompt_features
-from latentaudio.prompts import (midi_from_hz, midi_from_name, parse_prompt, template_caption, without_instrument,
+from latentaudio.prompts import (asks_for_material, midi_from_hz, midi_from_name, parse_prompt, template_caption, without_instrument,
                                  without_note)
 
 
@@ -225,6 +225,24 @@ def test_a_prompt_for_a_loop_a_phrase_or_an_effect_is_read_as_written(text):
     assert template_caption(text) == text
 
 
+@pytest.mark.parametrize("path", [PARAPHRASES_PATH, BLIND_PARAPHRASES_PATH])
+def test_no_one_shot_paraphrase_asks_for_a_loop_a_phrase_or_an_effect(path):
+    """`latentaudio generate` gives prompts that ask for material to the music model: a one-shot in users'
+    wording stays with the one-shot model."""
+    assert not any(asks_for_material(text) for text in load_paraphrases(path).texts)
+
+
+def test_asks_for_material_is_true_exactly_where_the_template_leaves_a_named_sound_as_written():
+    for text in ("a 124 bpm house drum loop, electronic kit", "a slow melancholic cello melody in D minor",
+                 "descending sci-fi laser sfx", "light rain, 6.6 s", "an acoustic guitar arpeggio",
+                 "a two-note 8-bit coin, 0.66 sec"):
+        assert asks_for_material(text) and template_caption(text) == text
+    assert parse_prompt("a two-note 8-bit coin").note is None and parse_prompt("piano note 60").note == 60
+    for text in ("a tight snare hit", "grand piano, middle C", "sci-fi synth fx, C4", "soft fender rhodes chord tone, middle C",
+                 "a dark evolving texture"):
+        assert not asks_for_material(text)
+
+
 def test_the_music_builders_captions_are_read_as_written_and_the_one_shot_words_they_share_are_not():
     from latentaudio.data import drumloops, melodic, sfx
     from latentaudio.data.captions import sfx_captions
@@ -237,6 +255,7 @@ def test_the_music_builders_captions_are_read_as_written_and_the_one_shot_words_
     effects = sfx.plan_sound_effects(clips=140)
     captions += [c for e in effects for c in sfx_captions(e.caption, SFX_CLASSES[e.name].names, e.words, e.seconds, 8, ("sfx", 0, e.index))]
     assert len(captions) == 8 * 380 and all(template_caption(c) == c for c in captions)
+    assert all(asks_for_material(c) for c in captions)
     assert template_caption("light rain, 6.6 s") == "light rain, 6.6 s"  # an effect, not the GM "rain" synth effect
     assert template_caption("sci-fi synth fx, C4") == "a moderately loud sci-fi synth effect note, C4"  # that one, at a note
     assert template_caption("a tight snare hit") == "a moderately loud snare drum hit"  # a drum, not the "hit" effect

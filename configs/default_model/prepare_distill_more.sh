@@ -11,9 +11,9 @@
 #                   its template caption, and those captions' states (about 45 MB)
 #   .gpu2/student   the released student's trained parts: U-Net (float16), text projection, scheduler,
 #                   model_index.json (22 MB)
-# Every call sends the repository's tracked files too, and the embedded models (90 MB) do not fit beside
-# these: for both calls, `git rm -r --cached` the folders under latentaudio/default_* and
-# configs/music_model/weights and list them in .git/info/exclude, then `git reset` them afterwards.
+# Every call sends the repository's tracked files too, and the embedded models (87 MB) do not fit beside
+# these: for both calls, `git rm -r --cached` the embedded models' folders (latentaudio/default_model,
+# default_teacher, music_model) and list them in .git/info/exclude, then `git reset` them afterwards.
 # The two calls (device tool), then the release here, are printed at the end.
 set -euo pipefail
 WORK=$(mkdir -p "$1" && cd "$1" && pwd)

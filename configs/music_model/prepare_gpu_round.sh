@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
-# Prepare, on the CPU, a GPU machine's round of the music model from its released weights
-# (weights/music_model.safetensors), so that the machine's time is spent training. About 40 minutes here.
+# Prepare, on the CPU, a GPU machine's round of the music model from its released weights (the embedded
+# latentaudio/music_model), so that the machine's time is spent training. About 40 minutes here.
 #
 #   configs/music_model/prepare_gpu_round.sh WORK
 #
-# WORK keeps the data (cpu_run.sh's 6.2 h build), the starting pipeline and the caption states between
+# WORK keeps the data (cpu_run.sh's 6.2 h build) and the caption states between
 # runs (a rerun reuses them). In the repository it writes three ignored folders, each small enough for one
 # transfer of 64 MiB with the code:
 #   .gpu   the starting U-Net and projection (float16), the other components, the caption states, and the
 #          smallest of the training split's Opus shards up to SHARD_BUDGET bytes (pack_transfer.py; 52 MB)
 #   .gpu2  the other shards and the states again (26 MB)
 #   .whl   the wheels the GPU machine lacks (diffusers, soundfile, cffi, pycparser, soxr; 8 MB), with .gpu2
-# Every call sends the repository's tracked files too: for both calls, `git rm -r --cached` the folders
-# under latentaudio/default_* and configs/music_model/weights and list them in .git/info/exclude, then
-# `git reset` them afterwards. The two calls (device tool) and the way back are printed at the end.
+# Every call sends the repository's tracked files too: for both calls, `git rm -r --cached` the embedded
+# models' folders (latentaudio/default_model, default_teacher, music_model) and list them in .git/info/exclude,
+# then `git reset` them afterwards. The two calls (device tool) and the way back are printed at the end.
 set -euo pipefail
 WORK=$(mkdir -p "$1" && cd "$1" && pwd)
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -22,12 +22,10 @@ export HF_HUB_OFFLINE=1
 cd "$REPO"
 
 configs/music_model/build_data.sh "$WORK/data" 2 2 2 0.5 6 80,112
-[ -f "$WORK/music/model_index.json" ] || python configs/default_model/snapshot.py apply \
-    configs/music_model/weights/music_model.safetensors latentaudio/default_teacher "$WORK/music" --longest-trained-length 10.24
-[ -f "$WORK/states.safetensors" ] || latentaudio data embed-captions "$WORK/data" --model "$WORK/music" \
+[ -f "$WORK/states.safetensors" ] || latentaudio data embed-captions "$WORK/data" --model music \
     --output "$WORK/states.safetensors" --prompt "a loud snare drum hit" --prompt "a soft acoustic grand piano note, C4"
 rm -rf .gpu .gpu2 .whl "$WORK/transfer"
-python configs/music_model/pack_transfer.py --model "$WORK/music" --data "$WORK/data" --states "$WORK/states.safetensors" \
+python configs/music_model/pack_transfer.py --model latentaudio/music_model --data "$WORK/data" --states "$WORK/states.safetensors" \
     --out "$WORK/transfer"
 mkdir -p .gpu/data .gpu2/data
 mv "$WORK/transfer/base" "$WORK/transfer/start.safetensors" "$WORK/transfer/states.safetensors" .gpu/
@@ -53,5 +51,5 @@ python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .
 # here, with the call's files in FILES: each snapshot as a pipeline folder, then back to the WAVs on the CPU
 # (wav_cpu.yaml, MODEL_CARD "The music model on a GPU machine") and the evaluation there
 cat FILES/checkpoint-NNNNNNNN.safetensors.part-* > gpu.safetensors
-python configs/default_model/snapshot.py apply gpu.safetensors WORK/music runs/music_gpu
+python configs/default_model/snapshot.py apply gpu.safetensors latentaudio/music_model runs/music_gpu
 CALLS

@@ -80,7 +80,8 @@ def add_model_option(parser: argparse.ArgumentParser) -> None:
     """``--model``, and where and in which precision it runs (``--device``, ``--dtype``)."""
     parser.add_argument("--model", default=None, help="pipeline folder, latentaudio's or one written by diffusers' AudioLDM, "
                         "MusicLDM or AudioLDM2 pipeline, or an embedded model's name: default (the default, 4 steps), "
-                        "default-teacher (the model it was distilled from, 8 guided steps)")
+                        "default-teacher (the model it was distilled from, 8 guided steps), music (loops, phrases and effects of up to "
+                        "10.24 s, 20 guided steps; a preview)")
     parser.add_argument("--device", type=device_name, default="cpu", help=f"where to run: {', '.join(DEVICES)} or cuda:N (default cpu)")
     parser.add_argument("--dtype", choices=DTYPES, default="float32", help="weights and activations (default float32)")
     parser.add_argument("--runtime", choices=RUNTIMES, default="auto",

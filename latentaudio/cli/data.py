@@ -102,7 +102,7 @@ def add_data_verbs(data: argparse.ArgumentParser) -> None:
 
     embed = verbs.add_parser("embed-captions", help="save the frozen text encoder's states of every caption (for diffusion training)")
     embed.add_argument("dir", help="audiofolder whose captions to encode")
-    embed.add_argument("--model", required=True, help="pipeline folder, or an embedded model's name (default, default-teacher), "
+    embed.add_argument("--model", required=True, help="pipeline folder, or an embedded model's name (default, default-teacher, music), "
                        "whose text encoder (and projection pooling) to use")
     embed.add_argument("--output", required=True, help="safetensors file to write (the diffusion config's text_states_file)")
     embed.add_argument("--prompt", action="append", default=None,

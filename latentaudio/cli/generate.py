@@ -20,25 +20,30 @@ def add_generate_commands(verbs) -> None:
     init.set_defaults(run=run_init)
 
     convert = verbs.add_parser("convert", help="write a model (e.g. an AudioLDM, MusicLDM or AudioLDM2 folder) as a latentaudio folder")
-    convert.add_argument("model", help="pipeline folder, a hub id in the local cache, or an embedded model's name (default, default-teacher)")
+    convert.add_argument("model", help="pipeline folder, a hub id in the local cache, or an embedded model's name (default, default-teacher, music)")
     convert.add_argument("out_dir", help="new folder to write (safetensors only); written beside it, then renamed")
     convert.set_defaults(run=run_convert)
 
     export = verbs.add_parser("export", help="add ONNX graphs of the U-Net and VAE decoder to a model folder (faster on the CPU)")
     export.add_argument("model", help="latentaudio pipeline folder to export into (`convert` one first for other folders), "
-                        "or with --standalone an embedded model's name (default, default-teacher; written to your cache)")
+                        "or with --standalone an embedded model's name (default, default-teacher, music; written to your cache)")
     export.add_argument("--format", choices=["onnx"], default="onnx", help="graph format (default onnx, run by ONNX Runtime)")
     export.add_argument("--standalone", action="store_true",
                         help="also write one graph of the whole text-to-audio call at the model's own sampling "
                              "(MODEL/standalone/), which `generate` runs without PyTorch: no start-up to speak of")
     export.set_defaults(run=run_export)
 
-    generate = verbs.add_parser("generate", help="text to audio (one prompt, several, or a file of them)")
+    generate = verbs.add_parser("generate", help="text to audio (one prompt, several, or a file of them)",
+                                description="Text to audio. Without --model, a prompt that states a tempo or a key or names a "
+                                            "loop, a phrase or a sound effect goes to the embedded music model, every other "
+                                            "prompt to the default model.")
     generate.add_argument("prompt", nargs="*", metavar="PROMPT", help="what to generate; several give one file per take each")
     generate.add_argument("--prompts-file", default=None,
                           help="a text file of prompts, one a line (blank lines and lines starting with # skipped)")
     add_sampling_options(generate)
-    generate.add_argument("--seconds", type=positive_float, default=None, help="length (default: the model's clip)")
+    generate.add_argument("--seconds", type=positive_float, default=None,
+                          help="length (default: the length a prompt states, e.g. \"light rain, 3 s\"; else the model's clip, "
+                               "or for a loop, a phrase or an effect the longest clip the model learnt)")
     generate.add_argument("-n", "--num-waveforms", type=positive_int, default=1, help="takes to write")
     generate.add_argument("-o", "--output", default="output.wav",
                           help="WAV path; several takes (or prompts) get _0, _1, ... in prompt order, takes within each")
@@ -99,27 +104,56 @@ def run_export(args) -> int:
     return 0
 
 
-def standalone_generator(args):
-    """The model's standalone generator (:mod:`latentaudio.standalone`: no PyTorch, so no start-up to
-    speak of) when it runs this call, else ``None``. It runs the model's own sampling on the CPU in
-    float32, without a negative prompt, sampler change or plot, up to the length one pass denoises;
-    ``--runtime torch`` or ``onnx`` asks for the pipeline. A stale export is reported and passed over."""
+def standalone_generator(args, model: str | None):
+    """``model``'s standalone generator (:mod:`latentaudio.standalone`: no PyTorch, so no start-up to
+    speak of) when it runs this call's sampling, else ``None``. It runs the model's own sampling on the CPU in
+    float32, without a negative prompt, sampler change or plot, up to the length one pass denoises (each prompt's
+    length is checked with :func:`~latentaudio.standalone.runs_call`); ``--runtime torch`` or ``onnx`` asks for the
+    pipeline. A stale export is reported and passed over."""
     from ..model_folder import model_location
     from ..standalone import StandaloneGenerator, StandaloneUnavailable, export_folder, read_config, runs_call
 
     if (args.runtime, args.device, args.dtype) != ("auto", "cpu", "float32") or args.scheduler or args.negative_prompt or args.plot:
         return None
-    folder = model_location(args.model)
+    folder = model_location(model)
     if not export_folder(folder).is_dir():
         return None
     try:
         config = read_config(folder)
-        if not runs_call(config, args.steps, args.guidance, args.seconds):
+        if not runs_call(config, args.steps, args.guidance, None):
             return None
         return StandaloneGenerator.from_pretrained(folder, config=config)
     except StandaloneUnavailable as reason:
         print(f"{reason} Running the pipeline instead.", file=sys.stderr)
         return None
+
+
+def model_for(prompt: str, model: str | None) -> str | None:
+    """The model ``prompt`` goes to: ``model`` when one is given; without one, the embedded music model
+    (``"music"``) for a prompt that asks for a loop, a phrase or an effect
+    (:func:`~latentaudio.prompts.asks_for_material`), else ``None`` (the default model)."""
+    from ..prompts import asks_for_material
+
+    return model if model is not None or not asks_for_material(prompt) else "music"
+
+
+def length_for(prompt: str, seconds: float | None, model: str | None) -> float | None:
+    """The length of ``prompt``'s takes: ``seconds`` (``--seconds``) when given; else the length the prompt
+    states ("light rain, 6.6 s"); else, for a prompt that asks for a loop, a phrase or an effect, the longest
+    clip ``model`` was trained on (its ``longest_trained_length_in_s``: the music model's 10.24 s, in which its
+    training clips' sound ended where it ended); else ``None``, the model's own clip."""
+    from ..model_folder import PipelineFolder, model_location
+    from ..prompts import asks_for_material, parse_prompt
+
+    if seconds is not None:
+        return seconds
+    stated = parse_prompt(prompt).seconds
+    if stated is not None:
+        return stated
+    if not asks_for_material(prompt):
+        return None
+    folder = PipelineFolder.find(model_location(model))
+    return None if folder is None else folder.index.get("longest_trained_length_in_s")
 
 
 def say_rewrite(prompt: str, template) -> None:
@@ -134,37 +168,51 @@ def say_rewrite(prompt: str, template) -> None:
 def run_generate(args) -> int:
     prompts = read_prompts(args.prompt, args.prompts_file)
     paths = output_paths(args.output, len(prompts) * args.num_waveforms)
-    standalone = standalone_generator(args)
-    if standalone is not None:
-        standalone.num_samples(args.seconds)  # checked before any work is done
-        for index, prompt in enumerate(prompts):
-            say_rewrite(prompt, standalone.config.get("prompt_template"))
-            audios = standalone(prompt, args.seconds, args.num_waveforms, args.seed)
-            write_audios(paths[index * args.num_waveforms : (index + 1) * args.num_waveforms], audios, standalone.sample_rate)
-        return 0
-
-    import torch
-
-    from ..plotting import check_plot_path, plot_spectrograms
-
     if args.plot:
+        from ..plotting import check_plot_path
+
         check_plot_path(args.plot)
-    pipe = load_model(args.model, scheduler=args.scheduler, device=args.device, dtype=args.dtype, runtime=args.runtime)
-    num_samples = pipe.check_length(args.seconds)
-    mels, titles = [], []
+    from ..standalone import runs_call
+
+    mels, titles, spectrogram = [], [], None
+    generators, pipelines = {}, {}  # model -> its standalone generator (None: it has none for this call), its pipeline
     for index, prompt in enumerate(prompts):  # one prompt at a time: each prompt's takes are those its own call gives
+        model = model_for(prompt, args.model)
+        if model != args.model:
+            print(f"{prompt!r} asks for more than one sound (a loop, a phrase or an effect): the music model makes it "
+                  "(--model default for the one-shot model)", file=sys.stderr)
+        seconds = length_for(prompt, args.seconds, model)
+        outputs = paths[index * args.num_waveforms : (index + 1) * args.num_waveforms]
+        if model not in generators:
+            generators[model] = standalone_generator(args, model)
+        standalone = generators[model]
+        if standalone is not None and runs_call(standalone.config, None, None, seconds):
+            standalone.num_samples(seconds)  # checked before any work is done
+            say_rewrite(prompt, standalone.config.get("prompt_template"))
+            write_audios(outputs, standalone(prompt, seconds, args.num_waveforms, args.seed), standalone.sample_rate)
+            continue
+        import torch
+
+        if model not in pipelines:
+            pipelines[model] = load_model(model, scheduler=args.scheduler, device=args.device, dtype=args.dtype,
+                                          runtime=args.runtime)
+        pipe = pipelines[model]
+        num_samples = pipe.check_length(seconds)
         say_rewrite(prompt, pipe.config.get("prompt_template"))
         # The mels, for the plot; the pipeline's own vocode step turns them into the waveforms it would return.
         takes = pipe(
-            prompt, negative_prompt=args.negative_prompt, audio_length_in_s=args.seconds,
+            prompt, negative_prompt=args.negative_prompt, audio_length_in_s=seconds,
             num_inference_steps=args.steps, guidance_scale=args.guidance, num_waveforms_per_prompt=args.num_waveforms,
             generator=generator(args.seed), output_type="mel",
         ).audios
         with torch.no_grad():
             audios = pipe.vocode(takes, num_samples, "pt")
-        write_audios(paths[index * args.num_waveforms : (index + 1) * args.num_waveforms], audios, pipe.sample_rate)
+        write_audios(outputs, audios, pipe.sample_rate)
         mels += list(takes.float().cpu())
         titles += [f"{prompt!r}" + (f" #{i}" if args.num_waveforms > 1 else "") for i in range(args.num_waveforms)]
+        spectrogram = pipe.spectrogram
     if args.plot:
-        print(f"Wrote {plot_spectrograms(args.plot, mels, pipe.spectrogram, titles)}")
+        from ..plotting import plot_spectrograms
+
+        print(f"Wrote {plot_spectrograms(args.plot, mels, spectrogram, titles)}")
     return 0

@@ -1,0 +1,66 @@
+"""The embedded music model: found by name, sharing the default model's codec, and where `generate` sends loops."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+import latentaudio
+from latentaudio import LatentAudioPipeline
+from latentaudio.cli import main
+from latentaudio.model_folder import model_location
+from latentaudio.note_features import FEATURE_WIDTHS
+
+SHARED = ("vae", "vocoder", "spectrogram", "scheduler")  # components the music model takes from the teacher unchanged
+
+
+def rms(audio: np.ndarray, start: float, end: float, rate: int = 16000) -> float:
+    return float(np.sqrt(np.mean(audio[round(start * rate):round(end * rate)] ** 2)))
+
+
+def test_the_music_model_is_embedded_by_name_and_shares_the_teachers_codec_byte_for_byte():
+    assert model_location("music") == latentaudio.MUSIC_MODEL == latentaudio.EMBEDDED_MODELS["music"]
+    music, teacher = Path(latentaudio.MUSIC_MODEL), Path(latentaudio.DEFAULT_TEACHER)
+    for component in SHARED:
+        files = sorted(p.name for p in (music / component).iterdir())
+        assert files == sorted(p.name for p in (teacher / component).iterdir())
+        assert all((music / component / name).read_bytes() == (teacher / component / name).read_bytes() for name in files)
+    pipe = LatentAudioPipeline.from_pretrained(latentaudio.MUSIC_MODEL)
+    assert pipe.config.longest_trained_length_in_s == pytest.approx(10.24) and pipe.one_pass_length_in_s == pytest.approx(10.24)
+    # the structured embedding reads the note, the instrument, and the tempo, key and length a prompt states
+    assert pipe.unet.config.projection_class_embeddings_input_dim == FEATURE_WIDTHS[-1] > FEATURE_WIDTHS[1]
+    assert next(pipe.unet.parameters()).dtype == torch.float32  # stored as float16, loaded as float32
+
+
+def test_a_drum_loop_goes_on_for_the_whole_clip_where_a_one_shot_dies_away():
+    pipe = LatentAudioPipeline.from_pretrained(latentaudio.MUSIC_MODEL)
+    pipe.set_progress_bar_config(disable=True)
+    loop, hit = pipe(["a 120 bpm rock drum loop, standard kit", "a loud snare drum hit"], audio_length_in_s=10.24,
+                     num_inference_steps=8, generator=torch.Generator().manual_seed(0)).audios
+    assert loop.shape == hit.shape == (163840,)
+    assert rms(loop, 5.12, 10.24) > 0.3 * rms(loop, 0.0, 5.12) > 0.005  # the groove carries on
+    assert rms(hit, 5.12, 10.24) < 0.01 * rms(hit, 0.0, 0.5)  # one hit, then silence, as its padded training clips
+
+
+def test_generate_without_model_gives_a_loop_to_the_music_model_and_a_hit_to_the_default_model(tmp_path, capsys):
+    out = tmp_path / "take.wav"
+    prompts = ["a 124 bpm house drum loop", "a tight snare hit", "light rain, 3 s", "a tight snare hit, 1.5 s"]
+    assert main(["generate", *prompts, "--steps", "2", "--seed", "0", "--local", "-o", str(out)]) == 0
+    takes = [sf.read(str(tmp_path / f"take_{i}.wav"))[0] for i in range(4)]
+    # a loop states no length: the longest the music model learnt; a hit: the default model's clip; stated: as stated
+    assert [len(take) for take in takes] == [163840, 40960, 48000, 24000]
+    said = capsys.readouterr().err
+    assert said.count("the music model makes it") == 2 and "'a 124 bpm house drum loop'" in said and "'light rain, 3 s'" in said
+
+    # the same takes as naming the models
+    named = tmp_path / "named.wav"
+    assert main(["generate", prompts[0], "--model", "music", "--steps", "2", "--seed", "0", "--local", "-o", str(named)]) == 0
+    assert np.array_equal(sf.read(str(named))[0], takes[0])
+    assert main(["generate", prompts[1], "--model", "default", "--steps", "2", "--seed", "0", "--local", "-o", str(named)]) == 0
+    assert np.array_equal(sf.read(str(named))[0], takes[1])
+    # a model named is the model used: the one-shot model makes the loop prompt at its own clip, and says nothing of it
+    assert main(["generate", prompts[0], "--model", "default", "--steps", "2", "--seed", "0", "--seconds", "2.56",
+                 "--local", "-o", str(named)]) == 0
+    assert len(sf.read(str(named))[0]) == 40960 and "music model" not in capsys.readouterr().err

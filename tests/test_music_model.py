@@ -64,3 +64,18 @@ def test_generate_without_model_gives_a_loop_to_the_music_model_and_a_hit_to_the
     assert main(["generate", prompts[0], "--model", "default", "--steps", "2", "--seed", "0", "--seconds", "2.56",
                  "--local", "-o", str(named)]) == 0
     assert len(sf.read(str(named))[0]) == 40960 and "music model" not in capsys.readouterr().err
+
+
+def test_the_studio_without_a_model_gives_a_loop_to_the_music_model_as_generate_does(tmp_path):
+    from latentaudio.demo.studio import Studio
+
+    studio = Studio(None, tmp_path)
+    assert "music model" in studio.read_as("a 124 bpm house drum loop") and "music model" not in studio.read_as("a tight snare hit")
+    loop, = studio.run("generate", {"prompt": "a 124 bpm house drum loop", "steps": 2, "seed": 0})
+    hit, = studio.run("generate", {"prompt": "a tight snare hit, 1.5 s", "steps": 2, "seed": 0})
+    assert len(sf.read(str(loop))[0]) == 163840 and len(sf.read(str(hit))[0]) == 24000
+    # the take the command line writes for the same settings
+    out = tmp_path / "cli.wav"
+    assert main(["generate", "a 124 bpm house drum loop", "--steps", "2", "--seed", "0", "--local", "-o", str(out)]) == 0
+    assert np.array_equal(sf.read(str(out))[0], sf.read(str(loop))[0])
+    assert set(studio._residents) == {None, "music"}  # the music model loaded once asked for, beside the default

@@ -17,7 +17,7 @@ from typing import Callable, Optional
 
 from ..cli.common import generator, load_model
 from ..cli.edit import EDIT_VERBS, add_edit_commands, read_and_check, run_verb
-from ..cli.generate import add_generate_commands
+from ..cli.generate import add_generate_commands, length_for, model_for
 from ..prompts import template_caption
 from ..resident import ResidentPipeline
 
@@ -72,6 +72,10 @@ def parse_values(parser: argparse.ArgumentParser, values: dict) -> argparse.Name
 class Studio:
     """One loaded model serving the verbs, one request at a time.
 
+    Without a model named, the studio serves the embedded default model and, as ``latentaudio generate`` does, gives
+    a prompt that asks for a loop, a phrase or an effect to the embedded music model (loaded at its first such prompt;
+    :func:`~latentaudio.cli.generate.model_for`), at the length :func:`~latentaudio.cli.generate.length_for` gives.
+
     Args:
         model: A pipeline folder, or ``None`` for the embedded default model.
         folder: Where every file the studio writes goes (the caller owns and removes it).
@@ -82,7 +86,9 @@ class Studio:
 
         self.resident = ResidentPipeline(load_model(model), progress_bar=False)
         self.pipe = self.resident.pipe
+        self.model = model
         self.model_path = model_location(model)
+        self._residents = {model: self.resident}  # model name -> its loaded pipelines (the music model once asked for)
         self.folder = Path(folder)
         self.parsers = verb_parsers()
         self._run_lock = threading.Lock()  # the pipelines share components and a scheduler: one run at a time
@@ -101,15 +107,22 @@ class Studio:
         """
         args = parse_values(self.parsers[verb], values)
         args.input, args.edit_verb = audio, verb
+        resident = self.resident
         if verb == "generate":
             prompt, inputs = args.prompt if isinstance(args.prompt, str) else None, {}
             if not prompt:
                 raise ValueError("prompt is required: what to generate, e.g. 'a snare drum hit'.")
+            model = model_for(prompt, self.model)
+            args.seconds = length_for(prompt, args.seconds, model)
         else:
             inputs = read_and_check(args)
         with self._run_lock:
             self._stopped.discard(session)
-            pipe = self.pipeline(verb, args.scheduler)
+            if verb == "generate":
+                if model not in self._residents:
+                    self._residents[model] = ResidentPipeline(load_model(model), progress_bar=False)
+                resident = self._residents[model]
+            pipe = self.pipeline(verb, args.scheduler, resident)
             steps, _ = pipe.sampling_settings(args.steps, args.guidance)
             callback = self._step_callback(session, steps, on_step)
             if verb == "generate":
@@ -136,9 +149,11 @@ class Studio:
 
         return callback
 
-    def pipeline(self, verb: str, scheduler: Optional[str]):
-        """The verb's pipeline over the loaded components (``from_pipe``), with a fresh sampler of the given name."""
-        return self.resident.pipeline(EDIT_VERBS[verb].pipeline_class() if verb in EDIT_VERBS else None, scheduler)
+    def pipeline(self, verb: str, scheduler: Optional[str], resident: Optional[ResidentPipeline] = None):
+        """The verb's pipeline over the loaded components (``from_pipe``; those of ``resident``, default the studio's
+        model), with a fresh sampler of the given name."""
+        resident = self.resident if resident is None else resident
+        return resident.pipeline(EDIT_VERBS[verb].pipeline_class() if verb in EDIT_VERBS else None, scheduler)
 
     # ------------------------------------------------------------------ files
     def write_takes(self, stem: str, audios) -> list[Path]:
@@ -160,10 +175,13 @@ class Studio:
 
     # ------------------------------------------------------------------ model
     def read_as(self, prompt) -> str:
-        """Markdown saying what the model reads ``prompt`` as when its prompt template rewrites it; "" otherwise."""
+        """Markdown saying what the model reads ``prompt`` as when its prompt template rewrites it, or that the music
+        model makes it; "" otherwise."""
         template = self.pipe.config.get("prompt_template")
         if not isinstance(prompt, str) or not prompt:
             return ""
+        if model_for(prompt, self.model) != self.model:
+            return "Made by the music model: the prompt asks for more than one sound (a loop, a phrase or an effect)"
         read = template_caption(prompt, template)
         return "" if read == prompt else f"Read as: *{read}* (the model's prompt template, `{template}`)"
 

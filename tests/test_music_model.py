@@ -79,3 +79,24 @@ def test_the_studio_without_a_model_gives_a_loop_to_the_music_model_as_generate_
     assert main(["generate", "a 124 bpm house drum loop", "--steps", "2", "--seed", "0", "--local", "-o", str(out)]) == 0
     assert np.array_equal(sf.read(str(out))[0], sf.read(str(loop))[0])
     assert set(studio._residents) == {None, "music"}  # the music model loaded once asked for, beside the default
+
+
+def test_extend_without_a_model_keeps_a_held_organ_chord_going_where_the_one_shot_model_lets_it_die(tmp_path):
+    from latentaudio.data.synth import DEFAULT_SOUNDFONT, FluidSynthRenderer
+
+    with FluidSynthRenderer(DEFAULT_SOUNDFONT, 16000) as synth:  # a drawbar organ's C major chord, held throughout
+        synth.select(0, 0, 16)
+        for pitch in (60, 64, 67):
+            synth.note_on(0, pitch, 100)
+        chord = synth.render(40960)
+    assert 0.1 < np.abs(chord).max() < 0.5  # quieter than the training clips: extend brings it up to their level and back
+    sf.write(str(tmp_path / "chord.wav"), chord, 16000)
+    added = {}
+    for model in (None, "default"):
+        out = tmp_path / f"{model}.wav"
+        assert main(["extend", str(tmp_path / "chord.wav"), "--seconds", "2.56", "--seed", "0", "--local", "-o", str(out),
+                     *(["--model", model] if model else [])]) == 0
+        audio = sf.read(str(out))[0]
+        assert len(audio) == 81920
+        added[model] = rms(audio, 3.56, 5.12) / rms(audio, 2.06, 2.56)  # a second into the new part, against the chord's end
+    assert added[None] > 0.4 and added["default"] < 0.05, added

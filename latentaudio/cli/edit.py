@@ -95,7 +95,8 @@ EDIT_VERBS = {
         "WAV path", check=check_range_inside_input,
     ),
     "extend": EditVerb(
-        "continue a clip (outpainting), optionally into a seamless loop", "LatentAudioContinuationPipeline",
+        "continue a clip (outpainting), optionally into a seamless loop (default model: the music model)",
+        "LatentAudioContinuationPipeline",
         (option("--seconds", type=positive_float, required=True, help="seconds to add"),
          option("--prompt", default=None, help="what the continuation should be"),
          option("--loop", action="store_true", help="make the end lead seamlessly back into the start")),
@@ -150,12 +151,20 @@ def add_edit_commands(verbs) -> None:
         parser.set_defaults(run=run_edit, edit_verb=name)
 
 
+def model_for_verb(verb: str, model: str | None) -> str | None:
+    """The model an editing verb runs: ``model`` when one is given; without one, ``extend`` runs the embedded music
+    model (``"music"``), which learnt sounds that go on (held chords, loops; MODEL_CARD.md) where the one-shot default
+    model lets every continuation die away, and every other verb the default model (``None``)."""
+    return model if model is not None or verb != "extend" else "music"
+
+
 def run_edit(args) -> int:
     """Check what can be checked, load the verb's pipeline, run it, write its audio."""
     verb = EDIT_VERBS[args.edit_verb]
     inputs = read_and_check(args)
     paths = output_paths(args.output, 1) if verb.folder is None else folder_paths(args.output, *verb.folder(args))
-    pipe = load_model(args.model, verb.pipeline_class(), args.scheduler, args.device, args.dtype, args.runtime)
+    model = model_for_verb(args.edit_verb, args.model)
+    pipe = load_model(model, verb.pipeline_class(), args.scheduler, args.device, args.dtype, args.runtime)
     write_audios(paths, run_verb(pipe, args, inputs), pipe.sample_rate)
     return 0
 

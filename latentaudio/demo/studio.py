@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from ..cli.common import generator, load_model
-from ..cli.edit import EDIT_VERBS, add_edit_commands, read_and_check, run_verb
+from ..cli.edit import EDIT_VERBS, add_edit_commands, model_for_verb, read_and_check, run_verb
 from ..cli.generate import add_generate_commands, length_for, model_for
 from ..prompts import template_caption
 from ..resident import ResidentPipeline
@@ -72,9 +72,10 @@ def parse_values(parser: argparse.ArgumentParser, values: dict) -> argparse.Name
 class Studio:
     """One loaded model serving the verbs, one request at a time.
 
-    Without a model named, the studio serves the embedded default model and, as ``latentaudio generate`` does, gives
-    a prompt that asks for a loop, a phrase or an effect to the embedded music model (loaded at its first such prompt;
-    :func:`~latentaudio.cli.generate.model_for`), at the length :func:`~latentaudio.cli.generate.length_for` gives.
+    Without a model named, the studio serves the embedded default model and, as the command line does, gives a
+    prompt that asks for a loop, a phrase or an effect, and every ``extend``, to the embedded music model (loaded at
+    its first such run; :func:`~latentaudio.cli.generate.model_for`, :func:`~latentaudio.cli.edit.model_for_verb`), a
+    prompt at the length :func:`~latentaudio.cli.generate.length_for` gives.
 
     Args:
         model: A pipeline folder, or ``None`` for the embedded default model.
@@ -107,7 +108,6 @@ class Studio:
         """
         args = parse_values(self.parsers[verb], values)
         args.input, args.edit_verb = audio, verb
-        resident = self.resident
         if verb == "generate":
             prompt, inputs = args.prompt if isinstance(args.prompt, str) else None, {}
             if not prompt:
@@ -116,12 +116,12 @@ class Studio:
             args.seconds = length_for(prompt, args.seconds, model)
         else:
             inputs = read_and_check(args)
+            model = model_for_verb(verb, self.model)
         with self._run_lock:
             self._stopped.discard(session)
-            if verb == "generate":
-                if model not in self._residents:
-                    self._residents[model] = ResidentPipeline(load_model(model), progress_bar=False)
-                resident = self._residents[model]
+            if model not in self._residents:
+                self._residents[model] = ResidentPipeline(load_model(model), progress_bar=False)
+            resident = self._residents[model]
             pipe = self.pipeline(verb, args.scheduler, resident)
             steps, _ = pipe.sampling_settings(args.steps, args.guidance)
             callback = self._step_callback(session, steps, on_step)

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from ..spectrogram import vae_compression
-from .editing import AudioInput, LatentAudioEditPipelineBase, crossfade_weights
+from .editing import AudioInput, LatentAudioEditPipelineBase, crossfade_weights, level_gains
 
 EXAMPLE_DOC_STRING = """
     Examples:
@@ -41,6 +41,13 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
     left at the wrap is the VAE's own error: the end leads into the clip's start as the decoder
     renders it in the middle of a sequence, while the kept start is the reconstruction of a clip
     that begins from nothing (the decoder's edge effect; small for a well-trained VAE).
+
+    The model learnt sounds at the level the data builders render them (a peak of 0.9), and continues a
+    quiet clip at that level, a step up in loudness at the join. With ``match_level=True`` (the default)
+    a clip peaking below 0.9 is brought up to it (:func:`~latentaudio.pipelines.editing.level_gains`),
+    extended, and the waveform turned back down by the same gain: the new part continues at the clip's
+    own loudness, and a clip at any level gives the same take, scaled. The ``"mel"`` and ``"latent"``
+    outputs are those of the clip brought up to level.
     Lengths beyond the U-Net's clip use overlapping windows (see :meth:`predict_noise`).
     """
 
@@ -51,6 +58,7 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
         extend_in_s: float,
         prompt: Union[str, list[str], None] = None,
         loop: bool = False,
+        match_level: bool = True,
         negative_prompt: Union[str, list[str], None] = None,
         sample_rate: Optional[int] = None,
         num_inference_steps: Optional[int] = None,
@@ -75,6 +83,8 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
             prompt (`str` or `list[str]`, *optional*): What the new part should be; ``None`` lets the
                 clip decide.
             loop (`bool`, defaults to `False`): Make the end lead seamlessly back into the start.
+            match_level (`bool`, defaults to `True`): Extend a quiet clip at the level the model learnt and
+                return it at its own (see the class docstring); ``False`` extends it as it is.
             negative_prompt, sample_rate, num_inference_steps, guidance_scale, num_waveforms_per_prompt,
             generator, prompt_embeds, negative_prompt_embeds, prompt_attention_mask,
             negative_prompt_attention_mask, return_dict, callback_on_step_end, callback_on_step_end_tensor_inputs:
@@ -96,6 +106,8 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
         num_samples = clip_samples + round(extend_in_s * self.sample_rate)
         self.check_clip_length(num_samples, "The extended audio")
         clips, prompts, negatives = self.match_prompts(clips, prompts, negatives)
+        gains = level_gains(clips) if match_level else torch.ones_like(clips[:, :1])
+        clips = clips * gains
         self.check_inputs(
             num_inference_steps, guidance_scale, output_type, callback_on_step_end, callback_on_step_end_tensor_inputs,
             generator, rows=len(clips) * num_waveforms_per_prompt, num_waveforms_per_prompt=num_waveforms_per_prompt,
@@ -129,8 +141,9 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
         mel = self.decode_keeping(latents, kept_mel, crossfade_weights(frames, kept * factor, frames, fade=factor))
         if output_type == "mel":
             audio = mel[..., : math.ceil(num_samples / self.spectrogram.hop_length)]
-        else:
-            audio = self.vocode(mel, num_samples, output_type)
+        else:  # the clip's own level again (takes a gain of 1 or more turns down stay within full scale)
+            audio = self.vocode(mel, num_samples, "pt") / gains.repeat_interleave(num_waveforms_per_prompt, dim=0).to(mel.device)
+            audio = audio.cpu().numpy() if output_type == "np" else audio
         return self.finish(audio, return_dict)
 
     def layout(self, clips: torch.Tensor, reconstruction: torch.Tensor, num_samples: int, loop: bool):

@@ -28,6 +28,8 @@ import torch
 from diffusers.utils.torch_utils import randn_tensor
 
 from ..audio_io import read_audio, resample
+from ..data.output import TARGET_PEAK as TRAINING_PEAK
+from ..data.soundfont import SILENCE_PEAK
 from .base import OUTPUT_TYPES, LatentAudioPipelineBase
 
 AudioInput = Union[str, os.PathLike, np.ndarray, torch.Tensor]
@@ -62,6 +64,14 @@ def crossfade_weights(length: int, start: int, end: int, fade: int, device=None)
         fall = ((end - index) / (fade + 1)).clamp(0, 1) if end < length else torch.ones_like(index)
         weight = weight * torch.minimum(rise, fall)
     return weight
+
+
+def level_gains(clips: torch.Tensor, peak: float = TRAINING_PEAK) -> torch.Tensor:
+    """Per clip (B, L), the gain (B, 1) that brings a quiet clip up to ``peak``, the level the data builders render
+    at (:data:`latentaudio.data.output.TARGET_PEAK`), and leaves a clip that reaches it as it is (gain 1). A clip
+    no louder than :data:`~latentaudio.data.soundfont.SILENCE_PEAK` counts as that loud (silence stays silence)."""
+    loudest = clips.abs().amax(dim=-1, keepdim=True).clamp(min=SILENCE_PEAK)
+    return (peak / loudest).clamp(min=1.0)
 
 
 class LatentAudioEditPipelineBase(LatentAudioPipelineBase):

@@ -28,6 +28,21 @@ def test_exact_length_and_the_clip_kept(tiny_pipe, clip_samples, seconds, loop):
     assert np.allclose(audio[: kept * 160 - reach], pipe.reconstruct(clip)[0, : kept * 160 - reach], atol=1e-6)
 
 
+def test_a_quiet_clip_is_extended_at_the_level_the_model_learnt_and_returned_at_its_own(tiny_pipe):
+    pipe = edit(LatentAudioContinuationPipeline, tiny_pipe)
+    clip = torch.randn(8000, generator=seeded(1))
+    clip = 0.5 * clip / clip.abs().max()  # a peak of 0.5: brought up to 0.9 (a gain of 1.8)
+
+    def extend(audio, **kwargs):
+        return pipe(audio, 0.3, "a snare", num_inference_steps=2, generator=seeded(), **kwargs).audios[0]
+
+    take = extend(clip)
+    np.testing.assert_allclose(extend(0.1 * clip), 0.1 * take, rtol=0, atol=1e-5 * np.abs(take).max())  # any level: the same take
+    assert not np.allclose(extend(0.1 * clip, match_level=False), 0.1 * take, atol=1e-2 * np.abs(take).max())
+    assert np.array_equal(extend(1.8 * clip), extend(1.8 * clip, match_level=False))  # at the learnt level: as it is
+    np.testing.assert_allclose(1.8 * take, extend(1.8 * clip), rtol=0, atol=1e-5 * np.abs(take).max())
+
+
 def test_loop_makes_the_end_lead_into_the_start(trained_pipe, clips):
     pipe = edit(LatentAudioContinuationPipeline, trained_pipe)
     held = clips["organ"][4000:9600]  # 0.35 s from inside a held organ note: no onset at its start

@@ -70,6 +70,7 @@ def test_the_studio_without_a_model_gives_a_loop_to_the_music_model_as_generate_
     from latentaudio.demo.studio import Studio
 
     studio = Studio(None, tmp_path)
+    assert "the embedded music model" in studio.model_card()
     assert "music model" in studio.read_as("a 124 bpm house drum loop") and "music model" not in studio.read_as("a tight snare hit")
     loop, = studio.run("generate", {"prompt": "a 124 bpm house drum loop", "steps": 2, "seed": 0})
     hit, = studio.run("generate", {"prompt": "a tight snare hit, 1.5 s", "steps": 2, "seed": 0})

@@ -205,6 +205,9 @@ class Studio:
             f"- sampler: `{type(self.resident.scheduler).__name__}`",
             f"- vocoder: `{type(pipe.vocoder).__name__}`",
         ]
+        if self.model is None:
+            lines.append("- loops, phrases, sound effects and every extend: the embedded music model (`music`, up to "
+                         "10.24 s in one pass), loaded when first asked for")
         card = next((Path(self.model_path) / name for name in ("MODEL_CARD.md", "README.md")
                      if (Path(self.model_path) / name).is_file()), None)
         if card is not None:

@@ -15,6 +15,7 @@ from latentaudio import (
     LatentAudioStereoWideningPipeline,
     LatentAudioSuperResolutionPipeline,
 )
+from latentaudio.pipelines.editing import level_gains
 
 CLIP = 0.1 * torch.randn(8000, generator=torch.Generator().manual_seed(1))  # 0.5 s, within full scale (peak 0.4)
 
@@ -66,7 +67,11 @@ def test_continuation_keeps_the_head_and_adds_the_length(audioldm):
     mel = pipe(CLIP, 0.3, num_inference_steps=2, generator=seeded(), output_type="mel").audios[0]
     assert out.shape == (8000 + 4800,)
     kept = 8000 // 160 - pipe.codec.compression  # the frames before the crossfade into the new part
-    assert torch.equal(mel[:, :kept], pipe.reconstruct(CLIP, output_type="mel")[0, :, :kept])
+    leveled = CLIP * level_gains(CLIP[None])[0]  # the "mel" output is the clip's at the training level (match_level)
+    assert torch.equal(mel[:, :kept], pipe.reconstruct(leveled, output_type="mel")[0, :, :kept])
+    # and the waveform is at the clip's own level: where the mel is kept, the take is the reconstruction, turned back down
+    head = kept * 160 - 600
+    assert torch.allclose(out[:head], pipe.reconstruct(leveled, output_type="pt")[0, :head] / level_gains(CLIP[None])[0], atol=1e-6)
 
 
 def test_super_resolution_holds_the_known_band(audioldm):

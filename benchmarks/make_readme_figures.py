@@ -7,7 +7,9 @@ WAVs beside it), so the README's images always come from the model they describe
     python benchmarks/make_readme_figures.py --model DIR --out docs/figures [--steps 20] [--seed 0]
 
 Features and files: prompts.png (text to audio), transform.png, vary.png, tweak.png, inpaint.png,
-extend.png, upsample.png, widen.png, interpolate.png, long.png. ``--only prompts`` renders just
+extend.png, upsample.png, widen.png, interpolate.png, long.png. extend.png is made with ``--extend-model``
+(default: the music model, which ``latentaudio extend`` runs without ``--model``); ``--only extend`` renders
+just it. ``--only prompts`` renders just
 the first. ``--only music`` renders music.png instead: two prompts of each category the music model
 trains on (drum loop, melodic, sound effect, one-shot), a row each, at lengths a producer would ask for:
 
@@ -80,8 +82,10 @@ def main() -> None:
     parser.add_argument("--out", default="docs/figures", help="folder for the PNGs and WAVs")
     parser.add_argument("--steps", type=int, default=20, help="sampler steps")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--only", choices=["prompts", "music"], default=None,
-                        help="render only the text-to-audio figure, or only the music model's categories")
+    parser.add_argument("--only", choices=["prompts", "music", "extend"], default=None,
+                        help="render only the text-to-audio figure, only the music model's categories, or only extend.png")
+    parser.add_argument("--extend-model", default="music",
+                        help="the model of extend.png (default: music, the model `latentaudio extend` runs without --model)")
     args = parser.parse_args()
 
     import latentaudio as la
@@ -97,12 +101,6 @@ def main() -> None:
                       generator=torch.Generator().manual_seed(args.seed)).audios[0] for prompt, seconds in MUSIC_PROMPTS]
         figures.save("music", audio, [f"'{prompt}'" for prompt, _ in MUSIC_PROMPTS], columns=2)
         return
-    prompts = ["a loud kick drum hit", "a loud snare drum hit", "a loud acoustic grand piano note, C4",
-               "a moderately loud violin note, G4, strings"]
-    audio = base(prompts, num_inference_steps=args.steps, generator=torch.Generator().manual_seed(args.seed)).audios
-    figures.save("prompts", list(audio), [f"'{p}'" for p in prompts])
-    if args.only == "prompts":
-        return
     sources = render_sources(base.sample_rate)
     piano, organ, kick = sources["piano"], sources["organ"], sources["kick"]
     steps = dict(num_inference_steps=args.steps)
@@ -110,6 +108,22 @@ def main() -> None:
     def seed(offset: int = 0) -> torch.Generator:
         return torch.Generator().manual_seed(args.seed + offset)
 
+    if args.only in (None, "extend"):  # with the model `extend` runs by default, its own sampling steps
+        continuation = la.LatentAudioContinuationPipeline.from_pretrained(model_location(args.extend_model))
+        continuation.set_progress_bar_config(disable=True)
+        longer = continuation(organ, 1.5, generator=seed()).audios[0]
+        loop = continuation(organ, 1.5, loop=True, generator=seed()).audios[0]
+        figures.save("extend", [organ, longer, np.concatenate([loop, loop])],
+                     ["input: organ chord (1.5 s)", f"extended by 1.5 s ({args.extend_model} model)",
+                      "extended with --loop, played twice"])
+        if args.only == "extend":
+            return
+    prompts = ["a loud kick drum hit", "a loud snare drum hit", "a loud acoustic grand piano note, C4",
+               "a moderately loud violin note, G4, strings"]
+    audio = base(prompts, num_inference_steps=args.steps, generator=torch.Generator().manual_seed(args.seed)).audios
+    figures.save("prompts", list(audio), [f"'{p}'" for p in prompts])
+    if args.only == "prompts":
+        return
     def pipe(cls):
         edited = cls.from_pipe(base)
         edited.set_progress_bar_config(disable=True)
@@ -127,12 +141,6 @@ def main() -> None:
 
     inpainted = pipe(la.LatentAudioInpaintPipeline)(piano, 0.5, 0.9, generator=seed(), **steps).audios[0]
     figures.save("inpaint", [piano, inpainted], ["input: piano note", "inpainted 0.5-0.9 s"])
-
-    continuation = pipe(la.LatentAudioContinuationPipeline)
-    longer = continuation(organ, 1.5, generator=seed(), **steps).audios[0]
-    loop = continuation(organ, 1.5, loop=True, generator=seed(), **steps).audios[0]
-    figures.save("extend", [organ, longer, np.concatenate([loop, loop])],
-                 ["input: organ chord (1.5 s)", "extended by 1.5 s", "extended with --loop, played twice"])
 
     low = resample(resample(piano, base.sample_rate, 6000), 6000, base.sample_rate)[: len(piano)]
     restored = pipe(la.LatentAudioSuperResolutionPipeline)(low, cutoff_hz=0.99 * 3000, generator=seed(), **steps).audios[0]

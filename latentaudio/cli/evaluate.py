@@ -2,7 +2,7 @@
 
     latentaudio evaluate --model DIR --data DIR [--steps 10,50] [--output report.json] [--limit N]
         [--classifier DIR] [--classifier-steps N] [--seconds S] [--guidance G] [--seed K]
-        [--generalisation add|only] [--lengths 1,1.5,2.56] [--music DIR[,DIR...]] [--music-judges DIR]
+        [--generalisation add|only] [--lengths 1,1.5,2.56] [--sets NAMES] [--music DIR[,DIR...]] [--music-judges DIR]
 """
 
 from __future__ import annotations
@@ -33,6 +33,18 @@ def positive_float_list(text: str) -> list[float]:
     if not values or min(values) <= 0:
         raise argparse.ArgumentTypeError(f"expected positive numbers such as 1,1.5,2.56, got {text!r}")
     return values
+
+
+def set_names(text: str) -> list[str]:
+    """'unseen_notes,paraphrases' -> ['unseen_notes', 'paraphrases'], each one of the generalisation section's sets."""
+    from ..evaluation.generalisation import check_set_names
+
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    try:
+        check_set_names(names)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)[:-1]) from error
+    return names
 
 
 def folder_list(text: str) -> list[str]:
@@ -68,6 +80,9 @@ def add_evaluate_command(verbs) -> argparse.ArgumentParser:
                           help="add the generalisation section, or report only it (default off)")
     evaluate.add_argument("--lengths", type=positive_float_list, default=[1.0, 1.5, 2.56],
                           help="clip lengths of the generalisation section (default 1.0,1.5,2.56)")
+    evaluate.add_argument("--sets", type=set_names, default=None,
+                          help="the generalisation section's prompt sets to score, comma-separated (default: all of "
+                               "template, paraphrases, unseen_notes, blind_paraphrases)")
     # the music model: category, tempo, key, style and effect adherence on the music test prompts (evaluation/music.py)
     evaluate.add_argument("--music", type=folder_list, default=None,
                           help="music datasets (drumloops, melodic, sfx, soundfont), comma-separated: adds the music section")
@@ -116,7 +131,7 @@ def run_evaluate(args) -> int:
 
         report["generalisation"] = generalisation_section(
             pipe, args.data, classifier, steps=max(args.steps), lengths=args.lengths, limit=args.limit,
-            guidance_scale=args.guidance, seed=args.seed, batch_size=args.batch_size, log=print)
+            guidance_scale=args.guidance, seed=args.seed, batch_size=args.batch_size, sets=args.sets, log=print)
     if args.music:
         report["music"] = run_music(args, pipe, classifier, output)
     report["setup"]["command"] = command_line(args)
@@ -170,6 +185,8 @@ def command_line(args) -> str:
         words += ["--no-baseline"]
     if getattr(args, "generalisation", "off") != "off":
         words += ["--generalisation", args.generalisation, "--lengths", ",".join(f"{x:g}" for x in args.lengths)]
+        if getattr(args, "sets", None):
+            words += ["--sets", ",".join(args.sets)]
     if getattr(args, "music", None):
         words += ["--music", ",".join(args.music)] + (["--music-judges", args.music_judges] if args.music_judges else [])
     return shlex.join(words)

@@ -55,6 +55,7 @@ BLIND_PARAPHRASES_PATH = Path(__file__).with_name("paraphrases_blind.jsonl")
 DEFAULT_LENGTHS = (1.0, 1.5, 2.56)
 CLASSIFIER_BATCH = 32  # clips per classifier call
 UNSEEN_VELOCITY = 80  # the dynamics of the unseen-note prompts ("moderately loud")
+SET_NAMES = ("template", "paraphrases", "unseen_notes", "blind_paraphrases")  # the prompt sets, in report order
 
 
 @dataclass
@@ -267,6 +268,7 @@ def generalisation_section(
     batch_size: int = 8,
     paraphrases: PathLike = PARAPHRASES_PATH,
     blind_paraphrases: Optional[PathLike] = BLIND_PARAPHRASES_PATH,
+    sets: Optional[Sequence[str]] = None,
     log=None,
 ) -> dict:
     """Adherence of ``pipe`` on the four prompt sets at every length (see the module docstring).
@@ -284,6 +286,8 @@ def generalisation_section(
         batch_size (`int`, defaults to 8): Prompts per pipeline call.
         paraphrases: The paraphrase set (JSON lines).
         blind_paraphrases: The blind paraphrase set (JSON lines); ``None`` leaves the set out.
+        sets (`Sequence[str]`, *optional*): Score only these of :data:`SET_NAMES` (default: all of them), e.g.
+            ``["unseen_notes"]`` with no ``limit`` to measure one set whole. A set's ceiling comes with it.
         log: ``log(str)`` for progress lines; silent when `None`.
 
     Returns:
@@ -297,6 +301,7 @@ def generalisation_section(
 
     # 1. check inputs and read the dataset's rows
     log = log or (lambda message: None)
+    check_set_names(sets)
     pipe.set_progress_bar_config(disable=True)
     lengths = list(dict.fromkeys(float(length) for length in lengths))
     for length in lengths:
@@ -316,6 +321,8 @@ def generalisation_section(
     }
     if blind_paraphrases is not None:
         every["blind_paraphrases"] = load_paraphrases(blind_paraphrases)
+    if sets is not None:
+        every = {name: prompts for name, prompts in every.items() if name in sets}
     chosen = {name: evenly_spaced(len(prompts), limit) for name, prompts in every.items() if len(prompts)}
     sets = {name: every[name].subset(indices) for name, indices in chosen.items()}
 
@@ -347,6 +354,16 @@ def generalisation_section(
             section["ceiling_unseen_notes"] = {"prompts": len(notes), "font": font, "lengths": _score_real_clips(
                 classifier, judge, sets["unseen_notes"], audio, lengths, pipe.sample_rate)}
     return section
+
+
+def check_set_names(sets: Optional[Sequence[str]]) -> None:
+    """Raise ``ValueError`` naming the first of ``sets`` that is not one of :data:`SET_NAMES` (or when it is empty)."""
+    if sets is None:
+        return
+    unknown = [name for name in sets if name not in SET_NAMES]
+    if unknown or not sets:
+        raise ValueError(f"No prompt set {unknown[0]!r}; expected some of {', '.join(SET_NAMES)}." if unknown else
+                         f"No prompt set given; expected some of {', '.join(SET_NAMES)}.")
 
 
 def render_like_dataset(data_dir: PathLike, train_rows: list[dict], notes: Sequence[tuple[int, int]], velocity: int,

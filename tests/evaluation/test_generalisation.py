@@ -192,3 +192,20 @@ def test_family_breakdown_counts_each_miss_under_the_family_asked_for():
     assert breakdown["family_accuracy_by_family"] == {"Drums": 0.0, "Piano": 1.0, "Synth Pad": 0.25}
     assert breakdown["family_heard_as"] == {"Drums": {"Percussive": 1}, "Synth Pad": {"Synth Lead": 2, "Organ": 1}}
     assert list(breakdown["family_heard_as"]["Synth Pad"]) == ["Synth Lead", "Organ"]  # most often first
+
+
+def test_sets_scores_the_named_sets_only_with_their_ceilings(tiny_pipe_dir, gm_eval_data, tmp_path, capsys):
+    report_path = tmp_path / "report.json"
+    args = ["evaluate", "--model", str(tiny_pipe_dir), "--data", str(gm_eval_data), "--steps", "1", "--limit", "2",
+            "--output", str(report_path), "--classifier-steps", "3", "--generalisation", "only", "--lengths", "0.32"]
+    assert main([*args, "--sets", "unseen_notes,paraphrases"]) == 0
+    report = json.loads(report_path.read_text())
+    section = report["generalisation"]
+    assert set(section["sets"]) == {"unseen_notes", "paraphrases"} and "--sets unseen_notes,paraphrases" in report["setup"]["command"]
+    assert "ceiling_unseen_notes" in section and "ceiling" not in section  # the template set's ceiling goes with it
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, "--sets", "unseen_notes,melodies"])
+    assert exit_info.value.code == 2  # argparse's usage error, one line naming the value
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "No prompt set 'melodies'; expected some of template, paraphrases, unseen_notes, blind_paraphrases" in err

@@ -149,10 +149,9 @@ class Studio:
 
         return callback
 
-    def pipeline(self, verb: str, scheduler: Optional[str], resident: Optional[ResidentPipeline] = None):
-        """The verb's pipeline over the loaded components (``from_pipe``; those of ``resident``, default the studio's
-        model), with a fresh sampler of the given name."""
-        resident = self.resident if resident is None else resident
+    @staticmethod
+    def pipeline(verb: str, scheduler: Optional[str], resident: ResidentPipeline):
+        """The verb's pipeline over ``resident``'s loaded components (``from_pipe``), with a fresh sampler of the given name."""
         return resident.pipeline(EDIT_VERBS[verb].pipeline_class() if verb in EDIT_VERBS else None, scheduler)
 
     # ------------------------------------------------------------------ files

@@ -47,6 +47,20 @@ def loop_wrap(audio, mel_fn, hop: int) -> tuple[float, float]:
     return float(around.max() / inside.max()), float(abs(audio[-1] - audio[0]) / np.percentile(steps, 99))
 
 
+def print_loop_table(results: dict, first: str, tempo: str) -> None:
+    """A Markdown table of ``{row name: [(tempo within 4%, ... or its double or half, wrap / max flux, sample step / p99)]}``:
+    the shares of the first two, the medians of the wrap scores, and the share of wraps below the loudest hit."""
+    import numpy as np
+
+    print(f"| {first} | {tempo} | ... or its double or half | wrap/max flux (median) | wraps below the loudest hit "
+          "| sample step / p99 (median) |")
+    print("|---|---|---|---|---|---|")
+    for mode, values in results.items():
+        tempo_hits, octave, flux, step = (np.array(column, dtype=float) for column in zip(*values))
+        print(f"| {mode} | {100 * tempo_hits.mean():.0f}% | {100 * octave.mean():.0f}% | {np.median(flux):.2f} "
+              f"| {100 * (flux < 1).mean():.0f}% | {np.median(step):.2f} |")
+
+
 def main() -> None:
     parser = generation_parser(__doc__.splitlines()[0], limit=12, seconds=5.12)
     parser.add_argument("--data", required=True, help="`latentaudio data drumloops` datasets, comma-separated")
@@ -92,13 +106,7 @@ def main() -> None:
             print(f"  {row['tempo']:>3} bpm {row['style']:<14} {mode:<5} given {given_bpm or 0:6.1f} added {added_bpm or 0:6.1f}"
                   f"  wrap/max flux {results[mode][-1][2]:.2f}  sample step {results[mode][-1][3]:.2f}", flush=True)
     print(f"\nthe tracker on the given part: within 4% of the row's bpm for {100 * np.mean(tracker):.0f}% of the loops")
-    print("| | added part's tempo within 4% of the given part's | ... or its double or half | wrap/max flux (median) "
-          "| wraps below the loudest hit | sample step / p99 (median) |")
-    print("|---|---|---|---|---|---|")
-    for mode, values in results.items():
-        tempo, octave, flux, step = (np.array(column, dtype=float) for column in zip(*values))
-        print(f"| {mode} | {100 * tempo.mean():.0f}% | {100 * octave.mean():.0f}% | {np.median(flux):.2f} "
-              f"| {100 * (flux < 1).mean():.0f}% | {np.median(step):.2f} |")
+    print_loop_table(results, "", "added part's tempo within 4% of the given part's")
 
 
 if __name__ == "__main__":

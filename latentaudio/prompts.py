@@ -31,6 +31,10 @@ Conventions:
 * **Keys are not notes.** ``C major``, ``A minor``, ``F#m``, ``key of D``, ``C-major chord`` and
   ``C chord`` set :attr:`PromptAttributes.key` and leave :attr:`~PromptAttributes.note` `None`.
 * ``around F4``/``about``/``roughly``/``~`` set :attr:`~PromptAttributes.note_approximate`.
+* **Bars and metre**: ``2-bar``, ``four bars``, ``1 bar`` set :attr:`~PromptAttributes.bars`; a time signature
+  (``3/4``) or a style played in another metre than 4/4 (``waltz``, :data:`latentaudio.data.drum_patterns.STYLES`)
+  sets :attr:`~PromptAttributes.beats_per_bar`. With a tempo they give a loop's length in whole bars
+  (:func:`take_length_in_s`).
 * **Instruments**: General MIDI names and the nicknames of :mod:`latentaudio.data.vocabulary`
   ("sax", "rhodes", "strat", "kick", "hat", "808"). The longest phrase wins, then the first: in
   "a violin note, strings" the instrument is the violin. "drum and bass" is a genre, not a drum.
@@ -45,6 +49,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from .data import gm, vocabulary
+from .data.drum_patterns import STYLES
 
 PITCH_CLASSES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 # Velocities of dynamics words: the builder's soft / moderately loud / loud are 40 / 80 / 112.
@@ -74,6 +79,8 @@ class PromptAttributes:
     tempo_bpm: Optional[float] = None
     key: Optional[str] = None  # "C major", "F# minor"
     seconds: Optional[float] = None  # asked-for length
+    bars: Optional[int] = None  # "2-bar", "four bars"
+    beats_per_bar: Optional[int] = None  # a time signature's ("3/4") or a style's ("waltz"); None: unstated (4/4)
     program: Optional[int] = None  # GM program 0-127
     instrument: Optional[str] = None  # its GM name (gm.PROGRAMS), or the drum's (gm.DRUM_KEYS)
     family: Optional[str] = None  # GM family name, or "Drums"
@@ -115,6 +122,7 @@ def parse_prompt(text: str) -> PromptAttributes:
     # 2. keys, then the numbers that are not notes
     work = _read_key(work, found)
     work = _read_numbers(work, found)
+    work = _read_bars(work, found)
     # 3. the note: the first one the text states, in any notation
     candidates = _note_candidates(work, found)
     if candidates:
@@ -217,6 +225,36 @@ def asks_for_material(text: str) -> bool:
     (:data:`latentaudio.MUSIC_MODEL`) learnt as written; :func:`template_caption` leaves them as they are, and
     ``latentaudio generate`` without ``--model`` gives them to the music model."""
     return _asks_for_material(text, parse_prompt(text))
+
+
+def take_length_in_s(text: str, longest_in_s: Optional[float]) -> Optional[float]:
+    """The length of a take of ``text`` when the caller states none; ``None`` for the model's own clip.
+
+    In order: the length the prompt states ("light rain, 3 s"); for a prompt that asks for more than one sound
+    (:func:`asks_for_material`) and states a tempo, whole bars at that tempo: the bars it states ("a 2-bar
+    120 bpm funk loop": 4.0 s), else as many as fit in ``longest_in_s`` ("a 124 bpm house drum loop" and
+    10.24 s: 5 bars, 9.68 s), in 4/4 unless it states another metre ("a 140 bpm waltz": 3/4); for other such
+    prompts ``longest_in_s`` itself; for a one-shot ``None``. A take of whole bars ends where its first beat
+    comes round again, so it loops in a DAW at the project's tempo, and every drum loop and phrase of ``latentaudio
+    data drumloops`` and ``melodic`` is whole bars long too.
+
+    Args:
+        text (`str`): The prompt.
+        longest_in_s (`float`, *optional*): The longest clip the model learnt (its pipeline's
+            ``longest_trained_length_in_s``); `None` leaves material without a stated length at the model's own clip.
+    """
+    found = parse_prompt(text)
+    if found.seconds is not None:
+        return found.seconds
+    if not _asks_for_material(text, found):
+        return None
+    if found.tempo_bpm is not None and found.tempo_bpm > 0:
+        bar = (found.beats_per_bar or 4) * 60.0 / found.tempo_bpm
+        if found.bars is not None:
+            return round(found.bars * bar, 6)
+        if longest_in_s is not None and bar <= longest_in_s:
+            return round(math.floor(longest_in_s / bar + 1e-9) * bar, 6)
+    return longest_in_s
 
 
 def _asks_for_material(text: str, found: PromptAttributes) -> bool:
@@ -386,6 +424,30 @@ def _read_tempo(work: str, found: PromptAttributes) -> str:
     match = _TEMPO.search(work)
     if match:
         found.tempo_bpm = float(match["bpm"] or match["bpm2"] or match["bpm3"])
+        work = _blank_span(work, match.span())
+    return work
+
+
+_NUMBER_WORDS = {word: number for number, word in vocabulary.NUMBER_WORDS.items()}
+_BARS = re.compile(r"(?<![\w.])(?P<count>\d{1,2}|" + "|".join(_NUMBER_WORDS) + r")\s*-?\s*bars?\b", re.I)
+_TIME_SIGNATURE = re.compile(r"(?<![\w/])(?P<beats>[2-7])\s*/\s*4(?![\w/])")
+_METRE_STYLES = re.compile(r"\b(" + "|".join(sorted(re.escape(name) for name, style in STYLES.items()
+                                                      if style.beats_per_bar != 4)) + r")\b", re.I)
+
+
+def _read_bars(work: str, found: PromptAttributes) -> str:
+    match = _TIME_SIGNATURE.search(work)  # first, so "3/4 bar" is a metre and not four bars
+    if match:
+        found.beats_per_bar = int(match["beats"])
+        work = _blank_span(work, match.span())
+    else:
+        match = _METRE_STYLES.search(work)
+        if match:
+            found.beats_per_bar = STYLES[match[1].lower()].beats_per_bar
+    match = _BARS.search(work)
+    if match:
+        count = match["count"].lower()
+        found.bars = (int(count) if count.isdigit() else _NUMBER_WORDS[count]) or None  # "0 bars" states nothing
         work = _blank_span(work, match.span())
     return work
 

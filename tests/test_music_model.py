@@ -44,13 +44,25 @@ def test_a_drum_loop_goes_on_for_the_whole_clip_where_a_one_shot_dies_away():
     assert rms(hit, 5.12, 10.24) < 0.01 * rms(hit, 0.0, 0.5)  # one hit, then silence, as its padded training clips
 
 
+
+def test_the_pipeline_makes_a_loop_whole_bars_long_and_a_stated_length_as_stated_when_given_no_length():
+    pipe = LatentAudioPipeline.from_pretrained(latentaudio.MUSIC_MODEL)
+    pipe.set_progress_bar_config(disable=True)
+    take = lambda prompt: pipe(prompt, num_inference_steps=1, generator=torch.Generator().manual_seed(0)).audios
+    assert take("a 2-bar 120 bpm funk loop").shape == (1, 64000)  # 2 bars of 2 s
+    assert take(["a tight snare hit", "light rain, 3 s"]).shape == (2, 48000)  # a batch: its longest ask
+    assert take("a tight snare hit").shape == (1, 40960)  # a one-shot: the U-Net's clip
+    with pytest.raises(ValueError, match=r"'a 16-bar 60 bpm loop' asks for 64 s; expected at most 30 s"):
+        take("a 16-bar 60 bpm loop")
+
 def test_generate_without_model_gives_a_loop_to_the_music_model_and_a_hit_to_the_default_model(tmp_path, capsys):
     out = tmp_path / "take.wav"
     prompts = ["a 124 bpm house drum loop", "a tight snare hit", "light rain, 3 s", "a tight snare hit, 1.5 s"]
     assert main(["generate", *prompts, "--steps", "2", "--seed", "0", "--local", "-o", str(out)]) == 0
     takes = [sf.read(str(tmp_path / f"take_{i}.wav"))[0] for i in range(4)]
-    # a loop states no length: the longest the music model learnt; a hit: the default model's clip; stated: as stated
-    assert [len(take) for take in takes] == [163840, 40960, 48000, 24000]
+    # a loop states no length: the most whole bars at its tempo within the longest clip the music model learnt
+    # (5 bars of 124 bpm, 9.68 s of 10.24); a hit: the default model's clip; stated: as stated
+    assert [len(take) for take in takes] == [round(5 * 4 * 60 / 124 * 16000), 40960, 48000, 24000]
     said = capsys.readouterr().err
     assert said.count("the music model makes it") == 2 and "'a 124 bpm house drum loop'" in said and "'light rain, 3 s'" in said
 
@@ -74,7 +86,7 @@ def test_the_studio_without_a_model_gives_a_loop_to_the_music_model_as_generate_
     assert "music model" in studio.read_as("a 124 bpm house drum loop") and "music model" not in studio.read_as("a tight snare hit")
     loop, = studio.run("generate", {"prompt": "a 124 bpm house drum loop", "steps": 2, "seed": 0})
     hit, = studio.run("generate", {"prompt": "a tight snare hit, 1.5 s", "steps": 2, "seed": 0})
-    assert len(sf.read(str(loop))[0]) == 163840 and len(sf.read(str(hit))[0]) == 24000
+    assert len(sf.read(str(loop))[0]) == round(5 * 4 * 60 / 124 * 16000) and len(sf.read(str(hit))[0]) == 24000
     # the take the command line writes for the same settings
     out = tmp_path / "cli.wav"
     assert main(["generate", "a 124 bpm house drum loop", "--steps", "2", "--seed", "0", "--local", "-o", str(out)]) == 0

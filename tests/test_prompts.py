@@ -6,8 +6,8 @@ import pytest
 from latentaudio.data import gm
 from latentaudio.evaluation.generalisation import BLIND_PARAPHRASES_PATH, PARAPHRASES_PATH, load_paraphrases
 from latentaudio.note_features import FEATURE_WIDTHS, prompt_features
-from latentaudio.prompts import (asks_for_material, midi_from_hz, midi_from_name, parse_prompt, template_caption, without_instrument,
-                                 without_note)
+from latentaudio.prompts import (asks_for_material, midi_from_hz, midi_from_name, parse_prompt, take_length_in_s, template_caption,
+                                 without_instrument, without_note)
 
 
 @pytest.mark.parametrize("text, note", [
@@ -116,6 +116,46 @@ def test_tempo_notations_and_a_drum_beat_in_the_same_words(text, bpm):
     parsed = parse_prompt(text)
     assert parsed.tempo_bpm == bpm and parsed.note is None, text
 
+
+
+@pytest.mark.parametrize("text, bars, beats", [
+    ("a 2-bar 120 bpm funk loop", 2, None), ("four bars of 90 bpm hip hop drums", 4, None), ("1 bar house loop", 1, None),
+    ("two-bar trap beat, 140bpm", 2, None), ("a 140 bpm waltz drum loop", None, 3), ("jazz loop in 3/4, 8 bars", 8, 3),
+    ("C4 piano, 3/4 bar", None, 3), ("a 124 bpm house drum loop", None, None), ("crowbar hit", None, None),
+])
+def test_bars_and_metre(text, bars, beats):
+    parsed = parse_prompt(text)
+    assert (parsed.bars, parsed.beats_per_bar) == (bars, beats), text
+    assert parsed.note in (None, 60) and parsed.tempo_bpm in (None, 90.0, 120.0, 124.0, 140.0), text
+
+
+def test_a_loop_without_a_length_is_the_most_whole_bars_of_its_tempo_the_model_learnt():
+    for bpm in range(60, 181):
+        for style, beats in (("house", 4), ("waltz", 3)):
+            seconds = take_length_in_s(f"a {bpm} bpm {style} drum loop", 10.24)
+            bars = seconds * bpm / 60 / beats
+            assert bars == pytest.approx(round(bars), abs=1e-4) and seconds <= 10.24 < seconds + beats * 60 / bpm, (bpm, style)
+    assert take_length_in_s("a 2-bar 120 bpm funk loop", 10.24) == 4.0  # the bars it states
+    assert take_length_in_s("a cello melody in D minor, 6 bars, 90 bpm", 10.24) == 16.0  # even past the longest clip
+    assert take_length_in_s("a 45 bpm ambient loop", 5.12) == 5.12  # one bar (5.33 s) would not fit: the longest clip
+    assert take_length_in_s("a cello melody in D minor", 10.24) == 10.24 and take_length_in_s("a jazz loop", None) is None
+    assert take_length_in_s("light rain, 3 s", 10.24) == take_length_in_s("piano C4, 3 s", None) == 3.0  # a stated length
+    assert take_length_in_s("a tight snare hit", 10.24) is None and take_length_in_s("a 2-bar snare hit", 10.24) is None
+
+
+def test_the_drum_loop_captions_bars_and_metre_read_back():
+    from latentaudio.data import drumloops
+    from latentaudio.data.drum_patterns import STYLES
+
+    read = 0
+    for loop in drumloops.plan_drum_loops(clips=120):
+        for caption in drumloops._row(loop, "train", "FluidR3_GM", 8, 0)["captions"]:
+            parsed = parse_prompt(caption)
+            assert parsed.beats_per_bar == (None if STYLES[loop.style].beats_per_bar == 4 else 3), caption
+            if "bar" in caption:
+                assert parsed.bars == loop.bars, caption
+                read += 1
+    assert read > 100
 
 def test_music_captions_state_tempo_key_and_length_precisely():
     from latentaudio.data.captions import duration_spellings, key_spellings, tempo_spellings

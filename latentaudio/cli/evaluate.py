@@ -74,7 +74,8 @@ def add_evaluate_command(verbs) -> argparse.ArgumentParser:
     evaluate.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     evaluate.add_argument("--batch-size", type=positive_int, default=8, help="prompts per pipeline call (default 8)")
     evaluate.add_argument("--no-baseline", dest="baseline", action="store_false",
-                          help="leave out the random-U-Net baseline (one more generation at the fewest steps)")
+                          help="leave out the random-U-Net baseline (one more generation at the fewest steps; with "
+                               "--music, the music prompts once more through it)")
     # issue 16: template, paraphrase and unseen-note prompts at several lengths (evaluation/generalisation.py)
     evaluate.add_argument("--generalisation", choices=("off", "add", "only"), default="off",
                           help="add the generalisation section, or report only it (default off)")
@@ -166,7 +167,7 @@ def run_music(args, pipe, classifier, output: Path) -> dict:
     info["records"] = records
     return music_section(pipe, args.music, judges, steps=max(args.steps), limit=args.limit, seed=args.seed,
                          guidance_scale=args.guidance, batch_size=args.batch_size, family_classifier=classifier,
-                         judges_info=info, log=print)
+                         judges_info=info, baseline=args.baseline, log=print)
 
 
 def command_line(args) -> str:

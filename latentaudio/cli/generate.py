@@ -138,22 +138,17 @@ def model_for(prompt: str, model: str | None) -> str | None:
 
 
 def length_for(prompt: str, seconds: float | None, model: str | None) -> float | None:
-    """The length of ``prompt``'s takes: ``seconds`` (``--seconds``) when given; else the length the prompt
-    states ("light rain, 6.6 s"); else, for a prompt that asks for a loop, a phrase or an effect, the longest
-    clip ``model`` was trained on (its ``longest_trained_length_in_s``: the music model's 10.24 s, in which its
-    training clips' sound ended where it ended); else ``None``, the model's own clip."""
+    """The length of ``prompt``'s takes: ``seconds`` (``--seconds``) when given; else what the prompt asks of
+    ``model`` (:func:`~latentaudio.prompts.take_length_in_s` with its ``longest_trained_length_in_s``: a stated
+    length, whole bars of a stated tempo, the music model's 10.24 s for other material), as its pipeline would
+    choose; ``None`` for the model's own clip."""
     from ..model_folder import PipelineFolder, model_location
-    from ..prompts import asks_for_material, parse_prompt
+    from ..prompts import take_length_in_s
 
     if seconds is not None:
         return seconds
-    stated = parse_prompt(prompt).seconds
-    if stated is not None:
-        return stated
-    if not asks_for_material(prompt):
-        return None
     folder = PipelineFolder.find(model_location(model))
-    return None if folder is None else folder.index.get("longest_trained_length_in_s")
+    return take_length_in_s(prompt, None if folder is None else folder.index.get("longest_trained_length_in_s"))
 
 
 def say_rewrite(prompt: str, template) -> None:

@@ -24,6 +24,7 @@ import re
 from typing import Optional, Sequence
 
 from . import gm, vocabulary
+from .vocabulary import NUMBER_WORDS
 
 SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 FLAT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
@@ -200,7 +201,6 @@ SFX_TEMPLATES = (
     "{a}{name} sfx, {adj}, {dur} long",
     "game sound: {adj} {name}, {dur}",
 )
-NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four"}
 
 
 def tempo_spellings(bpm: int) -> list[str]:

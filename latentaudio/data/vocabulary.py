@@ -180,3 +180,7 @@ EFFECT_NAMES: dict[str, tuple[str, ...]] = {
     "engine": ("engine", "car engine", "motor"),
 }
 # fmt: on
+
+# Counts as captions write them ("a two-bar loop") and prompts may ("four bars of funk").
+NUMBER_WORDS: dict[int, str] = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight",
+                                12: "twelve", 16: "sixteen"}

@@ -298,7 +298,7 @@ def real_clips_section(data_dirs: Sequence[PathLike], judges: dict, sample_rate:
 def music_section(pipe, data_dirs: Sequence[PathLike], judges: dict, steps: int = 20, limit: Optional[int] = None,
                   seed: int = 0, guidance_scale: float = 3.0, batch_size: int = 8, max_seconds: Optional[float] = None,
                   family_classifier: Optional[AudioFamilyClassifier] = None, judges_info: Optional[dict] = None,
-                  log=None) -> dict:
+                  baseline: bool = False, log=None) -> dict:
     """Adherence of ``pipe`` on the music test prompts beside the real clips' (see the module docstring).
 
     Args:
@@ -313,12 +313,16 @@ def music_section(pipe, data_dirs: Sequence[PathLike], judges: dict, steps: int 
         max_seconds (`float`, *optional*): Longest clip; defaults to the pipeline's ``max_audio_length_in_s``.
         family_classifier (`AudioFamilyClassifier`, *optional*): Judges the family of one-shots.
         judges_info (`dict`, *optional*): Where the judges came from, recorded as is.
+        baseline (`bool`, defaults to `False`): Also score the same prompts, steps and seeds through ``pipe`` with an
+            untrained U-Net of the same config (:func:`~latentaudio.evaluation.evaluate.random_unet_pipeline`, seeded
+            by ``seed``): what every category's Fréchet distance and scores are without training.
         log: ``log(str)`` for progress lines; silent when `None`.
 
     Returns:
-        `dict`: ``{"setup": {...}, "generated": {category: scores}, "real": {category: scores}}``.
+        `dict`: ``{"setup": {...}, "generated": {category: scores}, "real": {category: scores}}``, and
+        ``"baseline": {category: scores}`` with ``baseline``.
     """
-    from .evaluate import generate_clips
+    from .evaluate import random_unet_pipeline
 
     # 1. the test prompts and their real clips, as long as the rows state (within what the pipeline generates)
     log = log or (lambda message: None)
@@ -330,7 +334,34 @@ def music_section(pipe, data_dirs: Sequence[PathLike], judges: dict, steps: int 
     # 2. the ceiling and the floors
     real = real_clips_section(data_dirs, judges, pipe.sample_rate, limit, longest, family_classifier, test)
 
-    # 3. generate every prompt at its length; prompts of one length share calls
+    # 3. every prompt at its length, scored against the real clips; then the untrained U-Net the same way
+    sections = {"generated": pipe, **({"baseline": random_unet_pipeline(pipe, seed)} if baseline else {})}
+    report = {}
+    for name, model in sections.items():
+        audio = generate_at_row_lengths(model, test, steps, guidance_scale, seed, batch_size)
+        scored = score_music(judges, test, audio, pipe.sample_rate, family_classifier)
+        for category, entry in scored.items():
+            entry["scores"]["frechet_distance"] = _frechet(entry["embeddings"], real[category]["embeddings"])
+            entry["scores"]["frechet_floor"] = real[category]["scores"]["frechet_floor"]
+            log(f"music {category} ({name}): " + ", ".join(f"{k} {v:.2f}" for k, v in entry["scores"].items() if isinstance(v, float)))
+        report[name] = {category: entry["scores"] for category, entry in scored.items()}
+
+    return {
+        "setup": {"data": [str(folder) for folder in data_dirs], "steps": steps, "guidance_scale": guidance_scale,
+                  "seed": seed, "limit": limit, "max_seconds": longest, "tempo_tolerance": TEMPO_TOLERANCE,
+                  "prompts": "each test row's last caption (a varied wording), at the length the row states",
+                  "judges": {"labels": {column: judge.labels for column, judge in judges.items()}, **(judges_info or {})}},
+        **report,
+        "real": {category: entry["scores"] for category, entry in real.items()},
+    }
+
+
+def generate_at_row_lengths(pipe, test: MusicClips, steps: int, guidance_scale: float, seed: int,
+                            batch_size: int = 8) -> list[torch.Tensor]:
+    """One take of each test prompt, as long as its real clip; prompts of one length share calls, seeded by
+    ``seed`` plus the first row of their group."""
+    from .evaluate import generate_clips
+
     audio: list[Optional[torch.Tensor]] = [None] * len(test)
     for indices in by_length(test.audio):
         length = test.audio[indices[0]].shape[-1]
@@ -338,20 +369,7 @@ def music_section(pipe, data_dirs: Sequence[PathLike], judges: dict, steps: int 
                                    guidance_scale, seed + indices[0], batch_size)
         for i, clip in zip(indices, generated):
             audio[i] = torch.nn.functional.pad(clip, (0, max(0, length - clip.shape[-1])))[:length]
-    generated = score_music(judges, test, audio, pipe.sample_rate, family_classifier)
-    for category, entry in generated.items():
-        entry["scores"]["frechet_distance"] = _frechet(entry["embeddings"], real[category]["embeddings"])
-        entry["scores"]["frechet_floor"] = real[category]["scores"]["frechet_floor"]
-        log(f"music {category}: " + ", ".join(f"{k} {v:.2f}" for k, v in entry["scores"].items() if isinstance(v, float)))
-
-    return {
-        "setup": {"data": [str(folder) for folder in data_dirs], "steps": steps, "guidance_scale": guidance_scale,
-                  "seed": seed, "limit": limit, "max_seconds": longest, "tempo_tolerance": TEMPO_TOLERANCE,
-                  "prompts": "each test row's last caption (a varied wording), at the length the row states",
-                  "judges": {"labels": {column: judge.labels for column, judge in judges.items()}, **(judges_info or {})}},
-        "generated": {category: entry["scores"] for category, entry in generated.items()},
-        "real": {category: entry["scores"] for category, entry in real.items()},
-    }
+    return audio
 
 
 SCORE_NAMES = {
@@ -363,20 +381,24 @@ SCORE_NAMES = {
 
 
 def format_music(section: dict) -> str:
-    """The section as a Markdown table: per category and score, the generated clips beside the real ones."""
-    setup = section["setup"]
+    """The section as a Markdown table: per category and score, the generated clips beside the real ones (and the
+    untrained U-Net's, when the section has them)."""
+    setup, baseline = section["setup"], section.get("baseline")
     tolerance = f"{setup['tempo_tolerance']:.0%}"
+    untrained = "" if baseline is None else " untrained U-Net |"
     lines = [f"Music ({setup['steps']} steps, guidance {setup['guidance_scale']:g}; ceiling: the real test clips):", "",
-             "| category | n | score | generated | real clips |", "|---|---|---|---|---|"]
+             f"| category | n | score | generated | real clips |{untrained}", "|---|---|---|---|---|" + "---|" * bool(baseline)]
     for category, scores in section["generated"].items():
         real = section["real"].get(category, {})
+        base = None if baseline is None else baseline.get(category, {})
         for key, name in SCORE_NAMES.items():
             if key in scores or key in real:
                 lines.append(f"| {category} | {scores['clips']} | {name.format(tolerance=tolerance)} ↑ | "
-                             f"{_percent(scores.get(key))} | {_percent(real.get(key))} |")
+                             f"{_percent(scores.get(key))} | {_percent(real.get(key))} |"
+                             + ("" if base is None else f" {_percent(base.get(key))} |"))
         distance, floor = scores.get("frechet_distance"), scores.get("frechet_floor")
         lines.append(f"| {category} | {scores['clips']} | Fréchet distance ↓ | {_number(distance)} | "
-                     f"{_number(floor)} (floor) |")
+                     f"{_number(floor)} (floor) |" + ("" if base is None else f" {_number(base.get('frechet_distance'))} |"))
     return "\n".join(lines)
 
 

@@ -35,7 +35,7 @@ from ..conditioning import (
 )
 from ..atomic import atomic_folder
 from ..lengths import cut_fade, length_in_samples, pass_frames
-from ..prompts import check_prompt_template
+from ..prompts import check_prompt_template, take_length_in_s
 from ..runtime import OnnxUNet, attach_onnx, onnx_components, uses_onnx
 from ..model_folder import CUSTOM_CODE_FILE, PACKAGED_COMPONENTS, ModelFolderError, PipelineFolder
 from .families import check_pipeline_class, find_family_folder, load_family_components
@@ -239,6 +239,22 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         least :attr:`shortest_pass_frames` (the take is then cut to ``num_samples`` by :meth:`vocode`)."""
         codec = self.codec
         return pass_frames(num_samples, codec.samples_per_latent_frame, codec.frame_multiple, self.shortest_pass_frames)
+
+    def asked_length_in_s(self, prompts: list) -> Optional[float]:
+        """The length ``prompts`` ask for when the caller gives none: each prompt's
+        :func:`~latentaudio.prompts.take_length_in_s` with this model's ``longest_trained_length_in_s`` (a stated
+        length; whole bars of a stated tempo for a loop or a phrase; the longest trained clip for other material),
+        the longest of them for a batch, and `None` (the U-Net's clip) when no prompt asks for one."""
+        longest = self.config.get("longest_trained_length_in_s")
+        asked = [(take_length_in_s(prompt, longest), prompt) for prompt in prompts if prompt]
+        asked = [(seconds, prompt) for seconds, prompt in asked if seconds is not None]
+        if not asked:
+            return None
+        seconds, prompt = max(asked, key=lambda pair: pair[0])
+        if not 0 < seconds <= self.config.max_audio_length_in_s:
+            raise ValueError(f"{prompt!r} asks for {seconds:g} s; expected at most {self.config.max_audio_length_in_s:g} s "
+                             "(max_audio_length_in_s): pass audio_length_in_s, or ask for fewer bars or seconds.")
+        return seconds
 
     def check_length(self, audio_length_in_s: Optional[float]) -> int:
         """Validate a requested length and return it in samples."""

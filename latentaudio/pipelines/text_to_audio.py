@@ -54,8 +54,10 @@ class LatentAudioPipeline(LatentAudioPipelineBase):
                 unconditional sample.
             negative_prompt (`str` or `list[str]`, *optional*): What to steer away from; replaces the
                 empty prompt as the unconditional half of classifier-free guidance.
-            audio_length_in_s (`float`, *optional*): Length in seconds; defaults to the U-Net's
-                configured clip length. The output has exactly ``round(audio_length_in_s * sample_rate)``
+            audio_length_in_s (`float`, *optional*): Length in seconds; defaults to the length the prompt asks
+                for (:meth:`asked_length_in_s`: "light rain, 3 s" is 3 s, "a 124 bpm house drum loop" whole bars
+                up to the longest trained clip, a one-shot the U-Net's configured clip; a batch, its longest).
+                The output has exactly ``round(audio_length_in_s * sample_rate)``
                 samples; a model saved with ``shortest_pass_length_in_s`` makes a shorter request as the start
                 of a take that long.
             num_inference_steps (`int`, *optional*; the model's ``default_inference_steps``, 20 unless saved otherwise): Sampler steps.
@@ -86,6 +88,8 @@ class LatentAudioPipeline(LatentAudioPipelineBase):
             num_inference_steps, guidance_scale, output_type, callback_on_step_end,
             callback_on_step_end_tensor_inputs, generator, rows=batch_size,
         )
+        if audio_length_in_s is None:
+            audio_length_in_s = self.asked_length_in_s(prompts)
         num_samples = self.check_length(audio_length_in_s)
 
         # 2. Encode the prompt (unconditional half first when guiding)

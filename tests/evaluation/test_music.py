@@ -133,8 +133,12 @@ def test_the_music_flag_end_to_end(tiny_pipe_dir, gm_eval_data, music_data, judg
         assert scores["frechet_distance"] is None or scores["frechet_distance"] >= 0
     assert {"tempo_accuracy", "tempo_accuracy_octave", "key_or_relative", "mode_accuracy"} <= set(music["generated"]["melodic"])
     assert {"family_accuracy", "note_accuracy"} <= set(music["real"][ONE_SHOT])
+    # the untrained U-Net on the same prompts, every category scored and placed against the same real clips
+    assert set(music["baseline"]) == set(music["generated"])
+    assert all(music["baseline"][c]["clips"] == music["generated"][c]["clips"] for c in music["generated"])
+    assert any(music["baseline"][c]["frechet_distance"] != music["generated"][c]["frechet_distance"] for c in music["generated"])
     printed = capsys.readouterr().out
-    assert "| drum loop | 2 | tempo within 4% ↑ |" in printed and "real clips" in printed
+    assert "| drum loop | 2 | tempo within 4% ↑ |" in printed and "real clips | untrained U-Net |" in printed
     assert "--music" in json.loads(report_path.read_text())["setup"]["command"]
 
     code = main(["evaluate", "--model", str(tiny_pipe_dir), "--data", str(gm_eval_data), "--music", str(tmp_path / "nowhere"),
@@ -149,3 +153,7 @@ def test_format_music_names_every_score():
     table = format_music(section)
     assert "| drum loop | 3 | tempo within 4% ↑ | 50% | 100% |" in table
     assert "| drum loop | 3 | Fréchet distance ↓ | 2.00 | 0.50 (floor) |" in table
+    section["baseline"] = {"drum loop": {**scores, "tempo_accuracy": 0.0, "frechet_distance": 40.0}}
+    table = format_music(section)
+    assert "| drum loop | 3 | tempo within 4% ↑ | 50% | 100% | 0% |" in table
+    assert "| drum loop | 3 | Fréchet distance ↓ | 2.00 | 0.50 (floor) | 40.00 |" in table

@@ -1,0 +1,71 @@
+"""A generated drum loop at the length its prompt asks for: whole bars of its tempo, against the longest clip.
+
+``latentaudio generate`` and the pipeline, given no length, make a loop that states a tempo whole bars long
+(:func:`latentaudio.prompts.take_length_in_s`: as many bars as fit in the model's longest trained clip). This
+compares that with the longest clip itself (10.24 s for the music model, a fraction of a bar past the last
+whole bar at most tempos), on ``--limit`` drum loops of the test split of a ``latentaudio data drumloops``
+dataset (evenly spread; the split holds out whole tempos). Each prompt is the row's tempo, style and kit in
+the first caption's words with its length left out ("a 124 bpm house drum loop, electronic kit"); both lengths
+start from the same noise seed. Reported, as shares of the loops and medians:
+
+* **tempo**: ``estimate_tempo`` (librosa's beat tracker) of the take within 4 % of the prompt's bpm, and within
+  4 % of it, its double or its half (the issue's measure of a generated loop);
+* **the wrap**: the take played in a loop, its last sample followed by its first, scored as in
+  ``music_edits.py``: the log-mel flux across the wrap over the loudest hit inside the take (below 1: the
+  wrap is no bigger a change than a hit inside the loop), and the sample step there over the 99th percentile.
+
+    python benchmarks/loop_lengths.py --model music --data data/drumloops-0[,data/drumloops-1] \\
+        [--limit 12] [--steps 20] [--seconds 10.24] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from common import generation_parser, load_pipeline  # noqa: E402
+from music_edits import loop_wrap, print_loop_table  # noqa: E402
+
+
+def main() -> None:
+    parser = generation_parser(__doc__.splitlines()[0], limit=12, seconds=0.0)
+    parser.set_defaults(seconds=None)  # --seconds: the fixed length to compare with (default: the longest trained clip)
+    parser.add_argument("--data", required=True, help="`latentaudio data drumloops` datasets, comma-separated")
+    args = parser.parse_args()
+    pipe = load_pipeline(args)
+
+    import numpy as np
+    import torch
+
+    from latentaudio.evaluation.evaluate import evenly_spaced
+    from latentaudio.evaluation.music import estimate_tempo, load_music_clips, tempo_matches
+    from latentaudio.metrics import log_mel_fn
+    from latentaudio.prompts import take_length_in_s
+
+    longest = pipe.config.get("longest_trained_length_in_s") or pipe.default_audio_length_in_s
+    fixed = args.seconds or longest
+    clips = load_music_clips(args.data.split(","), "test", pipe.sample_rate)
+    rows = [row for row, category in zip(clips.rows, clips.categories) if category == "drum loop"]
+    if not rows:
+        raise SystemExit(f"No test drum loops in {args.data}.")
+    chosen = [rows[i] for i in evenly_spaced(len(rows), args.limit)]
+    mel_fn, hop = log_mel_fn(pipe.spectrogram), pipe.spectrogram.config.hop_length
+    results = {"whole bars": [], f"{fixed:g} s": []}
+    print(f"{len(chosen)} test drum loops, {args.steps} steps, guidance {args.guidance}")
+    for k, row in enumerate(chosen):
+        prompt = f"a {row['tempo']} bpm {row['style']} drum loop, {row['kit']} kit"
+        for mode, seconds in zip(results, (take_length_in_s(prompt, longest), fixed)):
+            take = pipe(prompt, audio_length_in_s=seconds, num_inference_steps=args.steps, guidance_scale=args.guidance,
+                        generator=torch.Generator().manual_seed(args.seed + k)).audios[0]
+            take = np.asarray(take, dtype=np.float32)
+            bpm = estimate_tempo(take, pipe.sample_rate)
+            wrap, step = loop_wrap(take, mel_fn, hop)
+            results[mode].append((tempo_matches(bpm, row["tempo"]), tempo_matches(bpm, row["tempo"], octave=True), wrap, step))
+            print(f"  {prompt!r:<60} {mode:<20} {seconds:6.2f} s  tempo {bpm or 0:6.1f}  wrap/max flux {wrap:.2f}"
+                  f"  sample step {step:.2f}", flush=True)
+    print()
+    print_loop_table(results, "length", "tempo within 4% of the prompt's")
+
+if __name__ == "__main__":
+    main()

@@ -79,6 +79,7 @@ class PromptAttributes:
     tempo_bpm: Optional[float] = None
     key: Optional[str] = None  # "C major", "F# minor"
     seconds: Optional[float] = None  # asked-for length
+    seconds_span: Optional[tuple[int, int]] = None  # where its words stand in the prompt
     bars: Optional[int] = None  # "2-bar", "four bars"
     beats_per_bar: Optional[int] = None  # a time signature's ("3/4") or a style's ("waltz"); None: unstated (4/4)
     program: Optional[int] = None  # GM program 0-127
@@ -149,6 +150,14 @@ def without_note(text: str) -> str:
     return _without(text, parse_prompt(text).note_span)
 
 
+def without_length(text: str) -> str:
+    """``text`` with the words that state its length taken out, and the separator they leave dangling: "light rain,
+    6.60 s" → "light rain", "a coin sfx, bright, 0.30 s long" → "a coin sfx, bright", "uplifting accordion chords
+    (E maj, 93 bpm, 7.74 s)" → "uplifting accordion chords (E maj, 93 bpm)". A prompt that states none comes back
+    as it is."""
+    return _without(text, parse_prompt(text).seconds_span)
+
+
 def without_instrument(text: str) -> str:
     """``text`` with the name of its instrument (the one :func:`parse_prompt` reads, or the family word
     when it names no instrument) taken out: "a soft acoustic grand piano note, A0" → "a soft note, A0",
@@ -160,7 +169,9 @@ def without_instrument(text: str) -> str:
 
 
 # Templates a pipeline may rewrite prompts into before its text encoder reads them (``prompt_template``).
-PROMPT_TEMPLATES = ("gm_one_shot",)
+# "gm_one_shot": the one-shot captions of ``latentaudio data soundfont``; "gm_music": those, and the loops, phrases and
+# effects of ``latentaudio data drumloops``, ``melodic`` and ``sfx``, whose captions always state their length.
+PROMPT_TEMPLATES = ("gm_one_shot", "gm_music")
 # Words that ask for more than one sound: a loop, a phrase, an effect. They, a tempo or a key mark a prompt
 # no one-shot caption has a place for. "chord", "bass line" and "melodic" are not among them: "a rhodes
 # chord tone, C4", "303 bass line note, G2" and "melodic toms" are one-shots.
@@ -182,7 +193,7 @@ def check_prompt_template(template: Optional[str]) -> None:
                          f"{list(PROMPT_TEMPLATES)} or None.")
 
 
-def template_caption(text: str, template: Optional[str] = "gm_one_shot") -> str:
+def template_caption(text: str, template: Optional[str] = "gm_one_shot", seconds: Optional[float] = None) -> str:
     """What a prompt asks for, written as the captions a model was trained on; the prompt itself when it
     names nothing the template has a place for, or when ``template`` is ``None`` (a model that reads prompts as written).
 
@@ -199,16 +210,25 @@ def template_caption(text: str, template: Optional[str] = "gm_one_shot") -> str:
     back unchanged, and the note and instrument the structured features read (:mod:`latentaudio.note_features`)
     are the same before and after (a stated length is left out: one-shot captions state none).
 
+    ``"gm_music"`` is the same for one-shots; a loop, a phrase or an effect that states no length is read stating
+    ``seconds``, the take's length, as every caption of the music builders states its clip's ("a 124 bpm house drum
+    loop" → "a 124 bpm house drum loop, 9.68 s"): a model trained on them (:data:`latentaudio.MUSIC_MODEL`) has
+    seldom met such a prompt without one, and it tells the length to the structured embedding too.
+
     A model trained on one template hears users' wording through its text encoder only as far as the
     encoder places it near the template; rewritten, the prompt reaches the U-Net in the words it learnt.
-    Pipelines whose ``prompt_template`` is set apply it to every prompt (not to negative prompts).
+    Pipelines whose ``prompt_template`` is set apply it to every prompt (not to negative prompts), with the
+    length of the take they make.
     """
     check_prompt_template(template)
     if template is None:
         return text
     found = parse_prompt(text)
     if _asks_for_material(text, found):
-        return text  # a loop, a phrase or an effect (what a music model learnt from its captions as written)
+        # a loop, a phrase or an effect: what a music model learnt from its captions as written, their length stated
+        if template == "gm_music" and seconds is not None and found.seconds is None:
+            return f"{text.rstrip().rstrip(',;')}, {seconds:.2f} s"
+        return text
     velocity = found.velocity if found.velocity is not None else UNSTATED_VELOCITY
     if found.drum_key is not None:
         return gm.drum_caption(found.drum_key, velocity, found.kit or "standard")
@@ -280,7 +300,9 @@ def _without(text: str, span: Optional[tuple[int, int]]) -> str:
         return before.rstrip(_SEPARATORS + " ")
     if not before:
         return after
-    return before + after if after[0] in _SEPARATORS else f"{before} {after}"
+    if after[0] in ")]" and before[-1] in _SEPARATORS:
+        return before[:-1].rstrip() + after  # "(E major, 93 bpm, 7.74 s)" → "(E major, 93 bpm)"
+    return before + after if after[0] in _SEPARATORS or after[0] in ")]" else f"{before} {after}"
 
 
 def midi_from_hz(frequency: float) -> int:
@@ -411,8 +433,8 @@ _TEMPO = re.compile(
     re.I,
 )
 _SECONDS = re.compile(
-    r"(?<![\w.])(?P<value>\d+(?:\.\d+)?)\s*-?\s*(?P<unit>ms|milliseconds?|s|secs?|seconds?)(?![a-z])"
-    r"|\b(?P<words>half a second|half-second|a second|one second|two seconds|three seconds)\b",
+    r"(?<![\w.])(?P<value>\d+(?:\.\d+)?)\s*-?\s*(?P<unit>ms|milliseconds?|s|secs?|seconds?)(?![a-z])(?:\s+long\b)?"
+    r"|\b(?P<words>half a second|half-second|a second|one second|two seconds|three seconds)\b(?:\s+long\b)?",
     re.I,
 )
 _SECOND_WORDS = {"half a second": 0.5, "half-second": 0.5, "a second": 1.0, "one second": 1.0, "two seconds": 2.0,
@@ -463,6 +485,7 @@ def _read_numbers(work: str, found: PromptAttributes) -> str:
             value = float(match["value"])
             found.seconds = value / 1000 if match["unit"].lower().startswith("m") else value
         if found.seconds is not None:
+            found.seconds_span = match.span()
             work = _blank_span(work, match.span())
     match = _VELOCITY.search(work)
     if match and 1 <= int(match["value"]) <= 127:

@@ -196,15 +196,17 @@ class StandaloneGenerator:
         draws = np.stack([stream.randn(shape) for _ in range(config["noise_draws"])])  # in the pipeline's order
         from .prompts import template_caption
 
-        # the words the text encoder reads: the prompt as the pipeline's TemplateConditioner rewrites it
-        feeds = dict(zip(("input_ids", "attention_mask"), self._tokens(template_caption(prompt, config.get("prompt_template")))))
+        # what the text encoder and the structured features read: the prompt as the pipeline's TemplateConditioner
+        # rewrites it for a take this long
+        read = template_caption(prompt, config.get("prompt_template"), num_samples / self.sample_rate)
+        feeds = dict(zip(("input_ids", "attention_mask"), self._tokens(read)))
         if config["negative_prompt"]:
             feeds.update(zip(("negative_input_ids", "negative_attention_mask"), self._tokens("")))
         if config.get("pitch_conditioning"):
             from .note_features import PITCH_FEATURES, prompt_features
 
             # exports written before the instrument's features took none: the note's alone
-            feeds["pitch"] = prompt_features([prompt], config.get("pitch_features") or PITCH_FEATURES)
+            feeds["pitch"] = prompt_features([read], config.get("pitch_features") or PITCH_FEATURES)
         # One take at a time: every row of the pipeline's batch is denoised independently of the others.
         takes = [self.session.run(None, {**feeds, "noise": np.ascontiguousarray(draws[:, row : row + 1])})[0][0]
                  for row in range(num_waveforms_per_prompt)]

@@ -55,6 +55,17 @@ def test_the_pipeline_makes_a_loop_whole_bars_long_and_a_stated_length_as_stated
     with pytest.raises(ValueError, match=r"'a 16-bar 60 bpm loop' asks for 64 s; expected at most 30 s"):
         take("a 16-bar 60 bpm loop")
 
+
+def test_a_loop_prompt_without_a_length_is_read_stating_the_takes_length_as_the_music_captions_do():
+    pipe = LatentAudioPipeline.from_pretrained(latentaudio.MUSIC_MODEL)
+    pipe.set_progress_bar_config(disable=True)
+    assert pipe.config.prompt_template == "gm_music"
+    take = lambda prompt: pipe(prompt, num_inference_steps=2, generator=torch.Generator().manual_seed(0)).audios[0]
+    loop = take("a 2-bar 150 bpm funk loop")  # 3.2 s: read as "a 2-bar 150 bpm funk loop, 3.20 s"
+    assert loop.shape == (51200,) and np.array_equal(loop, take("a 2-bar 150 bpm funk loop, 3.20 s"))
+    pipe.register_to_config(prompt_template="gm_one_shot")  # the same prompt read without its length
+    assert not np.allclose(loop, take("a 2-bar 150 bpm funk loop"), atol=1e-3)
+
 def test_generate_without_model_gives_a_loop_to_the_music_model_and_a_hit_to_the_default_model(tmp_path, capsys):
     out = tmp_path / "take.wav"
     prompts = ["a 124 bpm house drum loop", "a tight snare hit", "light rain, 3 s", "a tight snare hit, 1.5 s"]
@@ -92,6 +103,8 @@ def test_the_studio_without_a_model_gives_a_loop_to_the_music_model_as_generate_
     assert main(["generate", "a 124 bpm house drum loop", "--steps", "2", "--seed", "0", "--local", "-o", str(out)]) == 0
     assert np.array_equal(sf.read(str(out))[0], sf.read(str(loop))[0])
     assert set(studio._residents) == {None, "music"}  # the music model loaded once asked for, beside the default
+    # the studio of the music model says what its template reads a loop prompt as: with the take's length
+    assert "a 124 bpm house drum loop, 9.68 s" in Studio("music", tmp_path).read_as("a 124 bpm house drum loop")
 
 
 def test_extend_without_a_model_keeps_a_held_organ_chord_going_where_the_one_shot_model_lets_it_die(tmp_path):

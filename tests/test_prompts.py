@@ -7,7 +7,7 @@ from latentaudio.data import gm
 from latentaudio.evaluation.generalisation import BLIND_PARAPHRASES_PATH, PARAPHRASES_PATH, load_paraphrases
 from latentaudio.note_features import FEATURE_WIDTHS, prompt_features
 from latentaudio.prompts import (asks_for_material, midi_from_hz, midi_from_name, parse_prompt, take_length_in_s, template_caption,
-                                 without_instrument, without_note)
+                                 without_instrument, without_length, without_note)
 
 
 @pytest.mark.parametrize("text, note", [
@@ -307,5 +307,45 @@ def test_the_music_builders_captions_are_read_as_written_and_the_one_shot_words_
 
 
 def test_an_unknown_prompt_template_is_refused_by_name():
-    with pytest.raises(ValueError, match=r"prompt_template='gm' is not a known template; expected one of \['gm_one_shot'\]"):
+    with pytest.raises(ValueError, match=r"prompt_template='gm' is not a known template; expected one of \['gm_one_shot', 'gm_music'\]"):
         template_caption("kick", "gm")
+
+
+def test_the_music_template_states_the_takes_length_for_material_that_states_none():
+    assert template_caption("a 124 bpm house drum loop", "gm_music", 9.677419) == "a 124 bpm house drum loop, 9.68 s"
+    assert template_caption("a cello melody in D minor,", "gm_music", 10.24) == "a cello melody in D minor, 10.24 s"
+    assert parse_prompt(template_caption("a sci-fi laser zap", "gm_music", 0.5)).seconds == 0.5  # the columns read it too
+    # a stated length stays the prompt's; without a take length nothing is added; one-shots are rewritten as gm_one_shot
+    assert template_caption("light rain, 3 s", "gm_music", 9.68) == "light rain, 3 s"
+    assert template_caption("a 124 bpm house drum loop", "gm_music") == "a 124 bpm house drum loop"
+    for text in ("kick, deep and boomy", "airy flute G5, soft, 1.5 s", "a dark evolving texture"):
+        assert template_caption(text, "gm_music", 2.56) == template_caption(text, "gm_one_shot", 2.56) == template_caption(text), text
+    # what the music builders write is read as written: each states its length already
+    from latentaudio.data import drumloops
+
+    for loop in drumloops.plan_drum_loops(clips=24):
+        for caption in drumloops._row(loop, "train", "FluidR3_GM", 4, 0)["captions"]:
+            assert template_caption(caption, "gm_music", 3.0) == caption
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("light rain, 6.60 s", "light rain"), ("a coin sfx, bright, 0.30 s long", "a coin sfx, bright"),
+    ("uplifting accordion chords (E maj, 93 bpm, 7.74 s)", "uplifting accordion chords (E maj, 93 bpm)"),
+    ("7.36 sec trap drum groove, 163 BPM", "trap drum groove, 163 BPM"), ("half a second clap, tight", "clap, tight"),
+    ("synth brass, 80s", "synth brass, 80s"),  # a decade, not a length
+])
+def test_without_length_takes_out_the_words_of_the_length_and_their_separator(text, expected):
+    assert without_length(text) == expected and parse_prompt(expected).seconds is None
+
+
+def test_every_music_caption_without_its_length_states_none_and_keeps_the_rest():
+    from latentaudio.data import drumloops, melodic
+
+    rows = [drumloops._row(loop, "train", "FluidR3_GM", 8, 0) for loop in drumloops.plan_drum_loops(clips=60)]
+    rows += [melodic._row(clip, clip.tonic, clip.mode, "train", "FluidR3_GM", 8, 0) for clip in melodic.plan_melodic(clips=60, music21_share=0)]
+    for row in rows:
+        for caption in row["captions"]:
+            bare, parsed = without_length(caption), parse_prompt(caption)
+            assert parsed.seconds == round(row["seconds"], 2) and parse_prompt(bare).seconds is None, caption
+            assert (parse_prompt(bare).tempo_bpm, parse_prompt(bare).key) == (parsed.tempo_bpm, parsed.key), caption
+            assert "  " not in bare and not bare.endswith((",", " ")) and ", )" not in bare, caption

@@ -193,6 +193,8 @@ def test_a_pitch_conditioned_model_reads_the_note_into_the_graph(tiny_config, tm
         pipe.unet = with_pitch_embedding(pipe.unet, instruments=True, music=features == 2)
         torch.nn.init.normal_(pipe.unet.class_embedding.linear_1.weight, std=0.5)
     torch.nn.init.normal_(pipe.unet.class_embedding.linear_2.weight, std=0.5)  # it starts at zero; make it matter
+    if features == 2:  # a music model's template: a loop's prompt is read stating the take's length, in words and columns
+        pipe.register_to_config(prompt_template="gm_music")
     pipe.save_pretrained(tmp_path / "pitch")
     export_standalone(tmp_path / "pitch")
     assert read_config(tmp_path / "pitch")["pitch_conditioning"]
@@ -209,6 +211,9 @@ def test_a_pitch_conditioned_model_reads_the_note_into_the_graph(tiny_config, tm
     # the same text states but another note (and no note) give other audio: the note reached the graph
     c4, g5, none = list(takes.values())[:3]
     assert np.abs(c4 - g5).max() > 1e-2 * np.abs(c4).max() and np.abs(c4 - none).max() > 1e-2 * np.abs(c4).max()
+    if features == 2:
+        stated = f"a piano loop in C major, 90 bpm, {generator.default_audio_length_in_s:.2f} s"
+        assert np.array_equal(takes["a piano loop in C major, 90 bpm"], generator(stated, None, 1, seed=3))
 
 
 def test_what_one_graph_cannot_hold_is_refused_in_one_line(tiny_config, tmp_path, capsys):

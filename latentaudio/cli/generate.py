@@ -151,11 +151,12 @@ def length_for(prompt: str, seconds: float | None, model: str | None) -> float |
     return take_length_in_s(prompt, None if folder is None else folder.index.get("longest_trained_length_in_s"))
 
 
-def say_rewrite(prompt: str, template) -> None:
-    """Tell the user (on stderr) the words the model reads when its prompt template rewrites ``prompt``."""
+def say_rewrite(prompt: str, template, seconds: float) -> None:
+    """Tell the user (on stderr) the words the model reads when its prompt template rewrites ``prompt`` for a take
+    ``seconds`` long."""
     from ..prompts import template_caption
 
-    read = template_caption(prompt, template)
+    read = template_caption(prompt, template, seconds)
     if read != prompt:
         print(f"{prompt!r} is read as {read!r} (the model's prompt template, {template})", file=sys.stderr)
 
@@ -182,8 +183,8 @@ def run_generate(args) -> int:
             generators[model] = standalone_generator(args, model)
         standalone = generators[model]
         if standalone is not None and runs_call(standalone.config, None, None, seconds):
-            standalone.num_samples(seconds)  # checked before any work is done
-            say_rewrite(prompt, standalone.config.get("prompt_template"))
+            num_samples = standalone.num_samples(seconds)  # checked before any work is done
+            say_rewrite(prompt, standalone.config.get("prompt_template"), num_samples / standalone.sample_rate)
             write_audios(outputs, standalone(prompt, seconds, args.num_waveforms, args.seed), standalone.sample_rate)
             continue
         import torch
@@ -193,7 +194,7 @@ def run_generate(args) -> int:
                                           runtime=args.runtime)
         pipe = pipelines[model]
         num_samples = pipe.check_length(seconds)
-        say_rewrite(prompt, pipe.config.get("prompt_template"))
+        say_rewrite(prompt, pipe.config.get("prompt_template"), num_samples / pipe.sample_rate)
         # The mels, for the plot; the pipeline's own vocode step turns them into the waveforms it would return.
         takes = pipe(
             prompt, negative_prompt=args.negative_prompt, audio_length_in_s=seconds,

@@ -25,11 +25,13 @@ from .text import TextConditioner
 
 def conditioner_for(unet, tokenizer=None, text_encoder=None, text_projection=None, tokenizer_2=None,
                     text_encoder_2=None, projection_model=None, language_model=None,
-                    pitch_conditioning: bool = False, prompt_template: Optional[str] = None) -> Conditioner:
-    """The conditioner the given components form; raises ``ValueError`` naming a component that does not fit."""
+                    pitch_conditioning: bool = False, prompt_template: Optional[str] = None,
+                    seconds: Optional[float] = None) -> Conditioner:
+    """The conditioner the given components form, rewriting prompts into ``prompt_template`` for takes ``seconds``
+    long; raises ``ValueError`` naming a component that does not fit."""
     conditioner = _conditioner(unet, tokenizer, text_encoder, text_projection, tokenizer_2, text_encoder_2,
                                projection_model, language_model, pitch_conditioning)
-    return conditioner if prompt_template is None else TemplateConditioner(conditioner, prompt_template)
+    return conditioner if prompt_template is None else TemplateConditioner(conditioner, prompt_template, seconds)
 
 
 def _conditioner(unet, tokenizer, text_encoder, text_projection, tokenizer_2, text_encoder_2, projection_model,

@@ -19,11 +19,12 @@ from .interface import Conditioner, UNetKwargs
 
 
 class TemplateConditioner(Conditioner):
-    """``inner``, reading every prompt rewritten into ``template`` (one of :data:`~latentaudio.prompts.PROMPT_TEMPLATES`)."""
+    """``inner``, reading every prompt rewritten into ``template`` (one of :data:`~latentaudio.prompts.PROMPT_TEMPLATES`)
+    for a take ``seconds`` long (the length a ``"gm_music"`` prompt for material is read stating; `None`: unknown)."""
 
-    def __init__(self, inner: Conditioner, template: str):
+    def __init__(self, inner: Conditioner, template: str, seconds: Optional[float] = None):
         check_prompt_template(template)
-        self.inner, self.template = inner, template
+        self.inner, self.template, self.seconds = inner, template, seconds
 
     @property
     def encodes_prompts(self) -> bool:
@@ -31,7 +32,7 @@ class TemplateConditioner(Conditioner):
 
     def rewrite(self, prompts: list[str]) -> list[str]:
         """The prompts as the inner conditioner reads them."""
-        return [template_caption(prompt, self.template) for prompt in prompts]
+        return [template_caption(prompt, self.template, self.seconds) for prompt in prompts]
 
     def prompt_kwargs(self, prompts: list[str], device, dtype) -> UNetKwargs:
         return self.inner.prompt_kwargs(self.rewrite(prompts), device, dtype)

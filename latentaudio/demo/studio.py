@@ -181,7 +181,7 @@ class Studio:
             return ""
         if model_for(prompt, self.model) != self.model:
             return "Made by the music model: the prompt asks for more than one sound (a loop, a phrase or an effect)"
-        read = template_caption(prompt, template)
+        read = template_caption(prompt, template, length_for(prompt, None, self.model))  # at the length it asks for
         return "" if read == prompt else f"Read as: *{read}* (the model's prompt template, `{template}`)"
 
     def model_card(self) -> str:

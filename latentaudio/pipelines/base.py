@@ -264,14 +264,15 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
                                  self.config.max_audio_length_in_s, "max_audio_length_in_s")
 
     # ---------------------------------------------------------------- prompts
-    def conditioner(self) -> Conditioner:
+    def conditioner(self, seconds: Optional[float] = None) -> Conditioner:
         """What turns prompts into the U-Net's keyword arguments: the conditioner this pipeline's
         components form (text states, CLAP class labels, AudioLDM2's streams; see
-        :func:`~latentaudio.conditioning.conditioner_for`)."""
+        :func:`~latentaudio.conditioning.conditioner_for`), for takes ``seconds`` long (what a ``"gm_music"``
+        ``prompt_template`` states for a loop, a phrase or an effect that states no length)."""
         return conditioner_for(
             self.unet, self.tokenizer, self.text_encoder, self.text_projection, self.tokenizer_2, self.text_encoder_2,
             self.projection_model, self.language_model, pitch_conditioning=bool(self.config.get("pitch_conditioning")),
-            prompt_template=self.config.get("prompt_template"),
+            prompt_template=self.config.get("prompt_template"), seconds=seconds,
         )
 
     def sampling_settings(self, num_inference_steps: Optional[int], guidance_scale: Optional[float]) -> tuple[int, float]:
@@ -394,10 +395,12 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         negative_prompt_embeds: Optional[torch.Tensor] = None,
         prompt_attention_mask: Optional[torch.Tensor] = None,
         negative_prompt_attention_mask: Optional[torch.Tensor] = None,
+        seconds: Optional[float] = None,
     ) -> Optional[UNetKwargs]:
         """The U-Net's conditioning keyword arguments, unconditional half first when guiding;
-        ``None`` for unconditional models (see :meth:`Conditioner.unet_kwargs`)."""
-        return self.conditioner().unet_kwargs(
+        ``None`` for unconditional models (see :meth:`Conditioner.unet_kwargs`). ``seconds``: the length of
+        the take, which a ``"gm_music"`` template states for material whose prompt states none."""
+        return self.conditioner(seconds).unet_kwargs(
             prompts, negatives, num_waveforms_per_prompt, do_guidance and not self.embeds_guidance,
             prompt_embeds, negative_prompt_embeds, prompt_attention_mask, negative_prompt_attention_mask,
             device=self._execution_device, dtype=self.unet.dtype,

@@ -94,6 +94,7 @@ class LatentAudioInpaintPipeline(LatentAudioEditPipelineBase):
         embeddings = self.encode_prompt(
             prompts, negatives, num_waveforms_per_prompt, guidance_scale > 1.0,
             prompt_embeds, negative_prompt_embeds, prompt_attention_mask, negative_prompt_attention_mask,
+            seconds=num_samples / self.sample_rate,
         )
 
         # 3. Encode the audio and mark the latent frames to regenerate

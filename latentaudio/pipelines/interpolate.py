@@ -128,9 +128,10 @@ class LatentAudioInterpolationPipeline(LatentAudioPipelineBase):
 
         # 2. Encode both prompts (conditional halves) and the shared negative prompt
         do_guidance = self.guides_in_pairs(guidance_scale)
-        cond_a = self.encode_prompt(prompts, None, 1, False)
-        cond_b = self.encode_prompt([prompt_b or ""], None, 1, False)
-        uncond = self.encode_prompt(negatives or [""], None, 1, False) if do_guidance else None
+        seconds = num_samples / self.sample_rate
+        cond_a = self.encode_prompt(prompts, None, 1, False, seconds=seconds)
+        cond_b = self.encode_prompt([prompt_b or ""], None, 1, False, seconds=seconds)
+        uncond = self.encode_prompt(negatives or [""], None, 1, False, seconds=seconds) if do_guidance else None
 
         # 3. Both noises, drawn as LatentAudioPipeline draws them
         noise_a = self.draw_noise(frames, generator, latents)

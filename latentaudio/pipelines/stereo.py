@@ -127,6 +127,7 @@ class LatentAudioStereoWideningPipeline(LatentAudioEditPipelineBase):
         embeddings = self.encode_prompt(
             prompts, negatives, variations_per_clip, guidance_scale > 1.0,
             prompt_embeds, negative_prompt_embeds, prompt_attention_mask, negative_prompt_attention_mask,
+            seconds=num_samples / self.sample_rate,
         )
 
         # 3. Two variations of every take

@@ -96,6 +96,7 @@ class LatentAudioPipeline(LatentAudioPipelineBase):
         embeddings = self.encode_prompt(
             prompts, negatives, num_waveforms_per_prompt, guidance_scale > 1.0,
             prompt_embeds, negative_prompt_embeds, prompt_attention_mask, negative_prompt_attention_mask,
+            seconds=num_samples / self.sample_rate,
         )
 
         # 3. Timesteps

@@ -92,7 +92,7 @@ def test_the_pipeline_splats_the_conditioner_kwargs_into_the_unet(tiny_pipe, mon
             return {**super().prompt_kwargs(prompts, device, dtype), "class_labels": labels}
 
     parent = tiny_pipe.conditioner()
-    monkeypatch.setattr(tiny_pipe, "conditioner", lambda: Recording(
+    monkeypatch.setattr(tiny_pipe, "conditioner", lambda seconds=None: Recording(
         parent.tokenizer, parent.text_encoder, parent.projection, tiny_pipe.unet.config.cross_attention_dim))
     seen = []
     forward = tiny_pipe.unet.forward

@@ -54,5 +54,5 @@ def test_the_template_survives_save_load_editing_pipelines_and_the_baseline(pipe
 
 def test_an_unknown_template_is_refused_in_one_line(pipes):
     _, plain = pipes
-    with pytest.raises(ValueError, match=r"^prompt_template='gm' is not a known template; expected one of \['gm_one_shot'\] or None\.$"):
+    with pytest.raises(ValueError, match=r"^prompt_template='gm' is not a known template; expected one of \['gm_one_shot', 'gm_music'\] or None\.$"):
         LatentAudioPipeline(**plain.components, prompt_template="gm")

@@ -20,7 +20,7 @@ def test_configs_load_with_the_ten_second_clip_and_the_scripts_parse():
     assert config.clip_seconds == gpu.clip_seconds == cpu.clip_seconds == 10.24 and not config.random_crop and config.cache_latents
     assert gpu.batch_size > config.batch_size > cpu.batch_size and gpu.mixed_precision == "bf16" and gpu.prediction_type == "v_prediction"
     assert cpu.mixed_precision is None and cpu.ema_decay < config.ema_decay and cpu.checkpoint_every < config.checkpoint_every
-    assert config.prompt_template == "gm_one_shot"  # one-shot prompts rewritten, music prompts read as written
+    assert config.prompt_template == "gm_music"  # one-shot prompts rewritten, music prompts read as written with their length
     for script in ("build_data.sh", "gpu_run.sh", "cpu_run.sh"):
         subprocess.run(["bash", "-n", str(RECIPE / script)], check=True)
 

@@ -66,6 +66,17 @@ def test_a_loop_prompt_without_a_length_is_read_stating_the_takes_length_as_the_
     pipe.register_to_config(prompt_template="gm_one_shot")  # the same prompt read without its length
     assert not np.allclose(loop, take("a 2-bar 150 bpm funk loop"), atol=1e-3)
 
+
+def test_the_evaluations_untrained_baseline_is_the_music_model_with_every_setting_but_its_weights():
+    from latentaudio.evaluation.evaluate import random_unet_pipeline
+
+    pipe = LatentAudioPipeline.from_pretrained(latentaudio.MUSIC_MODEL)
+    baseline = random_unet_pipeline(pipe)
+    settings = {name: value for name, value in pipe.config.items() if not name.startswith("_")}
+    assert {name: baseline.config.get(name) for name in settings} == settings
+    assert baseline.one_pass_length_in_s == pytest.approx(10.24)  # a loop in one pass, as the model makes it
+    assert not torch.equal(baseline.unet.conv_in.weight, pipe.unet.conv_in.weight)
+
 def test_generate_without_model_gives_a_loop_to_the_music_model_and_a_hit_to_the_default_model(tmp_path, capsys):
     out = tmp_path / "take.wav"
     prompts = ["a 124 bpm house drum loop", "a tight snare hit", "light rain, 3 s", "a tight snare hit, 1.5 s"]

@@ -207,7 +207,10 @@ def generate_at_lengths(pipe, texts: Sequence[str], steps: int, lengths: Sequenc
 
 
 def random_unet_pipeline(pipe, seed: int = 0):
-    """The baseline: ``pipe`` with a freshly initialised U-Net of the same config (see :data:`BASELINE_DESCRIPTION`)."""
+    """The baseline: ``pipe`` with a freshly initialised U-Net of the same config (see :data:`BASELINE_DESCRIPTION`),
+    and every setting ``pipe`` was built with (its template, its one-pass and shortest-pass lengths, its sampling)."""
+    import inspect
+
     from diffusers import UNet2DConditionModel
 
     with torch.random.fork_rng():
@@ -215,10 +218,9 @@ def random_unet_pipeline(pipe, seed: int = 0):
         unet = UNet2DConditionModel.from_config(pipe.unet.config).to(pipe.unet.device)
     if unet.dtype != pipe.unet.dtype:
         unet = unet.to(dtype=pipe.unet.dtype)
-    baseline = type(pipe)(**{**pipe.components, "unet": unet.eval()}, max_audio_length_in_s=pipe.config.max_audio_length_in_s,
-                          pitch_conditioning=bool(pipe.config.get("pitch_conditioning")),
-                          prompt_template=pipe.config.get("prompt_template"),
-                          shortest_pass_length_in_s=pipe.config.get("shortest_pass_length_in_s"))
+    accepted = inspect.signature(type(pipe).__init__).parameters
+    settings = {name: value for name, value in pipe.config.items() if name in accepted and name not in pipe.components}
+    baseline = type(pipe)(**{**pipe.components, "unet": unet.eval()}, **settings)
     baseline.set_progress_bar_config(disable=True)
     return baseline
 

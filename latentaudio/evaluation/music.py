@@ -387,7 +387,7 @@ def format_music(section: dict) -> str:
     tolerance = f"{setup['tempo_tolerance']:.0%}"
     untrained = "" if baseline is None else " untrained U-Net |"
     lines = [f"Music ({setup['steps']} steps, guidance {setup['guidance_scale']:g}; ceiling: the real test clips):", "",
-             f"| category | n | score | generated | real clips |{untrained}", "|---|---|---|---|---|" + "---|" * bool(baseline)]
+             f"| category | n | score | generated | real clips |{untrained}", "|---|---|---|---|---|" + "---|" * (baseline is not None)]
     for category, scores in section["generated"].items():
         real = section["real"].get(category, {})
         base = None if baseline is None else baseline.get(category, {})

@@ -1,7 +1,7 @@
 """The ``evaluate`` verb of the ``latentaudio`` command (argument parsing only).
 
     latentaudio evaluate --model DIR --data DIR [--steps 10,50] [--output report.json] [--limit N]
-        [--classifier DIR] [--classifier-steps N] [--seconds S] [--guidance G] [--seed K]
+        [--classifier DIR] [--classifier-steps N] [--seconds S] [--guidance G] [--seed K] [--split validation]
         [--generalisation add|only] [--lengths 1,1.5,2.56] [--sets NAMES] [--music DIR[,DIR...]] [--music-judges DIR]
 """
 
@@ -47,6 +47,19 @@ def set_names(text: str) -> list[str]:
     return names
 
 
+def held_out_split(text: str) -> str:
+    """'validation' -> 'validation': a split an evaluation can generate from (``evaluation.evaluate.HELD_OUT_SPLITS``)."""
+    if text == "test":  # the default: parsed without importing the evaluation (and torch)
+        return text
+    from ..evaluation.evaluate import floor_split
+
+    try:
+        floor_split(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)[:-1]) from error
+    return text
+
+
 def folder_list(text: str) -> list[str]:
     """'data/loops,data/melodic' -> ['data/loops', 'data/melodic']."""
     folders = [part.strip() for part in text.split(",") if part.strip()]
@@ -73,6 +86,10 @@ def add_evaluate_command(verbs) -> argparse.ArgumentParser:
                           help="classifier-free guidance scale (default: the model's own, 3 for a model that saves none)")
     evaluate.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     evaluate.add_argument("--batch-size", type=positive_int, default=8, help="prompts per pipeline call (default 8)")
+    evaluate.add_argument("--split", type=held_out_split, default="test",
+                          help="the held-out split whose rows give the prompts (default test); validation chooses "
+                               "settings without reading the test prompts, and the test clips then give the floor "
+                               "(the standard and music sections)")
     evaluate.add_argument("--no-baseline", dest="baseline", action="store_false",
                           help="leave out the random-U-Net baseline (one more generation at the fewest steps; with "
                                "--music, the music prompts once more through it)")
@@ -99,6 +116,9 @@ def run_evaluate(args) -> int:
 
     output = Path(args.output)
     check_writable(output.parent)
+    if args.split != "test" and args.generalisation != "off":
+        raise ValueError(f"--split {args.split} with --generalisation {args.generalisation}: expected the test split for "
+                         "the generalisation section, whose prompt sets are fixed; score it and the other split in two runs.")
     for folder in args.music or []:
         if not Path(folder).is_dir():
             raise ValueError(f"--music {folder} is not a folder; expected datasets built by `latentaudio data drumloops`, "
@@ -125,7 +145,7 @@ def run_evaluate(args) -> int:
         report = evaluate(
             pipe, args.data, classifier, steps=args.steps, limit=args.limit, seconds=seconds, guidance_scale=args.guidance,
             seed=args.seed, batch_size=args.batch_size, model_name=args.model or "default model", classifier_info=info, log=print,
-            baseline=args.baseline,
+            baseline=args.baseline, split=args.split,
         )
     if args.generalisation != "off":
         from ..evaluation.generalisation import format_generalisation, generalisation_section
@@ -167,7 +187,7 @@ def run_music(args, pipe, classifier, output: Path) -> dict:
     info["records"] = records
     return music_section(pipe, args.music, judges, steps=max(args.steps), limit=args.limit, seed=args.seed,
                          guidance_scale=args.guidance, batch_size=args.batch_size, family_classifier=classifier,
-                         judges_info=info, baseline=args.baseline, log=print)
+                         judges_info=info, baseline=args.baseline, log=print, split=args.split)
 
 
 def command_line(args) -> str:
@@ -184,6 +204,8 @@ def command_line(args) -> str:
         words += ["--classifier-steps", str(args.classifier_steps)]
     if not getattr(args, "baseline", True):
         words += ["--no-baseline"]
+    if getattr(args, "split", "test") != "test":
+        words += ["--split", args.split]
     if getattr(args, "generalisation", "off") != "off":
         words += ["--generalisation", args.generalisation, "--lengths", ",".join(f"{x:g}" for x in args.lengths)]
         if getattr(args, "sets", None):

@@ -1,5 +1,10 @@
 """How good a pipeline is, measured on the held-out test split of a General MIDI dataset.
 
+Settings (guidance, steps, which weights to release) are chosen on the validation split instead
+(``split="validation"``, ``latentaudio evaluate --split validation``), so that the test prompts are
+read once, for the figures a release reports. The two splits then swap roles: the validation clips
+give the prompts and the references, and the test clips the floor (:func:`floor_split`).
+
 :func:`evaluate` returns a JSON-ready report with these sections:
 
 ``vae``
@@ -20,7 +25,8 @@
     The Fréchet distance from real validation clips to the real test clips: what two samples of
     real audio differ by. There are as many validation clips as test clips when the split is
     large enough (``limit``); otherwise all of them, and the smaller set makes the floor a little
-    higher than at equal sizes (``validation_clips`` records how many).
+    higher than at equal sizes (``validation_clips`` records how many; ``test_clips`` when the
+    validation split gives the prompts).
 ``baseline``
     ``random_unet``: the same pipeline (VAE, vocoder, text encoder) with its U-Net re-initialised
     from its config, i.e. the model diffusion training starts from, at the fewest steps asked for.
@@ -53,6 +59,7 @@ from .classifier import AudioFamilyClassifier, classify_clips, family_breakdown
 from ..metrics import estimate_pitch, frechet_distance, mel_errors, waveform_distances, within_semitone
 
 REPORT_FORMAT = "latentaudio-evaluation/1"
+HELD_OUT_SPLITS = ("test", "validation")  # the splits an evaluation can generate from; each is the other's floor
 # Families whose captions name a note; percussive hits, sound effects and drums are unpitched.
 PITCHED_FAMILIES = frozenset(family.name for family in gm.FAMILIES if family.noun == "note")
 RECONSTRUCTION_DESCRIPTION = (
@@ -206,6 +213,17 @@ def generate_at_lengths(pipe, texts: Sequence[str], steps: int, lengths: Sequenc
     return {length: takes[length] for length in lengths}
 
 
+def floor_split(split: str) -> str:
+    """The split whose real clips give the Fréchet floor when ``split`` gives the prompts: the other held-out one.
+
+    Raises:
+        ValueError: ``split`` is not one of :data:`HELD_OUT_SPLITS`.
+    """
+    if split not in HELD_OUT_SPLITS:
+        raise ValueError(f"split={split!r} is not a held-out split; expected one of {', '.join(HELD_OUT_SPLITS)}.")
+    return next(other for other in HELD_OUT_SPLITS if other != split)
+
+
 def random_unet_pipeline(pipe, seed: int = 0):
     """The baseline: ``pipe`` with a freshly initialised U-Net of the same config (see :data:`BASELINE_DESCRIPTION`),
     and every setting ``pipe`` was built with (its template, its one-pass and shortest-pass lengths, its sampling)."""
@@ -239,8 +257,9 @@ def evaluate(
     classifier_info: Optional[dict] = None,
     log=None,
     baseline: bool = True,
+    split: str = "test",
 ) -> dict:
-    """Score ``pipe`` on the test split of ``data_dir``; see the module docstring for the sections.
+    """Score ``pipe`` on the test split of ``data_dir`` (or ``split``); see the module docstring for the sections.
 
     Args:
         pipe (`LatentAudioPipeline`): The model to evaluate.
@@ -258,6 +277,8 @@ def evaluate(
         log: ``log(str)`` for progress lines; silent when `None`.
         baseline (`bool`, defaults to `True`): Also score the random-U-Net baseline (a generation at the
             fewest steps asked for, as long as the model's own); ``False`` leaves the section out.
+        split (`str`, defaults to ``"test"``): The held-out split that gives the prompts and references;
+            ``"validation"`` to choose settings without the test prompts (the test clips then give the floor).
 
     Returns:
         `dict`: The report, ready for ``json.dump``.
@@ -268,22 +289,23 @@ def evaluate(
         raise ValueError(f"steps must be positive integers, got {steps}.")
     if limit is not None and limit < 2:
         raise ValueError(f"limit={limit} is too small: a Fréchet distance needs at least 2 clips.")
+    other = floor_split(split)
     log = log or (lambda message: None)
     seconds = pipe.default_audio_length_in_s if seconds is None else seconds
     pipe.check_length(seconds)
     pipe.set_progress_bar_config(disable=True)
     timings, started = {}, time.time()
 
-    # 2. real clips: test (prompts and references) and validation (the floor)
-    test = load_clips(data_dir, "test", seconds, pipe.sample_rate, limit)
-    validation = load_clips(data_dir, "validation", seconds, pipe.sample_rate, len(test))
-    log(f"{len(test)} test clips ({sum(p is not None for p in test.pitches)} pitched), "
-        f"{len(validation)} validation clips, {seconds:g} s each")
+    # 2. real clips: test (prompts and references) and validation (the floor), or the other way round
+    test = load_clips(data_dir, split, seconds, pipe.sample_rate, limit)
+    validation = load_clips(data_dir, other, seconds, pipe.sample_rate, len(test))
+    log(f"{len(test)} {split} clips ({sum(p is not None for p in test.pitches)} pitched), "
+        f"{len(validation)} {other} clips, {seconds:g} s each")
     report = {
         "format": REPORT_FORMAT,
         "latentaudio_version": __version__,
         "setup": {
-            "model": model_name, "data": str(data_dir), "split": "test", "clips": len(test),
+            "model": model_name, "data": str(data_dir), "split": split, "clips": len(test),
             "pitched_clips": sum(p is not None for p in test.pitches), "seconds": seconds,
             "sample_rate": pipe.sample_rate, "steps": steps, "guidance_scale": guidance_scale, "seed": seed, "limit": limit,
         },
@@ -305,7 +327,7 @@ def evaluate(
     real_validation = score_clips(classifier, validation, validation.audio, pipe.sample_rate)
     report["ceiling"] = _summary(real)
     report["floor"] = {"frechet_distance": frechet_distance(real_validation["embeddings"], real["embeddings"]),
-                       "validation_clips": len(validation)}
+                       "split": other, f"{other}_clips": len(validation)}
     scores = score_clips(classifier, test, reconstruct_clips(pipe, test), pipe.sample_rate)
     report["reconstruction"] = {"description": RECONSTRUCTION_DESCRIPTION,
                                 "frechet_distance": frechet_distance(scores["embeddings"], real["embeddings"]),
@@ -362,8 +384,10 @@ def format_report(report: dict) -> str:
     def share(value):
         return "–" if value is None else f"{value:.0%}"
 
+    split = setup.get("split", "test")  # reports written before the option existed are the test split's
+    other = floor_split(split)
     lines = [
-        f"Evaluation of {setup['model']} on {setup['data']} ({setup['clips']} test clips, "
+        f"Evaluation of {setup['model']} on {setup['data']} ({setup['clips']} {split} clips, "
         f"{setup['pitched_clips']} pitched, {setup['seconds']:g} s, guidance {setup['guidance_scale']:g})",
         "",
         "| generation | Fréchet distance ↓ | family adherence ↑ | pitch within 1 semitone ↑ | s per clip |",
@@ -373,13 +397,13 @@ def format_report(report: dict) -> str:
         lines.append(f"| {entry['steps']} steps | {entry['frechet_distance']:.2f} | {share(entry['family_accuracy'])} | "
                      f"{share(entry['pitch_accuracy'])} | {entry['seconds_per_clip']:.2f} |")
     ceiling, floor, baseline = report["ceiling"], report["floor"], report.get("baseline")
-    lines.append(f"| ceiling: real test clips | – | {share(ceiling['family_accuracy'])} | {share(ceiling['pitch_accuracy'])} | – |")
+    lines.append(f"| ceiling: real {split} clips | – | {share(ceiling['family_accuracy'])} | {share(ceiling['pitch_accuracy'])} | – |")
     if "reconstruction" in report:  # reports written before the section existed lack it
         codec = report["reconstruction"]
-        lines.append(f"| real test clips through VAE and vocoder | {codec['frechet_distance']:.2f} | "
+        lines.append(f"| real {split} clips through VAE and vocoder | {codec['frechet_distance']:.2f} | "
                      f"{share(codec['family_accuracy'])} | {share(codec['pitch_accuracy'])} | – |")
     lines += [
-        f"| floor: real validation vs test | {floor['frechet_distance']:.2f} | – | – | – |",
+        f"| floor: real {other} vs {split} | {floor['frechet_distance']:.2f} | – | – | – |",
         *([] if baseline is None else [
             f"| baseline: random U-Net, {baseline['steps']} steps | {baseline['frechet_distance']:.2f} | "
             f"{share(baseline['family_accuracy'])} | {share(baseline['pitch_accuracy'])} | – |"]),

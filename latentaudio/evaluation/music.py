@@ -25,6 +25,10 @@ and whole pitches (one-shots). Each clip is scored against its row (each score a
     Per category, in the category judge's embedding, generated against real test clips, and the
     floor: real validation clips against the same real test clips (:func:`frechet_distance`).
 
+``split="validation"`` generates the validation prompts instead, scored against the validation clips with
+the test clips as the floor, for choosing settings without reading the test prompts (the validation splits
+hold out tempos, keys and notes of their own, as the test splits do).
+
 :func:`real_clips_section` scores the real test clips the same way: the ceiling, which shows what the
 estimators themselves miss. The judges (:func:`train_music_judges`) are :class:`AudioFamilyClassifier` s
 trained on the train split only, on the ``category``, ``style`` and ``sfx_class`` columns.
@@ -274,17 +278,20 @@ def _frechet(a: Optional[np.ndarray], b: Optional[np.ndarray]) -> Optional[float
 
 def real_clips_section(data_dirs: Sequence[PathLike], judges: dict, sample_rate: int, limit: Optional[int] = None,
                        max_seconds: Optional[float] = None, family_classifier: Optional[AudioFamilyClassifier] = None,
-                       test: Optional[MusicClips] = None) -> dict:
-    """The real test clips scored like generations (the ceiling), with each category's Fréchet floor
-    (real validation clips against the real test clips) and the test embeddings.
+                       test: Optional[MusicClips] = None, split: str = "test") -> dict:
+    """The real test clips (or ``split``'s) scored like generations (the ceiling), with each category's Fréchet
+    floor (real clips of the other held-out split against them) and their embeddings.
 
     Returns:
         ``{category: {"scores": {..., "frechet_floor"}, "embeddings": (n, D)}}``.
     """
-    test = test or load_music_clips(data_dirs, "test", sample_rate, limit, max_seconds)
+    from .evaluate import floor_split
+
+    other = floor_split(split)
+    test = test or load_music_clips(data_dirs, split, sample_rate, limit, max_seconds)
     section = score_music(judges, test, test.audio, sample_rate, family_classifier)
     try:
-        validation = load_music_clips(data_dirs, "validation", sample_rate, max(len(test), 1), max_seconds)
+        validation = load_music_clips(data_dirs, other, sample_rate, max(len(test), 1), max_seconds)
         floor_embeddings = classify_any_lengths(judges["category"], validation.audio, sample_rate)[0]
     except ValueError:  # no validation rows: no floor
         validation, floor_embeddings = MusicClips([], [], []), None
@@ -298,7 +305,7 @@ def real_clips_section(data_dirs: Sequence[PathLike], judges: dict, sample_rate:
 def music_section(pipe, data_dirs: Sequence[PathLike], judges: dict, steps: int = 20, limit: Optional[int] = None,
                   seed: int = 0, guidance_scale: float = 3.0, batch_size: int = 8, max_seconds: Optional[float] = None,
                   family_classifier: Optional[AudioFamilyClassifier] = None, judges_info: Optional[dict] = None,
-                  baseline: bool = False, log=None) -> dict:
+                  baseline: bool = False, log=None, split: str = "test") -> dict:
     """Adherence of ``pipe`` on the music test prompts beside the real clips' (see the module docstring).
 
     Args:
@@ -317,6 +324,8 @@ def music_section(pipe, data_dirs: Sequence[PathLike], judges: dict, steps: int 
             untrained U-Net of the same config (:func:`~latentaudio.evaluation.evaluate.random_unet_pipeline`, seeded
             by ``seed``): what every category's Fréchet distance and scores are without training.
         log: ``log(str)`` for progress lines; silent when `None`.
+        split (`str`, defaults to ``"test"``): The held-out split whose rows give the prompts and the real clips;
+            ``"validation"`` to choose settings without the test prompts (the test clips then give the floors).
 
     Returns:
         `dict`: ``{"setup": {...}, "generated": {category: scores}, "real": {category: scores}}``, and
@@ -328,11 +337,11 @@ def music_section(pipe, data_dirs: Sequence[PathLike], judges: dict, steps: int 
     log = log or (lambda message: None)
     longest = min(max_seconds or np.inf, pipe.config.max_audio_length_in_s)
     shortest = pipe.samples_per_latent_frame / pipe.sample_rate
-    test = load_music_clips(data_dirs, "test", pipe.sample_rate, limit, longest, min_seconds=shortest)
-    log(f"music: {len(test)} test prompts ({', '.join(f'{c} {test.categories.count(c)}' for c in sorted(set(test.categories)))})")
+    test = load_music_clips(data_dirs, split, pipe.sample_rate, limit, longest, min_seconds=shortest)
+    log(f"music: {len(test)} {split} prompts ({', '.join(f'{c} {test.categories.count(c)}' for c in sorted(set(test.categories)))})")
 
     # 2. the ceiling and the floors
-    real = real_clips_section(data_dirs, judges, pipe.sample_rate, limit, longest, family_classifier, test)
+    real = real_clips_section(data_dirs, judges, pipe.sample_rate, limit, longest, family_classifier, test, split)
 
     # 3. every prompt at its length, scored against the real clips; then the untrained U-Net the same way
     sections = {"generated": pipe, **({"baseline": random_unet_pipeline(pipe, seed)} if baseline else {})}
@@ -347,9 +356,9 @@ def music_section(pipe, data_dirs: Sequence[PathLike], judges: dict, steps: int 
         report[name] = {category: entry["scores"] for category, entry in scored.items()}
 
     return {
-        "setup": {"data": [str(folder) for folder in data_dirs], "steps": steps, "guidance_scale": guidance_scale,
+        "setup": {"data": [str(folder) for folder in data_dirs], "split": split, "steps": steps, "guidance_scale": guidance_scale,
                   "seed": seed, "limit": limit, "max_seconds": longest, "tempo_tolerance": TEMPO_TOLERANCE,
-                  "prompts": "each test row's last caption (a varied wording), at the length the row states",
+                  "prompts": f"each {split} row's last caption (a varied wording), at the length the row states",
                   "judges": {"labels": {column: judge.labels for column, judge in judges.items()}, **(judges_info or {})}},
         **report,
         "real": {category: entry["scores"] for category, entry in real.items()},
@@ -386,7 +395,8 @@ def format_music(section: dict) -> str:
     setup, baseline = section["setup"], section.get("baseline")
     tolerance = f"{setup['tempo_tolerance']:.0%}"
     untrained = "" if baseline is None else " untrained U-Net |"
-    lines = [f"Music ({setup['steps']} steps, guidance {setup['guidance_scale']:g}; ceiling: the real test clips):", "",
+    split = setup.get("split", "test")  # reports written before the option existed are the test split's
+    lines = [f"Music ({setup['steps']} steps, guidance {setup['guidance_scale']:g}; ceiling: the real {split} clips):", "",
              f"| category | n | score | generated | real clips |{untrained}", "|---|---|---|---|---|" + "---|" * (baseline is not None)]
     for category, scores in section["generated"].items():
         real = section["real"].get(category, {})

@@ -71,6 +71,19 @@ def test_evaluate_writes_every_section(tiny_pipe_dir, gm_eval_data, tmp_path, ca
     assert "random U-Net" not in capsys.readouterr().out
     assert script.check_targets(report)["frechet_over_baseline"] is None
 
+    # Settings are chosen on the validation split: its rows give the prompts, and the test clips the floor.
+    chosen = tmp_path / "validation.json"
+    assert main(["evaluate", "--model", str(tiny_pipe_dir), "--data", str(gm_eval_data), "--steps", "1", "--limit", "2",
+                 "--output", str(chosen), "--classifier", str(classifier), "--no-baseline", "--split", "validation"]) == 0
+    report = json.loads(chosen.read_text())
+    assert report["setup"]["split"] == "validation" and report["floor"]["split"] == "test"
+    assert report["floor"]["test_clips"] == 2 and "--split validation" in report["setup"]["command"]
+    printed = capsys.readouterr().out
+    assert "2 validation clips" in printed and "| floor: real test vs validation |" in printed
+    assert main(["evaluate", "--model", str(tiny_pipe_dir), "--data", str(gm_eval_data), "--split", "validation",
+                 "--generalisation", "add", "--output", str(tmp_path / "both.json")]) == 1
+    assert "expected the test split for the generalisation section" in capsys.readouterr().err
+
 
 def test_evaluate_samples_as_the_model_ships_unless_told(tiny_pipe_dir, gm_eval_data, tmp_path):
     """A distilled student saves the steps and scale it was tuned for; evaluating it as shipped must use them."""

@@ -118,6 +118,27 @@ def test_the_real_clips_ceiling_is_high_and_noise_scores_low(music_data, judges)
     assert heard["melodic"]["key_or_relative"] < scores["melodic"]["key_or_relative"]
 
 
+def test_the_validation_split_gives_the_prompts_and_the_test_split_the_floor(music_data, judges):
+    judges, _, _ = judges
+    validation = load_music_clips(music_data, "validation", RATE)
+    test = load_music_clips(music_data, "test", RATE)
+    assert {row["split"] for row in validation.rows} == {"validation"} and not set(validation.texts) & set(test.texts)
+    real = real_clips_section(music_data, judges, RATE, split="validation")
+    for category, entry in real.items():
+        assert entry["scores"]["clips"] == validation.categories.count(category) == len(entry["embeddings"])
+        # the test clips against the validation clips, where each side has the two a distance needs
+        sizes = min(validation.categories.count(category), test.categories.count(category))
+        assert (entry["scores"]["frechet_floor"] is not None) == (sizes >= 2), (category, sizes)
+    assert any(entry["scores"]["frechet_floor"] is not None for entry in real.values())
+    # A floor is the distance between the two held-out splits, whichever gives the prompts (equal sizes here).
+    forward = real_clips_section(music_data, judges, RATE)
+    equal = [c for c in real if validation.categories.count(c) == test.categories.count(c) >= 2]
+    for category in equal:
+        assert real[category]["scores"]["frechet_floor"] == pytest.approx(forward[category]["scores"]["frechet_floor"], rel=1e-4)
+    with pytest.raises(ValueError, match="'train' is not a held-out split"):
+        real_clips_section(music_data, judges, RATE, split="train")
+
+
 def test_the_music_flag_end_to_end(tiny_pipe_dir, gm_eval_data, music_data, judges, tmp_path, capsys):
     _, _, folder = judges
     report_path = tmp_path / "report.json"

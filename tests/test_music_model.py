@@ -54,6 +54,8 @@ def test_the_pipeline_makes_a_loop_whole_bars_long_and_a_stated_length_as_stated
     assert take("a tight snare hit").shape == (1, 40960)  # a one-shot: the U-Net's clip
     with pytest.raises(ValueError, match=r"'a 16-bar 60 bpm loop' asks for 64 s; expected at most 30 s"):
         take("a 16-bar 60 bpm loop")
+    with pytest.raises(ValueError, match=r"'a snare hit, 0 s' asks for 0 s; expected a length above 0 s"):
+        take(["a 2-bar 120 bpm funk loop", "a snare hit, 0 s"])
 
 
 def test_a_loop_prompt_without_a_length_is_read_stating_the_takes_length_as_the_music_captions_do():
@@ -115,7 +117,11 @@ def test_the_studio_without_a_model_gives_a_loop_to_the_music_model_as_generate_
     assert np.array_equal(sf.read(str(out))[0], sf.read(str(loop))[0])
     assert set(studio._residents) == {None, "music"}  # the music model loaded once asked for, beside the default
     # the studio of the music model says what its template reads a loop prompt as: with the take's length
-    assert "a 124 bpm house drum loop, 9.68 s" in Studio("music", tmp_path).read_as("a 124 bpm house drum loop")
+    music = Studio("music", tmp_path)
+    assert "a 124 bpm house drum loop, 9.68 s" in music.read_as("a 124 bpm house drum loop")
+    # at the length the panel asks for, as the take is made; a prompt that states its own is read as written
+    assert "a 124 bpm house drum loop, 4.00 s" in music.read_as("a 124 bpm house drum loop", 4.0)
+    assert music.read_as("a 124 bpm house drum loop, 2 s", 4.0) == ""  # read as written: it states its length
 
 
 def test_extend_without_a_model_keeps_a_held_organ_chord_going_where_the_one_shot_model_lets_it_die(tmp_path):

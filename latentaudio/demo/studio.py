@@ -173,15 +173,19 @@ class Studio:
             return plot_spectrograms(Path(path).with_suffix(".png"), [mel], self.pipe.spectrogram, [title])
 
     # ------------------------------------------------------------------ model
-    def read_as(self, prompt) -> str:
-        """Markdown saying what the model reads ``prompt`` as when its prompt template rewrites it, or that the music
-        model makes it; "" otherwise."""
+    def read_as(self, prompt, seconds: Optional[float] = None) -> str:
+        """Markdown saying what the model reads ``prompt`` as when its prompt template rewrites it, for a take of
+        ``seconds`` (the panel's value; `None`: the length the prompt asks for), or that the music model makes it;
+        "" otherwise."""
         template = self.pipe.config.get("prompt_template")
         if not isinstance(prompt, str) or not prompt:
             return ""
         if model_for(prompt, self.model) != self.model:
             return "Made by the music model: the prompt asks for more than one sound (a loop, a phrase or an effect)"
-        read = template_caption(prompt, template, length_for(prompt, None, self.model))  # at the length it asks for
+        seconds = length_for(prompt, seconds or None, self.model)
+        if seconds is not None:  # the take's length, a whole number of latent frames, as generate states it
+            seconds = self.pipe.check_length(seconds) / self.pipe.sample_rate
+        read = template_caption(prompt, template, seconds)
         return "" if read == prompt else f"Read as: *{read}* (the model's prompt template, `{template}`)"
 
     def model_card(self) -> str:

@@ -250,8 +250,11 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         asked = [(seconds, prompt) for seconds, prompt in asked if seconds is not None]
         if not asked:
             return None
+        empty = [prompt for seconds, prompt in asked if seconds <= 0]
+        if empty:
+            raise ValueError(f"{empty[0]!r} asks for 0 s; expected a length above 0 s: state one, or pass audio_length_in_s.")
         seconds, prompt = max(asked, key=lambda pair: pair[0])
-        if not 0 < seconds <= self.config.max_audio_length_in_s:
+        if seconds > self.config.max_audio_length_in_s:
             raise ValueError(f"{prompt!r} asks for {seconds:g} s; expected at most {self.config.max_audio_length_in_s:g} s "
                              "(max_audio_length_in_s): pass audio_length_in_s, or ask for fewer bars or seconds.")
         return seconds

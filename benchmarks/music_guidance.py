@@ -1,0 +1,89 @@
+"""How strongly should a music model be guided? ``latentaudio evaluate --music``'s scores at several guidance scales.
+
+Classifier-free guidance pushes a take towards what the prompt states (Ho & Salimans 2022): its tempo, key, style
+and class, and away from the unconditional average, at some cost in variety and, past a point, in fidelity. This
+generates ``--limit`` rows a category of the music datasets (drum loops, melodic material, sound effects, one-shots;
+evenly spread) from each row's last caption at the row's length, once per scale in ``--scales`` with the same seeds,
+and scores every take as ``latentaudio evaluate --music`` does with the judges it saved (``--judges``): category,
+drum style, effect class, tempo within 4 %, key or its relative, mode, and each category's Fréchet distance against
+its floor, beside the real clips. ``--split validation`` (the default) reads the validation rows, which hold out
+tempos, keys and notes of their own, so that a scale is chosen without the test prompts; the test clips give the
+floors.
+
+    python benchmarks/music_guidance.py --model music --data D1,D2,... --judges REPORT_music_judges \
+        [--classifier runs/classifier_crops3000] [--scales 2,3,5,7] [--limit 24] [--split validation]
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from common import generation_parser, load_pipeline  # noqa: E402
+
+SCORES = ("category_accuracy", "style_accuracy", "sfx_class_accuracy", "family_accuracy", "note_accuracy",
+          "tempo_accuracy", "tempo_accuracy_octave", "key_or_relative", "mode_accuracy", "frechet_distance")
+
+
+def main() -> None:
+    parser = generation_parser(__doc__.splitlines()[0], limit=24, seconds=0.0)
+    parser.set_defaults(seconds=None)  # each row's own length
+    parser.add_argument("--data", required=True, help="music datasets (drumloops, melodic, sfx, soundfont), comma-separated")
+    parser.add_argument("--judges", required=True, help="music judges saved by `latentaudio evaluate --music`")
+    parser.add_argument("--classifier", default=None, help="family classifier of `latentaudio evaluate` (one-shot family)")
+    parser.add_argument("--scales", default="2,3,5,7", help="guidance scales, comma-separated (default 2,3,5,7)")
+    parser.add_argument("--split", default="validation", choices=("validation", "test"),
+                        help="the held-out rows that give the prompts (default validation)")
+    args = parser.parse_args()
+    scales = [float(part) for part in args.scales.split(",")]
+    pipe = load_pipeline(args)
+    if pipe.embeds_guidance:
+        parser.error(f"{args.model} embeds its guidance scale (a distilled student): expected a model guided in pairs.")
+
+    from latentaudio.evaluation.classifier import load_classifier
+    from latentaudio.evaluation.music import (SCORE_NAMES, TEMPO_TOLERANCE, generate_at_row_lengths, load_music_clips,
+                                              load_music_judges, real_clips_section, score_music)
+    from latentaudio.metrics import frechet_distance
+
+    judges, _ = load_music_judges(args.judges)
+    family = load_classifier(args.classifier)[0] if args.classifier else None
+    folders = args.data.split(",")
+    longest = pipe.config.max_audio_length_in_s
+    shortest = pipe.samples_per_latent_frame / pipe.sample_rate
+    rows = load_music_clips(folders, args.split, pipe.sample_rate, args.limit, longest, min_seconds=shortest)
+    real = real_clips_section(folders, judges, pipe.sample_rate, args.limit, longest, family, rows, args.split)
+    print(f"{len(rows)} {args.split} prompts, {args.steps} steps, seed {args.seed}; guidance {', '.join(map(str, scales))}")
+
+    heard = {"real clips": {category: entry["scores"] for category, entry in real.items()}}
+    for scale in scales:
+        audio = generate_at_row_lengths(pipe, rows, args.steps, scale, args.seed, batch_size=8)
+        heard[f"guidance {scale:g}"] = scored = {}
+        for category, entry in score_music(judges, rows, audio, pipe.sample_rate, family).items():
+            reference = real[category]["embeddings"]
+            distance = frechet_distance(entry["embeddings"], reference) if min(len(reference), len(entry["embeddings"])) >= 2 else None
+            scored[category] = {**entry["scores"], "frechet_distance": distance}
+        print(f"guidance {scale:g}: " + "; ".join(f"{c} category {s['category_accuracy']:.0%}" for c, s in scored.items()), flush=True)
+
+    print("\n| category (prompts) | score | " + " | ".join(heard) + " |")
+    print("|---|---|" + "---|" * len(heard))
+    for category, entry in heard["real clips"].items():
+        for score in SCORES:
+            if score == "frechet_distance":
+                values = [f"{entry['frechet_floor']:.2f} (floor)" if entry.get("frechet_floor") is not None else "–"]
+                values += [f"{heard[name][category][score]:.2f}" if heard[name][category][score] is not None else "–"
+                           for name in list(heard)[1:]]
+            elif score in entry and entry[score] is not None:
+                values = [_percent(heard[name][category].get(score)) for name in heard]
+            else:
+                continue
+            name = SCORE_NAMES.get(score, "Fréchet distance").format(tolerance=f"{TEMPO_TOLERANCE:.0%}")
+            print(f"| {category} ({entry['clips']}) | {name} | {' | '.join(values)} |")
+
+
+def _percent(value) -> str:
+    return "–" if value is None else f"{100 * value:.0f}%"
+
+
+if __name__ == "__main__":
+    main()

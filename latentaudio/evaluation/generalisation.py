@@ -15,7 +15,8 @@ length of ``lengths``, and scores each clip against the prompt's labels:
     (its structured features, its ``prompt_template``) is measured on wording the reader was not fitted to.
 ``unseen_notes``
     Template captions of notes that the training split never holds *for that program*: the
-    pitches inside each program's range (:data:`gm.PROGRAMS`) minus those of its training rows.
+    pitches inside each program's range (:data:`gm.PROGRAMS`) minus those of its training rows, less
+    those the dataset holds out for validation (:func:`notes_of_split`).
 
 Scores (each a share of the prompts that carry the label):
 
@@ -25,6 +26,11 @@ Scores (each a share of the prompts that carry the label):
 * ``note_accuracy``: for pitched prompts, :func:`estimate_pitch` is within a semitone of the note.
 * ``family_accuracy_by_family`` and ``family_heard_as``: the family score per family asked for, and what the
   judge heard instead for its misses (:func:`family_breakdown`, as the standard section reports them).
+
+``split="validation"`` scores the validation split's template captions and unseen notes instead (a dataset
+whose held-out pitches are shared between the two splits, as ``latentaudio data soundfont --holdout pitches``
+writes them, gives each split its own unseen notes: :func:`notes_of_split`), so that a stage or a setting
+is chosen without the test prompts; the paraphrase sets are test prompts only and are left out.
 
 The judges are independent of the model: both learn only from the real clips of the training split.
 The ``ceiling`` entry scores the template prompts' own real clips (the test split's renders) the same
@@ -102,6 +108,17 @@ def unseen_notes(train_rows: list[dict], pitched_families: frozenset) -> list[tu
         notes += [(program, pitch) for pitch in range(spec.low, spec.high + 1)
                   if pitch not in pitches and min(pitches) <= pitch <= max(pitches)]  # inside what the font renders
     return notes
+
+
+def notes_of_split(notes: Sequence[tuple[int, int]], rows: list[dict], split: str) -> list[tuple[int, int]]:
+    """The ``notes`` ((program, pitch) pairs) that belong to ``split``: those whose rows in ``rows`` are of that split.
+    A note with no row (a pitch the dataset never rendered) belongs to the test split, so the validation split's
+    notes are ones the test never asks for, and the test split keeps every note of a dataset without held-out rows."""
+    splits: dict[tuple[int, int], set] = {}
+    for row in rows:
+        if row.get("kit") is None and row.get("split") != "train":
+            splits.setdefault((row["program"], row["pitch"]), set()).add(row["split"])
+    return [note for note in notes if split in splits.get(note, {"test"})]
 
 
 def unseen_note_prompts(train_rows: list[dict], pitched_families: frozenset, velocity: int = UNSEEN_VELOCITY) -> PromptSet:
@@ -270,6 +287,7 @@ def generalisation_section(
     blind_paraphrases: Optional[PathLike] = BLIND_PARAPHRASES_PATH,
     sets: Optional[Sequence[str]] = None,
     log=None,
+    split: str = "test",
 ) -> dict:
     """Adherence of ``pipe`` on the four prompt sets at every length (see the module docstring).
 
@@ -289,6 +307,9 @@ def generalisation_section(
         sets (`Sequence[str]`, *optional*): Score only these of :data:`SET_NAMES` (default: all of them), e.g.
             ``["unseen_notes"]`` with no ``limit`` to measure one set whole. A set's ceiling comes with it.
         log: ``log(str)`` for progress lines; silent when `None`.
+        split (`str`, defaults to ``"test"``): The held-out split whose template captions and unseen notes are
+            scored; ``"validation"`` to choose settings without the test prompts (the paraphrase sets, test prompts
+            only, are then left out, and naming one in ``sets`` is an error).
 
     Returns:
         `dict`: ``{"steps", "guidance_scale", "lengths", "sets": {name: {"prompts", "lengths": {"1.5": scores}}},
@@ -297,11 +318,18 @@ def generalisation_section(
         prompts' real clips and real renders of the unseen notes, scored the same way).
     """
     from ..data.report import scan_folder
-    from .evaluate import PITCHED_FAMILIES, evenly_spaced, generate_at_lengths
+    from .evaluate import PITCHED_FAMILIES, evenly_spaced, floor_split, generate_at_lengths
 
     # 1. check inputs and read the dataset's rows
     log = log or (lambda message: None)
     check_set_names(sets)
+    floor_split(split)  # a held-out split
+    if split != "test":
+        paraphrased = [name for name in sets or () if "paraphrases" in name]
+        if paraphrased:
+            raise ValueError(f"No {paraphrased[0]!r} prompts in the {split} split; expected template or unseen_notes: the "
+                             "paraphrase sets are test prompts only.")
+        sets = [name for name in sets or SET_NAMES if "paraphrases" not in name]
     pipe.set_progress_bar_config(disable=True)
     lengths = list(dict.fromkeys(float(length) for length in lengths))
     for length in lengths:
@@ -313,9 +341,9 @@ def generalisation_section(
 
     # 2. the prompt sets
     train_rows = [r for r in rows if r["split"] == "train"]
-    every_unseen = unseen_notes(train_rows, PITCHED_FAMILIES)
+    every_unseen = notes_of_split(unseen_notes(train_rows, PITCHED_FAMILIES), rows, split)
     every = {
-        "template": template_prompts([r for r in rows if r["split"] == "test"], PITCHED_FAMILIES),
+        "template": template_prompts([r for r in rows if r["split"] == split], PITCHED_FAMILIES),
         "paraphrases": load_paraphrases(paraphrases),
         "unseen_notes": note_prompts(every_unseen),
     }
@@ -330,7 +358,7 @@ def generalisation_section(
     judge, kits = drum_judge(data_dir, "train", max(lengths), pipe.sample_rate)
 
     # 4. generate and score every set at every length
-    section = {"steps": steps, "guidance_scale": guidance_scale, "seed": seed, "limit": limit, "lengths": lengths,
+    section = {"split": split, "steps": steps, "guidance_scale": guidance_scale, "seed": seed, "limit": limit, "lengths": lengths,
                "paraphrase_file": Path(paraphrases).name, "sets": {}}
     for name, prompts in sets.items():
         entry = {"prompts": len(prompts), "available": len(every[name]), "lengths": {}}
@@ -340,10 +368,10 @@ def generalisation_section(
             log(f"{name} at {length:g} s: family {_percent(scores['family_accuracy'])}, "
                 f"drum {_percent(scores['drum_accuracy'])}, note {_percent(scores['note_accuracy'])}")
         section["sets"][name] = entry
-    section["drum_judge"] = _judge_on_real_clips(judge, kits, data_dir, rows, lengths, pipe.sample_rate)
+    section["drum_judge"] = _judge_on_real_clips(judge, kits, data_dir, rows, lengths, pipe.sample_rate, split)
     if "template" in sets:
         section["ceiling"] = _real_template_clips(classifier, judge, data_dir, sets["template"], chosen["template"],
-                                                  lengths, pipe.sample_rate)
+                                                  lengths, pipe.sample_rate, split)
     if "unseen_notes" in sets:
         notes = [every_unseen[i] for i in chosen["unseen_notes"]]
         try:
@@ -411,14 +439,15 @@ def render_like_dataset(data_dir: PathLike, train_rows: list[dict], notes: Seque
     return torch.stack(clips), name
 
 
-def _real_template_clips(classifier, judge, data_dir, prompts: PromptSet, indices: list[int], lengths, sample_rate) -> dict:
-    """The template prompts' own real clips (test split rows ``indices``) scored as generated ones are, at every length."""
+def _real_template_clips(classifier, judge, data_dir, prompts: PromptSet, indices: list[int], lengths, sample_rate,
+                         split: str = "test") -> dict:
+    """The template prompts' own real clips (``split`` rows ``indices``) scored as generated ones are, at every length."""
     from ..data import AudioFolderDataset
 
-    dataset = AudioFolderDataset(data_dir, seconds=max(lengths), sample_rate=sample_rate, split="test")
+    dataset = AudioFolderDataset(data_dir, seconds=max(lengths), sample_rate=sample_rate, split=split)
     items = [dataset[i] for i in indices]
     if [item["text"] for item in items] != prompts.texts:
-        raise ValueError(f"The test split of {data_dir} does not list its clips in the order of its metadata's test rows.")
+        raise ValueError(f"The {split} split of {data_dir} does not list its clips in the order of its metadata's {split} rows.")
     audio = torch.stack([item["audio"] for item in items])
     return {"prompts": len(prompts), "files": [item["file_name"] for item in items],
             "lengths": _score_real_clips(classifier, judge, prompts, audio, lengths, sample_rate)}
@@ -430,18 +459,19 @@ def _score_real_clips(classifier, judge, prompts: PromptSet, audio: torch.Tensor
             for length in lengths}
 
 
-def _judge_on_real_clips(judge, kits, data_dir, rows, lengths, sample_rate) -> dict:
-    """How often the drum judge names the type of real drum clips, its own ceiling: the test split's (kits it
-    heard, at other velocities) and, leaving one kit out of its fit at a time, a kit it never heard."""
+def _judge_on_real_clips(judge, kits, data_dir, rows, lengths, sample_rate, split: str = "test") -> dict:
+    """How often the drum judge names the type of real drum clips, its own ceiling: the held-out split's (kits it
+    heard, at other velocities; ``real_test_accuracy`` whichever split) and, leaving one kit out of its fit at a
+    time, a kit it never heard."""
     record = {"method": "logistic regression on per-band log-mel decay (DrumTypeJudge), fitted on the training "
                         "split's drum clips", "real_test_accuracy": {}, "unseen_kit_accuracy": {}}
     if judge is None:
         return record
     for length in lengths:
         record["unseen_kit_accuracy"][f"{length:g}"] = judge.unseen_kit_accuracy(kits, round(length * sample_rate))
-    if not any(r["split"] == "test" and r["family"] == gm.DRUMS_FAMILY for r in rows):
+    if not any(r["split"] == split and r["family"] == gm.DRUMS_FAMILY for r in rows):
         return record
-    audio, types, _ = drum_clips(data_dir, "test", max(lengths), sample_rate)
+    audio, types, _ = drum_clips(data_dir, split, max(lengths), sample_rate)
     for length in lengths:
         clips = audio[..., : round(length * sample_rate)]
         heard = judge(clips)
@@ -456,7 +486,8 @@ def _percent(value: Optional[float]) -> str:
 def format_generalisation(section: dict) -> str:
     """The section as a Markdown table: one row per prompt set and length."""
     lines = [
-        f"Generalisation ({section['steps']} steps, guidance {section['guidance_scale']:g}):",
+        f"Generalisation ({section['steps']} steps, guidance {section['guidance_scale']:g}"
+        f"{'' if section.get('split', 'test') == 'test' else ', the ' + section['split'] + ' split'}):",
         "",
         "| prompts | length | n | family ↑ | drum type ↑ | note within 1 semitone ↑ |",
         "|---|---|---|---|---|---|",

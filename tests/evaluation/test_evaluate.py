@@ -81,8 +81,8 @@ def test_evaluate_writes_every_section(tiny_pipe_dir, gm_eval_data, tmp_path, ca
     printed = capsys.readouterr().out
     assert "2 validation clips" in printed and "| floor: real test vs validation |" in printed
     assert main(["evaluate", "--model", str(tiny_pipe_dir), "--data", str(gm_eval_data), "--split", "validation",
-                 "--generalisation", "add", "--output", str(tmp_path / "both.json")]) == 1
-    assert "expected the test split for the generalisation section" in capsys.readouterr().err
+                 "--generalisation", "only", "--sets", "paraphrases", "--output", str(tmp_path / "both.json")]) == 1
+    assert "No 'paraphrases' prompts in the validation split" in capsys.readouterr().err
 
 
 def test_evaluate_samples_as_the_model_ships_unless_told(tiny_pipe_dir, gm_eval_data, tmp_path):

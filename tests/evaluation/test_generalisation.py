@@ -13,6 +13,7 @@ from latentaudio.evaluation.generalisation import (
     PromptSet,
     format_generalisation,
     load_paraphrases,
+    notes_of_split,
     template_prompts,
     unseen_note_prompts,
 )
@@ -113,6 +114,17 @@ def test_unseen_notes_are_never_training_pitches_of_their_program():
     assert all(family == "Piano" for family in prompts.families) and prompts.texts[0] == gm.program_caption(0, 49, 80)
 
 
+def test_each_held_out_split_gets_its_own_unseen_notes():
+    rows = [{"program": 0, "pitch": 60, "family": "Piano", "kit": None, "split": "train"},
+            {"program": 0, "pitch": 61, "family": "Piano", "kit": None, "split": "validation"},
+            {"program": 0, "pitch": 62, "family": "Piano", "kit": None, "split": "test"},
+            {"program": 40, "pitch": 61, "family": "Strings", "kit": None, "split": "test"},
+            {"program": 0, "pitch": 36, "family": "Drums", "kit": "standard", "split": "validation"}]
+    notes = [(0, 61), (0, 62), (0, 63), (40, 61)]  # (0, 63): a pitch the dataset never rendered
+    assert notes_of_split(notes, rows, "validation") == [(0, 61)]
+    assert notes_of_split(notes, rows, "test") == [(0, 62), (0, 63), (40, 61)]
+
+
 def test_template_prompts_label_drums_by_type_and_leave_unpitched_notes_out():
     rows = [{"text": "a loud snare drum hit", "family": "Drums", "pitch": 40},
             {"text": "a taiko", "family": "Percussive", "pitch": 50},
@@ -209,3 +221,13 @@ def test_sets_scores_the_named_sets_only_with_their_ceilings(tiny_pipe_dir, gm_e
     assert exit_info.value.code == 2  # argparse's usage error, one line naming the value
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert "No prompt set 'melodies'; expected some of template, paraphrases, unseen_notes, blind_paraphrases" in err
+
+    # the validation split's template captions, with their own real clips as the ceiling; no paraphrase set
+    assert main([*args, "--split", "validation"]) == 0
+    section = json.loads(report_path.read_text())["generalisation"]
+    assert section["split"] == "validation" and "template" in section["sets"]
+    assert not {"paraphrases", "blind_paraphrases"} & set(section["sets"])
+    rows = [json.loads(line) for line in (gm_eval_data / "metadata.jsonl").read_text().splitlines()]
+    validation = {row["file_name"] for row in rows if row["split"] == "validation"}
+    assert section["ceiling"]["files"] and set(section["ceiling"]["files"]) <= validation
+    assert "the validation split" in capsys.readouterr().out

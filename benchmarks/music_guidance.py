@@ -42,9 +42,8 @@ def main() -> None:
         parser.error(f"{args.model} embeds its guidance scale (a distilled student): expected a model guided in pairs.")
 
     from latentaudio.evaluation.classifier import load_classifier
-    from latentaudio.evaluation.music import (SCORE_NAMES, TEMPO_TOLERANCE, generate_at_row_lengths, load_music_clips,
-                                              load_music_judges, real_clips_section, score_music)
-    from latentaudio.metrics import frechet_distance
+    from latentaudio.evaluation.music import (SCORE_NAMES, TEMPO_TOLERANCE, generated_scores, load_music_clips,
+                                              load_music_judges, real_clips_section)
 
     judges, _ = load_music_judges(args.judges)
     family = load_classifier(args.classifier)[0] if args.classifier else None
@@ -57,12 +56,8 @@ def main() -> None:
 
     heard = {"real clips": {category: entry["scores"] for category, entry in real.items()}}
     for scale in scales:
-        audio = generate_at_row_lengths(pipe, rows, args.steps, scale, args.seed, batch_size=8)
-        heard[f"guidance {scale:g}"] = scored = {}
-        for category, entry in score_music(judges, rows, audio, pipe.sample_rate, family).items():
-            reference = real[category]["embeddings"]
-            distance = frechet_distance(entry["embeddings"], reference) if min(len(reference), len(entry["embeddings"])) >= 2 else None
-            scored[category] = {**entry["scores"], "frechet_distance": distance}
+        heard[f"guidance {scale:g}"] = scored = generated_scores(pipe, rows, real, judges, args.steps, scale, args.seed,
+                                                                 family_classifier=family)
         print(f"guidance {scale:g}: " + "; ".join(f"{c} category {s['category_accuracy']:.0%}" for c, s in scored.items()), flush=True)
 
     print("\n| category (prompts) | score | " + " | ".join(heard) + " |")

@@ -62,6 +62,7 @@ DEFAULT_LENGTHS = (1.0, 1.5, 2.56)
 CLASSIFIER_BATCH = 32  # clips per classifier call
 UNSEEN_VELOCITY = 80  # the dynamics of the unseen-note prompts ("moderately loud")
 SET_NAMES = ("template", "paraphrases", "unseen_notes", "blind_paraphrases")  # the prompt sets, in report order
+TEST_ONLY_SETS = ("paraphrases", "blind_paraphrases")  # hand-written prompts, not rows of a split: the test split's only
 
 
 @dataclass
@@ -325,11 +326,11 @@ def generalisation_section(
     check_set_names(sets)
     floor_split(split)  # a held-out split
     if split != "test":
-        paraphrased = [name for name in sets or () if "paraphrases" in name]
+        paraphrased = [name for name in sets or () if name in TEST_ONLY_SETS]
         if paraphrased:
             raise ValueError(f"No {paraphrased[0]!r} prompts in the {split} split; expected template or unseen_notes: the "
                              "paraphrase sets are test prompts only.")
-        sets = [name for name in sets or SET_NAMES if "paraphrases" not in name]
+        sets = [name for name in sets or SET_NAMES if name not in TEST_ONLY_SETS]
     pipe.set_progress_bar_config(disable=True)
     lengths = list(dict.fromkeys(float(length) for length in lengths))
     for length in lengths:

@@ -347,13 +347,9 @@ def music_section(pipe, data_dirs: Sequence[PathLike], judges: dict, steps: int 
     sections = {"generated": pipe, **({"baseline": random_unet_pipeline(pipe, seed)} if baseline else {})}
     report = {}
     for name, model in sections.items():
-        audio = generate_at_row_lengths(model, test, steps, guidance_scale, seed, batch_size)
-        scored = score_music(judges, test, audio, pipe.sample_rate, family_classifier)
-        for category, entry in scored.items():
-            entry["scores"]["frechet_distance"] = _frechet(entry["embeddings"], real[category]["embeddings"])
-            entry["scores"]["frechet_floor"] = real[category]["scores"]["frechet_floor"]
-            log(f"music {category} ({name}): " + ", ".join(f"{k} {v:.2f}" for k, v in entry["scores"].items() if isinstance(v, float)))
-        report[name] = {category: entry["scores"] for category, entry in scored.items()}
+        report[name] = generated_scores(model, test, real, judges, steps, guidance_scale, seed, batch_size, family_classifier)
+        for category, scores in report[name].items():
+            log(f"music {category} ({name}): " + ", ".join(f"{k} {v:.2f}" for k, v in scores.items() if isinstance(v, float)))
 
     return {
         "setup": {"data": [str(folder) for folder in data_dirs], "split": split, "steps": steps, "guidance_scale": guidance_scale,
@@ -363,6 +359,19 @@ def music_section(pipe, data_dirs: Sequence[PathLike], judges: dict, steps: int 
         **report,
         "real": {category: entry["scores"] for category, entry in real.items()},
     }
+
+
+def generated_scores(pipe, test: MusicClips, real: dict, judges: dict, steps: int, guidance_scale: float, seed: int,
+                     batch_size: int = 8, family_classifier: Optional[AudioFamilyClassifier] = None) -> dict:
+    """Every prompt of ``test`` at its row's length through ``pipe`` (:func:`generate_at_row_lengths`), scored as
+    :func:`music_section` scores it: ``{category: scores}``, each with its Fréchet distance to the real clips of
+    ``real`` (:func:`real_clips_section` of the same rows) and their floor."""
+    audio = generate_at_row_lengths(pipe, test, steps, guidance_scale, seed, batch_size)
+    scored = score_music(judges, test, audio, pipe.sample_rate, family_classifier)
+    for category, entry in scored.items():
+        entry["scores"]["frechet_distance"] = _frechet(entry["embeddings"], real[category]["embeddings"])
+        entry["scores"]["frechet_floor"] = real[category]["scores"]["frechet_floor"]
+    return {category: entry["scores"] for category, entry in scored.items()}
 
 
 def generate_at_row_lengths(pipe, test: MusicClips, steps: int, guidance_scale: float, seed: int,

@@ -33,13 +33,14 @@ def example_unet_inputs(pipe, batch_size: int = 2, latent_frames: Optional[int] 
     """Inputs the pipeline gives its U-Net for ``batch_size`` prompts (a guided pair by default): the
     latent of ``latent_frames`` (the U-Net's clip by default), a timestep per row, and the conditioning
     keyword arguments of :meth:`encode_prompt` (plus the guidance embedding, where the U-Net has one)."""
-    from .conditioning.guidance import guidance_embedding
+    from .conditioning import guidance_embedding, unet_input
 
     frames = latent_frames or pipe.clip_frames
     prompts = ["a soft piano note, C4", "a snare drum hit", "a low cello note", "a bright bell"][:batch_size]
     conditions = pipe.encode_prompt(prompts + [""] * (batch_size - len(prompts)), None, 1, False) or {}
-    inputs = {
-        "sample": torch.randn(pipe.codec.latent_shape(batch_size, frames), generator=torch.Generator().manual_seed(0)),
+    latents = torch.randn(pipe.codec.latent_shape(batch_size, frames), generator=torch.Generator().manual_seed(0))
+    inputs = {  # the sample as the pipeline gives it: with beat-phase channels where the U-Net takes them
+        "sample": unet_input(pipe.unet, latents, conditions.get("class_labels"), pipe.latent_frame_in_s),
         "timestep": torch.full((batch_size,), 500.0),
         **{name: value for name, value in conditions.items() if value is not None},
     }
@@ -115,7 +116,7 @@ def export_onnx(model: PathLike, log=None) -> dict[str, Path]:
         _export(_UNetGraph(unet, conditions), inputs, dynamic, path, weights_digest(folder / "unet"))
         written["unet"] = path
         # 2. the VAE decoder: batch and frames dynamic
-        latents = decoder_input(pipe.vae, inputs["sample"])
+        latents = decoder_input(pipe.vae, inputs["sample"][:, : pipe.vae.config.latent_channels])  # the latent, without beat channels
         log("exporting the VAE decoder")
         path = folder / "vae" / ONNX_FILES["vae"]
         _export(pipe.vae.decoder.eval(), {"latents": latents}, {"latents": {0: "batch", 2: "frames"}, "output": {0: "batch", 2: "mel_frames"}},
@@ -139,7 +140,7 @@ def check_export(pipe, folder: PathLike, tolerance: float = 1e-3) -> dict[str, f
         expected = pipe.unet(inputs["sample"], inputs["timestep"], **{k: v for k, v in inputs.items() if k not in UNET_INPUTS}).sample
         got = OnnxUNet.from_folder(Path(folder) / "unet")(**inputs).sample
         differences["unet"] = float((got - expected).abs().max() / expected.abs().max())
-        latents = decoder_input(pipe.vae, inputs["sample"])
+        latents = decoder_input(pipe.vae, inputs["sample"][:, : pipe.vae.config.latent_channels])  # the latent, without beat channels
         expected = pipe.vae.decoder(latents)
         got = OnnxGraph(Path(folder) / "vae" / ONNX_FILES["vae"])(latents=latents)
         differences["vae"] = float((got - expected).abs().max() / expected.abs().max())

@@ -182,26 +182,30 @@ def test_a_short_request_is_cut_from_the_shortest_pass_in_the_graph_as_in_the_pi
     assert cut[-1] == 0 and whole[1599] != 0
 
 
-@pytest.mark.parametrize("features", [0, 1, 2])  # the note; and the instrument; and the tempo, key and length
+# the note; and the instrument; and the tempo, key and length; and beat-phase channels of the tempo
+@pytest.mark.parametrize("features", [0, 1, 2, 3])
 def test_a_pitch_conditioned_model_reads_the_note_into_the_graph(tiny_config, tmp_path, features):
-    from latentaudio.conditioning import FEATURE_WIDTHS, with_pitch_embedding
+    from latentaudio.conditioning import FEATURE_WIDTHS, with_beat_channels, with_pitch_embedding
 
     config = {**merge(tiny_config, {"pipeline": {"default_inference_steps": 2, "pitch_conditioning": True}}),
               "vocoder": {"type": "vocos", "dim": 8, "intermediate_dim": 16, "num_layers": 1, "magnitude_prior": True}}
     pipe = build_pipeline(config, seed=0)
     if features:  # the embedding also reads the named instrument (and the music): the graph must compute those columns too
-        pipe.unet = with_pitch_embedding(pipe.unet, instruments=True, music=features == 2)
+        pipe.unet = with_pitch_embedding(pipe.unet, instruments=True, music=features >= 2)
         torch.nn.init.normal_(pipe.unet.class_embedding.linear_1.weight, std=0.5)
+    if features == 3:  # the graph computes the channels from the tempo it reads, at every frame of the take
+        pipe.unet = with_beat_channels(pipe.unet)
+        torch.nn.init.normal_(pipe.unet.conv_in.weight, std=0.3)
     torch.nn.init.normal_(pipe.unet.class_embedding.linear_2.weight, std=0.5)  # it starts at zero; make it matter
-    if features == 2:  # a music model's template: a loop's prompt is read stating the take's length, in words and columns
+    if features >= 2:  # a music model's template: a loop's prompt is read stating the take's length, in words and columns
         pipe.register_to_config(prompt_template="gm_music")
     pipe.save_pretrained(tmp_path / "pitch")
     export_standalone(tmp_path / "pitch")
     assert read_config(tmp_path / "pitch")["pitch_conditioning"]
-    assert read_config(tmp_path / "pitch")["pitch_features"] == FEATURE_WIDTHS[features]
+    assert read_config(tmp_path / "pitch")["pitch_features"] == FEATURE_WIDTHS[min(features, 2)]
     generator = StandaloneGenerator.from_pretrained(tmp_path / "pitch")
     prompts = ["a soft piano note, middle C", "a soft piano note, G5", "a soft piano note"]
-    if features == 2:  # the same words but the tempo (a loop's captions are read as written: the text states differ by
+    if features >= 2:  # the same words but the tempo (a loop's captions are read as written: the text states differ by
         prompts += ["a piano loop in C major, 90 bpm", "a piano loop in C major, 150 bpm"]  # two tokens only)
     takes = {}
     for prompt in prompts:
@@ -211,7 +215,7 @@ def test_a_pitch_conditioned_model_reads_the_note_into_the_graph(tiny_config, tm
     # the same text states but another note (and no note) give other audio: the note reached the graph
     c4, g5, none = list(takes.values())[:3]
     assert np.abs(c4 - g5).max() > 1e-2 * np.abs(c4).max() and np.abs(c4 - none).max() > 1e-2 * np.abs(c4).max()
-    if features == 2:
+    if features >= 2:
         stated = f"a piano loop in C major, 90 bpm, {generator.default_audio_length_in_s:.2f} s"
         assert np.array_equal(takes["a piano loop in C major, 90 bpm"], generator(stated, None, 1, seed=3))
 

@@ -4,6 +4,7 @@
 * :mod:`.text`: text states through a transformers encoder and a :class:`TextProjection`;
 * :mod:`.registry`: where text encoders come from and how wide they are;
 * :mod:`.pitch`: the note a prompt states, as continuous features beside the text;
+* :mod:`.beat`: the tempo a prompt states, as beat-phase channels beside the latent;
 * :mod:`.template`: prompts rewritten into the captions a model was trained on (``prompt_template``);
 * :mod:`.guidance`: the guidance weight as an embedding, for guidance-distilled U-Nets;
 * :mod:`.clap`: AudioLDM's and MusicLDM's CLAP embedding as the U-Net's ``class_labels``;
@@ -16,6 +17,7 @@
 from diffusers.models.modeling_utils import ModelMixin  # noqa: F401
 
 from .audioldm2 import AudioLDM2Conditioner
+from .beat import BEAT_CHANNELS, beat_channels, check_unet_channels, has_beat_channels, unet_input, with_beat_channels
 from .clap import ClapClassConditioner, clap_text_embedding
 from .guidance import (
     GUIDANCE_EMBEDDING_DIM,
@@ -62,6 +64,7 @@ from .template import TemplateConditioner
 from .text import MAX_TEXT_TOKENS, POOLING_MODES, TextConditioner, TextEmbeddings, TextProjection, mean_pooled
 
 __all__ = [
+    "BEAT_CHANNELS",
     "GUIDANCE_EMBEDDING_DIM",
     "MAX_TEXT_TOKENS",
     "PACKAGED_TEXT_ENCODERS",
@@ -82,9 +85,11 @@ __all__ = [
     "TextEmbeddings",
     "TextProjection",
     "UNetKwargs",
+    "beat_channels",
     "blend",
     "cat_rows",
     "check_pitch_conditioning",
+    "check_unet_channels",
     "clap_text_embedding",
     "conditioner_for",
     "check_pitch_embedding",
@@ -94,6 +99,7 @@ __all__ = [
     "guidance_embedding",
     "embedding_width",
     "feature_width",
+    "has_beat_channels",
     "has_instrument_embedding",
     "has_music_embedding",
     "has_pitch_embedding",
@@ -109,6 +115,8 @@ __all__ = [
     "repeat_rows",
     "text_encoder_folder",
     "text_width",
+    "unet_input",
+    "with_beat_channels",
     "with_guidance_embedding",
     "with_pitch_embedding",
     "mean_pooled",

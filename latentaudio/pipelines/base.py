@@ -28,10 +28,12 @@ from ..conditioning import (
     TextProjection,
     UNetKwargs,
     check_pitch_conditioning,
+    check_unet_channels,
     conditioner_for,
     embeds_guidance,
     guidance_embedding,
     load_local_text_encoder,
+    unet_input,
 )
 from ..atomic import atomic_folder
 from ..lengths import cut_fade, length_in_samples, pass_frames
@@ -145,11 +147,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
             )
         check_compatible(spectrogram, vae=vae, vocoder=vocoder)
         trained_mel = check_trained_mel(spectrogram, trained_mel)
-        if unet.config.in_channels != vae.config.latent_channels or unet.config.out_channels != vae.config.latent_channels:
-            raise ValueError(
-                f"The U-Net has in/out channels {unet.config.in_channels}/{unet.config.out_channels}, but the VAE's "
-                f"latent_channels is {vae.config.latent_channels}; they must be equal."
-            )
+        check_unet_channels(unet, vae.config.latent_channels)
         latent_bins = MelCodec(spectrogram, vae).latent_bins
         if latent_bins % self._unet_factor(unet):
             raise ValueError(
@@ -201,6 +199,11 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         return self.codec.samples_per_latent_frame
 
     @property
+    def latent_frame_in_s(self) -> float:
+        """How long one latent frame lasts, in seconds."""
+        return self.samples_per_latent_frame / self.sample_rate
+
+    @property
     def clip_frames(self) -> int:
         """Latent frames of the U-Net's configured clip (its ``sample_size`` along time)."""
         size = self.unet.config.sample_size
@@ -217,12 +220,12 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
     @property
     def one_pass_length_in_s(self) -> float:
         """The longest length denoised in one U-Net pass (:attr:`window_frames`), in seconds; windows beyond it."""
-        return self.window_frames * self.samples_per_latent_frame / self.sample_rate
+        return self.window_frames * self.latent_frame_in_s
 
     @property
     def default_audio_length_in_s(self) -> float:
         """The clip length the U-Net was configured for (its ``sample_size`` along time)."""
-        return self.clip_frames * self.samples_per_latent_frame / self.sample_rate
+        return self.clip_frames * self.latent_frame_in_s
 
     def latent_frames_for(self, num_samples: int) -> int:
         """Latent frames covering ``num_samples``, rounded up to what the U-Net can downsample."""
@@ -263,7 +266,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         """Validate a requested length and return it in samples."""
         if audio_length_in_s is None:
             audio_length_in_s = self.default_audio_length_in_s
-        return length_in_samples(audio_length_in_s, self.sample_rate, self.samples_per_latent_frame / self.sample_rate,
+        return length_in_samples(audio_length_in_s, self.sample_rate, self.latent_frame_in_s,
                                  self.config.max_audio_length_in_s, "max_audio_length_in_s")
 
     # ---------------------------------------------------------------- prompts
@@ -442,13 +445,14 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         norm = torch.zeros(frames, 1, device=latents.device)
         for start in starts:
             piece = latents[:, :, start : start + window]
-            total[:, :, start : start + window] += weight * self._predict_window(piece, t, conditions, guidance_scale)
+            total[:, :, start : start + window] += weight * self._predict_window(piece, t, conditions, guidance_scale, start)
             norm[start : start + window] += weight
         return (total / norm).to(latents.dtype)
 
-    def _predict_window(self, latents, t, conditions: Optional[UNetKwargs], guidance_scale: float) -> torch.Tensor:
+    def _predict_window(self, latents, t, conditions: Optional[UNetKwargs], guidance_scale: float, start: int = 0) -> torch.Tensor:
         """One U-Net evaluation, with classifier-free guidance when ``guidance_scale > 1``: a guided
-        pair through the U-Net, or the scale as its input when it embeds guidance."""
+        pair through the U-Net, or the scale as its input when it embeds guidance. ``start``: the
+        window's first latent frame in the take (the phase of a U-Net's beat channels counts from the take's start)."""
         do_guidance = conditions is not None and self.guides_in_pairs(guidance_scale)
         model_input = torch.cat([latents] * 2) if do_guidance else latents
         model_input = self.scheduler.scale_model_input(model_input, t)
@@ -456,6 +460,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         if self.embeds_guidance:
             extra["timestep_cond"] = guidance_embedding(guidance_scale, len(model_input), self.unet.config.time_cond_proj_dim,
                                                         model_input.device, model_input.dtype)
+        model_input = unet_input(self.unet, model_input, (conditions or {}).get("class_labels"), self.latent_frame_in_s, start)
         # encoder_hidden_states is a required argument of the U-Net; None leaves it unconditioned.
         output = self.unet(model_input, t, **{"encoder_hidden_states": None, **(conditions or {}), **extra}).sample
         if do_guidance:

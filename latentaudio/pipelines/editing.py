@@ -118,7 +118,7 @@ class LatentAudioEditPipelineBase(LatentAudioPipelineBase):
 
     def check_clip_length(self, num_samples: int, what: str) -> None:
         """Raise ``ValueError`` naming ``what`` unless ``num_samples`` is a length this pipeline takes."""
-        shortest = self.samples_per_latent_frame / self.sample_rate
+        shortest = self.latent_frame_in_s
         longest = self.config.max_audio_length_in_s
         if not shortest <= num_samples / self.sample_rate <= longest:
             raise ValueError(

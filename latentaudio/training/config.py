@@ -183,6 +183,7 @@ class DiffusionTrainingConfig(TrainingConfig):
     caption_instrument_dropout: float = setting(0.0, "[0, 1]")  # share of named instruments taken out of the caption's text (kept for the embedding)
     music_conditioning: bool = setting(False)  # the embedding also reads the tempo, key and length a caption states (kept once a U-Net has it)
     music_dropout: float = setting(0.2, "[0, 1]")  # share of stated tempos, keys and lengths (each on its own) hidden from the embedding
+    beat_channels: bool = setting(False)  # the tempo also enters as beat-phase channels beside the latent (needs the music embedding; kept once a U-Net has them)
     prompt_template: Optional[str] = setting(None, choices=(None, *PROMPT_TEMPLATES))  # the trained pipeline rewrites prompts into it (None: read as written)
     use_ema: bool = setting(True)
     ema_decay: float = setting(0.9999, "[0, 1)")
@@ -192,7 +193,7 @@ class DiffusionTrainingConfig(TrainingConfig):
     min_clip_seconds: Optional[float] = setting(None, "(0, inf)")  # variable lengths: crops from this (None: the U-Net's clip)
     text_states_file: Optional[str] = setting(None)  # precomputed caption states (data embed-captions): no encoder loaded
     train_text_projection: bool = setting(True)  # the projection between frozen encoder and U-Net
-    train_unet: bool = setting(True)  # False: the U-Net's own weights stay; only its pitch/instrument embedding (and the projection) learn
+    train_unet: bool = setting(True)  # False: the U-Net's own weights stay; only its pitch/instrument embedding, its input layer when it takes beat channels (and the projection) learn
     lora_rank: int = setting(0, "[0, 1024]")  # 0: train every U-Net weight; >0: LoRA on its attention
     lora_alpha: Optional[float] = setting(None, "(0, inf)")  # None: equal to the rank (scale 1)
     lora_learning_rate: float = setting(1e-4, "(0, 1]")  # replaces learning_rate when lora_rank > 0

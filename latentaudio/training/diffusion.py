@@ -22,7 +22,9 @@ of the clips so that captions without a note, and guidance's unconditional branc
 (hidden for a share ``instrument_dropout``); ``caption_note_dropout`` and ``caption_instrument_dropout``
 take the note or the instrument out of a share of the captions' text, kept for the embedding, so that
 the U-Net learns to read it there rather than from the text alone. ``music_conditioning`` widens it
-again for the tempo, key and length a caption states (each hidden for a share ``music_dropout``).
+again for the tempo, key and length a caption states (each hidden for a share ``music_dropout``), and
+``beat_channels`` gives the U-Net the stated tempo as beat-phase channels beside the latent as well
+(:mod:`..conditioning.beat`: read from the same features, so hidden with them).
 With ``max_clip_seconds`` every batch is cut to a random length between the U-Net's clip and that
 length (whole latent frames; the same draw on every process and after a resume), and the saved
 pipeline records it as ``longest_trained_length_in_s``, so it generates up to it in one U-Net pass.
@@ -50,6 +52,7 @@ from ..conditioning import (
     Music,
     TextConditioner,
     check_pitch_conditioning,
+    has_beat_channels,
     embeds_guidance,
     embedding_width,
     feature_width,
@@ -60,6 +63,8 @@ from ..conditioning import (
     prompt_instruments,
     prompt_music,
     prompt_notes,
+    unet_input,
+    with_beat_channels,
     with_pitch_embedding,
 )
 from ..prompts import without_instrument, without_note
@@ -119,16 +124,18 @@ def music_dropout(captions: list[str], dropout: float) -> list:
 
 class ConditionedUNet(nn.Module):
     """Text projection + U-Net as one module for DDP: (z_t, t, encoder states, mask, class labels,
-    guidance embedding) → prediction."""
+    guidance embedding) → prediction. ``frame_seconds``, a latent frame's length, places the beat-phase
+    channels of a U-Net that takes them (clips start at frame 0 of their take)."""
 
-    def __init__(self, unet, projection=None):
+    def __init__(self, unet, projection=None, frame_seconds: float = 0.0):
         super().__init__()
-        self.unet, self.projection = unet, projection
+        self.unet, self.projection, self.frame_seconds = unet, projection, frame_seconds
 
     def forward(self, latents, timesteps, states=None, mask=None, class_labels=None, timestep_cond=None) -> torch.Tensor:
         if states is not None and self.projection is not None:
             states, mask = self.projection(states, mask)
-        return self.unet(latents, timesteps, encoder_hidden_states=states, encoder_attention_mask=mask,
+        sample = unet_input(self.unet, latents, class_labels, self.frame_seconds)
+        return self.unet(sample, timesteps, encoder_hidden_states=states, encoder_attention_mask=mask,
                          class_labels=class_labels, timestep_cond=timestep_cond).sample
 
 
@@ -286,6 +293,12 @@ class DiffusionTrainer(Trainer):
         self.pitch = bool(pipe.config.get("pitch_conditioning"))
         self.instruments = self.pitch and has_instrument_embedding(pipe.unet)
         self.music = self.pitch and has_music_embedding(pipe.unet)
+        adds_beat = c.beat_channels and not has_beat_channels(pipe.unet)
+        if adds_beat:
+            if not self.music:
+                raise ValueError("beat_channels=true follows the tempo of the music embedding, but this U-Net has none; "
+                                 "expected music_conditioning=true as well.")
+            pipe.unet = with_beat_channels(pipe.unet)
         if pipe.config.get("prompt_template") != c.prompt_template:  # a template is the training captions', not the model's
             logger.info("The trained pipeline reads prompts %s (it started from one that rewrote them into %r).",
                         "as written" if c.prompt_template is None else f"rewritten into {c.prompt_template!r}",
@@ -302,12 +315,16 @@ class DiffusionTrainer(Trainer):
             add_lora(pipe.unet, c.lora_rank, c.lora_alpha)
             if adds_pitch:  # a new embedding (or its new columns) starts at zero: frozen, it would never condition anything
                 pipe.unet.class_embedding.requires_grad_(True)
+            if adds_beat:
+                pipe.unet.conv_in.requires_grad_(True)
         else:
-            # train_unet=false: the embedding alone learns, and what the U-Net already makes stays as it was
+            # train_unet=false: the embedding alone learns (and the input layer, whose new columns read the beat channels)
             pipe.unet.requires_grad_(c.train_unet)
             if self.pitch:
                 pipe.unet.class_embedding.requires_grad_(True)
-        model = ConditionedUNet(pipe.unet.train(), projection)
+            if has_beat_channels(pipe.unet):
+                pipe.unet.conv_in.requires_grad_(True)
+        model = ConditionedUNet(pipe.unet.train(), projection, pipe.latent_frame_in_s)
         self.trained = {name: p for name, p in model.named_parameters() if p.requires_grad}
         self.ema = EMAModel(list(self.trained.values()), decay=c.ema_decay) if c.use_ema else None
         if self.ema is not None:

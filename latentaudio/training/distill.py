@@ -47,7 +47,7 @@ import torch.nn.functional as F
 from diffusers import DDPMScheduler, LCMScheduler, TCDScheduler
 from safetensors.torch import load_file, save_file
 
-from ..conditioning import embeds_guidance, guidance_embedding, structured_features, with_guidance_embedding
+from ..conditioning import embeds_guidance, guidance_embedding, structured_features, unet_input, with_guidance_embedding
 from ..schedulers import clean_and_noise
 from .checkpoints import TrainerState
 from .config import TRAINABLE_PREDICTION_TYPES, DistillationConfig
@@ -131,7 +131,8 @@ class DistillationTrainer(DiffusionTrainer):
         self.guidance_dim = student.config.time_cond_proj_dim
         self.trained = dict(student.named_parameters())
         self.ema = None  # the target network is this trainer's moving average
-        self.model, self.unet_optimizer = self.prepare_trained("unet", ConditionedUNet(student), self.trained.values())
+        self.model, self.unet_optimizer = self.prepare_trained("unet", ConditionedUNet(student, frame_seconds=pipe.latent_frame_in_s),
+                                                               self.trained.values())
 
     # ------------------------------------------------------------ the maths
     def _coefficients(self, timesteps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -178,11 +179,16 @@ class DistillationTrainer(DiffusionTrainer):
             return F.mse_loss(prediction, target)
         return (torch.sqrt((prediction - target) ** 2 + c.huber_c**2) - c.huber_c).mean()
 
+    def _predict(self, unet, noisy, timesteps, **kwargs) -> torch.Tensor:
+        """``unet``'s prediction, with the beat-phase channels of ``kwargs``' class labels beside ``noisy`` where it takes them."""
+        sample = unet_input(unet, noisy, kwargs.get("class_labels"), self.pipe.latent_frame_in_s)
+        return unet(sample, timesteps, **kwargs).sample
+
     def _guided_teacher(self, noisy, timesteps, cond: dict, uncond: dict, scales) -> torch.Tensor:
         """The teacher's classifier-free-guided prediction (its ε or v), one scale per clip."""
         with torch.no_grad():
-            conditioned = self.teacher(noisy, timesteps, **cond).sample.float()
-            unconditioned = self.teacher(noisy, timesteps, **uncond).sample.float()
+            conditioned = self._predict(self.teacher, noisy, timesteps, **cond).float()
+            unconditioned = self._predict(self.teacher, noisy, timesteps, **uncond).float()
         return unconditioned + scales[:, None, None, None] * (conditioned - unconditioned)  # as the pipeline guides
 
     def training_step(self, batch: dict, step: int) -> dict[str, torch.Tensor]:
@@ -207,7 +213,7 @@ class DistillationTrainer(DiffusionTrainer):
             alpha, sigma = self._coefficients(previous)
             back = (alpha * clean + sigma * eps).to(noisy.dtype)
             # 3. the target network at t_n
-            target = self._consistency(self.target(back, previous, timestep_cond=w_embedding, **cond).sample.float(),
+            target = self._consistency(self._predict(self.target, back, previous, timestep_cond=w_embedding, **cond).float(),
                                        previous, back)
         loss = self._distance(student, target)
         self.optimize(loss, self.unet_optimizer, self.trained.values())

@@ -15,9 +15,9 @@ def interval_script():
     return load_benchmark("guidance_interval")
 
 
-def take(pipe, guidance_scale=3.0, **kwargs):
+def take(pipe, guidance_scale=3.0, output_type="pt", **kwargs):
     return pipe("a trumpet note, C4", num_inference_steps=STEPS, guidance_scale=guidance_scale, generator=torch.manual_seed(0),
-                output_type="pt", **kwargs).audios
+                output_type=output_type, **kwargs).audios
 
 
 @pytest.fixture
@@ -31,12 +31,15 @@ def fresh(tiny_pipe_dir):
 
 def test_the_whole_interval_is_plain_guidance_and_an_empty_one_is_none(fresh):
     guide_within = interval_script().guide_within
-    plain = fresh()
-    assert torch.equal(take(guide_within(fresh(), 0.0, 1.0)), take(plain))
-    unguided = take(plain, guidance_scale=1.0)
-    assert torch.equal(take(guide_within(fresh(), 0.0, 0.0)), unguided)
-    half = take(guide_within(fresh(), 0.5, 1.0))
-    assert not torch.equal(half, unguided) and not torch.equal(half, take(plain))
+    # latents: the tiny pipeline's random vocoder makes nearly the same waveform of any mel
+    plain, latent = fresh(), {"output_type": "latent"}
+    assert torch.equal(take(guide_within(fresh(), 0.0, 1.0), **latent), take(plain, **latent))
+    unguided = take(plain, guidance_scale=1.0, **latent)
+    # the conditional rows of a guided batch: their text states were padded beside the empty prompt's, so the
+    # encoder's products may sum in another order than for the prompt alone
+    torch.testing.assert_close(take(guide_within(fresh(), 0.0, 0.0), **latent), unguided, rtol=0, atol=1e-5)
+    half, guided = take(guide_within(fresh(), 0.5, 1.0), **latent), take(plain, **latent)
+    assert (half - unguided).abs().max() > 1e-3 and (half - guided).abs().max() > 1.0  # guided on its last steps only
 
 
 def test_only_the_steps_inside_the_interval_run_the_guided_pair(fresh):

@@ -1,6 +1,9 @@
 """The diffusion trainer's conditioning: it adds the pitch embedding and trains it on the captions' notes, and the
 prompt template its output keeps."""
 
+import json
+import shutil
+
 import pytest
 import torch
 
@@ -9,6 +12,17 @@ from latentaudio.cli import main
 from latentaudio.conditioning import has_pitch_embedding
 
 from .conftest import TRAINING_CONFIGS, loss_history, train_args
+
+
+def stating_music(gm_data, tmp_path):
+    """A copy of ``gm_data`` whose captions state a tempo (90, 100, … bpm), a key and a length."""
+    data = tmp_path / "loops"
+    shutil.copytree(gm_data, data)
+    rows = [json.loads(line) for line in (data / "metadata.jsonl").read_text().splitlines()]
+    for number, row in enumerate(rows):
+        row["text"] = f"{row['text']}, {90 + 10 * number} bpm, in {'CDEFGAB'[number % 7]} minor, 0.5 s"
+    (data / "metadata.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return data
 
 
 def train_tiny(settings: str, steps: int, pipe_dir, data, tmp_path, name: str = "pitched") -> int:
@@ -193,17 +207,9 @@ def test_music_dropout_hides_each_stated_tempo_key_and_length_on_its_own():
 @pytest.mark.slow
 def test_music_conditioning_widens_the_instrument_embedding_and_teaches_the_new_columns(tiny_pipe_dir, gm_data, tmp_path):
     """Captions that state a tempo, a key and a length teach the music columns; a later run keeps them."""
-    import json
-    import shutil
-
     from latentaudio.conditioning import FEATURE_WIDTHS, has_music_embedding
 
-    data = tmp_path / "loops"
-    shutil.copytree(gm_data, data)
-    rows = [json.loads(line) for line in (data / "metadata.jsonl").read_text().splitlines()]
-    for number, row in enumerate(rows):
-        row["text"] = f"{row['text']}, {90 + 10 * number} bpm, in {'CDEFGAB'[number % 7]} minor, 0.5 s"
-    (data / "metadata.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    data = stating_music(gm_data, tmp_path)
     settings = "use_ema: false\npitch_dropout: 0.0\ninstrument_dropout: 0.0\nmusic_dropout: 0.0\n"
     assert train_tiny(settings + "instrument_conditioning: true\n", 2, tiny_pipe_dir, data, tmp_path, "wide") == 0
     assert not has_music_embedding(LatentAudioPipeline.from_pretrained(tmp_path / "wide").unet)
@@ -217,3 +223,33 @@ def test_music_conditioning_widens_the_instrument_embedding_and_teaches_the_new_
     assert audio.shape[-1] == round(0.5 * music.sample_rate)
     assert train_tiny(settings, 1, tmp_path / "music", data, tmp_path, "again") == 0  # kept without asking again
     assert has_music_embedding(LatentAudioPipeline.from_pretrained(tmp_path / "again").unet)
+
+
+@pytest.mark.slow
+def test_beat_channels_widen_the_input_layer_learn_from_the_stated_tempo_and_reach_the_student(tiny_pipe_dir, gm_data,
+                                                                                                 tmp_path, capsys):
+    """beat_channels needs the music embedding; it adds input channels at zero, the captions' tempos teach them, a later
+    run keeps them, and a student distilled from the result takes them too."""
+    from latentaudio.conditioning import BEAT_CHANNELS, has_beat_channels
+
+    from .conftest import train_args
+
+    data = stating_music(gm_data, tmp_path)
+    settings = "use_ema: false\npitch_dropout: 0.0\ninstrument_dropout: 0.0\nmusic_dropout: 0.0\n"
+    assert train_tiny(settings + "beat_channels: true\n", 1, tiny_pipe_dir, data, tmp_path, "refused") == 1
+    assert "beat_channels=true follows the tempo of the music embedding" in capsys.readouterr().err
+    assert train_tiny(settings + "music_conditioning: true\nbeat_channels: true\n", 3, tiny_pipe_dir, data, tmp_path, "beat") == 0
+    beat = LatentAudioPipeline.from_pretrained(tmp_path / "beat")
+    latent = beat.unet.config.out_channels
+    assert has_beat_channels(beat.unet) and beat.unet.config.in_channels == latent + BEAT_CHANNELS
+    assert beat.unet.conv_in.weight[:, latent:].abs().sum() > 0  # the new channels learned from the stated tempos
+    audio = beat("a 120 bpm drum loop in C minor, 0.5 s", num_inference_steps=2, audio_length_in_s=0.5,
+                 generator=torch.Generator().manual_seed(0)).audios
+    assert audio.shape[-1] == round(0.5 * beat.sample_rate)
+    assert train_tiny(settings, 1, tmp_path / "beat", data, tmp_path, "again") == 0  # kept without asking again
+    assert has_beat_channels(LatentAudioPipeline.from_pretrained(tmp_path / "again").unet)
+    assert main(train_args("distill", tmp_path / "beat", data, tmp_path / "student", "tiny_distill_guidance.yaml",
+                           "--max-steps", 2, "--steps", 2)) == 0
+    student = LatentAudioPipeline.from_pretrained(tmp_path / "student")
+    assert has_beat_channels(student.unet)
+    assert student("a 120 bpm drum loop, 0.5 s", audio_length_in_s=0.5).audios.shape[-1] == round(0.5 * student.sample_rate)

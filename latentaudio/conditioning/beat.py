@@ -1,0 +1,113 @@
+"""Beat-phase channels: the tempo a prompt states, as a signal over time beside the latent.
+
+The structured embedding (:mod:`.pitch`) gives the U-Net the stated tempo as one vector added to the
+timestep embedding of every block. To put onsets at that period the U-Net must turn the vector into
+positions along the time axis, which a convolutional network does poorly: the embedding is the same
+at every frame. Beat-phase channels state the positions directly. For a tempo of ``bpm`` and latent
+frame ``f`` (``start`` frames into the take, ``Δ`` seconds a frame)
+
+    φ(f) = 2π · (bpm / 60) · (start + f) · Δ,        channels = [sin φ(f), cos φ(f)]
+
+broadcast over the latent's frequency bins and concatenated to the noisy latent, as inpainting U-Nets
+take their mask (``conv_in`` widened by :data:`BEAT_CHANNELS` input channels). Phase 0 is the take's
+first frame: every loop and phrase of the music builders starts on its downbeat, and a continuation
+keeps counting from the start of the audio it continues. Rhythm controls of music diffusion models
+(e.g. the beat and downbeat curves of Music ControlNet, Wu et al. 2024) are time-varying in this way.
+
+The channels are read from the U-Net's ``class_labels``, the structured features
+(:data:`~latentaudio.note_features.MUSIC_FEATURES`): the tempo columns' leading 1 says a tempo was
+stated and the next holds ``log2(bpm / 120)``. So every rule about when a tempo counts carries over
+unchanged: a prompt without one, the unconditional half of guidance, precomputed embeddings and the
+trainer's ``music_dropout`` give zero channels. :func:`with_beat_channels` adds the input channels at
+zero, so an upgraded U-Net predicts exactly as before until it is trained.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import torch
+
+from ..note_features import INSTRUMENT_FEATURES, PITCH_FEATURES
+from .guidance import extend_unet
+from .pitch import has_music_embedding
+
+__all__ = ["BEAT_CHANNELS", "beat_channels", "check_unet_channels", "has_beat_channels", "stated_tempo", "unet_input", "with_beat_channels"]
+
+BEAT_CHANNELS = 2  # sin and cos of the beat phase
+TEMPO_COLUMN = PITCH_FEATURES + INSTRUMENT_FEATURES  # the tempo's "stated" flag; log2(bpm / 120) follows it
+
+
+def has_beat_channels(unet) -> bool:
+    """Whether ``unet`` takes beat-phase channels beside the latent (its input is the output plus them)."""
+    return unet.config.in_channels == unet.config.out_channels + BEAT_CHANNELS
+
+
+def check_unet_channels(unet, latent_channels: int) -> None:
+    """Raise ``ValueError`` unless ``unet`` predicts ``latent_channels`` channels and takes them (plus beat-phase
+    channels, which need the music embedding that states the tempo)."""
+    takes = latent_channels + (BEAT_CHANNELS if has_beat_channels(unet) else 0)
+    if unet.config.out_channels != latent_channels or unet.config.in_channels != takes:
+        raise ValueError(
+            f"The U-Net has in/out channels {unet.config.in_channels}/{unet.config.out_channels}, but the VAE's "
+            f"latent_channels is {latent_channels}; expected {latent_channels}/{latent_channels} "
+            f"({latent_channels + BEAT_CHANNELS}/{latent_channels} with beat-phase channels).")
+    if has_beat_channels(unet) and not has_music_embedding(unet):
+        raise ValueError("The U-Net takes beat-phase channels but has no music embedding to state a tempo; "
+                         "expected projection_class_embeddings_input_dim of the music features.")
+
+
+def with_beat_channels(unet):
+    """``unet`` taking beat-phase channels: ``conv_in`` widened by :data:`BEAT_CHANNELS` zero input
+    channels, so it predicts exactly as before until trained. Returns ``unet`` itself when it takes them.
+
+    The tempo comes from the music embedding's columns, so the U-Net must have one
+    (``with_pitch_embedding(unet, music=True)``).
+    """
+    if has_beat_channels(unet):
+        return unet
+    if not has_music_embedding(unet):
+        raise ValueError("Beat-phase channels follow the tempo of the U-Net's structured embedding, but this U-Net has "
+                         f"projection_class_embeddings_input_dim={unet.config.projection_class_embeddings_input_dim!r}; "
+                         "add the music embedding first (with_pitch_embedding(unet, music=True)).")
+    if unet.config.in_channels != unet.config.out_channels:
+        raise ValueError(f"The U-Net takes {unet.config.in_channels} input channels for {unet.config.out_channels} output "
+                         "channels; beat-phase channels widen a U-Net whose input is the latent alone.")
+    weight = unet.conv_in.weight.detach()
+    widened = torch.cat([weight, weight.new_zeros(weight.shape[0], BEAT_CHANNELS, *weight.shape[2:])], dim=1)
+    return extend_unet(unet, "conv_in.", weights={**unet.state_dict(), "conv_in.weight": widened},
+                       in_channels=unet.config.in_channels + BEAT_CHANNELS)
+
+
+def stated_tempo(class_labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per row of the structured features (B, 253): whether a tempo is stated (1 or 0) and its beats a second."""
+    stated = class_labels[:, TEMPO_COLUMN].float()
+    beats_per_second = 2.0 * 2.0 ** class_labels[:, TEMPO_COLUMN + 1].float()  # 120 bpm is 2 beats a second
+    return stated, beats_per_second
+
+
+def beat_channels(class_labels: Optional[torch.Tensor], rows: int, frames: int, bins: int, frame_seconds: float,
+                  start: int = 0) -> torch.Tensor:
+    """Beat-phase channels (rows, BEAT_CHANNELS, frames, bins), float32, for latent frames ``start`` to
+    ``start + frames`` of a take whose frames last ``frame_seconds``; zeros where no tempo is stated
+    (and everywhere when ``class_labels`` is ``None``)."""
+    if class_labels is None:
+        return torch.zeros(rows, BEAT_CHANNELS, frames, bins)
+    stated, beats_per_second = stated_tempo(class_labels)
+    seconds = (start + torch.arange(frames, device=class_labels.device, dtype=torch.float32)) * frame_seconds
+    phase = 2 * math.pi * beats_per_second[:, None] * seconds[None, :]  # (B, frames)
+    channels = torch.stack([torch.sin(phase), torch.cos(phase)], dim=1) * stated[:, None, None]
+    return channels[..., None].expand(-1, -1, -1, bins)
+
+
+def unet_input(unet, latents: torch.Tensor, class_labels: Optional[torch.Tensor], frame_seconds: float,
+               start: int = 0) -> torch.Tensor:
+    """What ``unet`` takes as its sample: ``latents`` (B, C, F, M) themselves, or with the beat-phase
+    channels of ``class_labels`` concatenated when the U-Net takes them (``start``: the first frame's
+    place in the take, for a window of a longer one)."""
+    if not has_beat_channels(unet):
+        return latents
+    batch, _, frames, bins = latents.shape
+    channels = beat_channels(class_labels, batch, frames, bins, frame_seconds, start)
+    return torch.cat([latents, channels.to(latents.device, latents.dtype)], dim=1)

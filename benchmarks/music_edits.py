@@ -1,6 +1,6 @@
 """Continuing a drum loop: does ``extend`` keep the groove's tempo, and does ``extend --loop`` leave a step at the wrap?
 
-Takes ``--limit`` drum loops of the test split of a ``latentaudio data drumloops`` dataset (evenly spread
+Takes ``--limit`` drum loops of the test split (``--split``) of a ``latentaudio data drumloops`` dataset (evenly spread
 among those at least ``--context`` seconds long; the split holds out whole tempos). For each, the first
 ``--context`` seconds of the real loop are the input, and ``LatentAudioContinuationPipeline`` adds
 ``--seconds`` more with the row's last caption (a varied wording) as the prompt, once as a plain
@@ -17,7 +17,7 @@ continuation and once with ``loop=True``. Reported, as shares of the loops:
   Both for the plain continuation too, whose end goes its own way: the loop option's effect, side by side.
 
     python benchmarks/music_edits.py --model runs/music --data data/drumloops-0[,data/drumloops-1] \\
-        [--limit 12] [--context 5.12] [--seconds 5.12] [--steps 20] [--threads 2]
+        [--limit 12] [--context 5.12] [--seconds 5.12] [--steps 20] [--threads 2] [--split validation]
 """
 
 from __future__ import annotations
@@ -65,6 +65,8 @@ def main() -> None:
     parser = generation_parser(__doc__.splitlines()[0], limit=12, seconds=5.12)
     parser.add_argument("--data", required=True, help="`latentaudio data drumloops` datasets, comma-separated")
     parser.add_argument("--context", type=float, default=5.12, help="seconds of the real loop given (default 5.12)")
+    parser.add_argument("--split", default="test", choices=("validation", "test"),
+                        help="the held-out loops given (default test; choose settings on validation)")
     args = parser.parse_args()
     pipe = load_pipeline(args)
 
@@ -78,11 +80,11 @@ def main() -> None:
 
     extend = LatentAudioContinuationPipeline.from_pipe(pipe)
     extend.set_progress_bar_config(disable=True)
-    clips = load_music_clips(args.data.split(","), "test", pipe.sample_rate)
+    clips = load_music_clips(args.data.split(","), args.split, pipe.sample_rate)
     rows = [i for i, (row, audio) in enumerate(zip(clips.rows, clips.audio))
             if clips.categories[i] == "drum loop" and audio.shape[-1] >= args.context * pipe.sample_rate]
     if not rows:
-        raise SystemExit(f"No test drum loops of at least {args.context:g} s in {args.data}.")
+        raise SystemExit(f"No {args.split} drum loops of at least {args.context:g} s in {args.data}.")
     chosen = [rows[i] for i in evenly_spaced(len(rows), args.limit)]
     mel_fn, hop = log_mel_fn(pipe.spectrogram), pipe.spectrogram.config.hop_length
     context = round(args.context * pipe.sample_rate)

@@ -248,6 +248,11 @@ def test_beat_channels_widen_the_input_layer_learn_from_the_stated_tempo_and_rea
     assert audio.shape[-1] == round(0.5 * beat.sample_rate)
     assert train_tiny(settings, 1, tmp_path / "beat", data, tmp_path, "again") == 0  # kept without asking again
     assert has_beat_channels(LatentAudioPipeline.from_pretrained(tmp_path / "again").unet)
+    # train_unet: false trains the embedding and the input layer that reads the channels; the rest stays bit for bit
+    assert train_tiny(settings + "train_unet: false\n", 2, tmp_path / "beat", data, tmp_path, "frozen") == 0
+    before, after = beat.unet.state_dict(), LatentAudioPipeline.from_pretrained(tmp_path / "frozen").unet.state_dict()
+    moved = {name for name, value in before.items() if not torch.equal(value, after[name])}
+    assert "conv_in.weight" in moved and moved <= {"conv_in.weight", "conv_in.bias"} | {n for n in before if n.startswith("class_embedding.")}
     assert main(train_args("distill", tmp_path / "beat", data, tmp_path / "student", "tiny_distill_guidance.yaml",
                            "--max-steps", 2, "--steps", 2)) == 0
     student = LatentAudioPipeline.from_pretrained(tmp_path / "student")

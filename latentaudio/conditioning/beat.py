@@ -101,13 +101,16 @@ def beat_channels(class_labels: Optional[torch.Tensor], rows: int, frames: int, 
     return channels[..., None].expand(-1, -1, -1, bins)
 
 
-def unet_input(unet, latents: torch.Tensor, class_labels: Optional[torch.Tensor], frame_seconds: float,
+def unet_input(unet, latents: torch.Tensor, class_labels: Optional[torch.Tensor], frame_seconds: Optional[float],
                start: int = 0) -> torch.Tensor:
     """What ``unet`` takes as its sample: ``latents`` (B, C, F, M) themselves, or with the beat-phase
-    channels of ``class_labels`` concatenated when the U-Net takes them (``start``: the first frame's
-    place in the take, for a window of a longer one)."""
+    channels of ``class_labels`` concatenated when the U-Net takes them (``frame_seconds``: a latent frame's
+    length, which they need; ``start``: the first frame's place in the take, for a window of a longer one)."""
     if not has_beat_channels(unet):
         return latents
+    if frame_seconds is None or not frame_seconds > 0:
+        raise ValueError(f"frame_seconds={frame_seconds!r}: a U-Net with beat-phase channels needs the length of a latent "
+                         "frame in seconds (the pipeline's latent_frame_in_s) to place the beats.")
     batch, _, frames, bins = latents.shape
     channels = beat_channels(class_labels, batch, frames, bins, frame_seconds, start)
     return torch.cat([latents, channels.to(latents.device, latents.dtype)], dim=1)

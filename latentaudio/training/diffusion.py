@@ -52,10 +52,10 @@ from ..conditioning import (
     Music,
     TextConditioner,
     check_pitch_conditioning,
-    has_beat_channels,
     embeds_guidance,
     embedding_width,
     feature_width,
+    has_beat_channels,
     has_instrument_embedding,
     has_music_embedding,
     mean_pooled,
@@ -127,7 +127,7 @@ class ConditionedUNet(nn.Module):
     guidance embedding) → prediction. ``frame_seconds``, a latent frame's length, places the beat-phase
     channels of a U-Net that takes them (clips start at frame 0 of their take)."""
 
-    def __init__(self, unet, projection=None, frame_seconds: float = 0.0):
+    def __init__(self, unet, projection=None, frame_seconds: Optional[float] = None):
         super().__init__()
         self.unet, self.projection, self.frame_seconds = unet, projection, frame_seconds
 

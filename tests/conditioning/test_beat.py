@@ -73,6 +73,8 @@ def test_the_upgrade_keeps_every_weight_and_starts_with_no_effect(music_pipe):
         after = upgraded(unet_input(upgraded, latents, labels, 0.02), t, encoder_hidden_states=states, class_labels=labels).sample
     assert torch.equal(before, after)
     assert torch.equal(unet_input(unet, latents, labels, 0.02), latents)  # a U-Net without them takes the latent alone
+    with pytest.raises(ValueError, match="needs the length of a latent frame"):
+        unet_input(upgraded, latents, labels, None)
 
 
 def test_the_pipeline_gives_every_window_its_phase_and_the_unconditional_half_none(music_pipe, tmp_path):

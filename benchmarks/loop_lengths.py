@@ -3,7 +3,7 @@
 ``latentaudio generate`` and the pipeline, given no length, make a loop that states a tempo whole bars long
 (:func:`latentaudio.prompts.take_length_in_s`: as many bars as fit in the model's longest trained clip). This
 compares that with the longest clip itself (10.24 s for the music model, a fraction of a bar past the last
-whole bar at most tempos), on ``--limit`` drum loops of the test split of a ``latentaudio data drumloops``
+whole bar at most tempos), on ``--limit`` drum loops of the test split (``--split``) of a ``latentaudio data drumloops``
 dataset (evenly spread; the split holds out whole tempos). Each prompt is the row's tempo, style and kit in
 the first caption's words with its length left out ("a 124 bpm house drum loop, electronic kit"); both lengths
 start from the same noise seed. Reported, as shares of the loops and medians:
@@ -15,7 +15,7 @@ start from the same noise seed. Reported, as shares of the loops and medians:
   wrap is no bigger a change than a hit inside the loop), and the sample step there over the 99th percentile.
 
     python benchmarks/loop_lengths.py --model music --data data/drumloops-0[,data/drumloops-1] \\
-        [--limit 12] [--steps 20] [--seconds 10.24] [--threads 2]
+        [--limit 12] [--steps 20] [--seconds 10.24] [--threads 2] [--split validation]
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ def main() -> None:
     parser = generation_parser(__doc__.splitlines()[0], limit=12, seconds=0.0)
     parser.set_defaults(seconds=None)  # --seconds: the fixed length to compare with (default: the longest trained clip)
     parser.add_argument("--data", required=True, help="`latentaudio data drumloops` datasets, comma-separated")
+    parser.add_argument("--split", default="test", choices=("validation", "test"),
+                        help="the held-out loops whose tempos and styles give the prompts (default test)")
     args = parser.parse_args()
     pipe = load_pipeline(args)
 
@@ -45,14 +47,14 @@ def main() -> None:
 
     longest = pipe.config.get("longest_trained_length_in_s") or pipe.default_audio_length_in_s
     fixed = args.seconds or longest
-    clips = load_music_clips(args.data.split(","), "test", pipe.sample_rate)
+    clips = load_music_clips(args.data.split(","), args.split, pipe.sample_rate)
     rows = [row for row, category in zip(clips.rows, clips.categories) if category == "drum loop"]
     if not rows:
-        raise SystemExit(f"No test drum loops in {args.data}.")
+        raise SystemExit(f"No {args.split} drum loops in {args.data}.")
     chosen = [rows[i] for i in evenly_spaced(len(rows), args.limit)]
     mel_fn, hop = log_mel_fn(pipe.spectrogram), pipe.spectrogram.config.hop_length
     results = {"whole bars": [], f"{fixed:g} s": []}
-    print(f"{len(chosen)} test drum loops, {args.steps} steps, guidance {args.guidance}")
+    print(f"{len(chosen)} {args.split} drum loops, {args.steps} steps, guidance {args.guidance}")
     for k, row in enumerate(chosen):
         prompt = f"a {row['tempo']} bpm {row['style']} drum loop, {row['kit']} kit"
         for mode, seconds in zip(results, (take_length_in_s(prompt, longest), fixed)):

@@ -23,6 +23,12 @@ def generation_parser(description: str, limit: int, seconds: float) -> argparse.
     return parser
 
 
+def add_split_argument(parser: argparse.ArgumentParser, default: str) -> None:
+    """Option ``--split``: the held-out split whose rows give the prompts (choose settings on validation, report test once)."""
+    parser.add_argument("--split", default=default, choices=("validation", "test"),
+                        help=f"the held-out rows that give the prompts (default {default}; choose settings on validation)")
+
+
 def load_pipeline(args: argparse.Namespace, **kwargs):
     """``args.model`` (a folder, or an embedded model's name such as ``default-teacher``) as a pipeline on ``args.threads`` threads, its progress bar off; ``args.steps`` and
     ``args.guidance`` left unset become the model's own (a distilled student's 4 steps at its scale)."""

@@ -24,7 +24,7 @@ import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from common import generation_parser, load_pipeline  # noqa: E402
+from common import add_split_argument, generation_parser, load_pipeline  # noqa: E402
 from music_edits import loop_wrap, print_loop_table  # noqa: E402
 
 
@@ -32,8 +32,7 @@ def main() -> None:
     parser = generation_parser(__doc__.splitlines()[0], limit=12, seconds=0.0)
     parser.set_defaults(seconds=None)  # --seconds: the fixed length to compare with (default: the longest trained clip)
     parser.add_argument("--data", required=True, help="`latentaudio data drumloops` datasets, comma-separated")
-    parser.add_argument("--split", default="test", choices=("validation", "test"),
-                        help="the held-out loops whose tempos and styles give the prompts (default test)")
+    add_split_argument(parser, "test")
     args = parser.parse_args()
     pipe = load_pipeline(args)
 

@@ -26,7 +26,7 @@ import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from common import generation_parser, load_pipeline  # noqa: E402
+from common import add_split_argument, generation_parser, load_pipeline  # noqa: E402
 
 WRAP_FRAMES = 2  # flux frames on each side of the wrap that count as the wrap (the STFT window spans it)
 
@@ -65,8 +65,7 @@ def main() -> None:
     parser = generation_parser(__doc__.splitlines()[0], limit=12, seconds=5.12)
     parser.add_argument("--data", required=True, help="`latentaudio data drumloops` datasets, comma-separated")
     parser.add_argument("--context", type=float, default=5.12, help="seconds of the real loop given (default 5.12)")
-    parser.add_argument("--split", default="test", choices=("validation", "test"),
-                        help="the held-out loops given (default test; choose settings on validation)")
+    add_split_argument(parser, "test")
     args = parser.parse_args()
     pipe = load_pipeline(args)
 

@@ -20,7 +20,7 @@ import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from common import generation_parser, load_pipeline  # noqa: E402
+from common import add_split_argument, generation_parser, load_pipeline  # noqa: E402
 
 SCORES = ("category_accuracy", "style_accuracy", "sfx_class_accuracy", "family_accuracy", "note_accuracy",
           "tempo_accuracy", "tempo_accuracy_octave", "key_or_relative", "mode_accuracy", "frechet_distance")
@@ -33,8 +33,7 @@ def main() -> None:
     parser.add_argument("--judges", required=True, help="music judges saved by `latentaudio evaluate --music`")
     parser.add_argument("--classifier", default=None, help="family classifier of `latentaudio evaluate` (one-shot family)")
     parser.add_argument("--scales", default="2,3,5,7", help="guidance scales, comma-separated (default 2,3,5,7)")
-    parser.add_argument("--split", default="validation", choices=("validation", "test"),
-                        help="the held-out rows that give the prompts (default validation)")
+    add_split_argument(parser, "validation")
     args = parser.parse_args()
     scales = [float(part) for part in args.scales.split(",")]
     pipe = load_pipeline(args)

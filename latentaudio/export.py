@@ -81,6 +81,11 @@ def decoder_input(vae, scaled_latents: torch.Tensor) -> torch.Tensor:
     return latents if vae.post_quant_conv is None else vae.post_quant_conv(latents)
 
 
+def example_decoder_input(pipe, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+    """What ``pipe.vae.decoder`` receives for the latent of :func:`example_unet_inputs` (its sample without beat channels)."""
+    return decoder_input(pipe.vae, inputs["sample"][:, : pipe.vae.config.latent_channels])
+
+
 def export_onnx(model: PathLike, log=None) -> dict[str, Path]:
     """Export the U-Net and VAE decoder of the pipeline folder ``model`` into it (see the module docstring).
 
@@ -116,7 +121,7 @@ def export_onnx(model: PathLike, log=None) -> dict[str, Path]:
         _export(_UNetGraph(unet, conditions), inputs, dynamic, path, weights_digest(folder / "unet"))
         written["unet"] = path
         # 2. the VAE decoder: batch and frames dynamic
-        latents = decoder_input(pipe.vae, inputs["sample"][:, : pipe.vae.config.latent_channels])  # the latent, without beat channels
+        latents = example_decoder_input(pipe, inputs)
         log("exporting the VAE decoder")
         path = folder / "vae" / ONNX_FILES["vae"]
         _export(pipe.vae.decoder.eval(), {"latents": latents}, {"latents": {0: "batch", 2: "frames"}, "output": {0: "batch", 2: "mel_frames"}},
@@ -140,7 +145,7 @@ def check_export(pipe, folder: PathLike, tolerance: float = 1e-3) -> dict[str, f
         expected = pipe.unet(inputs["sample"], inputs["timestep"], **{k: v for k, v in inputs.items() if k not in UNET_INPUTS}).sample
         got = OnnxUNet.from_folder(Path(folder) / "unet")(**inputs).sample
         differences["unet"] = float((got - expected).abs().max() / expected.abs().max())
-        latents = decoder_input(pipe.vae, inputs["sample"][:, : pipe.vae.config.latent_channels])  # the latent, without beat channels
+        latents = example_decoder_input(pipe, inputs)
         expected = pipe.vae.decoder(latents)
         got = OnnxGraph(Path(folder) / "vae" / ONNX_FILES["vae"])(latents=latents)
         differences["vae"] = float((got - expected).abs().max() / expected.abs().max())

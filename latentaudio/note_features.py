@@ -51,6 +51,7 @@ FAMILY_NAMES = tuple(family.name for family in gm.FAMILIES) + (gm.DRUMS_FAMILY,)
 DRUM_KEY_RANGE = range(min(gm.DRUM_KEYS), max(gm.DRUM_KEYS) + 1)  # GM percussion keys 35-81
 INSTRUMENT_FEATURES = len(FAMILY_NAMES) + len(gm.PROGRAMS) + len(DRUM_KEY_RANGE)  # 17 + 128 + 47 = 192
 TEMPO_PERIODS = (0.125, 0.25, 0.5, 1.0, 2.0)  # doublings of the tempo
+TEMPO_REFERENCE_BPM = 120.0  # the tempo's second column is log2(bpm / TEMPO_REFERENCE_BPM)
 KEY_MODES = tuple(MODES)  # major, minor, dorian, mixolydian, lydian, phrygian
 TEMPO_FEATURES = 2 + 2 * len(TEMPO_PERIODS)  # 12
 KEY_FEATURES = 1 + 12 + 12 + len(KEY_MODES)  # 31
@@ -114,7 +115,7 @@ def music_features(music: Sequence[Optional[Music]]) -> np.ndarray:
         if stated.tempo_bpm is not None:
             doublings = math.log2(float(stated.tempo_bpm))
             angles = np.array([2 * math.pi * doublings / period for period in TEMPO_PERIODS])
-            row[0], row[1] = 1.0, doublings - math.log2(120.0)
+            row[0], row[1] = 1.0, doublings - math.log2(TEMPO_REFERENCE_BPM)
             row[2:key:2], row[3:key:2] = np.sin(angles), np.cos(angles)
         if stated.key is not None:
             tonic, mode = stated.key

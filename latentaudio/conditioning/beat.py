@@ -29,14 +29,14 @@ from typing import Optional
 
 import torch
 
-from ..note_features import INSTRUMENT_FEATURES, PITCH_FEATURES
+from ..note_features import FEATURE_WIDTHS, TEMPO_REFERENCE_BPM
 from .guidance import extend_unet
 from .pitch import has_music_embedding
 
 __all__ = ["BEAT_CHANNELS", "beat_channels", "check_unet_channels", "has_beat_channels", "stated_tempo", "unet_input", "with_beat_channels"]
 
 BEAT_CHANNELS = 2  # sin and cos of the beat phase
-TEMPO_COLUMN = PITCH_FEATURES + INSTRUMENT_FEATURES  # the tempo's "stated" flag; log2(bpm / 120) follows it
+TEMPO_COLUMN = FEATURE_WIDTHS[1]  # the music features follow the note's and the instrument's: the tempo's "stated" flag, then log2(bpm / 120)
 
 
 def has_beat_channels(unet) -> bool:
@@ -83,7 +83,7 @@ def with_beat_channels(unet):
 def stated_tempo(class_labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per row of the structured features (B, 253): whether a tempo is stated (1 or 0) and its beats a second."""
     stated = class_labels[:, TEMPO_COLUMN].float()
-    beats_per_second = 2.0 * 2.0 ** class_labels[:, TEMPO_COLUMN + 1].float()  # 120 bpm is 2 beats a second
+    beats_per_second = TEMPO_REFERENCE_BPM / 60 * 2.0 ** class_labels[:, TEMPO_COLUMN + 1].float()
     return stated, beats_per_second
 
 

@@ -118,7 +118,7 @@ def run_audioldm(args) -> dict:
     unet_config = dict(ours.unet.config)
     embed_dim = unet_config["cross_attention_dim"]
     unet = UNet2DConditionModel(
-        sample_size=unet_config["sample_size"], in_channels=unet_config["in_channels"],
+        sample_size=unet_config["sample_size"], in_channels=unet_config["out_channels"],  # the latent alone: no beat channels
         out_channels=unet_config["out_channels"], down_block_types=("DownBlock2D",) * len(unet_config["down_block_types"]),
         up_block_types=("UpBlock2D",) * len(unet_config["up_block_types"]), mid_block_type="UNetMidBlock2D",
         block_out_channels=unet_config["block_out_channels"], layers_per_block=unet_config["layers_per_block"],

@@ -45,6 +45,23 @@ def test_a_drum_loop_goes_on_for_the_whole_clip_where_a_one_shot_dies_away():
 
 
 
+def test_the_music_models_drum_loops_play_at_the_tempo_their_prompt_states():
+    # beat-phase channels (latentaudio.conditioning.beat); the model before them played these four at 127-171 bpm
+    from latentaudio.conditioning.beat import has_beat_channels
+    from latentaudio.evaluation.music import estimate_tempo, tempo_matches
+
+    pipe = LatentAudioPipeline.from_pretrained(latentaudio.MUSIC_MODEL)
+    pipe.set_progress_bar_config(disable=True)
+    assert has_beat_channels(pipe.unet)
+    estimates = {}
+    for bpm in (70, 97, 146, 165):  # tempos held out of the drum loops it last trained on
+        take = pipe(f"a 2-bar {bpm} bpm funk drum loop, standard kit", num_inference_steps=20,
+                    generator=torch.Generator().manual_seed(0)).audios[0]
+        assert take.shape == (round(2 * 4 * 60 / bpm * 16000),)  # two bars
+        estimates[bpm] = estimate_tempo(take, 16000)
+    assert sum(tempo_matches(estimate, bpm) for bpm, estimate in estimates.items()) >= 3, estimates
+
+
 def test_the_pipeline_makes_a_loop_whole_bars_long_and_a_stated_length_as_stated_when_given_no_length():
     pipe = LatentAudioPipeline.from_pretrained(latentaudio.MUSIC_MODEL)
     pipe.set_progress_bar_config(disable=True)

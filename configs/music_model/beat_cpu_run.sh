@@ -9,11 +9,11 @@
 # The data is build_data.sh's at 1 h of drum loops, 2 h of melodic material, 0.5 h of sound effects and
 # the GM one-shots at every sixth semitone, velocities 80 and 112 (about 2 minutes a builder on one core);
 # the caption states about 4 minutes; the latent cache about 3 minutes (once). At batch 8 a step takes
-# about 1.25 s on two cores, so the defaults (1,210 and 3,580 steps) take about 25 and 75 minutes. Each
+# about 1.2-1.8 s on two cores, so the defaults (1,210 and 3,242 steps, the released run's) take about 30 and 95 minutes. Each
 # stage is resumable: rerun with the same WORK and finished data is kept, a stage continues from its last
 # checkpoint, and a finished stage returns at once. The release candidate is WORK/mixed, a pipeline folder.
 set -u
-WORK=$1 LOOP_STEPS=${2:-1210} MIXED_STEPS=${3:-3580}
+WORK=$1 LOOP_STEPS=${2:-1210} MIXED_STEPS=${3:-3242}
 HERE=$(cd "$(dirname "$0")" && pwd)
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
 LA="python3 -m latentaudio"

@@ -40,7 +40,7 @@ def example_unet_inputs(pipe, batch_size: int = 2, latent_frames: Optional[int] 
     conditions = pipe.encode_prompt(prompts + [""] * (batch_size - len(prompts)), None, 1, False) or {}
     latents = torch.randn(pipe.codec.latent_shape(batch_size, frames), generator=torch.Generator().manual_seed(0))
     inputs = {  # the sample as the pipeline gives it: with beat-phase channels where the U-Net takes them
-        "sample": unet_input(pipe.unet, latents, conditions.get("class_labels"), pipe.latent_frame_in_s),
+        "sample": unet_input(pipe.unet, latents, conditions.get("class_labels"), pipe.latent_frame_in_s, spectrogram=pipe.spectrogram),
         "timestep": torch.full((batch_size,), 500.0),
         **{name: value for name, value in conditions.items() if value is not None},
     }

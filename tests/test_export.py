@@ -73,16 +73,16 @@ def test_pitch_and_embedded_guidance_reach_the_graph(tiny_config, tmp_path):
     assert not torch.allclose(*generate(onnx, notes).unbind(0))  # the note still changes the sound
 
 
-def test_beat_channels_reach_the_graph_as_the_pipeline_computes_them(tiny_config, tmp_path):
-    from latentaudio.conditioning import with_beat_channels, with_pitch_embedding
+def test_beat_and_key_channels_reach_the_graph_as_the_pipeline_computes_them(tiny_config, tmp_path):
+    from latentaudio.conditioning import with_beat_channels, with_key_channels, with_pitch_embedding
 
     pipe = build_pipeline(merge(tiny_config, {"pipeline": {"pitch_conditioning": True}}), seed=0)
-    pipe.register_modules(unet=with_beat_channels(with_pitch_embedding(pipe.unet, music=True)))
+    pipe.register_modules(unet=with_key_channels(with_beat_channels(with_pitch_embedding(pipe.unet, music=True))))
     torch.nn.init.normal_(pipe.unet.conv_in.weight, std=0.3)  # the new channels start at zero; make them matter
     pipe.save_pretrained(tmp_path / "pipe")
     export_onnx(tmp_path / "pipe")
     onnx, eager = load(tmp_path / "pipe"), load(tmp_path / "pipe", runtime="torch")
-    loops = ["a 90 bpm drum loop", "a 150 bpm drum loop"]
+    loops = ["a 90 bpm piano loop in D minor", "a 150 bpm drum loop"]
     for seconds in (0.32, 1.0):  # one pass, and windows placed in the take
         got, expected = generate(onnx, loops, audio_length_in_s=seconds), generate(eager, loops, audio_length_in_s=seconds)
         assert (got - expected).abs().max() <= 1e-4 * expected.abs().max()

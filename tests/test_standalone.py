@@ -182,10 +182,10 @@ def test_a_short_request_is_cut_from_the_shortest_pass_in_the_graph_as_in_the_pi
     assert cut[-1] == 0 and whole[1599] != 0
 
 
-# the note; and the instrument; and the tempo, key and length; and beat-phase channels of the tempo
+# the note; and the instrument; and the tempo, key and length; and beat-phase channels of the tempo and key channels
 @pytest.mark.parametrize("features", [0, 1, 2, 3])
 def test_a_pitch_conditioned_model_reads_the_note_into_the_graph(tiny_config, tmp_path, features):
-    from latentaudio.conditioning import FEATURE_WIDTHS, with_beat_channels, with_pitch_embedding
+    from latentaudio.conditioning import FEATURE_WIDTHS, with_beat_channels, with_key_channels, with_pitch_embedding
 
     config = {**merge(tiny_config, {"pipeline": {"default_inference_steps": 2, "pitch_conditioning": True}}),
               "vocoder": {"type": "vocos", "dim": 8, "intermediate_dim": 16, "num_layers": 1, "magnitude_prior": True}}
@@ -193,8 +193,8 @@ def test_a_pitch_conditioned_model_reads_the_note_into_the_graph(tiny_config, tm
     if features:  # the embedding also reads the named instrument (and the music): the graph must compute those columns too
         pipe.unet = with_pitch_embedding(pipe.unet, instruments=True, music=features >= 2)
         torch.nn.init.normal_(pipe.unet.class_embedding.linear_1.weight, std=0.5)
-    if features == 3:  # the graph computes the channels from the tempo it reads, at every frame of the take
-        pipe.unet = with_beat_channels(pipe.unet)
+    if features == 3:  # the graph computes the channels from the tempo and the key it reads, at every frame of the take
+        pipe.unet = with_key_channels(with_beat_channels(pipe.unet))
         torch.nn.init.normal_(pipe.unet.conv_in.weight, std=0.3)
     torch.nn.init.normal_(pipe.unet.class_embedding.linear_2.weight, std=0.5)  # it starts at zero; make it matter
     if features >= 2:  # a music model's template: a loop's prompt is read stating the take's length, in words and columns

@@ -4,7 +4,8 @@
 * :mod:`.text`: text states through a transformers encoder and a :class:`TextProjection`;
 * :mod:`.registry`: where text encoders come from and how wide they are;
 * :mod:`.pitch`: the note a prompt states, as continuous features beside the text;
-* :mod:`.beat`: the tempo a prompt states, as beat-phase channels beside the latent;
+* :mod:`.beat`: the tempo a prompt states, as beat-phase channels beside the latent, and what the U-Net's input holds;
+* :mod:`.key`: the key a prompt states, as key channels (the spectrum of its notes) beside the latent;
 * :mod:`.template`: prompts rewritten into the captions a model was trained on (``prompt_template``);
 * :mod:`.guidance`: the guidance weight as an embedding, for guidance-distilled U-Nets;
 * :mod:`.clap`: AudioLDM's and MusicLDM's CLAP embedding as the U-Net's ``class_labels``;
@@ -17,7 +18,16 @@
 from diffusers.models.modeling_utils import ModelMixin  # noqa: F401
 
 from .audioldm2 import AudioLDM2Conditioner
-from .beat import BEAT_CHANNELS, beat_channels, check_unet_channels, has_beat_channels, unet_input, with_beat_channels
+from .beat import (
+    BEAT_CHANNELS,
+    beat_channels,
+    check_unet_channels,
+    has_beat_channels,
+    has_key_channels,
+    unet_input,
+    with_beat_channels,
+    with_key_channels,
+)
 from .clap import ClapClassConditioner, clap_text_embedding
 from .guidance import (
     GUIDANCE_EMBEDDING_DIM,
@@ -26,6 +36,7 @@ from .guidance import (
     guidance_embedding,
     with_guidance_embedding,
 )
+from .key import KEY_CHANNELS, key_channels, pitch_class_spectra
 from .interface import Conditioner, UNetKwargs, blend, cat_rows, pad_sequences, repeat_rows
 from .pitch import (
     FEATURE_WIDTHS,
@@ -65,6 +76,7 @@ from .text import MAX_TEXT_TOKENS, POOLING_MODES, TextConditioner, TextEmbedding
 
 __all__ = [
     "BEAT_CHANNELS",
+    "KEY_CHANNELS",
     "GUIDANCE_EMBEDDING_DIM",
     "MAX_TEXT_TOKENS",
     "PACKAGED_TEXT_ENCODERS",
@@ -86,6 +98,8 @@ __all__ = [
     "TextProjection",
     "UNetKwargs",
     "beat_channels",
+    "key_channels",
+    "pitch_class_spectra",
     "blend",
     "cat_rows",
     "check_pitch_conditioning",
@@ -100,6 +114,7 @@ __all__ = [
     "embedding_width",
     "feature_width",
     "has_beat_channels",
+    "has_key_channels",
     "has_instrument_embedding",
     "has_music_embedding",
     "has_pitch_embedding",
@@ -117,6 +132,7 @@ __all__ = [
     "text_width",
     "unet_input",
     "with_beat_channels",
+    "with_key_channels",
     "with_guidance_embedding",
     "with_pitch_embedding",
     "mean_pooled",

@@ -460,7 +460,8 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         if self.embeds_guidance:
             extra["timestep_cond"] = guidance_embedding(guidance_scale, len(model_input), self.unet.config.time_cond_proj_dim,
                                                         model_input.device, model_input.dtype)
-        model_input = unet_input(self.unet, model_input, (conditions or {}).get("class_labels"), self.latent_frame_in_s, start)
+        model_input = unet_input(self.unet, model_input, (conditions or {}).get("class_labels"), self.latent_frame_in_s, start,
+                                 self.spectrogram)
         # encoder_hidden_states is a required argument of the U-Net; None leaves it unconditioned.
         output = self.unet(model_input, t, **{"encoder_hidden_states": None, **(conditions or {}), **extra}).sample
         if do_guidance:

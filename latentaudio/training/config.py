@@ -137,6 +137,7 @@ class VaeTrainingConfig(TrainingConfig):
     discriminator_channels: int = setting(32, "[1, 4096]")
     discriminator_layers: int = setting(3, "[1, 8]")
     scale_batches: int = setting(16, "[1, inf)")  # batches whose latents set vae.config.scaling_factor
+    train_encoder: bool = setting(True)  # false: the decoder alone learns; latents and scaling_factor stay, so a U-Net trained on them still fits
 
 
 @dataclass
@@ -184,6 +185,7 @@ class DiffusionTrainingConfig(TrainingConfig):
     music_conditioning: bool = setting(False)  # the embedding also reads the tempo, key and length a caption states (kept once a U-Net has it)
     music_dropout: float = setting(0.2, "[0, 1]")  # share of stated tempos, keys and lengths (each on its own) hidden from the embedding
     beat_channels: bool = setting(False)  # the tempo also enters as beat-phase channels beside the latent (needs the music embedding; kept once a U-Net has them)
+    key_channels: bool = setting(False)  # the key also enters as key channels after the beat-phase channels (needs beat_channels; kept once a U-Net has them)
     prompt_template: Optional[str] = setting(None, choices=(None, *PROMPT_TEMPLATES))  # the trained pipeline rewrites prompts into it (None: read as written)
     use_ema: bool = setting(True)
     ema_decay: float = setting(0.9999, "[0, 1)")

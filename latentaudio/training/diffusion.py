@@ -56,6 +56,7 @@ from ..conditioning import (
     embedding_width,
     feature_width,
     has_beat_channels,
+    has_key_channels,
     has_instrument_embedding,
     has_music_embedding,
     mean_pooled,
@@ -65,6 +66,7 @@ from ..conditioning import (
     prompt_notes,
     unet_input,
     with_beat_channels,
+    with_key_channels,
     with_pitch_embedding,
 )
 from ..prompts import without_instrument, without_note
@@ -125,16 +127,18 @@ def music_dropout(captions: list[str], dropout: float) -> list:
 class ConditionedUNet(nn.Module):
     """Text projection + U-Net as one module for DDP: (z_t, t, encoder states, mask, class labels,
     guidance embedding) → prediction. ``frame_seconds``, a latent frame's length, places the beat-phase
-    channels of a U-Net that takes them (clips start at frame 0 of their take)."""
+    channels of a U-Net that takes them (clips start at frame 0 of their take); ``spectrogram``, the
+    pipeline's, places the notes of its key channels."""
 
-    def __init__(self, unet, projection=None, frame_seconds: Optional[float] = None):
+    def __init__(self, unet, projection=None, frame_seconds: Optional[float] = None, spectrogram=None):
         super().__init__()
         self.unet, self.projection, self.frame_seconds = unet, projection, frame_seconds
+        self.spectrogram = [spectrogram]  # a list: not a submodule of the trained model (its buffers stay the pipeline's)
 
     def forward(self, latents, timesteps, states=None, mask=None, class_labels=None, timestep_cond=None) -> torch.Tensor:
         if states is not None and self.projection is not None:
             states, mask = self.projection(states, mask)
-        sample = unet_input(self.unet, latents, class_labels, self.frame_seconds)
+        sample = unet_input(self.unet, latents, class_labels, self.frame_seconds, spectrogram=self.spectrogram[0])
         return self.unet(sample, timesteps, encoder_hidden_states=states, encoder_attention_mask=mask,
                          class_labels=class_labels, timestep_cond=timestep_cond).sample
 
@@ -299,6 +303,12 @@ class DiffusionTrainer(Trainer):
                 raise ValueError("beat_channels=true follows the tempo of the music embedding, but this U-Net has none; "
                                  "expected music_conditioning=true as well.")
             pipe.unet = with_beat_channels(pipe.unet)
+        adds_key = c.key_channels and not has_key_channels(pipe.unet)
+        if adds_key:
+            if not has_beat_channels(pipe.unet):
+                raise ValueError("key_channels=true adds key channels after the beat-phase channels, but this U-Net has "
+                                 "none; expected beat_channels=true as well.")
+            pipe.unet = with_key_channels(pipe.unet)
         if pipe.config.get("prompt_template") != c.prompt_template:  # a template is the training captions', not the model's
             logger.info("The trained pipeline reads prompts %s (it started from one that rewrote them into %r).",
                         "as written" if c.prompt_template is None else f"rewritten into {c.prompt_template!r}",
@@ -315,7 +325,7 @@ class DiffusionTrainer(Trainer):
             add_lora(pipe.unet, c.lora_rank, c.lora_alpha)
             if adds_pitch:  # a new embedding (or its new columns) starts at zero: frozen, it would never condition anything
                 pipe.unet.class_embedding.requires_grad_(True)
-            if adds_beat:
+            if adds_beat or adds_key:
                 pipe.unet.conv_in.requires_grad_(True)
         else:
             # train_unet=false: the embedding alone learns (and the input layer, whose new columns read the beat channels)
@@ -324,7 +334,7 @@ class DiffusionTrainer(Trainer):
                 pipe.unet.class_embedding.requires_grad_(True)
             if has_beat_channels(pipe.unet):
                 pipe.unet.conv_in.requires_grad_(True)
-        model = ConditionedUNet(pipe.unet.train(), projection, pipe.latent_frame_in_s)
+        model = ConditionedUNet(pipe.unet.train(), projection, pipe.latent_frame_in_s, pipe.spectrogram)
         self.trained = {name: p for name, p in model.named_parameters() if p.requires_grad}
         self.ema = EMAModel(list(self.trained.values()), decay=c.ema_decay) if c.use_ema else None
         if self.ema is not None:

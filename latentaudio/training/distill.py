@@ -181,7 +181,7 @@ class DistillationTrainer(DiffusionTrainer):
 
     def _predict(self, unet, noisy, timesteps, **kwargs) -> torch.Tensor:
         """``unet``'s prediction, with the beat-phase channels of ``kwargs``' class labels beside ``noisy`` where it takes them."""
-        sample = unet_input(unet, noisy, kwargs.get("class_labels"), self.pipe.latent_frame_in_s)
+        sample = unet_input(unet, noisy, kwargs.get("class_labels"), self.pipe.latent_frame_in_s, spectrogram=self.pipe.spectrogram)
         return unet(sample, timesteps, **kwargs).sample
 
     def _guided_teacher(self, noisy, timesteps, cond: dict, uncond: dict, scales) -> torch.Tensor:

@@ -9,6 +9,11 @@ posterior sample (Rombach et al. 2022, Sec. 3; Kingma & Welling 2014):
 the pixels of the mel, so ``kl_weight`` means what it does in latent diffusion's configs. At the
 end the VAE's ``scaling_factor`` becomes 1 / std of training latents, so that diffusion sees
 latents of unit variance.
+
+``train_encoder: false`` fine-tunes the decoder alone, as Stable Diffusion's VAE decoders were
+fine-tuned for sharper images: the encoder (and its ``quant_conv``) stays frozen, so every latent,
+the ``scaling_factor`` and a U-Net trained on them stay valid, while the decoder learns to
+reconstruct new material (e.g. a one-shot VAE's decoder on melodies and loops).
 """
 
 from __future__ import annotations
@@ -47,7 +52,12 @@ class VaeTrainer(Trainer):
         c = self.config
         self.train_data, self.validation_data = self.datasets(return_audio=False)
         vae = self.pipe.vae.train().requires_grad_(True)
-        self.model, self.vae_optimizer = self.prepare_trained("vae", VaeForTraining(vae))
+        if not c.train_encoder:
+            for frozen in (vae.encoder, vae.quant_conv):
+                if frozen is not None:
+                    frozen.requires_grad_(False)
+        trained = [p for p in vae.parameters() if p.requires_grad]
+        self.model, self.vae_optimizer = self.prepare_trained("vae", VaeForTraining(vae), trained)
         self.discriminator = None
         if c.discriminator != "none":
             discriminator = PatchDiscriminator(c.discriminator_channels, c.discriminator_layers)
@@ -67,7 +77,7 @@ class VaeTrainer(Trainer):
         losses["kl"] = kl / image[0].numel()
         loss = losses["reconstruction"] + c.kl_weight * losses["kl"]
         adversarial = self.discriminator is not None and step >= c.discriminator_start_step
-        vae_parameters = list(self.vae.parameters())
+        vae_parameters = [p for p in self.vae.parameters() if p.requires_grad]
         if adversarial:
             # The bare discriminator judges the reconstruction: gradients reach only the VAE
             # (backward into `inputs`), and DDP does not wait for discriminator gradients.
@@ -100,8 +110,9 @@ class VaeTrainer(Trainer):
         return {"reconstruction_l1": total / count}
 
     def finished_pipeline(self):
-        vae = self.vae.eval()
-        vae.register_to_config(scaling_factor=self.latent_scale(vae))
+        vae = self.vae.eval().requires_grad_(True)
+        if self.config.train_encoder:  # a frozen encoder keeps its latents, and so their scale
+            vae.register_to_config(scaling_factor=self.latent_scale(vae))
         self.pipe.vae = vae
         return self.pipe
 

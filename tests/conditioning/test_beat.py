@@ -111,5 +111,5 @@ def test_the_pipeline_refuses_beat_channels_without_the_music_embedding(tiny_pip
     with pytest.raises(ValueError, match="no music embedding to state a tempo"):
         LatentAudioPipeline(**components)
     components["unet"] = UNet2DConditionModel.from_config({**unet_config, "in_channels": unet_config["out_channels"] + 1})
-    with pytest.raises(ValueError, match=r"in/out channels 5/4.*expected 4/4 \(6/4 with beat-phase channels\)"):
+    with pytest.raises(ValueError, match=r"in/out channels 5/4.*expected 4/4 \(6/4 with beat-phase channels, 14/4 with key channels as well\)"):
         LatentAudioPipeline(**components)

@@ -225,6 +225,24 @@ def test_music_conditioning_widens_the_instrument_embedding_and_teaches_the_new_
     assert has_music_embedding(LatentAudioPipeline.from_pretrained(tmp_path / "again").unet)
 
 
+def learns_new_input_channels(settings: str, adding: str, has_them, before: int, count: int, pipe_dir, data, tmp_path,
+                              name: str):
+    """Train the tiny pipeline with ``adding``: its U-Net takes ``count`` new input channels after ``before`` others
+    beside the latent (``has_them``), they learn from the captions, a take is as long as asked, and a later run
+    without the setting keeps them. Returns the trained pipeline."""
+    assert train_tiny(settings + adding, 3, pipe_dir, data, tmp_path, name) == 0
+    pipe = LatentAudioPipeline.from_pretrained(tmp_path / name)
+    first = pipe.unet.config.out_channels + before
+    assert has_them(pipe.unet) and pipe.unet.config.in_channels == first + count
+    assert pipe.unet.conv_in.weight[:, first:].abs().sum() > 0  # the new channels learned from the stated tempos or keys
+    audio = pipe("a 120 bpm piano loop in C minor, 0.5 s", num_inference_steps=2, audio_length_in_s=0.5,
+                 generator=torch.Generator().manual_seed(0)).audios
+    assert audio.shape[-1] == round(0.5 * pipe.sample_rate)
+    assert train_tiny(settings, 1, tmp_path / name, data, tmp_path, f"{name}-again") == 0  # kept without asking again
+    assert has_them(LatentAudioPipeline.from_pretrained(tmp_path / f"{name}-again").unet)
+    return pipe
+
+
 @pytest.mark.slow
 def test_beat_channels_widen_the_input_layer_learn_from_the_stated_tempo_and_reach_the_student(tiny_pipe_dir, gm_data,
                                                                                                  tmp_path, capsys):
@@ -238,16 +256,8 @@ def test_beat_channels_widen_the_input_layer_learn_from_the_stated_tempo_and_rea
     settings = "use_ema: false\npitch_dropout: 0.0\ninstrument_dropout: 0.0\nmusic_dropout: 0.0\n"
     assert train_tiny(settings + "beat_channels: true\n", 1, tiny_pipe_dir, data, tmp_path, "refused") == 1
     assert "beat_channels=true follows the tempo of the music embedding" in capsys.readouterr().err
-    assert train_tiny(settings + "music_conditioning: true\nbeat_channels: true\n", 3, tiny_pipe_dir, data, tmp_path, "beat") == 0
-    beat = LatentAudioPipeline.from_pretrained(tmp_path / "beat")
-    latent = beat.unet.config.out_channels
-    assert has_beat_channels(beat.unet) and beat.unet.config.in_channels == latent + BEAT_CHANNELS
-    assert beat.unet.conv_in.weight[:, latent:].abs().sum() > 0  # the new channels learned from the stated tempos
-    audio = beat("a 120 bpm drum loop in C minor, 0.5 s", num_inference_steps=2, audio_length_in_s=0.5,
-                 generator=torch.Generator().manual_seed(0)).audios
-    assert audio.shape[-1] == round(0.5 * beat.sample_rate)
-    assert train_tiny(settings, 1, tmp_path / "beat", data, tmp_path, "again") == 0  # kept without asking again
-    assert has_beat_channels(LatentAudioPipeline.from_pretrained(tmp_path / "again").unet)
+    beat = learns_new_input_channels(settings, "music_conditioning: true\nbeat_channels: true\n", has_beat_channels, 0,
+                                     BEAT_CHANNELS, tiny_pipe_dir, data, tmp_path, "beat")
     # train_unet: false trains the embedding and the input layer that reads the channels; the rest stays bit for bit
     assert train_tiny(settings + "train_unet: false\n", 2, tmp_path / "beat", data, tmp_path, "frozen") == 0
     before, after = beat.unet.state_dict(), LatentAudioPipeline.from_pretrained(tmp_path / "frozen").unet.state_dict()
@@ -258,3 +268,17 @@ def test_beat_channels_widen_the_input_layer_learn_from_the_stated_tempo_and_rea
     student = LatentAudioPipeline.from_pretrained(tmp_path / "student")
     assert has_beat_channels(student.unet)
     assert student("a 120 bpm drum loop, 0.5 s", audio_length_in_s=0.5).audios.shape[-1] == round(0.5 * student.sample_rate)
+
+
+@pytest.mark.slow
+def test_key_channels_follow_the_beat_channels_and_learn_from_the_stated_key(tiny_pipe_dir, gm_data, tmp_path, capsys):
+    """key_channels needs the beat-phase channels; it adds input channels at zero after them, the captions' keys
+    teach them, and a later run keeps them."""
+    from latentaudio.conditioning import BEAT_CHANNELS, KEY_CHANNELS, has_key_channels
+
+    data = stating_music(gm_data, tmp_path)
+    settings = "use_ema: false\npitch_dropout: 0.0\ninstrument_dropout: 0.0\nmusic_dropout: 0.0\nmusic_conditioning: true\n"
+    assert train_tiny(settings + "key_channels: true\n", 1, tiny_pipe_dir, data, tmp_path, "refused") == 1
+    assert "key_channels=true adds key channels after the beat-phase channels" in capsys.readouterr().err
+    learns_new_input_channels(settings, "beat_channels: true\nkey_channels: true\n", has_key_channels, BEAT_CHANNELS,
+                              KEY_CHANNELS, tiny_pipe_dir, data, tmp_path, "key")

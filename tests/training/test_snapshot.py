@@ -53,12 +53,20 @@ def test_a_snapshot_with_the_instrument_embedding_gives_the_pipeline_its_width(m
 
 
 def test_a_music_snapshot_applied_to_a_narrower_pipeline_keeps_its_width_and_length(minilm_pipe_dir, tmp_path):
-    """The snapshot of a run that added the music embedding and beat-phase channels, applied to a pipeline folder
-    with neither: the output has both, with the run's weights."""
-    from latentaudio.conditioning import FEATURE_WIDTHS, has_beat_channels, has_music_embedding, with_beat_channels, with_pitch_embedding
+    """The snapshot of a run that added the music embedding, beat-phase channels and key channels, applied to a
+    pipeline folder with none of them: the output has them all, with the run's weights."""
+    from latentaudio.conditioning import (
+        FEATURE_WIDTHS,
+        has_beat_channels,
+        has_key_channels,
+        has_music_embedding,
+        with_beat_channels,
+        with_key_channels,
+        with_pitch_embedding,
+    )
 
     pipe = LatentAudioPipeline.from_pretrained(minilm_pipe_dir)
-    pipe.unet = with_beat_channels(with_pitch_embedding(pipe.unet, music=True))
+    pipe.unet = with_key_channels(with_beat_channels(with_pitch_embedding(pipe.unet, music=True)))
     torch.nn.init.normal_(pipe.unet.conv_in.weight, std=0.3)
     torch.nn.init.normal_(pipe.unet.class_embedding.linear_1.weight, std=0.5)
     torch.nn.init.normal_(pipe.unet.class_embedding.linear_2.weight, std=0.5)
@@ -76,7 +84,7 @@ def test_a_music_snapshot_applied_to_a_narrower_pipeline_keeps_its_width_and_len
     assert result.returncode == 0, result.stderr[-2000:]
     out = LatentAudioPipeline.from_pretrained(tmp_path / "out")
     assert has_music_embedding(out.unet) and out.unet.config.projection_class_embeddings_input_dim == FEATURE_WIDTHS[2]
-    assert has_beat_channels(out.unet) and not has_beat_channels(narrow.unet)
+    assert has_beat_channels(out.unet) and has_key_channels(out.unet) and not has_beat_channels(narrow.unet)
     torch.testing.assert_close(out.unet.conv_in.weight, pipe.unet.conv_in.weight.half().float())
     assert out.config.longest_trained_length_in_s == 10.24
     torch.testing.assert_close(out.unet.class_embedding.linear_1.weight, pipe.unet.class_embedding.linear_1.weight.half().float())

@@ -49,6 +49,21 @@ def test_vae_overfits_and_sets_its_latent_scale(tiny_pipe_dir, gm_data, tmp_path
     assert "validation/reconstruction" in tags["images"]
 
 
+def test_a_decoder_fine_tune_keeps_the_encoder_and_the_latent_scale_and_lowers_the_reconstruction(tiny_pipe_dir, gm_data,
+                                                                                                    tmp_path):
+    out, config = tmp_path / "decoder", tmp_path / "decoder.yaml"
+    config.write_text(f"base: {TRAINING_CONFIGS / 'tiny_vae.yaml'}\ntrain_encoder: false\ndiscriminator: none\n")
+    assert main(train_args("train vae", tiny_pipe_dir, gm_data, out, None, "--config", config)) == 0
+    reconstruction = [h["reconstruction"] for h in loss_history(out)]
+    assert mean(reconstruction[-3:]) < 0.85 * mean(reconstruction[:3])
+    before, after = weights(tiny_pipe_dir, "vae"), weights(out, "vae")
+    moved = {name for name in before if not torch.equal(before[name], after[name])}
+    assert moved and all(name.startswith(("decoder.", "post_quant_conv.")) for name in moved)  # the encoder is bit for bit
+    assert any(name.startswith("decoder.") for name in moved)
+    scale = lambda folder: json.loads((folder / "vae" / "config.json").read_text())["scaling_factor"]
+    assert scale(out) == scale(tiny_pipe_dir)  # the same latents, so the same scale: a U-Net trained on them still fits
+
+
 def test_vocoder_overfits(tiny_pipe_dir, gm_data, tmp_path):
     out = tmp_path / "vocoder"
     assert main(train_args("train vocoder", tiny_pipe_dir, gm_data, out, "tiny_vocoder.yaml")) == 0

@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
-# The music model with beat-phase channels on a 2-core CPU, in two stages from the embedded music model:
-# drum loops alone with the channels added at zero (beat_cpu.yaml), then that run continued on the whole
-# music data (mixed_cpu.yaml: drum loops, melodic material, sound effects and one-shots, each drum loop
-# twice an epoch), so that the other categories come back while the loops keep the stated tempo.
+# The music model with beat-phase and key channels on a 2-core CPU, in three stages from the music model of
+# the GPU round: drum loops alone with the beat-phase channels added at zero (beat_cpu.yaml), then that run
+# continued on the whole music data (mixed_cpu.yaml: drum loops, melodic material, sound effects and one-shots,
+# each drum loop twice an epoch), so that the other categories come back while the loops keep the stated tempo;
+# then key channels added at zero and trained on the same data, the melodic material three times an epoch
+# (key_cpu.yaml). The released music model is the third stage's.
 #
-#   configs/music_model/beat_cpu_run.sh WORK [LOOP_STEPS] [MIXED_STEPS]
+#   configs/music_model/beat_cpu_run.sh WORK [LOOP_STEPS] [MIXED_STEPS] [KEY_STEPS]
 #
 # The data is build_data.sh's at 1 h of drum loops, 2 h of melodic material, 0.5 h of sound effects and
 # the GM one-shots at every sixth semitone, velocities 80 and 112 (about 2 minutes a builder on one core);
 # the caption states about 4 minutes; the latent cache about 3 minutes (once). At batch 8 a step takes
-# about 1.2-1.8 s on two cores, so the defaults (1,210 and 3,242 steps, the released run's) take about 30 and 95 minutes. Each
+# about 1.2-1.8 s on two cores, so the defaults (1,210, 3,242 and 1,162 steps, the released runs') take about 30, 95
+# and 30 minutes (the key stage ran 80 minutes beside its control on one core each). Each
 # stage is resumable: rerun with the same WORK and finished data is kept, a stage continues from its last
-# checkpoint, and a finished stage returns at once. The release candidate is WORK/mixed, a pipeline folder.
+# checkpoint, and a finished stage returns at once. The release candidate is WORK/key, a pipeline folder.
 set -u
-WORK=$1 LOOP_STEPS=${2:-1210} MIXED_STEPS=${3:-3242}
+WORK=$1 LOOP_STEPS=${2:-1210} MIXED_STEPS=${3:-3242} KEY_STEPS=${4:-1162}
 HERE=$(cd "$(dirname "$0")" && pwd)
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
 LA="python3 -m latentaudio"
@@ -41,3 +44,4 @@ stage() {  # NAME CONFIG BASE_MODEL DATA STEPS
 }
 stage loops beat_cpu.yaml music "$WORK/loop_data" "$LOOP_STEPS"
 stage mixed mixed_cpu.yaml "$WORK/loops" "$WORK/data" "$MIXED_STEPS"
+stage key key_cpu.yaml "$WORK/mixed" "$WORK/data" "$KEY_STEPS"

@@ -138,13 +138,10 @@ def apply(snapshot: Path, pipeline_dir: Path, out_dir: Path, longest: float | No
         width = weights["unet.class_embedding.linear_1.weight"].shape[1]  # the note's, the instrument's, the music's
         trained["unet"] = with_pitch_embedding(trained["unet"], instruments=width >= FEATURE_WIDTHS[1],
                                                music=width >= FEATURE_WIDTHS[2])
-    from latentaudio.conditioning import BEAT_CHANNELS, KEY_CHANNELS, with_beat_channels, with_key_channels
+    from latentaudio.conditioning import with_input_channels
 
-    extra = weights["unet.conv_in.weight"].shape[1] - trained["unet"].config.out_channels  # what the run's U-Net took beside the latent
-    if extra in (BEAT_CHANNELS, BEAT_CHANNELS + KEY_CHANNELS):  # a run with beat channels (and key channels)
-        trained["unet"] = with_beat_channels(trained["unet"])
-    if extra == BEAT_CHANNELS + KEY_CHANNELS:
-        trained["unet"] = with_key_channels(trained["unet"])
+    # a run that added beat-phase (and key) channels took more input channels than the folder's U-Net
+    trained["unet"] = with_input_channels(trained["unet"], weights["unet.conv_in.weight"].shape[1])
     model = ConditionedUNet(trained["unet"], trained.get("text_projection"))
     if frozen_projection and model.projection is not None:
         weights.update({f"projection.{key}": value for key, value in model.projection.state_dict().items()})

@@ -26,6 +26,7 @@ from .beat import (
     has_key_channels,
     unet_input,
     with_beat_channels,
+    with_input_channels,
     with_key_channels,
 )
 from .clap import ClapClassConditioner, clap_text_embedding
@@ -132,6 +133,7 @@ __all__ = [
     "text_width",
     "unet_input",
     "with_beat_channels",
+    "with_input_channels",
     "with_key_channels",
     "with_guidance_embedding",
     "with_pitch_embedding",

@@ -40,7 +40,7 @@ from .key import KEY_CHANNELS, key_channels, pitch_class_spectra
 from .pitch import has_music_embedding
 
 __all__ = ["BEAT_CHANNELS", "beat_channels", "check_unet_channels", "has_beat_channels", "has_key_channels", "stated_tempo",
-           "unet_input", "with_beat_channels", "with_key_channels"]
+           "unet_input", "with_beat_channels", "with_input_channels", "with_key_channels"]
 
 BEAT_CHANNELS = 2  # sin and cos of the beat phase
 TEMPO_COLUMN = FEATURE_WIDTHS[1]  # the music features follow the note's and the instrument's: the tempo's "stated" flag, then log2(bpm / 120)
@@ -105,6 +105,25 @@ def with_key_channels(unet):
                          f"channels for {unet.config.out_channels} output channels; add the beat-phase channels first "
                          "(with_beat_channels(unet)).")
     return _widened(unet, KEY_CHANNELS)
+
+
+def with_input_channels(unet, in_channels: int):
+    """``unet`` widened as a trained U-Net of its config that takes ``in_channels`` input channels was: beat-phase
+    channels, then key channels, each added at zero (for weights saved from such a U-Net to load into it).
+
+    Raises:
+        ValueError: No such widening takes ``in_channels``.
+    """
+    extra = in_channels - unet.config.out_channels
+    if extra in (BEAT_CHANNELS, BEAT_CHANNELS + KEY_CHANNELS):
+        unet = with_beat_channels(unet)
+    if extra == BEAT_CHANNELS + KEY_CHANNELS:
+        unet = with_key_channels(unet)
+    if unet.config.in_channels != in_channels:
+        raise ValueError(f"in_channels={in_channels}: a U-Net with {unet.config.in_channels} input channels for "
+                         f"{unet.config.out_channels} output channels widens to {unet.config.out_channels + BEAT_CHANNELS} "
+                         f"(beat-phase channels) or {unet.config.out_channels + BEAT_CHANNELS + KEY_CHANNELS} (and key channels).")
+    return unet
 
 
 def _widened(unet, channels: int):

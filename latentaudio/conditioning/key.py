@@ -25,7 +25,7 @@ half of guidance and the trainer's ``music_dropout`` give zero channels, as for 
 
 from __future__ import annotations
 
-import functools
+import weakref
 from typing import Optional
 
 import numpy as np
@@ -42,26 +42,27 @@ KEY_COLUMN = FEATURE_WIDTHS[1] + TEMPO_FEATURES  # the key's "stated" flag, the 
 NOTES = range(24, 108)  # C1 to B7
 
 
-@functools.lru_cache(maxsize=8)
-def _pitch_class_spectra(sample_rate: int, filters: bytes, shape: tuple[int, int]) -> np.ndarray:
-    fb = np.frombuffer(filters, np.float32).reshape(shape)  # (n_freqs, n_mels)
-    hz_per_bin = sample_rate / 2 / (shape[0] - 1)
-    spectra = np.zeros((12, shape[1]), np.float64)
-    for note in NOTES:
-        for harmonic in range(1, HARMONICS + 1):
-            position = 440.0 * 2 ** ((note - 69) / 12) * harmonic / hz_per_bin
-            if position >= shape[0] - 1:
-                break
-            low, frac = int(position), position - int(position)  # the filterbank's response between two STFT bins
-            spectra[note % 12] += ((1 - frac) * fb[low] + frac * fb[low + 1]) / harmonic
-    return spectra.astype(np.float32)
+_SPECTRA: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # spectrogram module -> its P, computed once
 
 
 def pitch_class_spectra(spectrogram) -> torch.Tensor:
     """``P`` (12, n_mels): the mel response of each pitch class (every octave, :data:`HARMONICS` harmonics)
-    through ``spectrogram``'s filterbank (a :class:`~latentaudio.spectrogram.MelSpectrogram`)."""
-    fb = spectrogram.transform.mel_scale.fb.detach().cpu().float().numpy()
-    return torch.from_numpy(_pitch_class_spectra(spectrogram.sample_rate, fb.tobytes(), fb.shape))
+    through ``spectrogram``'s filterbank (a :class:`~latentaudio.spectrogram.MelSpectrogram`), computed on the
+    first call for that module (every U-Net call of a key-channel model asks for it)."""
+    spectra = _SPECTRA.get(spectrogram)
+    if spectra is None:
+        fb = spectrogram.transform.mel_scale.fb.detach().cpu().float().numpy()  # (n_freqs, n_mels)
+        hz_per_bin = spectrogram.sample_rate / 2 / (len(fb) - 1)
+        table = np.zeros((12, fb.shape[1]))
+        for note in NOTES:
+            for harmonic in range(1, HARMONICS + 1):
+                position = 440.0 * 2 ** ((note - 69) / 12) * harmonic / hz_per_bin
+                if position >= len(fb) - 1:
+                    break
+                low, frac = int(position), position - int(position)  # the filterbank's response between two STFT bins
+                table[note % 12] += ((1 - frac) * fb[low] + frac * fb[low + 1]) / harmonic
+        spectra = _SPECTRA[spectrogram] = torch.from_numpy(table.astype(np.float32))
+    return spectra
 
 
 def _centred(weights: torch.Tensor) -> torch.Tensor:

@@ -17,6 +17,7 @@ from latentaudio.conditioning import (
     structured_features,
     unet_input,
     with_beat_channels,
+    with_input_channels,
     with_key_channels,
     with_pitch_embedding,
 )
@@ -81,6 +82,12 @@ def test_the_upgrade_follows_the_beat_channels_and_starts_with_no_effect(tiny_pi
     upgraded = with_key_channels(beat_unet)
     assert has_key_channels(upgraded) and has_beat_channels(upgraded) and not has_key_channels(beat_unet)
     assert with_key_channels(upgraded) is upgraded
+    # weights of a run that added both load into its config's U-Net widened the same way (snapshot.py apply)
+    music = with_pitch_embedding(tiny_pipe.unet, music=True)
+    assert with_input_channels(music, upgraded.config.in_channels).config.in_channels == upgraded.config.in_channels
+    assert has_key_channels(with_input_channels(music, upgraded.config.in_channels))
+    with pytest.raises(ValueError, match=r"in_channels=7: .* widens to 6 \(beat-phase channels\) or 14"):
+        with_input_channels(music, 7)
     assert upgraded.config.in_channels == beat_unet.config.out_channels + BEAT_CHANNELS + KEY_CHANNELS
     assert torch.equal(upgraded.conv_in.weight[:, : beat_unet.config.in_channels], beat_unet.conv_in.weight)
     assert not upgraded.conv_in.weight[:, beat_unet.config.in_channels :].any()

@@ -5,7 +5,7 @@ and class, and away from the unconditional average, at some cost in variety and,
 generates ``--limit`` rows a category of the music datasets (drum loops, melodic material, sound effects, one-shots;
 evenly spread) from each row's last caption at the row's length, once per scale in ``--scales`` with the same seeds,
 and scores every take as ``latentaudio evaluate --music`` does with the judges it saved (``--judges``): category,
-drum style, effect class, tempo within 4 %, key or its relative, mode, and each category's Fréchet distance against
+drum style, effect class, tempo within 4 %, key, key or its relative, mode, and each category's Fréchet distance against
 its floor, beside the real clips. ``--split validation`` (the default) reads the validation rows, which hold out
 tempos, keys and notes of their own, so that a scale is chosen without the test prompts; the test clips give the
 floors.
@@ -23,7 +23,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from common import add_split_argument, generation_parser, load_pipeline  # noqa: E402
 
 SCORES = ("category_accuracy", "style_accuracy", "sfx_class_accuracy", "family_accuracy", "note_accuracy",
-          "tempo_accuracy", "tempo_accuracy_octave", "key_or_relative", "mode_accuracy", "frechet_distance")
+          "tempo_accuracy", "tempo_accuracy_octave", "key_exact", "key_or_relative", "mode_accuracy", "frechet_distance")
 
 
 def main() -> None:

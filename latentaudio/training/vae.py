@@ -56,8 +56,8 @@ class VaeTrainer(Trainer):
             for frozen in (vae.encoder, vae.quant_conv):
                 if frozen is not None:
                     frozen.requires_grad_(False)
-        trained = [p for p in vae.parameters() if p.requires_grad]
-        self.model, self.vae_optimizer = self.prepare_trained("vae", VaeForTraining(vae), trained)
+        self.vae_parameters = [p for p in vae.parameters() if p.requires_grad]
+        self.model, self.vae_optimizer = self.prepare_trained("vae", VaeForTraining(vae), self.vae_parameters)
         self.discriminator = None
         if c.discriminator != "none":
             discriminator = PatchDiscriminator(c.discriminator_channels, c.discriminator_layers)
@@ -77,7 +77,7 @@ class VaeTrainer(Trainer):
         losses["kl"] = kl / image[0].numel()
         loss = losses["reconstruction"] + c.kl_weight * losses["kl"]
         adversarial = self.discriminator is not None and step >= c.discriminator_start_step
-        vae_parameters = [p for p in self.vae.parameters() if p.requires_grad]
+        vae_parameters = self.vae_parameters
         if adversarial:
             # The bare discriminator judges the reconstruction: gradients reach only the VAE
             # (backward into `inputs`), and DDP does not wait for discriminator gradients.

@@ -87,26 +87,34 @@ def tempo_matches(estimate: Optional[float], target: float, tolerance: float = T
     return any(abs(estimate / candidate - 1) <= tolerance for candidate in candidates)
 
 
-def estimate_key(audio: np.ndarray, sample_rate: int) -> Optional[tuple[int, str]]:
-    """(tonic pitch class, ``"major"`` or ``"minor"``): the Krumhansl-Schmuckler key finding (Krumhansl 1990).
-
-    The chroma is ``librosa.feature.chroma_cqt`` summed over the clip without per-frame normalisation
-    (loud frames count more than quiet ones); the key is the rotation of :data:`MAJOR_PROFILE` or
-    :data:`MINOR_PROFILE` that correlates best with it (summing beat averaging normalised frames, and
-    Temperley's profiles, by 4-10 points here). On 96 FluidR3_GM clips of the melodic builder (a quarter
-    of them music21 excerpts) the key or its relative is right for 69 %, the exact key for 65 % and the
-    mode (by :data:`MODE_QUALITY`) for 80 %; minor keys are the weakest (47 %). `None` for silence.
-    """
+def key_fits(audio: np.ndarray, sample_rate: int) -> Optional[np.ndarray]:
+    """(2, 12): the correlation of the clip's chroma with :data:`MAJOR_PROFILE` (row 0) and :data:`MINOR_PROFILE`
+    (row 1) rotated to each tonic (column, C first); `None` for silence. The chroma is ``librosa.feature.chroma_cqt``
+    summed over the clip without per-frame normalisation (loud frames count more than quiet ones)."""
     import librosa
 
     audio = np.asarray(audio, np.float32)
     if not np.isfinite(audio).all() or np.abs(audio).max(initial=0) < 1e-4:
         return None
     chroma = librosa.feature.chroma_cqt(y=audio, sr=sample_rate, norm=None).sum(axis=1)  # (12,), C first
-    scores = [(np.corrcoef(chroma, np.roll(profile, tonic))[0, 1], tonic, mode)
-              for mode, profile in (("major", MAJOR_PROFILE), ("minor", MINOR_PROFILE)) for tonic in range(12)]
-    _, tonic, mode = max(scores, key=lambda score: np.nan_to_num(score[0], nan=-1.0))
-    return tonic, mode
+    return np.array([[np.corrcoef(chroma, np.roll(profile, tonic))[0, 1] for tonic in range(12)]
+                     for profile in (MAJOR_PROFILE, MINOR_PROFILE)])
+
+
+def estimate_key(audio: np.ndarray, sample_rate: int) -> Optional[tuple[int, str]]:
+    """(tonic pitch class, ``"major"`` or ``"minor"``): the Krumhansl-Schmuckler key finding (Krumhansl 1990).
+
+    The key is the rotation of :data:`MAJOR_PROFILE` or :data:`MINOR_PROFILE` that correlates best with the
+    clip's chroma (:func:`key_fits`; summing beat averaging normalised frames, and Temperley's profiles, by 4-10
+    points here). On 96 FluidR3_GM clips of the melodic builder (a quarter of them music21 excerpts) the key or
+    its relative is right for 69 %, the exact key for 65 % and the mode (by :data:`MODE_QUALITY`) for 80 %; minor
+    keys are the weakest (47 %). `None` for silence.
+    """
+    fits = key_fits(audio, sample_rate)
+    if fits is None:
+        return None
+    mode, tonic = divmod(int(np.argmax(np.nan_to_num(fits, nan=-1.0))), 12)  # the first best, major before minor
+    return tonic, ("major", "minor")[mode]
 
 
 def key_matches(estimate: Optional[tuple[int, str]], target: tuple[int, str], relative: bool = True) -> bool:

@@ -77,7 +77,6 @@ class VaeTrainer(Trainer):
         losses["kl"] = kl / image[0].numel()
         loss = losses["reconstruction"] + c.kl_weight * losses["kl"]
         adversarial = self.discriminator is not None and step >= c.discriminator_start_step
-        vae_parameters = self.vae_parameters
         if adversarial:
             # The bare discriminator judges the reconstruction: gradients reach only the VAE
             # (backward into `inputs`), and DDP does not wait for discriminator gradients.
@@ -85,7 +84,7 @@ class VaeTrainer(Trainer):
                 fake = self.accelerator.unwrap_model(self.discriminator)(reconstruction)
             losses["generator"] = generator_loss(c.discriminator, fake)
             loss = loss + c.discriminator_weight * losses["generator"]
-        self.optimize(loss, self.vae_optimizer, vae_parameters, inputs=vae_parameters if adversarial else None)
+        self.optimize(loss, self.vae_optimizer, self.vae_parameters, inputs=self.vae_parameters if adversarial else None)
         if adversarial:
             real, fake = self.discriminator(torch.cat([image, reconstruction.detach()])).chunk(2)
             losses["discriminator"] = discriminator_adversarial_loss(c.discriminator, real, fake)

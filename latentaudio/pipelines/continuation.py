@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from ..spectrogram import vae_compression
-from .editing import AudioInput, LatentAudioEditPipelineBase, crossfade_weights, level_gains
+from .editing import AudioInput, LatentAudioEditPipelineBase, close_loop, crossfade_weights, level_gains
 
 EXAMPLE_DOC_STRING = """
     Examples:
@@ -22,6 +22,8 @@ EXAMPLE_DOC_STRING = """
         >>> loop = pipe("pad.wav", extend_in_s=2.0, loop=True, generator=torch.manual_seed(0)).audios[0]
         ```
 """
+
+LOOP_FADE_FRAMES = 2  # latent frames over which a loop's start fades from its in-sequence rendering into its own
 
 
 class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
@@ -37,10 +39,11 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
     With ``loop=True`` the new part is generated with the clip's first frames placed right after
     it, so it leads back into the start: played in a loop, the end continues into the beginning.
     The context is aligned to the sample: the latent after the output's end holds the clip
-    shifted so that sample ``N + k`` of the latent sequence is sample ``k`` of the clip. What is
-    left at the wrap is the VAE's own error: the end leads into the clip's start as the decoder
-    renders it in the middle of a sequence, while the kept start is the reconstruction of a clip
-    that begins from nothing (the decoder's edge effect; small for a well-trained VAE).
+    shifted so that sample ``N + k`` of the latent sequence is sample ``k`` of the clip. The decoder
+    and the vocoder render the clip's start after the end, in one sequence with it; the take opens
+    with that rendering and fades over :data:`LOOP_FADE_FRAMES` latent frames into the kept start (the
+    reconstruction of a clip that begins from nothing, whose first frames carry the decoder's and the
+    vocoder's edge), so its first sample continues its last (:func:`~latentaudio.pipelines.editing.close_loop`).
 
     The model learnt sounds at the level the data builders render them (a peak of 0.9), and continues a
     quiet clip at that level, a step up in loudness at the join. With ``match_level=True`` (the default)
@@ -122,7 +125,7 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
 
         # 3. Lay out the latent: kept clip frames | new frames (| the clip's start, for a loop)
         reconstruction = self.encode_audio(clips, clip_samples)
-        clean, mask, kept = self.layout(clips, reconstruction, num_samples, loop)
+        clean, mask, kept, context = self.layout(clips, reconstruction, num_samples, loop)
         clean = clean.repeat_interleave(num_waveforms_per_prompt, dim=0).to(self.unet.dtype)
 
         # 4. Generate the new frames in the context of the kept ones
@@ -143,12 +146,18 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
         if output_type == "mel":
             audio = mel[..., : math.ceil(num_samples / self.spectrogram.hop_length)]
         else:  # the clip's own level again (takes a gain of 1 or more turns down stay within full scale)
-            audio = self.vocode(mel, num_samples, "pt") / gains.repeat_interleave(num_waveforms_per_prompt, dim=0).to(mel.device)
+            if loop:  # vocoded on into the loop context, whose rendering of the start opens the take
+                fade = min(LOOP_FADE_FRAMES, context) * self.samples_per_latent_frame
+                audio = close_loop(self.codec.vocode(mel, within_full_scale=True), num_samples, fade)
+            else:
+                audio = self.vocode(mel, num_samples, "pt")
+            audio = audio / gains.repeat_interleave(num_waveforms_per_prompt, dim=0).to(mel.device)
             audio = audio.cpu().numpy() if output_type == "np" else audio
         return self.finish(audio, return_dict)
 
     def layout(self, clips: torch.Tensor, reconstruction: torch.Tensor, num_samples: int, loop: bool):
-        """Known latents, the mask of frames to generate (1, 1, T, 1) and the number of kept frames."""
+        """Known latents, the mask of frames to generate (1, 1, T, 1), the number of kept frames and the number of
+        loop context frames after the generated ones (0 without ``loop``)."""
         frame = self.samples_per_latent_frame
         factor = self._unet_factor(self.unet)
         kept = min(clips.shape[-1] // frame, reconstruction.shape[2])
@@ -174,7 +183,7 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
         if context is not None:
             clean[:, :, end_frame : end_frame + context.shape[2]] = context
             mask[:, :, end_frame : end_frame + context.shape[2]] = 0.0
-        return clean, mask, kept
+        return clean, mask, kept, 0 if context is None else context.shape[2]
 
 
 LatentAudioContinuationPipeline.__call__.__doc__ += EXAMPLE_DOC_STRING

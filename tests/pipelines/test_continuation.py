@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from latentaudio import LatentAudioContinuationPipeline
-from latentaudio.pipelines.editing import level_gains
+from latentaudio.pipelines.continuation import LOOP_FADE_FRAMES
+from latentaudio.pipelines.editing import close_loop, level_gains
 
 from .conftest import edit
 
@@ -26,7 +27,8 @@ def test_exact_length_and_the_clip_kept(tiny_pipe, clip_samples, seconds, loop):
     kept = clip_samples // 320 * 2
     assert torch.equal(mel[:, :kept], pipe.reconstruct(clip, output_type="mel")[0, :, :kept])
     reach = 600  # samples: beyond the tiny HiFi-GAN's receptive field from the first new frame
-    assert np.allclose(audio[: kept * 160 - reach], pipe.reconstruct(clip)[0, : kept * 160 - reach], atol=1e-6)
+    opening = LOOP_FADE_FRAMES * 320 if loop else 0  # a loop opens with the start as rendered after its end
+    assert np.allclose(audio[opening : kept * 160 - reach], pipe.reconstruct(clip)[0, opening : kept * 160 - reach], atol=1e-6)
 
 
 def test_a_quiet_clip_is_extended_at_the_level_the_model_learnt_and_returned_at_its_own(tiny_pipe):
@@ -60,6 +62,38 @@ def test_loop_makes_the_end_lead_into_the_start(trained_pipe, clips):
     # What remains at the wrap is the VAE's error at the clip's first frames (the decoder's edge),
     # a few times the typical change, where the plain continuation jumps 20 times as far.
     assert wraps[1] < 10 * typical[1] and wraps[0] > 15 * typical[0], (wraps, typical)
+
+
+def test_a_loop_plays_on_through_its_wrap(trained_pipe, clips):
+    """The waveform, played in a loop, neither steps nor dips where its last sample is followed by its first."""
+    pipe = edit(LatentAudioContinuationPipeline, trained_pipe)
+    held = clips["organ"][4000:9600]  # a held organ note: its level steady across the wrap
+    audio = pipe(held, 0.3, loop=True, num_inference_steps=10, generator=seeded()).audios[0]
+    window = 80  # 5 ms
+
+    def levels(x):
+        return np.sqrt((x[: len(x) // window * window].reshape(-1, window) ** 2).mean(1))
+
+    wrap = levels(np.concatenate([audio[-800:], audio[:800]]))  # 50 ms each side
+    assert wrap.min() > 0.5 * np.median(levels(audio)), (wrap.min(), np.median(levels(audio)))
+    assert abs(audio[-1] - audio[0]) < np.percentile(np.abs(np.diff(audio)), 99)
+
+
+def test_close_loop_opens_with_what_follows_the_end_and_keeps_the_rest():
+    # One sequence rendered 300 samples past a loop of 1000 that repeats every 100 samples; rendered from
+    # silence, its start rises over 200 samples (the decoder's and the vocoder's edge).
+    rendered = torch.cos(torch.arange(1300.0) * 2 * torch.pi / 100)[None]
+    edged = rendered.clone()
+    edged[:, :200] *= torch.linspace(0, 1, 200)
+    looped = close_loop(edged, 1000, 200)
+    assert looped.shape == (1, 1000)
+    assert torch.equal(looped[:, 200:], rendered[:, 200:1000])  # the rest as it was
+    assert looped[0, 0] == rendered[0, 1000]  # the first sample continues the last
+    own_step = rendered.diff().abs().max()
+    assert torch.cat([looped, looped], dim=-1).diff().abs().max() <= own_step + 1e-6  # no step anywhere, the wrap included
+    assert torch.cat([edged[:, :1000], edged[:, :1000]], dim=-1).diff().abs().max() > 5 * own_step  # as rendered: a step
+    with pytest.raises(ValueError, match="needs at least 1200 rendered samples"):
+        close_loop(rendered[:, :1100], 1000, 200)
 
 
 @pytest.mark.parametrize(

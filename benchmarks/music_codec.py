@@ -7,8 +7,12 @@ are the ceiling of what any U-Net with that codec reaches. Each ``--model`` is r
 clips: the clips as they are, their mel through the vocoder alone, and their mel through the VAE (posterior
 mode) and the vocoder; beside each, the mean L1 between the clip's log-mel and the codec's.
 
+``--griffin-lim-mels 64,128,256`` adds, for each bin count, the clips' log-mel at that many bins (the first
+model's spectrogram otherwise) inverted by Griffin-Lim: how much of the key, the mode and the rest a mel of that
+resolution holds with no trained vocoder, so how fine a spectrogram a codec that keeps them needs.
+
     python benchmarks/music_codec.py --model music --model runs/candidate --data D1,D2,... --judges J \
-        [--limit 24] [--split validation]
+        [--limit 24] [--split validation] [--griffin-lim-mels 64,128,256]
 """
 
 from __future__ import annotations
@@ -31,12 +35,18 @@ def main() -> None:
     parser.add_argument("--judges", required=True, help="music judges saved by `latentaudio evaluate --music`")
     parser.add_argument("--limit", type=int, default=24, help="clips a category, evenly spread (default 24)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--griffin-lim-mels", default="", help="mel bin counts to invert by Griffin-Lim, comma-separated")
+    parser.add_argument("--griffin-lim-iterations", type=int, default=64, help="Griffin-Lim iterations (default 64)")
     add_split_argument(parser, "validation")
     args = parser.parse_args()
 
     import torch
 
+    import torch.nn.functional as F
+
     from latentaudio import LatentAudioPipeline
+    from latentaudio.builder import griffin_lim_for
+    from latentaudio.spectrogram import MelSpectrogram
     from latentaudio.evaluation.music import SCORE_NAMES, TEMPO_TOLERANCE, load_music_clips, load_music_judges, score_music
     from latentaudio.model_folder import model_location
 
@@ -66,6 +76,20 @@ def main() -> None:
                 heard[f"{name}: {path}"] = (score_music(judges, clips, audio_out, pipe.sample_rate),
                                             {c: sum(v) / len(v) for c, v in categories.items()})
             print(f"{name} done", flush=True)
+        settings = {key: value for key, value in first.spectrogram.config.items() if not key.startswith("_")}
+        for bins in (int(b) for b in args.griffin_lim_mels.split(",") if b.strip()):
+            spectrogram = MelSpectrogram(**{**settings, "n_mels": bins})
+            vocoder = griffin_lim_for(spectrogram, n_iter=args.griffin_lim_iterations)
+            inverted, mel_l1 = [], []
+            for audio in clips.audio:
+                length = audio.shape[-1]
+                out = vocoder(spectrogram(audio[None]))[..., :length]
+                inverted.append(F.pad(out, (0, length - out.shape[-1]))[0])
+                mel_l1.append((first.audio_mel(inverted[-1][None], length) - first.audio_mel(audio[None], length)).abs().mean().item())
+            categories = {c: [v for v, cc in zip(mel_l1, clips.categories) if cc == c] for c in set(clips.categories)}
+            heard[f"{bins} mel bins: Griffin-Lim"] = (score_music(judges, clips, inverted, first.sample_rate),
+                                                      {c: sum(v) / len(v) for c, v in categories.items()})
+            print(f"{bins} mel bins done", flush=True)
 
     for category in sorted(set(clips.categories)):
         names_here = [s for s in SCORES if s in heard["real clips"][0][category]["scores"]]

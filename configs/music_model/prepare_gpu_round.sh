@@ -2,8 +2,10 @@
 # Prepare, on the CPU, a GPU machine's round of the music model from its released weights (the embedded
 # latentaudio/music_model), so that the machine's time is spent training. About 40 minutes here.
 #
-#   configs/music_model/prepare_gpu_round.sh WORK
+#   [MODEL=FOLDER] configs/music_model/prepare_gpu_round.sh WORK
 #
+# MODEL (default latentaudio/music_model) is the pipeline whose U-Net the round trains and whose other components it
+# keeps: e.g. codec_mels_cpu_run.sh's WORK/codec, the music model on a finer mel with its codec trained.
 # WORK keeps the data (cpu_run.sh's 6.2 h build) and the caption states between
 # runs (a rerun reuses them). In the repository it writes three ignored folders, each small enough for one
 # transfer of 64 MiB with the code:
@@ -17,6 +19,7 @@
 set -euo pipefail
 WORK=$(mkdir -p "$1" && cd "$1" && pwd)
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
+MODEL=${MODEL:-latentaudio/music_model}
 SHARD_BUDGET=${SHARD_BUDGET:-12000000}  # bytes of audio that travel beside the weights in the first call
 export HF_HUB_OFFLINE=1
 cd "$REPO"
@@ -25,7 +28,7 @@ configs/music_model/build_data.sh "$WORK/data" 2 2 2 0.5 6 80,112
 [ -f "$WORK/states.safetensors" ] || latentaudio data embed-captions "$WORK/data" --model music \
     --output "$WORK/states.safetensors" --prompt "a loud snare drum hit" --prompt "a soft acoustic grand piano note, C4"
 rm -rf .gpu .gpu2 .whl "$WORK/transfer"
-python configs/music_model/pack_transfer.py --model latentaudio/music_model --data "$WORK/data" --states "$WORK/states.safetensors" \
+python configs/music_model/pack_transfer.py --model "$MODEL" --data "$WORK/data" --states "$WORK/states.safetensors" \
     --out "$WORK/transfer"
 mkdir -p .gpu/data .gpu2/data
 mv "$WORK/transfer/base" "$WORK/transfer/start.safetensors" "$WORK/transfer/states.safetensors" .gpu/
@@ -51,5 +54,5 @@ python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .
 # here, with the call's files in FILES: each snapshot as a pipeline folder, then back to the WAVs on the CPU
 # (wav_cpu.yaml, MODEL_CARD "The music model on a GPU machine") and the evaluation there
 cat FILES/checkpoint-NNNNNNNN.safetensors.part-* > gpu.safetensors
-python configs/default_model/snapshot.py apply gpu.safetensors latentaudio/music_model runs/music_gpu
 CALLS
+echo "python configs/default_model/snapshot.py apply gpu.safetensors $MODEL runs/music_gpu"

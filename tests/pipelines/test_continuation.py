@@ -65,18 +65,25 @@ def test_loop_makes_the_end_lead_into_the_start(trained_pipe, clips):
 
 
 def test_a_loop_plays_on_through_its_wrap(trained_pipe, clips):
-    """The waveform, played in a loop, neither steps nor dips where its last sample is followed by its first."""
+    """The waveform, played in a loop, neither steps nor dips where its last sample is followed by its first: the
+    level of the 5 ms on each side of the wrap is that of the 40 ms around it (on average over four takes, whose
+    own levels wander), and the sample step there no larger than those inside."""
     pipe = edit(LatentAudioContinuationPipeline, trained_pipe)
-    held = clips["organ"][4000:9600]  # a held organ note: its level steady across the wrap
-    audio = pipe(held, 0.3, loop=True, num_inference_steps=10, generator=seeded()).audios[0]
+    held = clips["organ"][4000:9600]  # a held organ note
     window = 80  # 5 ms
 
     def levels(x):
         return np.sqrt((x[: len(x) // window * window].reshape(-1, window) ** 2).mean(1))
 
-    wrap = levels(np.concatenate([audio[-800:], audio[:800]]))  # 50 ms each side
-    assert wrap.min() > 0.5 * np.median(levels(audio)), (wrap.min(), np.median(levels(audio)))
-    assert abs(audio[-1] - audio[0]) < np.percentile(np.abs(np.diff(audio)), 99)
+    ratios = []
+    for seed in range(4):
+        audio = pipe(held, 0.3, loop=True, num_inference_steps=10, generator=seeded(seed)).audios[0]
+        level = levels(np.concatenate([audio[-800:], audio[:800]]))  # 50 ms each side: the wrap after window 9
+        ratios.append(level[9:11].min() / np.median(np.concatenate([level[:8], level[12:]])))
+        assert abs(audio[-1] - audio[0]) <= np.abs(np.diff(audio)).max(), seed  # no click: a step like those inside
+    # A faded end, or a start rendered from silence, falls to a fifth of it (0.11-0.23 here); the wrap of a closed
+    # loop keeps 0.5-1.1 of it, as the levels of this model's takes wander from one 5 ms to the next
+    assert np.mean(ratios) > 0.4, ratios
 
 
 def test_close_loop_opens_with_what_follows_the_end_and_keeps_the_rest():

@@ -41,14 +41,13 @@ def main() -> None:
     args = parser.parse_args()
 
     import torch
-
     import torch.nn.functional as F
 
     from latentaudio import LatentAudioPipeline
     from latentaudio.builder import griffin_lim_for
-    from latentaudio.spectrogram import MelSpectrogram
     from latentaudio.evaluation.music import SCORE_NAMES, TEMPO_TOLERANCE, load_music_clips, load_music_judges, score_music
     from latentaudio.model_folder import model_location
+    from latentaudio.spectrogram import MelSpectrogram
 
     torch.set_num_threads(args.threads)
     judges, _ = load_music_judges(args.judges)
@@ -58,6 +57,11 @@ def main() -> None:
     clips = load_music_clips(args.data.split(","), args.split, first.sample_rate, args.limit, first.config.max_audio_length_in_s,
                              min_seconds=first.samples_per_latent_frame / first.sample_rate)
     print(f"{len(clips)} {args.split} clips ({args.limit} a category at most)")
+
+    def mean_by_category(values: list) -> dict:
+        """The mean of one value a clip over each category's clips."""
+        return {c: sum(v for v, cc in zip(values, clips.categories) if cc == c) / clips.categories.count(c)
+                for c in set(clips.categories)}
 
     heard = {"real clips": (score_music(judges, clips, clips.audio, first.sample_rate), None)}
     with torch.no_grad():
@@ -72,9 +76,7 @@ def main() -> None:
                 for path, audio_out in (("vocoder", vocoded[-1]), ("VAE + vocoder", decoded[-1])):
                     mel_l1[path].append((pipe.audio_mel(audio_out[None], length) - mel).abs().mean().item())
             for path, audio_out in (("vocoder", vocoded), ("VAE + vocoder", decoded)):
-                categories = {c: [v for v, cc in zip(mel_l1[path], clips.categories) if cc == c] for c in set(clips.categories)}
-                heard[f"{name}: {path}"] = (score_music(judges, clips, audio_out, pipe.sample_rate),
-                                            {c: sum(v) / len(v) for c, v in categories.items()})
+                heard[f"{name}: {path}"] = (score_music(judges, clips, audio_out, pipe.sample_rate), mean_by_category(mel_l1[path]))
             print(f"{name} done", flush=True)
         settings = {key: value for key, value in first.spectrogram.config.items() if not key.startswith("_")}
         for bins in (int(b) for b in args.griffin_lim_mels.split(",") if b.strip()):
@@ -86,9 +88,8 @@ def main() -> None:
                 out = vocoder(spectrogram(audio[None]))[..., :length]
                 inverted.append(F.pad(out, (0, length - out.shape[-1]))[0])
                 mel_l1.append((first.audio_mel(inverted[-1][None], length) - first.audio_mel(audio[None], length)).abs().mean().item())
-            categories = {c: [v for v, cc in zip(mel_l1, clips.categories) if cc == c] for c in set(clips.categories)}
             heard[f"{bins} mel bins: Griffin-Lim"] = (score_music(judges, clips, inverted, first.sample_rate),
-                                                      {c: sum(v) / len(v) for c, v in categories.items()})
+                                                      mean_by_category(mel_l1))
             print(f"{bins} mel bins done", flush=True)
 
     for category in sorted(set(clips.categories)):

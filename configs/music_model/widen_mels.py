@@ -34,7 +34,6 @@ def main() -> None:
     args = parser.parse_args()
 
     import torch
-    from safetensors.torch import load_file
 
     from latentaudio.model_folder import model_location
     from latentaudio.spectrogram import MelSpectrogram, downsampling_factor
@@ -64,10 +63,10 @@ def main() -> None:
 
     old = VocosGenerator.from_pretrained(source / "vocoder")
     vocoder = VocosGenerator(**{**{k: v for k, v in old.config.items() if not k.startswith("_")}, "num_mels": args.n_mels})
-    state = {key: value for key, value in load_file(source / "vocoder" / "diffusion_pytorch_model.safetensors").items()
-             if not key.startswith("prior.") and key != "embed.weight"}
-    missing, unexpected = vocoder.load_state_dict(state, strict=False)
-    if unexpected or any(not (key.startswith("prior.") or key == "embed.weight") for key in missing):
+    # Everything but the input convolution and the prior's filterbank (rebuilt for the new mel) is the old vocoder's.
+    kept = {key: value for key, value in old.state_dict().items() if key != "embed.weight" and not key.startswith("prior.")}
+    missing, unexpected = vocoder.load_state_dict(kept, strict=False)
+    if unexpected or any(key != "embed.weight" and not key.startswith("prior.") for key in missing):
         raise SystemExit(f"The vocoder's weights do not fit: missing {missing}, unexpected {unexpected}.")
     with torch.no_grad():  # new bin i lies inside old bin i * old / new: its weights, shared among the bins it split into
         source_bin = torch.arange(args.n_mels) * old_mels // args.n_mels

@@ -16,7 +16,9 @@ weights: speed does not depend on training) or loaded from ``--model``:
   at ``--reference-steps`` steps (default 10, ``AudioLDMPipeline``'s own default; several may be given).
 
     python benchmarks/bench_generate.py [--config configs/small.yaml | --model DIR [--runtime onnx]] [--seconds 5.12] [--steps N]
-        [--reference-steps 10 20]
+        [--reference-steps 10 20] [--loop]
+
+``--loop`` times a take that plays in a loop (``loop=True``), its VAE decoding and vocoding as one stage.
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ def load(args, runtime=None):
 
 def run_latentaudio(args) -> dict:
     """One generation, timed stage by stage through the pipeline's own steps."""
+    from latentaudio.pipelines.loops import loop_period_frames
+
     pipe = load(args)
     codec = pipe.codec
     pipe("warm-up", num_inference_steps=2, audio_length_in_s=args.seconds)
@@ -67,10 +71,16 @@ def run_latentaudio(args) -> dict:
             num_samples = pipe.check_length(args.seconds)
             with timed(times, "text encoding"):
                 conditions = pipe.encode_prompt([PROMPT], None, 1, True)
+            frames = loop_period_frames(num_samples, pipe.samples_per_latent_frame) if args.loop else pipe.latent_frames_for(num_samples)
             with timed(times, "denoising"):
                 pipe.scheduler.set_timesteps(args.steps)
-                latents = pipe.prepare_latents(1, pipe.latent_frames_for(num_samples), torch.manual_seed(0))
-                latents = pipe.denoise(latents, pipe.scheduler.timesteps, conditions, 3.0)
+                latents = pipe.prepare_latents(1, frames, torch.manual_seed(0))
+                latents = pipe.denoise(latents, pipe.scheduler.timesteps, conditions, 3.0,
+                                       loop_frame_in_s=num_samples / pipe.sample_rate / frames if args.loop else None)
+            if args.loop:  # the VAE decoder and the vocoder each with the circle around the period
+                with timed(times, "decode + vocode"):
+                    audio = pipe.decode_loop(latents, num_samples, "pt")
+                continue
             with timed(times, "VAE decode"):
                 mel = codec.decode(latents)
             with timed(times, "vocoder"):
@@ -195,6 +205,8 @@ def main() -> None:
     parser.add_argument("--runtime", choices=["auto", "torch", "onnx"], default="auto",
                         help="latentaudio's runtime for --model (auto: its ONNX export when it has one)")
     parser.add_argument("--skip-audioldm", action="store_true")
+    parser.add_argument("--loop", action="store_true",
+                        help="time a take that plays in a loop (loop=True: the period denoised and decoded as a circle)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.steps is None:
@@ -207,7 +219,7 @@ def main() -> None:
     for stage, seconds in ours["times"].items():
         print(f"  {stage:<14} {seconds:7.3f} s")
     print(f"  {'total':<14} {total:7.3f} s   real-time factor {args.seconds / total:5.2f}x   peak RSS {ours['peak_mb']:.0f} MB")
-    standalone = in_child(run_standalone, args) if args.model else {}
+    standalone = in_child(run_standalone, args) if args.model and not args.loop else {}  # the export makes plain takes
     if standalone:
         print(f"  {'standalone':<14} {standalone['total']:7.3f} s   "
               f"real-time factor {args.seconds / standalone['total']:5.2f}x   (the whole call in one graph, no PyTorch; peak RSS: bench_startup.py)")

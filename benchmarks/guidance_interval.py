@@ -58,12 +58,12 @@ def guide_within(pipe, start: float, stop: float):
 
         return denoise(latents, timesteps, conditions, guidance_scale, *args, callback_on_step_end=advance, **kwargs)
 
-    def window(latents, t, conditions, guidance_scale):
+    def window(latents, t, conditions, guidance_scale, *where):  # where: the window's start and frame length
         if guidance_scale > 1.0 and conditions is not None and not is_guided(step["index"], step["count"], start, stop):
             # encode_prompt puts the unconditional half first: keep the conditional rows
             conditions = {name: None if value is None else value.chunk(2)[1] for name, value in conditions.items()}
             guidance_scale = 1.0
-        return predict_window(latents, t, conditions, guidance_scale)
+        return predict_window(latents, t, conditions, guidance_scale, *where)
 
     pipe.denoise, pipe._predict_window = counted_denoise, window
     return pipe

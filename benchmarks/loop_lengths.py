@@ -1,20 +1,25 @@
-"""A generated drum loop at the length its prompt asks for: whole bars of its tempo, against the longest clip.
+"""A generated loop at the length its prompt asks for: whole bars of its tempo, generated plain and as a
+seamless loop (``loop=True``), against the longest clip.
 
-``latentaudio generate`` and the pipeline, given no length, make a loop that states a tempo whole bars long
-(:func:`latentaudio.prompts.take_length_in_s`: as many bars as fit in the model's longest trained clip). This
-compares that with the longest clip itself (10.24 s for the music model, a fraction of a bar past the last
-whole bar at most tempos), on ``--limit`` drum loops of the test split (``--split``) of a ``latentaudio data drumloops``
-dataset (evenly spread; the split holds out whole tempos). Each prompt is the row's tempo, style and kit in
-the first caption's words with its length left out ("a 124 bpm house drum loop, electronic kit"); both lengths
-start from the same noise seed. Reported, as shares of the loops and medians:
+``latentaudio generate`` and the pipeline, given no length, make a loop or a phrase that states a tempo whole
+bars long (:func:`latentaudio.prompts.take_length_in_s`: as many bars as fit in the model's longest trained
+clip). This compares that take, plain and denoised as a circle (``loop=True``,
+:mod:`latentaudio.pipelines.loops`), with the longest clip itself (10.24 s for the music model, a fraction of a
+bar past the last whole bar at most tempos), on ``--limit`` drum loops and ``--limit`` melodic phrases of the test
+split (``--split``) of ``latentaudio data drumloops`` / ``melodic`` datasets (evenly spread; the splits hold out
+whole tempos and keys). A drum loop's prompt is its tempo, style and kit ("a 124 bpm house drum loop, electronic
+kit"), a phrase's its tempo, instrument, kind and key ("a 92 bpm cello melody in D minor"), the length left out;
+every length starts from the same noise seed. Reported per category, as shares and medians:
 
 * **tempo**: ``estimate_tempo`` (librosa's beat tracker) of the take within 4 % of the prompt's bpm, and within
   4 % of it, its double or its half (the issue's measure of a generated loop);
 * **the wrap**: the take played in a loop, its last sample followed by its first, scored as in
   ``music_edits.py``: the log-mel flux across the wrap over the loudest hit inside the take (below 1: the
-  wrap is no bigger a change than a hit inside the loop), and the sample step there over the 99th percentile.
+  wrap is no bigger a change than a hit inside the loop), the sample step there over the 99th percentile, and
+  the seam (the log-mel change across the wrap over the median change inside: about 1 for a wrap like any
+  other moment; a held chord cut at its end and started again from silence is many times that).
 
-    python benchmarks/loop_lengths.py --model music --data data/drumloops-0[,data/drumloops-1] \\
+    python benchmarks/loop_lengths.py --model music --data data/drumloops-0,data/melodic-0[,...] \\
         [--limit 12] [--steps 20] [--seconds 10.24] [--threads 2] [--split validation]
 """
 
@@ -31,7 +36,8 @@ from music_edits import loop_wrap, print_loop_table  # noqa: E402
 def main() -> None:
     parser = generation_parser(__doc__.splitlines()[0], limit=12, seconds=0.0)
     parser.set_defaults(seconds=None)  # --seconds: the fixed length to compare with (default: the longest trained clip)
-    parser.add_argument("--data", required=True, help="`latentaudio data drumloops` datasets, comma-separated")
+    parser.add_argument("--data", required=True,
+                        help="`latentaudio data drumloops` and `melodic` datasets, comma-separated")
     add_split_argument(parser, "test")
     args = parser.parse_args()
     pipe = load_pipeline(args)
@@ -47,26 +53,34 @@ def main() -> None:
     longest = pipe.config.get("longest_trained_length_in_s") or pipe.default_audio_length_in_s
     fixed = args.seconds or longest
     clips = load_music_clips(args.data.split(","), args.split, pipe.sample_rate)
-    rows = [row for row, category in zip(clips.rows, clips.categories) if category == "drum loop"]
-    if not rows:
-        raise SystemExit(f"No {args.split} drum loops in {args.data}.")
-    chosen = [rows[i] for i in evenly_spaced(len(rows), args.limit)]
+    prompts = {"drum loop": lambda row: f"a {row['tempo']} bpm {row['style']} drum loop, {row['kit']} kit",
+               "melodic": lambda row: f"a {row['tempo']} bpm {row['instrument']} {row['kind'].replace('-', ' ')} in {row['key']}"}
     mel_fn, hop = log_mel_fn(pipe.spectrogram), pipe.spectrogram.config.hop_length
-    results = {"whole bars": [], f"{fixed:g} s": []}
-    print(f"{len(chosen)} {args.split} drum loops, {args.steps} steps, guidance {args.guidance}")
-    for k, row in enumerate(chosen):
-        prompt = f"a {row['tempo']} bpm {row['style']} drum loop, {row['kit']} kit"
-        for mode, seconds in zip(results, (take_length_in_s(prompt, longest), fixed)):
-            take = pipe(prompt, audio_length_in_s=seconds, num_inference_steps=args.steps, guidance_scale=args.guidance,
-                        generator=torch.Generator().manual_seed(args.seed + k)).audios[0]
-            take = np.asarray(take, dtype=np.float32)
-            bpm = estimate_tempo(take, pipe.sample_rate)
-            wrap, step = loop_wrap(take, mel_fn, hop)
-            results[mode].append((tempo_matches(bpm, row["tempo"]), tempo_matches(bpm, row["tempo"], octave=True), wrap, step))
-            print(f"  {prompt!r:<60} {mode:<20} {seconds:6.2f} s  tempo {bpm or 0:6.1f}  wrap/max flux {wrap:.2f}"
-                  f"  sample step {step:.2f}", flush=True)
-    print()
-    print_loop_table(results, "length", "tempo within 4% of the prompt's")
+    modes = {"whole bars": False, "whole bars, loop=True": True, f"{fixed:g} s": False}
+    for category, prompt_of in prompts.items():
+        rows = [row for row, kind in zip(clips.rows, clips.categories) if kind == category]
+        if not rows:
+            print(f"No {args.split} {category} rows in {args.data}.\n")
+            continue
+        chosen = [rows[i] for i in evenly_spaced(len(rows), args.limit)]
+        results = {mode: [] for mode in modes}
+        print(f"{len(chosen)} {args.split} {category} rows, {args.steps} steps, guidance {args.guidance}")
+        for k, row in enumerate(chosen):
+            prompt = prompt_of(row)
+            for mode, loop in modes.items():
+                seconds = fixed if mode.endswith(" s") else take_length_in_s(prompt, longest)
+                take = pipe(prompt, audio_length_in_s=seconds, loop=loop, num_inference_steps=args.steps,
+                            guidance_scale=args.guidance, generator=torch.Generator().manual_seed(args.seed + k)).audios[0]
+                take = np.asarray(take, dtype=np.float32)
+                bpm = estimate_tempo(take, pipe.sample_rate)
+                wrap = loop_wrap(take, mel_fn, hop)
+                results[mode].append((tempo_matches(bpm, row["tempo"]), tempo_matches(bpm, row["tempo"], octave=True), *wrap))
+                print(f"  {prompt!r:<60} {mode:<22} {seconds:6.2f} s  tempo {bpm or 0:6.1f}  wrap/max flux {wrap[0]:.2f}"
+                      f"  sample step {wrap[1]:.2f}  seam {wrap[2]:.1f}", flush=True)
+        print()
+        print_loop_table(results, category, "tempo within 4% of the prompt's")
+        print()
+
 
 if __name__ == "__main__":
     main()

@@ -18,6 +18,8 @@ continuation and once with ``loop=True``. Reported, as shares of the loops:
   drum hit: ``wrap / max`` below 1 means the wrap is no bigger a change than a hit inside the loop. The
   sample step ``|x[-1] - x[0]|`` against the 99th percentile of ``|x[n] - x[n-1]|`` shows a click.
   Both for the plain continuation too, whose end goes its own way: the loop option's effect, side by side.
+  For material without hits (a pad, rain), the **seam**: the mean absolute log-mel change across the wrap over the
+  median change from one frame to the next inside (about 1 for a wrap like any other moment of the take).
 
     python benchmarks/music_edits.py --model runs/music --data data/drumloops-0[,data/drumloops-1] \\
         [--limit 12] [--context 5.12] [--seconds 5.12] [--steps 20] [--threads 2] [--split validation]
@@ -34,9 +36,9 @@ from common import add_split_argument, generation_parser, load_pipeline  # noqa:
 WRAP_FRAMES = 2  # flux frames on each side of the wrap that count as the wrap (the STFT window spans it)
 
 
-def loop_wrap(audio, mel_fn, hop: int) -> tuple[float, float]:
-    """``(flux at the wrap / largest flux inside, sample step at the wrap / 99th percentile of sample steps)``
-    of ``audio`` played twice in a row."""
+def loop_wrap(audio, mel_fn, hop: int) -> tuple[float, float, float]:
+    """``(flux at the wrap / largest flux inside, sample step at the wrap / 99th percentile of sample steps,
+    largest mel change at the wrap / median mel change inside)`` of ``audio`` played twice in a row."""
     import numpy as np
     import torch
 
@@ -47,23 +49,26 @@ def loop_wrap(audio, mel_fn, hop: int) -> tuple[float, float]:
     inside = flux[4 : wrap - 4]  # the first pass, away from its edges and from the wrap
     around = flux[max(wrap - 1 - WRAP_FRAMES, 0) : wrap + WRAP_FRAMES]
     steps = np.abs(np.diff(audio))
-    return float(around.max() / inside.max()), float(abs(audio[-1] - audio[0]) / np.percentile(steps, 99))
+    change = np.abs(mel[:, 1:] - mel[:, :-1]).mean(0)  # both ways: a seam may drop as well as rise
+    seam = change[max(wrap - 1 - WRAP_FRAMES, 0) : wrap + WRAP_FRAMES].max() / np.median(change[4 : wrap - 4])
+    return (float(around.max() / inside.max()), float(abs(audio[-1] - audio[0]) / np.percentile(steps, 99)),
+            float(seam))
 
 
 def print_loop_table(results: dict, first: str, tempo: str, stated: str | None = None) -> None:
     """A Markdown table of ``{row name: [(tempo within 4%, ... or its double or half, [stated tempo hit,]
-    wrap / max flux, sample step / p99)]}``: the shares of the tempo hits (the third column, headed ``stated``,
-    only when given), the medians of the wrap scores, and the share of wraps below the loudest hit."""
+    wrap / max flux, sample step / p99, seam)]}``: the shares of the tempo hits (the third column, headed
+    ``stated``, only when given), the medians of the wrap scores, and the share of wraps below the loudest hit."""
     import numpy as np
 
     heads = [first, tempo, "... or its double or half", *([stated] if stated else []), "wrap/max flux (median)",
-             "wraps below the loudest hit", "sample step / p99 (median)"]
+             "wraps below the loudest hit", "sample step / p99 (median)", "seam (median)"]
     print("| " + " | ".join(heads) + " |")
     print("|" + "---|" * len(heads))
     for mode, values in results.items():
-        *hits, flux, step = (np.array(column, dtype=float) for column in zip(*values))
+        *hits, flux, step, seam = (np.array(column, dtype=float) for column in zip(*values))
         cells = [mode, *(f"{100 * hit.mean():.0f}%" for hit in hits), f"{np.median(flux):.2f}",
-                 f"{100 * (flux < 1).mean():.0f}%", f"{np.median(step):.2f}"]
+                 f"{100 * (flux < 1).mean():.0f}%", f"{np.median(step):.2f}", f"{np.median(seam):.1f}"]
         print("| " + " | ".join(cells) + " |")
 
 

@@ -95,6 +95,22 @@ def test_the_pipeline_makes_a_loop_whole_bars_long_and_a_stated_length_as_stated
         take(["a 2-bar 120 bpm funk loop", "a snare hit, 0 s"])
 
 
+def test_a_pad_asked_for_as_a_loop_plays_on_through_its_wrap_where_a_plain_take_starts_again():
+    """``loop=True``: the held pad's end leads into its start, with no more change across the wrap than inside; a
+    plain take of the same prompt swells in from silence, a step many times that when it is looped."""
+    pipe = LatentAudioPipeline.from_pretrained(latentaudio.MUSIC_MODEL)
+    pipe.set_progress_bar_config(disable=True)
+    seams = {}
+    for loop in (False, True):
+        take = pipe("a warm string pad in D minor, 2 bars at 80 bpm", loop=loop, num_inference_steps=10,
+                    generator=torch.Generator().manual_seed(0)).audios[0]
+        assert take.shape == (96000,)  # two bars of 3 s
+        mel = pipe.spectrogram(torch.from_numpy(np.concatenate([take, take]))[None])[0].numpy()
+        change = np.abs(np.diff(mel, axis=1)).mean(0)  # log-mel change from one frame to the next
+        seams[loop] = change[598:602].max() / np.median(change[4:596])  # across the wrap (frame 600), over inside
+    assert seams[True] < 2.5 and seams[False] > 3 * seams[True], seams
+
+
 def test_a_loop_prompt_without_a_length_is_read_stating_the_takes_length_as_the_music_captions_do():
     pipe = LatentAudioPipeline.from_pretrained(latentaudio.MUSIC_MODEL)
     pipe.set_progress_bar_config(disable=True)

@@ -126,7 +126,7 @@ class Studio:
             steps, _ = pipe.sampling_settings(args.steps, args.guidance)
             callback = self._step_callback(session, steps, on_step)
             if verb == "generate":
-                audios = pipe(prompt, negative_prompt=args.negative_prompt, audio_length_in_s=args.seconds,
+                audios = pipe(prompt, negative_prompt=args.negative_prompt, audio_length_in_s=args.seconds, loop=args.loop,
                               num_inference_steps=args.steps, guidance_scale=args.guidance,
                               num_waveforms_per_prompt=args.num_waveforms, generator=generator(args.seed),
                               callback_on_step_end=callback).audios

@@ -41,6 +41,7 @@ from ..prompts import check_prompt_template, take_length_in_s
 from ..runtime import OnnxUNet, attach_onnx, onnx_components, uses_onnx
 from ..model_folder import CUSTOM_CODE_FILE, PACKAGED_COMPONENTS, ModelFolderError, PipelineFolder
 from .families import check_pipeline_class, find_family_folder, load_family_components
+from .loops import LOOP_FADE_FRAMES, circular_index, close_loop, loop_context_frames, periodic_mel
 from ..spectrogram import MelSpectrogram, check_compatible, check_trained_mel, downsampling_factor
 
 # The most rows (prompts × takes, a path's points, a stereo take's two variations) one call runs.
@@ -421,11 +422,14 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
             check_latents(latents, shape)
         return latents.to(self._execution_device, self.unet.dtype) * self.scheduler.init_noise_sigma
 
-    def predict_noise(self, latents, t, conditions: Optional[UNetKwargs], guidance_scale: float) -> torch.Tensor:
+    def predict_noise(self, latents, t, conditions: Optional[UNetKwargs], guidance_scale: float, start: int = 0,
+                      frame_in_s: Optional[float] = None) -> torch.Tensor:
         """The U-Net's noise prediction, in overlapping windows when the latent is longer than the
         longest clip it was trained on (:attr:`window_frames`).
 
-        ``conditions`` are the U-Net keyword arguments of :meth:`encode_prompt`.
+        ``conditions`` are the U-Net keyword arguments of :meth:`encode_prompt`; ``start`` is the latent's first
+        frame in the take and ``frame_in_s`` a frame's length there (:attr:`latent_frame_in_s` unless a loop's
+        period is stretched), for a U-Net's beat-phase channels.
 
         Long audio follows MultiDiffusion (Bar-Tal et al. 2023, eq. 3-5): windows of ``clip_frames``
         frames, half a window apart, are denoised separately at every step and their predictions are
@@ -434,7 +438,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         """
         frames, window = latents.shape[2], self.window_frames
         if frames <= window:
-            return self._predict_window(latents, t, conditions, guidance_scale)
+            return self._predict_window(latents, t, conditions, guidance_scale, start, frame_in_s)
         hop = max(window // 2, 1)
         count = math.ceil((frames - window) / hop) + 1
         starts = torch.linspace(0, frames - window, count).round().long().tolist()
@@ -443,16 +447,36 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         weight = torch.sin(torch.pi * (ramp + 0.5) / window)[:, None] ** 2  # (window, 1): broadcasts over (C, W, M)
         total = torch.zeros_like(latents, dtype=torch.float32)
         norm = torch.zeros(frames, 1, device=latents.device)
-        for start in starts:
-            piece = latents[:, :, start : start + window]
-            total[:, :, start : start + window] += weight * self._predict_window(piece, t, conditions, guidance_scale, start)
-            norm[start : start + window] += weight
+        for first in starts:
+            piece = latents[:, :, first : first + window]
+            prediction = self._predict_window(piece, t, conditions, guidance_scale, start + first, frame_in_s)
+            total[:, :, first : first + window] += weight * prediction
+            norm[first : first + window] += weight
         return (total / norm).to(latents.dtype)
 
-    def _predict_window(self, latents, t, conditions: Optional[UNetKwargs], guidance_scale: float, start: int = 0) -> torch.Tensor:
+    def predict_loop_noise(self, latents, t, conditions: Optional[UNetKwargs], guidance_scale: float, shift: int,
+                           frame_in_s: float) -> torch.Tensor:
+        """The noise prediction for ``latents`` (B, C, P, M) as one period of a loop: the U-Net sees the period
+        read from frame ``shift`` on around the circle, with :func:`~latentaudio.pipelines.loops.loop_context_frames`
+        of it before and after (at least :attr:`shortest_pass_frames` in all, rounded up to the U-Net's frame
+        multiple), and its prediction for the period's frames is returned in their order. Frames last
+        ``frame_in_s`` (the loop's length over ``P``), for a U-Net's beat-phase channels."""
+        period = latents.shape[2]
+        before = loop_context_frames(period)
+        total = max(period + 2 * before, self.shortest_pass_frames)
+        total = math.ceil(total / self._unet_factor(self.unet)) * self._unet_factor(self.unet)
+        index = circular_index(period, before, total - period - before, shift, latents.device)
+        prediction = self.predict_noise(latents[:, :, index], t, conditions, guidance_scale, shift - before, frame_in_s)
+        result = torch.empty_like(prediction[:, :, :period])
+        result[:, :, index[before : before + period]] = prediction[:, :, before : before + period]
+        return result
+
+    def _predict_window(self, latents, t, conditions: Optional[UNetKwargs], guidance_scale: float, start: int = 0,
+                        frame_in_s: Optional[float] = None) -> torch.Tensor:
         """One U-Net evaluation, with classifier-free guidance when ``guidance_scale > 1``: a guided
         pair through the U-Net, or the scale as its input when it embeds guidance. ``start``: the
-        window's first latent frame in the take (the phase of a U-Net's beat channels counts from the take's start)."""
+        window's first latent frame in the take (the phase of a U-Net's beat channels counts from the take's
+        start), whose frames last ``frame_in_s`` (:attr:`latent_frame_in_s` when `None`)."""
         do_guidance = conditions is not None and self.guides_in_pairs(guidance_scale)
         model_input = torch.cat([latents] * 2) if do_guidance else latents
         model_input = self.scheduler.scale_model_input(model_input, t)
@@ -460,8 +484,8 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         if self.embeds_guidance:
             extra["timestep_cond"] = guidance_embedding(guidance_scale, len(model_input), self.unet.config.time_cond_proj_dim,
                                                         model_input.device, model_input.dtype)
-        model_input = unet_input(self.unet, model_input, (conditions or {}).get("class_labels"), self.latent_frame_in_s, start,
-                                 self.spectrogram)
+        model_input = unet_input(self.unet, model_input, (conditions or {}).get("class_labels"),
+                                 frame_in_s or self.latent_frame_in_s, start, self.spectrogram)
         # encoder_hidden_states is a required argument of the U-Net; None leaves it unconditioned.
         output = self.unet(model_input, t, **{"encoder_hidden_states": None, **(conditions or {}), **extra}).sample
         if do_guidance:
@@ -479,6 +503,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         known: Optional[tuple[torch.Tensor, torch.Tensor]] = None,
         callback_on_step_end: Optional[Callable] = None,
         callback_on_step_end_tensor_inputs: tuple = ("latents",),
+        loop_frame_in_s: Optional[float] = None,
     ) -> torch.Tensor:
         """Run the sampler over ``timesteps``.
 
@@ -492,11 +517,18 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
                 after the blending of ``known``; a returned ``"latents"`` replaces the current latents.
             callback_on_step_end_tensor_inputs: Names of the tensors passed to the callback, checked
                 by :meth:`check_callback_inputs`.
+            loop_frame_in_s: Denoise ``latents`` as one period of a loop whose frames last this long
+                (:meth:`predict_loop_noise`), the circle read from the period's start at even steps and from its
+                middle at odd ones, so that no frame is always next to the U-Net's edge.
         """
         extra = {"generator": generator} if "generator" in _step_params(self.scheduler) else {}
         with self.progress_bar(total=len(timesteps)) as progress:
             for i, t in enumerate(timesteps):
-                noise_pred = self.predict_noise(latents, t, conditions, guidance_scale)
+                if loop_frame_in_s is None:
+                    noise_pred = self.predict_noise(latents, t, conditions, guidance_scale)
+                else:
+                    shift = i % 2 * (latents.shape[2] // 2)
+                    noise_pred = self.predict_loop_noise(latents, t, conditions, guidance_scale, shift, loop_frame_in_s)
                 latents = self.scheduler.step(noise_pred, t, latents, **extra).prev_sample
                 if known is not None:
                     clean, mask = known
@@ -532,6 +564,31 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         if output_type == "latent":
             return latents
         return self.vocode(self.codec.decode(latents), num_samples, output_type, within_full_scale)
+
+    def decode_loop(self, latents: torch.Tensor, num_samples: int, output_type: str, within_full_scale: bool = True):
+        """One period of a loop's latents (B, C, P, M) to the requested output: "np"/"pt" waveforms (B, num_samples)
+        that play in a loop, the loop's "mel" (B, n_mels, frames covering ``num_samples``), or the "latent" period.
+
+        The VAE decoder decodes the period with :func:`~latentaudio.pipelines.loops.loop_context_frames` of its end
+        before it and of its start after it; the period's mel is stretched to ``num_samples``
+        (:func:`~latentaudio.pipelines.loops.periodic_mel`: by half a latent frame at most) and vocoded with as much
+        context, past the end into the start, and the take opens with the start as rendered after its end, fading
+        over :data:`~latentaudio.pipelines.loops.LOOP_FADE_FRAMES` latent frames into its own
+        (:func:`~latentaudio.pipelines.loops.close_loop`). ``within_full_scale`` as for :meth:`vocode`."""
+        if output_type == "latent":
+            return latents
+        period = latents.shape[2]
+        context = loop_context_frames(period)
+        factor, hop = self.codec.compression, self.spectrogram.hop_length
+        mel = self.codec.decode(latents[:, :, circular_index(period, context, context, device=latents.device)]).float()
+        mel = mel[..., context * factor : (context + period) * factor]  # one period, decoded with the circle around it
+        if output_type == "mel":
+            return periodic_mel(mel, num_samples, hop, 0, math.ceil(num_samples / hop))
+        fade = min(LOOP_FADE_FRAMES * self.samples_per_latent_frame, num_samples)
+        margin = context * factor  # mel frames of context on each side for the vocoder
+        mel = periodic_mel(mel, num_samples, hop, -margin, math.ceil((num_samples + fade) / hop) + margin)
+        audio = close_loop(self.codec.vocode(mel, within_full_scale=within_full_scale)[..., margin * hop :], num_samples, fade)
+        return audio.cpu().numpy() if output_type == "np" else audio
 
     def vocode(self, mel: torch.Tensor, num_samples: int, output_type: str, within_full_scale: bool = True):
         """Mel (B, n_mels, T) to the requested output: "np"/"pt" waveforms (B, num_samples), or "mel" as is.

@@ -9,7 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from ..spectrogram import vae_compression
-from .editing import AudioInput, LatentAudioEditPipelineBase, close_loop, crossfade_weights, level_gains
+from .editing import AudioInput, LatentAudioEditPipelineBase, crossfade_weights, level_gains
+from .loops import LOOP_FADE_FRAMES, close_loop
 
 EXAMPLE_DOC_STRING = """
     Examples:
@@ -22,9 +23,6 @@ EXAMPLE_DOC_STRING = """
         >>> loop = pipe("pad.wav", extend_in_s=2.0, loop=True, generator=torch.manual_seed(0)).audios[0]
         ```
 """
-
-LOOP_FADE_FRAMES = 2  # latent frames over which a loop's start fades from its in-sequence rendering into its own
-
 
 class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
     """Add ``extend_in_s`` seconds after a clip, keeping the clip.
@@ -43,7 +41,7 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
     and the vocoder render the clip's start after the end, in one sequence with it; the take opens
     with that rendering and fades over :data:`LOOP_FADE_FRAMES` latent frames into the kept start (the
     reconstruction of a clip that begins from nothing, whose first frames carry the decoder's and the
-    vocoder's edge), so its first sample continues its last (:func:`~latentaudio.pipelines.editing.close_loop`).
+    vocoder's edge), so its first sample continues its last (:func:`~latentaudio.pipelines.loops.close_loop`).
 
     The model learnt sounds at the level the data builders render them (a peak of 0.9), and continues a
     quiet clip at that level, a step up in loudness at the join. With ``match_level=True`` (the default)

@@ -66,19 +66,6 @@ def crossfade_weights(length: int, start: int, end: int, fade: int, device=None)
     return weight
 
 
-def close_loop(audio: torch.Tensor, num_samples: int, fade: int) -> torch.Tensor:
-    """The first ``num_samples`` of ``audio`` (..., L), rendered on past them into the loop's start, made to
-    play in a loop: over its first ``fade`` samples it fades from ``audio[..., num_samples:]`` (the start as
-    rendered after the end, in one sequence with it) into its own start (as rendered from silence), so that
-    its first sample continues its last."""
-    if not 0 < fade <= num_samples or audio.shape[-1] < num_samples + fade:
-        raise ValueError(f"A loop of {num_samples} samples closed over {fade} needs at least {num_samples + fade} "
-                         f"rendered samples and 0 < fade <= its length; got {audio.shape[-1]}.")
-    weight = 1.0 - torch.arange(fade, device=audio.device, dtype=audio.dtype) / fade
-    start = torch.lerp(audio[..., :fade], audio[..., num_samples : num_samples + fade], weight)
-    return torch.cat([start, audio[..., fade:num_samples]], dim=-1)
-
-
 def level_gains(clips: torch.Tensor, peak: float = TRAINING_PEAK) -> torch.Tensor:
     """Per clip (B, L), the gain (B, 1) that brings a quiet clip up to ``peak``, the level the data builders render
     at (:data:`latentaudio.data.output.TARGET_PEAK`), and leaves a clip that reaches it as it is (gain 1). A clip

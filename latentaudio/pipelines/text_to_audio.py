@@ -7,16 +7,20 @@ from typing import Callable, Optional, Union
 import torch
 
 from .base import LatentAudioPipelineBase
+from .loops import loop_period_frames
 
 EXAMPLE_DOC_STRING = """
     Examples:
         ```py
         >>> import soundfile as sf
-        >>> from latentaudio import LatentAudioPipeline, DEFAULT_MODEL
+        >>> from latentaudio import DEFAULT_MODEL, MUSIC_MODEL, LatentAudioPipeline
 
         >>> pipe = LatentAudioPipeline.from_pretrained(DEFAULT_MODEL)
         >>> audio = pipe("a snare drum hit", num_inference_steps=20, generator=torch.manual_seed(0)).audios[0]
         >>> sf.write("snare.wav", audio, pipe.sample_rate)
+
+        >>> music = LatentAudioPipeline.from_pretrained(MUSIC_MODEL)
+        >>> loop = music("a 2-bar 124 bpm house drum loop", loop=True, generator=torch.manual_seed(0)).audios[0]
         ```
 """
 
@@ -33,6 +37,7 @@ class LatentAudioPipeline(LatentAudioPipelineBase):
         prompt: Union[str, list[str], None] = None,
         negative_prompt: Union[str, list[str], None] = None,
         audio_length_in_s: Optional[float] = None,
+        loop: bool = False,
         num_inference_steps: Optional[int] = None,
         guidance_scale: Optional[float] = None,
         num_waveforms_per_prompt: int = 1,
@@ -60,17 +65,24 @@ class LatentAudioPipeline(LatentAudioPipelineBase):
                 The output has exactly ``round(audio_length_in_s * sample_rate)``
                 samples; a model saved with ``shortest_pass_length_in_s`` makes a shorter request as the start
                 of a take that long.
+            loop (`bool`, defaults to `False`): Make a take that plays seamlessly in a loop, its last sample leading
+                into its first, exactly ``audio_length_in_s`` long (whole bars for a prompt that states a tempo).
+                It is denoised and decoded as a circle (:mod:`latentaudio.pipelines.loops`): one period of
+                ``round(samples / samples_per_latent_frame)`` latent frames, which every stage sees with a
+                quarter of it from the other end on each side (about 1.5 times the U-Net work of a plain take).
             num_inference_steps (`int`, *optional*; the model's ``default_inference_steps``, 20 unless saved otherwise): Sampler steps.
             guidance_scale (`float`, *optional*; the model's ``default_guidance_scale``, 3.0 unless saved otherwise): Classifier-free guidance weight; ``<= 1`` turns it off.
             num_waveforms_per_prompt (`int`, defaults to 1): Takes per prompt.
             generator (`torch.Generator`, *optional*): Makes the run reproducible.
-            latents (`torch.Tensor`, *optional*): Starting noise of shape (B, C, T', M'), T' = ``pass_frames_for`` the length.
+            latents (`torch.Tensor`, *optional*): Starting noise of shape (B, C, T', M'), T' = ``pass_frames_for`` the
+                length (with ``loop``, the period's frames: :func:`~latentaudio.pipelines.loops.loop_period_frames`).
             prompt_embeds (`torch.Tensor`, *optional*): Precomputed text states (B, L, D).
             negative_prompt_embeds (`torch.Tensor`, *optional*): Precomputed negative states.
             prompt_attention_mask (`torch.Tensor`, *optional*): (B, L) mask of ``prompt_embeds``, 1 for real tokens.
             negative_prompt_attention_mask (`torch.Tensor`, *optional*): Mask of ``negative_prompt_embeds``.
             output_type (`str`, defaults to ``"np"``): ``"np"`` or ``"pt"`` waveforms (B, samples),
-                ``"mel"`` (B, n_mels, T) or ``"latent"``.
+                ``"mel"`` (B, n_mels, T) or ``"latent"`` (with ``loop``: the loop's mel, stretched to its length, and
+                the latent period).
             return_dict (`bool`, defaults to `True`): Return an ``AudioPipelineOutput``, else a tuple.
             callback_on_step_end (`Callable`, *optional*): ``fn(pipe, step, timestep, tensors) -> dict``
                 called after every step; a returned ``"latents"`` replaces the current latents.
@@ -83,6 +95,8 @@ class LatentAudioPipeline(LatentAudioPipelineBase):
         prompts, negatives = self.prompt_batch(prompt, negative_prompt, prompt_embeds, negative_prompt_embeds)
         num_inference_steps, guidance_scale = self.sampling_settings(num_inference_steps, guidance_scale)
         self.check_positive(num_waveforms_per_prompt=num_waveforms_per_prompt)
+        if not isinstance(loop, bool):
+            raise ValueError(f"loop={loop!r} must be True (a take that plays in a loop) or False.")
         batch_size = len(prompts) * num_waveforms_per_prompt
         self.check_inputs(
             num_inference_steps, guidance_scale, output_type, callback_on_step_end,
@@ -103,18 +117,20 @@ class LatentAudioPipeline(LatentAudioPipelineBase):
         self.scheduler.set_timesteps(num_inference_steps, device=self._execution_device)
         timesteps = self.scheduler.timesteps
 
-        # 4. Starting noise
-        latents = self.prepare_latents(batch_size, self.pass_frames_for(num_samples), generator, latents)
+        # 4. Starting noise (for a loop, one period, whose frames last the loop's length over their number)
+        frames = loop_period_frames(num_samples, self.samples_per_latent_frame) if loop else self.pass_frames_for(num_samples)
+        latents = self.prepare_latents(batch_size, frames, generator, latents)
 
         # 5. Denoising loop
         latents = self.denoise(
             latents, timesteps, embeddings, guidance_scale, generator,
             callback_on_step_end=callback_on_step_end,
             callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
+            loop_frame_in_s=num_samples / self.sample_rate / frames if loop else None,
         )
 
         # 6. VAE decoder and vocoder
-        audio = self.decode(latents, num_samples, output_type)
+        audio = self.decode_loop(latents, num_samples, output_type) if loop else self.decode(latents, num_samples, output_type)
         return self.finish(audio, return_dict)
 
 

@@ -178,6 +178,26 @@ def test_generate_shows_a_playable_wav_of_the_requested_length_and_its_spectrogr
     assert len(shot) < 150_000
 
 
+def test_generate_with_loop_ticked_plays_the_loop_the_pipeline_makes(page, studio_model):
+    import torch
+
+    from latentaudio import LatentAudioPipeline
+
+    page.fill("generate", "prompt", "kick, deep and boomy")
+    page.fill("generate", "seconds", 0.4861)  # not whole latent frames: the loop is stretched to it
+    page.fill("generate", "steps", 2)
+    page.fill("generate", "seed", 7)
+    page.page.locator("#generate-loop input").check()
+    page.run("generate")
+    audio, rate = page.take("generate")
+    pipe = LatentAudioPipeline.from_pretrained(studio_model)
+    pipe.set_progress_bar_config(disable=True)
+    loop = pipe("kick, deep and boomy", audio_length_in_s=0.4861, loop=True, num_inference_steps=2,
+                generator=torch.Generator().manual_seed(7)).audios[0]
+    assert audio.shape == (len(loop), 1) == (7778, 1)
+    np.testing.assert_allclose(audio[:, 0], loop, atol=1e-4)  # as written to a 16-bit WAV
+
+
 def test_model_panel_describes_the_model(page, studio_model):
     page.tab("Model")
     card = page.page.locator("#model-card").inner_text()

@@ -6,7 +6,8 @@ import torch
 
 from latentaudio import LatentAudioContinuationPipeline
 from latentaudio.pipelines.continuation import LOOP_FADE_FRAMES
-from latentaudio.pipelines.editing import close_loop, level_gains
+from latentaudio.pipelines.editing import level_gains
+from latentaudio.pipelines.loops import close_loop
 
 from .conftest import edit
 

@@ -1,0 +1,63 @@
+"""What makes a take play in a loop: a latent denoised and decoded as a circle, a mel stretched to the loop's
+exact length, and a waveform whose first sample continues its last.
+
+A loop of ``num_samples`` is generated as one period of ``P = round(num_samples / samples_per_latent_frame)``
+latent frames. Every stage that has a receptive field (the U-Net, the VAE decoder, the vocoder) sees the period
+with :func:`loop_context_frames` of its own frames from the other end on each side (:func:`circular_index`), so
+no frame of the loop is next to an edge: the end is rendered leading into the start, and the start following the
+end. The period's mel (``P`` latent frames long) is then stretched by at most half a latent frame
+(:func:`periodic_mel`) to the loop's exact length, which need not be whole latent frames (two bars at 124 bpm
+are 61,935 samples at 16 kHz), vocoded with the loop's start after its end, and closed (:func:`close_loop`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+LOOP_FADE_FRAMES = 2  # latent frames over which a loop's start fades from its in-sequence rendering into its own
+
+
+def loop_period_frames(num_samples: int, samples_per_latent_frame: int) -> int:
+    """Latent frames of one period of a loop ``num_samples`` long: the nearest whole number, at least one."""
+    return max(1, round(num_samples / samples_per_latent_frame))
+
+
+def loop_context_frames(period: int) -> int:
+    """Frames of context each stage sees on each side of a loop's period: a quarter of it, at least two."""
+    return max(2, math.ceil(period / 4))
+
+
+def circular_index(period: int, before: int, after: int, shift: int = 0, device=None) -> torch.Tensor:
+    """Indices (before + period + after,) into one period that read it from frame ``shift - before`` on, around
+    the circle: ``x[..., circular_index(P, c, c)]`` is ``x`` with ``c`` frames of its end before it and ``c`` of its
+    start after it."""
+    return (torch.arange(-before, period + after, device=device) + shift) % period
+
+
+def periodic_mel(mel: torch.Tensor, num_samples: int, hop_length: int, first: int, last: int) -> torch.Tensor:
+    """Mel frames ``first`` to ``last`` (exclusive; either may lie outside one period) of the loop whose one
+    period is ``mel`` (..., n_mels, T), stretched in time so that the period lasts ``num_samples``: frame ``k``
+    (sample ``k · hop_length`` of the loop played on and on) is read at ``k · T · hop_length / num_samples`` of
+    the period, between its two nearest frames (linear interpolation of the log-mel). When the period is
+    ``num_samples`` long already (``T · hop_length == num_samples``) the frames are ``mel``'s own, repeated."""
+    period = mel.shape[-1]
+    position = torch.arange(first, last, device=mel.device, dtype=torch.float64) * (period * hop_length / num_samples)
+    below = torch.floor(position)
+    weight = (position - below).to(mel.dtype)
+    below = below.long() % period
+    return torch.lerp(mel[..., below], mel[..., (below + 1) % period], weight)
+
+
+def close_loop(audio: torch.Tensor, num_samples: int, fade: int) -> torch.Tensor:
+    """The first ``num_samples`` of ``audio`` (..., L), rendered on past them into the loop's start, made to
+    play in a loop: over its first ``fade`` samples it fades from ``audio[..., num_samples:]`` (the start as
+    rendered after the end, in one sequence with it) into its own start, so that its first sample continues
+    its last."""
+    if not 0 < fade <= num_samples or audio.shape[-1] < num_samples + fade:
+        raise ValueError(f"A loop of {num_samples} samples closed over {fade} needs at least {num_samples + fade} "
+                         f"rendered samples and 0 < fade <= its length; got {audio.shape[-1]}.")
+    weight = 1.0 - torch.arange(fade, device=audio.device, dtype=audio.dtype) / fade
+    start = torch.lerp(audio[..., :fade], audio[..., num_samples : num_samples + fade], weight)
+    return torch.cat([start, audio[..., fade:num_samples]], dim=-1)

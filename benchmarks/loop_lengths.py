@@ -30,7 +30,7 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from common import add_split_argument, generation_parser, load_pipeline  # noqa: E402
-from music_edits import loop_wrap, print_loop_table  # noqa: E402
+from music_edits import chosen_rows, print_loop_table, score_loop  # noqa: E402
 
 
 def main() -> None:
@@ -45,8 +45,7 @@ def main() -> None:
     import numpy as np
     import torch
 
-    from latentaudio.evaluation.evaluate import evenly_spaced
-    from latentaudio.evaluation.music import estimate_tempo, load_music_clips, tempo_matches
+    from latentaudio.evaluation.music import load_music_clips
     from latentaudio.metrics import log_mel_fn
     from latentaudio.prompts import take_length_in_s
 
@@ -58,11 +57,10 @@ def main() -> None:
     mel_fn, hop = log_mel_fn(pipe.spectrogram), pipe.spectrogram.config.hop_length
     modes = {"whole bars": False, "whole bars, loop=True": True, f"{fixed:g} s": False}
     for category, prompt_of in prompts.items():
-        rows = [row for row, kind in zip(clips.rows, clips.categories) if kind == category]
-        if not rows:
+        if category not in clips.categories:
             print(f"No {args.split} {category} rows in {args.data}.\n")
             continue
-        chosen = [rows[i] for i in evenly_spaced(len(rows), args.limit)]
+        chosen = [clips.rows[i] for i in chosen_rows(clips, category, args.limit)]
         results = {mode: [] for mode in modes}
         print(f"{len(chosen)} {args.split} {category} rows, {args.steps} steps, guidance {args.guidance}")
         for k, row in enumerate(chosen):
@@ -71,12 +69,9 @@ def main() -> None:
                 seconds = fixed if mode.endswith(" s") else take_length_in_s(prompt, longest)
                 take = pipe(prompt, audio_length_in_s=seconds, loop=loop, num_inference_steps=args.steps,
                             guidance_scale=args.guidance, generator=torch.Generator().manual_seed(args.seed + k)).audios[0]
-                take = np.asarray(take, dtype=np.float32)
-                bpm = estimate_tempo(take, pipe.sample_rate)
-                wrap = loop_wrap(take, mel_fn, hop)
-                results[mode].append((tempo_matches(bpm, row["tempo"]), tempo_matches(bpm, row["tempo"], octave=True), *wrap))
-                print(f"  {prompt!r:<60} {mode:<22} {seconds:6.2f} s  tempo {bpm or 0:6.1f}  wrap/max flux {wrap[0]:.2f}"
-                      f"  sample step {wrap[1]:.2f}  seam {wrap[2]:.1f}", flush=True)
+                scores, line = score_loop(np.asarray(take, dtype=np.float32), row["tempo"], mel_fn, hop, pipe.sample_rate)
+                results[mode].append(scores)
+                print(f"  {prompt!r:<60} {mode:<22} {seconds:6.2f} s  {line}", flush=True)
         print()
         print_loop_table(results, category, "tempo within 4% of the prompt's")
         print()

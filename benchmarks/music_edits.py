@@ -55,6 +55,28 @@ def loop_wrap(audio, mel_fn, hop: int) -> tuple[float, float, float]:
             float(seam))
 
 
+def score_loop(take, tempo: float, mel_fn, hop: int, sample_rate: int) -> tuple[tuple, str]:
+    """A take scored as a loop of ``tempo`` bpm: ``(within 4% of it, ... or its double or half, *loop_wrap)``, and
+    the figures as a line for the log."""
+    from latentaudio.evaluation.music import estimate_tempo, tempo_matches
+
+    bpm = estimate_tempo(take, sample_rate)
+    wrap = loop_wrap(take, mel_fn, hop)
+    line = f"tempo {bpm or 0:6.1f}  wrap/max flux {wrap[0]:.2f}  sample step {wrap[1]:.2f}  seam {wrap[2]:.1f}"
+    return (tempo_matches(bpm, tempo), tempo_matches(bpm, tempo, octave=True), *wrap), line
+
+
+def chosen_rows(clips, category: str, limit: int, shortest: int = 0) -> list[int]:
+    """Indices of ``limit`` rows of ``clips`` (``load_music_clips``) in ``category``, at least ``shortest`` samples
+    long, evenly spread; none found is the run's end, with a message."""
+    from latentaudio.evaluation.evaluate import evenly_spaced
+
+    rows = [i for i, audio in enumerate(clips.audio) if clips.categories[i] == category and audio.shape[-1] >= shortest]
+    if not rows:
+        raise SystemExit(f"No {category} rows of at least {shortest} samples among the clips.")
+    return [rows[i] for i in evenly_spaced(len(rows), limit)]
+
+
 def print_loop_table(results: dict, first: str, tempo: str, stated: str | None = None) -> None:
     """A Markdown table of ``{row name: [(tempo within 4%, ... or its double or half, [stated tempo hit,]
     wrap / max flux, sample step / p99, seam)]}``: the shares of the tempo hits (the third column, headed
@@ -84,18 +106,13 @@ def main() -> None:
     import torch
 
     from latentaudio import LatentAudioContinuationPipeline
-    from latentaudio.evaluation.evaluate import evenly_spaced
     from latentaudio.evaluation.music import estimate_tempo, load_music_clips, tempo_matches
     from latentaudio.metrics import log_mel_fn
 
     extend = LatentAudioContinuationPipeline.from_pipe(pipe)
     extend.set_progress_bar_config(disable=True)
     clips = load_music_clips(args.data.split(","), args.split, pipe.sample_rate)
-    rows = [i for i, (row, audio) in enumerate(zip(clips.rows, clips.audio))
-            if clips.categories[i] == "drum loop" and audio.shape[-1] >= args.context * pipe.sample_rate]
-    if not rows:
-        raise SystemExit(f"No {args.split} drum loops of at least {args.context:g} s in {args.data}.")
-    chosen = [rows[i] for i in evenly_spaced(len(rows), args.limit)]
+    chosen = chosen_rows(clips, "drum loop", args.limit, round(args.context * pipe.sample_rate))
     mel_fn, hop = log_mel_fn(pipe.spectrogram), pipe.spectrogram.config.hop_length
     context = round(args.context * pipe.sample_rate)
     results = {"plain": [], "loop": []}

@@ -132,6 +132,16 @@ def test_the_evaluations_untrained_baseline_is_the_music_model_with_every_settin
     assert baseline.one_pass_length_in_s == pytest.approx(10.24)  # a loop in one pass, as the model makes it
     assert not torch.equal(baseline.unet.conv_in.weight, pipe.unet.conv_in.weight)
 
+def test_without_a_model_a_take_asked_to_loop_goes_to_the_music_model_as_a_loop_prompt_does():
+    from latentaudio.cli.edit import model_for_verb
+    from latentaudio.cli.generate import model_for
+
+    assert model_for("a warm synth pad", None) is None and model_for("a warm synth pad", None, loop=True) == "music"
+    assert model_for("a 124 bpm house drum loop", None) == "music" and model_for("a warm synth pad", "mine", loop=True) == "mine"
+    assert model_for_verb("vary", None) is None and model_for_verb("vary", None, loop=True) == "music"
+    assert model_for_verb("extend", None) == "music" and model_for_verb("transform", "mine", loop=True) == "mine"
+
+
 def test_generate_without_model_gives_a_loop_to_the_music_model_and_a_hit_to_the_default_model(tmp_path, capsys):
     out = tmp_path / "take.wav"
     prompts = ["a 124 bpm house drum loop", "a tight snare hit", "light rain, 3 s", "a tight snare hit, 1.5 s"]

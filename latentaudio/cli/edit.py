@@ -73,16 +73,19 @@ EDIT_VERBS = {
         "turn a sound into another: audio-to-audio toward a prompt", "LatentAudioAudioToAudioPipeline",
         (option("--prompt", required=True, help="the target sound, e.g. 'a snare drum hit'"),
          option("--strength", type=float, default=0.5,
-                help="0 keeps the input, 1 ignores it (default 0.5; 0.15-0.35 for a subtle tweak)")),
-        lambda args: dict(prompt=args.prompt, strength=args.strength),
+                help="0 keeps the input, 1 ignores it (default 0.5; 0.15-0.35 for a subtle tweak)"),
+         option("--loop", action="store_true", help="the input is a loop: the result loops seamlessly too")),
+        lambda args: dict(prompt=args.prompt, strength=args.strength, loop=args.loop),
         "WAV path", check=check_fraction("strength"),
     ),
     "vary": EditVerb(
         "takes of one sample that differ in detail", "LatentAudioAudioToAudioPipeline",
         (option("-n", "--num-variations", type=positive_int, default=4, help="takes to write (default 4)"),
          option("--strength", type=float, default=0.3, help="how far takes stray, in [0, 1] (default 0.3)"),
-         option("--prompt", default=None, help="optional description to steer the takes")),
-        lambda args: dict(prompt=args.prompt, strength=args.strength, num_waveforms_per_prompt=args.num_variations),
+         option("--prompt", default=None, help="optional description to steer the takes"),
+         option("--loop", action="store_true", help="the input is a loop: every take loops seamlessly too")),
+        lambda args: dict(prompt=args.prompt, strength=args.strength, num_waveforms_per_prompt=args.num_variations,
+                          loop=args.loop),
         "folder for INPUT-STEM_0.wav, _1, ...", check=check_fraction("strength"),
         folder=lambda args: (Path(args.input).stem, args.num_variations),
     ),
@@ -151,11 +154,12 @@ def add_edit_commands(verbs) -> None:
         parser.set_defaults(run=run_edit, edit_verb=name)
 
 
-def model_for_verb(verb: str, model: str | None) -> str | None:
-    """The model an editing verb runs: ``model`` when one is given; without one, ``extend`` runs the embedded music
-    model (``"music"``), which learnt sounds that go on (held chords, loops; MODEL_CARD.md) where the one-shot default
-    model lets every continuation die away, and every other verb the default model (``None``)."""
-    return model if model is not None or verb != "extend" else "music"
+def model_for_verb(verb: str, model: str | None, loop: bool = False) -> str | None:
+    """The model an editing verb runs: ``model`` when one is given; without one, ``extend`` and a verb given a loop
+    (``--loop``) run the embedded music model (``"music"``), which learnt sounds that go on (held chords, loops;
+    MODEL_CARD.md) where the one-shot default model lets every continuation die away, and every other verb the
+    default model (``None``)."""
+    return model if model is not None or (verb != "extend" and not loop) else "music"
 
 
 def run_edit(args) -> int:
@@ -163,7 +167,7 @@ def run_edit(args) -> int:
     verb = EDIT_VERBS[args.edit_verb]
     inputs = read_and_check(args)
     paths = output_paths(args.output, 1) if verb.folder is None else folder_paths(args.output, *verb.folder(args))
-    model = model_for_verb(args.edit_verb, args.model)
+    model = model_for_verb(args.edit_verb, args.model, getattr(args, "loop", False))
     pipe = load_model(model, verb.pipeline_class(), args.scheduler, args.device, args.dtype, args.runtime)
     write_audios(paths, run_verb(pipe, args, inputs), pipe.sample_rate)
     return 0

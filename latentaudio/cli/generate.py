@@ -132,13 +132,23 @@ def standalone_generator(args, model: str | None):
         return None
 
 
-def model_for(prompt: str, model: str | None) -> str | None:
+def model_for(prompt: str, model: str | None, loop: bool = False) -> str | None:
     """The model ``prompt`` goes to: ``model`` when one is given; without one, the embedded music model
     (``"music"``) for a prompt that asks for a loop, a phrase or an effect
-    (:func:`~latentaudio.prompts.asks_for_material`), else ``None`` (the default model)."""
+    (:func:`~latentaudio.prompts.asks_for_material`) and for a take that plays in a loop (``loop``: sound that
+    goes on, which the one-shot default model never learnt), else ``None`` (the default model)."""
     from ..prompts import asks_for_material
 
-    return model if model is not None or not asks_for_material(prompt) else "music"
+    return model if model is not None or not (loop or asks_for_material(prompt)) else "music"
+
+
+def music_model_reason(prompt: str, loop: bool) -> str:
+    """Why :func:`model_for` gave ``prompt`` (with ``loop``) to the music model, in words for the user."""
+    from ..prompts import asks_for_material
+
+    if asks_for_material(prompt) or not loop:
+        return "the prompt asks for more than one sound (a loop, a phrase or an effect)"
+    return "a take that plays in a loop"
 
 
 def length_for(prompt: str, seconds: float | None, model: str | None) -> float | None:
@@ -177,9 +187,9 @@ def run_generate(args) -> int:
     mels, titles, spectrogram = [], [], None
     generators, pipelines = {}, {}  # model -> its standalone generator (None: it has none for this call), its pipeline
     for index, prompt in enumerate(prompts):  # one prompt at a time: each prompt's takes are those its own call gives
-        model = model_for(prompt, args.model)
+        model = model_for(prompt, args.model, args.loop)
         if model != args.model:
-            print(f"{prompt!r} asks for more than one sound (a loop, a phrase or an effect): the music model makes it "
+            print(f"{prompt!r}: the music model makes it, {music_model_reason(prompt, args.loop)} "
                   "(--model default for the one-shot model)", file=sys.stderr)
         seconds = length_for(prompt, args.seconds, model)
         outputs = paths[index * args.num_waveforms : (index + 1) * args.num_waveforms]

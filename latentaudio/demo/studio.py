@@ -17,7 +17,7 @@ from typing import Callable, Optional
 
 from ..cli.common import generator, load_model
 from ..cli.edit import EDIT_VERBS, add_edit_commands, model_for_verb, read_and_check, run_verb
-from ..cli.generate import add_generate_commands, length_for, model_for
+from ..cli.generate import add_generate_commands, length_for, model_for, music_model_reason
 from ..prompts import template_caption
 from ..resident import ResidentPipeline
 
@@ -73,7 +73,7 @@ class Studio:
     """One loaded model serving the verbs, one request at a time.
 
     Without a model named, the studio serves the embedded default model and, as the command line does, gives a
-    prompt that asks for a loop, a phrase or an effect, and every ``extend``, to the embedded music model (loaded at
+    prompt that asks for a loop, a phrase or an effect, every ``extend`` and every run with *loop* ticked, to the embedded music model (loaded at
     its first such run; :func:`~latentaudio.cli.generate.model_for`, :func:`~latentaudio.cli.edit.model_for_verb`), a
     prompt at the length :func:`~latentaudio.cli.generate.length_for` gives.
 
@@ -112,11 +112,11 @@ class Studio:
             prompt, inputs = args.prompt if isinstance(args.prompt, str) else None, {}
             if not prompt:
                 raise ValueError("prompt is required: what to generate, e.g. 'a snare drum hit'.")
-            model = model_for(prompt, self.model)
+            model = model_for(prompt, self.model, args.loop)
             args.seconds = length_for(prompt, args.seconds, model)
         else:
             inputs = read_and_check(args)
-            model = model_for_verb(verb, self.model)
+            model = model_for_verb(verb, self.model, getattr(args, "loop", False))
         with self._run_lock:
             self._stopped.discard(session)
             if model not in self._residents:
@@ -173,15 +173,15 @@ class Studio:
             return plot_spectrograms(Path(path).with_suffix(".png"), [mel], self.pipe.spectrogram, [title])
 
     # ------------------------------------------------------------------ model
-    def read_as(self, prompt, seconds: Optional[float] = None) -> str:
+    def read_as(self, prompt, seconds: Optional[float] = None, loop: bool = False) -> str:
         """Markdown saying what the model reads ``prompt`` as when its prompt template rewrites it, for a take of
-        ``seconds`` (the panel's value; `None`: the length the prompt asks for), or that the music model makes it;
-        "" otherwise."""
+        ``seconds`` (the panel's value; `None`: the length the prompt asks for), or that the music model makes it
+        (as it does a ``loop``); "" otherwise."""
         template = self.pipe.config.get("prompt_template")
         if not isinstance(prompt, str) or not prompt:
             return ""
-        if model_for(prompt, self.model) != self.model:
-            return "Made by the music model: the prompt asks for more than one sound (a loop, a phrase or an effect)"
+        if model_for(prompt, self.model, bool(loop)) != self.model:
+            return f"Made by the music model: {music_model_reason(prompt, bool(loop))}"
         seconds = length_for(prompt, seconds or None, self.model)
         if seconds is not None:  # the take's length, a whole number of latent frames, as generate states it
             seconds = self.pipe.check_length(seconds) / self.pipe.sample_rate
@@ -209,8 +209,8 @@ class Studio:
             f"- vocoder: `{type(pipe.vocoder).__name__}`",
         ]
         if self.model is None:
-            lines.append("- loops, phrases, sound effects and every extend: the embedded music model (`music`, up to "
-                         "10.24 s in one pass), loaded when first asked for")
+            lines.append("- loops, phrases, sound effects, every extend and every run with *loop* ticked: the embedded "
+                         "music model (`music`, up to 10.24 s in one pass), loaded when first asked for")
         card = next((Path(self.model_path) / name for name in ("MODEL_CARD.md", "README.md")
                      if (Path(self.model_path) / name).is_file()), None)
         if card is not None:

@@ -22,6 +22,8 @@ EXAMPLE_DOC_STRING = """
         >>> takes = pipe("kick.wav", strength=0.3, num_waveforms_per_prompt=4, generator=torch.manual_seed(0)).audios
         >>> # Sound-design tweak: a descriptive prompt at low strength nudges the timbre.
         >>> brighter = pipe("pad.wav", prompt="a bright airy synth pad", strength=0.25).audios[0]
+        >>> # Variations of a loop that each still loop, the loop's length kept.
+        >>> grooves = pipe("loop.wav", strength=0.3, loop=True, num_waveforms_per_prompt=4).audios
         >>> write_audio("snare.wav", snare, pipe.sample_rate)
         ```
 """
@@ -49,6 +51,7 @@ class LatentAudioAudioToAudioPipeline(LatentAudioEditPipelineBase):
         audio: AudioInput,
         prompt: Union[str, list[str], None] = None,
         strength: float = 0.5,
+        loop: bool = False,
         negative_prompt: Union[str, list[str], None] = None,
         sample_rate: Optional[int] = None,
         num_inference_steps: Optional[int] = None,
@@ -73,6 +76,10 @@ class LatentAudioAudioToAudioPipeline(LatentAudioEditPipelineBase):
                 character (variations).
             strength (`float`, defaults to 0.5): How much of the schedule to rerun, in [0, 1]; the
                 sampler takes ``round(strength * num_inference_steps)`` steps.
+            loop (`bool`, defaults to `False`): The input is a loop and so is the result: the clip is encoded as
+                played over and over, denoised and decoded as a circle (:mod:`latentaudio.pipelines.loops`), and
+                the take, the input's length, plays seamlessly in a loop (variations of a drum loop that each
+                still loop). At strength 0 it is the input's reconstruction as a loop.
             negative_prompt (`str` or `list[str]`, *optional*): What to steer away from.
             sample_rate (`int`, *optional*): Rate of ``audio`` when it is samples; defaults to the pipeline's.
             num_inference_steps (`int`, *optional*; the model's ``default_inference_steps``, 20 unless saved otherwise): Steps of the full schedule.
@@ -82,7 +89,7 @@ class LatentAudioAudioToAudioPipeline(LatentAudioEditPipelineBase):
             prompt_embeds, negative_prompt_embeds, prompt_attention_mask, negative_prompt_attention_mask:
                 Precomputed text states and masks, as for :class:`LatentAudioPipeline`.
             output_type (`str`, defaults to ``"np"``): ``"np"``/``"pt"`` waveforms (B, L) of the
-                input's length, ``"mel"`` or ``"latent"``.
+                input's length, ``"mel"`` or ``"latent"`` (with ``loop``, as :class:`LatentAudioPipeline`'s).
             return_dict (`bool`, defaults to `True`): Return an ``AudioPipelineOutput``, else a tuple.
             callback_on_step_end, callback_on_step_end_tensor_inputs: As for :class:`LatentAudioPipeline`;
                 called after each of the ``round(strength * num_inference_steps)`` steps taken, with
@@ -92,6 +99,8 @@ class LatentAudioAudioToAudioPipeline(LatentAudioEditPipelineBase):
         """
         # 1. Check inputs
         strength = check_strength(strength)
+        if not isinstance(loop, bool):
+            raise ValueError(f"loop={loop!r} must be True (the input and the take are loops) or False.")
         prompts, negatives = self.prompt_batch(prompt, negative_prompt, prompt_embeds, negative_prompt_embeds)
         num_inference_steps, guidance_scale = self.sampling_settings(num_inference_steps, guidance_scale)
         clips, prompts, negatives = self.match_prompts(self.prepare_audio(audio, sample_rate), prompts, negatives)
@@ -108,18 +117,20 @@ class LatentAudioAudioToAudioPipeline(LatentAudioEditPipelineBase):
             seconds=num_samples / self.sample_rate,
         )
 
-        # 3. Encode the audio: posterior-mode latents, one copy per take
-        clean = self.encode_audio(clips, num_samples).repeat_interleave(num_waveforms_per_prompt, dim=0)
+        # 3. Encode the audio: posterior-mode latents (for a loop, one period), one copy per take
+        clean = self.encode_loop(clips, num_samples) if loop else self.encode_audio(clips, num_samples)
+        clean = clean.repeat_interleave(num_waveforms_per_prompt, dim=0)
 
         # 4. Noise to `strength` and denoise toward the prompt
         latents = self.denoise_from(
             clean.to(self.unet.dtype), strength, num_inference_steps, embeddings, guidance_scale, generator,
             callback_on_step_end=callback_on_step_end,
             callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
+            loop_frame_in_s=num_samples / self.sample_rate / clean.shape[2] if loop else None,
         )
 
         # 5. VAE decoder and vocoder
-        audio = self.decode(latents, num_samples, output_type)
+        audio = self.decode_loop(latents, num_samples, output_type) if loop else self.decode(latents, num_samples, output_type)
         return self.finish(audio, return_dict)
 
 

@@ -41,7 +41,15 @@ from ..prompts import check_prompt_template, take_length_in_s
 from ..runtime import OnnxUNet, attach_onnx, onnx_components, uses_onnx
 from ..model_folder import CUSTOM_CODE_FILE, PACKAGED_COMPONENTS, ModelFolderError, PipelineFolder
 from .families import check_pipeline_class, find_family_folder, load_family_components
-from .loops import LOOP_FADE_FRAMES, circular_index, close_loop, loop_context_frames, periodic_mel
+from .loops import (
+    LOOP_FADE_FRAMES,
+    circular_index,
+    close_loop,
+    loop_context_frames,
+    loop_period_frames,
+    periodic_mel,
+    read_frames,
+)
 from ..spectrogram import MelSpectrogram, check_compatible, check_trained_mel, downsampling_factor
 
 # The most rows (prompts × takes, a path's points, a stereo take's two variations) one call runs.
@@ -564,6 +572,21 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         if output_type == "latent":
             return latents
         return self.vocode(self.codec.decode(latents), num_samples, output_type, within_full_scale)
+
+    def encode_loop(self, audio: torch.Tensor, num_samples: int) -> torch.Tensor:
+        """Posterior-mode latents (B, C, P, M) of mono clips (B, num_samples) played as a loop: one period of
+        :func:`~latentaudio.pipelines.loops.loop_period_frames`, the inverse of :meth:`decode_loop`. The mel is
+        taken of each clip played over and over (so its first and last frames hear the wrap), read at the period's
+        evenly spaced frames (a squeeze by half a latent frame at most), and encoded with
+        :func:`~latentaudio.pipelines.loops.loop_context_frames` of it from the other end on each side."""
+        period = loop_period_frames(num_samples, self.samples_per_latent_frame)
+        context = loop_context_frames(period)
+        factor, hop = self.codec.compression, self.spectrogram.hop_length
+        rounds = 2 * math.ceil(context / period) + 1  # enough of the loop on each side of the middle round
+        mel = self.audio_mel(audio[..., :num_samples].repeat(1, rounds), rounds * num_samples)
+        offsets = torch.arange(-context * factor, (period + context) * factor, device=mel.device, dtype=torch.float64)
+        positions = (rounds // 2 * num_samples + offsets * (num_samples / (period * factor))) / hop
+        return self.codec.encode(read_frames(mel, positions))[:, :, context : context + period]
 
     def decode_loop(self, latents: torch.Tensor, num_samples: int, output_type: str, within_full_scale: bool = True):
         """One period of a loop's latents (B, C, P, M) to the requested output: "np"/"pt" waveforms (B, num_samples)

@@ -8,11 +8,14 @@ no frame of the loop is next to an edge: the end is rendered leading into the st
 end. The period's mel (``P`` latent frames long) is then stretched by at most half a latent frame
 (:func:`periodic_mel`) to the loop's exact length, which need not be whole latent frames (two bars at 124 bpm
 are 61,935 samples at 16 kHz), vocoded with the loop's start after its end, and closed (:func:`close_loop`).
+A clip given as a loop (variations of a loop) is read the other way: its mel, heard around its wrap, squeezed to
+``P`` latent frames and encoded with the same context.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Optional
 
 import torch
 
@@ -36,18 +39,30 @@ def circular_index(period: int, before: int, after: int, shift: int = 0, device=
     return (torch.arange(-before, period + after, device=device) + shift) % period
 
 
+def read_frames(mel: torch.Tensor, positions: torch.Tensor, period: Optional[int] = None) -> torch.Tensor:
+    """``mel`` (..., T) read at fractional frame ``positions`` (N,), between the two nearest frames (linear
+    interpolation of the log-mel): (..., N). With ``period``, positions count around a circle of that many frames;
+    without, they must lie within ``[0, T - 1]``."""
+    below = torch.floor(positions)
+    weight = (positions - below).to(mel.dtype)
+    below = below.long()
+    above = below + 1
+    if period is not None:
+        below, above = below % period, above % period
+    else:
+        above = above.clamp(max=mel.shape[-1] - 1)  # a position on the last frame reads it alone
+    return torch.lerp(mel[..., below], mel[..., above], weight)
+
+
 def periodic_mel(mel: torch.Tensor, num_samples: int, hop_length: int, first: int, last: int) -> torch.Tensor:
     """Mel frames ``first`` to ``last`` (exclusive; either may lie outside one period) of the loop whose one
     period is ``mel`` (..., n_mels, T), stretched in time so that the period lasts ``num_samples``: frame ``k``
     (sample ``k · hop_length`` of the loop played on and on) is read at ``k · T · hop_length / num_samples`` of
-    the period, between its two nearest frames (linear interpolation of the log-mel). When the period is
-    ``num_samples`` long already (``T · hop_length == num_samples``) the frames are ``mel``'s own, repeated."""
+    the period (:func:`read_frames`). When the period is ``num_samples`` long already
+    (``T · hop_length == num_samples``) the frames are ``mel``'s own, repeated."""
     period = mel.shape[-1]
-    position = torch.arange(first, last, device=mel.device, dtype=torch.float64) * (period * hop_length / num_samples)
-    below = torch.floor(position)
-    weight = (position - below).to(mel.dtype)
-    below = below.long() % period
-    return torch.lerp(mel[..., below], mel[..., (below + 1) % period], weight)
+    positions = torch.arange(first, last, device=mel.device, dtype=torch.float64) * (period * hop_length / num_samples)
+    return read_frames(mel, positions, period)
 
 
 def close_loop(audio: torch.Tensor, num_samples: int, fade: int) -> torch.Tensor:

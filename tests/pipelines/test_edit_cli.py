@@ -24,6 +24,8 @@ def common(model) -> list[str]:
     [
         ("transform", ["--prompt", "a snare", "--strength", "0.6"], ["out.wav"], 8000, 1),
         ("vary", ["-n", "3", "--strength", "0.3"], ["takes/hit_0.wav", "takes/hit_1.wav", "takes/hit_2.wav"], 8000, 1),
+        ("vary", ["-n", "2", "--loop"], ["takes/hit_0.wav", "takes/hit_1.wav"], 8000, 1),
+        ("transform", ["--prompt", "a snare", "--loop"], ["out.wav"], 8000, 1),
         ("inpaint", ["--start", "0.1", "--end", "0.3", "--prompt", "a kick"], ["out.wav"], 8000, 1),
         ("extend", ["--seconds", "0.25", "--loop"], ["out.wav"], 12000, 1),
         ("upsample", ["--cutoff", "3000"], ["out.wav"], 8000, 1),

@@ -8,7 +8,7 @@ import torch
 from latentaudio.cli import main
 from latentaudio.pipelines.loops import circular_index, loop_context_frames, loop_period_frames, periodic_mel
 
-from .conftest import unet_calls
+from .conftest import edit, unet_calls
 
 
 def seeded(seed: int = 0) -> torch.Generator:
@@ -92,3 +92,28 @@ def test_generate_loop_writes_the_loop_the_pipeline_makes(tiny_pipe, tiny_pipe_d
     expected = tiny_pipe("a snare", audio_length_in_s=0.4861, loop=True, num_inference_steps=2, generator=seeded(3)).audios[0]
     assert rate == 16000 and written.shape == (7778,)
     np.testing.assert_allclose(written, expected, atol=1e-4)  # 16-bit file
+
+
+def test_a_loops_variations_keep_its_length_to_the_sample(tiny_pipe):
+    from latentaudio import LatentAudioAudioToAudioPipeline
+
+    pipe = edit(LatentAudioAudioToAudioPipeline, tiny_pipe)
+    clip = 0.3 * torch.randn(7777, generator=seeded(1))
+    takes = pipe(clip, strength=0.4, loop=True, num_inference_steps=3, num_waveforms_per_prompt=2, generator=seeded()).audios
+    latent = pipe(clip, strength=0.4, loop=True, num_inference_steps=3, output_type="latent", generator=seeded()).audios
+    assert takes.shape == (2, 7777) and np.isfinite(takes).all()
+    assert latent.shape[2] == round(7777 / 320)  # one period
+    with pytest.raises(ValueError, match="loop=1"):
+        pipe(clip, loop=1)
+
+
+def test_variations_of_a_loop_loop_where_plain_variations_keep_its_seam(trained_pipe, clips):
+    """A held organ note cut anywhere, varied as a loop: the wrap becomes like any other moment; varied plainly, the
+    start and end are rendered from silence apart, and the cut stays."""
+    from latentaudio import LatentAudioAudioToAudioPipeline
+
+    pipe = edit(LatentAudioAudioToAudioPipeline, trained_pipe)
+    held = clips["organ"][4000:9600]
+    seams = {loop: [seam(pipe(held, strength=0.3, loop=loop, num_inference_steps=10, generator=seeded(k)).audios[0], pipe)
+                    for k in range(3)] for loop in (False, True)}
+    assert np.mean(seams[True]) < 2.0 and np.mean(seams[False]) > 2 * np.mean(seams[True]), seams

@@ -28,15 +28,4 @@ stage vae decoder vae_decoder_cpu.yaml music "$DECODER_STEPS"
 stage vocoder vocoder vocoder_cpu.yaml "$WORK/decoder" "$VOCODER_STEPS"
 
 # UNET_MODEL's pipeline with the new codec (the spectrogram and scheduler are the same files in every music model)
-python3 - "$UNET_MODEL" "$WORK/vocoder" "$WORK/codec" <<'PY' || exit 1
-import shutil, sys
-from pathlib import Path
-from latentaudio.model_folder import model_location
-unet_model, codec, out = Path(model_location(sys.argv[1])), Path(sys.argv[2]), Path(sys.argv[3])
-shutil.rmtree(out, ignore_errors=True)
-shutil.copytree(unet_model, out, ignore=shutil.ignore_patterns("standalone", "*.onnx"))
-for component in ("vae", "vocoder"):
-    shutil.rmtree(out / component)
-    shutil.copytree(codec / component, out / component)
-print(f"wrote {out}")
-PY
+python3 "$HERE/swap_components.py" "$WORK/codec" "$UNET_MODEL" --vae "$WORK/decoder" --vocoder "$WORK/vocoder" || exit 1

@@ -33,14 +33,4 @@ wait $vae || exit 1
 wait $vocoder || exit 1
 
 # The widened pipeline with the trained VAE and vocoder
-python3 - "$WORK/wide" "$WORK" "$WORK/codec" <<'PY' || exit 1
-import shutil, sys
-from pathlib import Path
-wide, work, out = map(Path, sys.argv[1:])
-shutil.rmtree(out, ignore_errors=True)
-shutil.copytree(wide, out)
-for component, run in (("vae", "vae"), ("vocoder", "vocoder")):
-    shutil.rmtree(out / component)
-    shutil.copytree(work / run / component, out / component)
-print(f"wrote {out}")
-PY
+python3 "$HERE/swap_components.py" "$WORK/codec" "$WORK/wide" --vae "$WORK/vae" --vocoder "$WORK/vocoder" || exit 1

@@ -118,8 +118,9 @@ EDIT_VERBS = {
     "widen": EditVerb(
         "mono to stereo from two near-identical variations", "LatentAudioStereoWideningPipeline",
         (option("--width", type=float, default=0.5, help="0 (dual mono) to 1 (widest), default 0.5"),
-         option("--prompt", default=None, help="optional description to steer the variations")),
-        lambda args: dict(width=args.width, prompt=args.prompt),
+         option("--prompt", default=None, help="optional description to steer the variations"),
+         option("--loop", action="store_true", help="the input is a loop: the stereo take loops seamlessly too")),
+        lambda args: dict(width=args.width, prompt=args.prompt, loop=args.loop),
         "stereo WAV path", check=check_fraction("width"),
     ),
     "interpolate": EditVerb(

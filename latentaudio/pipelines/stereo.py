@@ -70,6 +70,7 @@ class LatentAudioStereoWideningPipeline(LatentAudioEditPipelineBase):
         width: float = 0.5,
         prompt: Union[str, list[str], None] = None,
         max_strength: float = 0.4,
+        loop: bool = False,
         negative_prompt: Union[str, list[str], None] = None,
         sample_rate: Optional[int] = None,
         num_inference_steps: Optional[int] = None,
@@ -94,6 +95,9 @@ class LatentAudioStereoWideningPipeline(LatentAudioEditPipelineBase):
             prompt (`str` or `list[str]`, *optional*): Steers the variations; ``None`` keeps the
                 input's character.
             max_strength (`float`, defaults to 0.4): The variation strength at width 1, in [0, 1].
+            loop (`bool`, defaults to `False`): The input is a loop: the variations are made as loops
+                (:class:`LatentAudioAudioToAudioPipeline` with ``loop=True``), so the side, like the mid, plays
+                seamlessly through the wrap.
             num_waveforms_per_prompt (`int`, defaults to 1): Stereo takes per clip and prompt: each
                 has the input as its mid and its own pair of variations for its side.
             negative_prompt, sample_rate, num_inference_steps, guidance_scale, generator,
@@ -112,6 +116,8 @@ class LatentAudioStereoWideningPipeline(LatentAudioEditPipelineBase):
         """
         # 1. Check inputs
         width = check_strength(width, "width")
+        if not isinstance(loop, bool):
+            raise ValueError(f"loop={loop!r} must be True (the input and the take are loops) or False.")
         strength = width * check_strength(max_strength, "max_strength")
         prompts, negatives = self.prompt_batch(prompt, negative_prompt, prompt_embeds, negative_prompt_embeds)
         num_inference_steps, guidance_scale = self.sampling_settings(num_inference_steps, guidance_scale)
@@ -131,14 +137,17 @@ class LatentAudioStereoWideningPipeline(LatentAudioEditPipelineBase):
         )
 
         # 3. Two variations of every take
-        clean = self.encode_audio(clips, num_samples).repeat_interleave(variations_per_clip, dim=0).to(self.unet.dtype)
+        clean = self.encode_loop(clips, num_samples) if loop else self.encode_audio(clips, num_samples)
+        clean = clean.repeat_interleave(variations_per_clip, dim=0).to(self.unet.dtype)
         latents = self.denoise_from(
             clean, strength, num_inference_steps, embeddings, guidance_scale, generator,
             callback_on_step_end=callback_on_step_end,
             callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
+            loop_frame_in_s=num_samples / self.sample_rate / clean.shape[2] if loop else None,
         )
         # Not limited one by one: two variations turned down by different gains would differ by a copy of the sound.
-        variations = self.decode(latents, num_samples, "pt", within_full_scale=False).view(-1, 2, num_samples)  # (B, 2, L)
+        decode = self.decode_loop if loop else self.decode
+        variations = decode(latents, num_samples, "pt", within_full_scale=False).view(-1, 2, num_samples)  # (B, 2, L)
 
         # 4. Mid-side: the input is the mid, the variations' difference (made orthogonal to it) the side
         mid = clips.repeat_interleave(num_waveforms_per_prompt, dim=0)

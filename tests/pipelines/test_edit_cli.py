@@ -30,6 +30,7 @@ def common(model) -> list[str]:
         ("extend", ["--seconds", "0.25", "--loop"], ["out.wav"], 12000, 1),
         ("upsample", ["--cutoff", "3000"], ["out.wav"], 8000, 1),
         ("widen", ["--width", "0.8"], ["out.wav"], 8000, 2),
+        ("widen", ["--width", "0.8", "--loop"], ["out.wav"], 8000, 2),
     ],
 )
 def test_verbs_write_converted_audio(tiny_pipe_dir, stereo_input, tmp_path, capsys, verb, args, files, samples, channels):

@@ -117,3 +117,17 @@ def test_variations_of_a_loop_loop_where_plain_variations_keep_its_seam(trained_
     seams = {loop: [seam(pipe(held, strength=0.3, loop=loop, num_inference_steps=10, generator=seeded(k)).audios[0], pipe)
                     for k in range(3)] for loop in (False, True)}
     assert np.mean(seams[True]) < 2.0 and np.mean(seams[False]) > 2 * np.mean(seams[True]), seams
+
+
+def test_a_widened_loops_side_loops_too(trained_pipe, clips):
+    """The mid is the input itself; the side, the difference of two variations, steps at the wrap unless the
+    variations are made as loops."""
+    from latentaudio import LatentAudioStereoWideningPipeline
+
+    pipe = edit(LatentAudioStereoWideningPipeline, trained_pipe)
+    held = clips["organ"][4000:9600]
+    seams = {}
+    for loop in (False, True):
+        takes = [pipe(held, width=1.0, loop=loop, num_inference_steps=10, generator=seeded(k)).audios[0] for k in range(3)]
+        seams[loop] = [seam((take[0] - take[1]) / 2, pipe) for take in takes]
+    assert np.mean(seams[True]) < 2.0 and np.mean(seams[False]) > 1.5 * np.mean(seams[True]), seams

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -166,11 +167,19 @@ def scan_folder(root: PathLike, silence_threshold: float = 1e-4) -> tuple[list[A
 
 
 def _visible_files(root: Path, keep) -> list[Path]:
-    return [
-        path
-        for path in root.rglob("*")
-        if path.is_file() and keep(path) and not any(part.startswith(".") for part in path.relative_to(root).parts)
-    ]
+    """The files under ``root`` that ``keep`` takes, outside hidden files and folders. Symbolic links to folders are
+    followed (a dataset may link in sample folders kept elsewhere), each real folder once, so a link back up the
+    tree ends there."""
+    found, seen = [], set()
+    for folder, subfolders, files in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            subfolders[:] = []
+            continue
+        seen.add(real)
+        subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+        found += [path for name in files if not name.startswith(".") and (path := Path(folder) / name).is_file() and keep(path)]
+    return found
 
 
 def _metadata_files(root: Path) -> list[Path]:

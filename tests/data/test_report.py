@@ -131,3 +131,21 @@ def test_two_metadata_files_in_one_folder_are_refused(tmp_path):
     (tmp_path / "metadata.jsonl").write_text("")
     with pytest.raises(ValueError, match="both metadata.jsonl and metadata.csv"):
         scan_folder(tmp_path)
+
+
+def test_a_linked_folder_that_leaves_the_dataset_is_reported_not_passed_over_and_a_link_back_up_ends(tmp_path, gm_dataset):
+    clip = gm_dataset.out_dir / gm_dataset.rows[0]["file_name"]
+    elsewhere = tmp_path / "elsewhere" / "kicks"
+    elsewhere.mkdir(parents=True)
+    shutil.copy(clip, elsewhere / "k.wav")
+    (elsewhere / "metadata.jsonl").write_text('{"file_name": "k.wav", "text": "a kick"}\n')
+    dataset = tmp_path / "dataset"
+    (dataset / "own").mkdir(parents=True)
+    shutil.copy(clip, dataset / "own" / "n.wav")
+    (dataset / "own" / "metadata.jsonl").write_text('{"file_name": "n.wav", "text": "a note"}\n')
+    (dataset / "kicks").symlink_to(elsewhere, target_is_directory=True)
+    (dataset / "own" / "up").symlink_to(dataset, target_is_directory=True)  # a link back up: walked once, not forever
+    entries, report = scan_folder(dataset)
+    assert [(e.file_name, e.text) for e in entries] == [("own/n.wav", "a note")]
+    # the linked folder is seen and refused by name (its files lie outside the dataset), not silently left out
+    assert report.problems == {"unsafe_path": ["kicks/k.wav"]} and report.skipped == 1

@@ -76,7 +76,7 @@ def run_latentaudio(args) -> dict:
                 pipe.scheduler.set_timesteps(args.steps)
                 latents = pipe.prepare_latents(1, frames, torch.manual_seed(0))
                 latents = pipe.denoise(latents, pipe.scheduler.timesteps, conditions, 3.0,
-                                       loop_frame_in_s=num_samples / pipe.sample_rate / frames if args.loop else None)
+                                       loop_samples=num_samples if args.loop else None)
             if args.loop:  # the VAE decoder and the vocoder each with the circle around the period
                 with timed(times, "decode + vocode"):
                     audio = pipe.decode_loop(latents, num_samples, "pt")

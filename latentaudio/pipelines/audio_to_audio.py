@@ -7,6 +7,7 @@ from typing import Callable, Optional, Union
 import torch
 
 from .editing import AudioInput, LatentAudioEditPipelineBase, check_strength
+from .loops import check_loop
 
 EXAMPLE_DOC_STRING = """
     Examples:
@@ -99,8 +100,7 @@ class LatentAudioAudioToAudioPipeline(LatentAudioEditPipelineBase):
         """
         # 1. Check inputs
         strength = check_strength(strength)
-        if not isinstance(loop, bool):
-            raise ValueError(f"loop={loop!r} must be True (the input and the take are loops) or False.")
+        check_loop(loop)
         prompts, negatives = self.prompt_batch(prompt, negative_prompt, prompt_embeds, negative_prompt_embeds)
         num_inference_steps, guidance_scale = self.sampling_settings(num_inference_steps, guidance_scale)
         clips, prompts, negatives = self.match_prompts(self.prepare_audio(audio, sample_rate), prompts, negatives)
@@ -126,7 +126,7 @@ class LatentAudioAudioToAudioPipeline(LatentAudioEditPipelineBase):
             clean.to(self.unet.dtype), strength, num_inference_steps, embeddings, guidance_scale, generator,
             callback_on_step_end=callback_on_step_end,
             callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
-            loop_frame_in_s=num_samples / self.sample_rate / clean.shape[2] if loop else None,
+            loop_samples=num_samples if loop else None,
         )
 
         # 5. VAE decoder and vocoder

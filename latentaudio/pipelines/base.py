@@ -511,7 +511,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         known: Optional[tuple[torch.Tensor, torch.Tensor]] = None,
         callback_on_step_end: Optional[Callable] = None,
         callback_on_step_end_tensor_inputs: tuple = ("latents",),
-        loop_frame_in_s: Optional[float] = None,
+        loop_samples: Optional[int] = None,
     ) -> torch.Tensor:
         """Run the sampler over ``timesteps``.
 
@@ -525,18 +525,19 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
                 after the blending of ``known``; a returned ``"latents"`` replaces the current latents.
             callback_on_step_end_tensor_inputs: Names of the tensors passed to the callback, checked
                 by :meth:`check_callback_inputs`.
-            loop_frame_in_s: Denoise ``latents`` as one period of a loop whose frames last this long
-                (:meth:`predict_loop_noise`), the circle read from the period's start at even steps and from its
-                middle at odd ones, so that no frame is always next to the U-Net's edge.
+            loop_samples: Denoise ``latents`` as one period of a loop this many samples long (its frames lasting
+                the loop's length over their number; :meth:`predict_loop_noise`), the circle read from the period's
+                start at even steps and from its middle at odd ones, so that no frame is always next to the U-Net's edge.
         """
         extra = {"generator": generator} if "generator" in _step_params(self.scheduler) else {}
         with self.progress_bar(total=len(timesteps)) as progress:
             for i, t in enumerate(timesteps):
-                if loop_frame_in_s is None:
+                if loop_samples is None:
                     noise_pred = self.predict_noise(latents, t, conditions, guidance_scale)
                 else:
-                    shift = i % 2 * (latents.shape[2] // 2)
-                    noise_pred = self.predict_loop_noise(latents, t, conditions, guidance_scale, shift, loop_frame_in_s)
+                    period = latents.shape[2]
+                    noise_pred = self.predict_loop_noise(latents, t, conditions, guidance_scale, i % 2 * (period // 2),
+                                                         loop_samples / self.sample_rate / period)
                 latents = self.scheduler.step(noise_pred, t, latents, **extra).prev_sample
                 if known is not None:
                     clean, mask = known

@@ -188,13 +188,13 @@ class LatentAudioEditPipelineBase(LatentAudioPipelineBase):
         generator,
         callback_on_step_end: Optional[Callable] = None,
         callback_on_step_end_tensor_inputs: tuple = ("latents",),
-        loop_frame_in_s: Optional[float] = None,
+        loop_samples: Optional[int] = None,
     ) -> torch.Tensor:
         """SDEdit: noise ``clean`` to ``strength`` of the schedule, then denoise it toward the prompt.
 
         The callback (see :meth:`denoise`) is called after each of the ``round(strength *
         num_inference_steps)`` steps taken, its ``step`` counting from 0: never at strength 0.
-        ``loop_frame_in_s``: ``clean`` is one period of a loop, denoised as a circle (see :meth:`denoise`).
+        ``loop_samples``: ``clean`` is one period of a loop this long, denoised as a circle (see :meth:`denoise`).
         """
         timesteps = self.strength_timesteps(num_inference_steps, strength)
         latents = self.noise_to(clean, timesteps, generator)
@@ -204,7 +204,7 @@ class LatentAudioEditPipelineBase(LatentAudioPipelineBase):
             latents, timesteps, embeddings, guidance_scale, generator,
             callback_on_step_end=callback_on_step_end,
             callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
-            loop_frame_in_s=loop_frame_in_s,
+            loop_samples=loop_samples,
         )
 
     def regenerate(

@@ -22,6 +22,12 @@ import torch
 LOOP_FADE_FRAMES = 2  # latent frames over which a loop's start fades from its in-sequence rendering into its own
 
 
+def check_loop(loop) -> None:
+    """Raise ``ValueError`` unless ``loop`` is a bool (a pipeline's ``loop`` argument)."""
+    if not isinstance(loop, bool):
+        raise ValueError(f"loop={loop!r} must be True (a take that plays in a loop) or False.")
+
+
 def loop_period_frames(num_samples: int, samples_per_latent_frame: int) -> int:
     """Latent frames of one period of a loop ``num_samples`` long: the nearest whole number, at least one."""
     return max(1, round(num_samples / samples_per_latent_frame))

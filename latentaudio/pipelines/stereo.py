@@ -8,6 +8,7 @@ import torch
 
 from ..codec import limit_peaks
 from .editing import AudioInput, LatentAudioEditPipelineBase, check_strength
+from .loops import check_loop
 
 EXAMPLE_DOC_STRING = """
     Examples:
@@ -116,8 +117,7 @@ class LatentAudioStereoWideningPipeline(LatentAudioEditPipelineBase):
         """
         # 1. Check inputs
         width = check_strength(width, "width")
-        if not isinstance(loop, bool):
-            raise ValueError(f"loop={loop!r} must be True (the input and the take are loops) or False.")
+        check_loop(loop)
         strength = width * check_strength(max_strength, "max_strength")
         prompts, negatives = self.prompt_batch(prompt, negative_prompt, prompt_embeds, negative_prompt_embeds)
         num_inference_steps, guidance_scale = self.sampling_settings(num_inference_steps, guidance_scale)
@@ -143,7 +143,7 @@ class LatentAudioStereoWideningPipeline(LatentAudioEditPipelineBase):
             clean, strength, num_inference_steps, embeddings, guidance_scale, generator,
             callback_on_step_end=callback_on_step_end,
             callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
-            loop_frame_in_s=num_samples / self.sample_rate / clean.shape[2] if loop else None,
+            loop_samples=num_samples if loop else None,
         )
         # Not limited one by one: two variations turned down by different gains would differ by a copy of the sound.
         decode = self.decode_loop if loop else self.decode

@@ -7,7 +7,7 @@ from typing import Callable, Optional, Union
 import torch
 
 from .base import LatentAudioPipelineBase
-from .loops import loop_period_frames
+from .loops import check_loop, loop_period_frames
 
 EXAMPLE_DOC_STRING = """
     Examples:
@@ -95,8 +95,7 @@ class LatentAudioPipeline(LatentAudioPipelineBase):
         prompts, negatives = self.prompt_batch(prompt, negative_prompt, prompt_embeds, negative_prompt_embeds)
         num_inference_steps, guidance_scale = self.sampling_settings(num_inference_steps, guidance_scale)
         self.check_positive(num_waveforms_per_prompt=num_waveforms_per_prompt)
-        if not isinstance(loop, bool):
-            raise ValueError(f"loop={loop!r} must be True (a take that plays in a loop) or False.")
+        check_loop(loop)
         batch_size = len(prompts) * num_waveforms_per_prompt
         self.check_inputs(
             num_inference_steps, guidance_scale, output_type, callback_on_step_end,
@@ -117,7 +116,7 @@ class LatentAudioPipeline(LatentAudioPipelineBase):
         self.scheduler.set_timesteps(num_inference_steps, device=self._execution_device)
         timesteps = self.scheduler.timesteps
 
-        # 4. Starting noise (for a loop, one period, whose frames last the loop's length over their number)
+        # 4. Starting noise (for a loop, one period)
         frames = loop_period_frames(num_samples, self.samples_per_latent_frame) if loop else self.pass_frames_for(num_samples)
         latents = self.prepare_latents(batch_size, frames, generator, latents)
 
@@ -126,7 +125,7 @@ class LatentAudioPipeline(LatentAudioPipelineBase):
             latents, timesteps, embeddings, guidance_scale, generator,
             callback_on_step_end=callback_on_step_end,
             callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
-            loop_frame_in_s=num_samples / self.sample_rate / frames if loop else None,
+            loop_samples=num_samples if loop else None,
         )
 
         # 6. VAE decoder and vocoder

@@ -11,7 +11,14 @@ tempos, keys and notes of their own, so that a scale is chosen without the test 
 floors.
 
     python benchmarks/music_guidance.py --model music --data D1,D2,... --judges REPORT_music_judges \
-        [--classifier runs/classifier_crops3000] [--scales 2,3,5,7] [--limit 24] [--split validation]
+        [--classifier runs/classifier_crops3000] [--scales 2,3,5,7] [--key-scales 6,9] [--limit 24] [--split validation]
+
+``--key-scales`` also runs each scale with *key guidance* at these scales (:func:`guide_key`): the key a prompt states
+weighed on its own, as InstructPix2Pix (Brooks et al. 2023, eq. 3) weighs its two conditions. The trainer's
+``music_dropout`` hides a stated key from the structured features (and so from the key channels) while the caption
+keeps it, so the U-Net also learnt the prompt without its key; with the unconditional prediction ``u``, the prompt's
+``c`` and the prompt's with its key hidden ``k``, the guided prediction is ``u + s (k - u) + s_key (c - k)``: plain
+guidance when ``s_key = s``, one more U-Net row per take.
 """
 
 from __future__ import annotations
@@ -21,6 +28,43 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from common import add_split_argument, generation_parser, load_pipeline  # noqa: E402
+
+
+def keyless_rows(conditions: dict) -> dict:
+    """The guidance batch ``[unconditional, conditional]`` of U-Net keyword arguments with a third part: the
+    conditional rows with the key hidden from their structured features (``class_labels``), as ``music_dropout`` hides it."""
+    from latentaudio.conditioning import cat_rows
+    from latentaudio.conditioning.key import KEY_COLUMN
+    from latentaudio.note_features import KEY_FEATURES
+
+    cond = {name: None if value is None else value.chunk(2)[1] for name, value in conditions.items()}
+    keyless = dict(cond, class_labels=cond["class_labels"].clone())
+    keyless["class_labels"][:, KEY_COLUMN : KEY_COLUMN + KEY_FEATURES] = 0
+    return cat_rows([conditions, keyless])
+
+
+def guide_key(pipe, key_scale: float):
+    """``pipe``, changed in place to guide the key its prompts state at ``key_scale`` on its own (see the module
+    docstring) wherever it guides in pairs and a prompt states a key. Returns ``pipe``."""
+    from latentaudio.conditioning import has_music_embedding, unet_input
+    from latentaudio.conditioning.key import KEY_COLUMN
+
+    if pipe.embeds_guidance or not has_music_embedding(pipe.unet):
+        raise ValueError("Key guidance needs a model guided in pairs whose U-Net reads the key a prompt states.")
+    predict_window = pipe._predict_window
+
+    def window(latents, t, conditions, guidance_scale, start=0, frame_in_s=None):
+        labels = None if conditions is None else conditions.get("class_labels")
+        if not pipe.guides_in_pairs(guidance_scale) or labels is None or not (labels[:, KEY_COLUMN] > 0).any():
+            return predict_window(latents, t, conditions, guidance_scale, start, frame_in_s)
+        conditions = keyless_rows(conditions)
+        sample = unet_input(pipe.unet, pipe.scheduler.scale_model_input(latents.repeat(3, 1, 1, 1), t),
+                            conditions["class_labels"], frame_in_s or pipe.latent_frame_in_s, start, pipe.spectrogram)
+        uncond, cond, keyless = pipe.unet(sample, t, **conditions).sample.chunk(3)
+        return uncond + guidance_scale * (keyless - uncond) + key_scale * (cond - keyless)
+
+    pipe._predict_window = window
+    return pipe
 
 SCORES = ("category_accuracy", "style_accuracy", "sfx_class_accuracy", "family_accuracy", "note_accuracy",
           "tempo_accuracy", "tempo_accuracy_octave", "key_exact", "key_or_relative", "mode_accuracy", "frechet_distance")
@@ -33,9 +77,11 @@ def main() -> None:
     parser.add_argument("--judges", required=True, help="music judges saved by `latentaudio evaluate --music`")
     parser.add_argument("--classifier", default=None, help="family classifier of `latentaudio evaluate` (one-shot family)")
     parser.add_argument("--scales", default="2,3,5,7", help="guidance scales, comma-separated (default 2,3,5,7)")
+    parser.add_argument("--key-scales", default="", help="key guidance scales to run each scale with too, comma-separated")
     add_split_argument(parser, "validation")
     args = parser.parse_args()
     scales = [float(part) for part in args.scales.split(",")]
+    key_scales = [float(part) for part in args.key_scales.split(",") if part]
     pipe = load_pipeline(args)
     if pipe.embeds_guidance:
         parser.error(f"{args.model} embeds its guidance scale (a distilled student): expected a model guided in pairs.")
@@ -54,10 +100,14 @@ def main() -> None:
     print(f"{len(rows)} {args.split} prompts, {args.steps} steps, seed {args.seed}; guidance {', '.join(map(str, scales))}")
 
     heard = {"real clips": {category: entry["scores"] for category, entry in real.items()}}
+    plain = pipe._predict_window
     for scale in scales:
-        heard[f"guidance {scale:g}"] = scored = generated_scores(pipe, rows, real, judges, args.steps, scale, args.seed,
-                                                                 family_classifier=family)
-        print(f"guidance {scale:g}: " + "; ".join(f"{c} category {s['category_accuracy']:.0%}" for c, s in scored.items()), flush=True)
+        for key_scale in [None, *key_scales]:
+            pipe._predict_window = plain
+            name = f"guidance {scale:g}" if key_scale is None else f"guidance {scale:g}, key {key_scale:g}"
+            heard[name] = scored = generated_scores(pipe if key_scale is None else guide_key(pipe, key_scale), rows, real,
+                                                    judges, args.steps, scale, args.seed, family_classifier=family)
+            print(f"{name}: " + "; ".join(f"{c} category {s['category_accuracy']:.0%}" for c, s in scored.items()), flush=True)
 
     print("\n| category (prompts) | score | " + " | ".join(heard) + " |")
     print("|---|---|" + "---|" * len(heard))

@@ -22,7 +22,11 @@ continuation and once with ``loop=True``. Reported, as shares of the loops:
   median change from one frame to the next inside (about 1 for a wrap like any other moment of the take).
 
     python benchmarks/music_edits.py --model runs/music --data data/drumloops-0[,data/drumloops-1] \\
-        [--limit 12] [--context 5.12] [--seconds 5.12] [--steps 20] [--threads 2] [--split validation]
+        [--limit 12] [--context 5.12] [--seconds 5.12] [--steps 20] [--threads 2] [--split validation] \\
+        [--no-prompt [--no-match-tempo]]
+
+``--no-prompt`` extends as a user does who gives no prompt; the pipeline then states the clip's own tempo, as the
+beat tracker hears it (``match_tempo``), unless ``--no-match-tempo``.
 """
 
 from __future__ import annotations
@@ -98,6 +102,10 @@ def main() -> None:
     parser = generation_parser(__doc__.splitlines()[0], limit=12, seconds=5.12)
     parser.add_argument("--data", required=True, help="`latentaudio data drumloops` datasets, comma-separated")
     parser.add_argument("--context", type=float, default=5.12, help="seconds of the real loop given (default 5.12)")
+    parser.add_argument("--no-prompt", action="store_true",
+                        help="extend without a prompt, as `latentaudio extend` without --prompt (at the clip's tempo)")
+    parser.add_argument("--no-match-tempo", dest="match_tempo", action="store_false",
+                        help="leave a prompt that states no tempo as it is (match_tempo=False), not at the clip's tempo")
     add_split_argument(parser, "test")
     args = parser.parse_args()
     pipe = load_pipeline(args)
@@ -123,7 +131,8 @@ def main() -> None:
         given_bpm = estimate_tempo(given, pipe.sample_rate)
         tracker.append(tempo_matches(given_bpm, row["tempo"]))
         for mode in results:
-            output = extend(torch.from_numpy(given), args.seconds, prompt=clips.texts[i], loop=mode == "loop",
+            output = extend(torch.from_numpy(given), args.seconds, prompt=None if args.no_prompt else clips.texts[i],
+                            loop=mode == "loop", match_tempo=args.match_tempo,
                             num_inference_steps=args.steps, guidance_scale=args.guidance,
                             generator=torch.Generator().manual_seed(args.seed + k)).audios[0]
             output = np.asarray(output, dtype=np.float32)

@@ -17,6 +17,12 @@ from vocoder.losses import mel_l1_loss, multi_resolution_stft_distance
 
 from .spectrogram import MelSpectrogram
 
+TEMPO_HOP = 128  # samples between onset-envelope frames of estimate_tempo
+# What a clip needs for clip_tempo to state its tempo: a bar at 120 bpm, and an onset envelope that repeats.
+BEAT_MIN_SECONDS = 2.0
+BEAT_MIN_CLARITY = 0.3
+ONSET_MIN_DB = 0.5  # onset strength (mean log-mel rise, dB) an envelope's loudest 5 % must reach to hold onsets at all
+
 # Pitch search range: the piano's A0 (MIDI 21) to C8 (MIDI 108), every GM program's range.
 LOWEST_PITCH, HIGHEST_PITCH = 21, 108
 
@@ -145,3 +151,57 @@ def estimate_pitch(audio: np.ndarray, sample_rate: int, frame_length: int = 2048
 def within_semitone(estimate: Optional[float], pitch: int) -> bool:
     """Whether an estimated MIDI pitch is at most one semitone from the prompted ``pitch``."""
     return estimate is not None and abs(estimate - pitch) <= 1.0
+
+
+def estimate_tempo(audio: np.ndarray, sample_rate: int) -> Optional[float]:
+    """The tempo in bpm by ``librosa.beat.beat_track`` (Ellis 2007; its default prior around 120 bpm), as
+    estimated: octave errors are left in. The onset envelope has a hop of :data:`TEMPO_HOP` samples (8 ms
+    at 16 kHz): at librosa's default 512 one lag step is 6 % of a beat at 120 bpm, coarser than the 4 %
+    tolerance. On 300 training loops of ``latentaudio data drumloops --hours 2 --seed 0`` (FluidR3_GM,
+    every style) it is within 4 % of the bpm for 72 % and within 4 % of it, its double or its half for 93 %
+    (65 % and 90 % at the default hop); on 150 clips of the melodic builder (pads and chords of whole notes
+    among them) 60 % and 73 % (53 % and 71 %). What is left is mostly the beat's octave (a 75 bpm loop of
+    sixteenth hats heard at 150) and a few 3:2 readings of swung or triplet feels. `None` for silence."""
+    import librosa
+
+    audio = np.asarray(audio, np.float32)
+    if not np.isfinite(audio).all() or np.abs(audio).max(initial=0) < 1e-4:
+        return None
+    onsets = librosa.onset.onset_strength(y=audio, sr=sample_rate, hop_length=TEMPO_HOP)
+    tempo, _ = librosa.beat.beat_track(onset_envelope=onsets, sr=sample_rate, hop_length=TEMPO_HOP)
+    tempo = float(np.atleast_1d(tempo)[0])
+    return tempo if tempo > 0 else None
+
+
+def pulse_clarity(audio: np.ndarray, sample_rate: int) -> float:
+    """How clearly ``audio`` has a beat: the highest autocorrelation of its onset envelope (librosa's onset strength
+    at :data:`TEMPO_HOP`, its mean taken out) at a lag of 0.25-2 s (30-240 bpm), over its value at lag 0. On
+    validation clips of the music builders, drum loops score 0.48-0.61 and melodic phrases with moving notes
+    0.66-0.71; held chords (FluidR3_GM organ, strings, pad, choir, piano), pads and single sound effects 0-0.18.
+    0 for silence and for an envelope without onsets, whose loudest 5 % stay below :data:`ONSET_MIN_DB` (a steady
+    tone, whose envelope's tiny ripples can repeat; drum loops reach 2.5-4.4 there, phrases 0.9-2.0)."""
+    import librosa
+
+    audio = np.asarray(audio, np.float32)
+    if not np.isfinite(audio).all() or np.abs(audio).max(initial=0) < 1e-4:
+        return 0.0
+    envelope = librosa.onset.onset_strength(y=audio, sr=sample_rate, hop_length=TEMPO_HOP)
+    if np.percentile(envelope, 95) < ONSET_MIN_DB:
+        return 0.0
+    envelope = envelope - envelope.mean()
+    correlation = np.correlate(envelope, envelope, "full")[len(envelope) - 1 :]
+    shortest, longest = round(0.25 * sample_rate / TEMPO_HOP), round(2.0 * sample_rate / TEMPO_HOP)
+    if correlation[0] <= 0 or len(correlation) <= shortest:
+        return 0.0
+    return float(correlation[shortest : longest + 1].max() / correlation[0])
+
+
+def clip_tempo(audio: np.ndarray, sample_rate: int) -> Optional[float]:
+    """The tempo of a clip that has a beat (:func:`estimate_tempo`), or ``None`` for one that has none to follow:
+    shorter than :data:`BEAT_MIN_SECONDS`, or an onset envelope that does not repeat (:func:`pulse_clarity` below
+    :data:`BEAT_MIN_CLARITY`: a held chord, a pad, a single effect), where the beat tracker still reads a tempo
+    near its prior of 120 bpm."""
+    if len(audio) < BEAT_MIN_SECONDS * sample_rate or pulse_clarity(audio, sample_rate) < BEAT_MIN_CLARITY:
+        return None
+    return estimate_tempo(audio, sample_rate)
+

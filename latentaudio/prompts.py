@@ -158,6 +158,15 @@ def without_length(text: str) -> str:
     return _without(text, parse_prompt(text).seconds_span)
 
 
+def with_tempo(text: Optional[str], bpm: float) -> str:
+    """``text`` stating ``bpm`` (rounded to a whole beat a minute) where it states no tempo: "a funky groove" → "a funky
+    groove, 124 bpm", ``""`` or ``None`` → "124 bpm". A prompt that states a tempo comes back as it is."""
+    if text and parse_prompt(text).tempo_bpm is not None:
+        return text
+    stated = f"{round(bpm)} bpm"
+    return f"{text.rstrip().rstrip(_SEPARATORS)}, {stated}" if text and text.strip() else stated
+
+
 def without_instrument(text: str) -> str:
     """``text`` with the name of its instrument (the one :func:`parse_prompt` reads, or the family word
     when it names no instrument) taken out: "a soft acoustic grand piano note, A0" → "a soft note, A0",

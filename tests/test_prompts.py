@@ -349,3 +349,12 @@ def test_every_music_caption_without_its_length_states_none_and_keeps_the_rest()
             assert parsed.seconds == round(row["seconds"], 2) and parse_prompt(bare).seconds is None, caption
             assert (parse_prompt(bare).tempo_bpm, parse_prompt(bare).key) == (parsed.tempo_bpm, parsed.key), caption
             assert "  " not in bare and not bare.endswith((",", " ")) and ", )" not in bare, caption
+
+
+def test_with_tempo_states_a_tempo_where_the_prompt_states_none():
+    from latentaudio.prompts import with_tempo
+
+    assert with_tempo(None, 123.6) == with_tempo("", 123.6) == with_tempo("  ", 123.6) == "124 bpm"
+    assert with_tempo("a funky groove", 90.2) == with_tempo("a funky groove, ", 90.2) == "a funky groove, 90 bpm"
+    assert with_tempo("a house loop at 128 bpm", 64.0) == "a house loop at 128 bpm"
+    assert parse_prompt(with_tempo("dusty hip hop drums", 87.4)).tempo_bpm == 87

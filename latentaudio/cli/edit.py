@@ -9,6 +9,7 @@ and converted by the pipeline.
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
@@ -101,7 +102,8 @@ EDIT_VERBS = {
         "continue a clip (outpainting), optionally into a seamless loop (default model: the music model)",
         "LatentAudioContinuationPipeline",
         (option("--seconds", type=positive_float, required=True, help="seconds to add"),
-         option("--prompt", default=None, help="what the continuation should be"),
+         option("--prompt", default=None, help="what the continuation should be; the music model continues at the tempo "
+                                               "it states, else at the clip's own (as its beat tracker hears it)"),
          option("--loop", action="store_true", help="make the end lead seamlessly back into the start")),
         lambda args: dict(extend_in_s=args.seconds, prompt=args.prompt, loop=args.loop),
         "WAV path",
@@ -170,8 +172,20 @@ def run_edit(args) -> int:
     paths = output_paths(args.output, 1) if verb.folder is None else folder_paths(args.output, *verb.folder(args))
     model = model_for_verb(args.edit_verb, args.model, getattr(args, "loop", False))
     pipe = load_model(model, verb.pipeline_class(), args.scheduler, args.device, args.dtype, args.runtime)
+    if args.edit_verb == "extend":
+        say_tempo(pipe, inputs, args.prompt)
     write_audios(paths, run_verb(pipe, args, inputs), pipe.sample_rate)
     return 0
+
+
+def say_tempo(pipe, inputs: dict, prompt: str | None) -> None:
+    """Tell the user (on stderr) the words a continuation reads when the pipeline gives the prompt the clip's tempo
+    (:meth:`~latentaudio.pipelines.editing.LatentAudioEditPipelineBase.prompts_at_clip_tempo`)."""
+    clip = pipe.prepare_audio(inputs["audio"], inputs["sample_rate"])
+    read = pipe.prompts_at_clip_tempo(clip, [prompt or ""])[0]
+    if read != (prompt or ""):
+        print(f"{prompt or ''!r} is read as {read!r}: the clip's tempo, as the beat tracker hears it (a prompt that "
+              "states a tempo keeps its own)", file=sys.stderr)
 
 
 def read_and_check(args) -> dict:

@@ -44,39 +44,18 @@ import numpy as np
 import torch
 
 from ..audio_io import PathLike, read_audio
-from ..metrics import estimate_pitch, frechet_distance, within_semitone
+from ..metrics import TEMPO_HOP, estimate_pitch, estimate_tempo, frechet_distance, within_semitone  # noqa: F401
 from .classifier import AudioFamilyClassifier, classify_clips, load_classifier, train_classifier
 
 ONE_SHOT = "one-shot"  # the category of rows without one (the SoundFont builder's)
 JUDGE_COLUMNS = ("category", "style", "sfx_class")
 TEMPO_TOLERANCE = 0.04
-TEMPO_HOP = 128  # samples between onset-envelope frames of estimate_tempo
 # Krumhansl & Kessler (1982) key profiles, tonic first (Krumhansl 1990, table 2.1).
 MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
 MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 # The builder's modes by their third: what a major/minor key estimate can tell apart.
 MODE_QUALITY = {"major": "major", "lydian": "major", "mixolydian": "major",
                 "minor": "minor", "dorian": "minor", "phrygian": "minor"}
-
-
-def estimate_tempo(audio: np.ndarray, sample_rate: int) -> Optional[float]:
-    """The tempo in bpm by ``librosa.beat.beat_track`` (Ellis 2007; its default prior around 120 bpm), as
-    estimated: octave errors are left in. The onset envelope has a hop of :data:`TEMPO_HOP` samples (8 ms
-    at 16 kHz): at librosa's default 512 one lag step is 6 % of a beat at 120 bpm, coarser than the 4 %
-    tolerance. On 300 training loops of ``latentaudio data drumloops --hours 2 --seed 0`` (FluidR3_GM,
-    every style) it is within 4 % of the bpm for 72 % and within 4 % of it, its double or its half for 93 %
-    (65 % and 90 % at the default hop); on 150 clips of the melodic builder (pads and chords of whole notes
-    among them) 60 % and 73 % (53 % and 71 %). What is left is mostly the beat's octave (a 75 bpm loop of
-    sixteenth hats heard at 150) and a few 3:2 readings of swung or triplet feels. `None` for silence."""
-    import librosa
-
-    audio = np.asarray(audio, np.float32)
-    if not np.isfinite(audio).all() or np.abs(audio).max(initial=0) < 1e-4:
-        return None
-    onsets = librosa.onset.onset_strength(y=audio, sr=sample_rate, hop_length=TEMPO_HOP)
-    tempo, _ = librosa.beat.beat_track(onset_envelope=onsets, sr=sample_rate, hop_length=TEMPO_HOP)
-    tempo = float(np.atleast_1d(tempo)[0])
-    return tempo if tempo > 0 else None
 
 
 def tempo_matches(estimate: Optional[float], target: float, tolerance: float = TEMPO_TOLERANCE, octave: bool = False) -> bool:

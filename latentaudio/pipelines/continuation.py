@@ -49,6 +49,14 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
     extended, and the waveform turned back down by the same gain: the new part continues at the clip's
     own loudness, and a clip at any level gives the same take, scaled. The ``"mel"`` and ``"latent"``
     outputs are those of the clip brought up to level.
+
+    A model that reads a stated tempo (beat-phase channels: the music model) keeps a groove at the tempo its
+    prompt states, and without one the new part goes its own way (12 validation drum loops extended without a
+    prompt: the added part's tempo within 4 % of the given part's for 25 %). With ``match_tempo=True`` (the
+    default) a prompt that states no tempo is given the clip's where it has a beat
+    (:meth:`~latentaudio.pipelines.editing.LatentAudioEditPipelineBase.prompts_at_clip_tempo`): the same loops keep
+    it for 92 % (MODEL_CARD.md).
+
     Lengths beyond the U-Net's clip use overlapping windows (see :meth:`predict_noise`).
     """
 
@@ -60,6 +68,7 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
         prompt: Union[str, list[str], None] = None,
         loop: bool = False,
         match_level: bool = True,
+        match_tempo: bool = True,
         negative_prompt: Union[str, list[str], None] = None,
         sample_rate: Optional[int] = None,
         num_inference_steps: Optional[int] = None,
@@ -86,6 +95,8 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
             loop (`bool`, defaults to `False`): Make the end lead seamlessly back into the start.
             match_level (`bool`, defaults to `True`): Extend a quiet clip at the level the model learnt and
                 return it at its own (see the class docstring); ``False`` extends it as it is.
+            match_tempo (`bool`, defaults to `True`): For a model that reads a stated tempo, give a prompt that states
+                none the clip's own where it has a beat (:meth:`prompts_at_clip_tempo`); ``False`` reads it as it is.
             negative_prompt, sample_rate, num_inference_steps, guidance_scale, num_waveforms_per_prompt,
             generator, prompt_embeds, negative_prompt_embeds, prompt_attention_mask,
             negative_prompt_attention_mask, return_dict, callback_on_step_end, callback_on_step_end_tensor_inputs:
@@ -107,6 +118,7 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
         num_samples = clip_samples + round(extend_in_s * self.sample_rate)
         self.check_clip_length(num_samples, "The extended audio")
         clips, prompts, negatives = self.match_prompts(clips, prompts, negatives)
+        prompts = self.prompts_at_clip_tempo(clips, prompts, match_tempo)
         gains = level_gains(clips) if match_level else torch.ones_like(clips[:, :1])
         clips = clips * gains
         self.check_inputs(

@@ -15,6 +15,12 @@ as smooth as the sampler made them; pasting the input's own mel instead would le
 the VAE's reconstruction error at every join (and at a loop's wrap). Super-resolution keeps the
 input's own mel in the known band (see :class:`LatentAudioSuperResolutionPipeline`). Partial
 re-noising has no region to keep: at strength 0 it returns the reconstruction itself.
+
+A model that reads a stated tempo (beat-phase channels: the music model) follows the tempo its prompt states; a
+prompt that states none leaves the new material free to go its own way, off the clip's groove. With ``match_tempo``
+(continuation's default) a prompt that states no tempo is given the clip's, as the beat tracker hears it, where the
+clip has a beat to follow (:meth:`LatentAudioEditPipelineBase.prompts_at_clip_tempo`). The beat's phase counts from
+the clip's start, as for every loop and phrase the model learnt: a clip that starts on a beat.
 """
 
 from __future__ import annotations
@@ -28,8 +34,11 @@ import torch
 from diffusers.utils.torch_utils import randn_tensor
 
 from ..audio_io import read_audio, resample
+from ..conditioning import has_beat_channels
 from ..data.output import TARGET_PEAK as TRAINING_PEAK
 from ..data.soundfont import SILENCE_PEAK
+from ..metrics import clip_tempo
+from ..prompts import parse_prompt, with_tempo
 from .base import OUTPUT_TYPES, LatentAudioPipelineBase
 
 AudioInput = Union[str, os.PathLike, np.ndarray, torch.Tensor]
@@ -138,6 +147,28 @@ class LatentAudioEditPipelineBase(LatentAudioPipelineBase):
         raise ValueError(
             f"Got {len(clips)} audio clips and {len(prompts)} prompts; give one prompt, one clip, or as many of each."
         )
+
+    def prompts_at_clip_tempo(self, clips: torch.Tensor, prompts: list, match_tempo: bool = True) -> list:
+        """``prompts`` (one per clip of ``clips``, (B, L) at :attr:`sample_rate`) with each clip's tempo stated where the
+        prompt states none (:func:`~latentaudio.prompts.with_tempo`: ``""`` → "124 bpm", "a funky groove" → "a funky
+        groove, 124 bpm"), for a U-Net with beat-phase channels and ``match_tempo`` (checked: a bool). The prompts are
+        kept as they are for any other U-Net, and where the clip has no beat to follow (:func:`~latentaudio.metrics.clip_tempo`:
+        a held chord, a pad, a single effect, a clip under 2 s)."""
+        if not isinstance(match_tempo, bool):
+            raise ValueError(f"match_tempo={match_tempo!r} must be True or False.")
+        if not match_tempo or not has_beat_channels(self.unet):
+            return list(prompts)
+        heard = {}  # one clip given for many prompts is one tensor's rows: heard once
+        stated = []
+        for clip, prompt in zip(clips, prompts):
+            if prompt is None or (prompt and parse_prompt(prompt).tempo_bpm is not None):
+                stated.append(prompt)  # precomputed embeddings (no prompt), or a prompt that states a tempo
+                continue
+            if clip.data_ptr() not in heard:
+                heard[clip.data_ptr()] = clip_tempo(clip.float().cpu().numpy(), self.sample_rate)
+            bpm = heard[clip.data_ptr()]
+            stated.append(prompt if bpm is None else with_tempo(prompt, bpm))
+        return stated
 
     @staticmethod
     def check_output_type(output_type: str, allowed=OUTPUT_TYPES) -> None:

@@ -60,6 +60,30 @@ def test_tempo_of_rendered_drum_loops_is_within_4_percent(soundfont):
     assert estimate_tempo(np.zeros(RATE * 2, np.float32), RATE) is None
 
 
+def test_a_clip_has_a_tempo_to_follow_when_its_onsets_repeat(soundfont):
+    from latentaudio.metrics import BEAT_MIN_CLARITY, clip_tempo, pulse_clarity
+
+    with FluidSynthRenderer(soundfont, RATE) as synth:
+        loop = next(loop for loop in plan_drum_loops(clips=13, seed=0) if loop.style == "rock")
+        drums = render_drum_loop(synth, dataclasses.replace(loop, bpm=96, repeats=2, bars=2, fill=False))
+        chords = {}
+        for program in (16, 48, 89):  # drawbar organ, string ensemble, warm pad: C major held for 3 s
+            synth.silence()
+            synth.select(0, 0, program)
+            for pitch in (60, 64, 67):
+                synth.note_on(0, pitch, 100)
+            chords[program] = synth.render(3 * RATE).astype(np.float32)
+            for pitch in (60, 64, 67):
+                synth.note_off(0, pitch)
+            synth.render(RATE)  # the release rings out before the next chord
+    assert pulse_clarity(drums, RATE) > BEAT_MIN_CLARITY and tempo_matches(clip_tempo(drums, RATE), 96)
+    for program, chord in chords.items():  # the tracker still reads a tempo near its prior; clip_tempo gives none
+        assert estimate_tempo(chord, RATE) is not None and pulse_clarity(chord, RATE) < BEAT_MIN_CLARITY, program
+        assert clip_tempo(chord, RATE) is None
+    assert clip_tempo(drums[: RATE], RATE) is None  # a second: shorter than a bar at 120 bpm
+    assert pulse_clarity(np.zeros(RATE * 3, np.float32), RATE) == 0.0
+
+
 def test_tempo_matches_is_strict_unless_octaves_are_allowed():
     assert tempo_matches(123.0, 120) and not tempo_matches(125.5, 120) and not tempo_matches(None, 120)
     assert not tempo_matches(240.0, 120) and tempo_matches(240.0, 120, octave=True) and tempo_matches(61.0, 120, octave=True)

@@ -157,6 +157,9 @@ def add_edit_commands(verbs) -> None:
         parser.set_defaults(run=run_edit, edit_verb=name)
 
 
+TEMPO_READ_AS = "the clip's tempo, as the beat tracker hears it (a prompt that states a tempo keeps its own)"
+
+
 def model_for_verb(verb: str, model: str | None, loop: bool = False) -> str | None:
     """The model an editing verb runs: ``model`` when one is given; without one, ``extend`` and a verb given a loop
     (``--loop``) run the embedded music model (``"music"``), which learnt sounds that go on (held chords, loops;
@@ -178,14 +181,19 @@ def run_edit(args) -> int:
     return 0
 
 
+def tempo_read_as(pipe, audio, prompt: str | None, sample_rate: int | None = None) -> str | None:
+    """The words a continuation by ``pipe`` reads for ``prompt`` when it gives the prompt the clip's tempo
+    (:meth:`~latentaudio.pipelines.editing.LatentAudioEditPipelineBase.prompts_at_clip_tempo`; ``audio``: a path, or
+    samples at ``sample_rate``); ``None`` when it reads the prompt as it is."""
+    read = pipe.prompts_at_clip_tempo(pipe.prepare_audio(audio, sample_rate), [prompt or ""])[0]
+    return None if read == (prompt or "") else read
+
+
 def say_tempo(pipe, inputs: dict, prompt: str | None) -> None:
-    """Tell the user (on stderr) the words a continuation reads when the pipeline gives the prompt the clip's tempo
-    (:meth:`~latentaudio.pipelines.editing.LatentAudioEditPipelineBase.prompts_at_clip_tempo`)."""
-    clip = pipe.prepare_audio(inputs["audio"], inputs["sample_rate"])
-    read = pipe.prompts_at_clip_tempo(clip, [prompt or ""])[0]
-    if read != (prompt or ""):
-        print(f"{prompt or ''!r} is read as {read!r}: the clip's tempo, as the beat tracker hears it (a prompt that "
-              "states a tempo keeps its own)", file=sys.stderr)
+    """Tell the user (on stderr) the words a continuation reads when the pipeline gives the prompt the clip's tempo."""
+    read = tempo_read_as(pipe, inputs["audio"], prompt, inputs["sample_rate"])
+    if read is not None:
+        print(f"{prompt or ''!r} is read as {read!r}: {TEMPO_READ_AS}", file=sys.stderr)
 
 
 def read_and_check(args) -> dict:

@@ -159,7 +159,8 @@ class Panel:
             updates[self.controls["seed"]] = values.get("seed", data[self.controls["seed"]])
         updates[self.files] = [str(path) for path in paths]
         if self.read_as is not None:
-            updates[self.read_as] = self.studio.read_as(values.get("prompt"), values.get("seconds"), values.get("loop", False))
+            updates[self.read_as] = self.studio.read_as(values.get("prompt"), values.get("seconds"), values.get("loop", False),
+                                                        verb=self.verb, audio=audio)
         for i in range(MAX_TAKES):
             updates[self.players[i]] = str(paths[i]) if i < len(paths) else None
             updates[self.takes[i]] = gr.Column(visible=i < len(paths))

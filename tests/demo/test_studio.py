@@ -286,3 +286,24 @@ def test_a_long_run_shows_the_sampler_steps_and_stops(page):
     page.fill("generate", "steps", 2)  # the model is free again
     page.run("generate")
     assert page.take("generate")[0].shape == (round(0.32 * RATE), 1)
+
+
+def test_extend_says_the_tempo_it_gave_the_continuation(tiny_pipe, tmp_path):
+    """In-process: the Extend panel's "read as" line for a model with beat-phase channels and a clip with a beat."""
+    from latentaudio.conditioning import with_beat_channels, with_pitch_embedding
+    from latentaudio.demo.studio import Studio
+
+    tiny_pipe.unet = with_beat_channels(with_pitch_embedding(tiny_pipe.unet, music=True))
+    tiny_pipe.register_to_config(pitch_conditioning=True)
+    tiny_pipe.save_pretrained(tmp_path / "model")
+    clicks = np.zeros(3 * 16000, np.float32)
+    for start in range(0, len(clicks), 8000):  # 120 bpm
+        clicks[start : start + 400] = np.random.default_rng(start).standard_normal(400) * np.exp(-np.arange(400) / 80)
+    sf.write(tmp_path / "clicks.wav", 0.5 * clicks / np.abs(clicks).max(), 16000)
+    studio = Studio(str(tmp_path / "model"), tmp_path / "files")
+    audio = str(tmp_path / "clicks.wav")
+    assert len(studio.run("extend", {"seconds": 0.5, "steps": 1}, audio=audio)) == 1
+    read = studio.read_as("", 0.5, verb="extend", audio=audio)
+    assert re.fullmatch(r"Read as: \*1(19|20|21) bpm\*: the clip's tempo, as the beat tracker hears it .*", read), read
+    assert studio.read_as("house at 128 bpm", 0.5, verb="extend", audio=audio) == ""  # a stated tempo is kept
+    assert studio.read_as("", 0.5, verb="transform", audio=audio) == ""  # other verbs read the prompt as written

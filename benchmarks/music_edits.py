@@ -26,7 +26,9 @@ continuation and once with ``loop=True``. Reported, as shares of the loops:
         [--no-prompt [--no-match-tempo]]
 
 ``--no-prompt`` extends as a user does who gives no prompt; the pipeline then states the clip's own tempo, as the
-beat tracker hears it (``match_tempo``), unless ``--no-match-tempo``.
+beat tracker hears it (``match_tempo``), unless ``--no-match-tempo``. ``--inpaint START`` regenerates ``--seconds``
+of the given part from ``START`` (``LatentAudioInpaintPipeline``, the rest kept) instead of adding them, and scores
+that part's tempo the same way (``--context`` must hold it; the wrap columns are then the given loop's own).
 """
 
 from __future__ import annotations
@@ -106,37 +108,49 @@ def main() -> None:
                         help="extend without a prompt, as `latentaudio extend` without --prompt (at the clip's tempo)")
     parser.add_argument("--no-match-tempo", dest="match_tempo", action="store_false",
                         help="leave a prompt that states no tempo as it is (match_tempo=False), not at the clip's tempo")
+    parser.add_argument("--inpaint", type=float, default=None, metavar="START",
+                        help="regenerate --seconds of the given part from START s instead of adding them")
     add_split_argument(parser, "test")
     args = parser.parse_args()
+    if args.inpaint is not None and not 0 <= args.inpaint < args.inpaint + args.seconds <= args.context:
+        parser.error(f"--inpaint {args.inpaint:g} with --seconds {args.seconds:g} must lie inside --context {args.context:g}")
     pipe = load_pipeline(args)
 
     import numpy as np
     import torch
 
-    from latentaudio import LatentAudioContinuationPipeline
+    from latentaudio import LatentAudioContinuationPipeline, LatentAudioInpaintPipeline
     from latentaudio.evaluation.music import estimate_tempo, load_music_clips, tempo_matches
     from latentaudio.metrics import log_mel_fn
 
     extend = LatentAudioContinuationPipeline.from_pipe(pipe)
-    extend.set_progress_bar_config(disable=True)
+    inpaint = LatentAudioInpaintPipeline.from_pipe(pipe)
+    for edit in (extend, inpaint):
+        edit.set_progress_bar_config(disable=True)
     clips = load_music_clips(args.data.split(","), args.split, pipe.sample_rate)
     chosen = chosen_rows(clips, "drum loop", args.limit, round(args.context * pipe.sample_rate))
     mel_fn, hop = log_mel_fn(pipe.spectrogram), pipe.spectrogram.config.hop_length
     context = round(args.context * pipe.sample_rate)
-    results = {"plain": [], "loop": []}
+    results = {"plain": [], "loop": []} if args.inpaint is None else {"inpaint": []}
+    new_part = (slice(context, None) if args.inpaint is None else
+                slice(round(args.inpaint * pipe.sample_rate), round((args.inpaint + args.seconds) * pipe.sample_rate)))
     tracker = []
-    print(f"{len(chosen)} {args.split} drum loops: {args.context:g} s given, {args.seconds:g} s added, {args.steps} steps")
+    what = "added" if args.inpaint is None else f"regenerated from {args.inpaint:g} s"
+    print(f"{len(chosen)} {args.split} drum loops: {args.context:g} s given, {args.seconds:g} s {what}, {args.steps} steps")
     for k, i in enumerate(chosen):
         row, given = clips.rows[i], clips.audio[i][:context].numpy()
         given_bpm = estimate_tempo(given, pipe.sample_rate)
         tracker.append(tempo_matches(given_bpm, row["tempo"]))
         for mode in results:
-            output = extend(torch.from_numpy(given), args.seconds, prompt=None if args.no_prompt else clips.texts[i],
-                            loop=mode == "loop", match_tempo=args.match_tempo,
+            sampling = dict(prompt=None if args.no_prompt else clips.texts[i], match_tempo=args.match_tempo,
                             num_inference_steps=args.steps, guidance_scale=args.guidance,
-                            generator=torch.Generator().manual_seed(args.seed + k)).audios[0]
+                            generator=torch.Generator().manual_seed(args.seed + k))
+            if args.inpaint is None:
+                output = extend(torch.from_numpy(given), args.seconds, loop=mode == "loop", **sampling).audios[0]
+            else:
+                output = inpaint(torch.from_numpy(given), args.inpaint, args.inpaint + args.seconds, **sampling).audios[0]
             output = np.asarray(output, dtype=np.float32)
-            added_bpm = estimate_tempo(output[context:], pipe.sample_rate)
+            added_bpm = estimate_tempo(output[new_part], pipe.sample_rate)
             results[mode].append((
                 given_bpm is not None and tempo_matches(added_bpm, given_bpm),
                 given_bpm is not None and tempo_matches(added_bpm, given_bpm, octave=True),

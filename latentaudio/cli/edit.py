@@ -94,7 +94,8 @@ EDIT_VERBS = {
         "regenerate a time range of a clip", "LatentAudioInpaintPipeline",
         (option("--start", type=float, required=True, help="start of the range, seconds"),
          option("--end", type=float, required=True, help="end of the range, seconds"),
-         option("--prompt", default=None, help="what the new part should be (default: let the context decide)")),
+         option("--prompt", default=None, help="what the new part should be (default: let the context decide); the music "
+                                               "model keeps the tempo it states, else the clip's own")),
         lambda args: dict(start_in_s=args.start, end_in_s=args.end, prompt=args.prompt),
         "WAV path", check=check_range_inside_input,
     ),
@@ -158,6 +159,7 @@ def add_edit_commands(verbs) -> None:
 
 
 TEMPO_READ_AS = "the clip's tempo, as the beat tracker hears it (a prompt that states a tempo keeps its own)"
+TEMPO_VERBS = ("extend", "inpaint")  # their pipelines give a prompt that states no tempo the clip's (match_tempo)
 
 
 def model_for_verb(verb: str, model: str | None, loop: bool = False) -> str | None:
@@ -175,7 +177,7 @@ def run_edit(args) -> int:
     paths = output_paths(args.output, 1) if verb.folder is None else folder_paths(args.output, *verb.folder(args))
     model = model_for_verb(args.edit_verb, args.model, getattr(args, "loop", False))
     pipe = load_model(model, verb.pipeline_class(), args.scheduler, args.device, args.dtype, args.runtime)
-    if args.edit_verb == "extend":
+    if args.edit_verb in TEMPO_VERBS:
         say_tempo(pipe, inputs, args.prompt)
     write_audios(paths, run_verb(pipe, args, inputs), pipe.sample_rate)
     return 0

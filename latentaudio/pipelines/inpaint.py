@@ -44,6 +44,7 @@ class LatentAudioInpaintPipeline(LatentAudioEditPipelineBase):
         start_in_s: float,
         end_in_s: float,
         prompt: Union[str, list[str], None] = None,
+        match_tempo: bool = True,
         negative_prompt: Union[str, list[str], None] = None,
         sample_rate: Optional[int] = None,
         num_inference_steps: Optional[int] = None,
@@ -68,6 +69,10 @@ class LatentAudioInpaintPipeline(LatentAudioEditPipelineBase):
             end_in_s (`float`): Its end; ``0 <= start_in_s < end_in_s <=`` the clip's length.
             prompt (`str` or `list[str]`, *optional*): What the new part should be; ``None`` lets
                 the context decide.
+            match_tempo (`bool`, defaults to `True`): For a model that reads a stated tempo, give a prompt that states
+                none the clip's own where it has a beat
+                (:meth:`~latentaudio.pipelines.editing.LatentAudioEditPipelineBase.prompts_at_clip_tempo`), so the new
+                part keeps the groove; ``False`` reads it as it is.
             negative_prompt, sample_rate, num_inference_steps, guidance_scale, num_waveforms_per_prompt,
             generator, prompt_embeds, negative_prompt_embeds, prompt_attention_mask,
             negative_prompt_attention_mask, return_dict, callback_on_step_end, callback_on_step_end_tensor_inputs:
@@ -85,6 +90,7 @@ class LatentAudioInpaintPipeline(LatentAudioEditPipelineBase):
         num_samples = clips.shape[-1]
         check_time_range(start_in_s, end_in_s, num_samples / self.sample_rate)
         clips, prompts, negatives = self.match_prompts(clips, prompts, negatives)
+        prompts = self.prompts_at_clip_tempo(clips, prompts, match_tempo)
         self.check_inputs(
             num_inference_steps, guidance_scale, output_type, callback_on_step_end, callback_on_step_end_tensor_inputs,
             generator, rows=len(clips) * num_waveforms_per_prompt, num_waveforms_per_prompt=num_waveforms_per_prompt,

@@ -1,5 +1,7 @@
 """Inpainting: the reconstruction kept outside the range, new material inside, no step at the joins, bad ranges."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -78,3 +80,30 @@ def test_inside_is_new_and_the_joins_have_no_step(trained_pipe, clips):
 def test_bad_time_ranges(tiny_pipe, start, end, message):
     with pytest.raises(ValueError, match=message):
         edit(LatentAudioInpaintPipeline, tiny_pipe)(torch.zeros(8000), start, end, num_inference_steps=1)
+
+
+def test_the_new_part_is_given_the_clips_tempo_where_the_prompt_states_none(tiny_pipe, tmp_path, capsys):
+    from latentaudio.cli import main
+    from latentaudio.conditioning import with_beat_channels, with_pitch_embedding
+    from latentaudio.conditioning.beat import TEMPO_COLUMN
+
+    from .test_continuation import click_track
+
+    inpaint = LatentAudioInpaintPipeline.from_pipe(tiny_pipe)
+    inpaint.unet = with_beat_channels(with_pitch_embedding(inpaint.unet, music=True))
+    inpaint.register_to_config(pitch_conditioning=True)
+    labels = []
+    inpaint.unet.register_forward_pre_hook(lambda module, args, kwargs: labels.append(kwargs["class_labels"]), with_kwargs=True)
+    clip = click_track(120, 3.0)
+    for prompt, match_tempo, stated in (("", True, 1.0), ("", False, 0.0), ("a drum fill", True, 1.0)):
+        inpaint(clip, 1.0, 1.5, prompt=prompt, match_tempo=match_tempo, num_inference_steps=1, output_type="latent",
+                generator=torch.Generator().manual_seed(0))
+        assert labels[-1][:, TEMPO_COLUMN].tolist() == [0.0, stated]  # the unconditional row, then the prompt's
+    inpaint.save_pretrained(tmp_path / "model")
+    import soundfile as sf
+
+    sf.write(tmp_path / "clicks.wav", clip.numpy(), 16000)
+    capsys.readouterr()
+    assert main(["inpaint", str(tmp_path / "clicks.wav"), "--start", "1", "--end", "1.5", "--model", str(tmp_path / "model"),
+                 "--steps", "1", "-o", str(tmp_path / "out.wav")]) == 0
+    assert re.search(r"'' is read as '1(19|20|21) bpm': the clip's tempo", capsys.readouterr().err)

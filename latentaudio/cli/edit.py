@@ -72,7 +72,8 @@ def check_two_ends(args, seconds) -> None:
 EDIT_VERBS = {
     "transform": EditVerb(
         "turn a sound into another: audio-to-audio toward a prompt", "LatentAudioAudioToAudioPipeline",
-        (option("--prompt", required=True, help="the target sound, e.g. 'a snare drum hit'"),
+        (option("--prompt", required=True, help="the target sound, e.g. 'a snare drum hit'; the music model keeps the tempo "
+                                                "it states, else the clip's own"),
          option("--strength", type=float, default=0.5,
                 help="0 keeps the input, 1 ignores it (default 0.5; 0.15-0.35 for a subtle tweak)"),
          option("--loop", action="store_true", help="the input is a loop: the result loops seamlessly too")),
@@ -159,7 +160,7 @@ def add_edit_commands(verbs) -> None:
 
 
 TEMPO_READ_AS = "the clip's tempo, as the beat tracker hears it (a prompt that states a tempo keeps its own)"
-TEMPO_VERBS = ("extend", "inpaint")  # their pipelines give a prompt that states no tempo the clip's (match_tempo)
+TEMPO_VERBS = ("transform", "vary", "inpaint", "extend")  # their pipelines give a prompt that states no tempo the clip's
 
 
 def model_for_verb(verb: str, model: str | None, loop: bool = False) -> str | None:

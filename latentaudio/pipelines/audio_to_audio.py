@@ -46,6 +46,8 @@ class LatentAudioAudioToAudioPipeline(LatentAudioEditPipelineBase):
     the input except for its length. See :class:`LatentAudioPipelineBase` for the components.
     """
 
+    tempo_for_empty_prompts = False  # variations (no prompt) keep the input's character: no tempo stated
+
     @torch.no_grad()
     def __call__(
         self,
@@ -53,6 +55,7 @@ class LatentAudioAudioToAudioPipeline(LatentAudioEditPipelineBase):
         prompt: Union[str, list[str], None] = None,
         strength: float = 0.5,
         loop: bool = False,
+        match_tempo: bool = True,
         negative_prompt: Union[str, list[str], None] = None,
         sample_rate: Optional[int] = None,
         num_inference_steps: Optional[int] = None,
@@ -81,6 +84,11 @@ class LatentAudioAudioToAudioPipeline(LatentAudioEditPipelineBase):
                 played over and over, denoised and decoded as a circle (:mod:`latentaudio.pipelines.loops`), and
                 the take, the input's length, plays seamlessly in a loop (variations of a drum loop that each
                 still loop). At strength 0 it is the input's reconstruction as a loop.
+            match_tempo (`bool`, defaults to `True`): For a model that reads a stated tempo, give a prompt that states
+                none the clip's own where it has a beat
+                (:meth:`~latentaudio.pipelines.editing.LatentAudioEditPipelineBase.prompts_at_clip_tempo`), so a loop
+                turned into another sound keeps its groove; no prompt (variations) is left as it is. ``False``: the
+                prompt as it is.
             negative_prompt (`str` or `list[str]`, *optional*): What to steer away from.
             sample_rate (`int`, *optional*): Rate of ``audio`` when it is samples; defaults to the pipeline's.
             num_inference_steps (`int`, *optional*; the model's ``default_inference_steps``, 20 unless saved otherwise): Steps of the full schedule.
@@ -104,6 +112,7 @@ class LatentAudioAudioToAudioPipeline(LatentAudioEditPipelineBase):
         prompts, negatives = self.prompt_batch(prompt, negative_prompt, prompt_embeds, negative_prompt_embeds)
         num_inference_steps, guidance_scale = self.sampling_settings(num_inference_steps, guidance_scale)
         clips, prompts, negatives = self.match_prompts(self.prepare_audio(audio, sample_rate), prompts, negatives)
+        prompts = self.prompts_at_clip_tempo(clips, prompts, match_tempo)
         self.check_inputs(
             num_inference_steps, guidance_scale, output_type, callback_on_step_end, callback_on_step_end_tensor_inputs,
             generator, rows=len(clips) * num_waveforms_per_prompt, num_waveforms_per_prompt=num_waveforms_per_prompt,

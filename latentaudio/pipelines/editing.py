@@ -18,7 +18,7 @@ re-noising has no region to keep: at strength 0 it returns the reconstruction it
 
 A model that reads a stated tempo (beat-phase channels: the music model) follows the tempo its prompt states; a
 prompt that states none leaves the new material free to go its own way, off the clip's groove. With ``match_tempo``
-(the default of continuation and inpainting) a prompt that states no tempo is given the clip's, as the beat tracker hears it, where the
+(the default of continuation, inpainting and audio-to-audio with a prompt) a prompt that states no tempo is given the clip's, as the beat tracker hears it, where the
 clip has a beat to follow (:meth:`LatentAudioEditPipelineBase.prompts_at_clip_tempo`). The beat's phase counts from
 the clip's start, as for every loop and phrase the model learnt: a clip that starts on a beat.
 """
@@ -148,12 +148,17 @@ class LatentAudioEditPipelineBase(LatentAudioPipelineBase):
             f"Got {len(clips)} audio clips and {len(prompts)} prompts; give one prompt, one clip, or as many of each."
         )
 
+    # Whether prompts_at_clip_tempo gives an empty prompt the clip's tempo too (new material from noise: a continuation,
+    # an inpainting) or leaves it empty (a variation, whose guidance has no direction without a prompt).
+    tempo_for_empty_prompts = True
+
     def prompts_at_clip_tempo(self, clips: torch.Tensor, prompts: list, match_tempo: bool = True) -> list:
         """``prompts`` (one per clip of ``clips``, (B, L) at :attr:`sample_rate`) with each clip's tempo stated where the
         prompt states none (:func:`~latentaudio.prompts.with_tempo`: ``""`` → "124 bpm", "a funky groove" → "a funky
         groove, 124 bpm"), for a U-Net with beat-phase channels and ``match_tempo`` (checked: a bool). The prompts are
         kept as they are for any other U-Net, and where the clip has no beat to follow (:func:`~latentaudio.metrics.clip_tempo`:
-        a held chord, a pad, a single effect, a clip under 2 s)."""
+        a held chord, a pad, a single effect, a clip under 2 s); an empty prompt too unless
+        :attr:`tempo_for_empty_prompts`."""
         if not isinstance(match_tempo, bool):
             raise ValueError(f"match_tempo={match_tempo!r} must be True or False.")
         if not match_tempo or not has_beat_channels(self.unet):
@@ -161,8 +166,9 @@ class LatentAudioEditPipelineBase(LatentAudioPipelineBase):
         heard = {}  # one clip given for many prompts is one tensor's rows: heard once
         stated = []
         for clip, prompt in zip(clips, prompts):
-            if prompt is None or (prompt and parse_prompt(prompt).tempo_bpm is not None):
-                stated.append(prompt)  # precomputed embeddings (no prompt), or a prompt that states a tempo
+            if prompt is None or (not prompt and not self.tempo_for_empty_prompts) or (
+                    prompt and parse_prompt(prompt).tempo_bpm is not None):
+                stated.append(prompt)  # precomputed embeddings (no prompt), a kept empty one, or one that states a tempo
                 continue
             if clip.data_ptr() not in heard:
                 heard[clip.data_ptr()] = clip_tempo(clip.float().cpu().numpy(), self.sample_rate)

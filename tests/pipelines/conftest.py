@@ -217,3 +217,26 @@ def log_spectral_distance(a: torch.Tensor, b: torch.Tensor) -> float:
 def frame_jumps(mel: torch.Tensor) -> torch.Tensor:
     """Mean absolute change between consecutive frames of a log-mel (n_mels, T): shape (T - 1,)."""
     return (mel[..., 1:] - mel[..., :-1]).abs().mean(-2)
+
+
+def click_track(bpm: float, seconds: float, sample_rate: int = SAMPLE_RATE) -> torch.Tensor:
+    """Decaying noise bursts on every beat of ``bpm``, the first at the clip's start."""
+    audio = torch.zeros(round(seconds * sample_rate))
+    burst = torch.randn(800, generator=torch.Generator().manual_seed(1)) * torch.exp(-torch.arange(800) / 120.0)
+    for start in np.arange(0, seconds, 60 / bpm):
+        first = round(start * sample_rate)
+        audio[first : first + 800] += burst[: len(audio) - first]
+    return 0.5 * audio / audio.abs().max()
+
+
+def reading_tempo(pipe) -> list:
+    """``pipe``, changed in place to a U-Net that reads a stated tempo (the music embedding and beat-phase channels, as
+    the music model's); the list its U-Net's ``class_labels`` are appended to at every call."""
+    from latentaudio.conditioning import with_beat_channels, with_pitch_embedding
+
+    pipe.unet = with_beat_channels(with_pitch_embedding(pipe.unet, music=True))
+    pipe.register_to_config(pitch_conditioning=True)
+    labels = []
+    pipe.unet.register_forward_pre_hook(lambda module, args, kwargs: labels.append(kwargs["class_labels"]), with_kwargs=True)
+    return labels
+

@@ -9,7 +9,7 @@ import torch
 from latentaudio import LatentAudioAudioToAudioPipeline, LatentAudioPipeline
 from latentaudio.audio_io import resample
 
-from .conftest import edit, mel_distance
+from .conftest import click_track, edit, mel_distance, reading_tempo
 
 STEPS = 8
 
@@ -119,16 +119,10 @@ def test_unreadable_file_is_a_clear_value_error(tiny_pipe, tmp_path):
 
 
 def test_a_prompt_that_states_no_tempo_turns_a_loop_at_its_own_and_a_variation_is_left_alone(tiny_pipe):
-    from latentaudio.conditioning import with_beat_channels, with_pitch_embedding
     from latentaudio.conditioning.beat import TEMPO_COLUMN
 
-    from .test_continuation import click_track
-
     transform = LatentAudioAudioToAudioPipeline.from_pipe(tiny_pipe)
-    transform.unet = with_beat_channels(with_pitch_embedding(transform.unet, music=True))
-    transform.register_to_config(pitch_conditioning=True)
-    labels = []
-    transform.unet.register_forward_pre_hook(lambda module, args, kwargs: labels.append(kwargs["class_labels"]), with_kwargs=True)
+    labels = reading_tempo(transform)
     clip = click_track(120, 3.0)
     for prompt, match_tempo, stated in (("a jazz drum loop", True, 1.0), ("a jazz drum loop", False, 0.0), (None, True, 0.0)):
         transform(clip, prompt, strength=0.5, match_tempo=match_tempo, num_inference_steps=2, output_type="latent",

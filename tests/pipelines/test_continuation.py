@@ -10,7 +10,7 @@ from latentaudio.pipelines.editing import level_gains
 from latentaudio.pipelines.loops import close_loop
 from latentaudio.prompts import parse_prompt
 
-from .conftest import edit
+from .conftest import click_track, edit, reading_tempo
 
 
 def seeded(seed: int = 0) -> torch.Generator:
@@ -123,33 +123,20 @@ def test_too_short_to_loop(tiny_pipe):
         edit(LatentAudioContinuationPipeline, tiny_pipe)(torch.zeros(400), 0.2, loop=True, num_inference_steps=1)
 
 
-def click_track(bpm: float, seconds: float, sample_rate: int = 16000) -> torch.Tensor:
-    """Decaying noise bursts on every beat of ``bpm``, the first at the clip's start."""
-    audio = torch.zeros(round(seconds * sample_rate))
-    burst = torch.randn(800, generator=seeded(1)) * torch.exp(-torch.arange(800) / 120.0)
-    for start in np.arange(0, seconds, 60 / bpm):
-        first = round(start * sample_rate)
-        audio[first : first + 800] += burst[: len(audio) - first]
-    return 0.5 * audio / audio.abs().max()
-
-
 def test_a_prompt_that_states_no_tempo_continues_at_the_clips_own(tiny_pipe, tmp_path, capsys):
-    from latentaudio.conditioning import FEATURE_WIDTHS, with_beat_channels, with_pitch_embedding
+    from latentaudio.conditioning import FEATURE_WIDTHS
     from latentaudio.conditioning.beat import TEMPO_COLUMN
 
     extend = LatentAudioContinuationPipeline.from_pipe(tiny_pipe)
     clips = torch.stack([click_track(120, 3.0), click_track(90, 3.0)])
     prompts = ["", "a funky groove"]
     assert extend.prompts_at_clip_tempo(clips, prompts) == prompts  # a U-Net that reads no tempo: as they are
-    extend.unet = with_beat_channels(with_pitch_embedding(extend.unet, music=True))
-    extend.register_to_config(pitch_conditioning=True)
+    labels = reading_tempo(extend)
     first, second = extend.prompts_at_clip_tempo(clips, prompts)  # the beat tracker's tempo, within 4 %
     assert first.endswith(" bpm") and abs(parse_prompt(first).tempo_bpm / 120 - 1) <= 0.04
     assert second.startswith("a funky groove, ") and abs(parse_prompt(second).tempo_bpm / 90 - 1) <= 0.04
     assert extend.prompts_at_clip_tempo(clips, ["house at 128 bpm", "x"]) == ["house at 128 bpm", second.replace("a funky groove", "x")]
     assert extend.prompts_at_clip_tempo(torch.zeros(1, 16000), [""]) == [""]  # silence: no tempo heard
-    labels = []
-    extend.unet.register_forward_pre_hook(lambda module, args, kwargs: labels.append(kwargs["class_labels"]), with_kwargs=True)
     for match_tempo in (True, False):
         extend(clips[:1], 0.5, match_tempo=match_tempo, num_inference_steps=1, generator=seeded(), output_type="latent")
         stated = labels[-1][:, TEMPO_COLUMN]  # unconditional row first, then the prompt's

@@ -8,7 +8,7 @@ import torch
 
 from latentaudio import LatentAudioInpaintPipeline, LatentAudioPipeline
 
-from .conftest import edit, frame_jumps, mel_distance
+from .conftest import click_track, edit, frame_jumps, mel_distance, reading_tempo
 
 START, END = 0.2, 0.35  # seconds, inside a 0.5 s clip
 
@@ -84,16 +84,10 @@ def test_bad_time_ranges(tiny_pipe, start, end, message):
 
 def test_the_new_part_is_given_the_clips_tempo_where_the_prompt_states_none(tiny_pipe, tmp_path, capsys):
     from latentaudio.cli import main
-    from latentaudio.conditioning import with_beat_channels, with_pitch_embedding
     from latentaudio.conditioning.beat import TEMPO_COLUMN
 
-    from .test_continuation import click_track
-
     inpaint = LatentAudioInpaintPipeline.from_pipe(tiny_pipe)
-    inpaint.unet = with_beat_channels(with_pitch_embedding(inpaint.unet, music=True))
-    inpaint.register_to_config(pitch_conditioning=True)
-    labels = []
-    inpaint.unet.register_forward_pre_hook(lambda module, args, kwargs: labels.append(kwargs["class_labels"]), with_kwargs=True)
+    labels = reading_tempo(inpaint)
     clip = click_track(120, 3.0)
     for prompt, match_tempo, stated in (("", True, 1.0), ("", False, 0.0), ("a drum fill", True, 1.0)):
         inpaint(clip, 1.0, 1.5, prompt=prompt, match_tempo=match_tempo, num_inference_steps=1, output_type="latent",

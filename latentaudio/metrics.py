@@ -1,4 +1,5 @@
-"""Audio metrics shared by training and evaluation: Fréchet distance, spectral distances, pitch estimation.
+"""Audio metrics shared by training, evaluation and the pipelines: Fréchet distance, spectral distances, pitch and
+tempo estimation, and whether a clip has a beat to follow (the edits that keep a clip's tempo).
 
 Every mel error here is in natural-log mel magnitude units (the spectrogram's normalisation
 undone), so models with different ``norm_mean``/``norm_std`` are compared on one scale: an

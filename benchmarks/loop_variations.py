@@ -5,7 +5,8 @@ spread; the builder renders each as a loop: a whole number of patterns, the last
 start). Each is varied with ``LatentAudioAudioToAudioPipeline`` at ``--strength`` with no prompt (the studio's and
 the shell's ``vary``), or turned toward ``--prompt`` (``transform``; a prompt that states no tempo is given the loop's,
 as the beat tracker hears it, unless ``--no-match-tempo``), once plainly and once with ``loop=True``
-(:mod:`latentaudio.pipelines.loops`), from the same seed. Reported, as shares of the loops and medians, with the input loops themselves as the first row:
+(:mod:`latentaudio.pipelines.loops`), from the same seed. Reported, as shares of the loops and medians, with the
+input loops themselves as the first row:
 
 * **tempo**: ``estimate_tempo`` (librosa's beat tracker) of the take within 4 % of the loop's bpm, and within 4 %
   of it, its double or its half;

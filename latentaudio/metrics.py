@@ -154,7 +154,18 @@ def within_semitone(estimate: Optional[float], pitch: int) -> bool:
     return estimate is not None and abs(estimate - pitch) <= 1.0
 
 
-def estimate_tempo(audio: np.ndarray, sample_rate: int) -> Optional[float]:
+def onset_envelope(audio: np.ndarray, sample_rate: int) -> Optional[np.ndarray]:
+    """librosa's onset strength of ``audio`` at a hop of :data:`TEMPO_HOP` samples, what :func:`estimate_tempo` and
+    :func:`pulse_clarity` read; ``None`` for silence (or samples that are not finite)."""
+    import librosa
+
+    audio = np.asarray(audio, np.float32)
+    if not np.isfinite(audio).all() or np.abs(audio).max(initial=0) < 1e-4:
+        return None
+    return librosa.onset.onset_strength(y=audio, sr=sample_rate, hop_length=TEMPO_HOP)
+
+
+def estimate_tempo(audio: np.ndarray, sample_rate: int, envelope: Optional[np.ndarray] = None) -> Optional[float]:
     """The tempo in bpm by ``librosa.beat.beat_track`` (Ellis 2007; its default prior around 120 bpm), as
     estimated: octave errors are left in. The onset envelope has a hop of :data:`TEMPO_HOP` samples (8 ms
     at 16 kHz): at librosa's default 512 one lag step is 6 % of a beat at 120 bpm, coarser than the 4 %
@@ -162,32 +173,28 @@ def estimate_tempo(audio: np.ndarray, sample_rate: int) -> Optional[float]:
     every style) it is within 4 % of the bpm for 72 % and within 4 % of it, its double or its half for 93 %
     (65 % and 90 % at the default hop); on 150 clips of the melodic builder (pads and chords of whole notes
     among them) 60 % and 73 % (53 % and 71 %). What is left is mostly the beat's octave (a 75 bpm loop of
-    sixteenth hats heard at 150) and a few 3:2 readings of swung or triplet feels. `None` for silence."""
+    sixteenth hats heard at 150) and a few 3:2 readings of swung or triplet feels. `None` for silence.
+    ``envelope``: ``audio``'s :func:`onset_envelope`, when the caller has it already."""
     import librosa
 
-    audio = np.asarray(audio, np.float32)
-    if not np.isfinite(audio).all() or np.abs(audio).max(initial=0) < 1e-4:
+    envelope = onset_envelope(audio, sample_rate) if envelope is None else envelope
+    if envelope is None:
         return None
-    onsets = librosa.onset.onset_strength(y=audio, sr=sample_rate, hop_length=TEMPO_HOP)
-    tempo, _ = librosa.beat.beat_track(onset_envelope=onsets, sr=sample_rate, hop_length=TEMPO_HOP)
+    tempo, _ = librosa.beat.beat_track(onset_envelope=envelope, sr=sample_rate, hop_length=TEMPO_HOP)
     tempo = float(np.atleast_1d(tempo)[0])
     return tempo if tempo > 0 else None
 
 
-def pulse_clarity(audio: np.ndarray, sample_rate: int) -> float:
-    """How clearly ``audio`` has a beat: the highest autocorrelation of its onset envelope (librosa's onset strength
-    at :data:`TEMPO_HOP`, its mean taken out) at a lag of 0.25-2 s (30-240 bpm), over its value at lag 0. On
+def pulse_clarity(audio: np.ndarray, sample_rate: int, envelope: Optional[np.ndarray] = None) -> float:
+    """How clearly ``audio`` has a beat: the highest autocorrelation of its onset envelope (:func:`onset_envelope`,
+    its mean taken out) at a lag of 0.25-2 s (30-240 bpm), over its value at lag 0. On
     validation clips of the music builders, drum loops score 0.48-0.61 and melodic phrases with moving notes
     0.66-0.71; held chords (FluidR3_GM organ, strings, pad, choir, piano), pads and single sound effects 0-0.18.
     0 for silence and for an envelope without onsets, whose loudest 5 % stay below :data:`ONSET_MIN_DB` (a steady
-    tone, whose envelope's tiny ripples can repeat; drum loops reach 2.5-4.4 there, phrases 0.9-2.0)."""
-    import librosa
-
-    audio = np.asarray(audio, np.float32)
-    if not np.isfinite(audio).all() or np.abs(audio).max(initial=0) < 1e-4:
-        return 0.0
-    envelope = librosa.onset.onset_strength(y=audio, sr=sample_rate, hop_length=TEMPO_HOP)
-    if np.percentile(envelope, 95) < ONSET_MIN_DB:
+    tone, whose envelope's tiny ripples can repeat; drum loops reach 2.5-4.4 there, phrases 0.9-2.0).
+    ``envelope``: ``audio``'s :func:`onset_envelope`, when the caller has it already."""
+    envelope = onset_envelope(audio, sample_rate) if envelope is None else envelope
+    if envelope is None or np.percentile(envelope, 95) < ONSET_MIN_DB:
         return 0.0
     envelope = envelope - envelope.mean()
     correlation = np.correlate(envelope, envelope, "full")[len(envelope) - 1 :]
@@ -201,8 +208,11 @@ def clip_tempo(audio: np.ndarray, sample_rate: int) -> Optional[float]:
     """The tempo of a clip that has a beat (:func:`estimate_tempo`), or ``None`` for one that has none to follow:
     shorter than :data:`BEAT_MIN_SECONDS`, or an onset envelope that does not repeat (:func:`pulse_clarity` below
     :data:`BEAT_MIN_CLARITY`: a held chord, a pad, a single effect), where the beat tracker still reads a tempo
-    near its prior of 120 bpm."""
-    if len(audio) < BEAT_MIN_SECONDS * sample_rate or pulse_clarity(audio, sample_rate) < BEAT_MIN_CLARITY:
+    near its prior of 120 bpm. The envelope is computed once for both."""
+    if len(audio) < BEAT_MIN_SECONDS * sample_rate:
         return None
-    return estimate_tempo(audio, sample_rate)
+    envelope = onset_envelope(audio, sample_rate)
+    if pulse_clarity(audio, sample_rate, envelope) < BEAT_MIN_CLARITY:
+        return None
+    return estimate_tempo(audio, sample_rate, envelope)
 

@@ -179,24 +179,27 @@ def run_edit(args) -> int:
     model = model_for_verb(args.edit_verb, args.model, getattr(args, "loop", False))
     pipe = load_model(model, verb.pipeline_class(), args.scheduler, args.device, args.dtype, args.runtime)
     if args.edit_verb in TEMPO_VERBS:
-        say_tempo(pipe, inputs, args.prompt)
+        args.prompt = say_tempo(pipe, inputs, args.prompt)  # the prompt read: the pipeline need not hear the clip again
     write_audios(paths, run_verb(pipe, args, inputs), pipe.sample_rate)
     return 0
 
 
 def tempo_read_as(pipe, audio, prompt: str | None, sample_rate: int | None = None) -> str | None:
-    """The words a continuation by ``pipe`` reads for ``prompt`` when it gives the prompt the clip's tempo
+    """The words an edit by ``pipe`` reads for ``prompt`` when it gives the prompt the clip's tempo
     (:meth:`~latentaudio.pipelines.editing.LatentAudioEditPipelineBase.prompts_at_clip_tempo`; ``audio``: a path, or
     samples at ``sample_rate``); ``None`` when it reads the prompt as it is."""
     read = pipe.prompts_at_clip_tempo(pipe.prepare_audio(audio, sample_rate), [prompt or ""])[0]
     return None if read == (prompt or "") else read
 
 
-def say_tempo(pipe, inputs: dict, prompt: str | None) -> None:
-    """Tell the user (on stderr) the words a continuation reads when the pipeline gives the prompt the clip's tempo."""
+def say_tempo(pipe, inputs: dict, prompt: str | None) -> str | None:
+    """Tell the user (on stderr) the words an edit reads when the pipeline gives the prompt the clip's tempo; the prompt
+    it reads (``prompt`` itself when it reads it as it is)."""
     read = tempo_read_as(pipe, inputs["audio"], prompt, inputs["sample_rate"])
-    if read is not None:
-        print(f"{prompt or ''!r} is read as {read!r}: {TEMPO_READ_AS}", file=sys.stderr)
+    if read is None:
+        return prompt
+    print(f"{prompt or ''!r} is read as {read!r}: {TEMPO_READ_AS}", file=sys.stderr)
+    return read
 
 
 def read_and_check(args) -> dict:

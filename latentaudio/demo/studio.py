@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from ..cli.common import generator, load_model
-from ..cli.edit import EDIT_VERBS, TEMPO_READ_AS, TEMPO_VERBS, add_edit_commands, model_for_verb, read_and_check, run_verb, tempo_read_as
+from ..cli.edit import (EDIT_VERBS, TEMPO_READ_AS, TEMPO_VERBS, add_edit_commands, model_for_verb, read_and_check, run_verb,
+                        tempo_read_as)
 from ..cli.generate import add_generate_commands, length_for, model_for, music_model_reason
 from ..prompts import template_caption
 from ..resident import ResidentPipeline
@@ -177,8 +178,9 @@ class Studio:
                 audio: Optional[str] = None) -> str:
         """Markdown saying what the model reads ``prompt`` as when its prompt template rewrites it, for a take of
         ``seconds`` (the panel's value; `None`: the length the prompt asks for), or that the music model makes it
-        (as it does a ``loop``); for ``extend`` and ``inpaint`` of the file ``audio``, the clip's tempo the new part was given
-        (:func:`~latentaudio.cli.edit.tempo_read_as`); "" otherwise."""
+        (as it does a ``loop``); for an edit of the file ``audio`` that gives the prompt the clip's tempo
+        (:data:`~latentaudio.cli.edit.TEMPO_VERBS`), the words it read (:func:`~latentaudio.cli.edit.tempo_read_as`);
+        "" otherwise."""
         if verb in TEMPO_VERBS and audio:
             resident = self._residents.get(model_for_verb(verb, self.model, bool(loop)))  # loaded by the run made
             read = None if resident is None else tempo_read_as(self.pipeline(verb, None, resident), audio, prompt)

@@ -18,9 +18,10 @@ re-noising has no region to keep: at strength 0 it returns the reconstruction it
 
 A model that reads a stated tempo (beat-phase channels: the music model) follows the tempo its prompt states; a
 prompt that states none leaves the new material free to go its own way, off the clip's groove. With ``match_tempo``
-(the default of continuation, inpainting and audio-to-audio with a prompt) a prompt that states no tempo is given the clip's, as the beat tracker hears it, where the
-clip has a beat to follow (:meth:`LatentAudioEditPipelineBase.prompts_at_clip_tempo`). The beat's phase counts from
-the clip's start, as for every loop and phrase the model learnt: a clip that starts on a beat.
+(the default of continuation, inpainting and audio-to-audio with a prompt) a prompt that states no tempo is given the
+clip's, as the beat tracker hears it, where the clip has a beat to follow
+(:meth:`LatentAudioEditPipelineBase.prompts_at_clip_tempo`). The beat's phase counts from the clip's start, as for
+every loop and phrase the model learnt: a clip that starts on a beat.
 """
 
 from __future__ import annotations

@@ -44,6 +44,8 @@ def is_guided(index: int, count: int, start: float, stop: float) -> bool:
 def guide_within(pipe, start: float, stop: float):
     """``pipe``, changed in place to guide only steps ``i`` with ``start * N <= i < stop * N`` of each ``N``-step
     denoising; the other steps predict from the conditional half alone. Returns ``pipe``."""
+    from latentaudio.conditioning import conditional_rows
+
     if pipe.embeds_guidance:
         raise ValueError("This pipeline embeds its guidance scale: it has no unconditional half to leave out.")
     denoise, predict_window = pipe.denoise, pipe._predict_window
@@ -61,7 +63,7 @@ def guide_within(pipe, start: float, stop: float):
     def window(latents, t, conditions, guidance_scale, *where):  # where: the window's start and frame length
         if guidance_scale > 1.0 and conditions is not None and not is_guided(step["index"], step["count"], start, stop):
             # encode_prompt puts the unconditional half first: keep the conditional rows
-            conditions = {name: None if value is None else value.chunk(2)[1] for name, value in conditions.items()}
+            conditions = conditional_rows(conditions)
             guidance_scale = 1.0
         return predict_window(latents, t, conditions, guidance_scale, *where)
 

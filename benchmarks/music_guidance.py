@@ -33,11 +33,11 @@ from common import add_split_argument, generation_parser, load_pipeline  # noqa:
 def keyless_rows(conditions: dict) -> dict:
     """The guidance batch ``[unconditional, conditional]`` of U-Net keyword arguments with a third part: the
     conditional rows with the key hidden from their structured features (``class_labels``), as ``music_dropout`` hides it."""
-    from latentaudio.conditioning import cat_rows
+    from latentaudio.conditioning import cat_rows, conditional_rows
     from latentaudio.conditioning.key import KEY_COLUMN
     from latentaudio.note_features import KEY_FEATURES
 
-    cond = {name: None if value is None else value.chunk(2)[1] for name, value in conditions.items()}
+    cond = conditional_rows(conditions)
     keyless = dict(cond, class_labels=cond["class_labels"].clone())
     keyless["class_labels"][:, KEY_COLUMN : KEY_COLUMN + KEY_FEATURES] = 0
     return cat_rows([conditions, keyless])

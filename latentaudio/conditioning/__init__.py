@@ -38,7 +38,7 @@ from .guidance import (
     with_guidance_embedding,
 )
 from .key import KEY_CHANNELS, key_channels, pitch_class_spectra
-from .interface import Conditioner, UNetKwargs, blend, cat_rows, pad_sequences, repeat_rows
+from .interface import Conditioner, UNetKwargs, blend, cat_rows, conditional_rows, pad_sequences, repeat_rows
 from .pitch import (
     FEATURE_WIDTHS,
     INSTRUMENT_FEATURES,
@@ -103,6 +103,7 @@ __all__ = [
     "pitch_class_spectra",
     "blend",
     "cat_rows",
+    "conditional_rows",
     "check_pitch_conditioning",
     "check_unet_channels",
     "clap_text_embedding",

@@ -91,6 +91,12 @@ def cat_rows(parts: list[UNetKwargs]) -> UNetKwargs:
     return merged
 
 
+def conditional_rows(conditions: UNetKwargs) -> UNetKwargs:
+    """The conditional half of a guidance batch (``cat_rows([uncond, cond])``, as :meth:`Conditioner.unet_kwargs`
+    lays it out): ``cond``, each tensor's second half of rows."""
+    return {name: None if value is None else value.chunk(2)[1] for name, value in conditions.items()}
+
+
 def blend(a: UNetKwargs, b: UNetKwargs, alpha: float) -> UNetKwargs:
     """Linear blend of two batches' conditioning; a position attended by either is attended in between.
 

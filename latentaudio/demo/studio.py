@@ -10,6 +10,7 @@ browser and the command line check and call the pipelines the same way.
 from __future__ import annotations
 
 import argparse
+import os
 import threading
 import uuid
 from pathlib import Path
@@ -96,6 +97,7 @@ class Studio:
         self._run_lock = threading.Lock()  # the pipelines share components and a scheduler: one run at a time
         self._plot_lock = threading.Lock()  # matplotlib's pyplot is not thread-safe
         self._stopped: set[str] = set()
+        self._tempo_reads: dict[tuple, Optional[str]] = {}  # (model, verb, file, its mtime, prompt) -> the words read
 
     # ---------------------------------------------------------------- running
     def run(self, verb: str, values: dict, audio: Optional[str] = None, session: str = "",
@@ -124,6 +126,8 @@ class Studio:
                 self._residents[model] = ResidentPipeline(load_model(model), progress_bar=False)
             resident = self._residents[model]
             pipe = self.pipeline(verb, args.scheduler, resident)
+            if verb in TEMPO_VERBS:  # the prompt read: the pipeline need not hear the clip again
+                args.prompt = self.tempo_read(pipe, model, verb, audio, args.prompt) or args.prompt
             steps, _ = pipe.sampling_settings(args.steps, args.guidance)
             callback = self._step_callback(session, steps, on_step)
             if verb == "generate":
@@ -149,6 +153,17 @@ class Studio:
             return {}
 
         return callback
+
+    def tempo_read(self, pipe, model: Optional[str], verb: str, audio: str, prompt: Optional[str]) -> Optional[str]:
+        """What an edit by ``pipe`` (of ``verb``, on ``model``) reads for ``prompt`` on the file ``audio``
+        (:func:`~latentaudio.cli.edit.tempo_read_as`), heard once per file, its modification time and prompt: the run
+        and its "read as" line share it. ``None`` when the prompt is read as it is."""
+        key = (model, verb, audio, os.stat(audio).st_mtime_ns, prompt)
+        if key not in self._tempo_reads:
+            if len(self._tempo_reads) >= 64:  # a long session's uploads: keep the newest
+                self._tempo_reads.pop(next(iter(self._tempo_reads)))
+            self._tempo_reads[key] = tempo_read_as(pipe, audio, prompt)
+        return self._tempo_reads[key]
 
     @staticmethod
     def pipeline(verb: str, scheduler: Optional[str], resident: ResidentPipeline):
@@ -182,8 +197,10 @@ class Studio:
         (:data:`~latentaudio.cli.edit.TEMPO_VERBS`), the words it read (:func:`~latentaudio.cli.edit.tempo_read_as`);
         "" otherwise."""
         if verb in TEMPO_VERBS and audio:
-            resident = self._residents.get(model_for_verb(verb, self.model, bool(loop)))  # loaded by the run made
-            read = None if resident is None else tempo_read_as(self.pipeline(verb, None, resident), audio, prompt)
+            model = model_for_verb(verb, self.model, bool(loop))
+            resident = self._residents.get(model)  # loaded by the run made
+            read = None if resident is None else self.tempo_read(self.pipeline(verb, None, resident), model, verb, audio,
+                                                                 prompt or None)
             return "" if read is None else f"Read as: *{read}*: {TEMPO_READ_AS}"
         template = self.pipe.config.get("prompt_template")
         if not isinstance(prompt, str) or not prompt:

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from latentaudio.conditioning import Conditioner, TextConditioner, blend, cat_rows, repeat_rows
+from latentaudio.conditioning import Conditioner, TextConditioner, blend, cat_rows, conditional_rows, repeat_rows
 
 CPU = torch.device("cpu")
 
@@ -105,3 +105,11 @@ def test_the_pipeline_splats_the_conditioner_kwargs_into_the_unet(tiny_pipe, mon
     tiny_pipe("a kick", num_inference_steps=2, audio_length_in_s=0.32, guidance_scale=3.0, output_type="latent")
     assert len(seen) == 2 and all(kw["class_labels"].tolist() == [0, 6] for kw in seen)  # "" first, then "a kick"
     assert all(kw["encoder_hidden_states"].shape[0] == 2 for kw in seen)
+
+
+def test_conditional_rows_takes_back_the_second_part_of_a_guidance_batch():
+    uncond = {"encoder_hidden_states": torch.zeros(2, 3, 5), "class_labels": torch.zeros(2, 4), "encoder_attention_mask": None}
+    cond = {"encoder_hidden_states": torch.randn(2, 3, 5), "class_labels": torch.randn(2, 4), "encoder_attention_mask": None}
+    taken = conditional_rows(cat_rows([uncond, cond]))
+    assert taken.keys() == cond.keys() and taken["encoder_attention_mask"] is None
+    assert all(torch.equal(taken[name], cond[name]) for name in ("encoder_hidden_states", "class_labels"))

@@ -288,10 +288,20 @@ def test_a_long_run_shows_the_sampler_steps_and_stops(page):
     assert page.take("generate")[0].shape == (round(0.32 * RATE), 1)
 
 
-def test_extend_says_the_tempo_it_gave_the_continuation(tiny_pipe, tmp_path):
-    """In-process: the Extend panel's "read as" line for a model with beat-phase channels and a clip with a beat."""
+def test_extend_says_the_tempo_it_gave_the_continuation(tiny_pipe, tmp_path, monkeypatch):
+    """In-process: the Extend panel's "read as" line for a model with beat-phase channels and a clip with a beat; the
+    run and its line hear the clip once."""
     from latentaudio.conditioning import with_beat_channels, with_pitch_embedding
     from latentaudio.demo.studio import Studio
+    from latentaudio.pipelines.editing import LatentAudioEditPipelineBase
+
+    hearings, hear = [], LatentAudioEditPipelineBase.prompts_at_clip_tempo
+
+    def heard(pipe, clips, prompts, match_tempo=True):  # the real method, its prompts recorded
+        hearings.append(list(prompts))
+        return hear(pipe, clips, prompts, match_tempo)
+
+    monkeypatch.setattr(LatentAudioEditPipelineBase, "prompts_at_clip_tempo", heard)
 
     tiny_pipe.unet = with_beat_channels(with_pitch_embedding(tiny_pipe.unet, music=True))
     tiny_pipe.register_to_config(pitch_conditioning=True)
@@ -305,5 +315,7 @@ def test_extend_says_the_tempo_it_gave_the_continuation(tiny_pipe, tmp_path):
     assert len(studio.run("extend", {"seconds": 0.5, "steps": 1}, audio=audio)) == 1
     read = studio.read_as("", 0.5, verb="extend", audio=audio)
     assert re.fullmatch(r"Read as: \*1(19|20|21) bpm\*: the clip's tempo, as the beat tracker hears it .*", read), read
+    # heard once, for the prompt as given; the pipeline was handed the words read, which state the tempo already
+    assert hearings[0] == [""] and all(re.fullmatch(r"1(19|20|21) bpm", p) for heard in hearings[1:] for p in heard)
     assert studio.read_as("house at 128 bpm", 0.5, verb="extend", audio=audio) == ""  # a stated tempo is kept
     assert studio.read_as("", 0.5, verb="transform", audio=audio) == ""  # other verbs read the prompt as written

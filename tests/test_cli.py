@@ -45,6 +45,10 @@ def test_same_seed_same_file(tiny_pipe_dir, tmp_path):
     "args, message",
     [
         (["--steps", "0"], "expected a positive integer, got 0"),
+        (["--steps", "many"], "argument --steps: expected a positive integer, got many"),
+        (["--guidance", "abc"], "argument --guidance: expected a finite number, got abc"),
+        (["--seconds", "1s"], "argument --seconds: expected a positive number, got 1s"),
+        (["--seed", "lucky"], "argument --seed: expected a seed from 0 to 2**64 - 1, got lucky"),
         (["--scheduler", "warp"], "invalid choice: 'warp'"),
         (["--device", "tpu"], "argument --device: expected one of cpu, cuda, mps (or cuda:N), got 'tpu'"),
         (["--dtype", "float8"], "argument --dtype: invalid choice: 'float8'"),

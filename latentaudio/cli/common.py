@@ -30,22 +30,31 @@ def one_line(error: BaseException) -> str:
 
 
 # ------------------------------------------------------------------ value types
+def _number(text: str, parse, expected: str):
+    """``parse(text)``; text that is not a number is rejected as the option's type would reject a bad value (argparse's
+    own message would name the function: "invalid positive_int value")."""
+    try:
+        return parse(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text}") from None
+
+
 def positive_int(text: str) -> int:
-    value = int(text)
+    value = _number(text, int, "a positive integer")
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
     return value
 
 
 def positive_float(text: str) -> float:
-    value = float(text)
+    value = _number(text, float, "a positive number")
     if not 0 < value < math.inf:
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
     return value
 
 
 def finite_float(text: str) -> float:
-    value = float(text)
+    value = _number(text, float, "a finite number")
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
     return value
@@ -56,7 +65,7 @@ MAX_SEED = 2**64 - 1
 
 
 def seed(text: str) -> int:
-    value = int(text)
+    value = _number(text, int, "a seed from 0 to 2**64 - 1")
     if not 0 <= value <= MAX_SEED:
         raise argparse.ArgumentTypeError(f"expected a seed from 0 to 2**64 - 1, got {text}")
     return value

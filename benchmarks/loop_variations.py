@@ -24,8 +24,8 @@ import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from common import add_split_argument, generation_parser, load_pipeline  # noqa: E402
-from music_edits import chosen_rows, print_loop_table, score_loop  # noqa: E402
+from common import add_split_argument, generation_parser  # noqa: E402
+from music_edits import chosen_rows, loop_edit_setup, print_loop_table, score_loop  # noqa: E402
 
 
 def main() -> None:
@@ -37,18 +37,14 @@ def main() -> None:
                         help="leave a prompt that states no tempo as it is (match_tempo=False), not at the loop's tempo")
     add_split_argument(parser, "test")
     args = parser.parse_args()
-    pipe = load_pipeline(args)
 
     import numpy as np
     import torch
 
     from latentaudio import LatentAudioAudioToAudioPipeline
-    from latentaudio.evaluation.music import load_music_clips
     from latentaudio.metrics import log_mel_fn
 
-    vary = LatentAudioAudioToAudioPipeline.from_pipe(pipe)
-    vary.set_progress_bar_config(disable=True)
-    clips = load_music_clips(args.data.split(","), args.split, pipe.sample_rate)
+    pipe, vary, clips = loop_edit_setup(args, LatentAudioAudioToAudioPipeline)
     chosen = chosen_rows(clips, "drum loop", args.limit)
     mel_fn, hop = log_mel_fn(pipe.spectrogram), pipe.spectrogram.config.hop_length
     verb = "vary" if args.prompt is None else "transform"

@@ -72,6 +72,17 @@ def score_loop(take, tempo: float, mel_fn, hop: int, sample_rate: int) -> tuple[
     return (tempo_matches(bpm, tempo), tempo_matches(bpm, tempo, octave=True), *wrap), line
 
 
+def loop_edit_setup(args, pipeline_class):
+    """``(pipe, edit, clips)`` for a drum-loop benchmark's parsed ``args``: ``args.model`` loaded (:func:`load_pipeline`),
+    ``pipeline_class`` over it with its progress bar off, and the ``args.split`` clips of the datasets ``args.data``."""
+    from latentaudio.evaluation.music import load_music_clips
+
+    pipe = load_pipeline(args)
+    edit = pipeline_class.from_pipe(pipe)
+    edit.set_progress_bar_config(disable=True)
+    return pipe, edit, load_music_clips(args.data.split(","), args.split, pipe.sample_rate)
+
+
 def chosen_rows(clips, category: str, limit: int, shortest: int = 0) -> list[int]:
     """Indices of ``limit`` rows of ``clips`` (``load_music_clips``) in ``category``, at least ``shortest`` samples
     long, evenly spread; none found is the run's end, with a message."""
@@ -114,20 +125,17 @@ def main() -> None:
     args = parser.parse_args()
     if args.inpaint is not None and not 0 <= args.inpaint < args.inpaint + args.seconds <= args.context:
         parser.error(f"--inpaint {args.inpaint:g} with --seconds {args.seconds:g} must lie inside --context {args.context:g}")
-    pipe = load_pipeline(args)
 
     import numpy as np
     import torch
 
     from latentaudio import LatentAudioContinuationPipeline, LatentAudioInpaintPipeline
-    from latentaudio.evaluation.music import estimate_tempo, load_music_clips, tempo_matches
+    from latentaudio.evaluation.music import estimate_tempo, tempo_matches
     from latentaudio.metrics import log_mel_fn
 
-    extend = LatentAudioContinuationPipeline.from_pipe(pipe)
+    pipe, extend, clips = loop_edit_setup(args, LatentAudioContinuationPipeline)
     inpaint = LatentAudioInpaintPipeline.from_pipe(pipe)
-    for edit in (extend, inpaint):
-        edit.set_progress_bar_config(disable=True)
-    clips = load_music_clips(args.data.split(","), args.split, pipe.sample_rate)
+    inpaint.set_progress_bar_config(disable=True)
     chosen = chosen_rows(clips, "drum loop", args.limit, round(args.context * pipe.sample_rate))
     mel_fn, hop = log_mel_fn(pipe.spectrogram), pipe.spectrogram.config.hop_length
     context = round(args.context * pipe.sample_rate)

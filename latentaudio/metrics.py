@@ -8,6 +8,7 @@ error of 0.1 is a level error of about 10 % (0.87 dB) in every mel bin.
 
 from __future__ import annotations
 
+import math
 from typing import Optional
 
 import numpy as np
@@ -92,6 +93,14 @@ def mel_errors(spectrogram: MelSpectrogram, estimate: torch.Tensor, reference: t
 
 
 @torch.no_grad()
+def log_spectral_distance(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Log-spectral distance in dB of two log-mels (natural log, (..., n_mels, T)): RMS over bins, mean over
+    frames (the shorter one's)."""
+    frames = min(a.shape[-1], b.shape[-1])
+    difference_db = 20 / math.log(10) * (a[..., :frames] - b[..., :frames])
+    return difference_db.pow(2).mean(-2).sqrt().mean().item()
+
+
 def waveform_distances(spectrogram: MelSpectrogram, estimate: torch.Tensor, reference: torch.Tensor) -> dict:
     """How far audio is from a reference: log-mel L1 and the multi-resolution STFT distance.
 

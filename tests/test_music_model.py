@@ -140,6 +140,71 @@ def test_without_a_model_a_take_asked_to_loop_goes_to_the_music_model_as_a_loop_
     assert model_for("a 124 bpm house drum loop", None) == "music" and model_for("a warm synth pad", "mine", loop=True) == "mine"
     assert model_for_verb("vary", None) is None and model_for_verb("vary", None, loop=True) == "music"
     assert model_for_verb("extend", None) == "music" and model_for_verb("transform", "mine", loop=True) == "mine"
+    # a prompt that asks for material, as generate gives it
+    assert model_for_verb("transform", None, prompt="a jazz swing drum loop") == "music"
+    assert model_for_verb("transform", None, prompt="a tight snare hit") is None
+
+
+def _rock_loop_snare_and_chord() -> dict:
+    """A FluidR3_GM rock loop (96 bpm, two bars twice), a snare hit and a held organ chord, 16 kHz mono."""
+    import dataclasses
+
+    from latentaudio.data.drumloops import plan_drum_loops, render_drum_loop
+    from latentaudio.data.synth import DEFAULT_SOUNDFONT, FluidSynthRenderer
+
+    with FluidSynthRenderer(DEFAULT_SOUNDFONT, 16000) as synth:
+        loop = next(loop for loop in plan_drum_loops(clips=13, seed=0) if loop.style == "rock")
+        clips = {"loop": render_drum_loop(synth, dataclasses.replace(loop, bpm=96, repeats=2, bars=2, fill=False))}
+        synth.silence()
+        synth.select(9, 128, 0)
+        synth.note_on(9, 38, 110)
+        clips["snare"] = synth.render(3 * 16000)
+        synth.note_off(9, 38)
+        synth.silence()
+        synth.select(0, 0, 16)
+        for pitch in (60, 64, 67):
+            synth.note_on(0, pitch, 100)
+        clips["chord"] = synth.render(3 * 16000)
+    return {name: np.asarray(audio, np.float32) for name, audio in clips.items()}
+
+
+def test_without_a_model_an_edit_of_a_clip_with_a_beat_goes_to_the_music_model(tmp_path, capsys):
+    from latentaudio.cli.edit import edit_model_reason, model_for_verb
+
+    clips = _rock_loop_snare_and_chord()
+    for verb in ("transform", "vary", "inpaint", "upsample", "widen"):
+        assert model_for_verb(verb, None, audio=clips["loop"], sample_rate=16000) == "music", verb
+        assert model_for_verb(verb, None, audio=clips["snare"], sample_rate=16000) is None, verb
+        assert model_for_verb(verb, None, audio=clips["chord"], sample_rate=16000) is None, verb  # held: no beat
+        assert model_for_verb(verb, "mine", audio=clips["loop"], sample_rate=16000) == "mine", verb
+    assert edit_model_reason("vary", audio=clips["loop"], sample_rate=16000) == "the clip has a beat (a loop or a phrase)"
+    # the shell says so, and runs it: the take is the music model's, as --model music makes it
+    for name in ("loop", "snare"):
+        sf.write(str(tmp_path / f"{name}.wav"), clips[name], 16000)
+    takes = {}
+    for name, model in (("loop", None), ("loop", "music"), ("snare", None), ("snare", "default")):
+        out = tmp_path / f"{name}_{model}.wav"
+        assert main(["transform", str(tmp_path / f"{name}.wav"), "--prompt", "crisp and bright", "--strength", "0.5",
+                     "--steps", "2", "--seed", "0", "--local", "-o", str(out), *(["--model", model] if model else [])]) == 0
+        takes[name, model] = sf.read(str(out))[0]
+        said = capsys.readouterr().err
+        assert ("the music model edits it, the clip has a beat" in said) == (name == "loop" and model is None), said
+    assert np.array_equal(takes["loop", None], takes["loop", "music"])
+    assert np.array_equal(takes["snare", None], takes["snare", "default"])
+    # interpolate reads no clip: a prompt that asks for material goes to the music model, as generate gives it
+    assert main(["interpolate", "--prompt", "a 124 bpm house drum loop", "--prompt-b", "a 90 bpm hip hop drum loop",
+                 "--steps", "2", "--sampler-steps", "1", "--local", "-o", str(tmp_path / "between")]) == 0
+    assert "'a 124 bpm house drum loop': the music model makes it, the prompt asks" in capsys.readouterr().err
+    # the studio without a model: the same take, and its panel says which model made it and what it read
+    from latentaudio.demo.studio import Studio
+
+    studio = Studio(None, tmp_path / "studio")
+    values = {"prompt": "crisp and bright", "strength": 0.5, "steps": 2, "seed": 0}
+    take, = studio.run("transform", values, audio=str(tmp_path / "loop.wav"))
+    assert np.array_equal(sf.read(str(take))[0], takes["loop", None])
+    said = studio.read_as("crisp and bright", verb="transform", audio=str(tmp_path / "loop.wav"))
+    assert said.startswith("Edited by the music model: the clip has a beat") and "Read as: *crisp and bright, 9" in said, said
+    assert studio.read_as("crisp and bright", verb="transform", audio=str(tmp_path / "snare.wav")) == ""
 
 
 def test_generate_without_model_gives_a_loop_to_the_music_model_and_a_hit_to_the_default_model(tmp_path, capsys):

@@ -163,12 +163,40 @@ TEMPO_READ_AS = "the clip's tempo, as the beat tracker hears it (a prompt that s
 TEMPO_VERBS = ("transform", "vary", "inpaint", "extend")  # their pipelines give a prompt that states no tempo the clip's
 
 
-def model_for_verb(verb: str, model: str | None, loop: bool = False) -> str | None:
-    """The model an editing verb runs: ``model`` when one is given; without one, ``extend`` and a verb given a loop
-    (``--loop``) run the embedded music model (``"music"``), which learnt sounds that go on (held chords, loops;
-    MODEL_CARD.md) where the one-shot default model lets every continuation die away, and every other verb the
-    default model (``None``)."""
-    return model if model is not None or (verb != "extend" and not loop) else "music"
+def model_for_verb(verb: str, model: str | None, loop: bool = False, prompt: str | None = None,
+                   audio=None, sample_rate: int | None = None) -> str | None:
+    """The model an editing verb runs: ``model`` when one is given; without one, the embedded music model
+    (``"music"``) where the one-shot default model (``None``) has never heard what the edit asks for:
+
+    * ``extend``, and a verb given a loop (``--loop``): sounds that go on (held chords, loops; MODEL_CARD.md),
+      where the default model lets every continuation die away;
+    * a ``prompt`` that asks for a loop, a phrase or an effect, as ``generate`` gives it
+      (:func:`~latentaudio.prompts.asks_for_material`);
+    * a clip with a beat to follow (``audio``, mono samples at ``sample_rate``; :func:`~latentaudio.metrics.clip_tempo`:
+      a drum loop, a phrase), where the default model would fill a regenerated range with one-shots.
+
+    Every other edit (a one-shot, a held sound without a beat) runs the default model."""
+    return model if model is not None or edit_model_reason(verb, loop, prompt, audio, sample_rate) is None else "music"
+
+
+def edit_model_reason(verb: str, loop: bool = False, prompt: str | None = None, audio=None,
+                      sample_rate: int | None = None) -> str | None:
+    """Why :func:`model_for_verb` gives an edit to the music model when no model is named, in words for the user;
+    ``None`` when it does not."""
+    import numpy as np
+
+    from ..metrics import clip_tempo
+    from ..prompts import asks_for_material
+
+    if verb == "extend":
+        return "extend continues with the model that learnt sounds that go on"
+    if loop:
+        return "a take that plays in a loop"
+    if prompt and asks_for_material(prompt):
+        return "the prompt asks for more than one sound (a loop, a phrase or an effect)"
+    if audio is not None and clip_tempo(np.asarray(audio, dtype=np.float32), sample_rate) is not None:
+        return "the clip has a beat (a loop or a phrase)"
+    return None
 
 
 def run_edit(args) -> int:
@@ -176,12 +204,25 @@ def run_edit(args) -> int:
     verb = EDIT_VERBS[args.edit_verb]
     inputs = read_and_check(args)
     paths = output_paths(args.output, 1) if verb.folder is None else folder_paths(args.output, *verb.folder(args))
-    model = model_for_verb(args.edit_verb, args.model, getattr(args, "loop", False))
+    model = edit_model(args, inputs)
     pipe = load_model(model, verb.pipeline_class(), args.scheduler, args.device, args.dtype, args.runtime)
     if args.edit_verb in TEMPO_VERBS:
         args.prompt = say_tempo(pipe, inputs, args.prompt)  # the prompt read: the pipeline need not hear the clip again
     write_audios(paths, run_verb(pipe, args, inputs), pipe.sample_rate)
     return 0
+
+
+def edit_model(args, inputs: dict) -> str | None:
+    """The model the parsed edit ``args`` runs on ``inputs`` (:func:`read_and_check`'s; :func:`model_for_verb`), said on
+    stderr when the edit goes to the music model without ``--model``."""
+    verb, loop, prompt = args.edit_verb, getattr(args, "loop", False), getattr(args, "prompt", None)
+    reason = None if args.model is not None else edit_model_reason(verb, loop, prompt, inputs.get("audio"),
+                                                                     inputs.get("sample_rate"))
+    if reason is not None:
+        clip = getattr(args, "input", None)  # interpolate reads none: its prompt is what goes to the music model
+        print(f"{clip or prompt!r}: the music model {'edits' if clip else 'makes'} it, {reason} "
+              "(--model default for the one-shot model)", file=sys.stderr)
+    return args.model if reason is None else "music"
 
 
 def tempo_read_as(pipe, audio, prompt: str | None, sample_rate: int | None = None) -> str | None:

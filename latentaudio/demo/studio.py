@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from ..cli.common import generator, load_model
-from ..cli.edit import (EDIT_VERBS, TEMPO_READ_AS, TEMPO_VERBS, add_edit_commands, model_for_verb, read_and_check, run_verb,
+from ..cli.edit import (EDIT_VERBS, TEMPO_READ_AS, TEMPO_VERBS, add_edit_commands, edit_model_reason, read_and_check, run_verb,
                         tempo_read_as)
 from ..cli.generate import add_generate_commands, length_for, model_for, music_model_reason
 from ..prompts import template_caption
@@ -97,7 +97,7 @@ class Studio:
         self._run_lock = threading.Lock()  # the pipelines share components and a scheduler: one run at a time
         self._plot_lock = threading.Lock()  # matplotlib's pyplot is not thread-safe
         self._stopped: set[str] = set()
-        self._tempo_reads: dict[tuple, Optional[str]] = {}  # (model, verb, file, its mtime, prompt) -> the words read
+        self._heard: dict[tuple, object] = {}  # what was heard in an input file: the model for an edit, the words read
 
     # ---------------------------------------------------------------- running
     def run(self, verb: str, values: dict, audio: Optional[str] = None, session: str = "",
@@ -119,7 +119,7 @@ class Studio:
             args.seconds = length_for(prompt, args.seconds, model)
         else:
             inputs = read_and_check(args)
-            model = model_for_verb(verb, self.model, getattr(args, "loop", False))
+            model = self.edit_model(verb, getattr(args, "loop", False), getattr(args, "prompt", None), audio, inputs)
         with self._run_lock:
             self._stopped.discard(session)
             if model not in self._residents:
@@ -154,16 +154,46 @@ class Studio:
 
         return callback
 
+    def _heard_once(self, kind: str, audio: Optional[str], details: tuple, hear: Callable[[], object]):
+        """``hear()``, once per file ``audio``, its modification time and ``details``: a run and its "read as" line
+        share what was heard. The newest 64 are kept."""
+        key = (kind, audio, os.stat(audio).st_mtime_ns if audio else None, *details)
+        if key not in self._heard:
+            if len(self._heard) >= 64:
+                self._heard.pop(next(iter(self._heard)))
+            self._heard[key] = hear()
+        return self._heard[key]
+
+    def edit_model(self, verb: str, loop: bool, prompt: Optional[str], audio: Optional[str],
+                   inputs: Optional[dict] = None) -> Optional[str]:
+        """The model ``verb`` runs on the file ``audio``: the studio's own, or without one the music model where
+        :func:`edit_reason` gives a reason (:func:`~latentaudio.cli.edit.model_for_verb`)."""
+        return self.model if self.edit_reason(verb, loop, prompt, audio, inputs) is None else "music"
+
+    def edit_reason(self, verb: str, loop: bool, prompt: Optional[str], audio: Optional[str],
+                    inputs: Optional[dict] = None) -> Optional[str]:
+        """Why ``verb`` on the file ``audio`` goes to the music model, in words for the user
+        (:func:`~latentaudio.cli.edit.edit_model_reason`: ``extend``, a loop, a prompt that asks for material, a clip
+        with a beat); ``None`` when the studio serves a model of its own or the edit stays with the default model.
+        ``inputs``: the file as :func:`~latentaudio.cli.edit.read_and_check` read it, when at hand."""
+        if self.model is not None:
+            return None
+        if audio is None:
+            return edit_model_reason(verb, bool(loop), prompt)
+
+        def hear():
+            from ..audio_io import read_audio
+
+            samples, rate = (inputs["audio"], inputs["sample_rate"]) if inputs else read_audio(audio, mono=True)
+            return edit_model_reason(verb, bool(loop), prompt, samples, rate)
+
+        return self._heard_once("model", audio, (verb, bool(loop), prompt or None), hear)
+
     def tempo_read(self, pipe, model: Optional[str], verb: str, audio: str, prompt: Optional[str]) -> Optional[str]:
         """What an edit by ``pipe`` (of ``verb``, on ``model``) reads for ``prompt`` on the file ``audio``
         (:func:`~latentaudio.cli.edit.tempo_read_as`), heard once per file, its modification time and prompt: the run
         and its "read as" line share it. ``None`` when the prompt is read as it is."""
-        key = (model, verb, audio, os.stat(audio).st_mtime_ns, prompt)
-        if key not in self._tempo_reads:
-            if len(self._tempo_reads) >= 64:  # a long session's uploads: keep the newest
-                self._tempo_reads.pop(next(iter(self._tempo_reads)))
-            self._tempo_reads[key] = tempo_read_as(pipe, audio, prompt)
-        return self._tempo_reads[key]
+        return self._heard_once("tempo", audio, (model, verb, prompt or None), lambda: tempo_read_as(pipe, audio, prompt))
 
     @staticmethod
     def pipeline(verb: str, scheduler: Optional[str], resident: ResidentPipeline):
@@ -193,15 +223,20 @@ class Studio:
                 audio: Optional[str] = None) -> str:
         """Markdown saying what the model reads ``prompt`` as when its prompt template rewrites it, for a take of
         ``seconds`` (the panel's value; `None`: the length the prompt asks for), or that the music model makes it
-        (as it does a ``loop``); for an edit of the file ``audio`` that gives the prompt the clip's tempo
-        (:data:`~latentaudio.cli.edit.TEMPO_VERBS`), the words it read (:func:`~latentaudio.cli.edit.tempo_read_as`);
-        "" otherwise."""
-        if verb in TEMPO_VERBS and audio:
-            model = model_for_verb(verb, self.model, bool(loop))
-            resident = self._residents.get(model)  # loaded by the run made
-            read = None if resident is None else self.tempo_read(self.pipeline(verb, None, resident), model, verb, audio,
-                                                                 prompt or None)
-            return "" if read is None else f"Read as: *{read}*: {TEMPO_READ_AS}"
+        (as it does a ``loop``); for an edit of the file ``audio``, that the music model made it (:meth:`edit_reason`)
+        and, for an edit that gives the prompt the clip's tempo (:data:`~latentaudio.cli.edit.TEMPO_VERBS`), the words
+        it read (:func:`~latentaudio.cli.edit.tempo_read_as`); "" otherwise."""
+        if audio and verb != "generate":
+            reason = self.edit_reason(verb, bool(loop), prompt or None, audio)
+            said = [f"Edited by the music model: {reason}"] if reason else []
+            if verb in TEMPO_VERBS:
+                model = self.model if reason is None else "music"
+                resident = self._residents.get(model)  # loaded by the run made
+                read = None if resident is None else self.tempo_read(self.pipeline(verb, None, resident), model, verb,
+                                                                     audio, prompt or None)
+                return "\n\n".join(said + ([f"Read as: *{read}*: {TEMPO_READ_AS}"] if read else []))
+            if said:
+                return said[0]
         template = self.pipe.config.get("prompt_template")
         if not isinstance(prompt, str) or not prompt:
             return ""

@@ -207,13 +207,6 @@ def mel_distance(a: torch.Tensor, b: torch.Tensor) -> float:
     return (a[..., :frames] - b[..., :frames]).abs().mean().item()
 
 
-def log_spectral_distance(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Log-spectral distance in dB of two log-mels (natural log): RMS over bins, mean over frames."""
-    frames = min(a.shape[-1], b.shape[-1])
-    difference_db = 20 / np.log(10) * (a[..., :frames] - b[..., :frames])
-    return difference_db.pow(2).mean(-2).sqrt().mean().item()
-
-
 def frame_jumps(mel: torch.Tensor) -> torch.Tensor:
     """Mean absolute change between consecutive frames of a log-mel (n_mels, T): shape (T - 1,)."""
     return (mel[..., 1:] - mel[..., :-1]).abs().mean(-2)

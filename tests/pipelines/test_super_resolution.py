@@ -8,8 +8,9 @@ import torch
 
 from latentaudio import LatentAudioSuperResolutionPipeline
 from latentaudio.audio_io import resample
+from latentaudio.metrics import log_spectral_distance
 
-from .conftest import edit, log_spectral_distance
+from .conftest import edit
 
 
 def seeded(seed: int = 0) -> torch.Generator:

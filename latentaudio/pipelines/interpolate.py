@@ -123,6 +123,8 @@ class LatentAudioInterpolationPipeline(LatentAudioPipelineBase):
         same_noise = generator_b is None and latents_b is None
         if same_noise and (prompt or "") == (prompt_b or ""):
             raise ValueError("Nothing to interpolate: give prompt_b, or a second seed (generator_b or latents_b).")
+        if audio_length_in_s is None:  # the longer of what the two prompts ask for, as a take of either would be
+            audio_length_in_s = self.asked_length_in_s([prompt, prompt_b])
         num_samples = self.check_length(audio_length_in_s)
         frames = self.pass_frames_for(num_samples)
 

@@ -38,6 +38,15 @@ def test_ends_are_the_plain_generations_and_the_middle_lies_between(tiny_pipe, b
     assert to_a[2] < span and to_b[2] < span  # the middle is nearer each end than the ends are to each other
 
 
+def test_without_a_length_the_path_is_as_long_as_the_longer_prompt_asks(tiny_pipe):
+    pipe = edit(LatentAudioInterpolationPipeline, tiny_pipe)
+    settings = dict(num_interpolation_steps=2, num_inference_steps=1, generator=seeded(0))
+    assert pipe("rain, 0.5 s", "a kick drum hit", **settings).audios.shape == (2, 8000)
+    assert pipe("rain, 0.25 s", "wind, 0.5 s", **settings).audios.shape == (2, 8000)
+    default = round(tiny_pipe.default_audio_length_in_s * tiny_pipe.sample_rate)
+    assert pipe("a kick drum hit", "a snare drum hit", **settings).audios.shape == (2, default)  # neither asks: the clip
+
+
 def test_slerp_keeps_the_norm_of_orthogonal_noise():
     a, b = torch.randn(20000, generator=seeded(0)), torch.randn(20000, generator=seeded(1))
     middle = slerp(a, b, 0.5)

@@ -98,6 +98,7 @@ class Studio:
         self._plot_lock = threading.Lock()  # matplotlib's pyplot is not thread-safe
         self._stopped: set[str] = set()
         self._heard: dict[tuple, object] = {}  # what was heard in an input file: the model for an edit, the words read
+        self._heard_lock = threading.Lock()  # requests run in threads; hearing a clip takes a tenth of a second
 
     # ---------------------------------------------------------------- running
     def run(self, verb: str, values: dict, audio: Optional[str] = None, session: str = "",
@@ -158,11 +159,12 @@ class Studio:
         """``hear()``, once per file ``audio``, its modification time and ``details``: a run and its "read as" line
         share what was heard. The newest 64 are kept."""
         key = (kind, audio, os.stat(audio).st_mtime_ns if audio else None, *details)
-        if key not in self._heard:
-            if len(self._heard) >= 64:
-                self._heard.pop(next(iter(self._heard)))
-            self._heard[key] = hear()
-        return self._heard[key]
+        with self._heard_lock:
+            if key not in self._heard:
+                if len(self._heard) >= 64:
+                    self._heard.pop(next(iter(self._heard)))
+                self._heard[key] = hear()
+            return self._heard[key]
 
     def edit_model(self, verb: str, loop: bool, prompt: Optional[str], audio: Optional[str],
                    inputs: Optional[dict] = None) -> Optional[str]:

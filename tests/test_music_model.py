@@ -146,7 +146,8 @@ def test_without_a_model_a_take_asked_to_loop_goes_to_the_music_model_as_a_loop_
 
 
 def _rock_loop_snare_and_chord() -> dict:
-    """A FluidR3_GM rock loop (96 bpm, two bars twice), a snare hit and a held organ chord, 16 kHz mono."""
+    """A FluidR3_GM rock loop (96 bpm, two bars twice), a snare hit and a held organ chord (3 s, and 6 s as
+    "long chord"), 16 kHz mono."""
     import dataclasses
 
     from latentaudio.data.drumloops import plan_drum_loops, render_drum_loop
@@ -164,7 +165,8 @@ def _rock_loop_snare_and_chord() -> dict:
         synth.select(0, 0, 16)
         for pitch in (60, 64, 67):
             synth.note_on(0, pitch, 100)
-        clips["chord"] = synth.render(3 * 16000)
+        clips["long chord"] = synth.render(6 * 16000)
+        clips["chord"] = clips["long chord"][: 3 * 16000]
     return {name: np.asarray(audio, np.float32) for name, audio in clips.items()}
 
 
@@ -176,8 +178,12 @@ def test_without_a_model_an_edit_of_a_clip_with_a_beat_goes_to_the_music_model(t
         assert model_for_verb(verb, None, audio=clips["loop"], sample_rate=16000) == "music", verb
         assert model_for_verb(verb, None, audio=clips["snare"], sample_rate=16000) is None, verb
         assert model_for_verb(verb, None, audio=clips["chord"], sample_rate=16000) is None, verb  # held: no beat
+        # held longer than any take the one-shot model learnt (5.12 s)
+        assert model_for_verb(verb, None, audio=clips["long chord"], sample_rate=16000) == "music", verb
         assert model_for_verb(verb, "mine", audio=clips["loop"], sample_rate=16000) == "mine", verb
     assert edit_model_reason("vary", audio=clips["loop"], sample_rate=16000) == "the clip has a beat (a loop or a phrase)"
+    assert edit_model_reason("vary", audio=clips["long chord"], sample_rate=16000) == (
+        "the clip (6.00 s) is longer than the one-shot model's longest take (5.12 s)")
     # the shell says so, and runs it: the take is the music model's, as --model music makes it
     for name in ("loop", "snare"):
         sf.write(str(tmp_path / f"{name}.wav"), clips[name], 16000)

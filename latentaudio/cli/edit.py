@@ -174,9 +174,11 @@ def model_for_verb(verb: str, model: str | None, loop: bool = False, prompt: str
     * a ``prompt`` that asks for a loop, a phrase or an effect, as ``generate`` gives it
       (:func:`~latentaudio.prompts.asks_for_material`);
     * a clip with a beat to follow (``audio``, mono samples at ``sample_rate``; :func:`~latentaudio.metrics.clip_tempo`:
-      a drum loop, a phrase), where the default model would fill a regenerated range with one-shots.
+      a drum loop, a phrase), where the default model would fill a regenerated range with one-shots;
+    * a clip longer than the default model's longest take (its ``longest_trained_length_in_s``, 5.12 s), whose
+      held sound the default model lets die away as its one-shots do.
 
-    Every other edit (a one-shot, a held sound without a beat) runs the default model."""
+    Every other edit (a one-shot, a short held sound without a beat) runs the default model."""
     return model if model is not None or edit_model_reason(verb, loop, prompt, audio, sample_rate) is None else "music"
 
 
@@ -195,9 +197,24 @@ def edit_model_reason(verb: str, loop: bool = False, prompt: str | None = None, 
         return "a take that plays in a loop"
     if prompt and asks_for_material(prompt):
         return "the prompt asks for more than one sound (a loop, a phrase or an effect)"
-    if audio is not None and clip_tempo(np.asarray(audio, dtype=np.float32), sample_rate) is not None:
+    if audio is None:
+        return None
+    audio = np.asarray(audio, dtype=np.float32)
+    if clip_tempo(audio, sample_rate) is not None:
         return "the clip has a beat (a loop or a phrase)"
+    longest = default_model_longest_take()
+    if longest is not None and len(audio) > round(longest * sample_rate):
+        return f"the clip ({len(audio) / sample_rate:.2f} s) is longer than the one-shot model's longest take ({longest:g} s)"
     return None
+
+
+def default_model_longest_take() -> float | None:
+    """The longest take the embedded default model learnt (its ``longest_trained_length_in_s``), read from its
+    folder without loading it."""
+    from ..model_folder import PipelineFolder, model_location
+
+    folder = PipelineFolder.find(model_location(None))
+    return None if folder is None else folder.index.get("longest_trained_length_in_s")
 
 
 def run_edit(args) -> int:

@@ -176,7 +176,7 @@ class Studio:
                     inputs: Optional[dict] = None) -> Optional[str]:
         """Why ``verb`` on the file ``audio`` goes to the music model, in words for the user
         (:func:`~latentaudio.cli.edit.edit_model_reason`: ``extend``, a loop, a prompt that asks for material, a clip
-        with a beat); ``None`` when the studio serves a model of its own or the edit stays with the default model.
+        with a beat or longer than the default model's longest take); ``None`` when the studio serves a model of its own or the edit stays with the default model.
         ``inputs``: the file as :func:`~latentaudio.cli.edit.read_and_check` read it, when at hand."""
         if self.model is not None:
             return None

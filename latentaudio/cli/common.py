@@ -170,6 +170,15 @@ def models_kept_loaded(capacity: int = 2):
         _resident = previous
 
 
+def longest_trained_length_in_s(model: str | None) -> float | None:
+    """The longest take ``model`` (a folder or an embedded name; ``None``: the default model) learnt, its pipeline's
+    ``longest_trained_length_in_s``, read from its folder without loading it; ``None`` when it states none."""
+    from ..model_folder import PipelineFolder, model_location
+
+    folder = PipelineFolder.find(model_location(model))
+    return None if folder is None else folder.index.get("longest_trained_length_in_s")
+
+
 def load_model(model: str | None, pipeline_class=None, scheduler: str | None = None, device: str = "cpu",
                dtype: str = "float32", runtime: str = "auto"):
     """Load ``model`` (or the embedded default) as ``pipeline_class``, with the named sampler if one

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from .common import (add_sampling_options, folder_paths, generator, load_model, output_paths, positive_float,
-                     positive_int, seed, write_audios)
+from .common import (add_sampling_options, folder_paths, generator, load_model, longest_trained_length_in_s, output_paths,
+                     positive_float, positive_int, seed, write_audios)
 
 
 def option(*flags: str, **settings) -> tuple:
@@ -202,19 +202,10 @@ def edit_model_reason(verb: str, loop: bool = False, prompt: str | None = None, 
     audio = np.asarray(audio, dtype=np.float32)
     if clip_tempo(audio, sample_rate) is not None:
         return "the clip has a beat (a loop or a phrase)"
-    longest = default_model_longest_take()
+    longest = longest_trained_length_in_s(None)
     if longest is not None and len(audio) > round(longest * sample_rate):
         return f"the clip ({len(audio) / sample_rate:.2f} s) is longer than the one-shot model's longest take ({longest:g} s)"
     return None
-
-
-def default_model_longest_take() -> float | None:
-    """The longest take the embedded default model learnt (its ``longest_trained_length_in_s``), read from its
-    folder without loading it."""
-    from ..model_folder import PipelineFolder, model_location
-
-    folder = PipelineFolder.find(model_location(None))
-    return None if folder is None else folder.index.get("longest_trained_length_in_s")
 
 
 def run_edit(args) -> int:

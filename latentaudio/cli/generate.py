@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .common import add_sampling_options, generator, load_model, output_paths, positive_float, positive_int, seed, write_audios
+from .common import (add_sampling_options, generator, load_model, longest_trained_length_in_s, output_paths, positive_float,
+                     positive_int, seed, write_audios)
 
 
 def add_generate_commands(verbs) -> None:
@@ -156,13 +157,9 @@ def length_for(prompt: str, seconds: float | None, model: str | None) -> float |
     ``model`` (:func:`~latentaudio.prompts.take_length_in_s` with its ``longest_trained_length_in_s``: a stated
     length, whole bars of a stated tempo, the music model's 10.24 s for other material), as its pipeline would
     choose; ``None`` for the model's own clip."""
-    from ..model_folder import PipelineFolder, model_location
     from ..prompts import take_length_in_s
 
-    if seconds is not None:
-        return seconds
-    folder = PipelineFolder.find(model_location(model))
-    return take_length_in_s(prompt, None if folder is None else folder.index.get("longest_trained_length_in_s"))
+    return seconds if seconds is not None else take_length_in_s(prompt, longest_trained_length_in_s(model))
 
 
 def say_rewrite(prompt: str, template, seconds: float) -> None:

@@ -92,7 +92,6 @@ def mel_errors(spectrogram: MelSpectrogram, estimate: torch.Tensor, reference: t
     return {"mel_l1": difference.abs().mean().item(), "mel_mse": difference.square().mean().item()}
 
 
-@torch.no_grad()
 def log_spectral_distance(a: torch.Tensor, b: torch.Tensor) -> float:
     """Log-spectral distance in dB of two log-mels (natural log, (..., n_mels, T)): RMS over bins, mean over
     frames (the shorter one's)."""
@@ -101,6 +100,7 @@ def log_spectral_distance(a: torch.Tensor, b: torch.Tensor) -> float:
     return difference_db.pow(2).mean(-2).sqrt().mean().item()
 
 
+@torch.no_grad()
 def waveform_distances(spectrogram: MelSpectrogram, estimate: torch.Tensor, reference: torch.Tensor) -> dict:
     """How far audio is from a reference: log-mel L1 and the multi-resolution STFT distance.
 

@@ -57,7 +57,9 @@ def test_same_seed_same_file(tiny_pipe_dir, tmp_path):
 def test_bad_arguments_are_rejected_by_the_parser(tiny_pipe_dir, args, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["generate", "a kick", "--model", str(tiny_pipe_dir), *args])
-    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1 and message in err  # one line, as every bad input: no usage block
+    assert err.count("\n") == 1 and err.endswith("(see latentaudio generate --help)\n")
 
 
 @pytest.mark.parametrize(

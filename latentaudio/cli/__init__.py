@@ -12,7 +12,7 @@ import os
 import sys
 import traceback
 
-from .common import VerbParser, one_line
+from .common import CommandParser, VerbParser, one_line
 from .data import add_data_commands
 from .demo import add_demo_command
 from .edit import add_edit_commands
@@ -26,7 +26,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="latentaudio", description=__doc__.split(":")[0])
+    parser = CommandParser(prog="latentaudio", description=__doc__.split(":")[0])
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error (for bug reports)")
     verbs = parser.add_subparsers(dest="verb", required=True, parser_class=VerbParser)
     add_generate_commands(verbs)
@@ -41,8 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one verb: on ``latentaudio serve``'s process when one is running and the verb is one it serves
-    (see :mod:`.serve`), else here. Usage errors exit 2 (argparse); any other failure prints one line
-    on stderr and exits 1, with the traceback only under ``--debug``."""
+    (see :mod:`.serve`), else here. A usage error (:class:`.common.CommandParser`) or any other failure prints
+    one line on stderr and exits 1, with the traceback only under ``--debug``."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     if getattr(args, "servable", False) and not args.local:
@@ -56,8 +56,8 @@ def execute(argv: list[str]) -> int:
     """Run one verb in this process (what ``latentaudio serve`` does with each request); its exit status."""
     try:
         args = build_parser().parse_args(argv)
-    except SystemExit as exit_:  # a usage error: argparse has printed it
-        return exit_.code if isinstance(exit_.code, int) else 2
+    except SystemExit as exit_:  # a usage error (printed, exit 1), or --help (exit 0)
+        return exit_.code if isinstance(exit_.code, int) else 1
     try:
         return run(args)
     except Exception:  # --debug: the traceback goes to the caller's stderr, the server goes on

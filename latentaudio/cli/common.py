@@ -119,8 +119,20 @@ def add_local_option(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(servable=True)
 
 
-class VerbParser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` that adds the options given to :func:`add_options_later` when it first parses.
+class CommandParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose usage errors are one line on stderr and exit 1, as every other bad input.
+
+    argparse would print the whole usage block first and exit 2; the line names the value and what was expected
+    ("latentaudio generate: error: argument --steps: expected a positive integer, got many") and where the options
+    are listed.
+    """
+
+    def error(self, message: str):
+        self.exit(1, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
+class VerbParser(CommandParser):
+    """A :class:`CommandParser` that adds the options given to :func:`add_options_later` when it first parses.
 
     ``latentaudio --help`` lists verbs by name and help line only, so a verb whose options take
     their defaults from heavy modules costs nothing until that verb is run or asked for help.

@@ -218,8 +218,9 @@ def test_sets_scores_the_named_sets_only_with_their_ceilings(tiny_pipe_dir, gm_e
     capsys.readouterr()
     with pytest.raises(SystemExit) as exit_info:
         main([*args, "--sets", "unseen_notes,melodies"])
-    assert exit_info.value.code == 2  # argparse's usage error, one line naming the value
-    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert exit_info.value.code == 1  # a usage error, one line naming the value
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
     assert "No prompt set 'melodies'; expected some of template, paraphrases, unseen_notes, blind_paraphrases" in err
 
     # the validation split's template captions, with their own real clips as the ceiling; no paraphrase set

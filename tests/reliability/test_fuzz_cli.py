@@ -1,5 +1,5 @@
 """Fuzzing the command line: every failure is one line on stderr naming what is wrong, exit code 1
-(2 for argparse usage errors), never a traceback; ``--debug`` shows the traceback. Besides the
+(usage errors too), never a traceback; ``--debug`` shows the traceback. Besides the
 drawn arguments, the cases of the bad-input survey this suite grew from are replayed one by one."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def run(argv: list[str]) -> tuple[int, str]:
 
 
 def answered(argv: list[str], expect: str, output: Path | None = None, words: tuple = ()) -> None:
-    """Run ``argv`` and check the contract: ``expect`` is "error" (exit 1 or 2, one named line), "ok"
+    """Run ``argv`` and check the contract: ``expect`` is "error" (exit 1, one named line), "ok"
     (exit 0, ``output`` whole and finite) or "either"."""
     code, stderr = run(argv)
     # Progress bars (loading, sampling) share stderr; they are not messages.
@@ -54,10 +54,10 @@ def answered(argv: list[str], expect: str, output: Path | None = None, words: tu
         record(AREA, "correct result")
         return
     error_lines = [line for line in lines if ": error: " in line]
-    if "Traceback" in stderr or code not in (1, 2) or len(error_lines) != 1:
+    if "Traceback" in stderr or code != 1 or len(error_lines) != 1:
         record(AREA, "traceback")
         raise AssertionError(f"latentaudio {' '.join(argv)}: exit {code}, stderr:\n{stderr}")
-    if code == 1 and len(lines) != 1:
+    if len(lines) != 1:
         record(AREA, "traceback")
         raise AssertionError(f"exit 1 must print one line, got:\n{stderr}")
     if expect == "ok" or not all(word.lower() in error_lines[0].lower() for word in words):

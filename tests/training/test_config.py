@@ -94,4 +94,5 @@ def test_cli_reports_a_bad_config_in_one_line(tmp_path, capsys):
 def test_parser_rejects_bad_flags(args, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(args)
-    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1 and message in err and err.count("\n") == 1

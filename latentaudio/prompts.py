@@ -191,6 +191,7 @@ MATERIAL_WORDS = re.compile(
 # the effect its captions describe unless it also names a drum, an instrument or a note (``_names_effect``).
 EFFECT_WORDS = re.compile(r"\b(" + "|".join(sorted(
     {re.escape(name) for names in vocabulary.EFFECT_NAMES.values() for name in names}, key=len, reverse=True)) + r")\b", re.I)
+_EFFECT_OF_NAME = {name.lower(): effect for effect, names in vocabulary.EFFECT_NAMES.items() for name in names}
 EFFECT_FAMILIES = ("Synth Effects", "Sound Effects")  # GM families an effect's name may also call up ("rain", "sci-fi")
 UNSTATED_VELOCITY = 80  # a prompt without a dynamics word reads as the middle of the builder's 40 / 80 / 112
 
@@ -262,10 +263,12 @@ def take_length_in_s(text: str, longest_in_s: Optional[float]) -> Optional[float
     In order: the length the prompt states ("light rain, 3 s"); for a prompt that asks for more than one sound
     (:func:`asks_for_material`) and states a tempo, whole bars at that tempo: the bars it states ("a 2-bar
     120 bpm funk loop": 4.0 s), else as many as fit in ``longest_in_s`` ("a 124 bpm house drum loop" and
-    10.24 s: 5 bars, 9.68 s), in 4/4 unless it states another metre ("a 140 bpm waltz": 3/4); for other such
-    prompts ``longest_in_s`` itself; for a one-shot ``None``. A take of whole bars ends where its first beat
-    comes round again, so it loops in a DAW at the project's tempo, and every drum loop and phrase of ``latentaudio
-    data drumloops`` and ``melodic`` is whole bars long too.
+    10.24 s: 5 bars, 9.68 s), in 4/4 unless it states another metre ("a 140 bpm waltz": 3/4); for a sound
+    effect, the middle of the lengths ``latentaudio data sfx`` renders its class at (:func:`effect_length_in_s`:
+    "a laser zap" 0.38 s, "police siren" 4.0 s), at most ``longest_in_s``; for other such prompts ``longest_in_s``
+    itself; for a one-shot ``None``. A take of whole bars ends where its first beat comes round again, so it loops
+    in a DAW at the project's tempo, and every drum loop and phrase of ``latentaudio data drumloops`` and
+    ``melodic`` is whole bars long too.
 
     Args:
         text (`str`): The prompt.
@@ -283,7 +286,34 @@ def take_length_in_s(text: str, longest_in_s: Optional[float]) -> Optional[float
             return round(found.bars * bar, 6)
         if longest_in_s is not None and bar <= longest_in_s:
             return round(math.floor(longest_in_s / bar + 1e-9) * bar, 6)
+    effect = _effect_class(text, found) if found.tempo_bpm is None and longest_in_s is not None else None
+    if effect is not None:
+        return min(effect_length_in_s(effect), longest_in_s)
     return longest_in_s
+
+
+def effect_class(text: str) -> Optional[str]:
+    """The sound-effect class of ``latentaudio data sfx`` that ``text`` asks for (its first name in
+    :data:`~latentaudio.data.vocabulary.EFFECT_NAMES` the prompt holds: "a sci-fi laser zap" → "laser", "heavy rain" →
+    "rain"), or ``None``: no effect named, or a drum, a note or an instrument that is not a GM effect named beside it
+    ("a tight snare hit", "sci-fi synth fx, C4")."""
+    return _effect_class(text, parse_prompt(text))
+
+
+def effect_length_in_s(effect: str) -> float:
+    """The length of a take of the sound-effect class ``effect`` whose prompt states none: the middle of the lengths
+    ``latentaudio data sfx`` renders it at (:data:`~latentaudio.data.vocabulary.EFFECT_SECONDS`), in hundredths of
+    a second as its captions state them. A music model learnt each class at those lengths only: asked for "a laser
+    zap" at its longest clip (10.24 s) it plays a steady texture that the effect judge hears as the class named 29% of
+    the time, and at these lengths 71% (``benchmarks/effect_lengths.py``).
+
+    Raises:
+        ValueError: ``effect`` is not a class of the builder.
+    """
+    if effect not in vocabulary.EFFECT_SECONDS:
+        raise ValueError(f"No sound-effect class {effect!r}; expected one of {', '.join(vocabulary.EFFECT_SECONDS)}.")
+    low, high = vocabulary.EFFECT_SECONDS[effect]
+    return round((low + high) / 2, 2)
 
 
 def _asks_for_material(text: str, found: PromptAttributes) -> bool:
@@ -291,11 +321,19 @@ def _asks_for_material(text: str, found: PromptAttributes) -> bool:
 
 
 def _names_effect(text: str, found: PromptAttributes) -> bool:
-    """Whether ``text`` names a sound-effect class (:data:`EFFECT_WORDS`), no note, and no drum or instrument but
-    a GM effect: "light rain, 6.6 s" and "a sci-fi laser zap" do; "a tight snare hit", "click organ" and "sci-fi
-    synth fx, C4" (the GM program, played at a note) do not."""
-    return (EFFECT_WORDS.search(text) is not None and found.drum_key is None and found.note is None
-            and (found.program is None or gm.family_of(found.program).name in EFFECT_FAMILIES))
+    return _effect_class(text, found) is not None
+
+
+def _effect_class(text: str, found: PromptAttributes) -> Optional[str]:
+    """The class of the first sound-effect name in ``text`` (:data:`EFFECT_WORDS`) when it names no note, and no drum
+    or instrument but a GM effect: "light rain, 6.6 s" and "a sci-fi laser zap" do; "a tight snare hit", "click
+    organ" and "sci-fi synth fx, C4" (the GM program, played at a note) do not."""
+    named = EFFECT_WORDS.search(text)
+    if named is None or found.drum_key is not None or found.note is not None:
+        return None
+    if found.program is not None and gm.family_of(found.program).name not in EFFECT_FAMILIES:
+        return None
+    return _EFFECT_OF_NAME[named.group(1).lower()]
 
 
 def _without(text: str, span: Optional[tuple[int, int]]) -> str:

@@ -89,6 +89,9 @@ def test_the_pipeline_makes_a_loop_whole_bars_long_and_a_stated_length_as_stated
     assert take("a 2-bar 120 bpm funk loop").shape == (1, 64000)  # 2 bars of 2 s
     assert take(["a tight snare hit", "light rain, 3 s"]).shape == (2, 48000)  # a batch: its longest ask
     assert take("a tight snare hit").shape == (1, 40960)  # a one-shot: the U-Net's clip
+    # an effect: the middle of the lengths its class was trained at, stated to the model as its captions state them
+    laser = take("a laser zap")
+    assert laser.shape == (1, 6080) and np.array_equal(laser, take("a laser zap, 0.38 s"))  # 0.38 s, not 10.24
     with pytest.raises(ValueError, match=r"'a 16-bar 60 bpm loop' asks for 64 s; expected at most 30 s"):
         take("a 16-bar 60 bpm loop")
     with pytest.raises(ValueError, match=r"'a snare hit, 0 s' asks for 0 s; expected a length above 0 s"):

@@ -143,6 +143,33 @@ def test_a_loop_without_a_length_is_the_most_whole_bars_of_its_tempo_the_model_l
     assert take_length_in_s("a tight snare hit", 10.24) is None and take_length_in_s("a 2-bar snare hit", 10.24) is None
 
 
+def test_a_sound_effect_without_a_length_is_as_long_as_its_class_was_trained():
+    from latentaudio.data.sfx import plan_sound_effects
+    from latentaudio.data.vocabulary import EFFECT_NAMES, EFFECT_SECONDS
+    from latentaudio.prompts import effect_class, effect_length_in_s
+
+    assert set(EFFECT_SECONDS) == set(EFFECT_NAMES)
+    for effect, names in EFFECT_NAMES.items():
+        low, high = EFFECT_SECONDS[effect]
+        assert low < effect_length_in_s(effect) < high, effect
+        for name in names:  # every name of the class, as a user might write it
+            for prompt in (f"a {name}", f"{name.upper()}, loud", f"the {name} from an old game"):
+                assert effect_class(prompt) == effect, prompt
+                assert take_length_in_s(prompt, 10.24) == effect_length_in_s(effect), prompt
+    # the builder renders every class inside its range: the lengths the prompt's take is chosen from are the data's
+    for planned in plan_sound_effects(clips=700, seed=3):
+        low, high = EFFECT_SECONDS[planned.name]
+        assert low <= planned.seconds <= high, (planned.name, planned.seconds)
+    assert take_length_in_s("a laser zap", 10.24) == 0.38 and take_length_in_s("police siren", 10.24) == 4.0
+    assert take_length_in_s("heavy rain", 5.12) == 5.12  # at most the longest clip the model learnt
+    assert take_length_in_s("light rain, 3 s", 10.24) == 3.0 and take_length_in_s("a 120 bpm alarm", 10.24) == 10.0
+    assert take_length_in_s("a laser zap", None) is None  # a model without a longest clip: its own clip
+    for not_an_effect in ("a tight snare hit", "sci-fi synth fx, C4", "click organ", "a 124 bpm house drum loop"):
+        assert effect_class(not_an_effect) is None, not_an_effect
+    with pytest.raises(ValueError, match="No sound-effect class 'thunder'; expected one of laser, coin"):
+        effect_length_in_s("thunder")
+
+
 def test_the_drum_loop_captions_bars_and_metre_read_back():
     from latentaudio.data import drumloops
     from latentaudio.data.drum_patterns import STYLES

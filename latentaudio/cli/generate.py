@@ -155,8 +155,8 @@ def music_model_reason(prompt: str, loop: bool) -> str:
 def length_for(prompt: str, seconds: float | None, model: str | None) -> float | None:
     """The length of ``prompt``'s takes: ``seconds`` (``--seconds``) when given; else what the prompt asks of
     ``model`` (:func:`~latentaudio.prompts.take_length_in_s` with its ``longest_trained_length_in_s``: a stated
-    length, whole bars of a stated tempo, the music model's 10.24 s for other material), as its pipeline would
-    choose; ``None`` for the model's own clip."""
+    length, whole bars of a stated tempo, a sound effect's own length, the music model's 10.24 s for other material),
+    as its pipeline would choose; ``None`` for the model's own clip."""
     from ..prompts import take_length_in_s
 
     return seconds if seconds is not None else take_length_in_s(prompt, longest_trained_length_in_s(model))

@@ -179,6 +179,14 @@ EFFECT_NAMES: dict[str, tuple[str, ...]] = {
     "wind": ("wind", "wind blowing", "breeze"),
     "engine": ("engine", "car engine", "motor"),
 }
+# The lengths, in seconds, that ``latentaudio data sfx`` renders each class at (drawn uniformly between the two; a beep
+# lasts as long as its one to three beeps and gaps make it). Its captions state the length, so a music model learns
+# each class at these lengths only: "a laser zap, 10.24 s" is a sound it has never heard.
+EFFECT_SECONDS: dict[str, tuple[float, float]] = {
+    "laser": (0.15, 0.6), "coin": (0.3, 0.7), "jump": (0.15, 0.4), "power-up": (0.5, 1.5), "explosion": (1.0, 3.0),
+    "hit": (0.15, 0.4), "whoosh": (0.4, 1.5), "click": (0.05, 0.2), "beep": (0.23, 1.45), "alarm": (1.5, 4.0),
+    "siren": (2.0, 6.0), "rain": (3.0, 10.0), "wind": (3.0, 10.0), "engine": (2.0, 8.0),
+}
 # fmt: on
 
 # Counts as captions write them ("a two-bar loop") and prompts may ("four bars of funk").

@@ -255,8 +255,9 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
     def asked_length_in_s(self, prompts: list) -> Optional[float]:
         """The length ``prompts`` ask for when the caller gives none: each prompt's
         :func:`~latentaudio.prompts.take_length_in_s` with this model's ``longest_trained_length_in_s`` (a stated
-        length; whole bars of a stated tempo for a loop or a phrase; the longest trained clip for other material),
-        the longest of them for a batch, and `None` (the U-Net's clip) when no prompt asks for one."""
+        length; whole bars of a stated tempo for a loop or a phrase; a sound effect's own length; the longest trained
+        clip for other material), the longest of them for a batch, and `None` (the U-Net's clip) when no prompt asks
+        for one."""
         longest = self.config.get("longest_trained_length_in_s")
         asked = [(take_length_in_s(prompt, longest), prompt) for prompt in prompts if prompt]
         asked = [(seconds, prompt) for seconds, prompt in asked if seconds is not None]

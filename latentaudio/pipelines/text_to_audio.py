@@ -61,7 +61,8 @@ class LatentAudioPipeline(LatentAudioPipelineBase):
                 empty prompt as the unconditional half of classifier-free guidance.
             audio_length_in_s (`float`, *optional*): Length in seconds; defaults to the length the prompt asks
                 for (:meth:`asked_length_in_s`: "light rain, 3 s" is 3 s, "a 124 bpm house drum loop" whole bars
-                up to the longest trained clip, a one-shot the U-Net's configured clip; a batch, its longest).
+                up to the longest trained clip, "a laser zap" the middle of its class's trained lengths (0.38 s), a
+                one-shot the U-Net's configured clip; a batch, its longest).
                 The output has exactly ``round(audio_length_in_s * sample_rate)``
                 samples; a model saved with ``shortest_pass_length_in_s`` makes a shorter request as the start
                 of a take that long.

@@ -185,12 +185,19 @@ PROMPT_TEMPLATES = ("gm_one_shot", "gm_music")
 # no one-shot caption has a place for. "chord", "bass line" and "melodic" are not among them: "a rhodes
 # chord tone, C4", "303 bass line note, G2" and "melodic toms" are one-shots.
 MATERIAL_WORDS = re.compile(
-    r"\b(loops?|looped|grooves?|beats|melod(?:y|ies)|riffs?|progressions?|arpeggi(?:os?|ated)|scales?|"
+    r"\b(loops?|looped|grooves?|beats|beat(?!-)|melod(?:y|ies)|riffs?|progressions?|arpeggi(?:os?|ated)|scales?|"
     r"drum patterns?|sound effects?|sfx|game sounds?)\b", re.I)
 # The names of the sound-effect classes of ``latentaudio data sfx``, longest first. A prompt naming one asks for
 # the effect its captions describe unless it also names a drum, an instrument or a note (``_names_effect``).
 EFFECT_WORDS = re.compile(r"\b(" + "|".join(sorted(
     {re.escape(name) for names in vocabulary.EFFECT_NAMES.values() for name in names}, key=len, reverse=True)) + r")\b", re.I)
+# The drum styles of ``latentaudio data drumloops`` by name and nickname, longest first, and the words that ask for a loop
+# of one beside its name ("a house drum loop", "trap beat", "funk drums"): ``drum_style``.
+_STYLE_OF_NAME = {**{name: name for name in STYLES},
+                  **{nick.lower(): style for style, nicks in vocabulary.STYLE_NICKNAMES.items() for nick in nicks}}
+STYLE_WORDS = re.compile(r"(?<![\w-])(" + "|".join(sorted(map(re.escape, _STYLE_OF_NAME), key=len, reverse=True))
+                         + r")(?![\w-])", re.I)
+DRUM_LOOP_WORDS = re.compile(r"\b(drums|beats?|breakbeats?|grooves?|loops?|patterns?|rhythms?)\b(?!-)", re.I)
 _EFFECT_OF_NAME = {name.lower(): effect for effect, names in vocabulary.EFFECT_NAMES.items() for name in names}
 EFFECT_FAMILIES = ("Synth Effects", "Sound Effects")  # GM families an effect's name may also call up ("rain", "sci-fi")
 UNSTATED_VELOCITY = 80  # a prompt without a dynamics word reads as the middle of the builder's 40 / 80 / 112
@@ -223,7 +230,9 @@ def template_caption(text: str, template: Optional[str] = "gm_one_shot", seconds
     ``"gm_music"`` is the same for one-shots; a loop, a phrase or an effect that states no length is read stating
     ``seconds``, the take's length, as every caption of the music builders states its clip's ("a 124 bpm house drum
     loop" → "a 124 bpm house drum loop, 9.68 s"): a model trained on them (:data:`latentaudio.MUSIC_MODEL`) has
-    seldom met such a prompt without one, and it tells the length to the structured embedding too.
+    seldom met such a prompt without one, and it tells the length to the structured embedding too. A drum loop that
+    names its style and states no tempo is read stating the style's (:func:`style_tempo_bpm`; every drum-loop caption
+    states one): "a house drum loop" → "a house drum loop, 124 bpm, 9.68 s", whole bars of it.
 
     A model trained on one template hears users' wording through its text encoder only as far as the
     encoder places it near the template; rewritten, the prompt reaches the U-Net in the words it learnt.
@@ -236,7 +245,12 @@ def template_caption(text: str, template: Optional[str] = "gm_one_shot", seconds
     found = parse_prompt(text)
     if _asks_for_material(text, found):
         # a loop, a phrase or an effect: what a music model learnt from its captions as written, their length stated
-        if template == "gm_music" and seconds is not None and found.seconds is None:
+        if template != "gm_music":
+            return text
+        style = _drum_style(text, found) if found.tempo_bpm is None else None
+        if style is not None:
+            text = f"{text.rstrip().rstrip(',;')}, {style_tempo_bpm(style)} bpm"
+        if seconds is not None and found.seconds is None:
             return f"{text.rstrip().rstrip(',;')}, {seconds:.2f} s"
         return text
     velocity = found.velocity if found.velocity is not None else UNSTATED_VELOCITY
@@ -263,7 +277,8 @@ def take_length_in_s(text: str, longest_in_s: Optional[float]) -> Optional[float
     In order: the length the prompt states ("light rain, 3 s"); for a prompt that asks for more than one sound
     (:func:`asks_for_material`) and states a tempo, whole bars at that tempo: the bars it states ("a 2-bar
     120 bpm funk loop": 4.0 s), else as many as fit in ``longest_in_s`` ("a 124 bpm house drum loop" and
-    10.24 s: 5 bars, 9.68 s), in 4/4 unless it states another metre ("a 140 bpm waltz": 3/4); for a sound
+    10.24 s: 5 bars, 9.68 s), in 4/4 unless it states another metre ("a 140 bpm waltz": 3/4), and a drum loop that
+    states no tempo at its style's (:func:`style_tempo_bpm`: "a house drum loop", 124 bpm, 9.68 s); for a sound
     effect, the middle of the lengths ``latentaudio data sfx`` renders its class at (:func:`effect_length_in_s`:
     "a laser zap" 0.38 s, "police siren" 4.0 s), at most ``longest_in_s``; for other such prompts ``longest_in_s``
     itself; for a one-shot ``None``. A take of whole bars ends where its first beat comes round again, so it loops
@@ -280,13 +295,14 @@ def take_length_in_s(text: str, longest_in_s: Optional[float]) -> Optional[float
         return found.seconds
     if not _asks_for_material(text, found):
         return None
-    if found.tempo_bpm is not None and found.tempo_bpm > 0:
-        bar = (found.beats_per_bar or 4) * 60.0 / found.tempo_bpm
+    tempo = _tempo_bpm(text, found)
+    if tempo is not None and tempo > 0:
+        bar = (found.beats_per_bar or 4) * 60.0 / tempo
         if found.bars is not None:
             return round(found.bars * bar, 6)
         if longest_in_s is not None and bar <= longest_in_s:
             return round(math.floor(longest_in_s / bar + 1e-9) * bar, 6)
-    effect = _effect_class(text, found) if found.tempo_bpm is None and longest_in_s is not None else None
+    effect = _effect_class(text, found) if tempo is None and longest_in_s is not None else None
     if effect is not None:
         return min(effect_length_in_s(effect), longest_in_s)
     return longest_in_s
@@ -317,7 +333,46 @@ def effect_length_in_s(effect: str) -> float:
 
 
 def _asks_for_material(text: str, found: PromptAttributes) -> bool:
-    return found.tempo_bpm is not None or found.key is not None or MATERIAL_WORDS.search(text) is not None or _names_effect(text, found)
+    return (found.tempo_bpm is not None or found.key is not None or MATERIAL_WORDS.search(text) is not None
+            or _names_effect(text, found) or _drum_style(text, found) is not None)
+
+
+def drum_style(text: str) -> Optional[str]:
+    """The drum style of ``latentaudio data drumloops`` (:data:`~latentaudio.data.drum_patterns.STYLES`) that ``text``
+    asks a loop of: a style's name or nickname (:data:`~latentaudio.data.vocabulary.STYLE_NICKNAMES`) beside a word for
+    a loop (:data:`DRUM_LOOP_WORDS`), with no instrument, note or key: "a house drum loop" → "house", "trap beat" →
+    "trap", "boom bap drums" → "hip hop"; "a house piano loop", "a rock organ note" and "a rock drum hit" → ``None``."""
+    return _drum_style(text, parse_prompt(text))
+
+
+def style_tempo_bpm(style: str) -> int:
+    """The tempo a drum loop of ``style`` is played at when its prompt states none: the middle of the style's usual
+    range (:attr:`~latentaudio.data.drum_patterns.DrumStyle.tempo`), as every caption of ``latentaudio data
+    drumloops`` states its loop's: house 124 bpm, hip hop 90, drum and bass 170.
+
+    Raises:
+        ValueError: ``style`` is not a style of the builder.
+    """
+    if style not in STYLES:
+        raise ValueError(f"No drum style {style!r}; expected one of {', '.join(STYLES)}.")
+    return round(sum(STYLES[style].tempo) / 2)
+
+
+def _drum_style(text: str, found: PromptAttributes) -> Optional[str]:
+    named = STYLE_WORDS.search(text)
+    if named is None or DRUM_LOOP_WORDS.search(text) is None:
+        return None
+    if found.program is not None or found.note is not None or found.key is not None:
+        return None
+    return _STYLE_OF_NAME[named.group(1).lower()]
+
+
+def _tempo_bpm(text: str, found: PromptAttributes) -> Optional[float]:
+    """The tempo a take of ``text`` plays at: the one it states, else its drum style's (:func:`style_tempo_bpm`)."""
+    if found.tempo_bpm is not None:
+        return found.tempo_bpm
+    style = _drum_style(text, found)
+    return None if style is None else float(style_tempo_bpm(style))
 
 
 def _names_effect(text: str, found: PromptAttributes) -> bool:

@@ -92,6 +92,12 @@ def test_the_pipeline_makes_a_loop_whole_bars_long_and_a_stated_length_as_stated
     # an effect: the middle of the lengths its class was trained at, stated to the model as its captions state them
     laser = take("a laser zap")
     assert laser.shape == (1, 6080) and np.array_equal(laser, take("a laser zap, 0.38 s"))  # 0.38 s, not 10.24
+    # a drum loop that names its style and no tempo: read at the style's (trap, 145 bpm), whole bars of it
+    trap = take("trap beat")
+    assert trap.shape == (1, round(6 * 4 * 60 / 145 * 16000))  # 6 bars of trap's 145 bpm, 9.93 s
+    stated = pipe("trap beat, 145 bpm", audio_length_in_s=6 * 4 * 60 / 145, num_inference_steps=1,
+                  generator=torch.Generator().manual_seed(0)).audios
+    assert np.array_equal(trap, stated)
     with pytest.raises(ValueError, match=r"'a 16-bar 60 bpm loop' asks for 64 s; expected at most 30 s"):
         take("a 16-bar 60 bpm loop")
     with pytest.raises(ValueError, match=r"'a snare hit, 0 s' asks for 0 s; expected a length above 0 s"):

@@ -143,6 +143,37 @@ def test_a_loop_without_a_length_is_the_most_whole_bars_of_its_tempo_the_model_l
     assert take_length_in_s("a tight snare hit", 10.24) is None and take_length_in_s("a 2-bar snare hit", 10.24) is None
 
 
+def test_a_drum_loop_without_a_tempo_is_played_at_its_styles_and_whole_bars_of_it():
+    from latentaudio.data.drum_patterns import STYLES
+    from latentaudio.data.vocabulary import STYLE_NICKNAMES
+    from latentaudio.prompts import drum_style, style_tempo_bpm
+
+    for style, groove in STYLES.items():
+        low, high = groove.tempo
+        bpm = style_tempo_bpm(style)
+        assert low <= bpm <= high, style
+        bar = groove.beats_per_bar * 60 / bpm
+        for name in (style, *STYLE_NICKNAMES.get(style, ())):
+            for prompt in (f"a {name} drum loop", f"{name.upper()} beat", f"{name} drums, dusty", f"a {name} groove"):
+                assert drum_style(prompt) == style and asks_for_material(prompt), prompt
+                seconds = take_length_in_s(prompt, 10.24)
+                assert seconds / bar == pytest.approx(round(seconds / bar), abs=1e-4) and 10.24 - bar < seconds <= 10.24, prompt
+                assert template_caption(prompt, "gm_music", seconds) == f"{prompt}, {bpm} bpm, {seconds:.2f} s"
+                read = parse_prompt(template_caption(prompt, "gm_music", seconds))
+                assert (read.tempo_bpm, read.seconds) == (bpm, round(seconds, 2)), prompt
+    assert template_caption("a house drum loop", "gm_music", 9.677419) == "a house drum loop, 124 bpm, 9.68 s"
+    assert take_length_in_s("a 2-bar funk loop", 10.24) == round(2 * 4 * 60 / 102, 6)  # the bars it states, at funk's 102
+    assert take_length_in_s("a 90 bpm house loop", 10.24) == 8.0  # a stated tempo is kept
+    assert template_caption("a 90 bpm house loop", "gm_music", 8.0) == "a 90 bpm house loop, 8.00 s"
+    assert template_caption("a house drum loop", "gm_one_shot") == "a house drum loop"  # only the music template states it
+    for not_a_drum_loop in ("a house piano loop", "a rock organ note", "a rock drum hit", "a trap door creak",
+                            "a reggae groove in A minor", "a jazz kit snare"):
+        assert drum_style(not_a_drum_loop) is None, not_a_drum_loop
+    assert asks_for_material("hip hop beat with a piano") and not asks_for_material("a beat-up piano")
+    with pytest.raises(ValueError, match="No drum style 'polka'; expected one of rock, funk"):
+        style_tempo_bpm("polka")
+
+
 def test_a_sound_effect_without_a_length_is_as_long_as_its_class_was_trained():
     from latentaudio.data.sfx import plan_sound_effects
     from latentaudio.data.vocabulary import EFFECT_NAMES, EFFECT_SECONDS

@@ -140,6 +140,12 @@ KIT_NICKNAMES: dict[str, tuple[str, ...]] = {
     "room": ("room kit",), "orchestra": ("orchestral kit", "concert percussion"), "standard": ("acoustic kit", "standard kit"),
 }
 
+# Drum styles of :data:`latentaudio.data.drum_patterns.STYLES` as people write them (captions use the style's own name).
+STYLE_NICKNAMES: dict[str, tuple[str, ...]] = {
+    "hip hop": ("hip-hop", "hiphop", "boom bap"), "drum and bass": ("drum & bass", "drum n bass", "dnb", "d&b"),
+    "bossa nova": ("bossa",), "jazz swing": ("swing", "jazz"),
+}
+
 # Descriptive words a prompt may carry, by family (and for all), used to vary training captions.
 DESCRIPTORS: dict[str, tuple[str, ...]] = {
     "*": ("clean", "dry", "short", "clear", "single", "isolated", "one-shot", "sampled", "crisp", "natural"),

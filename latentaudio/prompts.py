@@ -35,6 +35,9 @@ Conventions:
   (``3/4``) or a style played in another metre than 4/4 (``waltz``, :data:`latentaudio.data.drum_patterns.STYLES`)
   sets :attr:`~PromptAttributes.beats_per_bar`. With a tempo they give a loop's length in whole bars
   (:func:`take_length_in_s`).
+* **What the music builders' captions state and a prompt may leave out**: a drum loop named by its style alone
+  ("a house drum loop", "trap beat": :func:`drum_style`) plays at the style's usual tempo (:func:`style_tempo_bpm`),
+  and a sound effect (:func:`effect_class`) is as long as its class was rendered (:func:`effect_length_in_s`).
 * **Instruments**: General MIDI names and the nicknames of :mod:`latentaudio.data.vocabulary`
   ("sax", "rhodes", "strat", "kick", "hat", "808"). The longest phrase wins, then the first: in
   "a violin note, strings" the instrument is the violin. "drum and bass" is a genre, not a drum.
@@ -188,7 +191,7 @@ MATERIAL_WORDS = re.compile(
     r"\b(loops?|looped|grooves?|beats|beat(?!-)|melod(?:y|ies)|riffs?|progressions?|arpeggi(?:os?|ated)|scales?|"
     r"drum patterns?|sound effects?|sfx|game sounds?)\b", re.I)
 # The names of the sound-effect classes of ``latentaudio data sfx``, longest first. A prompt naming one asks for
-# the effect its captions describe unless it also names a drum, an instrument or a note (``_names_effect``).
+# the effect its captions describe unless it also names a drum, an instrument or a note (``effect_class``).
 EFFECT_WORDS = re.compile(r"\b(" + "|".join(sorted(
     {re.escape(name) for names in vocabulary.EFFECT_NAMES.values() for name in names}, key=len, reverse=True)) + r")\b", re.I)
 # The drum styles of ``latentaudio data drumloops`` by name and nickname, longest first, and the words that ask for a loop
@@ -334,7 +337,7 @@ def effect_length_in_s(effect: str) -> float:
 
 def _asks_for_material(text: str, found: PromptAttributes) -> bool:
     return (found.tempo_bpm is not None or found.key is not None or MATERIAL_WORDS.search(text) is not None
-            or _names_effect(text, found) or _drum_style(text, found) is not None)
+            or _effect_class(text, found) is not None or _drum_style(text, found) is not None)
 
 
 def drum_style(text: str) -> Optional[str]:
@@ -373,10 +376,6 @@ def _tempo_bpm(text: str, found: PromptAttributes) -> Optional[float]:
         return found.tempo_bpm
     style = _drum_style(text, found)
     return None if style is None else float(style_tempo_bpm(style))
-
-
-def _names_effect(text: str, found: PromptAttributes) -> bool:
-    return _effect_class(text, found) is not None
 
 
 def _effect_class(text: str, found: PromptAttributes) -> Optional[str]:

@@ -323,8 +323,8 @@ def effect_length_in_s(effect: str) -> float:
     """The length of a take of the sound-effect class ``effect`` whose prompt states none: the middle of the lengths
     ``latentaudio data sfx`` renders it at (:data:`~latentaudio.data.vocabulary.EFFECT_SECONDS`), in hundredths of
     a second as its captions state them. A music model learnt each class at those lengths only: asked for "a laser
-    zap" at its longest clip (10.24 s) it plays a steady texture that the effect judge hears as the class named 29% of
-    the time, and at these lengths 71% (``benchmarks/effect_lengths.py``).
+    zap" at its longest clip (10.24 s) it plays a steady texture: on 56 effect prompts an effect judge hears the class
+    named 27-29% of the time there, and 64-71% at these lengths (two seeds; ``benchmarks/effect_lengths.py``).
 
     Raises:
         ValueError: ``effect`` is not a class of the builder.

@@ -9,11 +9,12 @@ from typing import Optional
 import numpy as np
 
 
-def generation_parser(description: str, limit: int, seconds: float) -> argparse.ArgumentParser:
-    """Options ``--model``, ``--limit``, ``--steps``, ``--seconds``, ``--guidance``, ``--threads`` and ``--seed``:
+def generation_parser(description: str, limit: int, seconds: float, model: str = "latentaudio/default_model") -> argparse.ArgumentParser:
+    """Options ``--model`` (default ``model``: a folder or an embedded model's name, ``"music"`` for the benchmarks of
+    loops, phrases and effects), ``--limit``, ``--steps``, ``--seconds``, ``--guidance``, ``--threads`` and ``--seed``:
     which model generates how many prompts (evenly spread), and how, as ``latentaudio evaluate`` does."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--model", default="latentaudio/default_model")
+    parser.add_argument("--model", default=model, help=f"a model folder or an embedded model's name (default {model})")
     parser.add_argument("--limit", type=int, default=limit, help=f"prompts, evenly spread (default {limit})")
     parser.add_argument("--steps", type=int, default=None, help="sampler steps (default: the model's own)")
     parser.add_argument("--seconds", type=float, default=seconds)

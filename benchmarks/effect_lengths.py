@@ -55,10 +55,9 @@ def sounding_share(audio, sample_rate: int, frame_in_s: float = 0.05, within_db:
 
 
 def main() -> None:
-    parser = generation_parser(__doc__.splitlines()[0], limit=len(PROMPTS) * 4, seconds=0.0)
+    parser = generation_parser(__doc__.splitlines()[0], limit=len(PROMPTS) * 4, seconds=0.0, model="music")
     parser.add_argument("--judge", required=True, help="a classifier folder trained on the sfx_class column")
     args = parser.parse_args()
-    args.model = "music" if args.model == parser.get_default("model") else args.model
     pipe = load_pipeline(args)
 
     import numpy as np

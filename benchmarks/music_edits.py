@@ -111,6 +111,41 @@ def print_loop_table(results: dict, first: str, tempo: str, stated: str | None =
         print("| " + " | ".join(cells) + " |")
 
 
+def takes_now_and_before(pipe, args, prompts: list[str], now: str) -> dict[str, list]:
+    """Takes (float32 arrays) of ``prompts`` from the same noise seed, as the pipeline reads them (``now``: its prompt
+    template, the length it chooses) and as it read a loop or a phrase that states no tempo before it stated one for it
+    ("no tempo, 10.24 s (before)": the longest clip's length stated, the template set aside so that it adds none)."""
+    import numpy as np
+    import torch
+
+    longest = pipe.config.get("longest_trained_length_in_s") or pipe.default_audio_length_in_s
+    template = pipe.config.get("prompt_template")
+
+    def take(prompt: str, seconds=None):
+        audio = pipe(prompt, audio_length_in_s=seconds, num_inference_steps=args.steps, guidance_scale=args.guidance,
+                     generator=torch.Generator().manual_seed(args.seed)).audios[0]
+        return np.asarray(audio, np.float32)
+
+    try:
+        now_takes = [take(prompt) for prompt in prompts]
+        pipe.register_to_config(prompt_template=None)
+        before = [take(f"{prompt}, {longest:.2f} s", longest) for prompt in prompts]
+    finally:
+        pipe.register_to_config(prompt_template=template)
+    return {now: now_takes, f"no tempo, {longest:g} s (before)": before}
+
+
+def judged(judge: str, takes: list, sample_rate: int) -> list[str]:
+    """The labels the classifier folder ``judge`` gives ``takes`` (of any lengths)."""
+    import torch
+
+    from latentaudio.evaluation.classifier import load_classifier
+    from latentaudio.evaluation.music import classify_any_lengths
+
+    classifier, _ = load_classifier(judge)
+    return classify_any_lengths(classifier, [torch.from_numpy(take) for take in takes], sample_rate)[1]
+
+
 def main() -> None:
     parser = generation_parser(__doc__.splitlines()[0], limit=12, seconds=5.12)
     parser.add_argument("--data", required=True, help="`latentaudio data drumloops` datasets, comma-separated")

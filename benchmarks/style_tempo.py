@@ -26,62 +26,35 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from common import generation_parser, load_pipeline  # noqa: E402
-from music_edits import print_loop_table, score_loop  # noqa: E402
+from music_edits import judged, print_loop_table, score_loop, takes_now_and_before  # noqa: E402
 
 WORDINGS = ("a {style} drum loop", "{style} groove", "{style} beat, drums only", "a {style} drum pattern loop")
 
 
 def main() -> None:
-    parser = generation_parser(__doc__.splitlines()[0], limit=0, seconds=0.0)
+    parser = generation_parser(__doc__.splitlines()[0], limit=0, seconds=0.0, model="music")
     parser.add_argument("--judge", default=None, help="a classifier folder trained on the style column (optional)")
     args = parser.parse_args()
-    args.model = "music" if args.model == parser.get_default("model") else args.model
     pipe = load_pipeline(args)
 
     import numpy as np
-    import torch
 
     from latentaudio.data.drum_patterns import STYLES
     from latentaudio.metrics import log_mel_fn
     from latentaudio.prompts import drum_style, style_tempo_bpm
 
-    judge = None
-    if args.judge:
-        from latentaudio.evaluation.classifier import load_classifier
-        from latentaudio.evaluation.music import classify_any_lengths
-
-        judge, _ = load_classifier(args.judge)
     rows = [(style, wording.format(style=style)) for style in STYLES for wording in WORDINGS]
     rows = rows[: args.limit] if args.limit else rows
     assert all(drum_style(prompt) == style for style, prompt in rows), "a prompt names another style"
-    longest = pipe.config.get("longest_trained_length_in_s") or pipe.default_audio_length_in_s
-    template = pipe.config.get("prompt_template")
     mel_fn, hop = log_mel_fn(pipe.spectrogram), pipe.spectrogram.config.hop_length
-
-    def take(prompt: str, seconds=None):
-        return pipe(prompt, audio_length_in_s=seconds, num_inference_steps=args.steps, guidance_scale=args.guidance,
-                    generator=torch.Generator().manual_seed(args.seed)).audios[0]
-
-    modes = {
-        "the style's tempo, stated, whole bars (now)": lambda prompt: take(prompt),
-        # as read before: the longest clip's length stated, no tempo (the template set aside, so it adds none)
-        f"no tempo, {longest:g} s (before)": lambda prompt: take(f"{prompt}, {longest:.2f} s", longest),
-    }
     print(f"{len(rows)} drum-loop prompts without a tempo, {args.model}, {args.steps or 'its own'} steps, seed {args.seed}")
-    results, styles_heard = {}, {}
-    for name, make in modes.items():
-        pipe.register_to_config(prompt_template=template if "now" in name else None)
-        takes = [make(prompt) for _, prompt in rows]
-        results[name] = [score_loop(audio, style_tempo_bpm(style), mel_fn, hop, pipe.sample_rate)[0]
-                         for audio, (style, _) in zip(takes, rows)]
-        if judge is not None:
-            _, heard = classify_any_lengths(judge, [torch.from_numpy(np.asarray(a, np.float32)) for a in takes],
-                                            pipe.sample_rate)
-            styles_heard[name] = np.mean([label == style for label, (style, _) in zip(heard, rows)])
-    pipe.register_to_config(prompt_template=template)
+    takes = takes_now_and_before(pipe, args, [prompt for _, prompt in rows], "the style's tempo, stated, whole bars (now)")
+    results = {name: [score_loop(audio, style_tempo_bpm(style), mel_fn, hop, pipe.sample_rate)[0]
+                      for audio, (style, _) in zip(audios, rows)] for name, audios in takes.items()}
     print_loop_table(results, "prompt read", "tempo within 4% of the style's")
-    for name, share in styles_heard.items():
-        print(f"style heard as named, {name}: {share:.0%}")
+    for name, audios in takes.items() if args.judge else ():
+        heard = judged(args.judge, audios, pipe.sample_rate)
+        print(f"style heard as named, {name}: {np.mean([label == style for label, (style, _) in zip(heard, rows)]):.0%}")
 
 
 if __name__ == "__main__":

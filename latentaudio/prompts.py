@@ -35,9 +35,12 @@ Conventions:
   (``3/4``) or a style played in another metre than 4/4 (``waltz``, :data:`latentaudio.data.drum_patterns.STYLES`)
   sets :attr:`~PromptAttributes.beats_per_bar`. With a tempo they give a loop's length in whole bars
   (:func:`take_length_in_s`).
-* **What the music builders' captions state and a prompt may leave out**: a drum loop named by its style alone
-  ("a house drum loop", "trap beat": :func:`drum_style`) plays at the style's usual tempo (:func:`style_tempo_bpm`),
-  and a sound effect (:func:`effect_class`) is as long as its class was rendered (:func:`effect_length_in_s`).
+* **What the music builders' captions state and a prompt may leave out**: a loop or a phrase without a tempo plays at
+  the one its builder plays what it names at (:func:`take_tempo_bpm`): a drum style's usual tempo ("a house drum
+  loop", "trap beat": :func:`drum_style`, :func:`style_tempo_bpm`), or a kind of phrase's ("a sad piano melody",
+  "chill rhodes chords": :func:`melodic_kind`, :func:`melodic_tempo_bpm`), in the part of its range a tempo word names
+  ("slow", "uptempo": :func:`pace`); a sound effect (:func:`effect_class`) is as long as its class was rendered
+  (:func:`effect_length_in_s`).
 * **Instruments**: General MIDI names and the nicknames of :mod:`latentaudio.data.vocabulary`
   ("sax", "rhodes", "strat", "kick", "hat", "808"). The longest phrase wins, then the first: in
   "a violin note, strings" the instrument is the violin. "drum and bass" is a genre, not a drum.
@@ -52,7 +55,8 @@ from dataclasses import dataclass
 from typing import Optional
 
 from .data import gm, vocabulary
-from .data.drum_patterns import STYLES
+from .data.drum_patterns import STYLES, TEMPO_RANGE
+from .data.melodic_material import KINDS, PACES
 
 PITCH_CLASSES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 # Velocities of dynamics words: the builder's soft / moderately loud / loud are 40 / 80 / 112.
@@ -163,11 +167,15 @@ def without_length(text: str) -> str:
 
 def with_tempo(text: Optional[str], bpm: float) -> str:
     """``text`` stating ``bpm`` (rounded to a whole beat a minute) where it states no tempo: "a funky groove" → "a funky
-    groove, 124 bpm", ``""`` or ``None`` → "124 bpm". A prompt that states a tempo comes back as it is."""
-    if text and parse_prompt(text).tempo_bpm is not None:
+    groove, 124 bpm", ``""`` or ``None`` → "124 bpm"; before a length that ends the prompt, as the music builders'
+    captions order them: "a house drum loop, 3 s" → "a house drum loop, 124 bpm, 3 s". A prompt that states a tempo
+    comes back as it is."""
+    if not text or not text.strip():
+        return f"{round(bpm)} bpm"
+    found = parse_prompt(text)
+    if found.tempo_bpm is not None:
         return text
-    stated = f"{round(bpm)} bpm"
-    return f"{text.rstrip().rstrip(_SEPARATORS)}, {stated}" if text and text.strip() else stated
+    return _stating(text, f"{round(bpm)} bpm", found.seconds_span)
 
 
 def without_instrument(text: str) -> str:
@@ -201,6 +209,20 @@ _STYLE_OF_NAME = {**{name: name for name in STYLES},
 STYLE_WORDS = re.compile(r"(?<![\w-])(" + "|".join(sorted(map(re.escape, _STYLE_OF_NAME), key=len, reverse=True))
                          + r")(?![\w-])", re.I)
 DRUM_LOOP_WORDS = re.compile(r"\b(drums|beats?|breakbeats?|grooves?|loops?|patterns?|rhythms?)\b(?!-)", re.I)
+# Words that make a loop a drum loop when it names no style ("a drum loop", "a beat", "percussion groove").
+DRUM_WORDS = re.compile(r"\b(drums?|beats?|breakbeats?|percussion)\b(?!-)", re.I)
+# The kinds of material of ``latentaudio data melodic`` by name and nickname, longest first ("a funky bassline", "piano
+# chords", "a sad tune"): ``melodic_kind``. Those that :data:`MATERIAL_WORDS` lacks ask for material when the prompt
+# states no note ("303 bass line note, G2" is a one-shot); a pad or a drone is a GM program as often as a phrase.
+_KIND_OF_NAME = {**{kind: kind for kind in KINDS},
+                 **{nick.lower(): kind for kind, nicks in vocabulary.KIND_NICKNAMES.items() for nick in nicks}}
+KIND_WORDS = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _KIND_OF_NAME), key=len, reverse=True)) + r")\b(?!-)", re.I)
+_HELD_KINDS = ("pad",)  # kinds whose words alone do not ask for material
+# Tempo words by name and nickname ("slow", "chill", "uptempo"): the tempi of their pace (``paced_tempo_bpm``).
+_PACE_OF_NAME = {**{pace: pace for pace in PACES},
+                 **{nick.lower(): pace for pace, nicks in vocabulary.PACE_NICKNAMES.items() for nick in nicks}}
+PACE_WORDS = re.compile(r"(?<![\w-])(" + "|".join(sorted(map(re.escape, _PACE_OF_NAME), key=len, reverse=True))
+                        + r")(?![\w-])", re.I)
 _EFFECT_OF_NAME = {name.lower(): effect for effect, names in vocabulary.EFFECT_NAMES.items() for name in names}
 EFFECT_FAMILIES = ("Synth Effects", "Sound Effects")  # GM families an effect's name may also call up ("rain", "sci-fi")
 UNSTATED_VELOCITY = 80  # a prompt without a dynamics word reads as the middle of the builder's 40 / 80 / 112
@@ -233,9 +255,10 @@ def template_caption(text: str, template: Optional[str] = "gm_one_shot", seconds
     ``"gm_music"`` is the same for one-shots; a loop, a phrase or an effect that states no length is read stating
     ``seconds``, the take's length, as every caption of the music builders states its clip's ("a 124 bpm house drum
     loop" → "a 124 bpm house drum loop, 9.68 s"): a model trained on them (:data:`latentaudio.MUSIC_MODEL`) has
-    seldom met such a prompt without one, and it tells the length to the structured embedding too. A drum loop that
-    names its style and states no tempo is read stating the style's (:func:`style_tempo_bpm`; every drum-loop caption
-    states one): "a house drum loop" → "a house drum loop, 124 bpm, 9.68 s", whole bars of it.
+    seldom met such a prompt without one, and it tells the length to the structured embedding too. A loop or a phrase
+    that states no tempo is read stating the one it is played at (:func:`take_tempo_bpm`; every drum-loop and phrase
+    caption states one): "a house drum loop" → "a house drum loop, 124 bpm, 9.68 s", "a sad piano melody" → "a sad
+    piano melody, 105 bpm, 9.14 s", whole bars of it.
 
     A model trained on one template hears users' wording through its text encoder only as far as the
     encoder places it near the template; rewritten, the prompt reaches the U-Net in the words it learnt.
@@ -250,11 +273,11 @@ def template_caption(text: str, template: Optional[str] = "gm_one_shot", seconds
         # a loop, a phrase or an effect: what a music model learnt from its captions as written, their length stated
         if template != "gm_music":
             return text
-        style = _drum_style(text, found) if found.tempo_bpm is None else None
-        if style is not None:
-            text = f"{text.rstrip().rstrip(',;')}, {style_tempo_bpm(style)} bpm"
+        tempo = _tempo_bpm(text, found)
+        if tempo is not None and found.tempo_bpm is None:
+            text = with_tempo(text, tempo)
         if seconds is not None and found.seconds is None:
-            return f"{text.rstrip().rstrip(',;')}, {seconds:.2f} s"
+            return _stating(text, f"{seconds:.2f} s")
         return text
     velocity = found.velocity if found.velocity is not None else UNSTATED_VELOCITY
     if found.drum_key is not None:
@@ -280,11 +303,11 @@ def take_length_in_s(text: str, longest_in_s: Optional[float]) -> Optional[float
     In order: the length the prompt states ("light rain, 3 s"); for a prompt that asks for more than one sound
     (:func:`asks_for_material`) and states a tempo, whole bars at that tempo: the bars it states ("a 2-bar
     120 bpm funk loop": 4.0 s), else as many as fit in ``longest_in_s`` ("a 124 bpm house drum loop" and
-    10.24 s: 5 bars, 9.68 s), in 4/4 unless it states another metre ("a 140 bpm waltz": 3/4), and a drum loop that
-    states no tempo at its style's (:func:`style_tempo_bpm`: "a house drum loop", 124 bpm, 9.68 s); for a sound
-    effect, the middle of the lengths ``latentaudio data sfx`` renders its class at (:func:`effect_length_in_s`:
-    "a laser zap" 0.38 s, "police siren" 4.0 s), at most ``longest_in_s``; for other such prompts ``longest_in_s``
-    itself; for a one-shot ``None``. A take of whole bars ends where its first beat comes round again, so it loops
+    10.24 s: 5 bars, 9.68 s), in 4/4 unless it states another metre ("a 140 bpm waltz": 3/4), and a loop or a
+    phrase that states no tempo at the one :func:`take_tempo_bpm` gives it ("a house drum loop": 124 bpm, 9.68 s;
+    "a sad piano melody": 105 bpm, 9.14 s); for a sound effect, the middle of the lengths ``latentaudio data sfx``
+    renders its class at (:func:`effect_length_in_s`: "a laser zap" 0.38 s, "police siren" 4.0 s), at most
+    ``longest_in_s``; for other such prompts ``longest_in_s`` itself; for a one-shot ``None``. A take of whole bars ends where its first beat comes round again, so it loops
     in a DAW at the project's tempo, and every drum loop and phrase of ``latentaudio data drumloops`` and
     ``melodic`` is whole bars long too.
 
@@ -337,7 +360,13 @@ def effect_length_in_s(effect: str) -> float:
 
 def _asks_for_material(text: str, found: PromptAttributes) -> bool:
     return (found.tempo_bpm is not None or found.key is not None or MATERIAL_WORDS.search(text) is not None
-            or _effect_class(text, found) is not None or _drum_style(text, found) is not None)
+            or _effect_class(text, found) is not None or _drum_style(text, found) is not None
+            or (found.note is None and _named_kind(text) not in (None, *_HELD_KINDS)))
+
+
+def _named_kind(text: str) -> Optional[str]:
+    named = KIND_WORDS.search(text)
+    return None if named is None else _KIND_OF_NAME[named.group(1).lower()]
 
 
 def drum_style(text: str) -> Optional[str]:
@@ -348,46 +377,149 @@ def drum_style(text: str) -> Optional[str]:
     return _drum_style(text, parse_prompt(text))
 
 
-def style_tempo_bpm(style: str) -> int:
+def style_tempo_bpm(style: str, pace: Optional[str] = None) -> int:
     """The tempo a drum loop of ``style`` is played at when its prompt states none: the middle of the style's usual
     range (:attr:`~latentaudio.data.drum_patterns.DrumStyle.tempo`), as every caption of ``latentaudio data
-    drumloops`` states its loop's: house 124 bpm, hip hop 90, drum and bass 170.
+    drumloops`` states its loop's: house 124 bpm, hip hop 90, drum and bass 170; with a tempo word
+    (:func:`paced_tempo_bpm`) the part of the range it names: a "fast" rock loop 150, a "slow" hip hop one 80.
 
     Raises:
         ValueError: ``style`` is not a style of the builder.
     """
     if style not in STYLES:
         raise ValueError(f"No drum style {style!r}; expected one of {', '.join(STYLES)}.")
-    return round(sum(STYLES[style].tempo) / 2)
+    return paced_tempo_bpm(STYLES[style].tempo, pace)
+
+
+def melodic_kind(text: str) -> Optional[str]:
+    """The kind of material of ``latentaudio data melodic`` (:data:`~latentaudio.data.melodic_material.KINDS`) that
+    ``text`` asks for, or ``None`` where it asks for no phrase (a one-shot, a drum loop, a sound effect). Its first
+    kind word, by name or nickname (:data:`~latentaudio.data.vocabulary.KIND_NICKNAMES`): "a funky bassline" → "bass
+    line", "soft piano chords" → "chord progression", "an upbeat guitar riff" → "melody"; a phrase that names none but
+    an instrument or a key is a melody ("a house piano loop", "a cello in D minor")."""
+    return _melodic_kind(text, parse_prompt(text))
+
+
+def melodic_tempo_bpm(kind: str, pace: Optional[str] = None) -> int:
+    """The tempo a phrase of ``kind`` is played at when its prompt states none: the middle of the range ``latentaudio
+    data melodic`` plays the kind at (:attr:`~latentaudio.data.melodic_material.Kind.tempo`): a melody 105 bpm, a pad
+    80; with a tempo word (:func:`paced_tempo_bpm`) the part of the range it names: a "slow" melody 68, a "fast" one 150.
+
+    Raises:
+        ValueError: ``kind`` is not a kind of the builder.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"No kind of material {kind!r}; expected one of {', '.join(KINDS)}.")
+    return paced_tempo_bpm(KINDS[kind].tempo, pace)
+
+
+def pace(text: str) -> Optional[str]:
+    """The tempo word of :data:`~latentaudio.data.melodic_material.PACES` that ``text`` names, by name or nickname
+    (:data:`~latentaudio.data.vocabulary.PACE_NICKNAMES`): "a slow cello melody" → "slow", "chill rhodes chords" →
+    "relaxed", "uptempo techno beat" → "fast"; ``None`` where it names none."""
+    named = PACE_WORDS.search(text)
+    return None if named is None else _PACE_OF_NAME[named.group(1).lower()]
+
+
+def paced_tempo_bpm(tempo_range: tuple[float, float], pace: Optional[str] = None) -> int:
+    """The middle of ``tempo_range`` (low, high bpm, both included), or, with a tempo word of
+    :data:`~latentaudio.data.melodic_material.PACES`, the middle of the tempi in it that the word names ("slow": below
+    76 bpm), as the melodic builder's captions name them; the end of the range nearest those tempi when it holds none
+    (a "fast" pad: 100 bpm, the fastest a pad is played)."""
+    low, high = tempo_range
+    if pace is not None:
+        if pace not in PACES:
+            raise ValueError(f"No tempo word {pace!r}; expected one of {', '.join(PACES)}.")
+        fastest_slower, slowest_faster = PACES[pace]
+        low, high = min(max(low, fastest_slower), high), max(min(high, slowest_faster - 1), low)
+        if low > high:
+            low = high = low if fastest_slower > high else high
+    return round((low + high) / 2)
+
+
+def take_tempo_bpm(text: str) -> Optional[float]:
+    """The tempo a take of ``text`` plays at: the one it states; for a prompt that asks for a loop or a phrase
+    (:func:`asks_for_material`) and states none, the one the music builders play what it names at, at the pace its
+    tempo word names (:func:`pace`): a style's (:func:`style_tempo_bpm`: "a house drum loop" 124 bpm, "a house piano
+    loop" too), a drum loop's of no style (the middle of every drum loop's 60-180 bpm: "a drum loop" 120), a phrase's
+    (:func:`melodic_tempo_bpm`: "a sad piano melody" 105, "a slow cello melody" 68); ``None`` for a sound effect or a
+    one-shot that states none. Every drum-loop and phrase caption of those builders states its tempo, and the
+    beat-phase channels of :data:`latentaudio.MUSIC_MODEL` play at a stated tempo only."""
+    return _tempo_bpm(text, parse_prompt(text))
 
 
 def _drum_style(text: str, found: PromptAttributes) -> Optional[str]:
-    named = STYLE_WORDS.search(text)
-    if named is None or DRUM_LOOP_WORDS.search(text) is None:
+    if DRUM_LOOP_WORDS.search(text) is None:
         return None
     if found.program is not None or found.note is not None or found.key is not None:
         return None
-    return _STYLE_OF_NAME[named.group(1).lower()]
+    return _named_style(text, found)
+
+
+def _named_style(text: str, found: PromptAttributes) -> Optional[str]:
+    """The first drum style ``text`` names outside its instrument's name ("rock organ" and "jazz guitar" are GM programs)."""
+    for named in STYLE_WORDS.finditer(text):
+        span = found.instrument_span
+        if span is None or named.end() <= span[0] or named.start() >= span[1]:
+            return _STYLE_OF_NAME[named.group(1).lower()]
+    return None
+
+
+def _melodic_kind(text: str, found: PromptAttributes) -> Optional[str]:
+    if not _asks_for_material(text, found) or _effect_class(text, found) is not None or _is_drum_loop(text, found):
+        return None
+    kind = _named_kind(text)
+    if kind is not None:
+        return kind
+    pitched = found.program is not None or (found.family is not None and found.family != "Drums")
+    return "melody" if pitched or found.key is not None else None
+
+
+def _is_drum_loop(text: str, found: PromptAttributes) -> bool:
+    """A loop of drums: of a style ("a house drum loop"), or of none ("a drum loop", "a beat", "percussion groove")."""
+    if _drum_style(text, found) is not None:
+        return True
+    return (DRUM_WORDS.search(text) is not None and DRUM_LOOP_WORDS.search(text) is not None and found.program is None
+            and found.note is None and found.key is None and found.family in (None, "Drums", "Percussive"))
 
 
 def _tempo_bpm(text: str, found: PromptAttributes) -> Optional[float]:
-    """The tempo a take of ``text`` plays at: the one it states, else its drum style's (:func:`style_tempo_bpm`)."""
     if found.tempo_bpm is not None:
         return found.tempo_bpm
-    style = _drum_style(text, found)
-    return None if style is None else float(style_tempo_bpm(style))
+    if not _asks_for_material(text, found) or _effect_class(text, found) is not None:
+        return None
+    tempo_word = pace(text)
+    style = _named_style(text, found)
+    if style is not None:
+        return float(style_tempo_bpm(style, tempo_word))
+    if _is_drum_loop(text, found):
+        return float(paced_tempo_bpm(TEMPO_RANGE, tempo_word))
+    kind = _melodic_kind(text, found)
+    return None if kind is None else float(melodic_tempo_bpm(kind, tempo_word))
 
 
 def _effect_class(text: str, found: PromptAttributes) -> Optional[str]:
     """The class of the first sound-effect name in ``text`` (:data:`EFFECT_WORDS`) when it names no note, and no drum
     or instrument but a GM effect: "light rain, 6.6 s" and "a sci-fi laser zap" do; "a tight snare hit", "click
-    organ" and "sci-fi synth fx, C4" (the GM program, played at a note) do not."""
+    organ", "a rock drum hit" and "sci-fi synth fx, C4" (the GM program, played at a note) do not."""
     named = EFFECT_WORDS.search(text)
-    if named is None or found.drum_key is not None or found.note is not None:
+    if named is None or found.drum_key is not None or found.note is not None or DRUM_WORDS.search(text) is not None:
+        return None
+    if _drum_style(text, found) is not None:  # "a hip hop groove" is no jump ("hop")
         return None
     if found.program is not None and gm.family_of(found.program).name not in EFFECT_FAMILIES:
         return None
     return _EFFECT_OF_NAME[named.group(1).lower()]
+
+
+def _stating(text: str, words: str, length_span: Optional[tuple[int, int]] = None) -> str:
+    """``text`` with ``words`` after it, or before the length at ``length_span`` when that ends the prompt ("a house
+    drum loop, 3 s" → "a house drum loop, 124 bpm, 3 s"; "chords (E maj, 7.74 s)" → "chords (E maj, 93 bpm, 7.74 s)")."""
+    if length_span is not None:
+        start, end = length_span
+        if not text[end:].strip(" )]." + _SEPARATORS) and text[:start].rstrip()[-1:] in (*_SEPARATORS, "(", "["):
+            return f"{text[:start]}{words}, {text[start:]}"
+    return f"{text.rstrip().rstrip(_SEPARATORS)}, {words}"
 
 
 def _without(text: str, span: Optional[tuple[int, int]]) -> str:

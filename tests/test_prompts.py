@@ -138,7 +138,8 @@ def test_a_loop_without_a_length_is_the_most_whole_bars_of_its_tempo_the_model_l
     assert take_length_in_s("a 2-bar 120 bpm funk loop", 10.24) == 4.0  # the bars it states
     assert take_length_in_s("a cello melody in D minor, 6 bars, 90 bpm", 10.24) == 16.0  # even past the longest clip
     assert take_length_in_s("a 45 bpm ambient loop", 5.12) == 5.12  # one bar (5.33 s) would not fit: the longest clip
-    assert take_length_in_s("a cello melody in D minor", 10.24) == 10.24 and take_length_in_s("a jazz loop", None) is None
+    assert take_length_in_s("a cello melody in D minor", 10.24) == round(4 * 4 * 60 / 105, 6)  # a melody's 105 bpm
+    assert take_length_in_s("an ambient loop", 10.24) == 10.24 and take_length_in_s("a jazz loop", None) is None
     assert take_length_in_s("light rain, 3 s", 10.24) == take_length_in_s("piano C4, 3 s", None) == 3.0  # a stated length
     assert take_length_in_s("a tight snare hit", 10.24) is None and take_length_in_s("a 2-bar snare hit", 10.24) is None
 
@@ -172,6 +173,93 @@ def test_a_drum_loop_without_a_tempo_is_played_at_its_styles_and_whole_bars_of_i
     assert asks_for_material("hip hop beat with a piano") and not asks_for_material("a beat-up piano")
     with pytest.raises(ValueError, match="No drum style 'polka'; expected one of rock, funk"):
         style_tempo_bpm("polka")
+
+
+def test_a_phrase_without_a_tempo_is_played_at_its_kinds_and_whole_bars_of_it():
+    from latentaudio.data.melodic_material import KINDS
+    from latentaudio.data.vocabulary import KIND_NICKNAMES
+    from latentaudio.prompts import melodic_kind, melodic_tempo_bpm, take_tempo_bpm
+
+    for kind, spec in KINDS.items():
+        bpm = melodic_tempo_bpm(kind)
+        assert spec.tempo[0] <= bpm <= spec.tempo[1], kind
+        bar = 4 * 60 / bpm
+        for name in (kind, *KIND_NICKNAMES[kind]):
+            for prompt in (f"a cello {name} loop", f"soft piano {name.upper()} in D minor", f"{name} on a harp, warm"):
+                if prompt.endswith("warm") and kind == "pad":
+                    assert not asks_for_material(prompt), prompt  # "pad" names a GM program as often as a phrase
+                    continue
+                assert melodic_kind(prompt) == kind and take_tempo_bpm(prompt) == bpm, prompt
+                seconds = take_length_in_s(prompt, 10.24)
+                assert seconds / bar == pytest.approx(round(seconds / bar), abs=1e-4) and 10.24 - bar < seconds <= 10.24, prompt
+                assert template_caption(prompt, "gm_music", seconds) == f"{prompt}, {bpm} bpm, {seconds:.2f} s"
+                read = parse_prompt(template_caption(prompt, "gm_music", seconds))
+                assert (read.tempo_bpm, read.seconds) == (bpm, round(seconds, 2)), prompt
+    assert template_caption("a sad piano melody", "gm_music", 9.142857) == "a sad piano melody, 105 bpm, 9.14 s"
+    # a phrase that names no kind but an instrument or a key is a melody; a style it names sets its tempo
+    assert melodic_kind("a cello in D minor") == melodic_kind("a piano loop") == "melody"
+    assert take_tempo_bpm("a house piano loop") == 124 and melodic_kind("a house piano loop") == "melody"
+    assert take_tempo_bpm("a rock organ melody") == take_tempo_bpm("a jazz guitar riff") == 105  # GM programs, no styles
+    # words that name no phrase: a one-shot, a drum loop, an effect, a note stated beside a kind word
+    for text in ("a tight snare hit", "a house drum loop", "a laser zap", "303 bass line note, G2", "warm synth pad",
+                 "an ambient loop"):
+        assert melodic_kind(text) is None, text
+    assert asks_for_material("a funky bassline") and asks_for_material("soft piano chords")
+    assert take_tempo_bpm("a 93 bpm cello melody") == 93 and take_tempo_bpm("a tight snare hit") is None
+    with pytest.raises(ValueError, match="No kind of material 'jingle'; expected one of scale, arpeggio"):
+        melodic_tempo_bpm("jingle")
+
+
+def test_a_tempo_word_sets_the_part_of_the_range_it_names():
+    from latentaudio.data import melodic
+    from latentaudio.data.melodic_material import PACES, pace_word
+    from latentaudio.data.vocabulary import PACE_NICKNAMES
+    from latentaudio.prompts import pace, paced_tempo_bpm, style_tempo_bpm, take_tempo_bpm
+
+    for word in PACES:
+        for name in (word, *PACE_NICKNAMES[word]):
+            prompt = f"a {name} piano melody"
+            assert pace(prompt) == word and pace_word(take_tempo_bpm(prompt)) == word, prompt
+    # the builder's captions lead with the word of their clip's tempo, and it reads back
+    for clip in melodic.plan_melodic(clips=60, music21_share=0):
+        row = melodic._row(clip, clip.tonic, clip.mode, "train", "FluidR3_GM", 2, 0)
+        assert pace(row["text"]) == pace_word(row["tempo"]), row["text"]
+    assert [paced_tempo_bpm((60, 150), word) for word in PACES] == [68, 88, 112, 138, 150]
+    assert paced_tempo_bpm((60, 100), "fast") == 100 and paced_tempo_bpm((118, 130), "slow") == 118  # the nearest end
+    assert paced_tempo_bpm((60, 100)) == 80 and style_tempo_bpm("rock", "fast") == 150
+    assert take_tempo_bpm("a slow hip hop beat") == style_tempo_bpm("hip hop", "slow") < style_tempo_bpm("hip hop")
+    assert pace("a soft piano note") is None and pace("a laid-back organ groove") is None  # a mood word, not a tempo's
+    with pytest.raises(ValueError, match="No tempo word 'brisk'; expected one of slow, relaxed"):
+        paced_tempo_bpm((60, 100), "brisk")
+
+
+def test_a_drum_loop_of_no_style_is_played_at_the_middle_of_every_loops_tempo():
+    from latentaudio.data.drum_patterns import TEMPO_RANGE
+    from latentaudio.prompts import take_tempo_bpm
+
+    for prompt in ("a drum loop", "a beat", "percussion groove", "breakbeat loop, dusty", "some drums, looped"):
+        assert take_tempo_bpm(prompt) == sum(TEMPO_RANGE) / 2 == 120, prompt
+        assert take_length_in_s(prompt, 10.24) == 10.0 and template_caption(prompt, "gm_music", 10.0) == f"{prompt}, 120 bpm, 10.00 s"
+    assert take_tempo_bpm("a slow drum loop") == 68 and take_tempo_bpm("a fast drum loop") == 165
+    # a drum hit is a one-shot, not the "hit" sound effect
+    from latentaudio.prompts import effect_class
+
+    for text in ("a drum hit", "a rock drum hit", "punchy drum hit, 1 s"):
+        assert effect_class(text) is None and not asks_for_material(text), text
+    assert effect_class("a hip hop groove") is None and take_tempo_bpm("a hip hop groove") == 90  # no jump ("hop")
+
+
+@pytest.mark.parametrize("text, bpm, expected", [
+    ("a house drum loop, 3 s", 124, "a house drum loop, 124 bpm, 3 s"),  # before a length that ends it
+    ("uplifting accordion chords (E maj, 7.74 s)", 100, "uplifting accordion chords (E maj, 100 bpm, 7.74 s)"),
+    ("7.36 sec trap drum groove", 145, "7.36 sec trap drum groove, 145 bpm"),  # after the rest
+    ("a funky groove,", 90.2, "a funky groove, 90 bpm"), ("a 128 bpm house loop, 3 s", 64, "a 128 bpm house loop, 3 s"),
+])
+def test_with_tempo_states_the_tempo_before_a_length_that_ends_the_prompt(text, bpm, expected):
+    from latentaudio.prompts import with_tempo
+
+    assert with_tempo(text, bpm) == expected
+    assert parse_prompt(expected).seconds == parse_prompt(text).seconds
 
 
 def test_a_sound_effect_without_a_length_is_as_long_as_its_class_was_trained():
@@ -371,7 +459,7 @@ def test_an_unknown_prompt_template_is_refused_by_name():
 
 def test_the_music_template_states_the_takes_length_for_material_that_states_none():
     assert template_caption("a 124 bpm house drum loop", "gm_music", 9.677419) == "a 124 bpm house drum loop, 9.68 s"
-    assert template_caption("a cello melody in D minor,", "gm_music", 10.24) == "a cello melody in D minor, 10.24 s"
+    assert template_caption("a cello melody in D minor,", "gm_music", 10.24) == "a cello melody in D minor, 105 bpm, 10.24 s"
     assert parse_prompt(template_caption("a sci-fi laser zap", "gm_music", 0.5)).seconds == 0.5  # the columns read it too
     # a stated length stays the prompt's; without a take length nothing is added; one-shots are rewritten as gm_one_shot
     assert template_caption("light rain, 3 s", "gm_music", 9.68) == "light rain, 3 s"

@@ -27,6 +27,7 @@ VELOCITIES = {"X": 116, "x": 96, "o": 72, "g": 34, "?": 92}
 HIT_SECONDS = 0.1  # note-off after each hit (GM drums ignore it, other kits' sounds may not)
 KICK, SNARE, SIDE_STICK, CLAP, CLOSED_HAT, PEDAL_HAT, OPEN_HAT, CRASH, RIDE = 36, 38, 37, 39, 42, 44, 46, 49, 51
 TOMS = (50, 48, 47, 45, 43, 41)  # high to low
+TEMPO_RANGE = (60, 180)  # bpm of every loop of ``latentaudio data drumloops``
 
 
 @dataclass(frozen=True)

@@ -31,14 +31,13 @@ from ..audio_io import PathLike, write_audio
 from . import gm
 from .captions import drum_loop_captions, with_article
 from .card import python_call, write_dataset_card
-from .drum_patterns import STYLES, drum_pattern, performance_events
+from .drum_patterns import STYLES, TEMPO_RANGE, drum_pattern, performance_events
 from .output import (
     DEFAULT_SAMPLE_RATE, MAX_SECONDS, BuildResult, assign_splits, normalise_peak, parse_shard, plan_until, slug, write_metadata,
 )
 from .soundfont import SILENCE_PEAK, check_training_font, font_licence
 from .synth import DEFAULT_SOUNDFONT, DRUM_BANK, DRUM_CHANNEL, FluidSynthRenderer
 
-TEMPO_RANGE = (60, 180)
 TEMPO_MARGIN = 0.1  # tempos reach this far beyond a style's usual range
 
 

@@ -28,7 +28,7 @@ from ..audio_io import PathLike, write_audio
 from . import gm
 from .captions import instrument_and_kind, melodic_captions, with_article
 from .card import python_call, write_dataset_card
-from .melodic_material import BEATS_PER_BAR, KINDS, MODES, MOODS, PROGRESSIONS, generate
+from .melodic_material import BEATS_PER_BAR, KINDS, MODES, MOODS, PROGRESSIONS, generate, pace_word
 from .music21_render import MUSIC21_LICENCE, corpus_entries, import_music21, piece_id, render_events, score_events
 from .output import (
     DEFAULT_SAMPLE_RATE, MAX_SECONDS, BuildResult, assign_splits, normalise_peak, parse_shard, plan_until, slug, write_metadata,
@@ -72,10 +72,6 @@ class MelodicClip:
 def key_name(tonic: int, mode: str) -> str:
     """'D minor', 'Bb major', 'F# dorian'."""
     return f"{PREFERRED_SPELLING[tonic % 12]} {mode}"
-
-
-def pace_word(bpm: float) -> str:
-    return "slow" if bpm < 76 else "relaxed" if bpm < 100 else "moderate" if bpm < 126 else "upbeat" if bpm < 150 else "fast"
 
 
 def plan_melodic(clips=None, hours=None, seed: int = 0, max_seconds: float = MAX_SECONDS,

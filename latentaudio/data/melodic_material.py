@@ -26,6 +26,8 @@ PROGRESSIONS = {
     "lydian": ((0, 1), (0, 1, 6, 0)),
     "phrygian": ((0, 1), (0, 1, 6, 1)),
 }
+# The tempo words of the captions and the tempi each names, [low, high) bpm: a clip at 70 bpm is "slow".
+PACES = {"slow": (0, 76), "relaxed": (76, 100), "moderate": (100, 126), "upbeat": (126, 150), "fast": (150, 1000)}
 MOODS = {
     "major": ("bright", "happy", "uplifting", "cheerful"), "minor": ("melancholic", "sad", "dark", "moody"),
     "dorian": ("soulful", "jazzy", "wistful"), "mixolydian": ("bluesy", "laid-back", "folky"),
@@ -133,6 +135,11 @@ def melody(tonic, mode, progression, bars, rng):
             notes.append(Note(start, length * 0.92, degree_pitch(tonic, mode, degree), 92 if i == 0 else 78))
             start += length
     return notes
+
+
+def pace_word(bpm: float) -> str:
+    """The word of :data:`PACES` for ``bpm``: 70 → "slow", 124 → "moderate"."""
+    return next((word for word, (_, high) in PACES.items() if bpm < high), "fast")
 
 
 class Kind(NamedTuple):

@@ -146,6 +146,25 @@ STYLE_NICKNAMES: dict[str, tuple[str, ...]] = {
     "bossa nova": ("bossa",), "jazz swing": ("swing", "jazz"),
 }
 
+# Tempo words of :data:`latentaudio.data.melodic_material.PACES` as people write them (captions use the word itself).
+PACE_NICKNAMES: dict[str, tuple[str, ...]] = {
+    "slow": ("slowly", "very slow", "downtempo", "lazy", "languid", "adagio", "largo", "lento"),
+    "relaxed": ("chill", "chilled", "easy-going", "unhurried", "andante"),
+    "moderate": ("mid-tempo", "midtempo", "medium tempo", "moderato"),
+    "upbeat": ("lively", "bouncy", "brisk", "energetic", "driving", "allegro"),
+    "fast": ("quick", "rapid", "uptempo", "up-tempo", "frantic", "presto", "vivace"),
+}
+
+# The kinds of material of :data:`latentaudio.data.melodic_material.KINDS` as people write them (captions use the kind).
+KIND_NICKNAMES: dict[str, tuple[str, ...]] = {
+    "melody": ("melodies", "tune", "tunes", "riff", "riffs", "lead line", "motif", "hook"),
+    "arpeggio": ("arpeggios", "arpeggiated", "arp", "arps", "broken chords"),
+    "chord progression": ("chord progressions", "progression", "progressions", "chords", "chord changes", "comping"),
+    "bass line": ("bass lines", "bassline", "basslines", "bass riff", "bass groove"),
+    "pad": ("pads", "drone", "drones"),
+    "scale": ("scales", "scale run"),
+}
+
 # Descriptive words a prompt may carry, by family (and for all), used to vary training captions.
 DESCRIPTORS: dict[str, tuple[str, ...]] = {
     "*": ("clean", "dry", "short", "clear", "single", "isolated", "one-shot", "sampled", "crisp", "natural"),

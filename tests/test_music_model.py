@@ -98,6 +98,12 @@ def test_the_pipeline_makes_a_loop_whole_bars_long_and_a_stated_length_as_stated
     stated = pipe("trap beat, 145 bpm", audio_length_in_s=6 * 4 * 60 / 145, num_inference_steps=1,
                   generator=torch.Generator().manual_seed(0)).audios
     assert np.array_equal(trap, stated)
+    # a phrase that states no tempo: read at its kind's tempo at its tempo word (a slow melody, 68 bpm), whole bars
+    slow = take("a slow cello melody")
+    assert slow.shape == (1, round(2 * 4 * 60 / 68 * 16000))  # 2 bars of 68 bpm, 7.06 s (3 would be 10.59 s)
+    stated = pipe("a slow cello melody, 68 bpm", audio_length_in_s=2 * 4 * 60 / 68, num_inference_steps=1,
+                  generator=torch.Generator().manual_seed(0)).audios
+    assert np.array_equal(slow, stated)
     with pytest.raises(ValueError, match=r"'a 16-bar 60 bpm loop' asks for 64 s; expected at most 30 s"):
         take("a 16-bar 60 bpm loop")
     with pytest.raises(ValueError, match=r"'a snare hit, 0 s' asks for 0 s; expected a length above 0 s"):

@@ -41,7 +41,8 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
     and the vocoder render the clip's start after the end, in one sequence with it; the take opens
     with that rendering and fades over :data:`LOOP_FADE_FRAMES` latent frames into the kept start (the
     reconstruction of a clip that begins from nothing, whose first frames carry the decoder's and the
-    vocoder's edge), so its first sample continues its last (:func:`~latentaudio.pipelines.loops.close_loop`).
+    vocoder's edge), so its first sample continues its last (:func:`~latentaudio.pipelines.loops.close_loop`). The
+    ``"mel"`` output is closed the same way, to the nearest frame: its first frame continues its last.
 
     The model learnt sounds at the level the data builders render them (a peak of 0.9), and continues a
     quiet clip at that level, a step up in loudness at the join. With ``match_level=True`` (the default)
@@ -154,7 +155,9 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
         kept_mel = F.pad(kept_mel, (0, frames - kept_mel.shape[-1])).repeat_interleave(num_waveforms_per_prompt, dim=0)
         mel = self.decode_keeping(latents, kept_mel, crossfade_weights(frames, kept * factor, frames, fade=factor))
         if output_type == "mel":
-            audio = mel[..., : math.ceil(num_samples / self.spectrogram.hop_length)]
+            mel_frames = math.ceil(num_samples / self.spectrogram.hop_length)
+            # a loop opens with the start as rendered after its end, as the waveform below does
+            audio = close_loop(mel, mel_frames, min(LOOP_FADE_FRAMES, context) * factor) if loop else mel[..., :mel_frames]
         else:  # the clip's own level again (takes a gain of 1 or more turns down stay within full scale)
             if loop:  # vocoded on into the loop context, whose rendering of the start opens the take
                 fade = min(LOOP_FADE_FRAMES, context) * self.samples_per_latent_frame

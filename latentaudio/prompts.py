@@ -213,11 +213,11 @@ DRUM_LOOP_WORDS = re.compile(r"\b(drums|beats?|breakbeats?|grooves?|loops?|patte
 DRUM_WORDS = re.compile(r"\b(drums?|beats?|breakbeats?|percussion)\b(?!-)", re.I)
 # The kinds of material of ``latentaudio data melodic`` by name and nickname, longest first ("a funky bassline", "piano
 # chords", "a sad tune"): ``melodic_kind``. Those that :data:`MATERIAL_WORDS` lacks ask for material when the prompt
-# states no note ("303 bass line note, G2" is a one-shot); a pad or a drone is a GM program as often as a phrase.
+# states no note ("303 bass line note, G2" is a one-shot), but for "pad", a GM program as often as a phrase.
 _KIND_OF_NAME = {**{kind: kind for kind in KINDS},
                  **{nick.lower(): kind for kind, nicks in vocabulary.KIND_NICKNAMES.items() for nick in nicks}}
 KIND_WORDS = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _KIND_OF_NAME), key=len, reverse=True)) + r")\b(?!-)", re.I)
-_HELD_KINDS = ("pad",)  # kinds whose words alone do not ask for material
+_HELD_WORDS = ("pad", "pads")  # kind words that alone do not ask for material: GM programs ("warm synth pad") as often
 # Tempo words by name and nickname ("slow", "chill", "uptempo"): the tempi of their pace (``paced_tempo_bpm``).
 _PACE_OF_NAME = {**{pace: pace for pace in PACES},
                  **{nick.lower(): pace for pace, nicks in vocabulary.PACE_NICKNAMES.items() for nick in nicks}}
@@ -361,12 +361,17 @@ def effect_length_in_s(effect: str) -> float:
 def _asks_for_material(text: str, found: PromptAttributes) -> bool:
     return (found.tempo_bpm is not None or found.key is not None or MATERIAL_WORDS.search(text) is not None
             or _effect_class(text, found) is not None or _drum_style(text, found) is not None
-            or (found.note is None and _named_kind(text) not in (None, *_HELD_KINDS)))
+            or (found.note is None and _kind_word(text) not in (None, *_HELD_WORDS)))
+
+
+def _kind_word(text: str) -> Optional[str]:
+    named = KIND_WORDS.search(text)
+    return None if named is None else named.group(1).lower()
 
 
 def _named_kind(text: str) -> Optional[str]:
-    named = KIND_WORDS.search(text)
-    return None if named is None else _KIND_OF_NAME[named.group(1).lower()]
+    word = _kind_word(text)
+    return None if word is None else _KIND_OF_NAME[word]
 
 
 def drum_style(text: str) -> Optional[str]:
@@ -476,11 +481,13 @@ def _melodic_kind(text: str, found: PromptAttributes) -> Optional[str]:
 
 
 def _is_drum_loop(text: str, found: PromptAttributes) -> bool:
-    """A loop of drums: of a style ("a house drum loop"), or of none ("a drum loop", "a beat", "percussion groove")."""
+    """A loop of drums: of a style ("a house drum loop"), or of none ("a drum loop", "a beat", "percussion groove",
+    "a hi-hat loop")."""
     if _drum_style(text, found) is not None:
         return True
-    return (DRUM_WORDS.search(text) is not None and DRUM_LOOP_WORDS.search(text) is not None and found.program is None
-            and found.note is None and found.key is None and found.family in (None, "Drums", "Percussive"))
+    drums = DRUM_WORDS.search(text) is not None or found.drum_key is not None
+    return (drums and DRUM_LOOP_WORDS.search(text) is not None and found.program is None and found.note is None
+            and found.key is None and found.family in (None, "Drums", "Percussive"))
 
 
 def _tempo_bpm(text: str, found: PromptAttributes) -> Optional[float]:

@@ -213,7 +213,8 @@ DRUM_LOOP_WORDS = re.compile(r"\b(drums|beats?|breakbeats?|grooves?|loops?|patte
 DRUM_WORDS = re.compile(r"\b(drums?|beats?|breakbeats?|percussion)\b(?!-)", re.I)
 # The kinds of material of ``latentaudio data melodic`` by name and nickname, longest first ("a funky bassline", "piano
 # chords", "a sad tune"): ``melodic_kind``. Those that :data:`MATERIAL_WORDS` lacks ask for material when the prompt
-# states no note ("303 bass line note, G2" is a one-shot), but for "pad", a GM program as often as a phrase.
+# states no note and no drum ("303 bass line note, G2", "a solo kick" are one-shots), but for "pad", a GM program as
+# often as a phrase.
 _KIND_OF_NAME = {**{kind: kind for kind in KINDS},
                  **{nick.lower(): kind for kind, nicks in vocabulary.KIND_NICKNAMES.items() for nick in nicks}}
 KIND_WORDS = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _KIND_OF_NAME), key=len, reverse=True)) + r")\b(?!-)", re.I)
@@ -361,7 +362,7 @@ def effect_length_in_s(effect: str) -> float:
 def _asks_for_material(text: str, found: PromptAttributes) -> bool:
     return (found.tempo_bpm is not None or found.key is not None or MATERIAL_WORDS.search(text) is not None
             or _effect_class(text, found) is not None or _drum_style(text, found) is not None
-            or (found.note is None and _kind_word(text) not in (None, *_HELD_WORDS)))
+            or (found.note is None and found.drum_key is None and _kind_word(text) not in (None, *_HELD_WORDS)))
 
 
 def _kind_word(text: str) -> Optional[str]:

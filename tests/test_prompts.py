@@ -197,12 +197,12 @@ def test_a_phrase_without_a_tempo_is_played_at_its_kinds_and_whole_bars_of_it():
                 assert (read.tempo_bpm, read.seconds) == (bpm, round(seconds, 2)), prompt
     assert template_caption("a sad piano melody", "gm_music", 9.142857) == "a sad piano melody, 105 bpm, 9.14 s"
     # a phrase that names no kind but an instrument or a key is a melody; a style it names sets its tempo
-    assert melodic_kind("a cello in D minor") == melodic_kind("a piano loop") == "melody"
+    assert melodic_kind("a cello in D minor") == melodic_kind("a piano loop") == melodic_kind("a sad violin solo") == "melody"
     assert take_tempo_bpm("a house piano loop") == 124 and melodic_kind("a house piano loop") == "melody"
     assert take_tempo_bpm("a rock organ melody") == take_tempo_bpm("a jazz guitar riff") == 105  # GM programs, no styles
     # words that name no phrase: a one-shot, a drum loop, an effect, a note stated beside a kind word
     for text in ("a tight snare hit", "a house drum loop", "a laser zap", "303 bass line note, G2", "warm synth pad",
-                 "an ambient loop"):
+                 "an ambient loop", "a solo kick", "solo piano, C4"):
         assert melodic_kind(text) is None, text
     assert asks_for_material("a funky bassline") and asks_for_material("soft piano chords") and asks_for_material("ambient drone")
     assert take_tempo_bpm("a 93 bpm cello melody") == 93 and take_tempo_bpm("a tight snare hit") is None

@@ -157,7 +157,8 @@ PACE_NICKNAMES: dict[str, tuple[str, ...]] = {
 
 # The kinds of material of :data:`latentaudio.data.melodic_material.KINDS` as people write them (captions use the kind).
 KIND_NICKNAMES: dict[str, tuple[str, ...]] = {
-    "melody": ("melodies", "tune", "tunes", "riff", "riffs", "lead line", "motif", "hook"),
+    "melody": ("melodies", "tune", "tunes", "riff", "riffs", "lead line", "motif", "hook", "lick", "licks", "solo",
+               "phrase", "piece"),
     "arpeggio": ("arpeggios", "arpeggiated", "arp", "arps", "broken chords"),
     "chord progression": ("chord progressions", "progression", "progressions", "chords", "chord changes", "comping"),
     "bass line": ("bass lines", "bassline", "basslines", "bass riff", "bass groove"),

@@ -7,6 +7,7 @@ diffusers and the pipelines load inside the functions that need them.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 from contextlib import contextmanager
@@ -180,6 +181,29 @@ def models_kept_loaded(capacity: int = 2):
         yield _resident
     finally:
         _resident = previous
+
+
+def model_index(model: str | None) -> dict:
+    """The ``model_index.json`` of ``model`` (a folder, an embedded model's name, ``None`` for the default model, or a
+    hub id already in the local cache), read without loading the model.
+
+    Raises:
+        ModelFolderError: ``model`` is none of those.
+    """
+    from huggingface_hub import try_to_load_from_cache
+
+    from ..model_folder import INDEX_FILE, ModelFolderError, PipelineFolder, model_location
+
+    location = model_location(model)
+    if Path(location).exists():
+        return PipelineFolder.read(location).index
+    try:
+        cached = try_to_load_from_cache(location, INDEX_FILE)
+    except ValueError:  # not a hub id either
+        cached = None
+    if not isinstance(cached, str):
+        raise ModelFolderError(f"{location} is neither a pipeline folder nor a hub id in the local cache.")
+    return json.loads(Path(cached).read_text())
 
 
 def longest_trained_length_in_s(model: str | None) -> float | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .common import (add_sampling_options, generator, load_model, longest_trained_length_in_s, output_paths, positive_float,
+from .common import (add_sampling_options, generator, load_model, longest_trained_length_in_s, model_index, output_paths, positive_float,
                      positive_int, seed, write_audios)
 
 
@@ -52,6 +52,9 @@ def add_generate_commands(verbs) -> None:
     generate.add_argument("-o", "--output", default="output.wav",
                           help="WAV path; several takes (or prompts) get _0, _1, ... in prompt order, takes within each")
     generate.add_argument("--plot", default=None, help="also save a labelled spectrogram PNG")
+    generate.add_argument("--dry-run", action="store_true",
+                          help="say how each prompt is read (the model it goes to, the take's length, the words the model "
+                               "reads) and generate nothing; no model is loaded")
     generate.set_defaults(run=run_generate)
 
 
@@ -162,6 +165,22 @@ def length_for(prompt: str, seconds: float | None, model: str | None) -> float |
     return seconds if seconds is not None else take_length_in_s(prompt, longest_trained_length_in_s(model))
 
 
+def prompt_reading(prompt: str, model: str | None, seconds: float | None = None, loop: bool = False) -> str:
+    """How ``prompt`` is read without running anything, in one line: the model it goes to (:func:`model_for`) and why,
+    the take's length (:func:`length_for`), and the words that model reads (its folder's ``prompt_template``):
+    "'a sad piano melody': the music model, 9.14 s, read as 'a sad piano melody, 105 bpm, 9.14 s'; the prompt asks for
+    more than one sound (a loop, a phrase or an effect)"."""
+    from ..prompts import template_caption
+
+    chosen = model_for(prompt, model, loop)
+    length = length_for(prompt, seconds, chosen)
+    read = template_caption(prompt, model_index(chosen).get("prompt_template"), length)
+    name = {None: "the default model", "music": "the music model"}.get(chosen, chosen)
+    line = f"{prompt!r}: {name}, " + ("its own clip length" if length is None else f"{length:.2f} s")
+    line += f", read as {read!r}" if read != prompt else ", read as written"
+    return line + (f"; {music_model_reason(prompt, loop)}" if chosen != model else "")
+
+
 def say_rewrite(prompt: str, template, seconds: float) -> None:
     """Tell the user (on stderr) the words the model reads when its prompt template rewrites ``prompt`` for a take
     ``seconds`` long."""
@@ -174,6 +193,10 @@ def say_rewrite(prompt: str, template, seconds: float) -> None:
 
 def run_generate(args) -> int:
     prompts = read_prompts(args.prompt, args.prompts_file)
+    if args.dry_run:
+        for prompt in prompts:
+            print(prompt_reading(prompt, args.model, args.seconds, args.loop))
+        return 0
     paths = output_paths(args.output, len(prompts) * args.num_waveforms)
     if args.plot:
         from ..plotting import check_plot_path

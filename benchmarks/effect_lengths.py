@@ -5,7 +5,8 @@
 siren 4 s, rain 6.5 s). The music model learnt every effect from captions that state its length, so its prompt template
 states the take's length too; this compares that take with the same prompt at the model's longest clip (10.24 s, what
 such a prompt got before) and at the top of its class's range. The prompts are four per class in a user's words,
-none of them a caption of the builder and none stating a length ("a laser zap", "police siren", "rain on a window").
+none of them a caption of the builder and none stating a length ("a laser zap", "police siren", "rain on a window"):
+the sound effects of the request set (:func:`latentaudio.evaluation.music.load_requests`).
 Every take starts from the same noise seed. Reported per length:
 
 * **effect class**: the share of takes the effect-class judge hears as the class the prompt names (``--judge``: the
@@ -26,23 +27,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from common import generation_parser, load_pipeline  # noqa: E402
 
-PROMPTS = {
-    "laser": ("a laser zap", "retro blaster shot", "sci-fi laser gun", "pew pew laser shot"),
-    "coin": ("coin pickup sound", "collect a coin, 8-bit", "mario style coin", "a shiny coin collect"),
-    "jump": ("platformer jump sound", "a cartoon hop", "8-bit jump", "jump sfx for a game"),
-    "power-up": ("a power-up sound", "level-up jingle", "retro powerup", "game power-up effect"),
-    "explosion": ("a big explosion", "distant boom", "explosion sound effect", "huge blast"),
-    "hit": ("a punch impact", "heavy impact sound", "fighting game punch", "a body hit"),
-    "whoosh": ("a fast whoosh", "swoosh transition", "sword swish", "whoosh sound effect"),
-    "click": ("UI click", "a mouse click", "soft button click", "tick sound"),
-    "beep": ("an electronic beep", "a short bleep", "double beep", "microwave beep"),
-    "alarm": ("an alarm buzzer", "warning alarm", "fire alarm", "a loud alarm"),
-    "siren": ("police siren", "an emergency siren", "ambulance siren wailing", "siren in the distance"),
-    "rain": ("heavy rain", "rain on a window", "gentle rainfall", "a rain shower"),
-    "wind": ("wind blowing through trees", "howling wind", "a soft breeze", "winter wind"),
-    "engine": ("a car engine revving", "idling motor", "truck engine", "an engine starting"),
-}
-
 
 def sounding_share(audio, sample_rate: int, frame_in_s: float = 0.05, within_db: float = 30.0) -> float:
     """The share of ``audio``'s frames whose RMS is within ``within_db`` of its loudest frame's."""
@@ -55,7 +39,7 @@ def sounding_share(audio, sample_rate: int, frame_in_s: float = 0.05, within_db:
 
 
 def main() -> None:
-    parser = generation_parser(__doc__.splitlines()[0], limit=len(PROMPTS) * 4, seconds=0.0, model="music")
+    parser = generation_parser(__doc__.splitlines()[0], limit=0, seconds=0.0, model="music")
     parser.add_argument("--judge", required=True, help="a classifier folder trained on the sfx_class column")
     args = parser.parse_args()
     pipe = load_pipeline(args)
@@ -65,12 +49,14 @@ def main() -> None:
 
     from latentaudio.data.vocabulary import EFFECT_SECONDS
     from latentaudio.evaluation.classifier import load_classifier
-    from latentaudio.evaluation.music import classify_any_lengths
+    from latentaudio.evaluation.music import classify_any_lengths, load_requests
     from latentaudio.prompts import effect_class, take_length_in_s
 
     judge, _ = load_classifier(args.judge)
     longest = pipe.config.get("longest_trained_length_in_s") or pipe.default_audio_length_in_s
-    rows = [(effect, prompt) for effect, prompts in PROMPTS.items() for prompt in prompts][: args.limit]
+    rows = [(row["sfx_class"], row["text"]) for row in load_requests("sound effect")]
+    rows = rows[: args.limit] if args.limit else rows
+    classes = list(dict.fromkeys(effect for effect, _ in rows))
     assert all(effect_class(prompt) == effect for effect, prompt in rows), "a prompt names another class"
     lengths = {
         "asked (the prompt's own)": lambda prompt: take_length_in_s(prompt, longest),
@@ -87,8 +73,7 @@ def main() -> None:
         audio = [torch.from_numpy(np.asarray(take, dtype=np.float32)) for take in takes]
         _, heard = classify_any_lengths(judge, audio, pipe.sample_rate)
         hits = [label == effect for label, (effect, _) in zip(heard, rows)]
-        per_class = " ".join(f"{effect} {sum(h for h, (e, _) in zip(hits, rows) if e == effect)}" for effect in PROMPTS
-                             if any(e == effect for e, _ in rows))
+        per_class = " ".join(f"{effect} {sum(h for h, (e, _) in zip(hits, rows) if e == effect)}" for effect in classes)
         sounding = np.median([sounding_share(take, pipe.sample_rate) for take in takes])
         print(f"| {name} | {np.mean(hits):.0%} | {sounding:.2f} | {per_class} |", flush=True)
 

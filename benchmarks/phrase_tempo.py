@@ -6,7 +6,8 @@ rhodes chords", "a funky bassline") at the tempo ``latentaudio data melodic`` pl
 names: "slow" below 76 bpm), stated to the model as every phrase caption states one, and whole bars of it long ("a sad
 piano melody, 105 bpm, 9.14 s"). Before, such a prompt was read stating only the longest clip's length ("a sad piano
 melody, 10.24 s"), with no tempo for the beat-phase channels. This generates both from the same noise seed, five
-prompts per kind in users' words, none stating a tempo, a key or a length, and scores each take:
+prompts per kind in users' words, none stating a tempo, a key or a length (the phrases of the request set,
+:func:`latentaudio.evaluation.music.load_requests`), and scores each take:
 
 * **tempo**: ``estimate_tempo`` within 4% of the tempo the prompt is now read at (and with its double or half), and,
   for the prompts with a tempo word, whether the estimate carries that word (:func:`latentaudio.data.melodic_material.pace_word`);
@@ -29,23 +30,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from common import generation_parser, load_pipeline  # noqa: E402
 from music_edits import judged, print_loop_table, score_loop, takes_now_and_before  # noqa: E402
 
-# (kind, prompt): five per kind, in users' words, none stating a tempo, a key or a length
-PROMPTS = (
-    ("melody", "a sad piano melody"), ("melody", "an upbeat flute tune"), ("melody", "a slow cello melody"),
-    ("melody", "happy violin riff"), ("melody", "a dark clarinet melody, fast"),
-    ("arpeggio", "harp arpeggios"), ("arpeggio", "a bright nylon guitar arpeggio"), ("arpeggio", "fast music box arps"),
-    ("arpeggio", "a slow melancholic piano arpeggio"), ("arpeggio", "arpeggiated vibraphone, chill"),
-    ("chord progression", "soft piano chords"), ("chord progression", "happy acoustic guitar chords"),
-    ("chord progression", "chill rhodes chords"), ("chord progression", "a sad string ensemble progression"),
-    ("chord progression", "an uplifting organ chord progression, upbeat"),
-    ("bass line", "a funky bass line"), ("bass line", "a deep fretless bassline"), ("bass line", "slap bass groove, fast"),
-    ("bass line", "a dark synth bass line"), ("bass line", "a slow upright bass line"),
-    ("pad", "a warm pad loop"), ("pad", "a dreamy choir pad loop"), ("pad", "a slow dark string pad loop"),
-    ("pad", "a bright halo pad loop"), ("pad", "a sad pad loop, slow"),
-    ("scale", "a clarinet scale"), ("scale", "a fast piano scale run"), ("scale", "a slow flute scale"),
-    ("scale", "a happy marimba scale"), ("scale", "a sad trumpet scale"),
-)
-
 
 def main() -> None:
     parser = generation_parser(__doc__.splitlines()[0], limit=0, seconds=0.0, model="music")
@@ -56,11 +40,12 @@ def main() -> None:
     import numpy as np
 
     from latentaudio.data.melodic_material import MOODS, pace_word
-    from latentaudio.evaluation.music import estimate_key, estimate_tempo
+    from latentaudio.evaluation.music import estimate_key, estimate_tempo, load_requests
     from latentaudio.metrics import log_mel_fn
     from latentaudio.prompts import melodic_kind, pace, take_tempo_bpm
 
-    rows = PROMPTS[: args.limit] if args.limit else PROMPTS
+    rows = [(row["kind"], row["text"]) for row in load_requests("melodic")]
+    rows = rows[: args.limit] if args.limit else rows
     assert all(melodic_kind(prompt) == kind for kind, prompt in rows), "a prompt names another kind"
     mode_of = {mood: mode for mode in ("major", "minor") for mood in MOODS[mode]}
     moods = [next((mode_of[word] for word in prompt.replace(",", " ").split() if word in mode_of), None) for _, prompt in rows]

@@ -6,7 +6,8 @@ range ``latentaudio data drumloops`` plays it at; house 124 bpm), stated to the 
 states one, and whole bars of it long ("a house drum loop, 124 bpm, 9.68 s"). Before, such a prompt was read stating
 only the longest clip's length ("a house drum loop, 10.24 s"), with no tempo for the beat-phase channels. This
 generates both from the same noise seed, four wordings per style, none stating a tempo ("a house drum loop", "house
-groove", "house beat, drums only", "a house drum pattern loop"), and scores each take as ``loop_lengths.py`` does:
+groove", "house beat, drums only", "a house drum pattern loop": the drum loops of the request set that name a style,
+:func:`latentaudio.evaluation.music.load_requests`), and scores each take as ``loop_lengths.py`` does:
 
 * **tempo**: ``estimate_tempo`` within 4% of the style's tempo (and with its double or half);
 * **the wrap**: the take played in a loop, scored as in ``music_edits.py`` (the log-mel flux across the wrap over the
@@ -28,8 +29,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from common import generation_parser, load_pipeline  # noqa: E402
 from music_edits import judged, print_loop_table, score_loop, takes_now_and_before  # noqa: E402
 
-WORDINGS = ("a {style} drum loop", "{style} groove", "{style} beat, drums only", "a {style} drum pattern loop")
-
 
 def main() -> None:
     parser = generation_parser(__doc__.splitlines()[0], limit=0, seconds=0.0, model="music")
@@ -39,11 +38,11 @@ def main() -> None:
 
     import numpy as np
 
-    from latentaudio.data.drum_patterns import STYLES
+    from latentaudio.evaluation.music import load_requests
     from latentaudio.metrics import log_mel_fn
     from latentaudio.prompts import drum_style, style_tempo_bpm
 
-    rows = [(style, wording.format(style=style)) for style in STYLES for wording in WORDINGS]
+    rows = [(row["style"], row["text"]) for row in load_requests("drum loop") if row["style"]]
     rows = rows[: args.limit] if args.limit else rows
     assert all(drum_style(prompt) == style for style, prompt in rows), "a prompt names another style"
     mel_fn, hop = log_mel_fn(pipe.spectrogram), pipe.spectrogram.config.hop_length

@@ -263,6 +263,38 @@ def test_with_tempo_states_the_tempo_before_a_length_that_ends_the_prompt(text, 
     assert parse_prompt(expected).seconds == parse_prompt(text).seconds
 
 
+def test_every_request_in_users_words_is_read_as_the_loop_phrase_or_effect_it_names():
+    """The request set: what the pipeline fills in for a loop, a phrase or an effect that states no tempo, key or
+    length, row by row (the prompts ``style_tempo.py``, ``phrase_tempo.py`` and ``effect_lengths.py`` measure)."""
+    from latentaudio.cli.generate import model_for
+    from latentaudio.data.drum_patterns import TEMPO_RANGE
+    from latentaudio.evaluation.music import load_requests
+    from latentaudio.prompts import (drum_style, effect_class, effect_length_in_s, melodic_kind, melodic_tempo_bpm, pace,
+                                     paced_tempo_bpm, style_tempo_bpm, take_tempo_bpm)
+
+    rows = load_requests()
+    assert [len(load_requests(c)) for c in ("drum loop", "melodic", "sound effect")] == [56, 30, 56] and len(rows) == 142
+    for row in rows:
+        text, category = row["text"], row["category"]
+        stated = parse_prompt(text)
+        assert (stated.tempo_bpm, stated.key, stated.seconds) == (None, None, None), text  # states none of them
+        assert asks_for_material(text) and model_for(text, None) == "music", text
+        assert (drum_style(text), melodic_kind(text), effect_class(text)) == (
+            row.get("style"), row.get("kind"), row.get("sfx_class")), text
+        seconds = take_length_in_s(text, 10.24)
+        if category == "sound effect":
+            assert take_tempo_bpm(text) is None and seconds == effect_length_in_s(row["sfx_class"]), text
+            continue
+        if category == "drum loop":
+            bpm = style_tempo_bpm(row["style"], pace(text)) if row["style"] else paced_tempo_bpm(TEMPO_RANGE, pace(text))
+        else:
+            bpm = melodic_tempo_bpm(row["kind"], pace(text))
+        bar = (stated.beats_per_bar or 4) * 60 / bpm
+        assert take_tempo_bpm(text) == bpm and 10.24 - bar < seconds <= 10.24, text
+        assert seconds / bar == pytest.approx(round(seconds / bar), abs=1e-4), text
+        assert template_caption(text, "gm_music", seconds) == f"{text}, {bpm} bpm, {seconds:.2f} s"
+
+
 def test_a_sound_effect_without_a_length_is_as_long_as_its_class_was_trained():
     from latentaudio.data.sfx import plan_sound_effects
     from latentaudio.data.vocabulary import EFFECT_NAMES, EFFECT_SECONDS

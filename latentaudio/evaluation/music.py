@@ -36,6 +36,7 @@ trained on the train split only, on the ``category``, ``style`` and ``sfx_class`
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
@@ -48,6 +49,11 @@ from ..metrics import TEMPO_HOP, estimate_pitch, estimate_tempo, frechet_distanc
 from .classifier import AudioFamilyClassifier, classify_clips, load_classifier, train_classifier
 
 ONE_SHOT = "one-shot"  # the category of rows without one (the SoundFont builder's)
+# Loops, phrases and effects asked for in users' words, none stating a tempo, a key or a length, each labelled with the
+# category and the column of the music builders' rows it asks for ("style", "kind", "sfx_class"; a drum loop of no
+# style has none): what the pipeline fills in for them is benchmarked (``benchmarks/style_tempo.py``,
+# ``phrase_tempo.py``, ``effect_lengths.py``) and tested (``tests/test_prompts.py``).
+REQUESTS_PATH = Path(__file__).with_name("requests.jsonl")
 JUDGE_COLUMNS = ("category", "style", "sfx_class")
 TEMPO_TOLERANCE = 0.04
 # Krumhansl & Kessler (1982) key profiles, tonic first (Krumhansl 1990, table 2.1).
@@ -106,6 +112,12 @@ def key_matches(estimate: Optional[tuple[int, str]], target: tuple[int, str], re
         return True
     relative_key = ((tonic + 9) % 12, "minor") if mode == "major" else ((tonic + 3) % 12, "major")
     return relative and estimate == relative_key
+
+
+def load_requests(category: Optional[str] = None, path: PathLike = REQUESTS_PATH) -> list[dict]:
+    """The rows of the request set (:data:`REQUESTS_PATH`), in file order; only those of ``category`` when given."""
+    rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [row for row in rows if category is None or row["category"] == category]
 
 
 def category_of(row: dict) -> Optional[str]:

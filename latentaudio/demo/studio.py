@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 from typing import Callable, Optional
 
-from ..cli.common import generator, load_model
+from ..cli.common import generator, load_model, model_index
 from ..cli.edit import (EDIT_VERBS, TEMPO_READ_AS, TEMPO_VERBS, add_edit_commands, edit_model_reason, read_and_check, run_verb,
                         tempo_read_as)
 from ..cli.generate import add_generate_commands, length_for, model_for, music_model_reason
@@ -242,8 +242,11 @@ class Studio:
         template = self.pipe.config.get("prompt_template")
         if not isinstance(prompt, str) or not prompt:
             return ""
-        if model_for(prompt, self.model, bool(loop)) != self.model:
-            return f"Made by the music model: {music_model_reason(prompt, bool(loop))}"
+        if model_for(prompt, self.model, bool(loop)) != self.model:  # the words it reads, as generate --dry-run says
+            said = f"Made by the music model: {music_model_reason(prompt, bool(loop))}"
+            template = model_index("music").get("prompt_template")
+            read = template_caption(prompt, template, length_for(prompt, seconds or None, "music"))
+            return said if read == prompt else f"{said}\n\nRead as: *{read}* (the music model's prompt template, `{template}`)"
         seconds = length_for(prompt, seconds or None, self.model)
         if seconds is not None:  # the take's length, a whole number of latent frames, as generate states it
             seconds = self.pipe.check_length(seconds) / self.pipe.sample_rate

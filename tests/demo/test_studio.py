@@ -319,3 +319,19 @@ def test_extend_says_the_tempo_it_gave_the_continuation(tiny_pipe, tmp_path, mon
     assert hearings[0] == [""] and all(re.fullmatch(r"1(19|20|21) bpm", p) for heard in hearings[1:] for p in heard)
     assert studio.read_as("house at 128 bpm", 0.5, verb="extend", audio=audio) == ""  # a stated tempo is kept
     assert studio.read_as("", 0.5, verb="transform", audio=audio) == ""  # other verbs read the prompt as written
+
+
+def test_a_prompt_for_the_music_model_shows_the_words_it_reads(tmp_path):
+    """Without a named model the studio gives a phrase to the music model, and says what that model reads: the tempo
+    and length filled in, as ``generate --dry-run`` says them."""
+    from latentaudio.cli.generate import prompt_reading
+    from latentaudio.demo.studio import Studio
+
+    studio = Studio(None, tmp_path / "files")
+    reason = "the prompt asks for more than one sound (a loop, a phrase or an effect)"
+    assert studio.read_as("a sad piano melody") == (f"Made by the music model: {reason}\n\nRead as: *a sad piano melody, "
+                                                    "105 bpm, 9.14 s* (the music model's prompt template, `gm_music`)")
+    assert "*a sad piano melody, 105 bpm, 4.00 s*" in studio.read_as("a sad piano melody", 4.0)  # the panel's length
+    assert "read as 'a sad piano melody, 105 bpm, 9.14 s'" in prompt_reading("a sad piano melody", None)
+    assert studio.read_as("light rain, 3 s") == f"Made by the music model: {reason}"  # read as written
+

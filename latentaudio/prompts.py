@@ -308,9 +308,9 @@ def take_length_in_s(text: str, longest_in_s: Optional[float]) -> Optional[float
     phrase that states no tempo at the one :func:`take_tempo_bpm` gives it ("a house drum loop": 124 bpm, 9.68 s;
     "a sad piano melody": 105 bpm, 9.14 s); for a sound effect, the middle of the lengths ``latentaudio data sfx``
     renders its class at (:func:`effect_length_in_s`: "a laser zap" 0.38 s, "police siren" 4.0 s), at most
-    ``longest_in_s``; for other such prompts ``longest_in_s`` itself; for a one-shot ``None``. A take of whole bars ends where its first beat comes round again, so it loops
-    in a DAW at the project's tempo, and every drum loop and phrase of ``latentaudio data drumloops`` and
-    ``melodic`` is whole bars long too.
+    ``longest_in_s``; for other such prompts ``longest_in_s`` itself; for a one-shot ``None``. A take of whole bars
+    ends where its first beat comes round again, so it loops in a DAW at the project's tempo, and every drum loop and
+    phrase of ``latentaudio data drumloops`` and ``melodic`` is whole bars long too.
 
     Args:
         text (`str`): The prompt.
@@ -436,10 +436,11 @@ def paced_tempo_bpm(tempo_range: tuple[float, float], pace: Optional[str] = None
     if pace is not None:
         if pace not in PACES:
             raise ValueError(f"No tempo word {pace!r}; expected one of {', '.join(PACES)}.")
-        fastest_slower, slowest_faster = PACES[pace]
-        low, high = min(max(low, fastest_slower), high), max(min(high, slowest_faster - 1), low)
-        if low > high:
-            low = high = low if fastest_slower > high else high
+        named_low, named_above = PACES[pace]  # the word's tempi: from named_low up to below named_above
+        if named_low > high or named_above <= low:  # none in the range: its end nearest them
+            low = high = high if named_low > high else low
+        else:
+            low, high = max(low, named_low), min(high, named_above - 1)
     return round((low + high) / 2)
 
 

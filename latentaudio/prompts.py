@@ -592,7 +592,8 @@ def _phrase_table() -> dict[tuple[str, ...], tuple[str, object]]:
     for family, (words, _) in vocabulary.FAMILY_WORDS.items():
         for word in words:
             add(word, "family", family)
-    for word in ("drum", "drums", "drum kit", "drum hit", "percussion hit", "beat"):
+    for word in ("drum", "drums", "drum kit", "drum set", "drum hit", "percussion hit", "beat",
+                 "acoustic drums", "acoustic drum kit", "acoustic drum set"):  # not the "acoustic" guitar
         add(word, "family", gm.DRUMS_FAMILY)
     return table
 

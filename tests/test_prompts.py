@@ -242,6 +242,8 @@ def test_a_drum_loop_of_no_style_is_played_at_the_middle_of_every_loops_tempo():
         assert take_tempo_bpm(prompt) == sum(TEMPO_RANGE) / 2 == 120, prompt
         assert take_length_in_s(prompt, 10.24) == 10.0 and template_caption(prompt, "gm_music", 10.0) == f"{prompt}, 120 bpm, 10.00 s"
     assert take_tempo_bpm("a slow drum loop") == 68 and take_tempo_bpm("a fast drum loop") == 165
+    for text in ("acoustic drums, looped", "an acoustic drum kit groove"):  # drums, not the "acoustic" guitar
+        assert (parse_prompt(text).family, parse_prompt(text).program, take_tempo_bpm(text)) == ("Drums", None, 120), text
     # a drum hit is a one-shot, not the "hit" sound effect
     from latentaudio.prompts import effect_class
 

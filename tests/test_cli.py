@@ -85,13 +85,13 @@ def test_missing_model_folder(tmp_path, capsys):
     assert "Model folder not found" in capsys.readouterr().err
 
 
-def test_dry_run_says_how_each_prompt_is_read_and_what_generate_then_does(tmp_path, capsys, monkeypatch):
+def test_dry_run_says_how_each_prompt_is_read_and_what_generate_then_does(tiny_pipe_dir, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["generate", "--dry-run", "a sad piano melody", "a tight snare hit", "a laser zap"]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "'a sad piano melody': the music model, 9.14 s, read as 'a sad piano melody, 105 bpm, 9.14 s'; "
         "the prompt asks for more than one sound (a loop, a phrase or an effect)",
-        "'a tight snare hit': the default model, its own clip length, read as 'a moderately loud snare drum hit'",
+        "'a tight snare hit': the default model, its own clip, 2.56 s, read as 'a moderately loud snare drum hit'",
         "'a laser zap': the music model, 0.38 s, read as 'a laser zap, 0.38 s'; "
         "the prompt asks for more than one sound (a loop, a phrase or an effect)",
     ]
@@ -100,7 +100,11 @@ def test_dry_run_says_how_each_prompt_is_read_and_what_generate_then_does(tmp_pa
     assert capsys.readouterr().out.strip() == ("'kick': the music model, 2.00 s, read as 'a moderately loud kick drum hit'; "
                                                "a take that plays in a loop")
     assert main(["generate", "--dry-run", "kick", "--model", "music"]) == 0  # a named model: no reason to give
-    assert capsys.readouterr().out.strip() == "'kick': the music model, its own clip length, read as 'a moderately loud kick drum hit'"
+    assert capsys.readouterr().out.strip() == "'kick': the music model, its own clip, 2.56 s, read as 'a moderately loud kick drum hit'"
+    assert main(["generate", "--dry-run", "a snare", "--model", str(tiny_pipe_dir)]) == 0  # its configs give its clip
+    assert capsys.readouterr().out.strip() == "'a snare': " + str(tiny_pipe_dir) + ", its own clip, 0.32 s, read as written"
+    assert main(["generate", "a snare", "--model", str(tiny_pipe_dir), "--steps", "1", "-o", "snare.wav"]) == 0
+    assert sf.read(tmp_path / "snare.wav")[0].shape == (round(0.32 * 16000),)  # the clip it said
     assert main(["generate", "--dry-run", "kick", "--model", str(tmp_path / "none")]) == 1
     assert capsys.readouterr().err.strip().endswith("none is neither a pipeline folder nor a hub id in the local cache.")
     # what the dry run says is what generate does: the same words read, a take of the length said

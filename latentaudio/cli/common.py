@@ -206,6 +206,24 @@ def model_index(model: str | None) -> dict:
     return json.loads(Path(cached).read_text())
 
 
+def native_clip_in_s(model: str | None) -> float | None:
+    """The length of ``model``'s own clip (its U-Net's ``sample_size`` in latent frames, each the VAE's downsampling
+    times the spectrogram's hop), read from a local folder's configs without loading it; ``None`` where they do not
+    say (a hub id, a folder without a spectrogram config)."""
+    from ..model_folder import PipelineFolder, model_location
+    from ..spectrogram import downsampling_factor
+
+    folder = PipelineFolder.find(model_location(model))
+    try:
+        configs = {name: json.loads((folder.path / name / "config.json").read_text()) for name in ("unet", "vae", "spectrogram")}
+        frames = configs["unet"]["sample_size"]
+        frames = frames[0] if isinstance(frames, (list, tuple)) else frames
+        hop = downsampling_factor(len(configs["vae"]["block_out_channels"])) * configs["spectrogram"]["hop_length"]
+        return frames * hop / configs["spectrogram"]["sample_rate"]
+    except (AttributeError, OSError, KeyError, TypeError, ValueError):
+        return None
+
+
 def longest_trained_length_in_s(model: str | None) -> float | None:
     """The longest take ``model`` (a folder or an embedded name; ``None``: the default model) learnt, its pipeline's
     ``longest_trained_length_in_s``, read from its folder without loading it; ``None`` when it states none."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .common import (add_sampling_options, generator, load_model, longest_trained_length_in_s, model_index, output_paths, positive_float,
-                     positive_int, seed, write_audios)
+from .common import (add_sampling_options, generator, load_model, longest_trained_length_in_s, model_index, native_clip_in_s,
+                     output_paths, positive_float, positive_int, seed, write_audios)
 
 
 def add_generate_commands(verbs) -> None:
@@ -167,7 +167,8 @@ def length_for(prompt: str, seconds: float | None, model: str | None) -> float |
 
 def prompt_reading(prompt: str, model: str | None, seconds: float | None = None, loop: bool = False) -> str:
     """How ``prompt`` is read without running anything, in one line: the model it goes to (:func:`model_for`) and why,
-    the take's length (:func:`length_for`), and the words that model reads (its folder's ``prompt_template``):
+    the take's length (:func:`length_for`; the model's own clip, :func:`~.common.native_clip_in_s`, where the prompt
+    asks for none), and the words that model reads (its folder's ``prompt_template``):
     "'a sad piano melody': the music model, 9.14 s, read as 'a sad piano melody, 105 bpm, 9.14 s'; the prompt asks for
     more than one sound (a loop, a phrase or an effect)"."""
     from ..prompts import template_caption
@@ -176,7 +177,9 @@ def prompt_reading(prompt: str, model: str | None, seconds: float | None = None,
     length = length_for(prompt, seconds, chosen)
     read = template_caption(prompt, model_index(chosen).get("prompt_template"), length)
     name = {None: "the default model", "music": "the music model"}.get(chosen, chosen)
-    line = f"{prompt!r}: {name}, " + ("its own clip length" if length is None else f"{length:.2f} s")
+    own = native_clip_in_s(chosen) if length is None else None
+    clip = f"{length:.2f} s" if length is not None else "its own clip" + ("" if own is None else f", {own:.2f} s")
+    line = f"{prompt!r}: {name}, {clip}"
     line += f", read as {read!r}" if read != prompt else ", read as written"
     return line + (f"; {music_model_reason(prompt, loop)}" if chosen != model else "")
 

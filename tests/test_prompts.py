@@ -163,6 +163,7 @@ def test_a_drum_loop_without_a_tempo_is_played_at_its_styles_and_whole_bars_of_i
                 read = parse_prompt(template_caption(prompt, "gm_music", seconds))
                 assert (read.tempo_bpm, read.seconds) == (bpm, round(seconds, 2)), prompt
     assert template_caption("a house drum loop", "gm_music", 9.677419) == "a house drum loop, 124 bpm, 9.68 s"
+    assert drum_style("a lofi beat") == drum_style("boom-bap drums") == "hip hop" and drum_style("jungle breakbeat loop") == "drum and bass"
     assert take_length_in_s("a 2-bar funk loop", 10.24) == round(2 * 4 * 60 / 102, 6)  # the bars it states, at funk's 102
     assert take_length_in_s("a 90 bpm house loop", 10.24) == 8.0  # a stated tempo is kept
     assert template_caption("a 90 bpm house loop", "gm_music", 8.0) == "a 90 bpm house loop, 8.00 s"

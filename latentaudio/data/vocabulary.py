@@ -142,7 +142,8 @@ KIT_NICKNAMES: dict[str, tuple[str, ...]] = {
 
 # Drum styles of :data:`latentaudio.data.drum_patterns.STYLES` as people write them (captions use the style's own name).
 STYLE_NICKNAMES: dict[str, tuple[str, ...]] = {
-    "hip hop": ("hip-hop", "hiphop", "boom bap"), "drum and bass": ("drum & bass", "drum n bass", "dnb", "d&b"),
+    "hip hop": ("hip-hop", "hiphop", "boom bap", "boom-bap", "lofi", "lo-fi", "lo fi"),
+    "drum and bass": ("drum & bass", "drum n bass", "dnb", "d&b", "jungle"),
     "bossa nova": ("bossa",), "jazz swing": ("swing", "jazz"),
 }
 

@@ -144,6 +144,17 @@ def test_a_loop_without_a_length_is_the_most_whole_bars_of_its_tempo_the_model_l
     assert take_length_in_s("a tight snare hit", 10.24) is None and take_length_in_s("a 2-bar snare hit", 10.24) is None
 
 
+def assert_whole_bars_stated(prompt: str, bpm: float, beats_per_bar: int = 4) -> None:
+    """A take of ``prompt`` (which states no tempo or length) is whole bars of ``bpm``, as many as fit in 10.24 s, and
+    the music template states that tempo and length, which read back."""
+    bar = beats_per_bar * 60 / bpm
+    seconds = take_length_in_s(prompt, 10.24)
+    assert seconds / bar == pytest.approx(round(seconds / bar), abs=1e-4) and 10.24 - bar < seconds <= 10.24, prompt
+    assert template_caption(prompt, "gm_music", seconds) == f"{prompt}, {bpm} bpm, {seconds:.2f} s"
+    read = parse_prompt(template_caption(prompt, "gm_music", seconds))
+    assert (read.tempo_bpm, read.seconds) == (bpm, round(seconds, 2)), prompt
+
+
 def test_a_drum_loop_without_a_tempo_is_played_at_its_styles_and_whole_bars_of_it():
     from latentaudio.data.drum_patterns import STYLES
     from latentaudio.data.vocabulary import STYLE_NICKNAMES
@@ -153,15 +164,10 @@ def test_a_drum_loop_without_a_tempo_is_played_at_its_styles_and_whole_bars_of_i
         low, high = groove.tempo
         bpm = style_tempo_bpm(style)
         assert low <= bpm <= high, style
-        bar = groove.beats_per_bar * 60 / bpm
         for name in (style, *STYLE_NICKNAMES.get(style, ())):
             for prompt in (f"a {name} drum loop", f"{name.upper()} beat", f"{name} drums, dusty", f"a {name} groove"):
                 assert drum_style(prompt) == style and asks_for_material(prompt), prompt
-                seconds = take_length_in_s(prompt, 10.24)
-                assert seconds / bar == pytest.approx(round(seconds / bar), abs=1e-4) and 10.24 - bar < seconds <= 10.24, prompt
-                assert template_caption(prompt, "gm_music", seconds) == f"{prompt}, {bpm} bpm, {seconds:.2f} s"
-                read = parse_prompt(template_caption(prompt, "gm_music", seconds))
-                assert (read.tempo_bpm, read.seconds) == (bpm, round(seconds, 2)), prompt
+                assert_whole_bars_stated(prompt, bpm, groove.beats_per_bar)
     assert template_caption("a house drum loop", "gm_music", 9.677419) == "a house drum loop, 124 bpm, 9.68 s"
     assert drum_style("a lofi beat") == drum_style("boom-bap drums") == "hip hop" and drum_style("jungle breakbeat loop") == "drum and bass"
     assert take_length_in_s("a 2-bar funk loop", 10.24) == round(2 * 4 * 60 / 102, 6)  # the bars it states, at funk's 102
@@ -184,18 +190,13 @@ def test_a_phrase_without_a_tempo_is_played_at_its_kinds_and_whole_bars_of_it():
     for kind, spec in KINDS.items():
         bpm = melodic_tempo_bpm(kind)
         assert spec.tempo[0] <= bpm <= spec.tempo[1], kind
-        bar = 4 * 60 / bpm
         for name in (kind, *KIND_NICKNAMES[kind]):
             for prompt in (f"a cello {name} loop", f"soft piano {name.upper()} in D minor", f"{name} on a harp, warm"):
                 if prompt.endswith("warm") and name in ("pad", "pads"):
                     assert not asks_for_material(prompt), prompt  # "pad" names a GM program as often as a phrase
                     continue
                 assert melodic_kind(prompt) == kind and take_tempo_bpm(prompt) == bpm, prompt
-                seconds = take_length_in_s(prompt, 10.24)
-                assert seconds / bar == pytest.approx(round(seconds / bar), abs=1e-4) and 10.24 - bar < seconds <= 10.24, prompt
-                assert template_caption(prompt, "gm_music", seconds) == f"{prompt}, {bpm} bpm, {seconds:.2f} s"
-                read = parse_prompt(template_caption(prompt, "gm_music", seconds))
-                assert (read.tempo_bpm, read.seconds) == (bpm, round(seconds, 2)), prompt
+                assert_whole_bars_stated(prompt, bpm)
     assert template_caption("a sad piano melody", "gm_music", 9.142857) == "a sad piano melody, 105 bpm, 9.14 s"
     # a phrase that names no kind but an instrument or a key is a melody; a style it names sets its tempo
     assert melodic_kind("a cello in D minor") == melodic_kind("a piano loop") == melodic_kind("a sad violin solo") == "melody"
@@ -284,18 +285,15 @@ def test_every_request_in_users_words_is_read_as_the_loop_phrase_or_effect_it_na
         assert asks_for_material(text) and model_for(text, None) == "music", text
         assert (drum_style(text), melodic_kind(text), effect_class(text)) == (
             row.get("style"), row.get("kind"), row.get("sfx_class")), text
-        seconds = take_length_in_s(text, 10.24)
         if category == "sound effect":
-            assert take_tempo_bpm(text) is None and seconds == effect_length_in_s(row["sfx_class"]), text
+            assert take_tempo_bpm(text) is None and take_length_in_s(text, 10.24) == effect_length_in_s(row["sfx_class"]), text
             continue
         if category == "drum loop":
             bpm = style_tempo_bpm(row["style"], pace(text)) if row["style"] else paced_tempo_bpm(TEMPO_RANGE, pace(text))
         else:
             bpm = melodic_tempo_bpm(row["kind"], pace(text))
-        bar = (stated.beats_per_bar or 4) * 60 / bpm
-        assert take_tempo_bpm(text) == bpm and 10.24 - bar < seconds <= 10.24, text
-        assert seconds / bar == pytest.approx(round(seconds / bar), abs=1e-4), text
-        assert template_caption(text, "gm_music", seconds) == f"{text}, {bpm} bpm, {seconds:.2f} s"
+        assert take_tempo_bpm(text) == bpm, text
+        assert_whole_bars_stated(text, bpm, stated.beats_per_bar or 4)
 
 
 def test_a_sound_effect_without_a_length_is_as_long_as_its_class_was_trained():

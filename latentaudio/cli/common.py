@@ -214,13 +214,15 @@ def native_clip_in_s(model: str | None) -> float | None:
     from ..spectrogram import downsampling_factor
 
     folder = PipelineFolder.find(model_location(model))
+    if folder is None:
+        return None
     try:
         configs = {name: json.loads((folder.path / name / "config.json").read_text()) for name in ("unet", "vae", "spectrogram")}
         frames = configs["unet"]["sample_size"]
-        frames = frames[0] if isinstance(frames, (list, tuple)) else frames
+        frames = frames[0] if isinstance(frames, (list, tuple)) else frames  # as the pipeline's clip_frames reads it
         hop = downsampling_factor(len(configs["vae"]["block_out_channels"])) * configs["spectrogram"]["hop_length"]
         return frames * hop / configs["spectrogram"]["sample_rate"]
-    except (AttributeError, OSError, KeyError, TypeError, ValueError):
+    except (OSError, KeyError, TypeError, ValueError):  # a config missing, or not saying
         return None
 
 

@@ -165,17 +165,24 @@ def length_for(prompt: str, seconds: float | None, model: str | None) -> float |
     return seconds if seconds is not None else take_length_in_s(prompt, longest_trained_length_in_s(model))
 
 
+def words_read(prompt: str, model: str | None, seconds: float | None) -> tuple[str | None, str]:
+    """``(prompt_template, the words read)``: what ``model`` (a folder or an embedded name, read without loading it:
+    :func:`~.common.model_index`) reads ``prompt`` as for a take of ``seconds`` (:func:`length_for`'s)."""
+    from ..prompts import template_caption
+
+    template = model_index(model).get("prompt_template")
+    return template, template_caption(prompt, template, seconds)
+
+
 def prompt_reading(prompt: str, model: str | None, seconds: float | None = None, loop: bool = False) -> str:
     """How ``prompt`` is read without running anything, in one line: the model it goes to (:func:`model_for`) and why,
     the take's length (:func:`length_for`; the model's own clip, :func:`~.common.native_clip_in_s`, where the prompt
     asks for none), and the words that model reads (its folder's ``prompt_template``):
     "'a sad piano melody': the music model, 9.14 s, read as 'a sad piano melody, 105 bpm, 9.14 s'; the prompt asks for
     more than one sound (a loop, a phrase or an effect)"."""
-    from ..prompts import template_caption
-
     chosen = model_for(prompt, model, loop)
     length = length_for(prompt, seconds, chosen)
-    read = template_caption(prompt, model_index(chosen).get("prompt_template"), length)
+    _, read = words_read(prompt, chosen, length)
     name = {None: "the default model", "music": "the music model"}.get(chosen, chosen)
     own = native_clip_in_s(chosen) if length is None else None
     clip = f"{length:.2f} s" if length is not None else "its own clip" + ("" if own is None else f", {own:.2f} s")

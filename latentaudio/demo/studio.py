@@ -16,10 +16,10 @@ import uuid
 from pathlib import Path
 from typing import Callable, Optional
 
-from ..cli.common import generator, load_model, model_index
+from ..cli.common import generator, load_model
 from ..cli.edit import (EDIT_VERBS, TEMPO_READ_AS, TEMPO_VERBS, add_edit_commands, edit_model_reason, read_and_check, run_verb,
                         tempo_read_as)
-from ..cli.generate import add_generate_commands, length_for, model_for, music_model_reason
+from ..cli.generate import add_generate_commands, length_for, model_for, music_model_reason, words_read
 from ..prompts import template_caption
 from ..resident import ResidentPipeline
 
@@ -244,8 +244,7 @@ class Studio:
             return ""
         if model_for(prompt, self.model, bool(loop)) != self.model:  # the words it reads, as generate --dry-run says
             said = f"Made by the music model: {music_model_reason(prompt, bool(loop))}"
-            template = model_index("music").get("prompt_template")
-            read = template_caption(prompt, template, length_for(prompt, seconds or None, "music"))
+            template, read = words_read(prompt, "music", length_for(prompt, seconds or None, "music"))
             return said if read == prompt else f"{said}\n\nRead as: *{read}* (the music model's prompt template, `{template}`)"
         seconds = length_for(prompt, seconds or None, self.model)
         if seconds is not None:  # the take's length, a whole number of latent frames, as generate states it

@@ -54,7 +54,7 @@ def main() -> None:
 
     judge, _ = load_classifier(args.judge)
     longest = pipe.config.get("longest_trained_length_in_s") or pipe.default_audio_length_in_s
-    rows = [(row["sfx_class"], row["text"]) for row in load_requests("sound effect")]
+    rows = [(row["sfx_class"], row["text"]) for row in load_requests("sound effect", nicknames=False)]
     rows = rows[: args.limit] if args.limit else rows
     classes = list(dict.fromkeys(effect for effect, _ in rows))
     assert all(effect_class(prompt) == effect for effect, prompt in rows), "a prompt names another class"

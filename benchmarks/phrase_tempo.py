@@ -44,7 +44,7 @@ def main() -> None:
     from latentaudio.metrics import log_mel_fn
     from latentaudio.prompts import melodic_kind, pace, take_tempo_bpm
 
-    rows = [(row["kind"], row["text"]) for row in load_requests("melodic")]
+    rows = [(row["kind"], row["text"]) for row in load_requests("melodic", nicknames=False)]
     rows = rows[: args.limit] if args.limit else rows
     assert all(melodic_kind(prompt) == kind for kind, prompt in rows), "a prompt names another kind"
     mode_of = {mood: mode for mode in ("major", "minor") for mood in MOODS[mode]}

@@ -42,7 +42,7 @@ def main() -> None:
     from latentaudio.metrics import log_mel_fn
     from latentaudio.prompts import drum_style, style_tempo_bpm
 
-    rows = [(row["style"], row["text"]) for row in load_requests("drum loop") if row["style"]]
+    rows = [(row["style"], row["text"]) for row in load_requests("drum loop", nicknames=False) if row["style"]]
     rows = rows[: args.limit] if args.limit else rows
     assert all(drum_style(prompt) == style for style, prompt in rows), "a prompt names another style"
     mel_fn, hop = log_mel_fn(pipe.spectrogram), pipe.spectrogram.config.hop_length

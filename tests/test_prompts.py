@@ -1,5 +1,8 @@
 """parse_prompt: notes in every notation, words that are not notes, instruments, drums and the rest."""
 
+import re
+from typing import Optional
+
 import numpy as np
 import pytest
 
@@ -139,18 +142,25 @@ def test_a_loop_without_a_length_is_the_most_whole_bars_of_its_tempo_the_model_l
     assert take_length_in_s("a cello melody in D minor, 6 bars, 90 bpm", 10.24) == 16.0  # even past the longest clip
     assert take_length_in_s("a 45 bpm ambient loop", 5.12) == 5.12  # one bar (5.33 s) would not fit: the longest clip
     assert take_length_in_s("a cello melody in D minor", 10.24) == round(4 * 4 * 60 / 105, 6)  # a melody's 105 bpm
-    assert take_length_in_s("an ambient loop", 10.24) == 10.24 and take_length_in_s("a jazz loop", None) is None
+    assert take_length_in_s("an ambient loop", 10.24) == 10.0  # a loop of nothing the builders name: 5 bars of 120 bpm
+    assert take_length_in_s("a jazz loop", None) is None
+    assert take_length_in_s("a looped ambient texture", 10.24) == 10.24  # material of no tempo: the longest clip
     assert take_length_in_s("light rain, 3 s", 10.24) == take_length_in_s("piano C4, 3 s", None) == 3.0  # a stated length
     assert take_length_in_s("a tight snare hit", 10.24) is None and take_length_in_s("a 2-bar snare hit", 10.24) is None
 
 
-def assert_whole_bars_stated(prompt: str, bpm: float, beats_per_bar: int = 4) -> None:
-    """A take of ``prompt`` (which states no tempo or length) is whole bars of ``bpm``, as many as fit in 10.24 s, and
-    the music template states that tempo and length, which read back."""
+def assert_whole_bars_stated(prompt: str, bpm: float, beats_per_bar: int = 4, bars: Optional[int] = None,
+                             read_as: Optional[str] = None) -> None:
+    """A take of ``prompt`` (which states no tempo or length) is whole bars of ``bpm``, ``bars`` of them or as many as
+    fit in 10.24 s, and the music template reads it as ``read_as`` (default the prompt itself) stating that tempo and
+    length, which read back."""
     bar = beats_per_bar * 60 / bpm
     seconds = take_length_in_s(prompt, 10.24)
-    assert seconds / bar == pytest.approx(round(seconds / bar), abs=1e-4) and 10.24 - bar < seconds <= 10.24, prompt
-    assert template_caption(prompt, "gm_music", seconds) == f"{prompt}, {bpm} bpm, {seconds:.2f} s"
+    if bars is not None:
+        assert seconds == pytest.approx(bars * bar, abs=1e-5), prompt
+    else:
+        assert seconds / bar == pytest.approx(round(seconds / bar), abs=1e-4) and 10.24 - bar < seconds <= 10.24, prompt
+    assert template_caption(prompt, "gm_music", seconds) == f"{read_as or prompt}, {bpm} bpm, {seconds:.2f} s"
     read = parse_prompt(template_caption(prompt, "gm_music", seconds))
     assert (read.tempo_bpm, read.seconds) == (bpm, round(seconds, 2)), prompt
 
@@ -158,16 +168,21 @@ def assert_whole_bars_stated(prompt: str, bpm: float, beats_per_bar: int = 4) ->
 def test_a_drum_loop_without_a_tempo_is_played_at_its_styles_and_whole_bars_of_it():
     from latentaudio.data.drum_patterns import STYLES
     from latentaudio.data.vocabulary import STYLE_NICKNAMES
-    from latentaudio.prompts import drum_style, style_tempo_bpm
+    from latentaudio.prompts import drum_style, style_tempo_bpm, take_tempo_bpm
 
     for style, groove in STYLES.items():
         low, high = groove.tempo
         bpm = style_tempo_bpm(style)
         assert low <= bpm <= high, style
         for name in (style, *STYLE_NICKNAMES.get(style, ())):
-            for prompt in (f"a {name} drum loop", f"{name.upper()} beat", f"{name} drums, dusty", f"a {name} groove"):
+            for wording in ("a {} drum loop", "{} beat", "{} drums, dusty", "a {} groove"):
+                prompt = wording.format(name)
                 assert drum_style(prompt) == style and asks_for_material(prompt), prompt
-                assert_whole_bars_stated(prompt, bpm, groove.beats_per_bar)
+                # a nickname is read as the captions name the style ("heavy metal drums" as "rock drums")
+                read_as = re.sub(r"^an? (?=[aeiou])", "an ", re.sub(r"^an? ", "a ", wording.format(style)))
+                assert_whole_bars_stated(prompt, bpm, groove.beats_per_bar, read_as=read_as)
+            shouted = f"{name.upper()} BEAT"  # any case
+            assert drum_style(shouted) == style and take_tempo_bpm(shouted) == bpm, shouted
     assert template_caption("a house drum loop", "gm_music", 9.677419) == "a house drum loop, 124 bpm, 9.68 s"
     assert drum_style("a lofi beat") == drum_style("boom-bap drums") == "hip hop" and drum_style("jungle breakbeat loop") == "drum and bass"
     assert take_length_in_s("a 2-bar funk loop", 10.24) == round(2 * 4 * 60 / 102, 6)  # the bars it states, at funk's 102
@@ -272,12 +287,15 @@ def test_every_request_in_users_words_is_read_as_the_loop_phrase_or_effect_it_na
     length, row by row (the prompts ``style_tempo.py``, ``phrase_tempo.py`` and ``effect_lengths.py`` measure)."""
     from latentaudio.cli.generate import model_for
     from latentaudio.data.drum_patterns import TEMPO_RANGE
+    from latentaudio.data.vocabulary import EFFECT_NAMES
     from latentaudio.evaluation.music import load_requests
     from latentaudio.prompts import (drum_style, effect_class, effect_length_in_s, melodic_kind, melodic_tempo_bpm, pace,
                                      paced_tempo_bpm, style_tempo_bpm, take_tempo_bpm)
 
     rows = load_requests()
-    assert [len(load_requests(c)) for c in ("drum loop", "melodic", "sound effect")] == [56, 30, 56] and len(rows) == 142
+    assert [len(load_requests(c, nicknames=False)) for c in ("drum loop", "melodic", "sound effect")] == [56, 30, 56]
+    assert [len(load_requests(c, nicknames=True)) for c in ("drum loop", "melodic", "sound effect")] == [16, 0, 28]
+    assert len(rows) == 186
     for row in rows:
         text, category = row["text"], row["category"]
         stated = parse_prompt(text)
@@ -286,14 +304,60 @@ def test_every_request_in_users_words_is_read_as_the_loop_phrase_or_effect_it_na
         assert (drum_style(text), melodic_kind(text), effect_class(text)) == (
             row.get("style"), row.get("kind"), row.get("sfx_class")), text
         if category == "sound effect":
-            assert take_tempo_bpm(text) is None and take_length_in_s(text, 10.24) == effect_length_in_s(row["sfx_class"]), text
+            seconds = effect_length_in_s(row["sfx_class"])
+            assert take_tempo_bpm(text) is None and take_length_in_s(text, 10.24) == seconds, text
+            read = template_caption(text, "gm_music", seconds)
+            assert effect_class(read) == row["sfx_class"] and parse_prompt(read).seconds == seconds, text  # reads back
+            assert read == f"{row.get('read_as', text)}, {seconds:.2f} s"
+            if row.get("named_by") == "nickname":  # named by a nickname: read as the captions name its class
+                assert f"{EFFECT_NAMES[row['sfx_class']][0]} sound effect" in read, read
             continue
         if category == "drum loop":
             bpm = style_tempo_bpm(row["style"], pace(text)) if row["style"] else paced_tempo_bpm(TEMPO_RANGE, pace(text))
         else:
             bpm = melodic_tempo_bpm(row["kind"], pace(text))
         assert take_tempo_bpm(text) == bpm, text
-        assert_whole_bars_stated(text, bpm, stated.beats_per_bar or 4)
+        assert_whole_bars_stated(text, bpm, stated.beats_per_bar or 4, row.get("bars"), row.get("read_as"))
+
+
+def test_an_effect_or_a_style_named_by_a_nickname_is_read_as_the_captions_name_it():
+    from latentaudio.data.vocabulary import EFFECT_NAMES, EFFECT_NICKNAMES
+    from latentaudio.prompts import effect_class, effect_length_in_s
+
+    captioned = {name.lower() for names in EFFECT_NAMES.values() for name in names}
+    for effect, nicknames in EFFECT_NICKNAMES.items():
+        assert not captioned & set(nicknames), effect  # the captions of a seed never change
+        for nick in nicknames:
+            prompt = f"{nick}, please"
+            seconds = take_length_in_s(prompt, 10.24)
+            assert effect_class(prompt) == effect and seconds == effect_length_in_s(effect), prompt
+            read = template_caption(prompt, "gm_music", seconds)
+            assert read == f"{EFFECT_NAMES[effect][0]} sound effect, please, {seconds:.2f} s", prompt
+            assert effect_class(read) == effect  # and the words read name the same class
+    # the article agrees with the name put in; what follows the nickname ("sound", "sfx") is not said twice
+    assert template_caption("a bomb going off", "gm_music", 2.0) == "an explosion sound effect going off, 2.00 s"
+    assert template_caption("An edm drum loop", "gm_music", 9.677419) == "A house drum loop, 124 bpm, 9.68 s"
+    assert template_caption("a level up sfx", "gm_music", 1.0) == "a power-up sound effect, 1.00 s"
+    # a prompt that also names its class or style as the captions do is read as it is
+    assert template_caption("pew pew laser shot", "gm_music", 0.38) == "pew pew laser shot, 0.38 s"
+    assert template_caption("a blues shuffle", "gm_music", 8.347826) == "a blues shuffle, 115 bpm, 8.35 s"
+    # a phrase keeps its words: "lofi" is hip hop's tempo, not a drum word for the text encoder
+    assert template_caption("a lofi piano loop", "gm_music", 8.0) == "a lofi piano loop, 90 bpm, 8.00 s"
+    # a one-shot is not an effect because of a nickname ("knock" beside a drum, a GM program beside "storm")
+    assert effect_class("a tight snare knock") is None and effect_class("storm piano, C4") is None
+
+
+def test_a_fill_is_one_bar_and_a_loop_of_nothing_named_is_whole_bars_of_120_bpm():
+    from latentaudio.prompts import drum_style, take_tempo_bpm
+
+    for prompt, seconds in (("a drum fill", 2.0), ("a snare fill", 2.0), ("a 2-bar drum fill", 4.0), ("a rock fill", 2.0),
+                            ("a slow drum fill", 60 * 4 / 68), ("a dembow loop", 10.0), ("an afrobeat groove", 10.0)):
+        assert asks_for_material(prompt) and take_length_in_s(prompt, 10.24) == pytest.approx(seconds, abs=1e-5), prompt
+    assert take_tempo_bpm("a rock fill") == 120 and take_tempo_bpm("a slow drum fill") == 68
+    for one_shot in ("high tom fill hit", "a single snare fill note"):  # a word for one sound keeps it a one-shot
+        assert not asks_for_material(one_shot), one_shot
+    assert drum_style("a jungle break") == "drum and bass" and asks_for_material("a drum break")
+    assert not asks_for_material("a glass break")  # a break of no drums is no loop
 
 
 def test_a_sound_effect_without_a_length_is_as_long_as_its_class_was_trained():

@@ -144,7 +144,9 @@ KIT_NICKNAMES: dict[str, tuple[str, ...]] = {
 STYLE_NICKNAMES: dict[str, tuple[str, ...]] = {
     "hip hop": ("hip-hop", "hiphop", "boom bap", "boom-bap", "lofi", "lo-fi", "lo fi"),
     "drum and bass": ("drum & bass", "drum n bass", "dnb", "d&b", "jungle"),
-    "bossa nova": ("bossa",), "jazz swing": ("swing", "jazz"),
+    "bossa nova": ("bossa",), "jazz swing": ("swing", "jazz", "bebop", "big band"),
+    "rock": ("metal", "heavy metal", "punk", "hard rock", "grunge"), "techno": ("trance",),
+    "house": ("four on the floor", "four-on-the-floor", "edm"), "shuffle": ("blues",),
 }
 
 # Tempo words of :data:`latentaudio.data.melodic_material.PACES` as people write them (captions use the word itself).
@@ -205,6 +207,19 @@ EFFECT_NAMES: dict[str, tuple[str, ...]] = {
     "rain": ("rain", "rainfall", "rain shower"),
     "wind": ("wind", "wind blowing", "breeze"),
     "engine": ("engine", "car engine", "motor"),
+}
+# Sound-effect classes by the other names people give them. Only the prompt reader uses these (a prompt naming one asks
+# for its class); the captions of ``latentaudio data sfx`` draw from EFFECT_NAMES alone, so a seed's captions stay put.
+EFFECT_NICKNAMES: dict[str, tuple[str, ...]] = {
+    "laser": ("zap", "pew", "pew pew", "ray gun", "phaser"), "coin": ("pickup", "pick-up", "collectible", "ka-ching"),
+    "jump": ("boing",), "power-up": ("level up", "levelup", "1-up", "one-up"),
+    "explosion": ("bomb", "kaboom", "detonation", "thunder", "thunderclap"),
+    "hit": ("thud", "slam", "smack", "whack", "bonk", "knock"),
+    "whoosh": ("riser", "uplifter", "woosh", "swipe", "whizz"), "click": ("ui sound", "button press", "keystroke"),
+    "beep": ("blip", "notification", "alert tone"), "alarm": ("buzzer", "klaxon", "alert"),
+    "siren": ("ambulance", "police car", "fire truck", "fire engine"),
+    "rain": ("rainstorm", "thunderstorm", "storm", "downpour", "drizzle", "raindrops"),
+    "wind": ("gust", "gusts", "gale", "windy", "blizzard"), "engine": ("motorbike", "motorcycle", "revving", "vroom", "race car"),
 }
 # The lengths, in seconds, that ``latentaudio data sfx`` renders each class at (drawn uniformly between the two; a beep
 # lasts as long as its one to three beeps and gaps make it). Its captions state the length, so a music model learns

@@ -52,7 +52,10 @@ ONE_SHOT = "one-shot"  # the category of rows without one (the SoundFont builder
 # Loops, phrases and effects asked for in users' words, none stating a tempo, a key or a length, each labelled with the
 # category and the column of the music builders' rows it asks for ("style", "kind", "sfx_class"; a drum loop of no
 # style has none): what the pipeline fills in for them is benchmarked (``benchmarks/style_tempo.py``,
-# ``phrase_tempo.py``, ``effect_lengths.py``) and tested (``tests/test_prompts.py``).
+# ``phrase_tempo.py``, ``effect_lengths.py``) and tested (``tests/test_prompts.py``). Rows with ``"named_by":
+# "nickname"`` name their effect or style only by a word the builders' captions never use ("a riser", "heavy metal
+# drums": ``vocabulary.EFFECT_NICKNAMES``, ``STYLE_NICKNAMES``) or ask for a fill or a loop of no known style
+# (``benchmarks/nicknames.py``).
 REQUESTS_PATH = Path(__file__).with_name("requests.jsonl")
 JUDGE_COLUMNS = ("category", "style", "sfx_class")
 TEMPO_TOLERANCE = 0.04
@@ -114,10 +117,14 @@ def key_matches(estimate: Optional[tuple[int, str]], target: tuple[int, str], re
     return relative and estimate == relative_key
 
 
-def load_requests(category: Optional[str] = None, path: PathLike = REQUESTS_PATH) -> list[dict]:
-    """The rows of the request set (:data:`REQUESTS_PATH`), in file order; only those of ``category`` when given."""
+def load_requests(category: Optional[str] = None, path: PathLike = REQUESTS_PATH,
+                  nicknames: Optional[bool] = None) -> list[dict]:
+    """The rows of the request set (:data:`REQUESTS_PATH`), in file order; only those of ``category`` when given, and
+    with ``nicknames`` True or False only those that do (``"named_by": "nickname"``) or do not name what they ask
+    for by a nickname."""
     rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [row for row in rows if category is None or row["category"] == category]
+    return [row for row in rows if (category is None or row["category"] == category)
+            and (nicknames is None or (row.get("named_by") == "nickname") == nicknames)]
 
 
 def category_of(row: dict) -> Optional[str]:

@@ -12,6 +12,7 @@ Example:
     (28, 33, 'Bass')
     >>> parse_prompt("airy flute G5").note, parse_prompt("tight 808 snare").drum_key
     (79, 38)
+
     ```
 
 Conventions:

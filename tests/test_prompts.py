@@ -602,3 +602,12 @@ def test_with_tempo_states_a_tempo_where_the_prompt_states_none():
     assert with_tempo("a funky groove", 90.2) == with_tempo("a funky groove, ", 90.2) == "a funky groove, 90 bpm"
     assert with_tempo("a house loop at 128 bpm", 64.0) == "a house loop at 128 bpm"
     assert parse_prompt(with_tempo("dusty hip hop drums", 87.4)).tempo_bpm == 87
+
+
+def test_the_module_examples_run_as_written():
+    import doctest
+
+    import latentaudio.prompts
+
+    results = doctest.testmod(latentaudio.prompts)
+    assert results.attempted >= 3 and results.failed == 0

@@ -212,10 +212,10 @@ _STYLE_OF_NAME = {**{name: name for name in STYLES},
                   **{nick.lower(): style for style, nicks in vocabulary.STYLE_NICKNAMES.items() for nick in nicks}}
 STYLE_WORDS = re.compile(r"(?<![\w-])(" + "|".join(sorted(map(re.escape, _STYLE_OF_NAME), key=len, reverse=True))
                          + r")(?![\w-])", re.I)
-DRUM_LOOP_WORDS = re.compile(r"\b(drums|beats?|breaks?|breakbeats?|grooves?|loops?|patterns?|rhythms?|fills?|shuffles?)\b(?!-)", re.I)
-# Words for a fill: a loop of one bar unless the prompt states its bars or length ("a drum fill", "a snare fill"); not
-# beside a word for one sound ("high tom fill hit" is a one-shot of a tom played in fills).
-FILL_WORDS = re.compile(r"\bfills?\b", re.I)
+DRUM_LOOP_WORDS = re.compile(r"\b(drums|beats?|breaks?|breakbeats?|grooves?|loops?|patterns?|rhythms?|fills?|rolls?|shuffles?)\b(?!-)", re.I)
+# Words for a fill or a roll: a loop of one bar unless the prompt states its bars or length ("a drum fill", "a snare
+# roll"); not beside a word for one sound or a note ("high tom fill hit", "kettle drum roll stroke, C3" are one-shots).
+FILL_WORDS = re.compile(r"\b(?:fills?|(?:drum|snare|tom|hi-?hat|hats?|cymbal)\s+rolls?)\b", re.I)
 ONE_SOUND_WORDS = re.compile(r"\b(hits?|one-shots?|single|notes?)\b", re.I)
 # Words that make a loop a drum loop when it names no style ("a drum loop", "a beat", "percussion groove").
 DRUM_WORDS = re.compile(r"\b(drums?|beats?|breakbeats?|percussion)\b(?!-)", re.I)
@@ -373,7 +373,7 @@ def effect_length_in_s(effect: str) -> float:
 
 def _asks_for_material(text: str, found: PromptAttributes) -> bool:
     return (found.tempo_bpm is not None or found.key is not None or MATERIAL_WORDS.search(text) is not None
-            or (FILL_WORDS.search(text) is not None and ONE_SOUND_WORDS.search(text) is None)
+            or (FILL_WORDS.search(text) is not None and ONE_SOUND_WORDS.search(text) is None and found.note is None)
             or _effect_class(text, found) is not None or _drum_style(text, found) is not None
             or (found.note is None and found.drum_key is None and _kind_word(text) not in (None, *_HELD_WORDS)))
 

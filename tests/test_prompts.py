@@ -347,14 +347,15 @@ def test_an_effect_or_a_style_named_by_a_nickname_is_read_as_the_captions_name_i
     assert effect_class("a tight snare knock") is None and effect_class("storm piano, C4") is None
 
 
-def test_a_fill_is_one_bar_and_a_loop_of_nothing_named_is_whole_bars_of_120_bpm():
+def test_a_fill_or_a_roll_is_one_bar_and_a_loop_of_nothing_named_is_whole_bars_of_120_bpm():
     from latentaudio.prompts import drum_style, take_tempo_bpm
 
     for prompt, seconds in (("a drum fill", 2.0), ("a snare fill", 2.0), ("a 2-bar drum fill", 4.0), ("a rock fill", 2.0),
-                            ("a slow drum fill", 60 * 4 / 68), ("a dembow loop", 10.0), ("an afrobeat groove", 10.0)):
+                            ("a slow drum fill", 60 * 4 / 68), ("a dembow loop", 10.0), ("an afrobeat groove", 10.0),
+                            ("a snare roll", 2.0), ("a trap hi-hat roll", 60 * 4 / 145), ("a rock and roll drum loop", 10.0)):
         assert asks_for_material(prompt) and take_length_in_s(prompt, 10.24) == pytest.approx(seconds, abs=1e-5), prompt
     assert take_tempo_bpm("a rock fill") == 120 and take_tempo_bpm("a slow drum fill") == 68
-    for one_shot in ("high tom fill hit", "a single snare fill note"):  # a word for one sound keeps it a one-shot
+    for one_shot in ("high tom fill hit", "a single snare fill note", "a timpani roll"):  # one sound: a one-shot
         assert not asks_for_material(one_shot), one_shot
     assert drum_style("a jungle break") == "drum and bass" and asks_for_material("a drum break")
     assert not asks_for_material("a glass break")  # a break of no drums is no loop

@@ -252,13 +252,15 @@ def template_caption(text: str, template: Optional[str] = "gm_one_shot", seconds
     :func:`parse_prompt` reads, and the drum kit. "kick, deep and boomy" → "a moderately loud kick drum hit";
     "rhodes key, Eb3, mellow" → "a moderately loud electric piano note, D#3"; "airy flute G5, soft" →
     "a soft flute note, G5, pipe". Words the template has no place for (adjectives, lengths) are left out,
-    an unstated dynamics reads as moderately loud, and a prompt that names no program or drum ("a dark
-    evolving texture") comes back as it is. So does a prompt for more than one sound, one that states a
+    an unstated dynamics reads as moderately loud, a prompt that names only a family is read as the program it most
+    likely means (:func:`family_program`: "guitar, soft, E3" → "a soft steel-string acoustic guitar note, E3"), and
+    one that names no program, drum or family ("a dark evolving texture", "a sound effect") comes back as it is. So does a prompt for more than one sound, one that states a
     tempo or a key or names a loop, a phrase or an effect (:data:`MATERIAL_WORDS`, :data:`EFFECT_WORDS`): "a 124 bpm
     house drum loop", "a cello melody in D minor", "light rain, 6.6 s" are the captions of ``latentaudio data
     drumloops``, ``melodic`` and ``sfx``, which a music model learns as written. A template caption comes
     back unchanged, and the note and instrument the structured features read (:mod:`latentaudio.note_features`)
-    are the same before and after (a stated length is left out: one-shot captions state none).
+    are the same before and after, but for a family read as its program, which gains that program (a stated length
+    is left out: one-shot captions state none).
 
     ``"gm_music"`` is the same for one-shots; a loop, a phrase or an effect that states no length is read stating
     ``seconds``, the take's length, as every caption of the music builders states its clip's ("a 124 bpm house drum
@@ -294,8 +296,9 @@ def template_caption(text: str, template: Optional[str] = "gm_one_shot", seconds
     velocity = found.velocity if found.velocity is not None else UNSTATED_VELOCITY
     if found.drum_key is not None:
         return gm.drum_caption(found.drum_key, velocity, found.kit or "standard")
-    if found.program is not None:
-        return gm.program_caption(found.program, found.note, velocity)
+    program = found.program if found.program is not None else family_program(found.family)
+    if program is not None:
+        return gm.program_caption(program, found.note, velocity)
     return text
 
 
@@ -659,8 +662,17 @@ def _phrase_table() -> dict[tuple[str, ...], tuple[str, object]]:
 
 
 PHRASES = _phrase_table()
-# The program whose range places a note when a prompt names only a family ("bass, low E").
+# The program a prompt that names only a family most likely means ("bass, low E": its range places the note).
 _FAMILY_PROGRAMS = {family: program for family, (_, program) in vocabulary.FAMILY_WORDS.items()}
+# Families whose likely program is no reading of the family word ("a sound effect" is no seashore).
+_FAMILIES_READ_AS_WRITTEN = ("Sound Effects",)
+
+
+def family_program(family: Optional[str]) -> Optional[int]:
+    """The GM program a prompt that names only ``family`` most likely means
+    (:data:`~latentaudio.data.vocabulary.FAMILY_WORDS`): "Guitar" → 25 (steel-string acoustic), "Bass" → 33 (fingered
+    electric), "Synth Lead" → 81 (sawtooth); ``None`` for no family, the drums and the sound effects."""
+    return None if family in _FAMILIES_READ_AS_WRITTEN else _FAMILY_PROGRAMS.get(family)
 _LONGEST_PHRASE = max(len(phrase) for phrase in PHRASES)
 
 

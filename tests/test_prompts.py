@@ -489,10 +489,21 @@ def test_every_training_caption_is_its_own_template_caption():
 
 @pytest.mark.parametrize("path", [PARAPHRASES_PATH, BLIND_PARAPHRASES_PATH])
 def test_the_rewrite_keeps_the_note_and_instrument_the_structured_features_read(path):
+    """...but for a prompt that names only a family, which is read as the family's likely program and gains it."""
+    from latentaudio.prompts import family_program
+
     texts = load_paraphrases(path).texts
     rewritten = [template_caption(text) for text in texts]
     assert sum(new != old for new, old in zip(rewritten, texts)) > 0.8 * len(texts)
-    assert np.array_equal(prompt_features(texts, FEATURE_WIDTHS[1]), prompt_features(rewritten, FEATURE_WIDTHS[1]))
+    found = [parse_prompt(text) for text in texts]
+    family_only = [i for i, f in enumerate(found) if f.program is None and f.drum_key is None and f.family is not None]
+    assert family_only and all(family_program(found[i].family) is not None for i in family_only)
+    others = [i for i in range(len(texts)) if i not in family_only]
+    before, after = prompt_features(texts, FEATURE_WIDTHS[1]), prompt_features(rewritten, FEATURE_WIDTHS[1])
+    assert np.array_equal(before[others], after[others])
+    for i in family_only:
+        read = parse_prompt(rewritten[i])
+        assert (read.family, read.program, read.note) == (found[i].family, family_program(found[i].family), found[i].note)
 
 
 @pytest.mark.parametrize("text", [
@@ -612,3 +623,19 @@ def test_the_module_examples_run_as_written():
 
     results = doctest.testmod(latentaudio.prompts)
     assert results.attempted >= 3 and results.failed == 0
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("guitar, soft, E3", "a soft steel-string acoustic guitar note, E3"),
+    ("bass, low E", "a moderately loud fingered electric bass note, E1"),  # the program's range places the octave
+    ("a synth, C4", "a moderately loud sawtooth synth lead note, C4"),
+    ("keys, middle C", "a moderately loud acoustic grand piano note, C4"),
+    ("foley", "foley"), ("drums", "drums"),  # no program is what these family words mean
+])
+def test_a_family_alone_is_read_as_the_program_it_most_likely_means(text, expected):
+    from latentaudio.prompts import family_program
+
+    assert template_caption(text) == expected
+    found, read = parse_prompt(text), parse_prompt(expected)
+    if expected != text:
+        assert (read.family, read.program, read.note) == (found.family, family_program(found.family), found.note)

@@ -374,6 +374,16 @@ def effect_length_in_s(effect: str) -> float:
     return round((low + high) / 2, 2)
 
 
+def names_known_material(text: str) -> bool:
+    """Whether ``text`` names material the music builders make: a drum loop (of a style, or of drums: "a house drum
+    loop", "a snare fill"), a kind of phrase (:func:`melodic_kind`: "a sad piano melody") or a sound-effect class
+    (:func:`effect_class`). ``False`` for a prompt for material that names none ("a dembow loop", "a looped ambient
+    texture": the music model plays whatever the words call up, a loop at 120 bpm) and for one-shots."""
+    found = parse_prompt(text)
+    return _asks_for_material(text, found) and (_effect_class(text, found) is not None or _is_drum_loop(text, found)
+                                                or _melodic_kind(text, found) is not None)
+
+
 def _asks_for_material(text: str, found: PromptAttributes) -> bool:
     return (found.tempo_bpm is not None or found.key is not None or MATERIAL_WORDS.search(text) is not None
             or (FILL_WORDS.search(text) is not None and ONE_SOUND_WORDS.search(text) is None and found.note is None)

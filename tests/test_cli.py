@@ -101,6 +101,10 @@ def test_dry_run_says_how_each_prompt_is_read_and_what_generate_then_does(tiny_p
                                                "a take that plays in a loop")
     assert main(["generate", "--dry-run", "kick", "--model", "music"]) == 0  # a named model: no reason to give
     assert capsys.readouterr().out.strip() == "'kick': the music model, its own clip, 2.56 s, read as 'a moderately loud kick drum hit'"
+    assert main(["generate", "--dry-run", "a dembow loop", "--model", "music"]) == 0  # a style it never learnt: said
+    assert capsys.readouterr().out.strip() == ("'a dembow loop': the music model, 10.00 s, read as 'a dembow loop, 120 bpm, "
+                                               "10.00 s'; it names no drum style, drum, kind of phrase or sound effect "
+                                               "the music model learnt")
     assert main(["generate", "--dry-run", "a snare", "--model", str(tiny_pipe_dir)]) == 0  # its configs give its clip
     assert capsys.readouterr().out.strip() == "'a snare': " + str(tiny_pipe_dir) + ", its own clip, 0.32 s, read as written"
     assert main(["generate", "a snare", "--model", str(tiny_pipe_dir), "--steps", "1", "-o", "snare.wav"]) == 0

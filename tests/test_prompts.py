@@ -289,8 +289,8 @@ def test_every_request_in_users_words_is_read_as_the_loop_phrase_or_effect_it_na
     from latentaudio.data.drum_patterns import TEMPO_RANGE
     from latentaudio.data.vocabulary import EFFECT_NAMES
     from latentaudio.evaluation.music import load_requests
-    from latentaudio.prompts import (drum_style, effect_class, effect_length_in_s, melodic_kind, melodic_tempo_bpm, pace,
-                                     paced_tempo_bpm, style_tempo_bpm, take_tempo_bpm)
+    from latentaudio.prompts import (drum_style, effect_class, effect_length_in_s, melodic_kind, melodic_tempo_bpm,
+                                     names_known_material, pace, paced_tempo_bpm, style_tempo_bpm, take_tempo_bpm)
 
     rows = load_requests()
     assert [len(load_requests(c, nicknames=False)) for c in ("drum loop", "melodic", "sound effect")] == [56, 30, 56]
@@ -301,6 +301,7 @@ def test_every_request_in_users_words_is_read_as_the_loop_phrase_or_effect_it_na
         stated = parse_prompt(text)
         assert (stated.tempo_bpm, stated.key, stated.seconds) == (None, None, None), text  # states none of them
         assert asks_for_material(text) and model_for(text, None) == "music", text
+        assert names_known_material(text) == (not row.get("unknown_style")), text  # "a dembow loop" names none
         assert (drum_style(text), melodic_kind(text), effect_class(text)) == (
             row.get("style"), row.get("kind"), row.get("sfx_class")), text
         if category == "sound effect":
@@ -525,7 +526,10 @@ def test_a_prompt_for_a_loop_a_phrase_or_an_effect_is_read_as_written(text):
 def test_no_one_shot_paraphrase_asks_for_a_loop_a_phrase_or_an_effect(path):
     """`latentaudio generate` gives prompts that ask for material to the music model: a one-shot in users'
     wording stays with the one-shot model."""
-    assert not any(asks_for_material(text) for text in load_paraphrases(path).texts)
+    from latentaudio.prompts import names_known_material
+
+    texts = load_paraphrases(path).texts
+    assert not any(asks_for_material(text) or names_known_material(text) for text in texts)
 
 
 def test_asks_for_material_is_true_exactly_where_the_template_leaves_a_named_sound_as_written():

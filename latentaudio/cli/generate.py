@@ -179,7 +179,10 @@ def prompt_reading(prompt: str, model: str | None, seconds: float | None = None,
     the take's length (:func:`length_for`; the model's own clip, :func:`~.common.native_clip_in_s`, where the prompt
     asks for none), and the words that model reads (its folder's ``prompt_template``):
     "'a sad piano melody': the music model, 9.14 s, read as 'a sad piano melody, 105 bpm, 9.14 s'; the prompt asks for
-    more than one sound (a loop, a phrase or an effect)"."""
+    more than one sound (a loop, a phrase or an effect)". A prompt for the music model that names nothing its builders
+    make (:func:`~latentaudio.prompts.names_known_material`: "a dembow loop") says so."""
+    from ..prompts import asks_for_material, names_known_material
+
     chosen = model_for(prompt, model, loop)
     length = length_for(prompt, seconds, chosen)
     _, read = words_read(prompt, chosen, length)
@@ -188,7 +191,10 @@ def prompt_reading(prompt: str, model: str | None, seconds: float | None = None,
     clip = f"{length:.2f} s" if length is not None else "its own clip" + ("" if own is None else f", {own:.2f} s")
     line = f"{prompt!r}: {name}, {clip}"
     line += f", read as {read!r}" if read != prompt else ", read as written"
-    return line + (f"; {music_model_reason(prompt, loop)}" if chosen != model else "")
+    line += f"; {music_model_reason(prompt, loop)}" if chosen != model else ""
+    if chosen == "music" and asks_for_material(prompt) and not names_known_material(prompt):
+        line += "; it names no drum style, drum, kind of phrase or sound effect the music model learnt"
+    return line
 
 
 def say_rewrite(prompt: str, template, seconds: float) -> None:

@@ -657,6 +657,10 @@ def _phrase_table() -> dict[tuple[str, ...], tuple[str, object]]:
     for key, names in vocabulary.DRUM_NICKNAMES.items():
         for name in names:
             add(name, "drum", key)
+    for program, names in vocabulary.NEAREST_PROGRAMS.items():  # after every GM name and nickname: those win
+        for name in names:
+            add(name, "program", program)
+    add("cymbal", "drum", 49)  # a cymbal alone: the crash
     for kit, names in vocabulary.KIT_NICKNAMES.items():
         for name in (*names, f"{kit} kit"):
             add(name, "kit", kit)

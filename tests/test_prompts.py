@@ -635,11 +635,29 @@ def test_the_module_examples_run_as_written():
     ("a synth, C4", "a moderately loud sawtooth synth lead note, C4"),
     ("keys, middle C", "a moderately loud acoustic grand piano note, C4"),
     ("foley", "foley"), ("drums", "drums"),  # no program is what these family words mean
+    # instruments General MIDI lacks: the program nearest them
+    ("a ukulele, C5", "a moderately loud nylon-string acoustic guitar note, C5"),
+    ("a wurli, E3", "a moderately loud electric piano note, E3"),
+    ("vocal chop, A3", "a moderately loud voice oohs note, A3, ensemble"),
+    ("a cymbal", "a moderately loud crash cymbal hit"),
+    ("vocal lead", "a moderately loud voice synth lead note"),  # a GM nickname wins over a nearest program
 ])
-def test_a_family_alone_is_read_as_the_program_it_most_likely_means(text, expected):
+def test_a_family_alone_or_an_instrument_gm_lacks_is_read_as_the_program_it_most_likely_means(text, expected):
     from latentaudio.prompts import family_program
 
     assert template_caption(text) == expected
     found, read = parse_prompt(text), parse_prompt(expected)
     if expected != text:
-        assert (read.family, read.program, read.note) == (found.family, family_program(found.family), found.note)
+        program = found.program if found.program is not None else family_program(found.family)
+        assert (read.family, read.program, read.drum_key, read.note) == (found.family, program, found.drum_key, found.note)
+
+
+def test_the_nearest_programs_are_read_by_the_prompt_reader_only():
+    """Captions of the builders never call a program by an instrument it is not; GM names and nicknames win."""
+    from latentaudio.data.vocabulary import NEAREST_PROGRAMS, PROGRAM_NICKNAMES
+
+    nicknames = {name for names in PROGRAM_NICKNAMES.values() for name in names}
+    for program, names in NEAREST_PROGRAMS.items():
+        assert not nicknames & set(names)
+        for name in names:
+            assert parse_prompt(f"a {name}, C4").program == program, name

@@ -102,6 +102,13 @@ FAMILY_WORDS: dict[str, tuple[tuple[str, ...], int]] = {
     "Sound Effects": (("sound effect", "sfx", "foley", "fx"), 122),
 }
 
+# Instruments General MIDI lacks, by the program nearest them. Only the prompt reader uses these ("a ukulele" is read as
+# the nylon-string guitar, "a vocal" as voice oohs); no caption calls a program by them, so a seed's captions stay put.
+NEAREST_PROGRAMS: dict[int, tuple[str, ...]] = {
+    4: ("wurli", "wurlitzer"), 9: ("bell",), 24: ("ukulele", "uke"), 25: ("mandolin",),
+    53: ("vocal", "vocals", "voice"),
+}
+
 # Bank-128 percussion keys by the names people use; the GM names of gm.DRUM_KEYS are always valid too.
 DRUM_NICKNAMES: dict[int, tuple[str, ...]] = {
     35: ("acoustic kick", "acoustic bass drum", "low kick"),

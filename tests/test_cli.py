@@ -101,6 +101,13 @@ def test_dry_run_says_how_each_prompt_is_read_and_what_generate_then_does(tiny_p
                                                "a take that plays in a loop")
     assert main(["generate", "--dry-run", "kick", "--model", "music"]) == 0  # a named model: no reason to give
     assert capsys.readouterr().out.strip() == "'kick': the music model, its own clip, 2.56 s, read as 'a moderately loud kick drum hit'"
+    assert main(["generate", "--dry-run", "a gong", "foley", "drums"]) == 0  # an instrument it never learnt: said
+    assert capsys.readouterr().out.splitlines() == [
+        "'a gong': the default model, its own clip, 2.56 s, read as written; it names no instrument, drum or family "
+        "the model learnt",
+        "'foley': the default model, its own clip, 2.56 s, read as written",  # a family, read as written
+        "'drums': the default model, its own clip, 2.56 s, read as written",
+    ]
     assert main(["generate", "--dry-run", "a dembow loop", "--model", "music"]) == 0  # a style it never learnt: said
     assert capsys.readouterr().out.strip() == ("'a dembow loop': the music model, 10.00 s, read as 'a dembow loop, 120 bpm, "
                                                "10.00 s'; it names no drum style, drum, kind of phrase or sound effect "

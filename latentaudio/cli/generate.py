@@ -180,20 +180,24 @@ def prompt_reading(prompt: str, model: str | None, seconds: float | None = None,
     asks for none), and the words that model reads (its folder's ``prompt_template``):
     "'a sad piano melody': the music model, 9.14 s, read as 'a sad piano melody, 105 bpm, 9.14 s'; the prompt asks for
     more than one sound (a loop, a phrase or an effect)". A prompt for the music model that names nothing its builders
-    make (:func:`~latentaudio.prompts.names_known_material`: "a dembow loop") says so."""
-    from ..prompts import asks_for_material, names_known_material
+    make (:func:`~latentaudio.prompts.names_known_material`: "a dembow loop"), and a one-shot that a model's prompt
+    template finds no caption for ("a gong"), say so."""
+    from ..prompts import asks_for_material, names_known_material, parse_prompt
 
     chosen = model_for(prompt, model, loop)
     length = length_for(prompt, seconds, chosen)
-    _, read = words_read(prompt, chosen, length)
+    template, read = words_read(prompt, chosen, length)
     name = {None: "the default model", "music": "the music model"}.get(chosen, chosen)
     own = native_clip_in_s(chosen) if length is None else None
     clip = f"{length:.2f} s" if length is not None else "its own clip" + ("" if own is None else f", {own:.2f} s")
     line = f"{prompt!r}: {name}, {clip}"
     line += f", read as {read!r}" if read != prompt else ", read as written"
     line += f"; {music_model_reason(prompt, loop)}" if chosen != model else ""
-    if chosen == "music" and asks_for_material(prompt) and not names_known_material(prompt):
-        line += "; it names no drum style, drum, kind of phrase or sound effect the music model learnt"
+    if asks_for_material(prompt):
+        if chosen == "music" and not names_known_material(prompt):
+            line += "; it names no drum style, drum, kind of phrase or sound effect the music model learnt"
+    elif template is not None and read == prompt and parse_prompt(prompt).family is None:  # no caption for it
+        line += "; it names no instrument, drum or family the model learnt"
     return line
 
 

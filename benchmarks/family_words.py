@@ -1,4 +1,6 @@
-"""A one-shot asked for by its family alone ("guitar, E3", "a synth, C4") or by an instrument GM lacks ("a ukulele, C5"): read as the program it most likely means against read as written.
+"""A one-shot named by its family alone or by an instrument GM lacks, read as the program it most likely means.
+
+"guitar, E3", "a synth, C4" and "a ukulele, C5" against the same prompts read as written.
 
 A one-shot model's prompt template rewrites a prompt into the caption of what it names
 (``latentaudio.prompts.template_caption``). A prompt that names only a family ("guitar", "bass", "keys", "synth",
@@ -6,8 +8,8 @@ A one-shot model's prompt template rewrites a prompt into the caption of what it
 program the family word most likely means (``prompts.family_program``: "guitar, E3" as "a moderately loud
 steel-string acoustic guitar note, E3"); before, it was read as written. This generates both from the same noise
 seeds: every family word of every pitched family at two notes inside its program's range (80 prompts), and the
-prompts of the paraphrase sets that name only a family (12; 92 in all), at the model's own clip, steps and guidance; and scores
-the family a classifier hears (``--classifier``: e.g. the one ``latentaudio evaluate`` trains, or
+prompts of the paraphrase sets that name only a family (12; 92 in all), at the model's own clip, steps and guidance,
+and scores the family a classifier hears (``--classifier``: e.g. the one ``latentaudio evaluate`` trains, or
 ``train_classifier('data/gm_dense2', C, seconds=2.56, min_seconds=1.0, max_steps=3000)``) and the note within a
 semitone. A second table does the same for the instruments General MIDI lacks, read as the program nearest them
 (``vocabulary.NEAREST_PROGRAMS``: "ukulele" as the nylon-string guitar, "wurli" as the electric piano, "vocal" as
@@ -95,8 +97,8 @@ def main() -> None:
             pipe.register_to_config(prompt_template=reading)
             audio = []
             for start in range(0, len(prompts), 8):
-                out = pipe(prompts.texts[start : start + 8], num_inference_steps=args.steps, guidance_scale=args.guidance,
-                           generator=torch.Generator().manual_seed(args.seed + start)).audios
+                out = pipe(prompts.texts[start : start + 8], num_inference_steps=args.steps,
+                           guidance_scale=args.guidance, generator=torch.Generator().manual_seed(args.seed + start)).audios
                 audio.append(torch.as_tensor(np.asarray(out, np.float32)))
             scores = score_prompts(classifier, None, prompts, torch.cat(audio), pipe.sample_rate)
             print(f"| {name} | {scores['family_accuracy']:.0%} | {scores['note_accuracy']:.0%} |")

@@ -1,4 +1,4 @@
-"""Effects and drum loops asked for in words the builders' captions never use, taken as ``latentaudio generate`` takes them.
+"""Effects and drum loops asked for in words the builders' captions never use, taken as ``generate`` takes them.
 
 The rows of the request set marked ``"named_by": "nickname"``: 28 sound effects, two for each class, each named only
 by a nickname (``vocabulary.EFFECT_NICKNAMES``: "a white noise riser", "a level up sound", "a thunderstorm"), 12 drum
@@ -77,7 +77,8 @@ def main() -> None:
     print(f"{len(rows)} prompts named by nicknames, seed {args.seed}, {args.steps or 'each model'}'s own steps")
     print("| category | prompts | music model | heard as asked | tempo within 4% (double or half) | whole bars |")
     print("|---|---|---|---|---|---|")
-    for category, column, judge in (("sound effect", "sfx_class", args.effect_judge), ("drum loop", "style", args.style_judge)):
+    for category, column, judge in (("sound effect", "sfx_class", args.effect_judge),
+                                    ("drum loop", "style", args.style_judge)):
         picked = [i for i, row in enumerate(rows) if row["category"] == category]
         named = [i for i in picked if rows[i][column]]
         heard = classify_any_lengths(load_classifier(judge)[0], [takes[i] for i in named], sample_rate)[1]

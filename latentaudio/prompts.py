@@ -212,7 +212,8 @@ _STYLE_OF_NAME = {**{name: name for name in STYLES},
                   **{nick.lower(): style for style, nicks in vocabulary.STYLE_NICKNAMES.items() for nick in nicks}}
 STYLE_WORDS = re.compile(r"(?<![\w-])(" + "|".join(sorted(map(re.escape, _STYLE_OF_NAME), key=len, reverse=True))
                          + r")(?![\w-])", re.I)
-DRUM_LOOP_WORDS = re.compile(r"\b(drums|beats?|breaks?|breakbeats?|grooves?|loops?|patterns?|rhythms?|fills?|rolls?|shuffles?)\b(?!-)", re.I)
+DRUM_LOOP_WORDS = re.compile(
+    r"\b(drums|beats?|breaks?|breakbeats?|grooves?|loops?|patterns?|rhythms?|fills?|rolls?|shuffles?)\b(?!-)", re.I)
 # Words for a fill or a roll: a loop of one bar unless the prompt states its bars or length ("a drum fill", "a snare
 # roll"); not beside a word for one sound or a note ("high tom fill hit", "kettle drum roll stroke, C3" are one-shots).
 FILL_WORDS = re.compile(r"\b(?:fills?|(?:drum|snare|tom|hi-?hat|hats?|cymbal)\s+rolls?)\b", re.I)
@@ -254,8 +255,8 @@ def template_caption(text: str, template: Optional[str] = "gm_one_shot", seconds
     "a soft flute note, G5, pipe". Words the template has no place for (adjectives, lengths) are left out,
     an unstated dynamics reads as moderately loud, a prompt that names only a family is read as the program it most
     likely means (:func:`family_program`: "guitar, soft, E3" → "a soft steel-string acoustic guitar note, E3"), and
-    one that names no program, drum or family ("a dark evolving texture", "a sound effect") comes back as it is. So does a prompt for more than one sound, one that states a
-    tempo or a key or names a loop, a phrase or an effect (:data:`MATERIAL_WORDS`, :data:`EFFECT_WORDS`): "a 124 bpm
+    one that names no program, drum or family ("a dark evolving texture") comes back as it is. So does a prompt for
+    more than one sound, one that states a tempo or a key or names a loop, a phrase or an effect (:data:`MATERIAL_WORDS`, :data:`EFFECT_WORDS`): "a 124 bpm
     house drum loop", "a cello melody in D minor", "light rain, 6.6 s" are the captions of ``latentaudio data
     drumloops``, ``melodic`` and ``sfx``, which a music model learns as written. A template caption comes
     back unchanged, and the note and instrument the structured features read (:mod:`latentaudio.note_features`)
@@ -562,7 +563,7 @@ def _tempo_bpm(text: str, found: PromptAttributes) -> Optional[float]:
     kind = _melodic_kind(text, found)
     if kind is not None:
         return float(melodic_tempo_bpm(kind, tempo_word))
-    if DRUM_LOOP_WORDS.search(text) is not None:  # a loop of what the builders never named ("a dembow loop"): whole bars too
+    if DRUM_LOOP_WORDS.search(text) is not None:  # a loop of nothing the builders name ("a dembow loop"): whole bars
         return float(paced_tempo_bpm(TEMPO_RANGE, tempo_word))
     return None
 
@@ -676,6 +677,7 @@ def _phrase_table() -> dict[tuple[str, ...], tuple[str, object]]:
 
 
 PHRASES = _phrase_table()
+_LONGEST_PHRASE = max(len(phrase) for phrase in PHRASES)
 # The program a prompt that names only a family most likely means ("bass, low E": its range places the note).
 _FAMILY_PROGRAMS = {family: program for family, (_, program) in vocabulary.FAMILY_WORDS.items()}
 # Families whose likely program is no reading of the family word ("a sound effect" is no seashore).
@@ -687,7 +689,7 @@ def family_program(family: Optional[str]) -> Optional[int]:
     (:data:`~latentaudio.data.vocabulary.FAMILY_WORDS`): "Guitar" → 25 (steel-string acoustic), "Bass" → 33 (fingered
     electric), "Synth Lead" → 81 (sawtooth); ``None`` for no family, the drums and the sound effects."""
     return None if family in _FAMILIES_READ_AS_WRITTEN else _FAMILY_PROGRAMS.get(family)
-_LONGEST_PHRASE = max(len(phrase) for phrase in PHRASES)
+
 
 
 def _read_instrument(work: str, found: PromptAttributes) -> str:

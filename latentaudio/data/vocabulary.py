@@ -226,7 +226,8 @@ EFFECT_NICKNAMES: dict[str, tuple[str, ...]] = {
     "beep": ("blip", "notification", "alert tone"), "alarm": ("buzzer", "klaxon", "alert"),
     "siren": ("ambulance", "police car", "fire truck", "fire engine"),
     "rain": ("rainstorm", "thunderstorm", "storm", "downpour", "drizzle", "raindrops"),
-    "wind": ("gust", "gusts", "gale", "windy", "blizzard"), "engine": ("motorbike", "motorcycle", "revving", "vroom", "race car"),
+    "wind": ("gust", "gusts", "gale", "windy", "blizzard"),
+    "engine": ("motorbike", "motorcycle", "revving", "vroom", "race car"),
 }
 # The lengths, in seconds, that ``latentaudio data sfx`` renders each class at (drawn uniformly between the two; a beep
 # lasts as long as its one to three beeps and gaps make it). Its captions state the length, so a music model learns

@@ -179,11 +179,8 @@ def prompt_reading(prompt: str, model: str | None, seconds: float | None = None,
     the take's length (:func:`length_for`; the model's own clip, :func:`~.common.native_clip_in_s`, where the prompt
     asks for none), and the words that model reads (its folder's ``prompt_template``):
     "'a sad piano melody': the music model, 9.14 s, read as 'a sad piano melody, 105 bpm, 9.14 s'; the prompt asks for
-    more than one sound (a loop, a phrase or an effect)". A prompt for the music model that names nothing its builders
-    make (:func:`~latentaudio.prompts.names_known_material`: "a dembow loop"), and a one-shot that a model's prompt
-    template finds no caption for ("a gong"), say so."""
-    from ..prompts import asks_for_material, names_known_material, parse_prompt
-
+    more than one sound (a loop, a phrase or an effect)", and what it names that the model never learnt
+    (:func:`unlearnt_note`)."""
     chosen = model_for(prompt, model, loop)
     length = length_for(prompt, seconds, chosen)
     template, read = words_read(prompt, chosen, length)
@@ -193,12 +190,24 @@ def prompt_reading(prompt: str, model: str | None, seconds: float | None = None,
     line = f"{prompt!r}: {name}, {clip}"
     line += f", read as {read!r}" if read != prompt else ", read as written"
     line += f"; {music_model_reason(prompt, loop)}" if chosen != model else ""
+    note = unlearnt_note(prompt, chosen, template, read)
+    return line + (f"; {note}" if note else "")
+
+
+def unlearnt_note(prompt: str, model: str | None, template: str | None, read: str) -> str | None:
+    """Words for the user when ``prompt`` names nothing ``model`` learnt, given the ``template`` it reads prompts
+    through and the words ``read``: a prompt for the music model that names no drum style, drum, kind of phrase or
+    sound effect (:func:`~latentaudio.prompts.names_known_material`: "a dembow loop"), or a one-shot its template finds
+    no caption and no family for ("a gong"); ``None`` otherwise. The model then plays whatever the words call up."""
+    from ..prompts import asks_for_material, names_known_material, parse_prompt
+
     if asks_for_material(prompt):
-        if chosen == "music" and not names_known_material(prompt):
-            line += "; it names no drum style, drum, kind of phrase or sound effect the music model learnt"
-    elif template is not None and read == prompt and parse_prompt(prompt).family is None:  # no caption for it
-        line += "; it names no instrument, drum or family the model learnt"
-    return line
+        if model == "music" and not names_known_material(prompt):
+            return "it names no drum style, drum, kind of phrase or sound effect the music model learnt"
+        return None
+    if template is not None and read == prompt and parse_prompt(prompt).family is None:
+        return "it names no instrument, drum or family the model learnt"
+    return None
 
 
 def say_rewrite(prompt: str, template, seconds: float) -> None:

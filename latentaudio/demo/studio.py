@@ -19,7 +19,7 @@ from typing import Callable, Optional
 from ..cli.common import generator, load_model
 from ..cli.edit import (EDIT_VERBS, TEMPO_READ_AS, TEMPO_VERBS, add_edit_commands, edit_model_reason, read_and_check, run_verb,
                         tempo_read_as)
-from ..cli.generate import add_generate_commands, length_for, model_for, music_model_reason, words_read
+from ..cli.generate import add_generate_commands, length_for, model_for, music_model_reason, unlearnt_note, words_read
 from ..prompts import template_caption
 from ..resident import ResidentPipeline
 
@@ -69,6 +69,11 @@ def parse_values(parser: argparse.ArgumentParser, values: dict) -> argparse.Name
                 raise ValueError(f"{flag}: expected {'a whole number' if action.type is int else 'a number'}, got {text}.") from error
         setattr(args, action.dest, value)
     return args
+
+
+def _sentences(note: Optional[str]) -> list[str]:
+    """``note`` (lower case, no full stop) as a sentence in a list, or an empty list."""
+    return [f"{note[0].upper()}{note[1:]}."] if note else []
 
 
 class Studio:
@@ -243,14 +248,17 @@ class Studio:
         if not isinstance(prompt, str) or not prompt:
             return ""
         if model_for(prompt, self.model, bool(loop)) != self.model:  # the words it reads, as generate --dry-run says
-            said = f"Made by the music model: {music_model_reason(prompt, bool(loop))}"
+            said = [f"Made by the music model: {music_model_reason(prompt, bool(loop))}"]
             template, read = words_read(prompt, "music", length_for(prompt, seconds or None, "music"))
-            return said if read == prompt else f"{said}\n\nRead as: *{read}* (the music model's prompt template, `{template}`)"
+            if read != prompt:
+                said.append(f"Read as: *{read}* (the music model's prompt template, `{template}`)")
+            return "\n\n".join(said + _sentences(unlearnt_note(prompt, "music", template, read)))
         seconds = length_for(prompt, seconds or None, self.model)
         if seconds is not None:  # the take's length, a whole number of latent frames, as generate states it
             seconds = self.pipe.check_length(seconds) / self.pipe.sample_rate
         read = template_caption(prompt, template, seconds)
-        return "" if read == prompt else f"Read as: *{read}* (the model's prompt template, `{template}`)"
+        said = [] if read == prompt else [f"Read as: *{read}* (the model's prompt template, `{template}`)"]
+        return "\n\n".join(said + _sentences(unlearnt_note(prompt, self.model, template, read)))
 
     def model_card(self) -> str:
         """Markdown about the loaded model: folder, rate, clip length, text encoder, sampler, and its card if it has one."""

@@ -334,4 +334,9 @@ def test_a_prompt_for_the_music_model_shows_the_words_it_reads(tmp_path):
     assert "*a sad piano melody, 105 bpm, 4.00 s*" in studio.read_as("a sad piano melody", 4.0)  # the panel's length
     assert "read as 'a sad piano melody, 105 bpm, 9.14 s'" in prompt_reading("a sad piano melody", None)
     assert studio.read_as("light rain, 3 s") == f"Made by the music model: {reason}"  # read as written
+    # what the model never learnt is said, as the dry run says it
+    assert studio.read_as("a dembow loop").endswith("\n\nIt names no drum style, drum, kind of phrase or sound effect "
+                                                    "the music model learnt.")
+    assert studio.read_as("a gong") == "It names no instrument, drum or family the model learnt."
+    assert studio.read_as("a tight snare hit") == "Read as: *a moderately loud snare drum hit* (the model's prompt template, `gm_one_shot`)"
 

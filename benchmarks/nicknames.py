@@ -26,12 +26,12 @@ the rows from this repository either way):
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+# This repository's request set, also when an earlier checkout of the package (whose own file lacks the rows) runs it.
 REQUESTS = Path(__file__).resolve().parents[1] / "latentaudio" / "evaluation" / "requests.jsonl"
 
 
@@ -52,14 +52,13 @@ def main() -> None:
     from latentaudio.cli.generate import length_for, model_for
     from latentaudio.data.drum_patterns import TEMPO_RANGE
     from latentaudio.evaluation.classifier import load_classifier
-    from latentaudio.evaluation.music import classify_any_lengths, tempo_matches
+    from latentaudio.evaluation.music import classify_any_lengths, load_requests, tempo_matches
     from latentaudio.metrics import estimate_tempo
     from latentaudio.model_folder import model_location
     from latentaudio.prompts import pace, paced_tempo_bpm, style_tempo_bpm
 
     torch.set_num_threads(args.threads)
-    rows = [json.loads(line) for line in Path(args.requests).read_text(encoding="utf-8").splitlines() if line.strip()]
-    rows = [row for row in rows if row.get("named_by") == "nickname"]
+    rows = [row for row in load_requests(path=args.requests) if row.get("named_by") == "nickname"]  # any checkout's
     pipes: dict = {}
     takes, music = [], []
     for row in rows:

@@ -340,7 +340,9 @@ def take_length_in_s(text: str, longest_in_s: Optional[float]) -> Optional[float
     tempo = _tempo_bpm(text, found)
     if tempo is not None and tempo > 0:
         bar = (found.beats_per_bar or 4) * 60.0 / tempo
-        bars = found.bars if found.bars is not None or FILL_WORDS.search(text) is None else 1
+        bars = found.bars
+        if bars is None and FILL_WORDS.search(text) is not None:
+            bars = 1  # a fill or a roll
         if bars is not None:
             return round(bars * bar, 6)
         if longest_in_s is not None and bar <= longest_in_s:
@@ -508,10 +510,11 @@ def _style_as_captioned(text: str, found: PromptAttributes) -> str:
     """``text`` with the style of a drum loop it names by a nickname (:data:`~latentaudio.data.vocabulary.STYLE_NICKNAMES`)
     named as the captions of ``latentaudio data drumloops`` name it: "heavy metal drums" → "rock drums", "a trance beat"
     → "a techno beat"; any other ``text`` (a phrase: "a lofi piano loop") as it is."""
-    named = _style_match(text, found) if _drum_style(text, found) is not None else None
-    if named is None or any(other.group(1).lower() in STYLES for other in STYLE_WORDS.finditer(text)):
+    style = _drum_style(text, found)  # the style of the match _style_match finds
+    if style is None or any(other.group(1).lower() in STYLES for other in STYLE_WORDS.finditer(text)):
         return text  # "a blues shuffle" names its style as the captions do
-    return _replaced(text, named.start(), named.end(), _STYLE_OF_NAME[named.group(1).lower()])
+    named = _style_match(text, found)
+    return _replaced(text, named.start(), named.end(), style)
 
 
 _ARTICLE = re.compile(r"\b(an?)(\s+)$", re.I)
@@ -586,13 +589,13 @@ def _effect_as_captioned(text: str, found: PromptAttributes) -> str:
     """``text`` with a sound effect it names only by a nickname (:data:`~latentaudio.data.vocabulary.EFFECT_NICKNAMES`)
     named as the captions of ``latentaudio data sfx`` name its class: "a white noise riser" → "a white noise whoosh
     sound effect", "a level up sound" → "a power-up sound effect"; any other ``text`` as it is."""
+    effect = _effect_class(text, found)  # the class of the first name EFFECT_WORDS finds
     names = list(EFFECT_WORDS.finditer(text))
-    if not names or any(m.group(1).lower() in _CAPTION_EFFECT_NAMES for m in names) or _effect_class(text, found) is None:
+    if effect is None or any(m.group(1).lower() in _CAPTION_EFFECT_NAMES for m in names):
         return text  # "pew pew laser shot" names its class as the captions do
-    named = names[0]
-    tail = _EFFECT_TAIL.match(text, named.end())
-    name = vocabulary.EFFECT_NAMES[_EFFECT_OF_NAME[named.group(1).lower()]][0]
-    return _replaced(text, named.start(), tail.end() if tail else named.end(), f"{name} sound effect")
+    tail = _EFFECT_TAIL.match(text, names[0].end())
+    return _replaced(text, names[0].start(), tail.end() if tail else names[0].end(),
+                     f"{vocabulary.EFFECT_NAMES[effect][0]} sound effect")
 
 
 def _stating(text: str, words: str, length_span: Optional[tuple[int, int]] = None) -> str:

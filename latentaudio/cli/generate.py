@@ -48,7 +48,11 @@ def add_generate_commands(verbs) -> None:
     generate.add_argument("--loop", action="store_true",
                           help="make takes that play seamlessly in a loop, the end leading into the start (whole bars for "
                                "a prompt that states a tempo; about 1.5 times the work of a plain take)")
-    generate.add_argument("-n", "--num-waveforms", type=positive_int, default=1, help="takes to write")
+    generate.add_argument("-n", "--num-waveforms", type=positive_int, default=1,
+                          help="takes to write; with a model that has a scorer (the embedded one-shot models), best first")
+    generate.add_argument("--best-of", type=positive_int, default=1, metavar="K",
+                          help="draw K takes of each prompt (at least -n) and write the best -n of them, as the model's "
+                               "scorer hears the drum or family the prompt names (about K times the work of one take)")
     generate.add_argument("-o", "--output", default="output.wav",
                           help="WAV path; several takes (or prompts) get _0, _1, ... in prompt order, takes within each")
     generate.add_argument("--plot", default=None, help="also save a labelled spectrogram PNG")
@@ -116,8 +120,9 @@ def standalone_generator(args, model: str | None):
     speak of) when it runs this call's sampling, else ``None``. It runs the model's own sampling on the CPU in
     float32, without a negative prompt, sampler change, plot or loop, up to the length one pass denoises (each prompt's
     length is checked with :func:`~latentaudio.standalone.runs_call`); ``--runtime torch`` or ``onnx`` asks for the
-    pipeline. A stale export is reported and passed over."""
-    from ..model_folder import model_location
+    pipeline. Several takes of a model with a scorer are the pipeline's too, which ranks them best first. A stale
+    export is reported and passed over."""
+    from ..model_folder import PipelineFolder, model_location
     from ..standalone import StandaloneGenerator, StandaloneUnavailable, export_folder, read_config, runs_call
 
     if ((args.runtime, args.device, args.dtype) != ("auto", "cpu", "float32") or args.scheduler or args.negative_prompt
@@ -125,6 +130,8 @@ def standalone_generator(args, model: str | None):
         return None
     folder = model_location(model)
     if not export_folder(folder).is_dir():
+        return None
+    if takes_to_draw(args.num_waveforms, args.best_of) > 1 and "scorer" in PipelineFolder.read(folder).components:
         return None
     try:
         config = read_config(folder)
@@ -220,12 +227,26 @@ def say_rewrite(prompt: str, template, seconds: float) -> None:
         print(f"{prompt!r} is read as {read!r} (the model's prompt template, {template})", file=sys.stderr)
 
 
+def takes_to_draw(num_waveforms: int, best_of: int) -> int:
+    """The takes of each prompt to generate for ``-n`` takes to write and ``--best-of`` K: K, and at least -n."""
+    return max(num_waveforms, best_of)
+
+
+def check_ranks(pipe, ranking: bool, model: str | None, prompt: str) -> None:
+    """``ValueError`` when a call must rank its takes (``ranking``: more drawn than written) and ``pipe`` has no scorer."""
+    if ranking and pipe.scorer is None:
+        name = "the default model" if model is None else f"the {model} model" if model == "music" else repr(model)
+        raise ValueError(f"--best-of needs a model with a scorer to rank its takes, and {name} has none "
+                         f"({prompt!r}); give it one with `latentaudio train scorer`, or leave --best-of out.")
+
+
 def run_generate(args) -> int:
     prompts = read_prompts(args.prompt, args.prompts_file)
     if args.dry_run:
         for prompt in prompts:
             print(prompt_reading(prompt, args.model, args.seconds, args.loop))
         return 0
+    draws = takes_to_draw(args.num_waveforms, args.best_of)
     paths = output_paths(args.output, len(prompts) * args.num_waveforms)
     if args.plot:
         from ..plotting import check_plot_path
@@ -256,16 +277,17 @@ def run_generate(args) -> int:
             pipelines[model] = load_model(model, scheduler=args.scheduler, device=args.device, dtype=args.dtype,
                                           runtime=args.runtime)
         pipe = pipelines[model]
+        check_ranks(pipe, draws > args.num_waveforms, model, prompt)
         num_samples = pipe.check_length(seconds)
         say_rewrite(prompt, pipe.config.get("prompt_template"), num_samples / pipe.sample_rate)
         sampling = dict(negative_prompt=args.negative_prompt, audio_length_in_s=seconds, num_inference_steps=args.steps,
-                        guidance_scale=args.guidance, num_waveforms_per_prompt=args.num_waveforms, generator=generator(args.seed))
+                        guidance_scale=args.guidance, num_waveforms_per_prompt=draws, generator=generator(args.seed))
         if args.loop:  # the waveforms as the loop closes them; the plot shows their mels
-            audios = pipe(prompt, loop=True, output_type="pt", **sampling).audios
+            audios = pipe(prompt, loop=True, output_type="pt", **sampling).audios[: args.num_waveforms]  # ranked best first
             with torch.no_grad():
                 takes = pipe.audio_mel(audios, num_samples)
         else:  # the mels, for the plot; the pipeline's own vocode step turns them into the waveforms it would return
-            takes = pipe(prompt, output_type="mel", **sampling).audios
+            takes = pipe(prompt, output_type="mel", **sampling).audios[: args.num_waveforms]  # ranked best first
             with torch.no_grad():
                 audios = pipe.vocode(takes, num_samples, "pt")
         write_audios(outputs, audios, pipe.sample_rate)

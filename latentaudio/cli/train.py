@@ -4,6 +4,7 @@
         [--max-steps N] [--max-minutes M] [--batch-size B] [--checkpoint-every K] [--seed K] [--resume]
         [--allow-changed-settings]
     latentaudio train align-captions --model DIR --data DIR --output DIR [--text-states FILE]
+    latentaudio train scorer --model DIR --data DIR [DIR ...] --output DIR [--max-steps N] [--seconds S] [--seed K]
     latentaudio finetune --model DIR --data DIR --output DIR [--lora-rank R] [--max-steps N] [--max-minutes M]
         [--config FILE] [--resume] [--allow-changed-settings]
     latentaudio distill --model TEACHER --data DIR --output STUDENT [--method consistency|guidance] [--steps 4]
@@ -54,6 +55,18 @@ def add_training_commands(verbs) -> None:
     align.add_argument("--text-states", default=None, help="caption states file (`latentaudio data embed-captions`) to read; "
                        "written first when missing, so later alignments skip the encoder")
     align.set_defaults(run=run_align_captions)
+    scorer = components.add_parser("scorer", help="the classifier that ranks a prompt's takes best first: trained on the "
+                                   "instruments and drums of the data's train split, saved as the pipeline's scorer")
+    scorer.add_argument("--model", required=True, type=model_location,
+                        help="pipeline folder to give the scorer ('default': the embedded default model)")
+    scorer.add_argument("--data", required=True, nargs="+",
+                        help="audiofolder(s) built by `latentaudio data soundfont` (their `instrument` column)")
+    scorer.add_argument("--output", required=True, help="folder for the pipeline with its new scorer (may be --model)")
+    scorer.add_argument("--max-steps", type=positive_int, default=3000, help="optimizer updates (default 3000)")
+    scorer.add_argument("--seconds", type=positive_float, default=2.56,
+                        help="the longest clip it learns from, the onset kept (default 2.56; crops from 1 s up)")
+    scorer.add_argument("--seed", type=seed, default=0, help="seeds its weights and batches (default 0)")
+    scorer.set_defaults(run=run_train_scorer)
 
     finetune = verbs.add_parser("finetune", help="adapt a trained pipeline to a new audio folder (full or LoRA)")
     _add_folders(finetune)
@@ -122,6 +135,24 @@ def run_align_captions(args) -> int:
     record = align_captions(args.model, args.data, args.output, args.text_states, log=print)
     print(f"Wrote {args.output}: validation error of other wordings {record['validation_error']['before']:.4f} -> "
           f"{record['validation_error']['after']:.4f} (ridge {record['ridge']:g})")
+    return 0
+
+
+def run_train_scorer(args) -> int:
+    from ..evaluation.classifier import train_classifier
+    from .common import load_model
+
+    pipe = load_model(args.model, runtime="torch")  # checked before the training starts; saved whole after
+    data = args.data[0] if len(args.data) == 1 else args.data
+    scorer, record = train_classifier(data, seconds=args.seconds, min_seconds=min(1.0, args.seconds), max_steps=args.max_steps,
+                                      seed=args.seed, label_column="instrument", log=print,
+                                      sample_rate=pipe.sample_rate)
+    pipe.register_modules(scorer=scorer)
+    pipe.save_pretrained(args.output)
+    validation = record["validation_accuracy"]
+    print(f"Wrote {args.output} with its scorer: {len(scorer.labels)} instruments and drums, "
+          + (f"{validation:.1%} of {record['validation_clips']} validation clips named right" if validation is not None
+             else "no validation split to measure it on"))
     return 0
 
 

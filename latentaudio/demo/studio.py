@@ -19,7 +19,8 @@ from typing import Callable, Optional
 from ..cli.common import generator, load_model
 from ..cli.edit import (EDIT_VERBS, TEMPO_READ_AS, TEMPO_VERBS, add_edit_commands, edit_model_reason, read_and_check, run_verb,
                         tempo_read_as)
-from ..cli.generate import add_generate_commands, length_for, model_for, music_model_reason, unlearnt_note, words_read
+from ..cli.generate import (add_generate_commands, check_ranks, length_for, model_for, music_model_reason, takes_to_draw,
+                            unlearnt_note, words_read)
 from ..prompts import template_caption
 from ..resident import ResidentPipeline
 
@@ -48,14 +49,17 @@ def shown_options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
 def parse_values(parser: argparse.ArgumentParser, values: dict) -> argparse.Namespace:
     """A ``Namespace`` as ``parser`` would make it from ``values`` (dest → value from a control), through each option's type.
 
-    Empty text and empty numbers mean "not given" (the option's default); a required option left
-    empty, or a value its type rejects, raises ``ValueError`` naming the option.
+    Empty text and empty numbers mean "not given" (the option's default); so does 0 for an option that takes only
+    positive numbers and has no default (``--seconds``), which is what the browser sends for an emptied number box.
+    A required option left empty, or a value its type rejects, raises ``ValueError`` naming the option.
     """
     args = argparse.Namespace(**parser._defaults)
     for action in shown_options(parser):
         value = values.get(action.dest)
         flag = action.option_strings[-1] if action.option_strings else action.dest
-        if value is None or (isinstance(value, str) and not value.strip()):
+        emptied = (value == 0 and action.default is None
+                   and getattr(action.type, "__name__", "") in ("positive_int", "positive_float"))
+        if value is None or emptied or (isinstance(value, str) and not value.strip()):
             if action.required:
                 raise ValueError(f"{flag} is required: {action.help}.")
             value = action.default
@@ -137,10 +141,12 @@ class Studio:
             steps, _ = pipe.sampling_settings(args.steps, args.guidance)
             callback = self._step_callback(session, steps, on_step)
             if verb == "generate":
+                draws = takes_to_draw(args.num_waveforms, args.best_of)
+                check_ranks(pipe, draws > args.num_waveforms, model, prompt)
                 audios = pipe(prompt, negative_prompt=args.negative_prompt, audio_length_in_s=args.seconds, loop=args.loop,
                               num_inference_steps=args.steps, guidance_scale=args.guidance,
-                              num_waveforms_per_prompt=args.num_waveforms, generator=generator(args.seed),
-                              callback_on_step_end=callback).audios
+                              num_waveforms_per_prompt=draws, generator=generator(args.seed),
+                              callback_on_step_end=callback).audios[: args.num_waveforms]  # ranked best first
             else:
                 audios = run_verb(pipe, args, inputs, callback_on_step_end=callback)
         return self.write_takes(verb, audios)

@@ -36,8 +36,10 @@ from ..conditioning import (
     unet_input,
 )
 from ..atomic import atomic_folder
+from ..audio_classifier import AudioFamilyClassifier
 from ..lengths import cut_fade, length_in_samples, pass_frames
 from ..prompts import check_prompt_template, take_length_in_s
+from ..ranking import best_first, take_scores
 from ..runtime import OnnxUNet, attach_onnx, onnx_components, uses_onnx
 from ..model_folder import CUSTOM_CODE_FILE, PACKAGED_COMPONENTS, ModelFolderError, PipelineFolder
 from .families import check_pipeline_class, find_family_folder, load_family_components
@@ -89,6 +91,9 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         text_encoder_2, tokenizer_2, projection_model, language_model (*optional*): AudioLDM2's T5
             encoder and tokenizer, ``AudioLDM2ProjectionModel`` and GPT-2 (see
             :class:`~latentaudio.conditioning.AudioLDM2Conditioner`); ``None`` for every other model.
+        scorer (`AudioFamilyClassifier`, *optional*): Ranks each prompt's takes best first when a call asks for
+            more than one (:mod:`latentaudio.ranking`); trained on the instruments and drums the model learnt
+            (``latentaudio train scorer``). ``None``: takes keep the order of their noise.
         max_audio_length_in_s (`float`, defaults to 30.0): The longest audio one call may request.
             Lengths beyond the U-Net's clip are generated in overlapping windows (see :meth:`predict_noise`).
         text_encoder_package (`str`, *optional*): The text encoder and tokenizer are the pretrained
@@ -120,9 +125,10 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
     negative prompt.
     """
 
-    model_cpu_offload_seq = "text_encoder->text_encoder_2->projection_model->language_model->text_projection->unet->vae->vocoder"
+    model_cpu_offload_seq = ("text_encoder->text_encoder_2->projection_model->language_model->text_projection->unet->vae->"
+                             "vocoder->scorer")
     _optional_components = ["text_encoder", "tokenizer", "text_projection", "text_encoder_2", "tokenizer_2",
-                            "projection_model", "language_model"]
+                            "projection_model", "language_model", "scorer"]
     _callback_tensor_inputs = ["latents", "noise_pred"]
 
     def __init__(
@@ -148,6 +154,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         tokenizer_2=None,
         projection_model: Optional[AudioLDM2ProjectionModel] = None,
         language_model=None,
+        scorer: Optional[AudioFamilyClassifier] = None,
     ):
         super().__init__()
         if text_encoder_package is not None and text_encoder_package not in PACKAGED_TEXT_ENCODERS:
@@ -167,7 +174,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
             vae=vae, unet=unet, scheduler=scheduler, vocoder=vocoder, spectrogram=spectrogram,
             text_encoder=text_encoder, tokenizer=tokenizer, text_projection=text_projection,
             text_encoder_2=text_encoder_2, tokenizer_2=tokenizer_2, projection_model=projection_model,
-            language_model=language_model,
+            language_model=language_model, scorer=scorer,
         )
         if pitch_conditioning:
             check_pitch_conditioning(unet, reads_prompts=text_encoder is not None or text_encoder_package is not None)
@@ -559,6 +566,17 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
                     check_latents(latents, tuple(latents.shape), "The latents returned by callback_on_step_end")
                 progress.update()
         return latents
+
+    # ---------------------------------------------------------------- ranking
+    def ranks_takes(self, prompts: list, takes_per_prompt: int) -> bool:
+        """Whether a call ranks its takes: it has a ``scorer``, more than one take per prompt, and a prompt."""
+        return self.scorer is not None and takes_per_prompt > 1 and any(prompts)
+
+    def take_order(self, audio: torch.Tensor, prompts: list, takes_per_prompt: int) -> torch.Tensor:
+        """The order (N * K,) that puts each prompt's takes best first by the ``scorer``
+        (:mod:`latentaudio.ranking`), of waveforms ``audio`` (N * K, L), K = ``takes_per_prompt`` a prompt."""
+        scores = take_scores(self.scorer, audio, self.sample_rate, [prompt or "" for prompt in prompts], takes_per_prompt)
+        return best_first(scores, takes_per_prompt)
 
     # --------------------------------------------------------------- decoding
     def encode_audio(self, audio: torch.Tensor, num_samples: int) -> torch.Tensor:

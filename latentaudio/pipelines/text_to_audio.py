@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Callable, Optional, Union
 
+import numpy as np
 import torch
 
 from .base import LatentAudioPipelineBase
@@ -73,7 +74,10 @@ class LatentAudioPipeline(LatentAudioPipelineBase):
                 quarter of it from the other end on each side (about 1.5 times the U-Net work of a plain take).
             num_inference_steps (`int`, *optional*; the model's ``default_inference_steps``, 20 unless saved otherwise): Sampler steps.
             guidance_scale (`float`, *optional*; the model's ``default_guidance_scale``, 3.0 unless saved otherwise): Classifier-free guidance weight; ``<= 1`` turns it off.
-            num_waveforms_per_prompt (`int`, defaults to 1): Takes per prompt.
+            num_waveforms_per_prompt (`int`, defaults to 1): Takes per prompt. A pipeline with a ``scorer`` returns
+                each prompt's takes best first: the takes its scorer hears as most likely the instrument, drum or
+                family the prompt names (:mod:`latentaudio.ranking`), whatever the output type. Without one, or for a
+                prompt that names nothing it knows, the takes keep the order of their noise.
             generator (`torch.Generator`, *optional*): Makes the run reproducible.
             latents (`torch.Tensor`, *optional*): Starting noise of shape (B, C, T', M'), T' = ``pass_frames_for`` the
                 length (with ``loop``, the period's frames: :func:`~latentaudio.pipelines.loops.loop_period_frames`).
@@ -130,7 +134,14 @@ class LatentAudioPipeline(LatentAudioPipelineBase):
         )
 
         # 6. VAE decoder and vocoder
-        audio = self.decode_loop(latents, num_samples, output_type) if loop else self.decode(latents, num_samples, output_type)
+        decode = self.decode_loop if loop else self.decode
+        audio = decode(latents, num_samples, output_type)
+
+        # 7. Each prompt's takes best first, when the pipeline has a scorer
+        if self.ranks_takes(prompts, num_waveforms_per_prompt):
+            heard = torch.as_tensor(audio) if output_type in ("np", "pt") else decode(latents, num_samples, "pt")
+            order = self.take_order(heard, prompts, num_waveforms_per_prompt)
+            audio = audio[order.numpy()] if isinstance(audio, np.ndarray) else audio[order.to(audio.device)]
         return self.finish(audio, return_dict)
 
 

@@ -178,6 +178,18 @@ def test_generate_shows_a_playable_wav_of_the_requested_length_and_its_spectrogr
     assert len(shot) < 150_000
 
 
+def test_generate_with_the_length_left_empty_makes_the_models_clip(page, studio_model):
+    # The browser sends an empty number box as 0: the length is then the prompt's own, not refused.
+    from latentaudio import LatentAudioPipeline
+
+    page.fill("generate", "prompt", "kick, deep and boomy")
+    page.fill("generate", "steps", 2)
+    page.run("generate")
+    audio, rate = page.take("generate")
+    clip = LatentAudioPipeline.from_pretrained(studio_model).default_audio_length_in_s
+    assert rate == RATE and audio.shape == (round(clip * RATE), 1)
+
+
 def test_generate_with_loop_ticked_plays_the_loop_the_pipeline_makes(page, studio_model):
     import torch
 
@@ -241,6 +253,8 @@ def wav(samples: int, rate: int = RATE) -> bytes:
     ("transform", "Transform / Vary", wav(1), {"prompt": "a snare"}, "The input audio is 6.25e-05 s long"),
     ("inpaint", "Inpaint", wav(RATE // 2), {"start": 0.2, "end": 0.9}, "outside the clip"),
     ("upsample", "Upsample", None, {}, "No input audio"),
+    ("generate", "Generate", None, {"prompt": "a kick", "steps": 2, "best_of": 2},
+     "--best-of needs a model with a scorer to rank its takes"),
 ])
 def test_bad_input_shows_a_readable_message_and_the_studio_keeps_serving(page, tmp_path, panel, tab, content, fills, message):
     page.tab(tab)

@@ -1,0 +1,89 @@
+"""Ranking takes by how well they answer their prompt: ask for several, hear the best first.
+
+A diffusion model answers the same prompt differently from one seed to the next, and some takes miss:
+a pad that comes out as a lead, a cello heard as a bassoon. A producer generates a few and keeps the one
+that sounds right; AudioLDM 2's pipeline does the same with ``num_waveforms_per_prompt``, ranking its takes
+by CLAP score. A latentaudio pipeline that holds a ``scorer`` (an
+:class:`~latentaudio.audio_classifier.AudioFamilyClassifier` trained on the instruments and drums its model
+learnt, ``latentaudio train scorer``) returns each prompt's takes best first.
+
+A take's score is the log-probability the scorer gives the sound its prompt names, as
+:func:`~latentaudio.prompts.parse_prompt` reads it (:func:`named_labels`): the drum a prompt names, or the family
+of the instrument (or the family alone) it names, the scorer's probabilities of that family's instruments summed. A prompt that names nothing the scorer knows
+("", "something dark") keeps its takes in the order they were drawn. Ranking never changes a take, only the
+order; with one take per prompt nothing is scored.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import torch
+
+from .audio_classifier import AudioFamilyClassifier
+from .audio_io import resample
+from .data import gm
+from .prompts import parse_prompt
+
+SCORER_BATCH = 16  # takes per scorer call
+
+
+def label_family(label: str) -> Optional[str]:
+    """The GM family of a scorer label: a family name is its own, a GM program's name its program's family, a drum's
+    name ``"Drums"``; `None` for any other label (a drum-loop style, an effect class)."""
+    if label in FAMILY_NAMES:
+        return label
+    if label in PROGRAM_FAMILIES:
+        return PROGRAM_FAMILIES[label]
+    return gm.DRUMS_FAMILY if label in DRUM_NAMES else None
+
+
+def named_labels(prompt: str, labels: Sequence[str]) -> list[int]:
+    """Indices of the ``labels`` whose summed probability is ``prompt``'s score: the drum a prompt names, when it is a
+    label; otherwise every label of the family the prompt names (its instrument's, for "cello, C3"); ``[]`` when it
+    names neither.
+
+    A pitched prompt is scored by its family rather than by its one instrument: a scorer tells a cello from a
+    trumpet far more surely than from a viola, and on notes no training row played the family scored this way
+    picked takes heard in the right family more often than the instrument's own probability did (MODEL_CARD.md,
+    "Ranking takes"). Drums are told apart by the drum."""
+    found = parse_prompt(prompt)
+    if found.drum_key is not None and found.instrument in labels:
+        return [list(labels).index(found.instrument)]
+    if found.family is None:
+        return []
+    return [index for index, label in enumerate(labels) if label_family(label) == found.family]
+
+
+@torch.no_grad()
+def take_scores(scorer: AudioFamilyClassifier, audio: torch.Tensor, sample_rate: int, prompts: Sequence[str],
+                takes_per_prompt: int) -> torch.Tensor:
+    """Scores (N * K,) of takes ``audio`` (N * K, L), ``K = takes_per_prompt`` consecutive takes of each of the N
+    ``prompts``: the log-probability of what the prompt names (:func:`named_labels`), 0 for every take of a prompt
+    that names nothing the scorer knows."""
+    if len(audio) != len(prompts) * takes_per_prompt:
+        raise ValueError(f"{len(audio)} takes for {len(prompts)} prompts of {takes_per_prompt} takes each.")
+    named = [named_labels(prompt, scorer.labels) for prompt in prompts]
+    scores = torch.zeros(len(audio))
+    rows = [row for row in range(len(audio)) if named[row // takes_per_prompt]]
+    if not rows:
+        return scores
+    clips = resample(audio[rows].float().cpu(), sample_rate, scorer.config.sample_rate)
+    device, dtype = scorer.device, scorer.dtype
+    log_probs = torch.cat([torch.log_softmax(scorer.classify_audio(batch.to(device, dtype)).logits.float(), -1).cpu()
+                           for batch in clips.split(SCORER_BATCH)])
+    for log_prob, row in zip(log_probs, rows):
+        scores[row] = torch.logsumexp(log_prob[named[row // takes_per_prompt]], dim=0)
+    return scores
+
+
+def best_first(scores: torch.Tensor, takes_per_prompt: int) -> torch.Tensor:
+    """The order (N * K,) that puts each prompt's K consecutive takes best first; equal scores keep their order."""
+    groups = scores.reshape(-1, takes_per_prompt)
+    order = torch.sort(groups, dim=1, descending=True, stable=True).indices
+    return (order + torch.arange(len(groups)).unsqueeze(1) * takes_per_prompt).flatten()
+
+
+FAMILY_NAMES = frozenset(family.name for family in gm.FAMILIES) | {gm.DRUMS_FAMILY}
+PROGRAM_FAMILIES = {spec.name: gm.family_of(program).name for program, spec in enumerate(gm.PROGRAMS)}
+DRUM_NAMES = frozenset(gm.DRUM_KEYS.values())

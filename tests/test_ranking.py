@@ -1,0 +1,170 @@
+"""Ranking takes best first: what a prompt names, the order, a scorer trained on real renders, and the pipeline."""
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from latentaudio.audio_classifier import FAMILY_LABELS, AudioFamilyClassifier
+from latentaudio.cli import main
+from latentaudio.data import gm
+from latentaudio.evaluation.classifier import train_classifier
+from latentaudio.ranking import best_first, label_family, named_labels, take_scores
+
+INSTRUMENTS = [spec.name for spec in gm.PROGRAMS] + sorted(set(gm.DRUM_KEYS.values()))
+FAST = ["--steps", "2", "--seconds", "0.5"]
+
+
+def test_a_prompt_is_scored_by_the_instrument_it_names_else_by_its_family():
+    strings = [INSTRUMENTS.index(spec.name) for spec in gm.PROGRAMS[40:48]]
+    assert named_labels("cello, C3, soft", INSTRUMENTS) == strings  # a pitched instrument: any of its family's
+    synth_leads = [INSTRUMENTS.index(spec.name) for spec in gm.PROGRAMS[80:88]]
+    assert named_labels("a synth, C4", INSTRUMENTS) == synth_leads  # a family alone
+    assert named_labels("tight snare", INSTRUMENTS) == [INSTRUMENTS.index("snare drum")]  # a drum: the drum
+    # A scorer of families: the instrument's family.
+    assert named_labels("cello, C3", FAMILY_LABELS) == [FAMILY_LABELS.index("Strings")]
+    assert named_labels("a kick", FAMILY_LABELS) == [FAMILY_LABELS.index("Drums")]
+    for prompt in ("", "something dark and wide", "C4"):
+        assert named_labels(prompt, INSTRUMENTS) == []
+    assert [label_family(label) for label in ("violin", "Brass", "kick drum", "house")] == ["Strings", "Brass", "Drums", None]
+
+
+def test_best_first_orders_each_prompts_takes_and_keeps_ties_in_order():
+    scores = torch.tensor([-3.0, -1.0, -2.0, 0.0, 0.0, -5.0])
+    assert best_first(scores, 3).tolist() == [1, 2, 0, 3, 4, 5]
+    assert best_first(scores, 1).tolist() == [0, 1, 2, 3, 4, 5]
+    assert best_first(torch.zeros(4), 2).tolist() == [0, 1, 2, 3]
+
+
+@pytest.fixture(scope="module")
+def instrument_scorer(gm_eval_data):
+    scorer, record = train_classifier(gm_eval_data, None, seconds=1.0, max_steps=150, batch_size=16, label_column="instrument")
+    assert "violin" in scorer.labels and "snare drum" in scorer.labels
+    return scorer
+
+
+def _held_out(data, instrument: str) -> torch.Tensor:
+    """The first held-out render (validation or test) of ``instrument`` in ``data``."""
+    rows = [json.loads(line) for line in (data / "metadata.jsonl").read_text().splitlines()]
+    row = next(r for r in rows if r["instrument"] == instrument and r["split"] != "train")
+    audio, rate = sf.read(data / row["file_name"], dtype="float32")
+    assert rate == 16000
+    return torch.from_numpy(audio[:16000])
+
+
+def test_a_scorer_trained_on_real_renders_puts_the_named_instrument_first(gm_eval_data, instrument_scorer):
+    # Three takes of each prompt: renders of held-out notes (FluidR3_GM), the one the prompt names always last; the
+    # ranking must bring it first for most prompts (chance: 1 in 3).
+    asked = {"grand piano, middle C": "acoustic grand piano", "a fingered electric bass note": "fingered electric bass",
+             "flute, soft": "flute", "tight snare": "snare drum", "a crash cymbal": "crash cymbal",
+             "an open hi-hat": "open hi-hat", "high tom": "high tom"}
+    names = list(asked.values())
+    takes, prompts = [], []
+    for index, (prompt, instrument) in enumerate(asked.items()):
+        wrong = [names[(index + shift) % len(names)] for shift in (1, 3)]
+        takes += [_held_out(gm_eval_data, name) for name in wrong] + [_held_out(gm_eval_data, instrument)]
+        prompts.append(prompt)
+    scores = take_scores(instrument_scorer, torch.stack(takes), 16000, prompts, 3)
+    firsts = best_first(scores, 3).reshape(-1, 3)[:, 0] % 3
+    assert (firsts == 2).sum().item() >= 5, f"named take first for {(firsts == 2).sum().item()} of 7 prompts"
+    # A prompt that names nothing the scorer knows keeps its order.
+    assert take_scores(instrument_scorer, torch.stack(takes[:3]), 16000, ["something dark"], 3).tolist() == [0.0] * 3
+
+
+def tiny_scorer(sample_rate: int) -> AudioFamilyClassifier:
+    torch.manual_seed(0)
+    return AudioFamilyClassifier(labels=INSTRUMENTS, sample_rate=sample_rate, block_out_channels=(4, 8),
+                                 embedding_dim=8).eval()
+
+
+def test_the_pipeline_returns_the_same_takes_best_first_for_every_output_type(tiny_pipe, tmp_path):
+    prompts = ["a cello note, C3", "tight snare", "something else"]
+    call = dict(num_waveforms_per_prompt=4, num_inference_steps=2, audio_length_in_s=0.5)
+    unranked = tiny_pipe(prompts, generator=torch.Generator().manual_seed(3), output_type="pt", **call).audios
+    tiny_pipe.register_modules(scorer=tiny_scorer(tiny_pipe.sample_rate))
+    order = tiny_pipe.take_order(unranked, prompts, 4)
+    assert order[8:].tolist() == [8, 9, 10, 11]  # nothing named: the noise's order
+    assert order[:8].tolist() != list(range(8))  # the random scorer does reorder the named prompts' takes
+    outputs = {output_type: tiny_pipe(prompts, generator=torch.Generator().manual_seed(3), output_type=output_type,
+                                      **call).audios for output_type in ("pt", "np", "mel", "latent")}
+    torch.testing.assert_close(outputs["pt"], unranked[order])
+    np.testing.assert_allclose(outputs["np"], unranked[order].numpy(), atol=1e-6)
+    tiny_pipe.register_modules(scorer=None)
+    for output_type in ("mel", "latent"):
+        plain = tiny_pipe(prompts, generator=torch.Generator().manual_seed(3), output_type=output_type, **call).audios
+        torch.testing.assert_close(outputs[output_type], plain[order])
+
+
+def test_a_saved_scorer_loads_and_ranks_as_before(tiny_pipe, tmp_path):
+    from latentaudio import LatentAudioPipeline
+
+    tiny_pipe.register_modules(scorer=tiny_scorer(tiny_pipe.sample_rate))
+    tiny_pipe.save_pretrained(tmp_path / "scored")
+    assert json.loads((tmp_path / "scored" / "model_index.json").read_text())["scorer"] == [
+        "latentaudio.audio_classifier", "AudioFamilyClassifier"]
+    loaded = LatentAudioPipeline.from_pretrained(tmp_path / "scored")
+    audio = torch.randn(6, 8000) * 0.1
+    assert loaded.take_order(audio, ["cello", "kick"], 3).tolist() == tiny_pipe.take_order(audio, ["cello", "kick"], 3).tolist()
+
+
+def test_train_scorer_then_generate_the_best_of_several(tiny_pipe_dir, gm_eval_data, tmp_path, capsys):
+    scored = tmp_path / "scored"
+    assert main(["train", "scorer", "--model", str(tiny_pipe_dir), "--data", str(gm_eval_data), "--output", str(scored),
+                 "--max-steps", "20", "--seconds", "1.0"]) == 0
+    assert "with its scorer: 11 instruments and drums" in capsys.readouterr().out
+    assert (scored / "scorer" / "config.json").is_file() and (tiny_pipe_dir / "model_index.json").is_file()
+    ranked = tmp_path / "ranked.wav"
+    best = tmp_path / "best.wav"
+    assert main(["generate", "a violin note", "--model", str(scored), *FAST, "-n", "3", "-o", str(ranked)]) == 0
+    assert main(["generate", "a violin note", "--model", str(scored), *FAST, "--best-of", "3", "-o", str(best)]) == 0
+    assert sf.read(best)[0].tolist() == sf.read(tmp_path / "ranked_0.wav")[0].tolist()
+    assert not (tmp_path / "best_0.wav").exists()
+
+
+def test_best_of_without_a_scorer_is_refused_in_one_line(tiny_pipe_dir, tmp_path, capsys):
+    assert main(["generate", "a kick", "--model", str(tiny_pipe_dir), *FAST, "--best-of", "2", "-o", str(tmp_path / "x.wav")]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.strip().splitlines()[-1].endswith(  # after the loading bars, one line
+        f"--best-of needs a model with a scorer to rank its takes, and {str(tiny_pipe_dir)!r} has none ('a kick'); give "
+        "it one with `latentaudio train scorer`, or leave --best-of out.")
+    assert not (tmp_path / "x.wav").exists()
+    # Fewer than -n is no ranking: the -n takes as drawn.
+    assert main(["generate", "a kick", "--model", str(tiny_pipe_dir), *FAST, "--best-of", "1", "-n", "2",
+                 "-o", str(tmp_path / "y.wav")]) == 0
+    assert (tmp_path / "y_1.wav").is_file()
+
+
+def test_several_takes_of_a_scored_model_come_from_the_pipeline_not_its_standalone_graph(tiny_config, tmp_path,
+                                                                                         monkeypatch):
+    # The standalone graph draws takes in the order of their noise; the pipeline ranks them, so it writes them.
+    from latentaudio.builder import build_pipeline, merge
+    from latentaudio.export import export_standalone
+    from latentaudio.standalone import StandaloneGenerator
+
+    folder = tmp_path / "scored"
+    pipe = build_pipeline(merge(tiny_config, {"pipeline": {"default_inference_steps": 2}}), seed=0)
+    pipe.register_modules(scorer=tiny_scorer(pipe.sample_rate))
+    pipe.save_pretrained(folder)
+    export_standalone(folder)
+    graph_calls = []
+    real_call = StandaloneGenerator.__call__
+    monkeypatch.setattr(StandaloneGenerator, "__call__", lambda *a, **k: graph_calls.append(1) or real_call(*a, **k))
+    assert main(["generate", "a cello note", "--model", str(folder), "-o", str(tmp_path / "one.wav")]) == 0
+    assert graph_calls == [1]  # one take: nothing to rank, the graph's
+    assert main(["generate", "a cello note", "--model", str(folder), "-n", "3", "-o", str(tmp_path / "t.wav")]) == 0
+    assert graph_calls == [1]
+    pipe = _torch_pipeline(folder)
+    ranked = pipe("a cello note", num_waveforms_per_prompt=3, generator=torch.Generator().manual_seed(0)).audios
+    for i in range(3):
+        np.testing.assert_allclose(sf.read(tmp_path / f"t_{i}.wav")[0], ranked[i], atol=1e-4)
+
+
+def _torch_pipeline(folder):
+    """The pipeline in ``folder``, run by PyTorch (never its exported graphs)."""
+    from latentaudio import LatentAudioPipeline
+
+    pipe = LatentAudioPipeline.from_pretrained(folder, runtime="torch")
+    pipe.set_progress_bar_config(disable=True)
+    return pipe

@@ -117,14 +117,14 @@ def main() -> None:
             order = pipe.take_order(takes[:, :k].flatten(0, 1), prompts.texts, k) if k > 1 else torch.arange(count)
             best = (order.reshape(count, k)[:, 0] % k).numpy()
             ranking_seconds = time.perf_counter() - started
-            label = "first take" if k == 1 else f"best of {k} ({ranking_seconds / count * 1000:.0f} ms a prompt to rank)"
-            choices = [(label, best)]
+            cost = f"{ranking_seconds / count * 1000:.0f} ms a prompt to rank"
+            choices = [("first take" if k == 1 else f"best of {k} ({cost})", best)]
             if args.instrument_rows and k > 1:
                 choices.append((f"best of {k}, by the instrument alone", instrument_scores[:, :k].argmax(1).numpy()))
             for label, best in choices:
                 drum = f"{drum_ok[rows, best][drums].mean():.0%}" if drums else "–"
-                print(f"| {label} | {family_ok[rows, best].mean():.0%} | {drum} | {note_ok[rows, best][pitched].mean():.0%} | "
-                      f"{family_ok[:, :k].any(1).mean():.0%} |")
+                family, note = family_ok[rows, best].mean(), note_ok[rows, best][pitched].mean()
+                print(f"| {label} | {family:.0%} | {drum} | {note:.0%} | {family_ok[:, :k].any(1).mean():.0%} |")
 
 
 if __name__ == "__main__":

@@ -9,9 +9,11 @@ learnt, ``latentaudio train scorer``) returns each prompt's takes best first.
 
 A take's score is the log-probability the scorer gives the sound its prompt names, as
 :func:`~latentaudio.prompts.parse_prompt` reads it (:func:`named_labels`): the drum a prompt names, or the family
-of the instrument (or the family alone) it names, the scorer's probabilities of that family's instruments summed. A prompt that names nothing the scorer knows
-("", "something dark") keeps its takes in the order they were drawn. Ranking never changes a take, only the
-order; with one take per prompt nothing is scored.
+of the instrument (or the family alone) it names, the scorer's probabilities of that family's instruments summed.
+A prompt that names nothing the scorer knows ("", "something dark") keeps its takes in the order they were drawn.
+Ranking never changes a take, only the order; with one take per prompt nothing is scored.
+
+MusicLDM and AudioLDM2 folders rank by CLAP score instead (:func:`clap_take_scores`), as diffusers' own pipelines do.
 """
 
 from __future__ import annotations
@@ -75,6 +77,30 @@ def take_scores(scorer: AudioFamilyClassifier, audio: torch.Tensor, sample_rate:
     for log_prob, row in zip(log_probs, rows):
         scores[row] = torch.logsumexp(log_prob[named[row // takes_per_prompt]], dim=0)
     return scores
+
+
+@torch.no_grad()
+def clap_take_scores(clap, tokenizer, feature_extractor, audio: torch.Tensor, sample_rate: int, prompts: Sequence[str],
+                     takes_per_prompt: int) -> torch.Tensor:
+    """Scores (N * K,) of takes ``audio`` (N * K, L), K consecutive takes of each of the N ``prompts``: CLAP's similarity
+    of each take to its own prompt (``logits_per_text`` of a whole ``ClapModel``), 0 for the takes of an empty prompt.
+
+    The takes are scored as diffusers' AudioLDM2 and MusicLDM pipelines score theirs (``score_waveforms``): resampled
+    by librosa to the feature extractor's rate, the prompts tokenised with padding. Those pipelines then keep the
+    takes most similar to each prompt among every prompt's takes of the call; here each prompt's own are ranked, which
+    is the same for one prompt."""
+    import librosa
+
+    if len(audio) != len(prompts) * takes_per_prompt:
+        raise ValueError(f"{len(audio)} takes for {len(prompts)} prompts of {takes_per_prompt} takes each.")
+    rate = feature_extractor.sampling_rate
+    clips = librosa.resample(audio.float().cpu().numpy(), orig_sr=sample_rate, target_sr=rate)
+    features = feature_extractor(list(clips), return_tensors="pt", sampling_rate=rate).input_features
+    tokens = tokenizer(list(prompts), return_tensors="pt", padding=True).to(clap.device)
+    logits = clap(**tokens, input_features=features.to(clap.device, clap.dtype)).logits_per_text.float().cpu()
+    takes = torch.arange(len(audio))
+    scores = logits[takes // takes_per_prompt, takes]
+    return torch.where(torch.tensor([bool(prompts[i // takes_per_prompt]) for i in takes]), scores, torch.zeros(()))
 
 
 def best_first(scores: torch.Tensor, takes_per_prompt: int) -> torch.Tensor:

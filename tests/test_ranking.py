@@ -28,7 +28,8 @@ def test_a_prompt_is_scored_by_the_instrument_it_names_else_by_its_family():
     assert named_labels("a kick", FAMILY_LABELS) == [FAMILY_LABELS.index("Drums")]
     for prompt in ("", "something dark and wide", "C4"):
         assert named_labels(prompt, INSTRUMENTS) == []
-    assert [label_family(label) for label in ("violin", "Brass", "kick drum", "house")] == ["Strings", "Brass", "Drums", None]
+    families = [label_family(label) for label in ("violin", "Brass", "kick drum", "house")]
+    assert families == ["Strings", "Brass", "Drums", None]
 
 
 def test_best_first_orders_each_prompts_takes_and_keeps_ties_in_order():
@@ -40,7 +41,8 @@ def test_best_first_orders_each_prompts_takes_and_keeps_ties_in_order():
 
 @pytest.fixture(scope="module")
 def instrument_scorer(gm_eval_data):
-    scorer, record = train_classifier(gm_eval_data, None, seconds=1.0, max_steps=150, batch_size=16, label_column="instrument")
+    scorer, _ = train_classifier(gm_eval_data, None, seconds=1.0, max_steps=150, batch_size=16,
+                                 label_column="instrument")
     assert "violin" in scorer.labels and "snare drum" in scorer.labels
     return scorer
 
@@ -106,7 +108,8 @@ def test_a_saved_scorer_loads_and_ranks_as_before(tiny_pipe, tmp_path):
         "latentaudio.audio_classifier", "AudioFamilyClassifier"]
     loaded = LatentAudioPipeline.from_pretrained(tmp_path / "scored")
     audio = torch.randn(6, 8000) * 0.1
-    assert loaded.take_order(audio, ["cello", "kick"], 3).tolist() == tiny_pipe.take_order(audio, ["cello", "kick"], 3).tolist()
+    prompts = ["cello", "kick"]
+    assert loaded.take_order(audio, prompts, 3).tolist() == tiny_pipe.take_order(audio, prompts, 3).tolist()
 
 
 def test_train_scorer_then_generate_the_best_of_several(tiny_pipe_dir, gm_eval_data, tmp_path, capsys):
@@ -124,15 +127,16 @@ def test_train_scorer_then_generate_the_best_of_several(tiny_pipe_dir, gm_eval_d
 
 
 def test_best_of_without_a_scorer_is_refused_in_one_line(tiny_pipe_dir, tmp_path, capsys):
-    assert main(["generate", "a kick", "--model", str(tiny_pipe_dir), *FAST, "--best-of", "2", "-o", str(tmp_path / "x.wav")]) == 1
+    model = ["--model", str(tiny_pipe_dir)]
+    assert main(["generate", "a kick", *model, *FAST, "--best-of", "2", "-o", str(tmp_path / "x.wav")]) == 1
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.strip().splitlines()[-1].endswith(  # after the loading bars, one line
-        f"--best-of needs a model with a scorer to rank its takes, and {str(tiny_pipe_dir)!r} has none ('a kick'); give "
-        "it one with `latentaudio train scorer`, or leave --best-of out.")
+        f"--best-of needs a model with a scorer to rank its takes, and {str(tiny_pipe_dir)!r} has none ('a kick'); "
+        "give it one with `latentaudio train scorer`, or leave --best-of out.")
     assert not (tmp_path / "x.wav").exists()
     # Fewer than -n is no ranking: the -n takes as drawn.
-    assert main(["generate", "a kick", "--model", str(tiny_pipe_dir), *FAST, "--best-of", "1", "-n", "2",
-                 "-o", str(tmp_path / "y.wav")]) == 0
+    two = str(tmp_path / "y.wav")
+    assert main(["generate", "a kick", *model, *FAST, "--best-of", "1", "-n", "2", "-o", two]) == 0
     assert (tmp_path / "y_1.wav").is_file()
 
 

@@ -39,7 +39,7 @@ from ..atomic import atomic_folder
 from ..audio_classifier import AudioFamilyClassifier
 from ..lengths import cut_fade, length_in_samples, pass_frames
 from ..prompts import check_prompt_template, take_length_in_s
-from ..ranking import best_first, take_scores
+from ..ranking import best_first, clap_take_scores, take_scores
 from ..runtime import OnnxUNet, attach_onnx, onnx_components, uses_onnx
 from ..model_folder import CUSTOM_CODE_FILE, PACKAGED_COMPONENTS, ModelFolderError, PipelineFolder
 from .families import check_pipeline_class, find_family_folder, load_family_components
@@ -93,7 +93,10 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
             :class:`~latentaudio.conditioning.AudioLDM2Conditioner`); ``None`` for every other model.
         scorer (`AudioFamilyClassifier`, *optional*): Ranks each prompt's takes best first when a call asks for
             more than one (:mod:`latentaudio.ranking`); trained on the instruments and drums the model learnt
-            (``latentaudio train scorer``). ``None``: takes keep the order of their noise.
+            (``latentaudio train scorer``). ``None``: takes keep the order of their noise, unless CLAP ranks them.
+        feature_extractor (`ClapFeatureExtractor`, *optional*): CLAP's audio features, as MusicLDM and AudioLDM2
+            folders hold it: with a whole ``ClapModel`` as ``text_encoder`` and no ``scorer``, several takes are
+            ranked by CLAP score, as diffusers' pipelines rank them (:func:`~latentaudio.ranking.clap_take_scores`).
         max_audio_length_in_s (`float`, defaults to 30.0): The longest audio one call may request.
             Lengths beyond the U-Net's clip are generated in overlapping windows (see :meth:`predict_noise`).
         text_encoder_package (`str`, *optional*): The text encoder and tokenizer are the pretrained
@@ -128,7 +131,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
     model_cpu_offload_seq = ("text_encoder->text_encoder_2->projection_model->language_model->text_projection->unet->vae->"
                              "vocoder->scorer")
     _optional_components = ["text_encoder", "tokenizer", "text_projection", "text_encoder_2", "tokenizer_2",
-                            "projection_model", "language_model", "scorer"]
+                            "projection_model", "language_model", "scorer", "feature_extractor"]
     _callback_tensor_inputs = ["latents", "noise_pred"]
 
     def __init__(
@@ -155,6 +158,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         projection_model: Optional[AudioLDM2ProjectionModel] = None,
         language_model=None,
         scorer: Optional[AudioFamilyClassifier] = None,
+        feature_extractor=None,
     ):
         super().__init__()
         if text_encoder_package is not None and text_encoder_package not in PACKAGED_TEXT_ENCODERS:
@@ -174,7 +178,7 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
             vae=vae, unet=unet, scheduler=scheduler, vocoder=vocoder, spectrogram=spectrogram,
             text_encoder=text_encoder, tokenizer=tokenizer, text_projection=text_projection,
             text_encoder_2=text_encoder_2, tokenizer_2=tokenizer_2, projection_model=projection_model,
-            language_model=language_model, scorer=scorer,
+            language_model=language_model, scorer=scorer, feature_extractor=feature_extractor,
         )
         if pitch_conditioning:
             check_pitch_conditioning(unet, reads_prompts=text_encoder is not None or text_encoder_package is not None)
@@ -568,14 +572,30 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         return latents
 
     # ---------------------------------------------------------------- ranking
+    @property
+    def ranks_by_clap(self) -> bool:
+        """Whether takes are ranked by CLAP score: no ``scorer``, but CLAP's audio features and a whole ``ClapModel``."""
+        return self.scorer is None and self.feature_extractor is not None and hasattr(self.text_encoder, "get_audio_features")
+
+    @property
+    def can_rank_takes(self) -> bool:
+        """Whether several takes of a prompt come back best first: a ``scorer``, or CLAP (:attr:`ranks_by_clap`)."""
+        return self.scorer is not None or self.ranks_by_clap
+
     def ranks_takes(self, prompts: list, takes_per_prompt: int) -> bool:
-        """Whether a call ranks its takes: it has a ``scorer``, more than one take per prompt, and a prompt."""
-        return self.scorer is not None and takes_per_prompt > 1 and any(prompts)
+        """Whether a call ranks its takes: it can (:attr:`can_rank_takes`), with more than one take per prompt and a
+        prompt."""
+        return self.can_rank_takes and takes_per_prompt > 1 and any(prompts)
 
     def take_order(self, audio: torch.Tensor, prompts: list, takes_per_prompt: int) -> torch.Tensor:
-        """The order (N * K,) that puts each prompt's takes best first by the ``scorer``
+        """The order (N * K,) that puts each prompt's takes best first by the ``scorer``, or by CLAP score
         (:mod:`latentaudio.ranking`), of waveforms ``audio`` (N * K, L), K = ``takes_per_prompt`` a prompt."""
-        scores = take_scores(self.scorer, audio, self.sample_rate, [prompt or "" for prompt in prompts], takes_per_prompt)
+        prompts = [prompt or "" for prompt in prompts]
+        if self.ranks_by_clap:
+            scores = clap_take_scores(self.text_encoder, self.tokenizer, self.feature_extractor, audio, self.sample_rate,
+                                      prompts, takes_per_prompt)
+        else:
+            scores = take_scores(self.scorer, audio, self.sample_rate, prompts, takes_per_prompt)
         return best_first(scores, takes_per_prompt)
 
     # --------------------------------------------------------------- decoding

@@ -9,8 +9,9 @@ held in components, so every pipeline runs them unchanged:
 - the text encoders (and AudioLDM2's projection model and GPT-2) form their own conditioner
   (:func:`latentaudio.conditioning.conditioner_for`).
 
-The family comes from ``model_index.json``'s ``_class_name`` (:data:`FAMILIES`). The folder's
-``feature_extractor`` (CLAP audio features, used by diffusers to rank several takes) is not loaded.
+The family comes from ``model_index.json``'s ``_class_name`` (:data:`FAMILIES`). A MusicLDM or AudioLDM2 folder's
+``feature_extractor`` (CLAP's audio features) loads too when the folder has one: with it the pipeline ranks several
+takes of a prompt by CLAP score, as diffusers' pipelines do (:func:`latentaudio.ranking.clap_take_scores`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class Family:
     Args:
         name: What the README calls it.
         components: The folder's components a latentaudio pipeline takes, under the same names.
+        optional: Components taken when the folder has them.
         longest_trained_length_in_s: The clip the weights were trained on: longer audio is windowed.
         hub_ids: Published weights in this format (documentation only; nothing here downloads them).
     """
@@ -43,15 +45,16 @@ class Family:
     components: tuple[str, ...]
     longest_trained_length_in_s: float
     hub_ids: tuple[str, ...]
+    optional: tuple[str, ...] = ()
 
 
 FAMILIES = {
     "AudioLDMPipeline": Family("AudioLDM", SHARED, 10.24,
                                ("cvssp/audioldm-s-full-v2", "cvssp/audioldm-m-full", "cvssp/audioldm-l-full")),
-    "MusicLDMPipeline": Family("MusicLDM", SHARED, 10.24, ("ucsd-reach/musicldm",)),
+    "MusicLDMPipeline": Family("MusicLDM", SHARED, 10.24, ("ucsd-reach/musicldm",), ("feature_extractor",)),
     "AudioLDM2Pipeline": Family(
         "AudioLDM2", SHARED + ("text_encoder_2", "tokenizer_2", "projection_model", "language_model"), 10.24,
-        ("cvssp/audioldm2", "cvssp/audioldm2-large", "cvssp/audioldm2-music"),
+        ("cvssp/audioldm2", "cvssp/audioldm2-large", "cvssp/audioldm2-music"), ("feature_extractor",),
     ),
 }
 # Classes these folders name, loaded as the latentaudio class that takes their weights unchanged.
@@ -109,6 +112,11 @@ def load_family_components(folder: PipelineFolder, torch_dtype=None, use_safeten
     for name in family.components:
         if name not in components:
             components[name] = load_component(folder, name, torch_dtype, use_safetensors)
+    for name in family.optional:
+        if name in kwargs:
+            components[name] = kwargs[name]
+        elif name in folder.components:
+            components[name] = load_component(folder, name, torch_dtype, use_safetensors)
     spectrogram = kwargs.get("spectrogram") or MelSpectrogram()
     return {**components, "spectrogram": spectrogram, "longest_trained_length_in_s": family.longest_trained_length_in_s}
 
@@ -124,7 +132,7 @@ def load_component(folder: PipelineFolder, name: str, torch_dtype=None, use_safe
         component_class = LOADED_AS.get(class_name) or folder.component_class(name)
         if library == "diffusers" and class_name.endswith("Scheduler"):
             return component_class.from_pretrained(folder.path / name)
-        if "Tokenizer" in class_name:
+        if "Tokenizer" in class_name or "FeatureExtractor" in class_name:
             return component_class.from_pretrained(folder.path / name, local_files_only=True)
         options = {"use_safetensors": use_safetensors} if use_safetensors is not None else {}
         if torch_dtype is not None:

@@ -75,9 +75,9 @@ class LatentAudioPipeline(LatentAudioPipelineBase):
             num_inference_steps (`int`, *optional*; the model's ``default_inference_steps``, 20 unless saved otherwise): Sampler steps.
             guidance_scale (`float`, *optional*; the model's ``default_guidance_scale``, 3.0 unless saved otherwise): Classifier-free guidance weight; ``<= 1`` turns it off.
             num_waveforms_per_prompt (`int`, defaults to 1): Takes per prompt. A pipeline with a ``scorer`` returns
-                each prompt's takes best first: the takes its scorer hears as most likely the instrument, drum or
-                family the prompt names (:mod:`latentaudio.ranking`), whatever the output type. Without one, or for a
-                prompt that names nothing it knows, the takes keep the order of their noise.
+                each prompt's takes best first: the takes its scorer hears as most likely the drum the prompt names,
+                or the family of the instrument it names (:mod:`latentaudio.ranking`), whatever the output type.
+                Without one, or for a prompt that names nothing it knows, the takes keep the order of their noise.
             generator (`torch.Generator`, *optional*): Makes the run reproducible.
             latents (`torch.Tensor`, *optional*): Starting noise of shape (B, C, T', M'), T' = ``pass_frames_for`` the
                 length (with ``loop``, the period's frames: :func:`~latentaudio.pipelines.loops.loop_period_frames`).

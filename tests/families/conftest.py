@@ -47,9 +47,17 @@ def clap_model(projection_dim: int):
 
     audio = dict(spec_size=64, window_size=4, num_mel_bins=64, intermediate_size=16, depths=[1, 1],
                  num_attention_heads=[2, 2], num_hidden_layers=2, hidden_size=32, patch_size=2, patch_stride=2,
-                 patch_embed_input_channels=4, projection_dim=projection_dim)
+                 patch_embed_input_channels=4, projection_dim=projection_dim, patch_embeds_hidden_size=16)
     config = ClapConfig(text_config=clap_text_config(projection_dim), audio_config=audio, projection_dim=projection_dim)
     return ClapModel(config)
+
+
+def clap_features():
+    """CLAP's feature extractor at a hop that fits a second into the tiny audio tower's 64 frames (48 kHz, hop 960),
+    so that diffusers' own pipelines can rank several takes with it."""
+    from transformers import ClapFeatureExtractor
+
+    return ClapFeatureExtractor(max_length_s=1, hop_length=960)
 
 
 def vae():
@@ -107,18 +115,17 @@ def build_audioldm():
 
 def build_musicldm():
     from diffusers import MusicLDMPipeline
-    from transformers import ClapFeatureExtractor
 
     torch.manual_seed(SEED + 1)
     return MusicLDMPipeline(
-        vae=vae(), text_encoder=clap_model(CLAP_WIDTH), tokenizer=roberta_tokenizer(), feature_extractor=ClapFeatureExtractor(),
+        vae=vae(), text_encoder=clap_model(CLAP_WIDTH), tokenizer=roberta_tokenizer(), feature_extractor=clap_features(),
         unet=audioldm_unet(CLAP_WIDTH), scheduler=scheduler(), vocoder=speecht5_vocoder(),
     )
 
 
 def build_audioldm2():
     from diffusers import AudioLDM2Pipeline, AudioLDM2ProjectionModel, AudioLDM2UNet2DConditionModel
-    from transformers import ClapFeatureExtractor, GPT2Config, GPT2LMHeadModel, T5Config, T5EncoderModel
+    from transformers import GPT2Config, GPT2LMHeadModel, T5Config, T5EncoderModel
 
     torch.manual_seed(SEED + 2)
     unet = AudioLDM2UNet2DConditionModel(
@@ -133,7 +140,7 @@ def build_audioldm2():
         vae=vae(), text_encoder=clap_model(CLAP_WIDTH), text_encoder_2=T5EncoderModel(
             T5Config(vocab_size=64, d_model=32, d_ff=37, d_kv=8, num_heads=2, num_layers=1)),
         projection_model=AudioLDM2ProjectionModel(text_encoder_dim=CLAP_WIDTH, text_encoder_1_dim=32, langauge_model_dim=16),
-        language_model=language_model, tokenizer=roberta_tokenizer(), tokenizer_2=t5_tokenizer(), feature_extractor=ClapFeatureExtractor(),
+        language_model=language_model, tokenizer=roberta_tokenizer(), tokenizer_2=t5_tokenizer(), feature_extractor=clap_features(),
         unet=unet, scheduler=scheduler(), vocoder=speecht5_vocoder(),
     )
 

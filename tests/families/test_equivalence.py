@@ -78,3 +78,24 @@ def test_conditioning_matches_diffusers(family, family_dirs):
     # The two halves differ: the negative prompt is encoded, not the empty one or the prompt again.
     first = next(iter(expected))
     assert not torch.allclose(ours[first][0], ours[first][1], atol=1e-3)
+
+
+def test_several_takes_are_ranked_by_clap_as_diffusers_ranks_them(family_dirs):
+    folder = family_dirs["audioldm2"]
+    ours = LatentAudioPipeline.from_pretrained(folder)
+    ours.set_progress_bar_config(disable=True)
+    assert ours.ranks_by_clap and type(ours.feature_extractor).__name__ == "ClapFeatureExtractor"
+    theirs = diffusers_pipe("audioldm2", folder)
+    num_samples = round(SECONDS * ours.sample_rate)
+    latents = torch.randn(ours.codec.latent_shape(3, ours.latent_frames_for(num_samples)), generator=torch.Generator().manual_seed(5))
+    settings = dict(audio_length_in_s=SECONDS, num_inference_steps=3, guidance_scale=7.5, num_waveforms_per_prompt=3,
+                    output_type="pt")
+    expected = theirs(PROMPT, latents=latents.clone(), **settings).audios
+    ranked = ours(PROMPT, latents=latents.clone(), **settings).audios
+    ours.register_modules(feature_extractor=None)  # the takes in the order of their noise
+    unranked = ours(PROMPT, latents=latents.clone(), **settings).audios
+
+    assert ranked.shape == expected.shape == (3, num_samples)
+    peak = expected.abs().max()
+    assert (ranked - expected).abs().max() <= 1e-3 * peak
+    assert (unranked - expected).abs().max() > 1e-2 * peak, "CLAP kept the noise's order: the test would prove nothing"

@@ -27,6 +27,16 @@ def test_generate_and_an_edit_verb_take_the_folder(audioldm_dir, tmp_path, capsy
     assert sf.info(tmp_path / "patched.wav").frames == 8000
 
 
+def test_best_of_on_an_audioldm2_folder_writes_the_take_clap_ranks_first(family_dirs, tmp_path):
+    model = ["--model", str(family_dirs["audioldm2"]), *FAST, "--seconds", "0.64"]
+    assert main(["generate", "a dog barks", *model, "-n", "3", "-o", str(tmp_path / "ranked.wav")]) == 0
+    assert main(["generate", "a dog barks", *model, "--best-of", "3", "-o", str(tmp_path / "best.wav")]) == 0
+    assert sf.read(tmp_path / "best.wav")[0].tolist() == sf.read(tmp_path / "ranked_0.wav")[0].tolist()
+    # AudioLDM has no audio features to rank by: refused in one line.
+    assert main(["generate", "a dog barks", "--model", str(family_dirs["audioldm"]), *FAST, "--best-of", "2",
+                 "-o", str(tmp_path / "x.wav")]) == 1
+
+
 @pytest.mark.parametrize("family", ["audioldm", "audioldm2"])
 def test_convert_writes_a_safetensors_latentaudio_folder_that_gives_the_same_audio(family, family_dirs, tmp_path, capsys):
     source, output = family_dirs[family], tmp_path / "converted"
@@ -41,6 +51,9 @@ def test_convert_writes_a_safetensors_latentaudio_folder_that_gives_the_same_aud
     run = dict(prompt="a dog barks", num_inference_steps=2, audio_length_in_s=0.32, generator=None, output_type="pt")
     original, converted = LatentAudioPipeline.from_pretrained(source), LatentAudioPipeline.from_pretrained(output)
     assert converted.config.longest_trained_length_in_s == 10.24
+    # AudioLDM2 keeps CLAP's audio features, which rank several takes; AudioLDM's folder has none.
+    kept = index["feature_extractor"] == ["transformers", "ClapFeatureExtractor"]
+    assert converted.ranks_by_clap is kept is (family == "audioldm2")
     expected = original(**{**run, "generator": torch.Generator().manual_seed(0)}).audios
     assert torch.equal(converted(**{**run, "generator": torch.Generator().manual_seed(0)}).audios, expected)
     assert main(["convert", str(source), str(output)]) == 1

@@ -172,3 +172,22 @@ def _torch_pipeline(folder):
     pipe = LatentAudioPipeline.from_pretrained(folder, runtime="torch")
     pipe.set_progress_bar_config(disable=True)
     return pipe
+
+
+def test_audio_to_audio_returns_a_prompts_takes_best_first_and_variations_as_drawn(tiny_pipe):
+    from latentaudio import LatentAudioAudioToAudioPipeline
+
+    pipe = LatentAudioAudioToAudioPipeline.from_pipe(tiny_pipe)
+    pipe.set_progress_bar_config(disable=True)
+    clip = torch.sin(torch.arange(8000) / 16000 * 2 * torch.pi * 220) * 0.3
+    call = dict(strength=0.6, num_waveforms_per_prompt=4, num_inference_steps=2, output_type="pt", match_tempo=False)
+    unranked = {prompt: pipe(clip, sample_rate=16000, prompt=prompt, generator=torch.Generator().manual_seed(5),
+                             **call).audios for prompt in ("a snare drum hit", None)}
+    pipe.register_modules(scorer=tiny_scorer(pipe.sample_rate))
+    order = pipe.take_order(unranked["a snare drum hit"], ["a snare drum hit"], 4)
+    assert order.tolist() != [0, 1, 2, 3]
+    ranked = pipe(clip, sample_rate=16000, prompt="a snare drum hit", generator=torch.Generator().manual_seed(5),
+                  **call).audios
+    torch.testing.assert_close(ranked, unranked["a snare drum hit"][order])
+    plain = pipe(clip, sample_rate=16000, generator=torch.Generator().manual_seed(5), **call).audios
+    torch.testing.assert_close(plain, unranked[None])  # no prompt: variations in the order of their noise

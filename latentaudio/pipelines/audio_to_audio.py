@@ -93,7 +93,10 @@ class LatentAudioAudioToAudioPipeline(LatentAudioEditPipelineBase):
             sample_rate (`int`, *optional*): Rate of ``audio`` when it is samples; defaults to the pipeline's.
             num_inference_steps (`int`, *optional*; the model's ``default_inference_steps``, 20 unless saved otherwise): Steps of the full schedule.
             guidance_scale (`float`, *optional*; the model's ``default_guidance_scale``, 3.0 unless saved otherwise): Classifier-free guidance weight.
-            num_waveforms_per_prompt (`int`, defaults to 1): Takes per clip and prompt.
+            num_waveforms_per_prompt (`int`, defaults to 1): Takes per clip and prompt. A pipeline that can rank takes
+                (a ``scorer``, or CLAP: :mod:`latentaudio.ranking`) returns them best first for a prompt that names a
+                drum or an instrument ("transform toward a snare": the snariest first); without a prompt, in the order
+                of their noise.
             generator (`torch.Generator`, *optional*): Makes the run reproducible.
             prompt_embeds, negative_prompt_embeds, prompt_attention_mask, negative_prompt_attention_mask:
                 Precomputed text states and masks, as for :class:`LatentAudioPipeline`.
@@ -138,8 +141,8 @@ class LatentAudioAudioToAudioPipeline(LatentAudioEditPipelineBase):
             loop_samples=num_samples if loop else None,
         )
 
-        # 5. VAE decoder and vocoder
-        audio = self.decode_loop(latents, num_samples, output_type) if loop else self.decode(latents, num_samples, output_type)
+        # 5. VAE decoder and vocoder; each clip's takes best first when the pipeline can rank them for its prompt
+        audio = self.decode_best_first(latents, num_samples, output_type, prompts, num_waveforms_per_prompt, loop)
         return self.finish(audio, return_dict)
 
 

@@ -7,6 +7,7 @@ import os
 import shutil
 from typing import Callable, Optional, Union
 
+import numpy as np
 import torch
 from diffusers import (
     AudioLDM2ProjectionModel,
@@ -597,6 +598,19 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         else:
             scores = take_scores(self.scorer, audio, self.sample_rate, prompts, takes_per_prompt)
         return best_first(scores, takes_per_prompt)
+
+    def decode_best_first(self, latents: torch.Tensor, num_samples: int, output_type: str, prompts: list,
+                          takes_per_prompt: int, loop: bool = False):
+        """:meth:`decode` (:meth:`decode_loop` for a ``loop``) of ``takes_per_prompt`` consecutive takes of each of
+        ``prompts``, each prompt's takes best first when the call ranks them (:meth:`ranks_takes`), whatever the
+        output type: a mel or latent output is ordered by the waveforms it decodes to."""
+        decode = self.decode_loop if loop else self.decode
+        audio = decode(latents, num_samples, output_type)
+        if not self.ranks_takes(prompts, takes_per_prompt):
+            return audio
+        heard = torch.as_tensor(audio) if output_type in ("np", "pt") else decode(latents, num_samples, "pt")
+        order = self.take_order(heard, prompts, takes_per_prompt)
+        return audio[order.numpy()] if isinstance(audio, np.ndarray) else audio[order.to(audio.device)]
 
     # --------------------------------------------------------------- decoding
     def encode_audio(self, audio: torch.Tensor, num_samples: int) -> torch.Tensor:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Callable, Optional, Union
 
-import numpy as np
 import torch
 
 from .base import LatentAudioPipelineBase
@@ -133,15 +132,8 @@ class LatentAudioPipeline(LatentAudioPipelineBase):
             loop_samples=num_samples if loop else None,
         )
 
-        # 6. VAE decoder and vocoder
-        decode = self.decode_loop if loop else self.decode
-        audio = decode(latents, num_samples, output_type)
-
-        # 7. Each prompt's takes best first, when the pipeline has a scorer
-        if self.ranks_takes(prompts, num_waveforms_per_prompt):
-            heard = torch.as_tensor(audio) if output_type in ("np", "pt") else decode(latents, num_samples, "pt")
-            order = self.take_order(heard, prompts, num_waveforms_per_prompt)
-            audio = audio[order.numpy()] if isinstance(audio, np.ndarray) else audio[order.to(audio.device)]
+        # 6. VAE decoder and vocoder; each prompt's takes best first when the pipeline can rank them
+        audio = self.decode_best_first(latents, num_samples, output_type, prompts, num_waveforms_per_prompt, loop)
         return self.finish(audio, return_dict)
 
 

@@ -576,7 +576,8 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
     @property
     def ranks_by_clap(self) -> bool:
         """Whether takes are ranked by CLAP score: no ``scorer``, but CLAP's audio features and a whole ``ClapModel``."""
-        return self.scorer is None and self.feature_extractor is not None and hasattr(self.text_encoder, "get_audio_features")
+        clap = hasattr(self.text_encoder, "get_audio_features")  # a whole ClapModel, not its text tower alone
+        return self.scorer is None and self.feature_extractor is not None and clap
 
     @property
     def can_rank_takes(self) -> bool:

@@ -191,3 +191,13 @@ def test_audio_to_audio_returns_a_prompts_takes_best_first_and_variations_as_dra
     torch.testing.assert_close(ranked, unranked["a snare drum hit"][order])
     plain = pipe(clip, sample_rate=16000, generator=torch.Generator().manual_seed(5), **call).audios
     torch.testing.assert_close(plain, unranked[None])  # no prompt: variations in the order of their noise
+
+
+def test_best_of_a_music_model_prompt_is_refused_without_sending_the_user_to_train_a_scorer(tmp_path, capsys):
+    # A scorer of instruments and drums would not rank loops: the line says to leave --best-of out.
+    out = str(tmp_path / "loop.wav")
+    assert main(["generate", "a 120 bpm house drum loop", "--best-of", "2", "-o", out]) == 1
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert line.endswith("--best-of: the music model has no scorer to rank its takes yet ('a 120 bpm house drum loop'); "
+                         "leave --best-of out, or draw several takes with -n and listen.")
+    assert not (tmp_path / "loop.wav").exists()

@@ -235,10 +235,14 @@ def takes_to_draw(num_waveforms: int, best_of: int) -> int:
 def check_ranks(pipe, ranking: bool, model: str | None, prompt: str) -> None:
     """``ValueError`` when a call must rank its takes (``ranking``: more drawn than written) and ``pipe`` cannot
     (no scorer, and no CLAP to rank by)."""
-    if ranking and not pipe.can_rank_takes:
-        name = "the default model" if model is None else f"the {model} model" if model == "music" else repr(model)
-        raise ValueError(f"--best-of needs a model with a scorer to rank its takes, and {name} has none "
-                         f"({prompt!r}); give it one with `latentaudio train scorer`, or leave --best-of out.")
+    if not ranking or pipe.can_rank_takes:
+        return
+    if model == "music":  # a scorer of instruments and drums would not rank loops, phrases or effects
+        raise ValueError(f"--best-of: the music model has no scorer to rank its takes yet ({prompt!r}); leave "
+                         "--best-of out, or draw several takes with -n and listen.")
+    name = "the default model" if model is None else repr(model)
+    raise ValueError(f"--best-of needs a model with a scorer to rank its takes, and {name} has none "
+                     f"({prompt!r}); give it one with `latentaudio train scorer`, or leave --best-of out.")
 
 
 def run_generate(args) -> int:

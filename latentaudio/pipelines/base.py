@@ -604,12 +604,18 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
                           takes_per_prompt: int, loop: bool = False):
         """:meth:`decode` (:meth:`decode_loop` for a ``loop``) of ``takes_per_prompt`` consecutive takes of each of
         ``prompts``, each prompt's takes best first when the call ranks them (:meth:`ranks_takes`), whatever the
-        output type: a mel or latent output is ordered by the waveforms it decodes to."""
+        output type: a mel or latent output is ordered by the waveforms it decodes to (a plain take's mel is vocoded
+        as it is, not decoded again)."""
         decode = self.decode_loop if loop else self.decode
         audio = decode(latents, num_samples, output_type)
         if not self.ranks_takes(prompts, takes_per_prompt):
             return audio
-        heard = torch.as_tensor(audio) if output_type in ("np", "pt") else decode(latents, num_samples, "pt")
+        if output_type in ("np", "pt"):
+            heard = torch.as_tensor(audio)
+        elif output_type == "mel" and not loop:  # decode() is vocode() of this mel
+            heard = self.vocode(audio, num_samples, "pt")
+        else:  # latents, or a loop's mel (its waveform is rendered with context around the period)
+            heard = decode(latents, num_samples, "pt")
         order = self.take_order(heard, prompts, takes_per_prompt)
         return audio[order.numpy()] if isinstance(audio, np.ndarray) else audio[order.to(audio.device)]
 

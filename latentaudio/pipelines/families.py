@@ -108,14 +108,10 @@ def load_family_components(folder: PipelineFolder, torch_dtype=None, use_safeten
         ModelFolderError: A component the family needs is missing or does not load; the message names it.
     """
     family = family_of(folder)
-    components = {name: kwargs[name] for name in family.components if name in kwargs}
-    for name in family.components:
+    names = family.components + tuple(name for name in family.optional if name in kwargs or name in folder.components)
+    components = {name: kwargs[name] for name in names if name in kwargs}
+    for name in names:
         if name not in components:
-            components[name] = load_component(folder, name, torch_dtype, use_safetensors)
-    for name in family.optional:
-        if name in kwargs:
-            components[name] = kwargs[name]
-        elif name in folder.components:
             components[name] = load_component(folder, name, torch_dtype, use_safetensors)
     spectrogram = kwargs.get("spectrogram") or MelSpectrogram()
     return {**components, "spectrogram": spectrogram, "longest_trained_length_in_s": family.longest_trained_length_in_s}

@@ -382,9 +382,23 @@ def names_known_material(text: str) -> bool:
     loop", "a snare fill"), a kind of phrase (:func:`melodic_kind`: "a sad piano melody") or a sound-effect class
     (:func:`effect_class`). ``False`` for a prompt for material that names none ("a dembow loop", "a looped ambient
     texture": the music model plays whatever the words call up, a loop at 120 bpm) and for one-shots."""
+    return material_category(text) is not None
+
+
+def material_category(text: str) -> Optional[str]:
+    """The category of the music builders' material that ``text`` asks for: ``"sound effect"`` for an effect class
+    (:func:`effect_class`), ``"drum loop"`` for a loop of drums ("a house drum loop", "a snare fill"), ``"melodic"``
+    for a kind of phrase (:func:`melodic_kind`: "a sad piano melody", "chords in G"); ``None`` for a one-shot and for
+    material that names none of them ("a dembow loop"). The values are the ``category`` column of the builders' rows
+    (:data:`~latentaudio.data.vocabulary.MUSIC_CATEGORIES`)."""
     found = parse_prompt(text)
-    return _asks_for_material(text, found) and (_effect_class(text, found) is not None or _is_drum_loop(text, found)
-                                                or _melodic_kind(text, found) is not None)
+    if not _asks_for_material(text, found):
+        return None
+    if _effect_class(text, found) is not None:
+        return vocabulary.SOUND_EFFECT
+    if _is_drum_loop(text, found):
+        return vocabulary.DRUM_LOOP
+    return vocabulary.MELODIC if _melodic_kind(text, found) is not None else None
 
 
 def _asks_for_material(text: str, found: PromptAttributes) -> bool:

@@ -8,8 +8,10 @@ by CLAP score. A latentaudio pipeline that holds a ``scorer`` (an
 learnt, ``latentaudio train scorer``) returns each prompt's takes best first.
 
 A take's score is the log-probability the scorer gives the sound its prompt names, as
-:func:`~latentaudio.prompts.parse_prompt` reads it (:func:`named_labels`): the drum a prompt names, or the family
+:mod:`latentaudio.prompts` reads it (:func:`named_labels`): the drum a prompt names, or the family
 of the instrument (or the family alone) it names, the scorer's probabilities of that family's instruments summed.
+A scorer of a music model also knows its material (:func:`sound_label`: a drum loop's style, an effect's class, the
+family playing a phrase), and scores a prompt for a loop, a phrase or an effect by what it names of that.
 A prompt that names nothing the scorer knows ("", "something dark") keeps its takes in the order they were drawn.
 Ranking never changes a take, only the order; with one take per prompt nothing is scored.
 
@@ -18,21 +20,40 @@ MusicLDM and AudioLDM2 folders rank by CLAP score instead (:func:`clap_take_scor
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 import torch
 
 from .audio_classifier import AudioFamilyClassifier
 from .audio_io import resample
 from .data import gm
-from .prompts import parse_prompt
+from .data.vocabulary import DRUM_LOOP, MELODIC, MUSIC_CATEGORIES, SOUND_EFFECT
+from .prompts import drum_style, effect_class, material_category, parse_prompt
 
 SCORER_BATCH = 16  # takes per scorer call
 
 
+def sound_label(row: Mapping[str, Any]) -> Optional[str]:
+    """What a scorer learns to name a dataset row as: a one-shot's instrument (its ``instrument`` column: the GM program
+    or drum), and for the music builders' material its category and what a prompt names of it: a drum loop's style
+    (``"drum loop: house"``), an effect's class (``"sound effect: laser"``), the family of the instrument playing a
+    phrase (``"melodic: Strings"``). `None` for a row without them (it is left out of training)."""
+    category = row.get("category")
+    if not category:
+        return row.get("instrument") or None
+    column = _NAMED_COLUMN.get(category)
+    return f"{category}: {row[column]}" if column is not None and row.get(column) else None
+
+
+def label_category(label: str) -> Optional[str]:
+    """The music category of a scorer label (:func:`sound_label`), `None` for a one-shot's."""
+    category = label.split(": ", 1)[0]
+    return category if category != label and category in MUSIC_CATEGORIES else None
+
+
 def label_family(label: str) -> Optional[str]:
     """The GM family of a scorer label: a family name is its own, a GM program's name its program's family, a drum's
-    name ``"Drums"``; `None` for any other label (a drum-loop style, an effect class)."""
+    name ``"Drums"``; `None` for any other label (a drum loop's, an effect's, a phrase's)."""
     if label in FAMILY_NAMES:
         return label
     if label in PROGRAM_FAMILIES:
@@ -45,10 +66,20 @@ def named_labels(prompt: str, labels: Sequence[str]) -> list[int]:
     label; otherwise every label of the family the prompt names (its instrument's, for "cello, C3"); ``[]`` when it
     names neither.
 
+    A prompt for material (:func:`~latentaudio.prompts.material_category`), given a scorer that knows that category,
+    is scored by what it names of it (:func:`sound_label`): "a 124 bpm house drum loop" by ``"drum loop: house"``, "a
+    laser zap" by ``"sound effect: laser"``, "a sad cello melody in D minor" by ``"melodic: Strings"``; by every label
+    of the category when it names none of them or the scorer does not know it ("a drum loop, 120 bpm").
+
     A pitched prompt is scored by its family rather than by its one instrument: a scorer tells a cello from a
     trumpet far more surely than from a viola, and on notes no training row played the family scored this way
     picked takes heard in the right family more often than the instrument's own probability did (MODEL_CARD.md,
     "Ranking takes"). Drums are told apart by the drum."""
+    category = material_category(prompt)
+    material = [index for index, label in enumerate(labels) if category is not None and label_category(label) == category]
+    if material:
+        named = f"{category}: {_MATERIAL_DETAIL[category](prompt)}"
+        return [list(labels).index(named)] if named in labels else material
     found = parse_prompt(prompt)
     if found.drum_key is not None and found.instrument in labels:
         return [list(labels).index(found.instrument)]
@@ -113,3 +144,5 @@ def best_first(scores: torch.Tensor, takes_per_prompt: int) -> torch.Tensor:
 FAMILY_NAMES = frozenset(family.name for family in gm.FAMILIES) | {gm.DRUMS_FAMILY}
 PROGRAM_FAMILIES = {spec.name: gm.family_of(program).name for program, spec in enumerate(gm.PROGRAMS)}
 DRUM_NAMES = frozenset(gm.DRUM_KEYS.values())
+_NAMED_COLUMN = {DRUM_LOOP: "style", SOUND_EFFECT: "sfx_class", MELODIC: "family"}  # what a label names of its category
+_MATERIAL_DETAIL = {DRUM_LOOP: drum_style, SOUND_EFFECT: effect_class, MELODIC: lambda prompt: parse_prompt(prompt).family}

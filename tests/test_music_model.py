@@ -292,3 +292,60 @@ def test_extend_without_a_model_keeps_a_held_organ_chord_going_where_the_one_sho
         assert len(audio) == 81920
         added[model] = rms(audio, 3.56, 5.12) / rms(audio, 2.06, 2.56)  # a second into the new part, against the chord's end
     assert added[None] > 0.4 and added["default"] < 0.05, added
+
+
+@pytest.fixture(scope="module")
+def rendered_material(tmp_path_factory):
+    """Renders of the music builders by a seed the music model's data was not built with: 13 drum loops (one a style),
+    28 effects (two a class) and 6 phrases, at most 4 s each, with their rows."""
+    import json
+
+    from latentaudio.data.drumloops import render_drum_loop_dataset
+    from latentaudio.data.melodic import render_melodic_dataset
+    from latentaudio.data.sfx import render_sfx_dataset
+
+    root = tmp_path_factory.mktemp("material")
+    render_drum_loop_dataset(root / "loops", clips=13, seed=7, max_seconds=4.0, captions_per_clip=1)
+    render_sfx_dataset(root / "sfx", clips=28, seed=7, max_seconds=4.0, captions_per_clip=1)
+    render_melodic_dataset(root / "melodic", clips=6, seed=7, max_seconds=4.0, music21_share=0.0, captions_per_clip=1)
+    material = []
+    for folder in ("loops", "sfx", "melodic"):
+        for line in (root / folder / "metadata.jsonl").read_text().splitlines():
+            row = json.loads(line)
+            audio = torch.from_numpy(sf.read(root / folder / row["file_name"], dtype="float32")[0][:64000])
+            material.append((row, torch.nn.functional.pad(audio, (0, 64000 - len(audio)))))
+    return material
+
+
+def test_the_music_models_scorer_puts_the_style_or_effect_a_prompt_names_first(rendered_material):
+    # Each prompt's takes: two renders of other material and one of what it names, last. Its scorer
+    # (latentaudio.ranking) must bring that one first for most prompts: chance is 1 in 3.
+    pipe = LatentAudioPipeline.from_pretrained(latentaudio.MUSIC_MODEL)
+    assert pipe.can_rank_takes and "drum loop: house" in pipe.scorer.labels and "sound effect: laser" in pipe.scorer.labels
+    loops = [(row, audio) for row, audio in rendered_material if row.get("style")]
+    effects = {row["sfx_class"]: audio for row, audio in rendered_material if row.get("sfx_class")}
+    phrase = next(audio for row, audio in rendered_material if row.get("kind"))
+    prompts, takes = [], []
+    for index, (row, audio) in enumerate(loops):  # another style's loop and an effect, then the style asked for
+        prompts.append(f"a {row['tempo']} bpm {row['style']} drum loop")
+        takes += [loops[(index + 1) % len(loops)][1], list(effects.values())[index], audio]
+    for index, (effect, audio) in enumerate(effects.items()):  # a loop and another class's effect, then the class asked for
+        prompts.append(f"a {effect} sound effect")
+        takes += [loops[index % len(loops)][1], list(effects.values())[(index + 5) % len(effects)], audio]
+    order = pipe.take_order(torch.stack(takes), prompts, 3).reshape(-1, 3)[:, 0] % 3
+    named_first = order == 2
+    assert len(loops) == 13 and len(effects) == 14
+    assert named_first[:13].float().mean() >= 0.6, f"the style asked for first for {named_first[:13].sum()} of 13 loops"
+    assert named_first[13:].float().mean() >= 0.8, f"the class asked for first for {named_first[13:].sum()} of 14 effects"
+    # A phrase is scored by the family playing it: a phrase before a loop and an effect for "a ... melody".
+    phrase_row = next(row for row, _ in rendered_material if row.get("kind"))
+    order = pipe.take_order(torch.stack([loops[0][1], list(effects.values())[0], phrase]),
+                            [f"a {phrase_row['instrument']} {phrase_row['kind']} in {phrase_row['key']}"], 3)
+    assert order[0] == 2
+
+
+def test_generate_writes_the_best_of_several_takes_of_a_loop(tmp_path):
+    out = tmp_path / "loop.wav"
+    assert main(["generate", "a 120 bpm house drum loop", "--best-of", "2", "--steps", "4", "--seconds", "2",
+                 "-o", str(out)]) == 0
+    assert sf.read(out)[0].shape == (32000,) and not (tmp_path / "loop_1.wav").exists()

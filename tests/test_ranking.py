@@ -11,7 +11,7 @@ from latentaudio.audio_classifier import FAMILY_LABELS, AudioFamilyClassifier
 from latentaudio.cli import main
 from latentaudio.data import gm
 from latentaudio.evaluation.classifier import train_classifier
-from latentaudio.ranking import best_first, label_family, named_labels, take_scores
+from latentaudio.ranking import best_first, label_category, label_family, named_labels, sound_label, take_scores
 
 INSTRUMENTS = [spec.name for spec in gm.PROGRAMS] + sorted(set(gm.DRUM_KEYS.values()))
 FAST = ["--steps", "2", "--seconds", "0.5"]
@@ -30,6 +30,45 @@ def test_a_prompt_is_scored_by_the_instrument_it_names_else_by_its_family():
         assert named_labels(prompt, INSTRUMENTS) == []
     families = [label_family(label) for label in ("violin", "Brass", "kick drum", "house")]
     assert families == ["Strings", "Brass", "Drums", None]
+
+
+MATERIAL = ["drum loop: house", "drum loop: rock", "melodic: Piano", "melodic: Strings", "sound effect: laser",
+            "sound effect: rain"]
+
+
+def test_a_prompt_for_material_is_scored_by_its_style_class_or_family_else_by_its_category():
+    labels = INSTRUMENTS + MATERIAL
+    named = {prompt: [labels[i] for i in named_labels(prompt, labels)] for prompt in (
+        "a 124 bpm house drum loop", "boom bap drums, 90 bpm", "a drum loop, 120 bpm", "a laser zap", "light rain, 3 s",
+        "a police siren", "a sad cello melody in D minor", "a flute melody", "a tight snare hit", "cello, C3")}
+    assert named == {
+        "a 124 bpm house drum loop": ["drum loop: house"],
+        "boom bap drums, 90 bpm": ["drum loop: house", "drum loop: rock"],  # hip hop: a style this scorer does not know
+        "a drum loop, 120 bpm": ["drum loop: house", "drum loop: rock"],  # no style: the category
+        "a laser zap": ["sound effect: laser"],
+        "light rain, 3 s": ["sound effect: rain"],
+        "a police siren": ["sound effect: laser", "sound effect: rain"],
+        "a sad cello melody in D minor": ["melodic: Strings"],  # the family playing it
+        "a flute melody": ["melodic: Piano", "melodic: Strings"],
+        "a tight snare hit": ["snare drum"],  # one-shots as before
+        "cello, C3": [spec.name for spec in gm.PROGRAMS[40:48]],
+    }
+    # A scorer of one-shots alone reads a loop's prompt as it always did: by the drums, the drums' family.
+    drums = [INSTRUMENTS.index(name) for name in sorted(set(gm.DRUM_KEYS.values()))]
+    assert named_labels("a 124 bpm house drum loop", INSTRUMENTS) == drums
+    assert named_labels("a laser zap", INSTRUMENTS) == []
+    assert [label_category(label) for label in ("drum loop: house", "melodic: Piano", "cello", "a: b")] == [
+        "drum loop", "melodic", None, None]
+
+
+def test_sound_label_names_each_builders_rows_as_prompts_name_them():
+    rows = [{"category": "drum loop", "style": "house", "family": "Drums"},
+            {"category": "sound effect", "sfx_class": "laser", "family": "Sound Effects"},
+            {"category": "melodic", "kind": "melody", "family": "Strings", "instrument": "cello"},
+            {"family": "Strings", "instrument": "cello"},  # a SoundFont one-shot: no category
+            {"category": "melodic"}, {"family": "Strings"}]
+    assert [sound_label(row) for row in rows] == ["drum loop: house", "sound effect: laser", "melodic: Strings", "cello",
+                                                  None, None]
 
 
 def test_best_first_orders_each_prompts_takes_and_keeps_ties_in_order():
@@ -75,6 +114,45 @@ def test_a_scorer_trained_on_real_renders_puts_the_named_instrument_first(gm_eva
     assert take_scores(instrument_scorer, torch.stack(takes[:3]), 16000, ["something dark"], 3).tolist() == [0.0] * 3
 
 
+@pytest.fixture(scope="module")
+def effects_data(tmp_path_factory):
+    """140 sound effects of the 14 classes (``latentaudio data sfx``), at most 3 s each (about 7 s to render)."""
+    from latentaudio.data.sfx import render_sfx_dataset
+
+    folder = tmp_path_factory.mktemp("effects") / "sfx"
+    render_sfx_dataset(folder, clips=140, seed=0, max_seconds=3.0, captions_per_clip=2)
+    return folder
+
+
+def test_a_scorer_trained_on_rendered_effects_puts_the_class_named_first(effects_data):
+    # A scorer trained on the effects' sound labels; three held-out renders a prompt, the named class's always last:
+    # the ranking must bring it first for most prompts (chance 1 in 3).
+    scorer, record = train_classifier(effects_data, None, seconds=1.0, max_steps=150, batch_size=16,
+                                      label_column=sound_label)
+    assert record["label_column"] == "sound_label" and "sound effect: laser" in scorer.labels
+    rows = [json.loads(line) for line in (effects_data / "metadata.jsonl").read_text().splitlines()]
+    held_out = {}
+    for row in rows:
+        if row["split"] != "train":
+            held_out.setdefault(row["sfx_class"], torch.from_numpy(sf.read(effects_data / row["file_name"],
+                                                                          dtype="float32")[0][:16000]))
+    asked = {"a laser zap": "laser", "coin pickup sound": "coin", "a car engine idling": "engine", "an alarm": "alarm",
+             "a jump sound effect": "jump", "a whoosh": "whoosh", "a loud beep": "beep", "a mouse click": "click"}
+    classes = list(asked.values())
+    takes = []
+    for index, effect in enumerate(classes):
+        wrong = [classes[(index + shift) % len(classes)] for shift in (1, 3)]
+        takes += [nn_pad(held_out[name]) for name in wrong] + [nn_pad(held_out[effect])]
+    scores = take_scores(scorer, torch.stack(takes), 16000, list(asked), 3)
+    firsts = best_first(scores, 3).reshape(-1, 3)[:, 0] % 3
+    assert (firsts == 2).sum().item() >= 6, f"named effect first for {(firsts == 2).sum().item()} of 8 prompts"
+
+
+def nn_pad(clip: torch.Tensor, samples: int = 16000) -> torch.Tensor:
+    """``clip`` padded with silence (or cut) to ``samples``."""
+    return torch.nn.functional.pad(clip, (0, max(0, samples - len(clip))))[:samples]
+
+
 def tiny_scorer(sample_rate: int) -> AudioFamilyClassifier:
     torch.manual_seed(0)
     return AudioFamilyClassifier(labels=INSTRUMENTS, sample_rate=sample_rate, block_out_channels=(4, 8),
@@ -88,6 +166,9 @@ def test_the_pipeline_returns_the_same_takes_best_first_for_every_output_type(ti
     tiny_pipe.register_modules(scorer=tiny_scorer(tiny_pipe.sample_rate))
     order = tiny_pipe.take_order(unranked, prompts, 4)
     assert order[8:].tolist() == [8, 9, 10, 11]  # nothing named: the noise's order
+    assert [tiny_pipe.scores_prompt(prompt) for prompt in prompts] == [True, True, False]
+    assert tiny_pipe.ranks_takes(prompts, 4) and not tiny_pipe.ranks_takes(prompts[2:], 4)
+    assert not tiny_pipe.ranks_takes(prompts, 1)
     assert order[:8].tolist() != list(range(8))  # the random scorer does reorder the named prompts' takes
     outputs = {output_type: tiny_pipe(prompts, generator=torch.Generator().manual_seed(3), output_type=output_type,
                                       **call).audios for output_type in ("pt", "np", "mel", "latent")}
@@ -112,11 +193,11 @@ def test_a_saved_scorer_loads_and_ranks_as_before(tiny_pipe, tmp_path):
     assert loaded.take_order(audio, prompts, 3).tolist() == tiny_pipe.take_order(audio, prompts, 3).tolist()
 
 
-def test_train_scorer_then_generate_the_best_of_several(tiny_pipe_dir, gm_eval_data, tmp_path, capsys):
+def test_train_scorer_then_generate_the_best_of_several(tiny_pipe_dir, gm_eval_data, effects_data, tmp_path, capsys):
     scored = tmp_path / "scored"
-    assert main(["train", "scorer", "--model", str(tiny_pipe_dir), "--data", str(gm_eval_data), "--output", str(scored),
-                 "--max-steps", "20", "--seconds", "1.0"]) == 0
-    assert "with its scorer: 11 instruments and drums" in capsys.readouterr().out
+    assert main(["train", "scorer", "--model", str(tiny_pipe_dir), "--data", str(gm_eval_data), str(effects_data),
+                 "--output", str(scored), "--max-steps", "20", "--seconds", "1.0"]) == 0
+    assert "with its scorer: 11 instruments and drums, 14 effect classes" in capsys.readouterr().out
     assert (scored / "scorer" / "config.json").is_file() and (tiny_pipe_dir / "model_index.json").is_file()
     ranked = tmp_path / "ranked.wav"
     best = tmp_path / "best.wav"
@@ -124,6 +205,12 @@ def test_train_scorer_then_generate_the_best_of_several(tiny_pipe_dir, gm_eval_d
     assert main(["generate", "a violin note", "--model", str(scored), *FAST, "--best-of", "3", "-o", str(best)]) == 0
     assert sf.read(best)[0].tolist() == sf.read(tmp_path / "ranked_0.wav")[0].tolist()
     assert not (tmp_path / "best_0.wav").exists()
+    # A prompt the scorer knows nothing of: nothing to rank by, so only the take to write is drawn (the same as -n 1).
+    capsys.readouterr()
+    for name, extra in (("one.wav", []), ("dark.wav", ["--best-of", "4"])):
+        assert main(["generate", "something dark", "--model", str(scored), *FAST, *extra, "-o", str(tmp_path / name)]) == 0
+    assert "'something dark': the model's scorer knows nothing it names" in capsys.readouterr().err
+    assert sf.read(tmp_path / "dark.wav")[0].tolist() == sf.read(tmp_path / "one.wav")[0].tolist()
 
 
 def test_best_of_without_a_scorer_is_refused_in_one_line(tiny_pipe_dir, tmp_path, capsys):
@@ -191,13 +278,3 @@ def test_audio_to_audio_returns_a_prompts_takes_best_first_and_variations_as_dra
     torch.testing.assert_close(ranked, unranked["a snare drum hit"][order])
     plain = pipe(clip, sample_rate=16000, generator=torch.Generator().manual_seed(5), **call).audios
     torch.testing.assert_close(plain, unranked[None])  # no prompt: variations in the order of their noise
-
-
-def test_best_of_a_music_model_prompt_is_refused_without_sending_the_user_to_train_a_scorer(tmp_path, capsys):
-    # A scorer of instruments and drums would not rank loops: the line says to leave --best-of out.
-    out = str(tmp_path / "loop.wav")
-    assert main(["generate", "a 120 bpm house drum loop", "--best-of", "2", "-o", out]) == 1
-    line = capsys.readouterr().err.strip().splitlines()[-1]
-    assert line.endswith("--best-of: the music model has no scorer to rank its takes yet ('a 120 bpm house drum loop'); "
-                         "leave --best-of out, or draw several takes with -n and listen.")
-    assert not (tmp_path / "loop.wav").exists()

@@ -49,10 +49,11 @@ def add_generate_commands(verbs) -> None:
                           help="make takes that play seamlessly in a loop, the end leading into the start (whole bars for "
                                "a prompt that states a tempo; about 1.5 times the work of a plain take)")
     generate.add_argument("-n", "--num-waveforms", type=positive_int, default=1,
-                          help="takes to write; with a model that has a scorer (the embedded one-shot models), best first")
+                          help="takes to write; with a model that has a scorer (the embedded models), best first")
     generate.add_argument("--best-of", type=positive_int, default=1, metavar="K",
                           help="draw K takes of each prompt (at least -n) and write the best -n of them, as the model's "
-                               "scorer hears the drum or family the prompt names (about K times the work of one take)")
+                               "scorer hears the drum, family, loop style or effect class the prompt names (about K times "
+                               "the work of one take)")
     generate.add_argument("-o", "--output", default="output.wav",
                           help="WAV path; several takes (or prompts) get _0, _1, ... in prompt order, takes within each")
     generate.add_argument("--plot", default=None, help="also save a labelled spectrogram PNG")
@@ -232,17 +233,23 @@ def takes_to_draw(num_waveforms: int, best_of: int) -> int:
     return max(num_waveforms, best_of)
 
 
-def check_ranks(pipe, ranking: bool, model: str | None, prompt: str) -> None:
-    """``ValueError`` when a call must rank its takes (``ranking``: more drawn than written) and ``pipe`` cannot
-    (no scorer, and no CLAP to rank by)."""
-    if not ranking or pipe.can_rank_takes:
-        return
-    if model == "music":  # a scorer of instruments and drums would not rank loops, phrases or effects
-        raise ValueError(f"--best-of: the music model has no scorer to rank its takes yet ({prompt!r}); leave "
-                         "--best-of out, or draw several takes with -n and listen.")
-    name = "the default model" if model is None else repr(model)
-    raise ValueError(f"--best-of needs a model with a scorer to rank its takes, and {name} has none "
-                     f"({prompt!r}); give it one with `latentaudio train scorer`, or leave --best-of out.")
+def draws_for(pipe, num_waveforms: int, best_of: int, model: str | None, prompt: str) -> int:
+    """The takes of ``prompt`` to draw for ``-n`` takes to write and ``--best-of`` K (:func:`takes_to_draw`), when
+    ``pipe`` ranks them; ``-n`` when its scorer names nothing in ``prompt`` (nothing to rank by: said on stderr).
+
+    Raises:
+        ValueError: More takes to draw than to write, and ``pipe`` cannot rank (no scorer, and no CLAP to rank by).
+    """
+    draws = takes_to_draw(num_waveforms, best_of)
+    if draws == num_waveforms or pipe.scores_prompt(prompt):
+        return draws
+    if not pipe.can_rank_takes:
+        name = "the default model" if model is None else repr(model)
+        raise ValueError(f"--best-of needs a model with a scorer to rank its takes, and {name} has none "
+                         f"({prompt!r}); give it one with `latentaudio train scorer`, or leave --best-of out.")
+    print(f"{prompt!r}: the model's scorer knows nothing it names (a drum, an instrument, a drum loop's style, an effect), "
+          f"so --best-of {best_of} draws only the {num_waveforms} to write", file=sys.stderr)
+    return num_waveforms
 
 
 def run_generate(args) -> int:
@@ -251,7 +258,6 @@ def run_generate(args) -> int:
         for prompt in prompts:
             print(prompt_reading(prompt, args.model, args.seconds, args.loop))
         return 0
-    draws = takes_to_draw(args.num_waveforms, args.best_of)
     paths = output_paths(args.output, len(prompts) * args.num_waveforms)
     if args.plot:
         from ..plotting import check_plot_path
@@ -282,7 +288,7 @@ def run_generate(args) -> int:
             pipelines[model] = load_model(model, scheduler=args.scheduler, device=args.device, dtype=args.dtype,
                                           runtime=args.runtime)
         pipe = pipelines[model]
-        check_ranks(pipe, draws > args.num_waveforms, model, prompt)
+        draws = draws_for(pipe, args.num_waveforms, args.best_of, model, prompt)
         num_samples = pipe.check_length(seconds)
         say_rewrite(prompt, pipe.config.get("prompt_template"), num_samples / pipe.sample_rate)
         sampling = dict(negative_prompt=args.negative_prompt, audio_length_in_s=seconds, num_inference_steps=args.steps,

@@ -56,15 +56,18 @@ def add_training_commands(verbs) -> None:
                        "written first when missing, so later alignments skip the encoder")
     align.set_defaults(run=run_align_captions)
     scorer = components.add_parser("scorer", help="the classifier that ranks a prompt's takes best first: trained on the "
-                                   "instruments and drums of the data's train split, saved as the pipeline's scorer")
+                                   "instruments and drums of the data's train split, and on its drum loops' styles, "
+                                   "effects' classes and phrases' families, saved as the pipeline's scorer")
     scorer.add_argument("--model", required=True, type=model_location,
                         help="pipeline folder to give the scorer ('default': the embedded default model)")
     scorer.add_argument("--data", required=True, nargs="+",
-                        help="audiofolder(s) built by `latentaudio data soundfont` (their `instrument` column)")
+                        help="audiofolder(s) built by `latentaudio data soundfont` (their `instrument` column), "
+                        "`drumloops`, `sfx` or `melodic` (their `style`, `sfx_class` or `family`)")
     scorer.add_argument("--output", required=True, help="folder for the pipeline with its new scorer (may be --model)")
     scorer.add_argument("--max-steps", type=positive_int, default=3000, help="optimizer updates (default 3000)")
     scorer.add_argument("--seconds", type=positive_float, default=2.56,
-                        help="the longest clip it learns from, the onset kept (default 2.56; crops from 1 s up)")
+                        help="the longest clip it learns from, the onset kept (default 2.56; crops from 1 s up; "
+                        "4 for loops and phrases)")
     scorer.add_argument("--seed", type=seed, default=0, help="seeds its weights and batches (default 0)")
     scorer.set_defaults(run=run_train_scorer)
 
@@ -140,20 +143,34 @@ def run_align_captions(args) -> int:
 
 def run_train_scorer(args) -> int:
     from ..evaluation.classifier import train_classifier
+    from ..ranking import sound_label
     from .common import load_model
 
     pipe = load_model(args.model, runtime="torch")  # checked before the training starts; saved whole after
     data = args.data[0] if len(args.data) == 1 else args.data
     scorer, record = train_classifier(data, seconds=args.seconds, min_seconds=min(1.0, args.seconds), max_steps=args.max_steps,
-                                      seed=args.seed, label_column="instrument", log=print,
+                                      seed=args.seed, label_column=sound_label, log=print,
                                       sample_rate=pipe.sample_rate)
     pipe.register_modules(scorer=scorer)
     pipe.save_pretrained(args.output)
     validation = record["validation_accuracy"]
-    print(f"Wrote {args.output} with its scorer: {len(scorer.labels)} instruments and drums, "
+    print(f"Wrote {args.output} with its scorer: {describe_labels(scorer.labels)}, "
           + (f"{validation:.1%} of {record['validation_clips']} validation clips named right" if validation is not None
              else "no validation split to measure it on"))
     return 0
+
+
+def describe_labels(labels) -> str:
+    """What a scorer's ``labels`` name, counted: "173 instruments and drums, 13 drum-loop styles, 14 effect classes"."""
+    from collections import Counter
+
+    from ..data.vocabulary import DRUM_LOOP, MELODIC, SOUND_EFFECT
+    from ..ranking import label_category
+
+    counts = Counter(label_category(label) for label in labels)
+    names = ((None, "instruments and drums"), (DRUM_LOOP, "drum-loop styles"), (SOUND_EFFECT, "effect classes"),
+             (MELODIC, "families of phrases"))
+    return ", ".join(f"{counts[category]} {name}" for category, name in names if counts[category])
 
 
 def run_finetune(args) -> int:

@@ -28,7 +28,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ..audio_io import PathLike, write_audio
-from . import gm
+from . import gm, vocabulary
 from .captions import drum_loop_captions, with_article
 from .card import python_call, write_dataset_card
 from .drum_patterns import STYLES, TEMPO_RANGE, drum_pattern, performance_events
@@ -222,7 +222,7 @@ def _row(loop: DrumLoop, split: str, font: str, captions_per_clip: int, seed: in
                                   captions_per_clip, ("drumloop", seed, loop.index))
     return {
         "file_name": loop.file_name, "text": captions[0], "captions": captions, "split": split, "source": "drumloops",
-        "category": "drum loop", "family": gm.DRUMS_FAMILY, "style": loop.style, "tempo": loop.bpm, "bars": loop.bars,
+        "category": vocabulary.DRUM_LOOP, "family": gm.DRUMS_FAMILY, "style": loop.style, "tempo": loop.bpm, "bars": loop.bars,
         "repeats": loop.repeats, "seconds": round(loop.seconds, 6), "kit": loop.kit_name, "program": loop.kit,
         "bank": DRUM_BANK, "fill": loop.fill, "ghost_notes": loop.ghost_notes, "humanise_ms": loop.humanise_ms,
         "beats_per_bar": STYLES[loop.style].beats_per_bar, "font": font,

@@ -25,7 +25,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ..audio_io import PathLike, write_audio
-from . import gm
+from . import gm, vocabulary
 from .captions import instrument_and_kind, melodic_captions, with_article
 from .card import python_call, write_dataset_card
 from .melodic_material import BEATS_PER_BAR, KINDS, MODES, MOODS, PROGRESSIONS, generate, pace_word
@@ -243,7 +243,7 @@ def _row(clip: MelodicClip, tonic: int, mode: str, split: str, font: str, captio
                                 captions_per_clip, ("melodic", seed, clip.index))
     return {
         "file_name": clip.file_name, "text": captions[0], "captions": captions, "split": split,
-        "source": "music21" if clip.piece else "generated", "category": "melodic", "kind": clip.kind,
+        "source": "music21" if clip.piece else "generated", "category": vocabulary.MELODIC, "kind": clip.kind,
         "family": gm.family_of(clip.program).name, "instrument": instrument, "program": clip.program,
         "key": key_name(tonic, mode), "tonic": tonic, "mode": mode, "tempo": clip.bpm, "seconds": round(clip.seconds, 6),
         "bars": clip.bars or None, "mood": mood, "collection": clip.collection, "corpus_path": clip.piece,

@@ -17,6 +17,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ..audio_io import PathLike, write_audio
+from . import vocabulary
 from .captions import sfx_captions, with_article
 from .card import python_call, write_dataset_card
 from .output import (
@@ -125,7 +126,7 @@ def render_sfx_dataset(
         captions = sfx_captions(effect.caption, names, effect.words, effect.seconds, captions_per_clip, ("sfx", seed, effect.index))
         result.rows.append({
             "file_name": effect.file_name, "text": captions[0], "captions": captions, "split": splits[effect.index],
-            "source": "sfx", "category": "sound effect", "family": "Sound Effects", "sfx_class": effect.name,
+            "source": "sfx", "category": vocabulary.SOUND_EFFECT, "family": "Sound Effects", "sfx_class": effect.name,
             "seconds": effect.seconds, "parameters": effect.parameters,
         })
 

@@ -11,6 +11,11 @@ alone most likely means.
 
 from __future__ import annotations
 
+# The ``category`` column of the music builders' rows (``latentaudio data drumloops``, ``melodic``, ``sfx``); the
+# SoundFont builder's one-shots have none.
+DRUM_LOOP, MELODIC, SOUND_EFFECT = "drum loop", "melodic", "sound effect"
+MUSIC_CATEGORIES = (DRUM_LOOP, MELODIC, SOUND_EFFECT)
+
 # fmt: off
 PROGRAM_NICKNAMES: dict[int, tuple[str, ...]] = {
     0: ("piano", "grand piano", "acoustic piano", "grand", "concert grand", "steinway"),

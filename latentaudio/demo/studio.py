@@ -19,7 +19,7 @@ from typing import Callable, Optional
 from ..cli.common import generator, load_model
 from ..cli.edit import (EDIT_VERBS, TEMPO_READ_AS, TEMPO_VERBS, add_edit_commands, edit_model_reason, read_and_check, run_verb,
                         tempo_read_as)
-from ..cli.generate import (add_generate_commands, check_ranks, length_for, model_for, music_model_reason, takes_to_draw,
+from ..cli.generate import (add_generate_commands, draws_for, length_for, model_for, music_model_reason,
                             unlearnt_note, words_read)
 from ..prompts import template_caption
 from ..resident import ResidentPipeline
@@ -141,8 +141,7 @@ class Studio:
             steps, _ = pipe.sampling_settings(args.steps, args.guidance)
             callback = self._step_callback(session, steps, on_step)
             if verb == "generate":
-                draws = takes_to_draw(args.num_waveforms, args.best_of)
-                check_ranks(pipe, draws > args.num_waveforms, model, prompt)
+                draws = draws_for(pipe, args.num_waveforms, args.best_of, model, prompt)
                 audios = pipe(prompt, negative_prompt=args.negative_prompt, audio_length_in_s=args.seconds, loop=args.loop,
                               num_inference_steps=args.steps, guidance_scale=args.guidance,
                               num_waveforms_per_prompt=draws, generator=generator(args.seed),

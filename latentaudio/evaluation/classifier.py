@@ -14,7 +14,7 @@ import math
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Optional, Sequence, Union
+from typing import Callable, Optional, Sequence, Union
 
 import torch
 from torch import nn
@@ -96,8 +96,9 @@ def train_classifier(
         learning_rate: Peak AdamW learning rate.
         seed: Seeds the weights and the batches.
         log: ``log(str)`` for progress lines (e.g. ``print``); silent when `None`.
-        label_column: The metadata column to predict. For ``"family"`` the labels are :data:`FAMILY_LABELS`;
-            for any other column (unless ``labels`` is given) the values its training rows hold, sorted.
+        label_column: The metadata column to predict, or a function of a row's columns that gives its label or
+            `None` (:func:`latentaudio.ranking.sound_label`). For ``"family"`` the labels are :data:`FAMILY_LABELS`;
+            otherwise (unless ``labels`` is given) the values the training rows hold, sorted.
         missing_label: The label of rows without a value in ``label_column`` (the SoundFont builder's
             one-shots carry no ``category``); `None` leaves such rows out.
         min_seconds: Cut each batch to a random length from this up to ``seconds`` (the onset kept), so that
@@ -147,7 +148,7 @@ def train_classifier(
 
     record = {
         "data": str(data_dir) if isinstance(data_dir, (str, Path)) else [str(folder) for folder in data_dir],
-        "label_column": label_column,
+        "label_column": getattr(label_column, "__name__", label_column),
         "seconds": seconds,
         "min_seconds": min_seconds,
         "steps": max_steps,
@@ -209,9 +210,11 @@ def family_mels(classifier: AudioFamilyClassifier, data_dir: PathLike, split, se
 
 
 def labelled_mels(spectrogram: MelSpectrogram, data_dir: Union[PathLike, Sequence[PathLike]], split, seconds: float,
-                  label_column: str = "family", missing_label: Optional[str] = None) -> tuple[torch.Tensor, list[str]]:
-    """Mels (N, n_mels, T) of one split of one or several audiofolders, and their labels (``missing_label``
-    for rows without one; rows left out when it is `None`).
+                  label_column: Union[str, Callable[[dict], Optional[str]]] = "family",
+                  missing_label: Optional[str] = None) -> tuple[torch.Tensor, list[str]]:
+    """Mels (N, n_mels, T) of one split of one or several audiofolders, and their labels: a column's value, or what
+    ``label_column`` gives a row's columns when it is a function (``missing_label`` for rows without one; rows left out
+    when it is `None`).
 
     Raises:
         ValueError: No row of the split has a label.
@@ -228,12 +231,15 @@ def labelled_mels(spectrogram: MelSpectrogram, data_dir: Union[PathLike, Sequenc
                 raise
             continue  # one of several folders without this split
         for index, entry in enumerate(dataset.entries):
-            name = entry.columns.get(label_column) or missing_label
+            name = (label_column(entry.columns) if callable(label_column) else entry.columns.get(label_column)) or missing_label
             if name is not None:
                 with torch.no_grad():
                     mels.append(dataset[index]["mel"])
                 names.append(str(name))
     if not names:
+        if callable(label_column):
+            raise ValueError(f"{data_dir} has no {split} rows that {label_column.__name__} names; the classifier trains "
+                             "on datasets built by `latentaudio data soundfont`, `drumloops`, `melodic` or `sfx`.")
         raise ValueError(
             f"{data_dir} has no {label_column!r} column; the classifier trains on datasets built by `latentaudio data "
             f"{'soundfont' if label_column in ('family', 'instrument') else 'drumloops`, `melodic` or `sfx'}`."

@@ -40,7 +40,7 @@ from ..atomic import atomic_folder
 from ..audio_classifier import AudioFamilyClassifier
 from ..lengths import cut_fade, length_in_samples, pass_frames
 from ..prompts import check_prompt_template, take_length_in_s
-from ..ranking import best_first, clap_take_scores, take_scores
+from ..ranking import best_first, clap_take_scores, named_labels, take_scores
 from ..runtime import OnnxUNet, attach_onnx, onnx_components, uses_onnx
 from ..model_folder import CUSTOM_CODE_FILE, PACKAGED_COMPONENTS, ModelFolderError, PipelineFolder
 from .families import check_pipeline_class, find_family_folder, load_family_components
@@ -584,10 +584,17 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         """Whether several takes of a prompt come back best first: a ``scorer``, or CLAP (:attr:`ranks_by_clap`)."""
         return self.scorer is not None or self.ranks_by_clap
 
+    def scores_prompt(self, prompt: Optional[str]) -> bool:
+        """Whether takes of ``prompt`` get scores to rank them by: CLAP scores any prompt; a ``scorer`` one that names
+        something it knows (:func:`~latentaudio.ranking.named_labels`: a drum, an instrument's family, a drum loop's
+        style, an effect's class). Takes of other prompts keep the order of their noise."""
+        if not prompt or not self.can_rank_takes:
+            return False
+        return self.ranks_by_clap or bool(named_labels(prompt, self.scorer.labels))
+
     def ranks_takes(self, prompts: list, takes_per_prompt: int) -> bool:
-        """Whether a call ranks its takes: it can (:attr:`can_rank_takes`), with more than one take per prompt and a
-        prompt."""
-        return self.can_rank_takes and takes_per_prompt > 1 and any(prompts)
+        """Whether a call ranks its takes: more than one take per prompt, and a prompt it scores (:meth:`scores_prompt`)."""
+        return takes_per_prompt > 1 and any(self.scores_prompt(prompt) for prompt in prompts)
 
     def take_order(self, audio: torch.Tensor, prompts: list, takes_per_prompt: int) -> torch.Tensor:
         """The order (N * K,) that puts each prompt's takes best first by the ``scorer``, or by CLAP score

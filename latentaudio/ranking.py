@@ -45,6 +45,13 @@ def sound_label(row: Mapping[str, Any]) -> Optional[str]:
     return f"{category}: {row[column]}" if column is not None and row.get(column) else None
 
 
+def family_sound_label(row: Mapping[str, Any]) -> Optional[str]:
+    """:func:`sound_label` with a one-shot named by its GM family (``"Strings"``, ``"Drums"``) rather than its
+    instrument: the labels of a music model's scorer, which ranks loops, effects and phrases and needs of one-shots
+    only to hear a single note from a phrase, and one family from another (17 labels where the instruments are 173)."""
+    return sound_label(row) if row.get("category") else row.get("family") or None
+
+
 def label_category(label: str) -> Optional[str]:
     """The music category of a scorer label (:func:`sound_label`), `None` for a one-shot's."""
     category = label.split(": ", 1)[0]

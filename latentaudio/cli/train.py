@@ -4,7 +4,8 @@
         [--max-steps N] [--max-minutes M] [--batch-size B] [--checkpoint-every K] [--seed K] [--resume]
         [--allow-changed-settings]
     latentaudio train align-captions --model DIR --data DIR --output DIR [--text-states FILE]
-    latentaudio train scorer --model DIR --data DIR [DIR ...] --output DIR [--max-steps N] [--seconds S] [--seed K]
+    latentaudio train scorer --model DIR --data DIR [DIR ...] --output DIR [--max-steps N] [--seconds S]
+        [--one-shot-labels instrument|family] [--seed K]
     latentaudio finetune --model DIR --data DIR --output DIR [--lora-rank R] [--max-steps N] [--max-minutes M]
         [--config FILE] [--resume] [--allow-changed-settings]
     latentaudio distill --model TEACHER --data DIR --output STUDENT [--method consistency|guidance] [--steps 4]
@@ -68,6 +69,9 @@ def add_training_commands(verbs) -> None:
     scorer.add_argument("--seconds", type=positive_float, default=2.56,
                         help="the longest clip it learns from, the onset kept (default 2.56; crops from 1 s up; "
                         "4 for loops and phrases)")
+    scorer.add_argument("--one-shot-labels", choices=("instrument", "family"), default="instrument",
+                        help="what it names a one-shot by: its instrument (default; a one-shot model's scorer) or its GM "
+                        "family (a music model's scorer: fewer labels, so more of its training goes to loops and phrases)")
     scorer.add_argument("--seed", type=seed, default=0, help="seeds its weights and batches (default 0)")
     scorer.set_defaults(run=run_train_scorer)
 
@@ -143,13 +147,14 @@ def run_align_captions(args) -> int:
 
 def run_train_scorer(args) -> int:
     from ..evaluation.classifier import train_classifier
-    from ..ranking import sound_label
+    from ..ranking import family_sound_label, sound_label
     from .common import load_model
 
     pipe = load_model(args.model, runtime="torch")  # checked before the training starts; saved whole after
     data = args.data[0] if len(args.data) == 1 else args.data
     scorer, record = train_classifier(data, seconds=args.seconds, min_seconds=min(1.0, args.seconds), max_steps=args.max_steps,
-                                      seed=args.seed, label_column=sound_label, log=print,
+                                      seed=args.seed, log=print,
+                                      label_column=family_sound_label if args.one_shot_labels == "family" else sound_label,
                                       sample_rate=pipe.sample_rate)
     pipe.register_modules(scorer=scorer)
     pipe.save_pretrained(args.output)
@@ -165,11 +170,13 @@ def describe_labels(labels) -> str:
     from collections import Counter
 
     from ..data.vocabulary import DRUM_LOOP, MELODIC, SOUND_EFFECT
-    from ..ranking import label_category
+    from ..ranking import FAMILY_NAMES, label_category
 
     counts = Counter(label_category(label) for label in labels)
-    names = ((None, "instruments and drums"), (DRUM_LOOP, "drum-loop styles"), (SOUND_EFFECT, "effect classes"),
-             (MELODIC, "families of phrases"))
+    one_shots = [label for label in labels if label_category(label) is None]
+    by_family = bool(one_shots) and all(label in FAMILY_NAMES for label in one_shots)
+    names = ((None, "families of one-shots" if by_family else "instruments and drums"), (DRUM_LOOP, "drum-loop styles"),
+             (SOUND_EFFECT, "effect classes"), (MELODIC, "families of phrases"))
     return ", ".join(f"{counts[category]} {name}" for category, name in names if counts[category])
 
 

@@ -28,8 +28,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from common import add_split_argument, generation_parser, load_pipeline  # noqa: E402
 
-CATEGORIES = ("drum loop", "sound effect", "melodic")
-DETAIL = {"drum loop": ("style", "style_accuracy"), "sound effect": ("sfx_class", "sfx_class_accuracy")}
+from latentaudio.data.vocabulary import DRUM_LOOP, MELODIC, SOUND_EFFECT  # noqa: E402
+
+CATEGORIES = (DRUM_LOOP, SOUND_EFFECT, MELODIC)
+DETAIL = {DRUM_LOOP: "style", SOUND_EFFECT: "sfx_class"}  # the judge's column of what a category's prompt names
 COLUMNS = (("category_accuracy", "category"), ("style_accuracy", "style"), ("sfx_class_accuracy", "effect class"),
            ("tempo_accuracy", "tempo within 4%"), ("key_or_relative", "key or its relative"), ("mode_accuracy", "mode"))
 
@@ -91,7 +93,7 @@ def main() -> None:
              for column, judge in judges.items()}
     right = np.stack([heard["category"][i] == category for i, category in enumerate(clips.categories)])
     for i, (row, category) in enumerate(zip(clips.rows, clips.categories)):
-        column = DETAIL.get(category, (None,))[0]
+        column = DETAIL.get(category)
         if column in heard and row.get(column):
             right[i] &= heard[column][i] == row[column]
 

@@ -235,7 +235,8 @@ def takes_to_draw(num_waveforms: int, best_of: int) -> int:
 
 def draws_for(pipe, num_waveforms: int, best_of: int, model: str | None, prompt: str) -> int:
     """The takes of ``prompt`` to draw for ``-n`` takes to write and ``--best-of`` K (:func:`takes_to_draw`), when
-    ``pipe`` ranks them; ``-n`` when its scorer names nothing in ``prompt`` (nothing to rank by: said on stderr).
+    ``pipe`` ranks them; ``-n`` when its scorer names nothing in ``prompt`` (nothing to rank by: :func:`unranked_note`,
+    said on stderr).
 
     Raises:
         ValueError: More takes to draw than to write, and ``pipe`` cannot rank (no scorer, and no CLAP to rank by).
@@ -247,9 +248,18 @@ def draws_for(pipe, num_waveforms: int, best_of: int, model: str | None, prompt:
         name = "the default model" if model is None else repr(model)
         raise ValueError(f"--best-of needs a model with a scorer to rank its takes, and {name} has none "
                          f"({prompt!r}); give it one with `latentaudio train scorer`, or leave --best-of out.")
-    print(f"{prompt!r}: the model's scorer knows nothing it names (a drum, an instrument, a drum loop's style, an effect), "
-          f"so --best-of {best_of} draws only the {num_waveforms} to write", file=sys.stderr)
+    print(f"{prompt!r}: {unranked_note(pipe, num_waveforms, best_of, prompt)}", file=sys.stderr)
     return num_waveforms
+
+
+def unranked_note(pipe, num_waveforms: int, best_of: int, prompt: str) -> str | None:
+    """Why ``--best-of`` draws only the ``-n`` takes it writes of ``prompt``: ``pipe`` ranks takes, but its scorer
+    names nothing ``prompt`` names; `None` when it draws the ``best_of`` asked for (or cannot rank at all)."""
+    if takes_to_draw(num_waveforms, best_of) == num_waveforms or not pipe.can_rank_takes or pipe.scores_prompt(prompt):
+        return None
+    takes = "take" if num_waveforms == 1 else "takes"
+    return (f"the model's scorer knows nothing it names (a drum, an instrument, a drum loop's style, an effect), "
+            f"so best of {best_of} draws only the {num_waveforms} {takes} to write")
 
 
 def run_generate(args) -> int:

@@ -20,7 +20,7 @@ from ..cli.common import generator, load_model
 from ..cli.edit import (EDIT_VERBS, TEMPO_READ_AS, TEMPO_VERBS, add_edit_commands, edit_model_reason, read_and_check, run_verb,
                         tempo_read_as)
 from ..cli.generate import (add_generate_commands, draws_for, length_for, model_for, music_model_reason,
-                            unlearnt_note, words_read)
+                            unlearnt_note, unranked_note, words_read)
 from ..prompts import template_caption
 from ..resident import ResidentPipeline
 
@@ -232,12 +232,22 @@ class Studio:
 
     # ------------------------------------------------------------------ model
     def read_as(self, prompt, seconds: Optional[float] = None, loop: bool = False, verb: str = "generate",
-                audio: Optional[str] = None) -> str:
+                audio: Optional[str] = None, best_of: int = 0, num_waveforms: int = 1) -> str:
         """Markdown saying what the model reads ``prompt`` as when its prompt template rewrites it, for a take of
         ``seconds`` (the panel's value; `None`: the length the prompt asks for), or that the music model makes it
         (as it does a ``loop``); for an edit of the file ``audio``, that the music model made it (:meth:`edit_reason`)
         and, for an edit that gives the prompt the clip's tempo (:data:`~latentaudio.cli.edit.TEMPO_VERBS`), the words
-        it read (:func:`~latentaudio.cli.edit.tempo_read_as`); "" otherwise."""
+        it read (:func:`~latentaudio.cli.edit.tempo_read_as`); "" otherwise. For a generation of ``num_waveforms``
+        takes, the ``best_of`` K asked for, by a model already loaded, it adds that only the takes shown were drawn
+        when its scorer knows nothing the prompt names (:func:`~latentaudio.cli.generate.unranked_note`)."""
+        said = self._prompt_read_as(prompt, seconds, loop, verb, audio)
+        note = None
+        if verb == "generate" and isinstance(prompt, str) and prompt:
+            resident = self._residents.get(model_for(prompt, self.model, bool(loop)))
+            note = None if resident is None else unranked_note(resident.pipe, num_waveforms, best_of, prompt)
+        return "\n\n".join(part for part in (said, note and f"Best of {best_of}: {note}.") if part)
+
+    def _prompt_read_as(self, prompt, seconds: Optional[float], loop: bool, verb: str, audio: Optional[str]) -> str:
         if audio and verb != "generate":
             reason = self.edit_reason(verb, bool(loop), prompt or None, audio)
             said = [f"Edited by the music model: {reason}"] if reason else []

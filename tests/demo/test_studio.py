@@ -353,4 +353,10 @@ def test_a_prompt_for_the_music_model_shows_the_words_it_reads(tmp_path):
                                                     "the music model learnt.")
     assert studio.read_as("a gong") == "It names no instrument, drum or family the model learnt."
     assert studio.read_as("a tight snare hit") == "Read as: *a moderately loud snare drum hit* (the model's prompt template, `gm_one_shot`)"
+    # best of K for a prompt the loaded model's scorer knows nothing of: the page says only the takes shown were drawn
+    assert studio.read_as("something dark", best_of=4).endswith(
+        "\n\nBest of 4: the model's scorer knows nothing it names (a drum, an instrument, a drum loop's style, an effect), "
+        "so best of 4 draws only the 1 take to write.")
+    assert studio.read_as("a tight snare hit", best_of=4) == studio.read_as("a tight snare hit")  # ranked by its drum
+    assert studio.read_as("something dark", best_of=3, num_waveforms=3) == studio.read_as("something dark")
 

@@ -12,7 +12,7 @@ ranking by the probability of the named instrument alone, which the released rul
 pitched prompt) was chosen over on the validation split.
 
     python benchmarks/best_of.py --data data/gm_semi512 --classifier C [--model latentaudio/default_model]
-        [--takes 8] [--split test] [--every 1] [--sets unseen_notes,paraphrases,blind_paraphrases] [--seconds 2.56]
+        [--takes 8] [--split test] [--every 1] [--scorer DIR] [--sets unseen_notes,paraphrases,blind_paraphrases] [--seconds 2.56]
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from common import add_split_argument, generation_parser, load_pipeline  # noqa: E402
+from common import add_scorer_argument, add_split_argument, generation_parser, load_pipeline, use_scorer  # noqa: E402
 
 SETS = ("unseen_notes", "paraphrases", "blind_paraphrases")
 
@@ -53,12 +53,11 @@ def main() -> None:
     add_split_argument(parser, "test")
     parser.add_argument("--every", type=int, default=1, help="every n-th unseen note")
     parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, of {', '.join(SETS)}")
+    add_scorer_argument(parser)
     parser.add_argument("--instrument-rows", action="store_true",
                         help="also rank by the named instrument's own probability")
     args = parser.parse_args()
-    pipe = load_pipeline(args)
-    if pipe.scorer is None:
-        raise SystemExit(f"{args.model} has no scorer to rank takes with (latentaudio train scorer).")
+    pipe = use_scorer(load_pipeline(args), args)
 
     import numpy as np
     import torch

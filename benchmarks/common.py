@@ -30,6 +30,26 @@ def add_split_argument(parser: argparse.ArgumentParser, default: str) -> None:
                         help=f"the held-out rows that give the prompts (default {default}; choose settings on validation)")
 
 
+def add_scorer_argument(parser: argparse.ArgumentParser) -> None:
+    """Option ``--scorer``: rank by this scorer (a scorer folder, or a pipeline folder holding one) instead of the
+    model's own, to compare scorers on one model (:func:`use_scorer`)."""
+    parser.add_argument("--scorer", default=None, help="rank by this scorer (or a pipeline folder's) instead of the model's")
+
+
+def use_scorer(pipe, args: argparse.Namespace):
+    """``pipe`` with ``args.scorer`` in place of its own scorer when one is given; exits when it then has none."""
+    from pathlib import Path
+
+    from latentaudio.evaluation.classifier import load_classifier
+
+    if args.scorer is not None:
+        folder = Path(args.scorer)
+        pipe.register_modules(scorer=load_classifier(folder / "scorer" if (folder / "model_index.json").is_file() else folder)[0])
+    if pipe.scorer is None:
+        raise SystemExit(f"{args.model} has no scorer to rank takes with (latentaudio train scorer).")
+    return pipe
+
+
 def load_pipeline(args: argparse.Namespace, **kwargs):
     """``args.model`` (a folder, or an embedded model's name such as ``default-teacher``) as a pipeline on ``args.threads`` threads, its progress bar off; ``args.steps`` and
     ``args.guidance`` left unset become the model's own (a distilled student's 4 steps at its scale)."""

@@ -26,7 +26,7 @@ import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from common import add_split_argument, generation_parser, load_pipeline  # noqa: E402
+from common import add_scorer_argument, add_split_argument, generation_parser, load_pipeline, use_scorer  # noqa: E402
 
 from latentaudio.data.vocabulary import DRUM_LOOP, MELODIC, SOUND_EFFECT  # noqa: E402
 
@@ -44,25 +44,18 @@ def main() -> None:
     parser.add_argument("--categories", default=",".join(CATEGORIES), help="comma-separated categories to draw")
     parser.add_argument("--batch", type=int, default=2, help="prompts of one length per pipeline call")
     parser.add_argument("--takes-file", default=None, help="keep the takes here (read when it exists)")
-    parser.add_argument("--scorer", default=None, help="rank by this scorer instead of the model's")
+    add_scorer_argument(parser)
     add_split_argument(parser, "test")
     args = parser.parse_args()
-    pipe = load_pipeline(args)
+    pipe = use_scorer(load_pipeline(args), args)
 
     from pathlib import Path
 
     import numpy as np
     import torch
 
-    from latentaudio.evaluation.classifier import load_classifier
     from latentaudio.evaluation.music import (
         MusicClips, classify_any_lengths, load_music_clips, load_music_judges, score_music)
-
-    if args.scorer is not None:
-        folder = Path(args.scorer)
-        pipe.register_modules(scorer=load_classifier(folder / "scorer" if (folder / "model_index.json").is_file() else folder)[0])
-    if pipe.scorer is None:
-        raise SystemExit(f"{args.model} has no scorer to rank takes with (latentaudio train scorer).")
 
     judges, _ = load_music_judges(args.judges)
     longest = min(args.seconds, pipe.config.max_audio_length_in_s)

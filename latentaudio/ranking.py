@@ -27,7 +27,7 @@ import torch
 from .audio_classifier import AudioFamilyClassifier
 from .audio_io import resample
 from .data import gm
-from .data.vocabulary import DRUM_LOOP, MELODIC, MUSIC_CATEGORIES, SOUND_EFFECT
+from .data.vocabulary import DRUM_LOOP, MELODIC, MUSIC_CATEGORIES, ONE_SHOT, SOUND_EFFECT
 from .prompts import drum_style, effect_class, material_category, parse_prompt
 
 SCORER_BATCH = 16  # takes per scorer call
@@ -50,6 +50,13 @@ def family_sound_label(row: Mapping[str, Any]) -> Optional[str]:
     instrument: the labels of a music model's scorer, which ranks loops, effects and phrases and needs of one-shots
     only to hear a single note from a phrase, and one family from another (17 labels where the instruments are 173)."""
     return sound_label(row) if row.get("category") else row.get("family") or None
+
+
+def one_shot_sound_label(row: Mapping[str, Any]) -> Optional[str]:
+    """:func:`sound_label` with every one-shot named alike, ``"one-shot"``: the labels of a music model's scorer that
+    should hear a single note from a phrase without one-shot labels taking the share of training its loops', effects'
+    and phrases' labels get (each label is drawn as often as any other)."""
+    return sound_label(row) if row.get("category") else ONE_SHOT if row.get("instrument") or row.get("family") else None
 
 
 def label_category(label: str) -> Optional[str]:

@@ -11,8 +11,8 @@ from latentaudio.audio_classifier import FAMILY_LABELS, AudioFamilyClassifier
 from latentaudio.cli import main
 from latentaudio.data import gm
 from latentaudio.evaluation.classifier import train_classifier
-from latentaudio.ranking import (best_first, family_sound_label, label_category, label_family, named_labels, sound_label,
-                                 take_scores)
+from latentaudio.ranking import (best_first, family_sound_label, label_category, label_family, named_labels,
+                                 one_shot_sound_label, sound_label, take_scores)
 
 INSTRUMENTS = [spec.name for spec in gm.PROGRAMS] + sorted(set(gm.DRUM_KEYS.values()))
 FAST = ["--steps", "2", "--seconds", "0.5"]
@@ -73,6 +73,11 @@ def test_sound_label_names_each_builders_rows_as_prompts_name_them():
     # A music model's scorer names a one-shot by its family, and a one-shot prompt is scored by that family.
     assert [family_sound_label(row) for row in rows] == ["drum loop: house", "sound effect: laser", "melodic: Strings",
                                                          "Strings", None, "Strings"]
+    # Or names every one-shot alike, so that it hears a single note from a phrase; a one-shot prompt then names nothing.
+    assert [one_shot_sound_label(row) for row in rows] == ["drum loop: house", "sound effect: laser", "melodic: Strings",
+                                                           "one-shot", None, "one-shot"]
+    assert named_labels("cello, C3", ["one-shot", "melodic: Strings"]) == []
+    assert named_labels("a cello melody", ["one-shot", "melodic: Strings"]) == [1]
     labels = ["Drums", "Strings", "melodic: Strings", "drum loop: house"]
     assert [[labels[i] for i in named_labels(prompt, labels)] for prompt in ("cello, C3", "a tight snare hit",
                                                                             "a cello melody", "a house beat")] == [
@@ -83,9 +88,11 @@ def test_train_scorer_says_what_its_labels_name():
     from latentaudio.cli.train import describe_labels
 
     assert describe_labels(["cello", "violin", "snare drum", "drum loop: rock", "sound effect: coin"]) == (
-        "3 instruments and drums, 1 drum-loop styles, 1 effect classes")
+        "3 instruments and drums, 1 drum-loop style, 1 effect class")
     assert describe_labels(["Strings", "Drums", "melodic: Piano", "melodic: Strings"]) == (
         "2 families of one-shots, 2 families of phrases")
+    assert describe_labels(["one-shot", "drum loop: rock", "drum loop: house", "melodic: Piano"]) == (
+        "one label for every one-shot, 2 drum-loop styles, 1 family of phrases")
 
 
 def test_best_first_orders_each_prompts_takes_and_keeps_ties_in_order():
@@ -219,6 +226,10 @@ def test_train_scorer_then_generate_the_best_of_several(tiny_pipe_dir, gm_eval_d
                  "--output", str(tmp_path / "by_family"), "--max-steps", "2", "--seconds", "1.0",
                  "--one-shot-labels", "family"]) == 0
     assert "with its scorer: 6 families of one-shots, 14 effect classes" in capsys.readouterr().out
+    assert main(["train", "scorer", "--model", str(tiny_pipe_dir), "--data", str(gm_eval_data), str(effects_data),
+                 "--output", str(tmp_path / "one_label"), "--max-steps", "2", "--seconds", "1.0",
+                 "--one-shot-labels", "one"]) == 0
+    assert "with its scorer: one label for every one-shot, 14 effect classes" in capsys.readouterr().out
     assert (scored / "scorer" / "config.json").is_file() and (tiny_pipe_dir / "model_index.json").is_file()
     ranked = tmp_path / "ranked.wav"
     best = tmp_path / "best.wav"

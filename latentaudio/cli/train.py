@@ -5,7 +5,7 @@
         [--allow-changed-settings]
     latentaudio train align-captions --model DIR --data DIR --output DIR [--text-states FILE]
     latentaudio train scorer --model DIR --data DIR [DIR ...] --output DIR [--max-steps N] [--seconds S]
-        [--one-shot-labels instrument|family] [--seed K]
+        [--one-shot-labels instrument|family|one] [--seed K]
     latentaudio finetune --model DIR --data DIR --output DIR [--lora-rank R] [--max-steps N] [--max-minutes M]
         [--config FILE] [--resume] [--allow-changed-settings]
     latentaudio distill --model TEACHER --data DIR --output STUDENT [--method consistency|guidance] [--steps 4]
@@ -26,6 +26,8 @@ from ..model_folder import model_location
 from .common import positive_float, positive_int, seed
 
 TRAINERS = ("vae", "vocoder", "diffusion")
+# --one-shot-labels: the function of latentaudio.ranking that names a row for the scorer (imported when it trains)
+ONE_SHOT_LABELS = {"instrument": "sound_label", "family": "family_sound_label", "one": "one_shot_sound_label"}
 
 
 def add_training_commands(verbs) -> None:
@@ -69,9 +71,10 @@ def add_training_commands(verbs) -> None:
     scorer.add_argument("--seconds", type=positive_float, default=2.56,
                         help="the longest clip it learns from, the onset kept (default 2.56; crops from 1 s up; "
                         "4 for loops and phrases)")
-    scorer.add_argument("--one-shot-labels", choices=("instrument", "family"), default="instrument",
-                        help="what it names a one-shot by: its instrument (default; a one-shot model's scorer) or its GM "
-                        "family (a music model's scorer: fewer labels, so more of its training goes to loops and phrases)")
+    scorer.add_argument("--one-shot-labels", choices=tuple(ONE_SHOT_LABELS), default="instrument",
+                        help="what it names a one-shot by: its instrument (default; a one-shot model's scorer), its GM "
+                        "family, or one label for every one-shot (a music model's scorer, to hear a single note from a "
+                        "phrase: the fewer one-shot labels, the more of its training goes to loops, effects and phrases)")
     scorer.add_argument("--seed", type=seed, default=0, help="seeds its weights and batches (default 0)")
     scorer.set_defaults(run=run_train_scorer)
 
@@ -146,15 +149,15 @@ def run_align_captions(args) -> int:
 
 
 def run_train_scorer(args) -> int:
+    from .. import ranking
     from ..evaluation.classifier import train_classifier
-    from ..ranking import family_sound_label, sound_label
     from .common import load_model
 
     pipe = load_model(args.model, runtime="torch")  # checked before the training starts; saved whole after
     data = args.data[0] if len(args.data) == 1 else args.data
     scorer, record = train_classifier(data, seconds=args.seconds, min_seconds=min(1.0, args.seconds), max_steps=args.max_steps,
                                       seed=args.seed, log=print,
-                                      label_column=family_sound_label if args.one_shot_labels == "family" else sound_label,
+                                      label_column=getattr(ranking, ONE_SHOT_LABELS[args.one_shot_labels]),
                                       sample_rate=pipe.sample_rate)
     pipe.register_modules(scorer=scorer)
     pipe.save_pretrained(args.output)
@@ -169,15 +172,26 @@ def describe_labels(labels) -> str:
     """What a scorer's ``labels`` name, counted: "173 instruments and drums, 13 drum-loop styles, 14 effect classes"."""
     from collections import Counter
 
-    from ..data.vocabulary import DRUM_LOOP, MELODIC, SOUND_EFFECT
+    from ..data.vocabulary import DRUM_LOOP, MELODIC, ONE_SHOT, SOUND_EFFECT
     from ..ranking import FAMILY_NAMES, label_category
+
+    def counted(count: int, one: str, many: str) -> str:
+        return f"{count} {one if count == 1 else many}"
 
     counts = Counter(label_category(label) for label in labels)
     one_shots = [label for label in labels if label_category(label) is None]
-    by_family = bool(one_shots) and all(label in FAMILY_NAMES for label in one_shots)
-    names = ((None, "families of one-shots" if by_family else "instruments and drums"), (DRUM_LOOP, "drum-loop styles"),
-             (SOUND_EFFECT, "effect classes"), (MELODIC, "families of phrases"))
-    return ", ".join(f"{counts[category]} {name}" for category, name in names if counts[category])
+    parts = []
+    if one_shots == [ONE_SHOT]:
+        parts.append("one label for every one-shot")
+    elif one_shots and all(label in FAMILY_NAMES for label in one_shots):
+        parts.append(counted(len(one_shots), "family of one-shots", "families of one-shots"))
+    elif one_shots:
+        parts.append(counted(len(one_shots), "instrument or drum", "instruments and drums"))
+    for category, one, many in ((DRUM_LOOP, "drum-loop style", "drum-loop styles"), (SOUND_EFFECT, "effect class", "effect classes"),
+                                (MELODIC, "family of phrases", "families of phrases")):
+        if counts[category]:
+            parts.append(counted(counts[category], one, many))
+    return ", ".join(parts)
 
 
 def run_finetune(args) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 # SoundFont builder's one-shots have none.
 DRUM_LOOP, MELODIC, SOUND_EFFECT = "drum loop", "melodic", "sound effect"
 MUSIC_CATEGORIES = (DRUM_LOOP, MELODIC, SOUND_EFFECT)
+ONE_SHOT = "one-shot"  # what the evaluation and a music model's scorer call a row without a category (a one-shot)
 
 # fmt: off
 PROGRAM_NICKNAMES: dict[int, tuple[str, ...]] = {

@@ -45,10 +45,10 @@ import numpy as np
 import torch
 
 from ..audio_io import PathLike, read_audio
+from ..data.vocabulary import ONE_SHOT
 from ..metrics import TEMPO_HOP, estimate_pitch, estimate_tempo, frechet_distance, within_semitone  # noqa: F401
 from .classifier import AudioFamilyClassifier, classify_clips, load_classifier, train_classifier
 
-ONE_SHOT = "one-shot"  # the category of rows without one (the SoundFont builder's)
 # Loops, phrases and effects asked for in users' words, none stating a tempo, a key or a length, each labelled with the
 # category and the column of the music builders' rows it asks for ("style", "kind", "sfx_class"; a drum loop of no
 # style has none): what the pipeline fills in for them is benchmarked (``benchmarks/style_tempo.py``,

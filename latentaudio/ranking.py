@@ -5,11 +5,12 @@ a pad that comes out as a lead, a cello heard as a bassoon. A producer generates
 that sounds right; AudioLDM 2's pipeline does the same with ``num_waveforms_per_prompt``, ranking its takes
 by CLAP score. A latentaudio pipeline that holds a ``scorer`` (an
 :class:`~latentaudio.audio_classifier.AudioFamilyClassifier` trained on the instruments and drums its model
-learnt, ``latentaudio train scorer``) returns each prompt's takes best first.
+learnt, or on their GM families as the embedded one-shot models' is, ``latentaudio train scorer``) returns each
+prompt's takes best first.
 
 A take's score is the log-probability the scorer gives the sound its prompt names, as
 :mod:`latentaudio.prompts` reads it (:func:`named_labels`): the drum a prompt names, or the family
-of the instrument (or the family alone) it names, the scorer's probabilities of that family's instruments summed.
+of the instrument (or the family alone) it names: that family's probability, or its instruments' summed.
 A scorer of a music model also knows its material (:func:`sound_label`: a drum loop's style, an effect's class, the
 family playing a phrase), and scores a prompt for a loop, a phrase or an effect by what it names of that.
 A prompt that names nothing the scorer knows ("", "something dark") keeps its takes in the order they were drawn.
@@ -87,8 +88,9 @@ def named_labels(prompt: str, labels: Sequence[str]) -> list[int]:
 
     A pitched prompt is scored by its family rather than by its one instrument: a scorer tells a cello from a
     trumpet far more surely than from a viola, and on notes no training row played the family scored this way
-    picked takes heard in the right family more often than the instrument's own probability did (MODEL_CARD.md,
-    "Ranking takes"). Drums are told apart by the drum."""
+    picked takes heard in the right family more often than the instrument's own probability did, and a scorer of the
+    families alone more often still (MODEL_CARD.md, "Ranking takes"). Drums are told apart by the drum when the
+    scorer knows drums by name; a scorer of families scores a drum prompt by the drums' probability."""
     category = material_category(prompt)
     material = [index for index, label in enumerate(labels) if category is not None and label_category(label) == category]
     if material:

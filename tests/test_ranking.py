@@ -11,7 +11,7 @@ from latentaudio.audio_classifier import FAMILY_LABELS, AudioFamilyClassifier
 from latentaudio.cli import main
 from latentaudio.data import gm
 from latentaudio.evaluation.classifier import train_classifier
-from latentaudio.ranking import (best_first, family_sound_label, label_category, label_family, named_labels,
+from latentaudio.ranking import (FAMILY_NAMES, best_first, family_sound_label, label_category, label_family, named_labels,
                                  one_shot_sound_label, sound_label, take_scores)
 
 INSTRUMENTS = [spec.name for spec in gm.PROGRAMS] + sorted(set(gm.DRUM_KEYS.values()))
@@ -110,10 +110,10 @@ def instrument_scorer(gm_eval_data):
     return scorer
 
 
-def _held_out(data, instrument: str) -> torch.Tensor:
-    """The first held-out render (validation or test) of ``instrument`` in ``data``."""
+def _held_out(data, instrument: str, held_out: bool = True) -> torch.Tensor:
+    """The first held-out render (validation or test) of ``instrument`` in ``data``; of any split if not ``held_out``."""
     rows = [json.loads(line) for line in (data / "metadata.jsonl").read_text().splitlines()]
-    row = next(r for r in rows if r["instrument"] == instrument and r["split"] != "train")
+    row = next(r for r in rows if r["instrument"] == instrument and (r["split"] != "train" or not held_out))
     audio, rate = sf.read(data / row["file_name"], dtype="float32")
     assert rate == 16000
     return torch.from_numpy(audio[:16000])
@@ -136,6 +136,28 @@ def test_a_scorer_trained_on_real_renders_puts_the_named_instrument_first(gm_eva
     assert (firsts == 2).sum().item() >= 5, f"named take first for {(firsts == 2).sum().item()} of 7 prompts"
     # A prompt that names nothing the scorer knows keeps its order.
     assert take_scores(instrument_scorer, torch.stack(takes[:3]), 16000, ["something dark"], 3).tolist() == [0.0] * 3
+
+
+@pytest.mark.parametrize("model", ["default", "default-teacher"])
+def test_the_embedded_scorer_puts_the_family_or_drum_named_first(gm_eval_data, model):
+    # The one-shot models' scorer names GM families: for each prompt, renders (FluidR3_GM, 1 s) of two other families
+    # and, last, one of the named instrument; it must bring that one first for most (chance: 1 in 3).
+    import latentaudio
+    from latentaudio import LatentAudioPipeline
+
+    pipe = LatentAudioPipeline.from_pretrained(latentaudio.EMBEDDED_MODELS[model])
+    assert pipe.scorer.labels == sorted(FAMILY_NAMES)
+    asked = {"grand piano, middle C": "acoustic grand piano", "a fingered electric bass note": "fingered electric bass",
+             "violin, A4": "violin", "a trumpet note": "trumpet", "flute, soft": "flute", "tight snare": "snare drum",
+             "a crash cymbal": "crash cymbal", "a kick": "kick drum"}
+    pitched = list(asked.values())[:5]
+    takes, prompts = [], []
+    for index, (prompt, instrument) in enumerate(asked.items()):
+        wrong = [pitched[(index + shift) % len(pitched)] for shift in (1, 3)]
+        takes += [_held_out(gm_eval_data, name, held_out=False) for name in (*wrong, instrument)]
+        prompts.append(prompt)
+    firsts = pipe.take_order(torch.stack(takes), prompts, 3).reshape(-1, 3)[:, 0] % 3
+    assert (firsts == 2).sum().item() >= 6, f"named take first for {(firsts == 2).sum().item()} of 8 prompts"
 
 
 @pytest.fixture(scope="module")

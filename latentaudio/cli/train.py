@@ -72,9 +72,10 @@ def add_training_commands(verbs) -> None:
                         help="the longest clip it learns from, the onset kept (default 2.56; crops from 1 s up; "
                         "4 for loops and phrases)")
     scorer.add_argument("--one-shot-labels", choices=tuple(ONE_SHOT_LABELS), default="instrument",
-                        help="what it names a one-shot by: its instrument (default; a one-shot model's scorer), its GM "
-                        "family, or one label for every one-shot (a music model's scorer, to hear a single note from a "
-                        "phrase: the fewer one-shot labels, the more of its training goes to loops, effects and phrases)")
+                        help="what it names a one-shot by: its instrument (default), its GM family (the embedded one-shot "
+                        "models' scorer: it ranks a pitched prompt's takes by family, drums as one), or one label for every "
+                        "one-shot (a music model's scorer that should hear a single note from a phrase: the fewer one-shot "
+                        "labels, the more of its training goes to loops, effects and phrases)")
     scorer.add_argument("--seed", type=seed, default=0, help="seeds its weights and batches (default 0)")
     scorer.set_defaults(run=run_train_scorer)
 

@@ -242,13 +242,14 @@ def draws_for(pipe, num_waveforms: int, best_of: int, model: str | None, prompt:
         ValueError: More takes to draw than to write, and ``pipe`` cannot rank (no scorer, and no CLAP to rank by).
     """
     draws = takes_to_draw(num_waveforms, best_of)
-    if draws == num_waveforms or pipe.scores_prompt(prompt):
-        return draws
-    if not pipe.can_rank_takes:
+    if draws > num_waveforms and not pipe.can_rank_takes:
         name = "the default model" if model is None else repr(model)
         raise ValueError(f"--best-of needs a model with a scorer to rank its takes, and {name} has none "
                          f"({prompt!r}); give it one with `latentaudio train scorer`, or leave --best-of out.")
-    print(f"{prompt!r}: {unranked_note(pipe, num_waveforms, best_of, prompt)}", file=sys.stderr)
+    note = unranked_note(pipe, num_waveforms, best_of, prompt)
+    if note is None:
+        return draws
+    print(f"{prompt!r}: {note}", file=sys.stderr)
     return num_waveforms
 
 

@@ -3,16 +3,17 @@
 A pipeline with a ``scorer`` returns each prompt's ``num_waveforms_per_prompt`` takes best first
 (``latentaudio.ranking``; ``latentaudio generate --best-of K``). This draws ``--takes`` takes of every prompt of the
 generalisation sets (the notes no training row of ``--data`` played, of the ``--split`` half, every ``--every``-th;
-the paraphrases; the blind paraphrases) with the scorer detached, then asks the pipeline's own ``take_order`` which
-of the first k it would put first, for each k, and judges that take: the family by ``--classifier`` (a judge the
-scorer is not: trained on other clips, by another seed, on families), the drum type by the dataset's
-``DrumTypeJudge``, the note within a semitone by the pitch estimate. "Any of k" is the share of prompts with at least
+the paraphrases; the blind paraphrases; or ``drums``, the ``--split`` half's drum captions, every ``--every``-th) with
+the scorer detached, then asks the pipeline's own ``take_order`` which of the first k it would put first, for each
+k, and judges that take: the family by ``--classifier`` (a judge the scorer is not: trained on other clips, by another
+seed, on families), the drum type by the dataset's ``DrumTypeJudge``, the note within a semitone by the pitch estimate. "Any of k" is the share of prompts with at least
 one take of the k heard in the right family: what a perfect scorer would reach. ``--instrument-rows`` adds the
 ranking by the probability of the named instrument alone, which the released rule (the family's probability for a
 pitched prompt) was chosen over on the validation split.
 
     python benchmarks/best_of.py --data data/gm_semi512 --classifier C [--model latentaudio/default_model]
-        [--takes 8] [--split test] [--every 1] [--scorer DIR] [--sets unseen_notes,paraphrases,blind_paraphrases] [--seconds 2.56]
+        [--takes 8] [--split test] [--every 1] [--scorer DIR] [--sets unseen_notes,paraphrases,blind_paraphrases|drums]
+        [--seconds 2.56]
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from common import add_scorer_argument, add_split_argument, generation_parser, load_pipeline, use_scorer  # noqa: E402
 
 SETS = ("unseen_notes", "paraphrases", "blind_paraphrases")
+OTHER_SETS = ("drums",)  # the --split half's drum captions: drums to choose a scorer on, asked only by name
 
 
 def prompt_sets(data: str, split: str, every: int, names) -> dict:
+    from latentaudio.data import gm
     from latentaudio.evaluation import generalisation as G
     from latentaudio.evaluation.evaluate import PITCHED_FAMILIES
 
@@ -37,9 +40,14 @@ def prompt_sets(data: str, split: str, every: int, names) -> dict:
     train = [row for row in rows if row["split"] == "train"]
     sets = {}
     for name in names:
+        if name not in SETS + OTHER_SETS:
+            raise SystemExit(f"No prompt set {name!r}: expected one of {', '.join(SETS + OTHER_SETS)}.")
         if name == "unseen_notes":
             notes = G.notes_of_split(G.unseen_notes(train, PITCHED_FAMILIES), rows, split)[::every]
             sets[name] = G.note_prompts(notes)
+        elif name == "drums":
+            drums = [row for row in rows if row["split"] == split and row["family"] == gm.DRUMS_FAMILY][::every]
+            sets[name] = G.template_prompts(drums, PITCHED_FAMILIES)
         else:
             sets[name] = G.load_paraphrases(G.PARAPHRASES_PATH if name == "paraphrases" else G.BLIND_PARAPHRASES_PATH)
     return sets
@@ -52,7 +60,8 @@ def main() -> None:
     parser.add_argument("--takes", type=int, default=8, help="takes drawn per prompt (the largest k)")
     add_split_argument(parser, "test")
     parser.add_argument("--every", type=int, default=1, help="every n-th unseen note")
-    parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, of {', '.join(SETS)}")
+    parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, of {', '.join(SETS + OTHER_SETS)} "
+                        f"(default {','.join(SETS)})")
     add_scorer_argument(parser)
     parser.add_argument("--instrument-rows", action="store_true",
                         help="also rank by the named instrument's own probability")
@@ -122,8 +131,8 @@ def main() -> None:
                 choices.append((f"best of {k}, by the instrument alone", instrument_scores[:, :k].argmax(1).numpy()))
             for label, best in choices:
                 drum = f"{drum_ok[rows, best][drums].mean():.0%}" if drums else "–"
-                family, note = family_ok[rows, best].mean(), note_ok[rows, best][pitched].mean()
-                print(f"| {label} | {family:.0%} | {drum} | {note:.0%} | {family_ok[:, :k].any(1).mean():.0%} |")
+                note = f"{note_ok[rows, best][pitched].mean():.0%}" if pitched else "–"
+                print(f"| {label} | {family_ok[rows, best].mean():.0%} | {drum} | {note} | {family_ok[:, :k].any(1).mean():.0%} |")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@
         [--allow-changed-settings]
     latentaudio train align-captions --model DIR --data DIR --output DIR [--text-states FILE]
     latentaudio train scorer --model DIR --data DIR [DIR ...] --output DIR [--max-steps N] [--seconds S]
-        [--one-shot-labels instrument|family|one] [--seed K]
+        [--one-shot-labels instrument|family|family-or-drum|one] [--seed K]
     latentaudio finetune --model DIR --data DIR --output DIR [--lora-rank R] [--max-steps N] [--max-minutes M]
         [--config FILE] [--resume] [--allow-changed-settings]
     latentaudio distill --model TEACHER --data DIR --output STUDENT [--method consistency|guidance] [--steps 4]
@@ -26,8 +26,10 @@ from ..model_folder import model_location
 from .common import positive_float, positive_int, seed
 
 TRAINERS = ("vae", "vocoder", "diffusion")
-# --one-shot-labels: the function of latentaudio.ranking that names a row for the scorer (imported when it trains)
-ONE_SHOT_LABELS = {"instrument": "sound_label", "family": "family_sound_label", "one": "one_shot_sound_label"}
+# --one-shot-labels: the function of latentaudio.ranking that names a row for the scorer, and the one that groups its
+# labels for balanced batches (None: every label equally likely); imported when it trains
+ONE_SHOT_LABELS = {"instrument": ("sound_label", None), "family": ("family_sound_label", None),
+                   "family-or-drum": ("family_or_drum_sound_label", "label_family"), "one": ("one_shot_sound_label", None)}
 
 
 def add_training_commands(verbs) -> None:
@@ -72,8 +74,9 @@ def add_training_commands(verbs) -> None:
                         help="the longest clip it learns from, the onset kept (default 2.56; crops from 1 s up; "
                         "4 for loops and phrases)")
     scorer.add_argument("--one-shot-labels", choices=tuple(ONE_SHOT_LABELS), default="instrument",
-                        help="what it names a one-shot by: its instrument (default), its GM family (the embedded one-shot "
-                        "models' scorer: it ranks a pitched prompt's takes by family, drums as one), or one label for every "
+                        help="what it names a one-shot by: its instrument (default), its GM family (drums as one), a pitched "
+                        "one by its family and a drum by its name (the embedded one-shot models' scorer: each family, and the drums "
+                        "as a whole, drawn equally often), or one label for every "
                         "one-shot (a music model's scorer that should hear a single note from a phrase: the fewer one-shot "
                         "labels, the more of its training goes to loops, effects and phrases)")
     scorer.add_argument("--seed", type=seed, default=0, help="seeds its weights and batches (default 0)")
@@ -156,9 +159,10 @@ def run_train_scorer(args) -> int:
 
     pipe = load_model(args.model, runtime="torch")  # checked before the training starts; saved whole after
     data = args.data[0] if len(args.data) == 1 else args.data
+    label_column, balance_by = (name and getattr(ranking, name) for name in ONE_SHOT_LABELS[args.one_shot_labels])
     scorer, record = train_classifier(data, seconds=args.seconds, min_seconds=min(1.0, args.seconds), max_steps=args.max_steps,
                                       seed=args.seed, log=print,
-                                      label_column=getattr(ranking, ONE_SHOT_LABELS[args.one_shot_labels]),
+                                      label_column=label_column, balance_by=balance_by,
                                       sample_rate=pipe.sample_rate)
     pipe.register_modules(scorer=scorer)
     pipe.save_pretrained(args.output)
@@ -174,7 +178,7 @@ def describe_labels(labels) -> str:
     from collections import Counter
 
     from ..data.vocabulary import DRUM_LOOP, MELODIC, ONE_SHOT, SOUND_EFFECT
-    from ..ranking import FAMILY_NAMES, label_category
+    from ..ranking import DRUM_NAMES, FAMILY_NAMES, label_category
 
     def counted(count: int, one: str, many: str) -> str:
         return f"{count} {one if count == 1 else many}"
@@ -186,6 +190,9 @@ def describe_labels(labels) -> str:
         parts.append("one label for every one-shot")
     elif one_shots and all(label in FAMILY_NAMES for label in one_shots):
         parts.append(counted(len(one_shots), "family of one-shots", "families of one-shots"))
+    elif one_shots and all(label in FAMILY_NAMES or label in DRUM_NAMES for label in one_shots):
+        families = sum(label in FAMILY_NAMES for label in one_shots)
+        parts.append(f"{counted(families, 'family', 'families')} and {counted(len(one_shots) - families, 'drum', 'drums')}")
     elif one_shots:
         parts.append(counted(len(one_shots), "instrument or drum", "instruments and drums"))
     for category, one, many in ((DRUM_LOOP, "drum-loop style", "drum-loop styles"), (SOUND_EFFECT, "effect class", "effect classes"),

@@ -70,6 +70,7 @@ def train_classifier(
     label_column: str = "family",
     missing_label: Optional[str] = None,
     min_seconds: Optional[float] = None,
+    balance_by: Optional[Callable[[str], Optional[str]]] = None,
     **model_kwargs,
 ) -> tuple[AudioFamilyClassifier, dict]:
     """Train an :class:`AudioFamilyClassifier` on the ``train`` split of a GM dataset's ``family`` column
@@ -105,6 +106,9 @@ def train_classifier(
             the classifier judges a short clip as it judges a whole one: trained on whole 2.56 s clips, it
             names the family of only some 55% of real 1.5 s clips against 77% of whole ones. `None`: whole
             clips (and the same random draws as before the option existed).
+        balance_by: A function of a label giving its group (:func:`latentaudio.ranking.label_family`): every group
+            equally likely in a batch, and every label equally likely within its group. `None`: every label equally
+            likely.
         **model_kwargs: Passed to :class:`AudioFamilyClassifier`; clips are resampled to its ``sample_rate``.
 
     Returns:
@@ -123,8 +127,7 @@ def train_classifier(
         classifier = AudioFamilyClassifier(labels=sorted(set(names)), clip_seconds=seconds, **model_kwargs)
     labels = torch.tensor([classifier.label_index(name) for name in names])
     generator = torch.Generator().manual_seed(seed)
-    counts = torch.bincount(labels, minlength=len(classifier.labels)).float()
-    weights = (1.0 / counts.clamp(min=1))[labels]  # every family present equally likely
+    weights = draw_weights(labels, classifier.labels, balance_by)
     optimizer = torch.optim.AdamW(classifier.parameters(), lr=learning_rate, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * step / max_steps)))
     silence = classifier.spectrogram.silence_level
@@ -149,6 +152,7 @@ def train_classifier(
     record = {
         "data": str(data_dir) if isinstance(data_dir, (str, Path)) else [str(folder) for folder in data_dir],
         "label_column": getattr(label_column, "__name__", label_column),
+        "balance_by": getattr(balance_by, "__name__", balance_by),
         "seconds": seconds,
         "min_seconds": min_seconds,
         "steps": max_steps,
@@ -175,6 +179,20 @@ def train_classifier(
             classifier.save_pretrained(staged)
             (staged / TRAINING_RECORD).write_text(json.dumps(record, indent=2) + "\n")
     return classifier, record
+
+
+def draw_weights(labels: torch.Tensor, names: Sequence[str], balance_by: Optional[Callable[[str], Optional[str]]] = None
+                 ) -> torch.Tensor:
+    """Weights (N,) for drawing training rows of label indices ``labels`` (N,) into ``names``: every label present
+    equally likely, or with ``balance_by`` (a label's group) every group present equally likely and every label
+    present equally likely within its group."""
+    counts = torch.bincount(labels, minlength=len(names)).float()
+    weights = (1.0 / counts.clamp(min=1))[labels]
+    if balance_by is not None:
+        groups = [balance_by(name) for name in names]
+        present = [group for group, count in zip(groups, counts.tolist()) if count]
+        weights = weights / torch.tensor([present.count(groups[label]) for label in labels.tolist()], dtype=torch.float)
+    return weights
 
 
 def shift_mel_bins(mel: torch.Tensor, shift: int, fill: float) -> torch.Tensor:

@@ -7,6 +7,7 @@ from latentaudio.evaluation.classifier import (
     FAMILY_LABELS,
     AudioFamilyClassifier,
     accuracy,
+    draw_weights,
     family_mels,
     load_classifier,
     shift_mel_bins,
@@ -43,6 +44,17 @@ def test_shift_mel_bins_fills_with_silence():
     mel = torch.arange(6.0).reshape(1, 6, 1)
     assert shift_mel_bins(mel, 2, -9.0).flatten().tolist() == [-9, -9, 0, 1, 2, 3]
     assert shift_mel_bins(mel, -1, -9.0).flatten().tolist() == [1, 2, 3, 4, 5, -9]
+
+
+def test_draw_weights_balance_labels_or_groups_of_labels():
+    from latentaudio.ranking import label_family
+
+    names = ["Strings", "Brass", "snare drum", "kick drum", "Piano"]  # Piano: no training row
+    labels = torch.tensor([0] * 6 + [1] * 2 + [2] * 4 + [3] * 8)
+    shares = lambda weights: [round(float(weights[labels == k].sum() / weights.sum()), 4) for k in range(4)]  # noqa: E731
+    assert shares(draw_weights(labels, names)) == [0.25] * 4  # every label present alike: the drums half the draws
+    # By family: Strings, Brass and the drums a third each, the drums' third split between the two drums.
+    assert shares(draw_weights(labels, names, balance_by=label_family)) == [0.3333, 0.3333, 0.1667, 0.1667]
 
 
 def test_learns_instrument_families_of_held_out_clips(gm_eval_data, tmp_path):

@@ -55,7 +55,7 @@ def family_sound_label(row: Mapping[str, Any]) -> Optional[str]:
 
 def family_or_drum_sound_label(row: Mapping[str, Any]) -> Optional[str]:
     """:func:`sound_label` with a pitched one-shot named by its GM family and a drum by its own name (``"Strings"``,
-    ``"acoustic snare"``): the labels of a one-shot model's scorer that ranks a pitched prompt's takes by family, as the
+    ``"snare drum"``): the labels of a one-shot model's scorer that ranks a pitched prompt's takes by family, as the
     scorer of families does, and a drum prompt's by the drum it names, as the scorer of instruments does. Train it with
     every family equally likely and each drum a share of the drums' (``train_classifier(balance_by=label_family)``):
     drawn label by label, the 45 drums would take three quarters of its training from the 16 pitched families."""

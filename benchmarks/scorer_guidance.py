@@ -75,7 +75,13 @@ def guide_by_scorer(pipe, scale: float):
 
     predict = type(pipe).predict_noise.__get__(pipe)
     alphas = pipe.scheduler.alphas_cumprod
-    mel_config = pipe.spectrogram.config
+    mel_config, scorer_config = pipe.spectrogram.config, pipe.scorer.spectrogram.config
+    every = scorer_config.hop_length // mel_config.hop_length
+    differ = [key for key in mel_config if not key.startswith("_") and key not in ("hop_length", "norm_mean", "norm_std")
+              and mel_config[key] != scorer_config.get(key)]
+    if differ or every * mel_config.hop_length != scorer_config.hop_length:
+        raise SystemExit(f"The scorer's mel is not the model's at a multiple of its hop ({differ or 'hop_length'} differ): "
+                         "guiding would need the vocoder between them.")
     v_prediction = pipe.scheduler.config.prediction_type == "v_prediction"
 
     def predict_noise(latents, t, *args, **kwargs):
@@ -88,7 +94,7 @@ def guide_by_scorer(pipe, scale: float):
         clean = clean.detach().float().requires_grad_(True)
         with torch.enable_grad():
             mel = pipe.codec.decode(clean).float() * mel_config.norm_std + mel_config.norm_mean  # the plain log-mel
-            log_probs = torch.log_softmax(pipe.scorer(mel[..., ::2]).logits.float(), -1)  # the scorer's hop: twice ours
+            log_probs = torch.log_softmax(pipe.scorer(mel[..., ::every]).logits.float(), -1)  # at the scorer's hop
             named = sum(torch.logsumexp(log_probs[i, pipe.guided_labels[i]], 0) for i in rows)
             gradient, = torch.autograd.grad(named, clean)
         gradient = gradient / gradient.flatten(1).square().mean(1).sqrt().clamp_min(1e-12)[:, None, None, None]

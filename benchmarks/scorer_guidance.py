@@ -73,6 +73,8 @@ def guide_by_scorer(pipe, scale: float):
     ``pipe.guided_labels`` must hold, per latent row, the scorer labels its prompt names (``named_labels``)."""
     import torch
 
+    from latentaudio.schedulers import clean_and_noise
+
     predict = type(pipe).predict_noise.__get__(pipe)
     alphas = pipe.scheduler.alphas_cumprod
     mel_config, scorer_config = pipe.spectrogram.config, pipe.scorer.spectrogram.config
@@ -90,7 +92,7 @@ def guide_by_scorer(pipe, scale: float):
         if scale == 0 or not rows:
             return output
         alpha, sigma = alphas[int(t)].sqrt(), (1 - alphas[int(t)]).sqrt()
-        clean = alpha * latents - sigma * output if v_prediction else (latents - sigma * output) / alpha
+        clean, _ = clean_and_noise(output, latents, alpha, sigma, pipe.scheduler.config.prediction_type)
         clean = clean.detach().float().requires_grad_(True)
         with torch.enable_grad():
             mel = pipe.codec.decode(clean).float() * mel_config.norm_std + mel_config.norm_mean  # the plain log-mel

@@ -295,6 +295,64 @@ def test_best_of_without_a_scorer_is_refused_in_one_line(tiny_pipe_dir, tmp_path
     assert (tmp_path / "y_1.wav").is_file()
 
 
+@pytest.fixture
+def scored_pipe_dir(tiny_config, tmp_path):
+    """A tiny pipeline folder with an (untrained) scorer of the GM instruments: it ranks, in an order of its own."""
+    from latentaudio.builder import build_pipeline
+
+    pipe = build_pipeline(tiny_config, seed=0)
+    pipe.register_modules(scorer=tiny_scorer(pipe.sample_rate))
+    pipe.save_pretrained(tmp_path / "scored")
+    return tmp_path / "scored"
+
+
+def test_transform_and_vary_write_the_best_of_k_takes(scored_pipe_dir, tmp_path, capsys):
+    from latentaudio import LatentAudioAudioToAudioPipeline
+
+    clip = 0.3 * np.random.default_rng(0).standard_normal(8000).astype(np.float32)
+    sf.write(tmp_path / "hit.wav", clip, 16000)
+    edit = [str(tmp_path / "hit.wav"), "--model", str(scored_pipe_dir), "--steps", "4", "--strength", "0.5", "--seed", "5"]
+    prompt = "a cello note, C3"
+    assert main(["transform", *edit, "--prompt", prompt, "--best-of", "4", "-o", str(tmp_path / "best.wav")]) == 0
+    assert main(["vary", *edit, "--prompt", prompt, "-n", "2", "--best-of", "4", "-o", str(tmp_path / "two")]) == 0
+    pipe = LatentAudioAudioToAudioPipeline.from_pretrained(scored_pipe_dir)
+    pipe.set_progress_bar_config(disable=True)
+    scorer = pipe.register_modules(scorer=None) or pipe.scorer
+    call = dict(strength=0.5, num_inference_steps=4, num_waveforms_per_prompt=4)
+    drawn = pipe(torch.from_numpy(clip), prompt, generator=torch.Generator().manual_seed(5), **call).audios  # noise order
+    pipe.register_modules(scorer=tiny_scorer(pipe.sample_rate))
+    order = pipe.take_order(torch.from_numpy(drawn), [prompt], 4).tolist()
+    assert order[0] != 0  # this scorer puts another take than the first drawn first: the file shows which it kept
+    np.testing.assert_allclose(sf.read(tmp_path / "best.wav")[0], drawn[order[0]], atol=1e-4)
+    for i in range(2):
+        np.testing.assert_allclose(sf.read(tmp_path / "two" / f"hit_{i}.wav")[0], drawn[order[i]], atol=1e-4)
+    assert not (tmp_path / "two" / "hit_2.wav").exists()
+    # The studio's transform panel runs the same call (its controls are the verb's options).
+    from latentaudio.demo.studio import Studio
+
+    values = dict(prompt=prompt, strength=0.5, steps=4, seed=5, best_of=4)
+    take, = Studio(str(scored_pipe_dir), tmp_path / "files").run("transform", values, audio=str(tmp_path / "hit.wav"))
+    np.testing.assert_allclose(sf.read(take)[0], drawn[order[0]], atol=1e-4)
+    # Variations without a prompt: nothing to rank by, so only the takes to write are drawn (the same as without --best-of).
+    capsys.readouterr()
+    assert main(["vary", *edit, "-n", "2", "--best-of", "4", "-o", str(tmp_path / "plain_best")]) == 0
+    assert "No prompt to rank the takes by, so best of 4 draws only the 2 takes to write" in capsys.readouterr().err.splitlines()
+    assert main(["vary", *edit, "-n", "2", "-o", str(tmp_path / "plain")]) == 0
+    for i in range(2):
+        assert sf.read(tmp_path / "plain_best" / f"hit_{i}.wav")[0].tolist() == sf.read(tmp_path / "plain" / f"hit_{i}.wav")[0].tolist()
+
+
+def test_an_edit_best_of_without_a_scorer_is_refused_in_one_line(tiny_pipe_dir, tmp_path, capsys):
+    sf.write(tmp_path / "hit.wav", np.zeros(8000), 16000)
+    assert main(["transform", str(tmp_path / "hit.wav"), "--prompt", "a snare", "--model", str(tiny_pipe_dir),
+                 "--steps", "2", "--best-of", "2", "-o", str(tmp_path / "x.wav")]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.strip().splitlines()[-1] == (
+        f"latentaudio transform: error: --best-of needs a model with a scorer to rank its takes, and "
+        f"{str(tiny_pipe_dir)!r} has none ('a snare'); give it one with `latentaudio train scorer`, or leave --best-of out.")
+    assert not (tmp_path / "x.wav").exists()
+
+
 def test_several_takes_of_a_scored_model_come_from_the_pipeline_not_its_standalone_graph(tiny_config, tmp_path,
                                                                                          monkeypatch):
     # The standalone graph draws takes in the order of their noise; the pipeline ranks them, so it writes them.

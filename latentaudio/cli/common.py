@@ -113,6 +113,15 @@ def add_sampling_options(parser: argparse.ArgumentParser, steps_flag: str = "--s
     add_local_option(parser)
 
 
+def best_of_settings(written: str, of: str = "", then: str = "") -> dict:
+    """The ``add_argument`` settings of ``--best-of K`` for a verb that writes the takes ``written`` names ("-n") ``of``
+    something (" of each prompt"): draw K and keep the best, as the model's scorer hears the prompt; ``then``: more
+    to say."""
+    return dict(type=positive_int, default=1, metavar="K",
+                help=f"draw K takes{of} (at least {written}) and write the best {written} of them, as the model's scorer hears "
+                     f"the drum, family, loop style or effect class the prompt names (about K times the work of one take){then}")
+
+
 def add_local_option(parser: argparse.ArgumentParser) -> None:
     """``--local``, and the mark of a verb that ``latentaudio serve`` runs when it is running (:mod:`.serve`)."""
     parser.add_argument("--local", action="store_true",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from .common import (add_sampling_options, folder_paths, generator, load_model, longest_trained_length_in_s, output_paths,
+from .common import (add_sampling_options, best_of_settings, folder_paths, generator, load_model, longest_trained_length_in_s, output_paths,
                      positive_float, positive_int, seed, write_audios)
 
 
@@ -39,6 +39,7 @@ class EditVerb:
     check: Callable[[argparse.Namespace, Optional[float]], None] = no_check  # (args, input seconds); raises ValueError
     folder: Optional[Callable[[argparse.Namespace], tuple[str, int]]] = None  # -o is a folder: (stem, count) of its files
     reads_input: bool = True
+    takes: Optional[Callable[[argparse.Namespace], int]] = None  # the takes it writes, when it draws --best-of K of them
 
     def pipeline_class(self) -> type:
         """The class named by ``pipeline``, from :mod:`latentaudio.pipelines` (imported here, on first use)."""
@@ -76,20 +77,21 @@ EDIT_VERBS = {
                                                 "it states, else the clip's own"),
          option("--strength", type=float, default=0.5,
                 help="0 keeps the input, 1 ignores it (default 0.5; 0.15-0.35 for a subtle tweak)"),
-         option("--loop", action="store_true", help="the input is a loop: the result loops seamlessly too")),
+         option("--loop", action="store_true", help="the input is a loop: the result loops seamlessly too"),
+         option("--best-of", **best_of_settings("one"))),
         lambda args: dict(prompt=args.prompt, strength=args.strength, loop=args.loop),
-        "WAV path", check=check_fraction("strength"),
+        "WAV path", check=check_fraction("strength"), takes=lambda args: 1,
     ),
     "vary": EditVerb(
         "takes of one sample that differ in detail", "LatentAudioAudioToAudioPipeline",
         (option("-n", "--num-variations", type=positive_int, default=4, help="takes to write (default 4)"),
          option("--strength", type=float, default=0.3, help="how far takes stray, in [0, 1] (default 0.3)"),
          option("--prompt", default=None, help="optional description to steer the takes"),
-         option("--loop", action="store_true", help="the input is a loop: every take loops seamlessly too")),
-        lambda args: dict(prompt=args.prompt, strength=args.strength, num_waveforms_per_prompt=args.num_variations,
-                          loop=args.loop),
+         option("--loop", action="store_true", help="the input is a loop: every take loops seamlessly too"),
+         option("--best-of", **best_of_settings("-n", then="; without --prompt nothing ranks them"))),
+        lambda args: dict(prompt=args.prompt, strength=args.strength, loop=args.loop),
         "folder for INPUT-STEM_0.wav, _1, ...", check=check_fraction("strength"),
-        folder=lambda args: (Path(args.input).stem, args.num_variations),
+        folder=lambda args: (Path(args.input).stem, args.num_variations), takes=lambda args: args.num_variations,
     ),
     "inpaint": EditVerb(
         "regenerate a time range of a clip", "LatentAudioInpaintPipeline",
@@ -217,7 +219,7 @@ def run_edit(args) -> int:
     pipe = load_model(model, verb.pipeline_class(), args.scheduler, args.device, args.dtype, args.runtime)
     if args.edit_verb in TEMPO_VERBS:
         args.prompt = say_tempo(pipe, inputs, args.prompt)  # the prompt read: the pipeline need not hear the clip again
-    write_audios(paths, run_verb(pipe, args, inputs), pipe.sample_rate)
+    write_audios(paths, run_verb(pipe, args, inputs, model), pipe.sample_rate)
     return 0
 
 
@@ -269,11 +271,20 @@ def read_and_check(args) -> dict:
     return inputs
 
 
-def run_verb(pipe, args, inputs: dict, **call_kwargs):
-    """Run the verb's pipeline ``pipe`` on ``inputs`` (from :func:`read_and_check`) with the parsed options; its audios.
+def run_verb(pipe, args, inputs: dict, model: str | None = None, **call_kwargs):
+    """Run the verb's pipeline ``pipe`` (``model``'s: a folder, an embedded name, ``None`` for the default model) on
+    ``inputs`` (from :func:`read_and_check`) with the parsed options; its audios. A verb that writes ranked takes
+    (``transform``, ``vary``) draws ``--best-of`` K of them (:func:`~.generate.draws_for`) and keeps the best.
 
     ``call_kwargs`` go to the pipeline as they are (e.g. ``callback_on_step_end``).
     """
+    from .generate import draws_for
+
     verb = EDIT_VERBS[args.edit_verb]
-    return pipe(**inputs, **verb.arguments(args), negative_prompt=args.negative_prompt, guidance_scale=args.guidance,
-                num_inference_steps=args.steps, generator=generator(args.seed), **call_kwargs).audios
+    arguments = verb.arguments(args)
+    if verb.takes is not None:
+        written = verb.takes(args)
+        arguments["num_waveforms_per_prompt"] = draws_for(pipe, written, args.best_of, model, args.prompt)
+    audios = pipe(**inputs, **arguments, negative_prompt=args.negative_prompt, guidance_scale=args.guidance,
+                  num_inference_steps=args.steps, generator=generator(args.seed), **call_kwargs).audios
+    return audios if verb.takes is None else audios[:written]  # ranked best first

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .common import (add_sampling_options, generator, load_model, longest_trained_length_in_s, model_index, native_clip_in_s,
+from .common import (add_sampling_options, best_of_settings, generator, load_model, longest_trained_length_in_s, model_index, native_clip_in_s,
                      output_paths, positive_float, positive_int, seed, write_audios)
 
 
@@ -50,10 +50,7 @@ def add_generate_commands(verbs) -> None:
                                "a prompt that states a tempo; about 1.5 times the work of a plain take)")
     generate.add_argument("-n", "--num-waveforms", type=positive_int, default=1,
                           help="takes to write; with a model that has a scorer (the embedded models), best first")
-    generate.add_argument("--best-of", type=positive_int, default=1, metavar="K",
-                          help="draw K takes of each prompt (at least -n) and write the best -n of them, as the model's "
-                               "scorer hears the drum, family, loop style or effect class the prompt names (about K times "
-                               "the work of one take)")
+    generate.add_argument("--best-of", **best_of_settings("-n", " of each prompt"))
     generate.add_argument("-o", "--output", default="output.wav",
                           help="WAV path; several takes (or prompts) get _0, _1, ... in prompt order, takes within each")
     generate.add_argument("--plot", default=None, help="also save a labelled spectrogram PNG")
@@ -233,10 +230,10 @@ def takes_to_draw(num_waveforms: int, best_of: int) -> int:
     return max(num_waveforms, best_of)
 
 
-def draws_for(pipe, num_waveforms: int, best_of: int, model: str | None, prompt: str) -> int:
+def draws_for(pipe, num_waveforms: int, best_of: int, model: str | None, prompt: str | None) -> int:
     """The takes of ``prompt`` to draw for ``-n`` takes to write and ``--best-of`` K (:func:`takes_to_draw`), when
-    ``pipe`` ranks them; ``-n`` when its scorer names nothing in ``prompt`` (nothing to rank by: :func:`unranked_note`,
-    said on stderr).
+    ``pipe`` ranks them; ``-n`` when its scorer names nothing in ``prompt``, or there is no prompt (an edit's variations:
+    nothing to rank by, :func:`unranked_note`, said on stderr).
 
     Raises:
         ValueError: More takes to draw than to write, and ``pipe`` cannot rank (no scorer, and no CLAP to rank by).
@@ -244,23 +241,26 @@ def draws_for(pipe, num_waveforms: int, best_of: int, model: str | None, prompt:
     draws = takes_to_draw(num_waveforms, best_of)
     if draws > num_waveforms and not pipe.can_rank_takes:
         name = "the default model" if model is None else repr(model)
-        raise ValueError(f"--best-of needs a model with a scorer to rank its takes, and {name} has none "
-                         f"({prompt!r}); give it one with `latentaudio train scorer`, or leave --best-of out.")
+        asked = f" ({prompt!r})" if prompt else ""
+        raise ValueError(f"--best-of needs a model with a scorer to rank its takes, and {name} has none{asked}; "
+                         "give it one with `latentaudio train scorer`, or leave --best-of out.")
     note = unranked_note(pipe, num_waveforms, best_of, prompt)
     if note is None:
         return draws
-    print(f"{prompt!r}: {note}", file=sys.stderr)
+    print(f"{prompt!r}: {note}" if prompt else note[0].upper() + note[1:], file=sys.stderr)
     return num_waveforms
 
 
-def unranked_note(pipe, num_waveforms: int, best_of: int, prompt: str) -> str | None:
+def unranked_note(pipe, num_waveforms: int, best_of: int, prompt: str | None) -> str | None:
     """Why ``--best-of`` draws only the ``-n`` takes it writes of ``prompt``: ``pipe`` ranks takes, but its scorer
-    names nothing ``prompt`` names; `None` when it draws the ``best_of`` asked for (or cannot rank at all)."""
+    names nothing ``prompt`` names, or there is no prompt (variations of a clip); `None` when it draws the ``best_of``
+    asked for (or cannot rank at all)."""
     if takes_to_draw(num_waveforms, best_of) == num_waveforms or not pipe.can_rank_takes or pipe.scores_prompt(prompt):
         return None
     takes = "take" if num_waveforms == 1 else "takes"
-    return (f"the model's scorer knows nothing it names (a drum, an instrument, a drum loop's style, an effect), "
-            f"so best of {best_of} draws only the {num_waveforms} {takes} to write")
+    reason = ("the model's scorer knows nothing it names (a drum, an instrument, a drum loop's style, an effect)" if prompt
+              else "no prompt to rank the takes by")
+    return f"{reason}, so best of {best_of} draws only the {num_waveforms} {takes} to write"
 
 
 def run_generate(args) -> int:
@@ -304,16 +304,17 @@ def run_generate(args) -> int:
         say_rewrite(prompt, pipe.config.get("prompt_template"), num_samples / pipe.sample_rate)
         sampling = dict(negative_prompt=args.negative_prompt, audio_length_in_s=seconds, num_inference_steps=args.steps,
                         guidance_scale=args.guidance, num_waveforms_per_prompt=draws, generator=generator(args.seed))
-        if args.loop:  # the waveforms as the loop closes them; the plot shows their mels
-            audios = pipe(prompt, loop=True, output_type="pt", **sampling).audios[: args.num_waveforms]  # ranked best first
-            with torch.no_grad():
-                takes = pipe.audio_mel(audios, num_samples)
+        if args.loop or not args.plot:  # the waveforms (as the loop closes them); a loop's plot shows their mels
+            audios = pipe(prompt, loop=args.loop, output_type="pt", **sampling).audios[: args.num_waveforms]  # best first
+            if args.plot:
+                with torch.no_grad():
+                    mels += list(pipe.audio_mel(audios, num_samples).float().cpu())
         else:  # the mels, for the plot; the pipeline's own vocode step turns them into the waveforms it would return
             takes = pipe(prompt, output_type="mel", **sampling).audios[: args.num_waveforms]  # ranked best first
             with torch.no_grad():
                 audios = pipe.vocode(takes, num_samples, "pt")
+            mels += list(takes.float().cpu())
         write_audios(outputs, audios, pipe.sample_rate)
-        mels += list(takes.float().cpu())
         titles += [f"{prompt!r}" + (f" #{i}" if args.num_waveforms > 1 else "") for i in range(args.num_waveforms)]
         spectrogram = pipe.spectrogram
     if args.plot:

@@ -161,7 +161,7 @@ class Panel:
         if self.read_as is not None:
             updates[self.read_as] = self.studio.read_as(values.get("prompt"), values.get("seconds"), values.get("loop", False),
                                                         verb=self.verb, audio=audio, best_of=values.get("best_of") or 0,
-                                                        num_waveforms=values.get("num_waveforms") or 1)
+                                                        num_waveforms=values.get("num_waveforms") or values.get("num_variations") or 1)
         for i in range(MAX_TAKES):
             updates[self.players[i]] = str(paths[i]) if i < len(paths) else None
             updates[self.takes[i]] = gr.Column(visible=i < len(paths))

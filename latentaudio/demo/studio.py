@@ -147,7 +147,7 @@ class Studio:
                               num_waveforms_per_prompt=draws, generator=generator(args.seed),
                               callback_on_step_end=callback).audios[: args.num_waveforms]  # ranked best first
             else:
-                audios = run_verb(pipe, args, inputs, callback_on_step_end=callback)
+                audios = run_verb(pipe, args, inputs, model, callback_on_step_end=callback)
         return self.write_takes(verb, audios)
 
     def stop(self, session: str) -> None:
@@ -238,14 +238,24 @@ class Studio:
         (as it does a ``loop``); for an edit of the file ``audio``, that the music model made it (:meth:`edit_reason`)
         and, for an edit that gives the prompt the clip's tempo (:data:`~latentaudio.cli.edit.TEMPO_VERBS`), the words
         it read (:func:`~latentaudio.cli.edit.tempo_read_as`); "" otherwise. For a generation of ``num_waveforms``
-        takes, the ``best_of`` K asked for, by a model already loaded, it adds that only the takes shown were drawn
-        when its scorer knows nothing the prompt names (:func:`~latentaudio.cli.generate.unranked_note`)."""
+        takes (or an edit's that ranks its takes: ``transform``, ``vary``), the ``best_of`` K asked for, by a model already
+        loaded, it adds that only the takes shown were drawn when its scorer knows nothing the prompt names, or there
+        is no prompt (:func:`~latentaudio.cli.generate.unranked_note`)."""
         said = self._prompt_read_as(prompt, seconds, loop, verb, audio)
-        note = None
-        if verb == "generate" and isinstance(prompt, str) and prompt:
-            resident = self._residents.get(model_for(prompt, self.model, bool(loop)))
-            note = None if resident is None else unranked_note(resident.pipe, num_waveforms, best_of, prompt)
+        note = self._unranked_note(verb, prompt if isinstance(prompt, str) and prompt else None, bool(loop), audio,
+                                   best_of, num_waveforms)
         return "\n\n".join(part for part in (said, note and f"Best of {best_of}: {note}.") if part)
+
+    def _unranked_note(self, verb: str, prompt: Optional[str], loop: bool, audio: Optional[str], best_of: int,
+                       num_waveforms: int) -> Optional[str]:
+        if verb == "generate" and prompt:
+            model = model_for(prompt, self.model, loop)
+        elif verb in EDIT_VERBS and EDIT_VERBS[verb].takes is not None and audio:
+            model = self.edit_model(verb, loop, prompt, audio)
+        else:
+            return None
+        resident = self._residents.get(model)  # loaded by the run made
+        return None if resident is None else unranked_note(resident.pipe, num_waveforms, best_of, prompt)
 
     def _prompt_read_as(self, prompt, seconds: Optional[float], loop: bool, verb: str, audio: Optional[str]) -> str:
         if audio and verb != "generate":

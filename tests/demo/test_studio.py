@@ -359,4 +359,13 @@ def test_a_prompt_for_the_music_model_shows_the_words_it_reads(tmp_path):
         "so best of 4 draws only the 1 take to write.")
     assert studio.read_as("a tight snare hit", best_of=4) == studio.read_as("a tight snare hit")  # ranked by its drum
     assert studio.read_as("something dark", best_of=3, num_waveforms=3) == studio.read_as("something dark")
+    # and for the edits that rank their takes: variations without a prompt have nothing to rank by
+    hit = tmp_path / "hit.wav"
+    sf.write(hit, 0.5 * np.random.default_rng(0).standard_normal(8000) * np.exp(-np.arange(8000) / 800), 16000)
+    assert studio.read_as("", verb="vary", audio=str(hit), best_of=4, num_waveforms=2) == (
+        "Best of 4: no prompt to rank the takes by, so best of 4 draws only the 2 takes to write.")
+    assert studio.read_as("something dark", verb="transform", audio=str(hit), best_of=4) == (
+        "Best of 4: the model's scorer knows nothing it names (a drum, an instrument, a drum loop's style, an effect), "
+        "so best of 4 draws only the 1 take to write.")
+    assert studio.read_as("a tight snare hit", verb="transform", audio=str(hit), best_of=4) == ""  # ranked by its drum
 

@@ -17,7 +17,7 @@ with the scorer detached; the pipeline's own ``take_order`` then says which of t
   its source's.
 
     python benchmarks/sound_transfer.py --data data/gm_dense2 --classifier C [--model default]
-        [--strengths 0.3,0.5,0.7,0.9] [--takes 4] [--limit 48] [--split test]
+        [--strengths 0,0.3,0.5,0.6,0.7,0.9] [--takes 4] [--limit 48] [--split test]
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def main() -> None:
     parser = generation_parser(__doc__.splitlines()[0], limit=48, seconds=2.56, model="default")
     parser.add_argument("--data", required=True, help="a latentaudio data soundfont dataset (sources and captions)")
     parser.add_argument("--classifier", required=True, help="the family judge (an AudioFamilyClassifier folder)")
-    parser.add_argument("--strengths", default="0.3,0.5,0.7,0.9", help="comma-separated strengths in [0, 1]")
+    parser.add_argument("--strengths", default="0,0.3,0.5,0.6,0.7,0.9", help="comma-separated strengths in [0, 1]")
     parser.add_argument("--takes", type=int, default=4, help="takes drawn per source and strength (the largest k)")
     add_split_argument(parser, "test")
     args = parser.parse_args()
@@ -118,7 +118,12 @@ def main() -> None:
     scorer, count, k_max = pipe.scorer, len(sources), args.takes
     ks = [k for k in (1, 2, 4, 8, 16) if k <= k_max]
     print(f"{args.model}, {args.steps} steps, guidance {args.guidance}, {args.seconds} s, seed {args.seed}, {k_max} takes "
-          f"a source; {int(is_drum.sum())} drums and {int((~is_drum).sum())} notes of the {args.split} split\n")
+          f"a source; {int(is_drum.sum())} drums and {int((~is_drum).sum())} notes of the {args.split} split")
+    _, families = classify_clips(judge, clips[~is_drum], pipe.sample_rate, 32)
+    drums_heard = drum_judge(clips[is_drum])
+    print(f"The sources as they are, heard as their own family / drum: "
+          f"{np.mean([f == s for f, s in zip(families, np.array(source_labels)[~is_drum])]):.0%} / "
+          f"{np.mean([d == s for d, s in zip(drums_heard, np.array(source_labels)[is_drum])]):.0%}\n")
     print("| strength | takes | target heard: family / drum | source still heard: family / drum | note kept | "
           "envelope kept |")
     print("|---|---|---|---|---|---|")

@@ -79,7 +79,9 @@ class LatentAudioAudioToAudioPipeline(LatentAudioEditPipelineBase):
             prompt (`str` or `list[str]`, *optional*): The target sound; ``None`` keeps the input's
                 character (variations).
             strength (`float`, defaults to 0.5): How much of the schedule to rerun, in [0, 1]; the
-                sampler takes ``round(strength * num_inference_steps)`` steps.
+                sampler takes ``round(strength * num_inference_steps)`` steps (one at least above 0), from exactly
+                this share of the training schedule's noise where the sampler takes a list of timesteps (the embedded
+                models' ``dpm++`` does: :meth:`~latentaudio.pipelines.editing.LatentAudioEditPipelineBase.strength_timesteps`).
             loop (`bool`, defaults to `False`): The input is a loop and so is the result: the clip is encoded as
                 played over and over, denoised and decoded as a circle (:mod:`latentaudio.pipelines.loops`), and
                 the take, the input's length, plays seamlessly in a loop (variations of a drum loop that each
@@ -104,7 +106,7 @@ class LatentAudioAudioToAudioPipeline(LatentAudioEditPipelineBase):
                 input's length, ``"mel"`` or ``"latent"`` (with ``loop``, as :class:`LatentAudioPipeline`'s).
             return_dict (`bool`, defaults to `True`): Return an ``AudioPipelineOutput``, else a tuple.
             callback_on_step_end, callback_on_step_end_tensor_inputs: As for :class:`LatentAudioPipeline`;
-                called after each of the ``round(strength * num_inference_steps)`` steps taken, with
+                called after each of the steps taken, with
                 ``step`` counting from 0 (never at strength 0).
 
         Examples:

@@ -26,6 +26,7 @@ every loop and phrase the model learnt: a clip that starts on a beat.
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 from typing import Callable, Optional, Union
@@ -198,11 +199,24 @@ class LatentAudioEditPipelineBase(LatentAudioPipelineBase):
 
     # -------------------------------------------------------------- strength
     def strength_timesteps(self, num_inference_steps: int, strength: float) -> torch.Tensor:
-        """The last ``round(strength * num_inference_steps)`` timesteps of the schedule (SDEdit).
+        """The timesteps an edit at ``strength`` takes (SDEdit): ``round(strength * num_inference_steps)`` of them, and
+        one at least for any strength above 0. Strength 0 gives no step at all (the input's reconstruction); strength 1
+        starts from pure noise.
 
-        Strength 0 gives no step at all (the input's reconstruction); strength 1 starts from pure noise.
+        With a sampler that takes a list of timesteps (``set_timesteps(timesteps=...)``: ``dpm++``, the embedded
+        models', ``ddpm``, ``euler``, ``heun``) they run evenly from exactly ``strength`` of the training schedule
+        down to the end, so that every strength is its own: at 4 steps, 0.6 is not 0.5 (which a rounded share of the
+        schedule's own timesteps would make it), and 0.1 is not 0. Where ``strength * num_inference_steps`` is whole
+        these are the ``dpm++`` schedule's own last timesteps. Other samplers take the last timesteps of their
+        schedule, as diffusers' image-to-image pipelines do: there strength moves in steps of 1 / ``num_inference_steps``.
         """
         self.scheduler.set_timesteps(num_inference_steps, device=self._execution_device)
+        if strength > 0 and "timesteps" in inspect.signature(self.scheduler.set_timesteps).parameters:
+            start = min(strength, 1.0) * (self.scheduler.config.num_train_timesteps - 1)
+            kept = min(max(1, round(strength * num_inference_steps)), num_inference_steps, max(1, int(start)))
+            timesteps = np.round(np.linspace(0, start, kept + 1))[:0:-1].astype(int).tolist()
+            self.scheduler.set_timesteps(timesteps=timesteps, device=self._execution_device)
+            return self.scheduler.timesteps
         kept = min(round(strength * num_inference_steps), num_inference_steps)
         begin = (num_inference_steps - kept) * self.scheduler.order
         if hasattr(self.scheduler, "set_begin_index"):
@@ -230,8 +244,8 @@ class LatentAudioEditPipelineBase(LatentAudioPipelineBase):
     ) -> torch.Tensor:
         """SDEdit: noise ``clean`` to ``strength`` of the schedule, then denoise it toward the prompt.
 
-        The callback (see :meth:`denoise`) is called after each of the ``round(strength *
-        num_inference_steps)`` steps taken, its ``step`` counting from 0: never at strength 0.
+        The callback (see :meth:`denoise`) is called after each of the steps :meth:`strength_timesteps` gives, its
+        ``step`` counting from 0: never at strength 0.
         ``loop_samples``: ``clean`` is one period of a loop this long, denoised as a circle (see :meth:`denoise`).
         """
         timesteps = self.strength_timesteps(num_inference_steps, strength)

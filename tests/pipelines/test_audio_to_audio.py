@@ -50,6 +50,41 @@ def test_mel_distance_to_the_input_rises_with_strength(trained_pipe, clips):
     assert distances[-1] > 2 * distances[0]  # strength 1 forgets the input; strength 0 only has the VAE's error
 
 
+def test_every_strength_is_its_own_at_few_steps(trained_pipe, clips):
+    """At 4 steps a rounded share of the schedule would make 0.55 and 0.6 the same edit as 0.5; the edit starts at
+    exactly its strength instead, so the distance to the input keeps rising as the knob turns, at the same work."""
+    pipe = edit(LatentAudioAudioToAudioPipeline, trained_pipe)
+    organ = clips["organ"][:8000]
+    source = pipe.audio_mel(organ[None], 8000)
+    strengths = (0.3, 0.5, 0.55, 0.6, 0.65, 0.7)
+    distances = [
+        mel_distance(pipe(organ, strength=s, num_inference_steps=4, generator=seeded(), output_type="mel").audios, source)
+        for s in strengths
+    ]
+    assert all(a < b for a, b in zip(distances, distances[1:])), distances
+    assert [len(pipe.strength_timesteps(4, s)) for s in (0.05, *strengths)] == [1, 1, 2, 2, 2, 3, 3]  # round(4 s), one at least
+    # Where 4 s is whole, the sampler's own last timesteps and noise levels: the edit is the one it always was.
+    pipe.scheduler.set_timesteps(4)
+    full, sigmas = pipe.scheduler.timesteps.tolist(), pipe.scheduler.sigmas.tolist()
+    for kept in (1, 2, 3, 4):
+        assert pipe.strength_timesteps(4, kept / 4).tolist() == full[4 - kept :]
+        assert pipe.scheduler.sigmas.tolist() == sigmas[4 - kept :]
+
+
+def test_a_sampler_without_custom_timesteps_takes_the_last_of_its_own(trained_pipe, clips):
+    """DDIM takes no list of timesteps: a rounded share of its schedule, as diffusers' image-to-image pipelines take."""
+    from latentaudio.schedulers import scheduler_from_name
+
+    pipe = edit(LatentAudioAudioToAudioPipeline, trained_pipe)
+    pipe.scheduler = scheduler_from_name("ddim", pipe.scheduler.config)
+    pipe.scheduler.set_timesteps(4)
+    full = pipe.scheduler.timesteps.tolist()
+    assert pipe.strength_timesteps(4, 0.6).tolist() == pipe.strength_timesteps(4, 0.5).tolist() == full[2:]
+    organ = clips["organ"][:8000]
+    takes = [pipe(organ, strength=s, num_inference_steps=4, generator=seeded(), output_type="mel").audios for s in (0.5, 0.6)]
+    torch.testing.assert_close(takes[0], takes[1])
+
+
 def test_variations_differ_from_each_other_but_stay_near_their_source(trained_pipe, clips):
     pipe = edit(LatentAudioAudioToAudioPipeline, trained_pipe)
     organ, piano = clips["organ"][:8000], clips["piano"][:8000]

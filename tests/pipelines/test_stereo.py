@@ -34,6 +34,13 @@ def test_correlation_falls_as_width_rises_and_the_mid_is_the_input(trained_pipe,
     assert correlations[2] == pytest.approx((1 - 0.25**2) / (1 + 0.25**2), abs=0.02)
 
 
+def test_a_narrow_width_is_stereo_at_four_steps(trained_pipe, clips):
+    """Width 0.25 is strength 0.1: at 4 steps a rounded share of the schedule took no step, and the take was dual mono."""
+    pipe = edit(LatentAudioStereoWideningPipeline, trained_pipe)
+    left, right = pipe(clips["organ"][:8000], width=0.25, num_inference_steps=4, generator=seeded(), output_type="pt").audios[0]
+    assert np.corrcoef(left.numpy(), right.numpy())[0, 1] == pytest.approx((1 - 0.125**2) / (1 + 0.125**2), abs=0.01)
+
+
 def test_a_take_past_full_scale_is_turned_down_with_its_image_kept(trained_pipe, clips):
     pipe = edit(LatentAudioStereoWideningPipeline, trained_pipe)
     mono = clips["organ"][:8000] / clips["organ"][:8000].abs().max()  # at full scale: any side pushes a channel past it

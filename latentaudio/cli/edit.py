@@ -75,8 +75,9 @@ EDIT_VERBS = {
         "turn a sound into another: audio-to-audio toward a prompt", "LatentAudioAudioToAudioPipeline",
         (option("--prompt", required=True, help="the target sound, e.g. 'a snare drum hit'; the music model keeps the tempo "
                                                 "it states, else the clip's own"),
-         option("--strength", type=float, default=0.5,
-                help="0 keeps the input, 1 ignores it (default 0.5; 0.15-0.35 for a subtle tweak)"),
+         option("--strength", type=float, default=0.6,
+                help="0 keeps the input, 1 ignores it (default 0.6, where the default model turns most drum hits into "
+                     "the drum named; 0.15-0.35 for a subtle tweak)"),
          option("--loop", action="store_true", help="the input is a loop: the result loops seamlessly too"),
          option("--best-of", **best_of_settings("one"))),
         lambda args: dict(prompt=args.prompt, strength=args.strength, loop=args.loop),

@@ -35,7 +35,7 @@ class LatentAudioAudioToAudioPipeline(LatentAudioEditPipelineBase):
 
     One mechanism, three uses (SDEdit, Meng et al. 2022):
 
-    - **sound transfer** (strength 0.5-0.8, a prompt naming the target sound): keeps the input's
+    - **sound transfer** (strength 0.6-0.8, a prompt naming the target sound): keeps the input's
       timing and rough envelope, replaces its timbre;
     - **variations / humanise** (strength 0.2-0.4, no prompt, ``num_waveforms_per_prompt=N``):
       N takes that differ from each other in detail but stay close to the source;

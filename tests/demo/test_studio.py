@@ -255,6 +255,8 @@ def wav(samples: int, rate: int = RATE) -> bytes:
     ("upsample", "Upsample", None, {}, "No input audio"),
     ("generate", "Generate", None, {"prompt": "a kick", "steps": 2, "best_of": 2},
      "--best-of needs a model with a scorer to rank its takes"),
+    ("transform", "Transform / Vary", wav(RATE // 2), {"prompt": "a snare", "steps": 2, "best_of": 2},
+     "--best-of needs a model with a scorer to rank its takes"),
 ])
 def test_bad_input_shows_a_readable_message_and_the_studio_keeps_serving(page, tmp_path, panel, tab, content, fills, message):
     page.tab(tab)

@@ -42,6 +42,19 @@ def test_verbs_write_converted_audio(tiny_pipe_dir, stereo_input, tmp_path, caps
     assert f"Wrote {tmp_path / files[-1]}" in capsys.readouterr().out
 
 
+def test_transform_turns_at_strength_0_6_unless_told(tiny_pipe_dir, stereo_input, tmp_path, monkeypatch):
+    from latentaudio import LatentAudioAudioToAudioPipeline
+
+    strengths, call = [], LatentAudioAudioToAudioPipeline.__call__
+    monkeypatch.setattr(LatentAudioAudioToAudioPipeline, "__call__",
+                        lambda pipe, *args, **kwargs: strengths.append(kwargs["strength"]) or call(pipe, *args, **kwargs))
+    for verb, extra in (("transform", ["--prompt", "a snare"]), ("transform", ["--prompt", "a snare", "--strength", "0.25"]),
+                        ("vary", [])):
+        output = tmp_path / ("takes" if verb == "vary" else "out.wav")
+        assert main([verb, str(stereo_input), *extra, *common(tiny_pipe_dir), "-o", str(output)]) == 0
+    assert strengths == [0.6, 0.25, 0.3]
+
+
 def test_upsample_takes_the_cutoff_from_a_low_rate_file(tiny_pipe_dir, tmp_path):
     path = tmp_path / "phone.wav"
     sf.write(path, 0.3 * np.random.default_rng(1).standard_normal(4000), 8000)

@@ -42,6 +42,28 @@ def tiny_config() -> dict:
     return load_config(TINY_CONFIG)
 
 
+def tiny_scorer(sample_rate: int):
+    """An untrained scorer of the GM instruments and drums: it ranks takes, in an order of its own."""
+    from latentaudio.audio_classifier import AudioFamilyClassifier
+    from latentaudio.data import gm
+
+    torch.manual_seed(0)
+    labels = [spec.name for spec in gm.PROGRAMS] + sorted(set(gm.DRUM_KEYS.values()))
+    return AudioFamilyClassifier(labels=labels, sample_rate=sample_rate, block_out_channels=(4, 8), embedding_dim=8).eval()
+
+
+@pytest.fixture(scope="session")
+def scored_pipe_dir(tmp_path_factory, tiny_config) -> Path:
+    """The tiny pipeline with :func:`tiny_scorer`, saved once per session."""
+    from latentaudio.builder import build_pipeline
+
+    folder = tmp_path_factory.mktemp("scored_pipe")
+    pipe = build_pipeline(tiny_config, seed=0)
+    pipe.register_modules(scorer=tiny_scorer(pipe.sample_rate))
+    pipe.save_pretrained(folder)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def tiny_pipe_dir(tmp_path_factory, tiny_config) -> Path:
     """A tiny random pipeline saved once per session; tests load their own copy from it."""

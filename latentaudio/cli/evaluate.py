@@ -86,6 +86,9 @@ def add_evaluate_command(verbs) -> argparse.ArgumentParser:
                           help="classifier-free guidance scale (default: the model's own, 3 for a model that saves none)")
     evaluate.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     evaluate.add_argument("--batch-size", type=positive_int, default=8, help="prompts per pipeline call (default 8)")
+    evaluate.add_argument("--best-of", type=positive_int, default=1, metavar="K",
+                          help="score the best of K takes of each prompt, as the model's scorer ranks them and "
+                               "`generate --best-of K` writes them (default 1: single takes; about K times the work)")
     evaluate.add_argument("--split", type=held_out_split, default="test",
                           help="the held-out split whose rows give the prompts (default test); validation chooses "
                                "settings without reading the test prompts: the test clips then give the floor, and the "
@@ -112,7 +115,7 @@ def add_evaluate_command(verbs) -> argparse.ArgumentParser:
 
 def run_evaluate(args) -> int:
     from ..evaluation.classifier import load_classifier, train_classifier
-    from ..evaluation.evaluate import evaluate, format_report, save_report
+    from ..evaluation.evaluate import check_best_of, evaluate, format_report, save_report
 
     output = Path(args.output)
     check_writable(output.parent)
@@ -121,6 +124,7 @@ def run_evaluate(args) -> int:
             raise ValueError(f"--music {folder} is not a folder; expected datasets built by `latentaudio data drumloops`, "
                              "`melodic`, `sfx` or `soundfont`.")
     pipe = load_model(args.model, device=args.device, dtype=args.dtype, runtime=args.runtime)
+    check_best_of(pipe, args.best_of)  # before a judge trains
     own_steps, args.guidance = pipe.sampling_settings(None, args.guidance)  # the model as shipped, e.g. a distilled student's
     args.steps = args.steps or [own_steps]
     seconds = args.seconds or pipe.default_audio_length_in_s
@@ -137,13 +141,13 @@ def run_evaluate(args) -> int:
         print(f"Saved it to {folder} (reuse it with --classifier {folder})")
         info = {"classifier": str(folder), "trained_now": True, **info}
     if args.generalisation == "only":
-        report = {"setup": {"model": args.model or "default model", "data": str(args.data), "split": args.split},
-                  "embedding": info}
+        report = {"setup": {"model": args.model or "default model", "data": str(args.data), "split": args.split,
+                            "best_of": args.best_of}, "embedding": info}
     else:
         report = evaluate(
             pipe, args.data, classifier, steps=args.steps, limit=args.limit, seconds=seconds, guidance_scale=args.guidance,
             seed=args.seed, batch_size=args.batch_size, model_name=args.model or "default model", classifier_info=info, log=print,
-            baseline=args.baseline, split=args.split,
+            baseline=args.baseline, split=args.split, best_of=args.best_of,
         )
     if args.generalisation != "off":
         from ..evaluation.generalisation import format_generalisation, generalisation_section
@@ -151,7 +155,7 @@ def run_evaluate(args) -> int:
         report["generalisation"] = generalisation_section(
             pipe, args.data, classifier, steps=max(args.steps), lengths=args.lengths, limit=args.limit,
             guidance_scale=args.guidance, seed=args.seed, batch_size=args.batch_size, sets=args.sets, log=print,
-            split=args.split)
+            split=args.split, best_of=args.best_of)
     if args.music:
         report["music"] = run_music(args, pipe, classifier, output)
     report["setup"]["command"] = command_line(args)
@@ -186,7 +190,7 @@ def run_music(args, pipe, classifier, output: Path) -> dict:
     info["records"] = records
     return music_section(pipe, args.music, judges, steps=max(args.steps), limit=args.limit, seed=args.seed,
                          guidance_scale=args.guidance, batch_size=args.batch_size, family_classifier=classifier,
-                         judges_info=info, baseline=args.baseline, log=print, split=args.split)
+                         judges_info=info, baseline=args.baseline, log=print, split=args.split, best_of=args.best_of)
 
 
 def command_line(args) -> str:
@@ -205,6 +209,8 @@ def command_line(args) -> str:
         words += ["--no-baseline"]
     if getattr(args, "split", "test") != "test":
         words += ["--split", args.split]
+    if getattr(args, "best_of", 1) != 1:
+        words += ["--best-of", str(args.best_of)]
     if getattr(args, "generalisation", "off") != "off":
         words += ["--generalisation", args.generalisation, "--lengths", ",".join(f"{x:g}" for x in args.lengths)]
         if getattr(args, "sets", None):

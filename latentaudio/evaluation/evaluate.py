@@ -175,25 +175,40 @@ def reconstruct_clips(pipe, clips: HeldOutClips, batch_size: int = 16) -> torch.
     ])
 
 
+def check_best_of(pipe, best_of: int) -> int:
+    """``best_of`` when ``pipe`` can draw that many takes of a prompt and keep the best; else ``ValueError``."""
+    if not isinstance(best_of, int) or best_of < 1:
+        raise ValueError(f"best_of={best_of!r} must be a positive integer (the takes drawn of each prompt).")
+    if best_of > 1 and not pipe.can_rank_takes:
+        raise ValueError(f"best_of={best_of} needs a pipeline that ranks its takes (a scorer, or CLAP), and this one "
+                         "has none; give it one with `latentaudio train scorer`, or measure single takes.")
+    return best_of
+
+
 def generate_clips(pipe, texts: Sequence[str], steps: int, seconds: float, guidance_scale: float, seed: int,
-                   batch_size: int = 8, output_type: str = "pt") -> torch.Tensor:
+                   batch_size: int = 8, output_type: str = "pt", best_of: int = 1) -> torch.Tensor:
     """One clip (N, L) per caption (or its mel, (N, n_mels, T), with ``output_type="mel"``); batch ``k`` is
-    seeded ``seed + k``, so every step count starts from the same noise."""
+    seeded ``seed + k``, so every step count starts from the same noise. With ``best_of`` K, K takes of each caption
+    are drawn and the one the pipeline ranks first is kept, as ``latentaudio generate --best-of K`` writes it (a
+    caption the scorer names nothing of keeps its first take)."""
+    check_best_of(pipe, best_of)
     audio = []
     for batch, start in enumerate(range(0, len(texts), batch_size)):
         output = pipe(
             list(texts[start : start + batch_size]), num_inference_steps=steps, audio_length_in_s=seconds,
-            guidance_scale=guidance_scale, generator=torch.Generator().manual_seed(seed + batch), output_type=output_type,
+            guidance_scale=guidance_scale, num_waveforms_per_prompt=best_of,
+            generator=torch.Generator().manual_seed(seed + batch), output_type=output_type,
         )
-        audio.append(output.audios.float().cpu())
+        audio.append(output.audios[::best_of].float().cpu())  # each caption's takes come best first
     return torch.cat(audio)
 
 
 def generate_at_lengths(pipe, texts: Sequence[str], steps: int, lengths: Sequence[float], guidance_scale: float,
-                        seed: int, batch_size: int = 8) -> dict[float, torch.Tensor]:
-    """:func:`generate_clips` at each of ``lengths``, denoising once per pass: lengths that the same pass makes
-    (a model's ``shortest_pass_length_in_s`` makes a short request as the start of a whole take) share that
-    pass's mels, which the pipeline's own vocode step turns into each length as a request of it would."""
+                        seed: int, batch_size: int = 8, best_of: int = 1) -> dict[float, torch.Tensor]:
+    """:func:`generate_clips` at each of ``lengths`` (the best of ``best_of`` takes), denoising once per pass: lengths
+    that the same pass makes (a model's ``shortest_pass_length_in_s`` makes a short request as the start of a whole
+    take) share that pass's mels, which the pipeline's own vocode step turns into each length as a request of it would
+    (the take kept is the one ranked first at the pass's whole length)."""
     passes: dict[int, list[tuple[float, int]]] = {}
     for length in lengths:
         num_samples = pipe.check_length(length)
@@ -202,10 +217,11 @@ def generate_at_lengths(pipe, texts: Sequence[str], steps: int, lengths: Sequenc
     for frames, requests in passes.items():
         if len(requests) == 1:
             length, _ = requests[0]
-            takes[length] = generate_clips(pipe, texts, steps, length, guidance_scale, seed, batch_size)
+            takes[length] = generate_clips(pipe, texts, steps, length, guidance_scale, seed, batch_size, best_of=best_of)
             continue
         whole = frames * pipe.samples_per_latent_frame
-        mel = generate_clips(pipe, texts, steps, whole / pipe.sample_rate, guidance_scale, seed, batch_size, output_type="mel")
+        mel = generate_clips(pipe, texts, steps, whole / pipe.sample_rate, guidance_scale, seed, batch_size, output_type="mel",
+                             best_of=best_of)
         with torch.no_grad():
             for length, num_samples in requests:  # in the pipeline's batches, so each take is the call's own
                 takes[length] = torch.cat([pipe.vocode(batch.to(pipe.device), num_samples, "pt").float().cpu()
@@ -258,6 +274,7 @@ def evaluate(
     log=None,
     baseline: bool = True,
     split: str = "test",
+    best_of: int = 1,
 ) -> dict:
     """Score ``pipe`` on the test split of ``data_dir`` (or ``split``); see the module docstring for the sections.
 
@@ -279,6 +296,8 @@ def evaluate(
             fewest steps asked for, as long as the model's own); ``False`` leaves the section out.
         split (`str`, defaults to ``"test"``): The held-out split that gives the prompts and references;
             ``"validation"`` to choose settings without the test prompts (the test clips then give the floor).
+        best_of (`int`, defaults to 1): Score the best of this many takes of each prompt, as the pipeline ranks them
+            (its ``scorer``; ``latentaudio generate --best-of``), the baseline's too; 1 scores single takes.
 
     Returns:
         `dict`: The report, ready for ``json.dump``.
@@ -289,6 +308,7 @@ def evaluate(
         raise ValueError(f"steps must be positive integers, got {steps}.")
     if limit is not None and limit < 2:
         raise ValueError(f"limit={limit} is too small: a Fréchet distance needs at least 2 clips.")
+    check_best_of(pipe, best_of)
     other = floor_split(split)
     log = log or (lambda message: None)
     seconds = pipe.default_audio_length_in_s if seconds is None else seconds
@@ -308,6 +328,7 @@ def evaluate(
             "model": model_name, "data": str(data_dir), "split": split, "clips": len(test),
             "pitched_clips": sum(p is not None for p in test.pitches), "seconds": seconds,
             "sample_rate": pipe.sample_rate, "steps": steps, "guidance_scale": guidance_scale, "seed": seed, "limit": limit,
+            "best_of": best_of,
         },
         "embedding": {
             "model": "AudioFamilyClassifier penultimate layer (latentaudio.evaluation.classifier)",
@@ -337,7 +358,7 @@ def evaluate(
     report["generation"] = []
     for count in steps:
         tick = time.time()
-        audio = generate_clips(pipe, test.texts, count, seconds, guidance_scale, seed, batch_size)
+        audio = generate_clips(pipe, test.texts, count, seconds, guidance_scale, seed, batch_size, best_of=best_of)
         wall = time.time() - tick
         scores = score_clips(classifier, test, audio, pipe.sample_rate)
         report["generation"].append({
@@ -350,7 +371,7 @@ def evaluate(
     if baseline:
         tick = time.time()
         untrained = random_unet_pipeline(pipe, seed)
-        audio = generate_clips(untrained, test.texts, min(steps), seconds, guidance_scale, seed, batch_size)
+        audio = generate_clips(untrained, test.texts, min(steps), seconds, guidance_scale, seed, batch_size, best_of=best_of)
         scores = score_clips(classifier, test, audio, pipe.sample_rate)
         report["baseline"] = {
             "name": "random_unet", "description": BASELINE_DESCRIPTION, "steps": min(steps),
@@ -377,6 +398,11 @@ def save_report(report: dict, path: PathLike) -> Path:
     return write_text(path, json.dumps(report, indent=2) + "\n")
 
 
+def best_of_words(best_of: int) -> str:
+    """", the best of 4 takes" for a report of ranked takes; "" for single takes."""
+    return "" if best_of == 1 else f", the best of {best_of} takes"
+
+
 def format_report(report: dict) -> str:
     """The report as Markdown tables, for the terminal and the model card."""
     setup = report["setup"]
@@ -388,7 +414,8 @@ def format_report(report: dict) -> str:
     other = floor_split(split)
     lines = [
         f"Evaluation of {setup['model']} on {setup['data']} ({setup['clips']} {split} clips, "
-        f"{setup['pitched_clips']} pitched, {setup['seconds']:g} s, guidance {setup['guidance_scale']:g})",
+        f"{setup['pitched_clips']} pitched, {setup['seconds']:g} s, guidance {setup['guidance_scale']:g}"
+        f"{best_of_words(setup.get('best_of', 1))})",
         "",
         "| generation | Fréchet distance ↓ | family adherence ↑ | pitch within 1 semitone ↑ | s per clip |",
         "|---|---|---|---|---|",

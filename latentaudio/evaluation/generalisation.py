@@ -289,6 +289,7 @@ def generalisation_section(
     sets: Optional[Sequence[str]] = None,
     log=None,
     split: str = "test",
+    best_of: int = 1,
 ) -> dict:
     """Adherence of ``pipe`` on the four prompt sets at every length (see the module docstring).
 
@@ -311,6 +312,8 @@ def generalisation_section(
         split (`str`, defaults to ``"test"``): The held-out split whose template captions and unseen notes are
             scored; ``"validation"`` to choose settings without the test prompts (the paraphrase sets, test prompts
             only, are then left out, and naming one in ``sets`` is an error).
+        best_of (`int`, defaults to 1): Score the best of this many takes of each prompt, as the pipeline ranks them
+            (:func:`~latentaudio.evaluation.evaluate.generate_clips`); 1 scores single takes.
 
     Returns:
         `dict`: ``{"steps", "guidance_scale", "lengths", "sets": {name: {"prompts", "lengths": {"1.5": scores}}},
@@ -319,11 +322,12 @@ def generalisation_section(
         prompts' real clips and real renders of the unseen notes, scored the same way).
     """
     from ..data.report import scan_folder
-    from .evaluate import PITCHED_FAMILIES, evenly_spaced, floor_split, generate_at_lengths
+    from .evaluate import PITCHED_FAMILIES, check_best_of, evenly_spaced, floor_split, generate_at_lengths
 
     # 1. check inputs and read the dataset's rows
     log = log or (lambda message: None)
     check_set_names(sets)
+    check_best_of(pipe, best_of)
     floor_split(split)  # a held-out split
     if split != "test":
         paraphrased = [name for name in sets or () if name in TEST_ONLY_SETS]
@@ -359,11 +363,12 @@ def generalisation_section(
     judge, kits = drum_judge(data_dir, "train", max(lengths), pipe.sample_rate)
 
     # 4. generate and score every set at every length
-    section = {"split": split, "steps": steps, "guidance_scale": guidance_scale, "seed": seed, "limit": limit, "lengths": lengths,
+    section = {"split": split, "steps": steps, "guidance_scale": guidance_scale, "seed": seed, "limit": limit,
+               "best_of": best_of, "lengths": lengths,
                "paraphrase_file": Path(paraphrases).name, "sets": {}}
     for name, prompts in sets.items():
         entry = {"prompts": len(prompts), "available": len(every[name]), "lengths": {}}
-        takes = generate_at_lengths(pipe, prompts.texts, steps, lengths, guidance_scale, seed, batch_size)
+        takes = generate_at_lengths(pipe, prompts.texts, steps, lengths, guidance_scale, seed, batch_size, best_of)
         for length, audio in takes.items():
             entry["lengths"][f"{length:g}"] = scores = score_prompts(classifier, judge, prompts, audio, pipe.sample_rate)
             log(f"{name} at {length:g} s: family {_percent(scores['family_accuracy'])}, "
@@ -486,8 +491,11 @@ def _percent(value: Optional[float]) -> str:
 
 def format_generalisation(section: dict) -> str:
     """The section as a Markdown table: one row per prompt set and length."""
+    from .evaluate import best_of_words
+
     lines = [
         f"Generalisation ({section['steps']} steps, guidance {section['guidance_scale']:g}"
+        f"{best_of_words(section.get('best_of', 1))}"
         f"{'' if section.get('split', 'test') == 'test' else ', the ' + section['split'] + ' split'}):",
         "",
         "| prompts | length | n | family ↑ | drum type ↑ | note within 1 semitone ↑ |",

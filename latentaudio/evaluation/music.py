@@ -311,7 +311,7 @@ def real_clips_section(data_dirs: Sequence[PathLike], judges: dict, sample_rate:
 def music_section(pipe, data_dirs: Sequence[PathLike], judges: dict, steps: int = 20, limit: Optional[int] = None,
                   seed: int = 0, guidance_scale: float = 3.0, batch_size: int = 8, max_seconds: Optional[float] = None,
                   family_classifier: Optional[AudioFamilyClassifier] = None, judges_info: Optional[dict] = None,
-                  baseline: bool = False, log=None, split: str = "test") -> dict:
+                  baseline: bool = False, log=None, split: str = "test", best_of: int = 1) -> dict:
     """Adherence of ``pipe`` on the music test prompts beside the real clips' (see the module docstring).
 
     Args:
@@ -332,13 +332,16 @@ def music_section(pipe, data_dirs: Sequence[PathLike], judges: dict, steps: int 
         log: ``log(str)`` for progress lines; silent when `None`.
         split (`str`, defaults to ``"test"``): The held-out split whose rows give the prompts and the real clips;
             ``"validation"`` to choose settings without the test prompts (the test clips then give the floors).
+        best_of (`int`, defaults to 1): Score the best of this many takes of each prompt, as the pipeline ranks them
+            (:func:`~latentaudio.evaluation.evaluate.generate_clips`); 1 scores single takes.
 
     Returns:
         `dict`: ``{"setup": {...}, "generated": {category: scores}, "real": {category: scores}}``, and
         ``"baseline": {category: scores}`` with ``baseline``.
     """
-    from .evaluate import random_unet_pipeline
+    from .evaluate import check_best_of, random_unet_pipeline
 
+    check_best_of(pipe, best_of)
     # 1. the test prompts and their real clips, as long as the rows state (within what the pipeline generates)
     log = log or (lambda message: None)
     longest = min(max_seconds or np.inf, pipe.config.max_audio_length_in_s)
@@ -353,13 +356,14 @@ def music_section(pipe, data_dirs: Sequence[PathLike], judges: dict, steps: int 
     sections = {"generated": pipe, **({"baseline": random_unet_pipeline(pipe, seed)} if baseline else {})}
     report = {}
     for name, model in sections.items():
-        report[name] = generated_scores(model, test, real, judges, steps, guidance_scale, seed, batch_size, family_classifier)
+        report[name] = generated_scores(model, test, real, judges, steps, guidance_scale, seed, batch_size, family_classifier,
+                                        best_of)
         for category, scores in report[name].items():
             log(f"music {category} ({name}): " + ", ".join(f"{k} {v:.2f}" for k, v in scores.items() if isinstance(v, float)))
 
     return {
         "setup": {"data": [str(folder) for folder in data_dirs], "split": split, "steps": steps, "guidance_scale": guidance_scale,
-                  "seed": seed, "limit": limit, "max_seconds": longest, "tempo_tolerance": TEMPO_TOLERANCE,
+                  "seed": seed, "limit": limit, "best_of": best_of, "max_seconds": longest, "tempo_tolerance": TEMPO_TOLERANCE,
                   "prompts": f"each {split} row's last caption (a varied wording), at the length the row states",
                   "judges": {"labels": {column: judge.labels for column, judge in judges.items()}, **(judges_info or {})}},
         **report,
@@ -368,11 +372,13 @@ def music_section(pipe, data_dirs: Sequence[PathLike], judges: dict, steps: int 
 
 
 def generated_scores(pipe, test: MusicClips, real: dict, judges: dict, steps: int, guidance_scale: float, seed: int,
-                     batch_size: int = 8, family_classifier: Optional[AudioFamilyClassifier] = None) -> dict:
-    """Every prompt of ``test`` at its row's length through ``pipe`` (:func:`generate_at_row_lengths`), scored as
+                     batch_size: int = 8, family_classifier: Optional[AudioFamilyClassifier] = None,
+                     best_of: int = 1) -> dict:
+    """Every prompt of ``test`` at its row's length through ``pipe`` (:func:`generate_at_row_lengths`, the best of
+    ``best_of`` takes), scored as
     :func:`music_section` scores it: ``{category: scores}``, each with its Fréchet distance to the real clips of
     ``real`` (:func:`real_clips_section` of the same rows) and their floor."""
-    audio = generate_at_row_lengths(pipe, test, steps, guidance_scale, seed, batch_size)
+    audio = generate_at_row_lengths(pipe, test, steps, guidance_scale, seed, batch_size, best_of)
     scored = score_music(judges, test, audio, pipe.sample_rate, family_classifier)
     for category, entry in scored.items():
         entry["scores"]["frechet_distance"] = _frechet(entry["embeddings"], real[category]["embeddings"])
@@ -381,16 +387,16 @@ def generated_scores(pipe, test: MusicClips, real: dict, judges: dict, steps: in
 
 
 def generate_at_row_lengths(pipe, test: MusicClips, steps: int, guidance_scale: float, seed: int,
-                            batch_size: int = 8) -> list[torch.Tensor]:
-    """One take of each test prompt, as long as its real clip; prompts of one length share calls, seeded by
-    ``seed`` plus the first row of their group."""
+                            batch_size: int = 8, best_of: int = 1) -> list[torch.Tensor]:
+    """One take of each test prompt (the best of ``best_of``), as long as its real clip; prompts of one length share
+    calls, seeded by ``seed`` plus the first row of their group."""
     from .evaluate import generate_clips
 
     audio: list[Optional[torch.Tensor]] = [None] * len(test)
     for indices in by_length(test.audio):
         length = test.audio[indices[0]].shape[-1]
         generated = generate_clips(pipe, [test.texts[i] for i in indices], steps, length / pipe.sample_rate,
-                                   guidance_scale, seed + indices[0], batch_size)
+                                   guidance_scale, seed + indices[0], batch_size, best_of=best_of)
         for i, clip in zip(indices, generated):
             audio[i] = torch.nn.functional.pad(clip, (0, max(0, length - clip.shape[-1])))[:length]
     return audio
@@ -407,11 +413,14 @@ SCORE_NAMES = {
 def format_music(section: dict) -> str:
     """The section as a Markdown table: per category and score, the generated clips beside the real ones (and the
     untrained U-Net's, when the section has them)."""
+    from .evaluate import best_of_words
+
     setup, baseline = section["setup"], section.get("baseline")
     tolerance = f"{setup['tempo_tolerance']:.0%}"
     untrained = "" if baseline is None else " untrained U-Net |"
     split = setup.get("split", "test")  # reports written before the option existed are the test split's
-    lines = [f"Music ({setup['steps']} steps, guidance {setup['guidance_scale']:g}; ceiling: the real {split} clips):", "",
+    lines = [f"Music ({setup['steps']} steps, guidance {setup['guidance_scale']:g}{best_of_words(setup.get('best_of', 1))}; "
+             f"ceiling: the real {split} clips):", "",
              f"| category | n | score | generated | real clips |{untrained}", "|---|---|---|---|---|" + "---|" * (baseline is not None)]
     for category, scores in section["generated"].items():
         real = section["real"].get(category, {})

@@ -102,6 +102,42 @@ def test_evaluate_samples_as_the_model_ships_unless_told(tiny_pipe_dir, gm_eval_
     assert told["setup"]["guidance_scale"] == 4 and [entry["steps"] for entry in told["generation"]] == [1]
 
 
+def test_evaluate_scores_the_best_of_k_takes_as_generate_writes_them(scored_pipe_dir, tiny_pipe_dir, gm_eval_data, tmp_path,
+                                                                     capsys):
+    import torch
+
+    from latentaudio import LatentAudioPipeline
+    from latentaudio.evaluation.evaluate import generate_clips
+
+    pipe = LatentAudioPipeline.from_pretrained(scored_pipe_dir)
+    pipe.set_progress_bar_config(disable=True)
+    texts = ["a cello note, C3", "tight snare", "a flute, G5", "something dark"]
+    kept = generate_clips(pipe, texts, 2, 0.32, 3.0, seed=4, batch_size=4, best_of=3)
+    scorer = pipe.scorer
+    pipe.register_modules(scorer=None)  # the same takes, in the order of their noise
+    drawn = pipe(texts, num_inference_steps=2, audio_length_in_s=0.32, guidance_scale=3.0, num_waveforms_per_prompt=3,
+                 generator=torch.Generator().manual_seed(4), output_type="pt").audios
+    pipe.register_modules(scorer=scorer)
+    first = pipe.take_order(drawn, texts, 3)[::3]
+    assert first[:3].tolist() != [0, 3, 6] and first[3] == 9  # ranked prompts keep another take; "something dark" its first
+    torch.testing.assert_close(kept, drawn[first])
+    single = generate_clips(pipe, texts, 2, 0.32, 3.0, seed=4, batch_size=4)
+    assert single.shape == kept.shape and not torch.equal(single, kept)
+
+    report_path = tmp_path / "best.json"
+    assert main(["evaluate", "--model", str(scored_pipe_dir), "--data", str(gm_eval_data), "--steps", "2", "--limit", "2",
+                 "--classifier-steps", "2", "--no-baseline", "--best-of", "2", "--output", str(report_path)]) == 0
+    report = json.loads(report_path.read_text())
+    assert report["setup"]["best_of"] == 2 and "--best-of 2" in report["setup"]["command"]
+    assert ", the best of 2 takes)" in capsys.readouterr().out
+    # A model that cannot rank its takes is refused in one line, before a judge is trained.
+    assert main(["evaluate", "--model", str(tiny_pipe_dir), "--data", str(gm_eval_data), "--best-of", "2",
+                 "--output", str(tmp_path / "none.json")]) == 1
+    err = capsys.readouterr().err
+    assert "best_of=2 needs a pipeline that ranks its takes (a scorer, or CLAP)" in err.strip().splitlines()[-1]
+    assert not (tmp_path / "none_classifier").exists()
+
+
 def test_evaluate_rejects_a_dataset_without_families(tiny_pipe_dir, tmp_path, capsys):
     import numpy as np
     import soundfile as sf

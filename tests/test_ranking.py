@@ -391,3 +391,26 @@ def test_audio_to_audio_returns_a_prompts_takes_best_first_and_variations_as_dra
     torch.testing.assert_close(ranked, unranked["a snare drum hit"][order])
     plain = pipe(clip, sample_rate=16000, generator=torch.Generator().manual_seed(6), **call).audios
     torch.testing.assert_close(plain, unranked[None])  # no prompt: variations in the order of their noise
+
+
+def test_train_scorer_resumes_a_stopped_run_and_removes_its_checkpoint(tiny_pipe_dir, gm_eval_data, tmp_path, capsys,
+                                                                       monkeypatch):
+    from latentaudio.pipelines.base import LatentAudioPipelineBase
+
+    output = tmp_path / "scored"
+    command = ["train", "scorer", "--model", str(tiny_pipe_dir), "--data", str(gm_eval_data), "--output", str(output),
+               "--max-steps", "20", "--seconds", "1.0", "--checkpoint-every", "5"]
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:  # Ctrl-C after training, before the pipeline was written
+        patch.setattr(LatentAudioPipelineBase, "save_pretrained", interrupt)
+        assert main(command) == 130
+    assert json.loads((output / "checkpoints" / "scorer" / "state.json").read_text())["step"] == 15
+    capsys.readouterr()
+    assert main(command) == 1
+    assert "holds a classifier checkpoint at step 15; pass --resume" in capsys.readouterr().err
+    assert main([*command, "--resume"]) == 0
+    assert f"classifier: resumed from {output / 'checkpoints' / 'scorer'} at step 15/20" in capsys.readouterr().out
+    assert (output / "scorer" / "config.json").is_file() and not (output / "checkpoints").exists()

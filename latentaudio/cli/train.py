@@ -5,7 +5,7 @@
         [--allow-changed-settings]
     latentaudio train align-captions --model DIR --data DIR --output DIR [--text-states FILE]
     latentaudio train scorer --model DIR --data DIR [DIR ...] --output DIR [--max-steps N] [--seconds S]
-        [--one-shot-labels instrument|family|family-or-drum|one] [--seed K]
+        [--one-shot-labels instrument|family|family-or-drum|one] [--seed K] [--checkpoint-every K] [--resume]
     latentaudio finetune --model DIR --data DIR --output DIR [--lora-rank R] [--max-steps N] [--max-minutes M]
         [--config FILE] [--resume] [--allow-changed-settings]
     latentaudio distill --model TEACHER --data DIR --output STUDENT [--method consistency|guidance] [--steps 4]
@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+from pathlib import Path
 
 from ..model_folder import model_location
 from .common import positive_float, positive_int, seed
 
 TRAINERS = ("vae", "vocoder", "diffusion")
+SCORER_CHECKPOINT = Path("checkpoints") / "scorer"  # in --output while a scorer trains
 # --one-shot-labels: the function of latentaudio.ranking that names a row for the scorer, and the one that groups its
 # labels for balanced batches (None: every label equally likely); imported when it trains
 ONE_SHOT_LABELS = {"instrument": ("sound_label", None), "family": ("family_sound_label", None),
@@ -80,6 +83,11 @@ def add_training_commands(verbs) -> None:
                         "one-shot (a music model's scorer that should hear a single note from a phrase: the fewer one-shot "
                         "labels, the more of its training goes to loops, effects and phrases)")
     scorer.add_argument("--seed", type=seed, default=0, help="seeds its weights and batches (default 0)")
+    scorer.add_argument("--checkpoint-every", type=positive_int, default=250,
+                        help="updates between checkpoints of the training state in OUTPUT/checkpoints/scorer (default 250; "
+                             "removed once the scorer is saved)")
+    scorer.add_argument("--resume", action="store_true",
+                        help="continue a stopped run from its checkpoint (the same command otherwise)")
     scorer.set_defaults(run=run_train_scorer)
 
     finetune = verbs.add_parser("finetune", help="adapt a trained pipeline to a new audio folder (full or LoRA)")
@@ -160,12 +168,18 @@ def run_train_scorer(args) -> int:
     pipe = load_model(args.model, runtime="torch")  # checked before the training starts; saved whole after
     data = args.data[0] if len(args.data) == 1 else args.data
     label_column, balance_by = (name and getattr(ranking, name) for name in ONE_SHOT_LABELS[args.one_shot_labels])
+    checkpoint = Path(args.output) / SCORER_CHECKPOINT
     scorer, record = train_classifier(data, seconds=args.seconds, min_seconds=min(1.0, args.seconds), max_steps=args.max_steps,
                                       seed=args.seed, log=print,
                                       label_column=label_column, balance_by=balance_by,
+                                      checkpoint_dir=checkpoint, checkpoint_every=args.checkpoint_every, resume=args.resume,
                                       sample_rate=pipe.sample_rate)
     pipe.register_modules(scorer=scorer)
     pipe.save_pretrained(args.output)
+    if checkpoint.is_dir():  # the scorer is saved: its training state is done with
+        shutil.rmtree(checkpoint)
+    if checkpoint.parent.is_dir() and not any(checkpoint.parent.iterdir()):
+        checkpoint.parent.rmdir()
     validation = record["validation_accuracy"]
     print(f"Wrote {args.output} with its scorer: {describe_labels(scorer.labels)}, "
           + (f"{validation:.1%} of {record['validation_clips']} validation clips named right" if validation is not None

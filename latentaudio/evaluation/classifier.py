@@ -29,6 +29,7 @@ __all__ = ["FAMILY_LABELS", "AudioClassifierOutput", "AudioFamilyClassifier", "a
 
 TRAINING_RECORD = "classifier_training.json"
 MAX_MEL_SHIFT = 3  # training transposes batches by up to this many mel bins
+CHECKPOINT_STATE = "state.json"  # a training checkpoint's step and settings; written with its tensors, atomically
 
 
 def family_breakdown(asked: Sequence[str], heard: Sequence[str]) -> dict:
@@ -71,6 +72,9 @@ def train_classifier(
     missing_label: Optional[str] = None,
     min_seconds: Optional[float] = None,
     balance_by: Optional[Callable[[str], Optional[str]]] = None,
+    checkpoint_dir: Optional[PathLike] = None,
+    checkpoint_every: int = 250,
+    resume: bool = False,
     **model_kwargs,
 ) -> tuple[AudioFamilyClassifier, dict]:
     """Train an :class:`AudioFamilyClassifier` on the ``train`` split of a GM dataset's ``family`` column
@@ -109,6 +113,13 @@ def train_classifier(
         balance_by: A function of a label giving its group (:func:`latentaudio.ranking.label_family`): every group
             equally likely in a batch, and every label equally likely within its group. `None`: every label equally
             likely.
+        checkpoint_dir: Where to keep the training state every ``checkpoint_every`` updates (weights, optimizer,
+            learning-rate schedule and random states; replaced atomically), so that a killed run resumes; `None`
+            keeps none. It is left in place when training ends: remove it once the classifier is saved.
+        checkpoint_every: Updates between checkpoints.
+        resume: Continue from the checkpoint in ``checkpoint_dir`` (to the same weights a run without a stop
+            reaches); without one, start afresh. A checkpoint there is refused without ``resume``, and one made
+            with other settings is refused either way, naming them.
         **model_kwargs: Passed to :class:`AudioFamilyClassifier`; clips are resampled to its ``sample_rate``.
 
     Returns:
@@ -131,8 +142,20 @@ def train_classifier(
     optimizer = torch.optim.AdamW(classifier.parameters(), lr=learning_rate, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * step / max_steps)))
     silence = classifier.spectrogram.silence_level
+    settings = json.loads(json.dumps({
+        "data": str(data_dir) if isinstance(data_dir, (str, Path)) else [str(folder) for folder in data_dir],
+        "label_column": getattr(label_column, "__name__", label_column), "missing_label": missing_label,
+        "balance_by": getattr(balance_by, "__name__", balance_by), "seconds": seconds, "min_seconds": min_seconds,
+        "max_steps": max_steps, "batch_size": batch_size, "learning_rate": learning_rate, "seed": seed,
+        "labels": list(classifier.labels), "train_clips": len(labels), "model": classifier.config,
+    }, default=str))
+    start = 0
+    if checkpoint_dir is not None:
+        start = resume_classifier_training(checkpoint_dir, resume, settings, classifier, optimizer, schedule, generator)
+        if start and log is not None:
+            log(f"classifier: resumed from {checkpoint_dir} at step {start}/{max_steps}")
     classifier.train()
-    for step in range(max_steps):
+    for step in range(start, max_steps):
         index = torch.multinomial(weights, batch_size, replacement=True, generator=generator)
         gain = (torch.rand(batch_size, 1, 1, generator=generator) * 2 - 1) * math.log(2.8)  # ±9 dB
         shift = int(torch.randint(-MAX_MEL_SHIFT, MAX_MEL_SHIFT + 1, (), generator=generator))
@@ -147,6 +170,8 @@ def train_classifier(
         schedule.step()
         if log is not None and (step + 1) % max(1, max_steps // 10) == 0:
             log(f"classifier step {step + 1}/{max_steps}: loss {loss.item():.3f}")
+        if checkpoint_dir is not None and (step + 1) % checkpoint_every == 0 and step + 1 < max_steps:
+            save_classifier_checkpoint(checkpoint_dir, step + 1, settings, classifier, optimizer, schedule, generator)
     classifier.eval()
 
     record = {
@@ -179,6 +204,50 @@ def train_classifier(
             classifier.save_pretrained(staged)
             (staged / TRAINING_RECORD).write_text(json.dumps(record, indent=2) + "\n")
     return classifier, record
+
+
+def save_classifier_checkpoint(folder: PathLike, step: int, settings: dict, classifier: AudioFamilyClassifier, optimizer,
+                               schedule, generator: torch.Generator) -> None:
+    """The training state after ``step`` updates, replacing ``folder`` atomically: the weights (safetensors), the
+    optimizer's and schedule's states with the batch generator's and the global random state (dropout), read back with
+    ``torch.load(weights_only=True)``, and ``state.json`` (the step and the run's ``settings``)."""
+    from safetensors.torch import save_file
+
+    with atomic_folder(folder, keep=lambda name: False) as staged:
+        save_file({name: tensor.contiguous() for name, tensor in classifier.state_dict().items()}, staged / "model.safetensors")
+        torch.save({"optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(), "generator": generator.get_state(),
+                    "rng": torch.get_rng_state()}, staged / "training_state.pt")
+        (staged / CHECKPOINT_STATE).write_text(json.dumps({"step": step, "settings": settings}, indent=2) + "\n")
+
+
+def resume_classifier_training(folder: PathLike, resume: bool, settings: dict, classifier: AudioFamilyClassifier, optimizer,
+                               schedule, generator: torch.Generator) -> int:
+    """The step to start from: 0 without a checkpoint in ``folder``; with ``resume``, that of the checkpoint, whose
+    state is loaded into ``classifier``, ``optimizer``, ``schedule``, ``generator`` and the global random state.
+
+    Raises:
+        ValueError: A checkpoint there without ``resume``, or one made with other ``settings`` (named).
+    """
+    from safetensors.torch import load_file
+
+    folder = Path(folder)
+    if not (folder / CHECKPOINT_STATE).is_file():
+        return 0
+    saved = json.loads((folder / CHECKPOINT_STATE).read_text())
+    if not resume:
+        raise ValueError(f"{folder} holds a classifier checkpoint at step {saved['step']}; pass --resume (resume=True) "
+                         "to continue that run, or remove it to start again.")
+    changed = sorted(key for key in {*settings, *saved["settings"]} if settings.get(key) != saved["settings"].get(key))
+    if changed:
+        raise ValueError(f"Cannot resume from {folder}: this run differs from it in {', '.join(changed)}; run it with "
+                         "the checkpoint's settings, or remove the checkpoint to start again.")
+    classifier.load_state_dict(load_file(folder / "model.safetensors"))
+    state = torch.load(folder / "training_state.pt", weights_only=True)
+    optimizer.load_state_dict(state["optimizer"])
+    schedule.load_state_dict(state["schedule"])
+    generator.set_state(state["generator"])
+    torch.set_rng_state(state["rng"])
+    return int(saved["step"])
 
 
 def draw_weights(labels: torch.Tensor, names: Sequence[str], balance_by: Optional[Callable[[str], Optional[str]]] = None

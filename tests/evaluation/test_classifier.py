@@ -1,5 +1,7 @@
 """The embedding classifier: shapes, save/load, and learning real instrument families."""
 
+import json
+
 import pytest
 import torch
 
@@ -83,3 +85,34 @@ def test_crops_of_random_length_teach_it_to_judge_short_clips(gm_eval_data):
     assert held_out["crops"] >= held_out["whole"] + 0.15, held_out
     with pytest.raises(ValueError, match="min_seconds=2.0 is out of range"):
         train_classifier(gm_eval_data, None, seconds=1.0, max_steps=1, min_seconds=2.0)
+
+
+class Stop(Exception):
+    """A run killed between two updates."""
+
+
+def test_a_stopped_run_resumes_from_its_checkpoint_to_the_same_weights(gm_eval_data, tmp_path):
+    train = dict(seconds=1.0, max_steps=12, batch_size=8, min_seconds=0.5, block_out_channels=(4, 8), embedding_dim=6)
+    straight, _ = train_classifier(gm_eval_data, None, **train)
+
+    def stop_at_9(line):
+        if line.startswith("classifier step 9/"):
+            raise Stop
+
+    folder = tmp_path / "checkpoint"
+    with pytest.raises(Stop):
+        train_classifier(gm_eval_data, None, checkpoint_dir=folder, checkpoint_every=4, log=stop_at_9, **train)
+    assert json.loads((folder / "state.json").read_text())["step"] == 8  # steps 9 and later were lost with the stop
+    with pytest.raises(ValueError, match="holds a classifier checkpoint at step 8; pass --resume"):
+        train_classifier(gm_eval_data, None, checkpoint_dir=folder, **train)
+    with pytest.raises(ValueError, match="this run differs from it in batch_size, learning_rate;"):
+        train_classifier(gm_eval_data, None, checkpoint_dir=folder, resume=True, **{**train, "batch_size": 4},
+                         learning_rate=1e-3)
+    said = []
+    resumed, _ = train_classifier(gm_eval_data, None, checkpoint_dir=folder, resume=True, log=said.append, **train)
+    assert said[0] == f"classifier: resumed from {folder} at step 8/12"
+    for name, tensor in straight.state_dict().items():
+        assert torch.equal(tensor, resumed.state_dict()[name]), name
+    # Without a checkpoint, resume starts afresh.
+    fresh, _ = train_classifier(gm_eval_data, None, checkpoint_dir=tmp_path / "none", resume=True, **train)
+    assert all(torch.equal(tensor, fresh.state_dict()[name]) for name, tensor in straight.state_dict().items())

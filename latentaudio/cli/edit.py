@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from .common import (add_sampling_options, best_of_settings, folder_paths, generator, load_model, longest_trained_length_in_s, output_paths,
-                     positive_float, positive_int, seed, write_audios)
+from .common import (add_sampling_options, best_of_settings, folder_paths, generator, load_model, longest_trained_length_in_s,
+                     output_paths, positive_float, positive_int, seed, write_audios)
 
 
 def option(*flags: str, **settings) -> tuple:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .common import (add_sampling_options, best_of_settings, generator, load_model, longest_trained_length_in_s, model_index, native_clip_in_s,
-                     output_paths, positive_float, positive_int, seed, write_audios)
+from .common import (add_sampling_options, best_of_settings, generator, load_model, longest_trained_length_in_s, model_index,
+                     native_clip_in_s, output_paths, positive_float, positive_int, seed, write_audios)
 
 
 def add_generate_commands(verbs) -> None:

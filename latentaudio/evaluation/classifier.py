@@ -129,6 +129,8 @@ def train_classifier(
     started = time.time()
     if min_seconds is not None and not 0 < min_seconds <= seconds:
         raise ValueError(f"min_seconds={min_seconds} is out of range: expected more than 0 and at most seconds={seconds}.")
+    if checkpoint_dir is not None and not resume:
+        refuse_checkpoint(checkpoint_dir)  # before the data is read
     torch.manual_seed(seed)
     classifier = AudioFamilyClassifier(clip_seconds=seconds, **model_kwargs)
     columns = dict(label_column=label_column, missing_label=missing_label)
@@ -220,6 +222,14 @@ def save_classifier_checkpoint(folder: PathLike, step: int, settings: dict, clas
         (staged / CHECKPOINT_STATE).write_text(json.dumps({"step": step, "settings": settings}, indent=2) + "\n")
 
 
+def refuse_checkpoint(folder: PathLike) -> None:
+    """``ValueError`` when ``folder`` holds a classifier checkpoint (a run started without resuming would replace it)."""
+    state = Path(folder) / CHECKPOINT_STATE
+    if state.is_file():
+        raise ValueError(f"{folder} holds a classifier checkpoint at step {json.loads(state.read_text())['step']}; pass "
+                         "--resume (resume=True) to continue that run, or remove it to start again.")
+
+
 def resume_classifier_training(folder: PathLike, resume: bool, settings: dict, classifier: AudioFamilyClassifier, optimizer,
                                schedule, generator: torch.Generator) -> int:
     """The step to start from: 0 without a checkpoint in ``folder``; with ``resume``, that of the checkpoint, whose
@@ -231,12 +241,11 @@ def resume_classifier_training(folder: PathLike, resume: bool, settings: dict, c
     from safetensors.torch import load_file
 
     folder = Path(folder)
+    if not resume:
+        refuse_checkpoint(folder)
     if not (folder / CHECKPOINT_STATE).is_file():
         return 0
     saved = json.loads((folder / CHECKPOINT_STATE).read_text())
-    if not resume:
-        raise ValueError(f"{folder} holds a classifier checkpoint at step {saved['step']}; pass --resume (resume=True) "
-                         "to continue that run, or remove it to start again.")
     changed = sorted(key for key in {*settings, *saved["settings"]} if settings.get(key) != saved["settings"].get(key))
     if changed:
         raise ValueError(f"Cannot resume from {folder}: this run differs from it in {', '.join(changed)}; run it with "

@@ -16,8 +16,11 @@ with the scorer detached; the pipeline's own ``take_order`` then says which of t
 - the envelope kept: the median correlation of the take's loudness over time (20 ms frames, in dB, 60 dB deep) with
   its source's.
 
+``--no-prompt`` measures variations instead (``latentaudio vary``): no prompt, so nothing to rank and the source is
+the only sound to hear; "the source still heard" is then how often a variation stays the same drum or family.
+
     python benchmarks/sound_transfer.py --data data/gm_dense2 --classifier C [--model default]
-        [--strengths 0,0.3,0.5,0.6,0.7,0.9] [--takes 4] [--limit 48] [--split test]
+        [--strengths 0,0.3,0.5,0.6,0.7,0.9] [--takes 4] [--limit 48] [--split test] [--no-prompt]
 """
 
 from __future__ import annotations
@@ -87,6 +90,7 @@ def main() -> None:
     parser.add_argument("--strengths", default="0,0.3,0.5,0.6,0.7,0.9", help="comma-separated strengths in [0, 1]")
     parser.add_argument("--takes", type=int, default=4, help="takes drawn per source and strength (the largest k)")
     add_split_argument(parser, "test")
+    parser.add_argument("--no-prompt", action="store_true", help="variations: no prompt (the first take only)")
     args = parser.parse_args()
     pipe = load_pipeline(args)
 
@@ -110,15 +114,16 @@ def main() -> None:
     dataset = AudioFolderDataset(args.data, seconds=args.seconds, sample_rate=pipe.sample_rate, split=args.split)
     index = {entry.file_name: i for i, entry in enumerate(dataset.entries)}
     clips = torch.stack([dataset[index[row["file_name"]]]["audio"] for row in sources])  # (N, L)
-    prompts = [row["text"] for row in targets]
+    prompts = [None if args.no_prompt else row["text"] for row in targets]
     is_drum = np.array([row["family"] not in PITCHED_FAMILIES for row in sources])
     source_labels = [vocabulary.DRUM_TYPES[row["pitch"]] if drum else row["family"] for row, drum in zip(sources, is_drum)]
     target_labels = [vocabulary.DRUM_TYPES[row["pitch"]] if drum else row["family"] for row, drum in zip(targets, is_drum)]
     source_envelopes = [envelope(clip.numpy(), pipe.sample_rate) for clip in clips]
     scorer, count, k_max = pipe.scorer, len(sources), args.takes
-    ks = [k for k in (1, 2, 4, 8, 16) if k <= k_max]
+    ks = [1] if args.no_prompt else [k for k in (1, 2, 4, 8, 16) if k <= k_max]
     print(f"{args.model}, {args.steps} steps, guidance {args.guidance}, {args.seconds} s, seed {args.seed}, {k_max} takes "
-          f"a source; {int(is_drum.sum())} drums and {int((~is_drum).sum())} notes of the {args.split} split")
+          f"a source; {int(is_drum.sum())} drums and {int((~is_drum).sum())} notes of the {args.split} split"
+          + ("; variations, no prompt (the target columns: the other sound no prompt names)" if args.no_prompt else ""))
     _, families = classify_clips(judge, clips[~is_drum], pipe.sample_rate, 32)
     drums_heard = drum_judge(clips[is_drum])
     print(f"The sources as they are, heard as their own family / drum: "
@@ -132,7 +137,7 @@ def main() -> None:
         pipe.register_modules(scorer=None)  # the takes in the order of their noise
         takes = []
         for start in range(0, count, 4):
-            out = pipe(clips[start : start + 4], prompts[start : start + 4], strength=strength,
+            out = pipe(clips[start : start + 4], None if args.no_prompt else prompts[start : start + 4], strength=strength,
                        num_inference_steps=args.steps, guidance_scale=args.guidance, num_waveforms_per_prompt=k_max,
                        output_type="pt", generator=torch.Generator().manual_seed(args.seed + start)).audios
             takes.append(out.float().cpu().reshape(-1, k_max, out.shape[-1]))

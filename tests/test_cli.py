@@ -130,6 +130,29 @@ def test_python_dash_m_entry_point():
         assert verb in result.stdout
 
 
+def every_verb() -> list[list[str]]:
+    """Every verb of the command, as the words that name it (``["train", "scorer"]``)."""
+    import argparse
+
+    from latentaudio.cli import build_parser
+
+    def verbs(parser, words):
+        subparsers = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
+        if not subparsers:
+            return [words]
+        return [found for name, sub in subparsers[0].choices.items() for found in verbs(sub, [*words, name])]
+
+    return verbs(build_parser(), [])
+
+
+@pytest.mark.parametrize("words", every_verb(), ids=" ".join)
+def test_every_verbs_help_prints(words, capsys):
+    """A stray % in an option's help (argparse formats it) breaks only that verb's --help."""
+    with pytest.raises(SystemExit) as exit_:
+        main([*words, "--help"])
+    assert exit_.value.code == 0 and f"usage: latentaudio {' '.join(words)}" in capsys.readouterr().out
+
+
 def test_several_prompts_and_a_prompts_file_write_one_file_per_take(tiny_pipe_dir, tmp_path, capsys):
     prompts = tmp_path / "pack.txt"
     prompts.write_text("# a sample pack\na snare\n\na low piano note\n")

@@ -39,7 +39,7 @@ TARGETS = [(panel, verb, title, tab) for title_, tab, panels in TABS for panel, 
 
 INTRO = {
     "vary": "Takes of one sample that differ in detail. Leave the prompt empty and keep the strength low "
-            "(0.2-0.4) to humanise a repeated sample.",
+            "(0.1-0.3) to humanise a repeated sample.",
     "long": "Any length past the model's clip, denoised in overlapping windows (MultiDiffusion).",
 }
 

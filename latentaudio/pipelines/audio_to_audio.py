@@ -37,7 +37,7 @@ class LatentAudioAudioToAudioPipeline(LatentAudioEditPipelineBase):
 
     - **sound transfer** (strength 0.6-0.8, a prompt naming the target sound): keeps the input's
       timing and rough envelope, replaces its timbre;
-    - **variations / humanise** (strength 0.2-0.4, no prompt, ``num_waveforms_per_prompt=N``):
+    - **variations / humanise** (strength 0.1-0.3, no prompt, ``num_waveforms_per_prompt=N``):
       N takes that differ from each other in detail but stay close to the source;
     - **sound-design tweak** (strength 0.15-0.35, a descriptive prompt such as "brighter",
       "with a longer tail"): nudges the sound while keeping it recognisably the same.

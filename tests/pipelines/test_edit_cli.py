@@ -42,7 +42,7 @@ def test_verbs_write_converted_audio(tiny_pipe_dir, stereo_input, tmp_path, caps
     assert f"Wrote {tmp_path / files[-1]}" in capsys.readouterr().out
 
 
-def test_transform_turns_at_strength_0_6_unless_told(tiny_pipe_dir, stereo_input, tmp_path, monkeypatch):
+def test_transform_turns_at_strength_0_6_and_vary_at_0_2_unless_told(tiny_pipe_dir, stereo_input, tmp_path, monkeypatch):
     from latentaudio import LatentAudioAudioToAudioPipeline
 
     strengths, call = [], LatentAudioAudioToAudioPipeline.__call__
@@ -52,7 +52,7 @@ def test_transform_turns_at_strength_0_6_unless_told(tiny_pipe_dir, stereo_input
                         ("vary", [])):
         output = tmp_path / ("takes" if verb == "vary" else "out.wav")
         assert main([verb, str(stereo_input), *extra, *common(tiny_pipe_dir), "-o", str(output)]) == 0
-    assert strengths == [0.6, 0.25, 0.3]
+    assert strengths == [0.6, 0.25, 0.2]
 
 
 def test_upsample_takes_the_cutoff_from_a_low_rate_file(tiny_pipe_dir, tmp_path):

@@ -33,7 +33,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
-from common import add_split_argument, generation_parser, load_pipeline  # noqa: E402
+from common import add_split_argument, envelope_db, generation_parser, load_pipeline  # noqa: E402
 
 TARGET_DRUMS = ("snare", "kick", "clap", "hi-hat", "tom", "crash", "cowbell", "tambourine")  # a drum goes to the next one
 TARGET_VELOCITY = 80  # the target's dynamics in its caption ("moderately loud")
@@ -76,11 +76,8 @@ def transfer_pairs(rows: list[dict], split: str, limit: int) -> tuple[list[dict]
 
 
 def envelope(audio: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Loudness (dB, at most 60 below the clip's loudest) of 20 ms frames of ``audio``."""
-    frame = sample_rate // 50
-    frames = audio[: len(audio) // frame * frame].reshape(-1, frame)
-    level = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
-    return np.maximum(level, level.max() - 60)
+    """Loudness of 20 ms frames of a clip (L,), in dB below its loudest, 60 dB deep (:func:`common.envelope_db`)."""
+    return envelope_db(audio[None], sample_rate, 0.02, -60.0)[0]
 
 
 def main() -> None:

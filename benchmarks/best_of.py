@@ -25,7 +25,8 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from common import add_scorer_argument, add_split_argument, generation_parser, load_pipeline, use_scorer  # noqa: E402
+from common import (add_scorer_argument, add_split_argument, first_of, generation_parser, load_pipeline,  # noqa: E402
+                    use_scorer)
 
 SETS = ("unseen_notes", "paraphrases", "blind_paraphrases")
 OTHER_SETS = ("drums",)  # the --split half's drum captions: drums to choose a scorer on, asked only by name
@@ -122,8 +123,7 @@ def main() -> None:
                                              for i, j in enumerate(named)])
         for k in ks:
             started = time.perf_counter()
-            order = pipe.take_order(takes[:, :k].flatten(0, 1), prompts.texts, k) if k > 1 else torch.arange(count)
-            best = (order.reshape(count, k)[:, 0] % k).numpy()
+            best = first_of(pipe, takes, prompts.texts, k)
             ranking_seconds = time.perf_counter() - started
             cost = f"{ranking_seconds / count * 1000:.0f} ms a prompt to rank"
             choices = [("first take" if k == 1 else f"best of {k} ({cost})", best)]

@@ -65,6 +65,16 @@ def load_pipeline(args: argparse.Namespace, **kwargs):
     return pipe
 
 
+def first_of(pipe, takes, prompts, k: int) -> np.ndarray:
+    """Which of the first ``k`` takes of each prompt (``takes`` (N, K, L), drawn with the scorer detached) the pipeline
+    puts first by its own ``take_order``, as ``num_waveforms_per_prompt=k`` would return them: indices (N,) into K;
+    all 0 for ``k`` 1."""
+    count = takes.shape[0]
+    if k == 1:
+        return np.zeros(count, dtype=np.int64)
+    return (pipe.take_order(takes[:, :k].flatten(0, 1), list(prompts), k).reshape(count, k)[:, 0] % k).numpy()
+
+
 def envelope_db(audio: np.ndarray, sample_rate: int, segment: float, floor_db: Optional[float] = None) -> np.ndarray:
     """RMS per whole ``segment`` seconds of clips (N, L), in dB below each clip's loudest segment (floored at
     ``floor_db`` when given): (N, segments)."""

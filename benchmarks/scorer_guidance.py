@@ -25,7 +25,7 @@ import time
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from best_of import prompt_sets  # noqa: E402
-from common import add_split_argument, generation_parser, load_pipeline  # noqa: E402
+from common import add_split_argument, first_of, generation_parser, load_pipeline  # noqa: E402
 
 BATCH = 4  # prompts per pipeline call
 
@@ -175,7 +175,7 @@ def main() -> None:
     row(f"the first of {args.takes} takes of other noise, unguided", takes[:, 0], "–")
     for k in (2, 4, 8):
         if k <= args.takes:
-            best = pipe.take_order(takes[:, :k].flatten(0, 1), prompts.texts, k).reshape(count, k)[:, 0] % k
+            best = torch.from_numpy(first_of(pipe, takes, prompts.texts, k))
             row(f"best of the first {k} by the scorer, unguided", takes[torch.arange(count), best], "–")
 
 

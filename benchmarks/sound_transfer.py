@@ -33,7 +33,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
-from common import add_split_argument, envelope_db, generation_parser, load_pipeline  # noqa: E402
+from common import add_split_argument, envelope_db, first_of, generation_parser, load_pipeline  # noqa: E402
 
 TARGET_DRUMS = ("snare", "kick", "clap", "hi-hat", "tom", "crash", "cowbell", "tambourine")  # a drum goes to the next one
 TARGET_VELOCITY = 80  # the target's dynamics in its caption ("moderately loud")
@@ -158,8 +158,7 @@ def main() -> None:
                     note_ok[i, k] = within_semitone(estimate_pitch(take, pipe.sample_rate), sources[i]["pitch"])
         rows_n = np.arange(count)
         for k in ks:
-            order = pipe.take_order(takes[:, :k].flatten(0, 1), prompts, k) if k > 1 else torch.arange(count)
-            best = (order.reshape(count, k)[:, 0] % k).numpy()
+            best = first_of(pipe, takes, prompts, k)
             label = "first" if k == 1 else f"best of {k}"
             t, s = target_ok[rows_n, best], source_ok[rows_n, best]
             print(f"| {strength:g} | {label} | {t[~is_drum].mean():.0%} / {t[is_drum].mean():.0%} | "

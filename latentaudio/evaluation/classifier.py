@@ -144,13 +144,20 @@ def train_classifier(
     optimizer = torch.optim.AdamW(classifier.parameters(), lr=learning_rate, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * step / max_steps)))
     silence = classifier.spectrogram.silence_level
-    settings = json.loads(json.dumps({
+    run = {  # what was trained, on what: the record's first entries, and what a resume must share
         "data": str(data_dir) if isinstance(data_dir, (str, Path)) else [str(folder) for folder in data_dir],
-        "label_column": getattr(label_column, "__name__", label_column), "missing_label": missing_label,
-        "balance_by": getattr(balance_by, "__name__", balance_by), "seconds": seconds, "min_seconds": min_seconds,
-        "max_steps": max_steps, "batch_size": batch_size, "learning_rate": learning_rate, "seed": seed,
-        "labels": list(classifier.labels), "train_clips": len(labels), "model": classifier.config,
-    }, default=str))
+        "label_column": getattr(label_column, "__name__", label_column),
+        "balance_by": getattr(balance_by, "__name__", balance_by),
+        "seconds": seconds,
+        "min_seconds": min_seconds,
+        "steps": max_steps,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "seed": seed,
+        "train_clips": len(labels),
+    }
+    settings = json.loads(json.dumps({**run, "missing_label": missing_label, "labels": list(classifier.labels),
+                                      "model": classifier.config}, default=str))
     start = 0
     if checkpoint_dir is not None:
         start = resume_classifier_training(checkpoint_dir, resume, settings, classifier, optimizer, schedule, generator)
@@ -177,16 +184,7 @@ def train_classifier(
     classifier.eval()
 
     record = {
-        "data": str(data_dir) if isinstance(data_dir, (str, Path)) else [str(folder) for folder in data_dir],
-        "label_column": getattr(label_column, "__name__", label_column),
-        "balance_by": getattr(balance_by, "__name__", balance_by),
-        "seconds": seconds,
-        "min_seconds": min_seconds,
-        "steps": max_steps,
-        "batch_size": batch_size,
-        "learning_rate": learning_rate,
-        "seed": seed,
-        "train_clips": len(labels),
+        **run,
         "train_accuracy": accuracy(classifier, mels, labels),
         "validation_accuracy": None,
         "validation_clips": 0,

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 PathLike = Union[str, os.PathLike]
 
+# The files a take can be written as, by suffix: soundfile's format name for each (16-bit PCM for WAV and AIFF).
+WRITABLE_FORMATS = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG", ".mp3": "MP3", ".aiff": "AIFF", ".aif": "AIFF"}
+
 
 class AudioFileError(ValueError):
     """An audio file could not be read or holds no usable audio.
@@ -80,7 +83,8 @@ def resample(audio: torch.Tensor, orig_rate: int, new_rate: int) -> torch.Tensor
 
 
 def write_audio(path: PathLike, audio, sample_rate: int, durable: bool = True) -> Path:
-    """Write a mono (L,) or multi-channel (C, L) array as 16-bit PCM (or the format of the suffix).
+    """Write a mono (L,) or multi-channel (C, L) array as 16-bit PCM (or the format of the suffix,
+    :data:`WRITABLE_FORMATS`).
 
     The file is replaced atomically (see :mod:`latentaudio.atomic`): a reader, a concurrent writer or
     a killed process sees the previous file or the new one whole, never a partial file.
@@ -98,10 +102,17 @@ def write_audio(path: PathLike, audio, sample_rate: int, durable: bool = True) -
         raise ValueError(f"Audio to write must have shape (L,) or (C, L), got {audio.shape}.")
     try:
         with atomic_file(path, durable=durable) as temp:
-            sf.write(str(temp), np.clip(audio, -1.0, 1.0), sample_rate, format=path.suffix.lstrip(".") or None)
+            sf.write(str(temp), np.clip(audio, -1.0, 1.0), sample_rate, format=output_format(path))
     except (OSError, RuntimeError, TypeError, ValueError, sf.LibsndfileError) as error:
         raise ValueError(f"Cannot write audio to {path}: {error}") from error
     return path
+
+
+def output_format(path: PathLike) -> str | None:
+    """soundfile's format name for the file ``path`` names (:data:`WRITABLE_FORMATS`; another suffix as soundfile
+    spells it, ``None`` for none)."""
+    suffix = Path(path).suffix.lower()
+    return WRITABLE_FORMATS.get(suffix, suffix.lstrip(".") or None)
 
 
 def fit_length(audio: torch.Tensor, length: int, offset: int = 0) -> torch.Tensor:

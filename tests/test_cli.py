@@ -67,7 +67,7 @@ def test_bad_arguments_are_rejected_by_the_parser(tiny_pipe_dir, args, message, 
     [
         (["--seconds", "99"], "audio_length_in_s=99.0 is out of range"),
         (["-o", "/proc/forbidden/x.wav"], "Cannot create the output folder /proc/forbidden"),
-        (["-o", "out.mp4"], "must end in .wav, .flac or .ogg"),
+        (["-o", "out.mp4"], "Output path 'out.mp4' must end in .wav, .flac, .ogg, .mp3, .aiff or .aif."),
         (["--prompts-file", "missing.txt"], "Cannot read the prompts file missing.txt"),
     ]
     + [(["--device", device], f"Device {device!r} is not available on this machine; use --device cpu.")
@@ -166,6 +166,37 @@ def test_several_prompts_and_a_prompts_file_write_one_file_per_take(tiny_pipe_di
     alone = tmp_path / "snare.wav"
     assert main(["generate", "a snare", "--model", str(tiny_pipe_dir), *FAST, "-n", "2", "-o", str(alone)]) == 0
     assert (tmp_path / "snare_1.wav").read_bytes() == (out.parent / "take_3.wav").read_bytes()
+
+
+def test_without_o_each_prompt_is_named_after_it_and_no_file_is_written_over(tiny_pipe_dir, tmp_path, capsys,
+                                                                           monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    kept = b"a take made earlier"
+    (tmp_path / "a_snare.wav").write_bytes(kept)
+    assert main(["generate", "A snare!", "a snare", "Low piano, F#2", "--model", str(tiny_pipe_dir), *FAST]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_snare-2.wav", "a_snare-3.wav", "a_snare.wav",
+                                                          "low_piano_f#2.wav"]
+    assert (tmp_path / "a_snare.wav").read_bytes() == kept
+    assert "Wrote low_piano_f#2.wav" in capsys.readouterr().out
+    # the takes are those -o writes; several takes are numbered, and a name is taken whole or not at all
+    assert main(["generate", "a snare", "--model", str(tiny_pipe_dir), *FAST, "-o", "named.wav"]) == 0
+    assert (tmp_path / "named.wav").read_bytes() == (tmp_path / "a_snare-2.wav").read_bytes()
+    (tmp_path / "a_snare_1.wav").write_bytes(kept)
+    assert main(["generate", "a snare", "--model", str(tiny_pipe_dir), *FAST, "-n", "2"]) == 0
+    assert (tmp_path / "a_snare-2_0.wav").is_file() and (tmp_path / "a_snare-2_1.wav").is_file()
+    assert not (tmp_path / "a_snare_0.wav").exists() and (tmp_path / "a_snare_1.wav").read_bytes() == kept
+
+
+@pytest.mark.parametrize("suffix, format_", [(".flac", "FLAC"), (".ogg", "OGG"), (".mp3", "MP3"), (".aiff", "AIFF"),
+                                             (".aif", "AIFF"), (".WAV", "WAV")])
+def test_a_take_is_written_in_the_format_its_suffix_names(tiny_pipe_dir, tmp_path, suffix, format_):
+    wav, out = tmp_path / "take.wav", tmp_path / f"take{suffix}"
+    for path in (wav, out):
+        assert main(["generate", "a snare", "--model", str(tiny_pipe_dir), *FAST, "-o", str(path)]) == 0
+    info = sf.info(out)
+    assert info.format == format_ and info.frames == 8000 and info.samplerate == 16000
+    reference, written = sf.read(wav)[0], sf.read(out)[0]
+    assert abs(written - reference).max() < (0.05 if suffix in (".ogg", ".mp3") else 1e-4)  # lossy codecs: close
 
 
 def test_no_prompt_is_one_clear_line(tiny_pipe_dir, tmp_path, capsys):

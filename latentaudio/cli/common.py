@@ -7,9 +7,11 @@ diffusers and the pipelines load inside the functions that need them.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
+import re
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -294,12 +296,50 @@ def generator(seed: int | None):
 # ---------------------------------------------------------------- output files
 def output_paths(output: str, count: int) -> list[Path]:
     """``count`` audio paths from one (``_0``, ``_1``, ... when several), checked writable before any work is done."""
+    from ..audio_io import WRITABLE_FORMATS
+
     path = Path(output)
-    if path.suffix.lower() not in (".wav", ".flac", ".ogg"):
-        raise ValueError(f"Output path {output!r} must end in .wav, .flac or .ogg.")
-    paths = [path] if count == 1 else [path.with_name(f"{path.stem}_{i}{path.suffix}") for i in range(count)]
+    if path.suffix.lower() not in WRITABLE_FORMATS:
+        *others, last = WRITABLE_FORMATS
+        raise ValueError(f"Output path {output!r} must end in {', '.join(others)} or {last}.")
     check_writable(path.parent)
+    return numbered(path, count)
+
+
+def numbered(path: Path, count: int) -> list[Path]:
+    """``[path]`` for one take, else ``count`` paths with ``_0``, ``_1``, ... after the stem."""
+    return [path] if count == 1 else [path.with_name(f"{path.stem}_{i}{path.suffix}") for i in range(count)]
+
+
+def prompt_paths(prompts: list[str], count: int, folder: Path = Path()) -> list[Path]:
+    """Where ``generate`` writes without ``-o``: each prompt's ``count`` takes as WAVs in ``folder``, named after the
+    prompt (:func:`file_stem`: "a tight snare hit" gives ``a_tight_snare_hit.wav``, or ``_0``, ``_1``, ... for several
+    takes), in prompt order. A name whose files exist, or that an earlier prompt of the call took, gets ``-2``,
+    ``-3``, ... first, so that no take writes over a file: generating again keeps what was made before."""
+    check_writable(folder)
+    paths: list[Path] = []
+    for prompt in prompts:
+        stem = file_stem(prompt)
+        for copy in itertools.count(1):
+            takes = numbered(folder / (f"{stem}.wav" if copy == 1 else f"{stem}-{copy}.wav"), count)
+            if not any(path.exists() or path in paths for path in takes):
+                break
+        paths += takes
     return paths
+
+
+def file_stem(prompt: str, longest: int = 60) -> str:
+    """A file name's stem from ``prompt``: its words (letters, digits and ``#``, of any script) lower-cased and joined
+    by ``_``, whole words up to ``longest`` characters ("Airy flute, F#5!" gives ``airy_flute_f#5``); ``take`` for a
+    prompt of no words."""
+    words = re.findall(r"\w[\w#]*", prompt.lower())
+    stem = ""
+    for word in words:
+        joined = f"{stem}_{word}" if stem else word
+        if len(joined) > longest:
+            break
+        stem = joined
+    return stem or (words or ["take"])[0][:longest]
 
 
 def folder_paths(output: str, stem: str, count: int) -> list[Path]:

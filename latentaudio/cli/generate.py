@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from .common import (add_sampling_options, best_of_settings, generator, load_model, longest_trained_length_in_s, model_index,
-                     native_clip_in_s, output_paths, positive_float, positive_int, seed, write_audios)
+                     native_clip_in_s, output_paths, positive_float, positive_int, prompt_paths, seed, write_audios)
 
 
 def add_generate_commands(verbs) -> None:
@@ -51,8 +51,10 @@ def add_generate_commands(verbs) -> None:
     generate.add_argument("-n", "--num-waveforms", type=positive_int, default=1,
                           help="takes to write; with a model that has a scorer (the embedded models), best first")
     generate.add_argument("--best-of", **best_of_settings("-n", " of each prompt"))
-    generate.add_argument("-o", "--output", default="output.wav",
-                          help="WAV path; several takes (or prompts) get _0, _1, ... in prompt order, takes within each")
+    generate.add_argument("-o", "--output", default=None,
+                          help="audio path (.wav; or .flac, .ogg, .mp3, .aiff); several takes (or prompts) get _0, _1, ... in "
+                               "prompt order, takes within each (default: WAVs in this folder named after each prompt, "
+                               "a_tight_snare_hit.wav, with -2, -3, ... rather than over a file that exists)")
     generate.add_argument("--plot", default=None, help="also save a labelled spectrogram PNG")
     generate.add_argument("--dry-run", action="store_true",
                           help="say how each prompt is read (the model it goes to, the take's length, the words the model "
@@ -269,7 +271,8 @@ def run_generate(args) -> int:
         for prompt in prompts:
             print(prompt_reading(prompt, args.model, args.seconds, args.loop))
         return 0
-    paths = output_paths(args.output, len(prompts) * args.num_waveforms)
+    paths = (prompt_paths(prompts, args.num_waveforms) if args.output is None
+             else output_paths(args.output, len(prompts) * args.num_waveforms))
     if args.plot:
         from ..plotting import check_plot_path
 

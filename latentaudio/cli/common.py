@@ -14,6 +14,7 @@ import os
 import re
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable, Sequence
 
 from ..schedulers import SCHEDULERS
 
@@ -314,18 +315,21 @@ def numbered(path: Path, count: int) -> list[Path]:
 def prompt_paths(prompts: list[str], count: int, folder: Path = Path()) -> list[Path]:
     """Where ``generate`` writes without ``-o``: each prompt's ``count`` takes as WAVs in ``folder``, named after the
     prompt (:func:`file_stem`: "a tight snare hit" gives ``a_tight_snare_hit.wav``, or ``_0``, ``_1``, ... for several
-    takes), in prompt order. A name whose files exist, or that an earlier prompt of the call took, gets ``-2``,
-    ``-3``, ... first, so that no take writes over a file: generating again keeps what was made before."""
+    takes), in prompt order, each name free (:func:`free_takes`): generating again keeps what was made before."""
     check_writable(folder)
     paths: list[Path] = []
     for prompt in prompts:
-        stem = file_stem(prompt)
-        for copy in itertools.count(1):
-            takes = numbered(folder / (f"{stem}.wav" if copy == 1 else f"{stem}-{copy}.wav"), count)
-            if not any(path.exists() or path in paths for path in takes):
-                break
-        paths += takes
+        paths += free_takes(lambda stem: numbered(folder / f"{stem}.wav", count), file_stem(prompt), taken=paths)
     return paths
+
+
+def free_takes(takes_named: Callable[[str], list[Path]], stem: str, taken: Sequence[Path] = ()) -> list[Path]:
+    """``takes_named(stem)``, or where one of those files exists (or is ``taken`` by an earlier take of the call), the
+    takes of ``stem-2``, ``stem-3``, ... that are all free: a take never writes over a file."""
+    for copy in itertools.count(1):
+        takes = takes_named(stem if copy == 1 else f"{stem}-{copy}")
+        if not any(path.exists() or path in taken for path in takes):
+            return takes
 
 
 def file_stem(prompt: str, longest: int = 60) -> str:
@@ -343,10 +347,11 @@ def file_stem(prompt: str, longest: int = 60) -> str:
 
 
 def folder_paths(output: str, stem: str, count: int) -> list[Path]:
-    """``OUTPUT/STEM_0.wav``, ``_1``, ... (``count`` of them), the folder checked writable first."""
+    """``OUTPUT/STEM_0.wav``, ``_1``, ... (``count`` of them), the folder checked writable first; ``STEM-2_0.wav``, ...
+    where those exist (:func:`free_takes`), so that a second run into the same folder keeps the first's takes."""
     folder = Path(output)
     check_writable(folder)
-    return [folder / f"{stem}_{i}.wav" for i in range(count)]
+    return free_takes(lambda name: [folder / f"{name}_{i}.wav" for i in range(count)], stem)
 
 
 def check_writable(folder: Path) -> None:

@@ -93,7 +93,7 @@ EDIT_VERBS = {
          option("--loop", action="store_true", help="the input is a loop: every take loops seamlessly too"),
          option("--best-of", **best_of_settings("-n", then="; without --prompt nothing ranks them"))),
         lambda args: dict(prompt=args.prompt, strength=args.strength, loop=args.loop),
-        "folder for INPUT-STEM_0.wav, _1, ...", check=check_fraction("strength"),
+        "folder for INPUT-STEM_0.wav, _1, ... (INPUT-STEM-2_0.wav, ... where those exist)", check=check_fraction("strength"),
         folder=lambda args: (Path(args.input).stem, args.num_variations), takes=lambda args: args.num_variations,
     ),
     "inpaint": EditVerb(
@@ -143,7 +143,7 @@ EDIT_VERBS = {
                 help="length (default: what the longer prompt asks for, as generate reads it; else the model's clip)")),
         lambda args: dict(prompt=args.prompt, prompt_b=args.prompt_b, num_interpolation_steps=args.num_interpolation_steps,
                           generator_b=generator(args.seed_b), audio_length_in_s=args.seconds),
-        "folder for interpolation_0.wav, _1, ...", check=check_two_ends,
+        "folder for interpolation_0.wav, _1, ... (interpolation-2_0.wav, ... where those exist)", check=check_two_ends,
         folder=lambda args: ("interpolation", args.num_interpolation_steps), reads_input=False,
     ),
 }

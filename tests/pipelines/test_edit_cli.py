@@ -70,6 +70,17 @@ def test_interpolate_writes_k_sounds(tiny_pipe_dir, tmp_path):
     assert sf.info(tmp_path / "morph" / "interpolation_2.wav").frames == 4800
 
 
+def test_a_second_run_into_a_folder_keeps_the_first_runs_takes(tiny_pipe_dir, stereo_input, tmp_path):
+    takes = tmp_path / "takes"
+    vary = ["vary", str(stereo_input), "-n", "2", *common(tiny_pipe_dir), "-o", str(takes)]
+    assert main(vary) == 0
+    (takes / "hit_1.wav").write_bytes(b"a take the user kept and edited")
+    assert main(vary) == 0
+    assert sorted(path.name for path in takes.iterdir()) == ["hit-2_0.wav", "hit-2_1.wav", "hit_0.wav", "hit_1.wav"]
+    assert (takes / "hit_1.wav").read_bytes() == b"a take the user kept and edited"
+    assert (takes / "hit-2_0.wav").read_bytes() == (takes / "hit_0.wav").read_bytes()  # the same call's takes
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [

@@ -41,6 +41,25 @@ def test_same_seed_same_file(tiny_pipe_dir, tmp_path):
     assert paths[0].read_bytes() == paths[1].read_bytes()
 
 
+def test_a_random_seed_is_drawn_and_said_and_is_the_seed_the_takes_are_made_with(tiny_pipe_dir, tmp_path, capsys,
+                                                                                monkeypatch):
+    import latentaudio.cli.generate as generate_verb
+
+    used, seeded = [], generate_verb.generator
+    monkeypatch.setattr(generate_verb, "generator", lambda seed: used.append(seed) or seeded(seed))
+    said = []
+    for take in ("a.wav", "b.wav"):
+        assert main(["generate", "a snare", "--model", str(tiny_pipe_dir), *FAST, "--seed", "random",
+                     "-o", str(tmp_path / take)]) == 0
+        lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("--seed random drew ")]
+        assert len(lines) == 1
+        said.append(int(lines[0].split()[3].rstrip(":")))
+    assert used == said and said[0] != said[1]  # (the tiny model's audio hardly depends on its noise)
+    assert main(["generate", "a snare", "--model", str(tiny_pipe_dir), *FAST, "--seed", str(said[1]),
+                 "-o", str(tmp_path / "again.wav")]) == 0
+    assert used[-1] == said[1] and "drew" not in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -48,7 +67,7 @@ def test_same_seed_same_file(tiny_pipe_dir, tmp_path):
         (["--steps", "many"], "argument --steps: expected a positive integer, got many"),
         (["--guidance", "abc"], "argument --guidance: expected a finite number, got abc"),
         (["--seconds", "1s"], "argument --seconds: expected a positive number, got 1s"),
-        (["--seed", "lucky"], "argument --seed: expected a seed from 0 to 2**64 - 1, got lucky"),
+        (["--seed", "lucky"], "argument --seed: expected a seed from 0 to 2**64 - 1, or random, got lucky"),
         (["--scheduler", "warp"], "invalid choice: 'warp'"),
         (["--device", "tpu"], "argument --device: expected one of cpu, cuda, mps (or cuda:N), got 'tpu'"),
         (["--dtype", "float8"], "argument --dtype: invalid choice: 'float8'"),

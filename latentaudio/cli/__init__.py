@@ -12,7 +12,7 @@ import os
 import sys
 import traceback
 
-from .common import CommandParser, VerbParser, one_line
+from .common import CommandParser, VerbParser, one_line, say_drawn_seed
 from .data import add_data_commands
 from .demo import add_demo_command
 from .edit import add_edit_commands
@@ -67,6 +67,7 @@ def execute(argv: list[str]) -> int:
 
 def run(args) -> int:
     try:
+        say_drawn_seed(args)
         return args.run(args)
     except KeyboardInterrupt:
         print(f"latentaudio {args.verb}: interrupted", file=sys.stderr)

@@ -11,7 +11,9 @@ import itertools
 import json
 import math
 import os
+import random
 import re
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Sequence
@@ -68,11 +70,33 @@ def finite_float(text: str) -> float:
 MAX_SEED = 2**64 - 1
 
 
+RANDOM_SEEDS = 2**31  # a random seed (``--seed random``, the studio's box) is drawn from [0, RANDOM_SEEDS)
+
+
+class DrawnSeed(int):
+    """A seed drawn at random (``--seed random``): an ``int``, which :func:`say_drawn_seed` reports."""
+
+
+def draw_seed() -> DrawnSeed:
+    """A seed drawn at random from [0, :data:`RANDOM_SEEDS`) (short enough to read out and type back)."""
+    return DrawnSeed(random.randrange(RANDOM_SEEDS))
+
+
 def seed(text: str) -> int:
-    value = _number(text, int, "a seed from 0 to 2**64 - 1")
+    """A seed option's value: a whole number from 0 to 2**64 - 1, or ``random`` for one drawn (:func:`draw_seed`)."""
+    if text.strip().lower() == "random":
+        return draw_seed()
+    value = _number(text, int, "a seed from 0 to 2**64 - 1, or random")
     if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"expected a seed from 0 to 2**64 - 1, got {text}")
+        raise argparse.ArgumentTypeError(f"expected a seed from 0 to 2**64 - 1, or random, got {text}")
     return value
+
+
+def say_drawn_seed(args: argparse.Namespace) -> None:
+    """Say on stderr which seed ``--seed random`` drew, so that the run can be made again."""
+    drawn = getattr(args, "seed", None)
+    if isinstance(drawn, DrawnSeed):
+        print(f"--seed random drew {drawn}: --seed {drawn} makes the same takes again", file=sys.stderr)
 
 
 # --------------------------------------------------------------------- options
@@ -110,7 +134,7 @@ def add_sampling_options(parser: argparse.ArgumentParser, steps_flag: str = "--s
                         default=None, help="sampler steps (default: the model's, 20 unless it saved another)")
     parser.add_argument("--guidance", type=finite_float, default=None,
                         help="classifier-free guidance scale (default: the model's, 3 unless it saved another)")
-    parser.add_argument("--seed", type=seed, default=0, help=f"{seed_help} (default 0)")
+    parser.add_argument("--seed", type=seed, default=0, help=f"{seed_help} (default 0; random: one drawn, and said)")
     parser.add_argument("--negative-prompt", default=None, help="what to steer away from")
     parser.add_argument("--scheduler", choices=sorted(SCHEDULERS), default=None, help="sampler (default: the model's)")
     add_local_option(parser)

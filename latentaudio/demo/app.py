@@ -9,17 +9,16 @@ buttons hand a take to the panels that edit audio.
 from __future__ import annotations
 
 import argparse
-import random
 
 import gradio as gr
 
 from ..audio_io import AudioFileError
+from ..cli.common import draw_seed
 from ..cli.edit import EDIT_VERBS
 from ..model_folder import ModelFolderError
 from .studio import Cancelled, Studio, shown_options
 
 MAX_TAKES = 5  # players shown per panel; every take is also in the panel's file list
-SEED_RANGE = 2**31  # a "random" seed is drawn from [0, SEED_RANGE)
 
 # (tab title, tab id, [(panel id, verb, panel title)]): panels side by side in a tab get sub-tabs.
 TABS = [
@@ -139,7 +138,7 @@ class Panel:
     def run(self, data: dict, request: gr.Request, progress=gr.Progress()):
         values = {dest: data[component] for dest, component in self.controls.items()}
         if self.random_seed is not None and data[self.random_seed]:
-            values["seed"] = random.randrange(SEED_RANGE)
+            values["seed"] = draw_seed()
         audio = None if self.input is None else data[self.input]
         if self.input is not None and not audio:
             raise gr.Error("No input audio: upload a file, or send a take here from another tab.", duration=None)

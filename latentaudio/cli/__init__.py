@@ -1,6 +1,6 @@
 """The ``latentaudio`` command: argument parsing only; every verb calls package functions.
 
-One module per verb group (``generate``: init and generate; ``edit``: the editing verbs from one
+One module per verb group (``generate``: init and generate; ``instrument``; ``edit``: the editing verbs from one
 table; ``data``; ``train``: train and finetune; ``evaluate``; ``demo``: the web studio), over :mod:`.common`'s shared
 options, model loading and output files. Heavy packages load only when a verb runs.
 """
@@ -18,6 +18,7 @@ from .demo import add_demo_command
 from .edit import add_edit_commands
 from .evaluate import add_evaluate_command
 from .generate import add_generate_commands
+from .instrument import add_instrument_command
 from .serve import add_serve_command, forward
 from .train import add_training_commands
 
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error (for bug reports)")
     verbs = parser.add_subparsers(dest="verb", required=True, parser_class=VerbParser)
     add_generate_commands(verbs)
+    add_instrument_command(verbs)
     add_data_commands(verbs)
     add_training_commands(verbs)
     add_edit_commands(verbs)

@@ -1,0 +1,129 @@
+"""`latentaudio instrument`: a multisampled SFZ instrument from a prompt, its regions tuned by the pitch heard."""
+
+import re
+
+import numpy as np
+import pytest
+import soundfile as sf
+from latentaudio.cli import main
+from latentaudio.data.synth import DEFAULT_SOUNDFONT, FluidSynthRenderer
+from latentaudio.instrument import (key_ranges, layer_prompt, note_plan, parse_notes, pick_take, played_at,
+                                    region_pitch, velocity_ranges)
+from latentaudio.metrics import estimate_pitch
+
+RATE = 16000
+
+
+@pytest.mark.parametrize("notes, every", [((36, 84), 3), ((60, 61), 4), ((21, 108), 5), ((40, 40), 2), ((0, 127), 7)])
+def test_every_key_of_the_range_is_played_by_exactly_one_sample_its_nearest(notes, every):
+    plan = note_plan(*notes, every)
+    assert plan[0] == notes[0] and plan[-1] == notes[1] and plan == sorted(set(plan))
+    reach = 2
+    ranges = key_ranges(plan, reach)
+    assert ranges[0][0] == max(0, notes[0] - reach) and ranges[-1][1] == min(127, notes[1] + reach)
+    for (low, high), (next_low, _) in zip(ranges, ranges[1:]):
+        assert next_low == high + 1  # no key twice, none left out
+    for note, (low, high) in zip(plan, ranges):
+        assert low <= note <= high
+        for key in range(low, high + 1):  # each key is played by the sample nearest to it
+            assert abs(key - note) == min(abs(key - other) for other in plan)
+
+
+def test_velocity_layers_split_every_velocity_once():
+    assert velocity_ranges(1) == [(1, 127)]
+    for layers in (2, 3, 4):
+        ranges = velocity_ranges(layers)
+        assert ranges[0][0] == 1 and ranges[-1][1] == 127
+        assert all(b[0] == a[1] + 1 for a, b in zip(ranges, ranges[1:]))
+
+
+def test_a_region_plays_every_key_at_its_own_pitch_whatever_its_take_was_off_by():
+    """A real flute note made 30 cents sharp, and one an octave and 40 cents low (``played_at`` a key between, tuned):
+    played as their regions say, every key sounds at its own pitch."""
+    with FluidSynthRenderer(DEFAULT_SOUNDFONT, RATE) as synth:
+        synth.select(0, 0, 73)  # flute
+        flute = synth.one_shot(0, 72, 100, RATE, RATE)
+    assert abs(estimate_pitch(flute, RATE) - 72) < 0.05
+    for asked, off in ((72, 0.3), (84, -12.4)):
+        take = played_at(flute, asked, 72, round(off * 100))
+        heard = estimate_pitch(take, RATE)
+        center, tune = region_pitch(heard, asked)
+        assert abs(center - round(asked + off)) == 0 and abs(tune) <= 50
+        for key in (asked - 1, asked, asked + 2):
+            sounding = estimate_pitch(played_at(take, key, center, tune), RATE)
+            assert abs(sounding - key) < 0.08, (asked, off, key, sounding)
+    assert region_pitch(None, 60) == (60, 0)
+
+
+def test_the_first_take_within_a_semitone_is_kept_else_the_nearest():
+    assert pick_take([66.0, 60.9, 60.0], 60) == 1  # the ranked order wins among takes on the note
+    assert pick_take([None, 48.1, 55.2], 60) == 2
+    assert pick_take([None, None], 60) == 0
+
+
+def test_notes_read_in_names_or_numbers_and_refuse_anything_else():
+    assert parse_notes("C2-C6") == (36, 84) and parse_notes("F#3-A5") == (54, 81) and parse_notes("36-84") == (36, 84)
+    assert parse_notes("Bb2 - 60") == (46, 60)
+    for bad in ("C6-C2", "C4", "C4-X9", "0-128", "C2-C6-C7"):
+        with pytest.raises(ValueError, match="expected a range LOW-HIGH"):
+            parse_notes(bad)
+    assert layer_prompt("airy flute", 61, "soft") == "airy flute, soft, C#4" and layer_prompt("flute", 60) == "flute, C4"
+
+
+def regions(sfz: str) -> list[dict]:
+    """The opcodes of each <region> of an SFZ file, with the velocities of the <group> it is in."""
+    found, group = [], {}
+    for line in sfz.splitlines():
+        if line.startswith("//"):
+            continue
+        opcodes = dict(re.findall(r"(\w+)=(\S+)", line))
+        if line.startswith("<group>"):
+            group = opcodes
+        elif line.startswith("<region>"):
+            found.append({**group, **opcodes})
+    return found
+
+
+def test_instrument_writes_an_sfz_whose_regions_are_its_samples_tuned_as_heard(tiny_pipe_dir, tmp_path, capsys):
+    command = ["instrument", "a flute", "--notes", "C4-E4", "--every", "2", "--dynamics", "loud,soft", "--tries", "2",
+               "--model", str(tiny_pipe_dir), "--steps", "1", "--seconds", "0.3", "-o", str(tmp_path)]
+    assert main(command) == 0
+    sfz = (tmp_path / "a_flute.sfz").read_text()
+    assert "made by: latentaudio instrument 'a flute' --notes C4-E4 --every 2 --tries 2 --seed 0 --dynamics soft,loud" in sfz
+    found = regions(sfz)
+    assert [(r["lovel"], r["hivel"], r["lokey"], r["hikey"]) for r in found] == [
+        ("1", "64", "59", "61"), ("1", "64", "62", "63"), ("1", "64", "64", "65"),  # soft first: C4, D4, E4
+        ("65", "127", "59", "61"), ("65", "127", "62", "63"), ("65", "127", "64", "65")]
+    for region, note in zip(found, [60, 62, 64] * 2):
+        audio, rate = sf.read(tmp_path / region["sample"])
+        assert rate == RATE and audio.shape == (round(0.3 * RATE),)
+        center, tune = region_pitch(estimate_pitch(audio, rate), note)  # heard again, from the file written
+        assert int(region["pitch_keycenter"]) == center and abs(int(region["tune"]) - tune) <= 1
+    assert found[0]["sample"] == "a_flute/a_flute_soft_060_C4.wav"
+    # a sample is the take `generate` writes of its prompt (one of its --tries takes, drawn the same way)
+    assert main(["generate", "a flute, soft, C4", "-n", "2", "--model", str(tiny_pipe_dir), "--steps", "1",
+                 "--seconds", "0.3", "-o", str(tmp_path / "takes" / "t.wav")]) == 0
+    kept = sf.read(tmp_path / found[0]["sample"])[0]
+    assert any(np.array_equal(kept, sf.read(tmp_path / "takes" / f"t_{i}.wav")[0]) for i in range(2))
+    assert "Wrote " in capsys.readouterr().out
+    # made again: a new instrument beside the first, never over it
+    assert main(command) == 0
+    assert (tmp_path / "a_flute-2.sfz").is_file() and (tmp_path / "a_flute-2" / "a_flute-2_soft_060_C4.wav").is_file()
+    assert (tmp_path / "a_flute.sfz").read_text() == sfz
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["a flute, C4"], "states a note (C4); an instrument plays every note of --notes"),
+        (["a snare drum"], "names a drum (snare drum)"),
+        (["a soft flute", "--dynamics", "soft,loud"], "states its dynamics ('soft') and --dynamics gives soft, loud"),
+        (["a flute", "--dynamics", "soft,whisper"], "--dynamics 'soft,whisper': expected dynamics words"),
+        (["a flute", "--dynamics", "soft,quiet"], "two of its words are as loud as each other"),
+        (["a flute", "--notes", "C6-C2"], "Notes 'C6-C2': expected a range LOW-HIGH"),
+    ],
+)
+def test_bad_instrument_input_is_one_clear_line(tiny_pipe_dir, tmp_path, capsys, extra, message):
+    assert main(["instrument", *extra, "--model", str(tiny_pipe_dir), "-o", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and list(tmp_path.iterdir()) == []

@@ -13,12 +13,18 @@ semitones. Two things make the takes playable together:
   was off by. A take whose pitch cannot be heard (a noise, a drum) keeps the note asked for.
 
 Each sampled note covers the keys half-way to its neighbours (:func:`key_ranges`), and dynamics layers ("soft",
-"loud") split the velocities (:func:`velocity_ranges`). The SFZ format: https://sfzformat.com (the opcodes used here
+"loud") split the velocities (:func:`velocity_ranges`).
+
+A **drum kit** (``drums=True``) is the General MIDI percussion map instead: each key of its range (35-81) plays one
+sample of the drum that key names ("closed hi-hat, TR-808 kit"), best first by the model's scorer, which knows the
+drums by name; samples play whole (``loop_mode=one_shot``), and a closed or pedal hi-hat cuts an open one, as on a
+real hi-hat (:data:`HI_HAT_CHOKE`). The SFZ format: https://sfzformat.com (the opcodes used here
 are SFZ v1's).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence
@@ -28,6 +34,10 @@ import numpy as np
 from .data.gm import note_name
 
 LOWEST_KEY, HIGHEST_KEY = 0, 127
+DRUM_KEYS_RANGE = (35, 81)  # General MIDI percussion: acoustic kick drum to open triangle
+# SFZ groups of the hi-hat: the closed (42) and pedal (44) hi-hat are group 2, and the open one (46) is group 1, which
+# any note of group 2 turns off (off_by).
+HI_HAT_CHOKE = {42: "group=2", 44: "group=2", 46: "group=1 off_by=2"}
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,7 @@ class Sample:
     velocities: tuple[int, int]  # the velocities it plays, lowest and highest (inclusive)
     file_name: str  # the sample's file, relative to the instrument's folder of samples
     take: int  # which of the drawn takes was kept (0: the first, best first where the model ranks)
+    drum: Optional[str] = None  # the drum it is, in a drum kit (General MIDI's name for its key)
 
     @property
     def in_tune(self) -> bool:
@@ -127,9 +138,19 @@ def layer_prompt(prompt: str, note: int, dynamics: Optional[str] = None) -> str:
     return ", ".join(part for part in (prompt, dynamics, note_name(note)) if part)
 
 
-def check_instrument_prompt(prompt: str, dynamics: Sequence[str]) -> None:
-    """Refuse a prompt that states what the instrument sets itself: a note (each sample's), a drum (one sound, not a
-    pitched instrument), or dynamics when ``dynamics`` layers are asked for.
+def drum_prompt(prompt: str, key: int, dynamics: Optional[str] = None) -> str:
+    """The prompt of one drum of a kit: the drum its General MIDI key names, then ``prompt`` (the kit) and the layer's
+    dynamics word ("closed hi-hat, TR-808 kit, soft"): the drum comes first, so that it is the one a prompt reader
+    reads where the kit's words also name one ("an 808 kit" alone reads as an 808 kick)."""
+    from .data.gm import DRUM_KEYS
+
+    return ", ".join(part for part in (DRUM_KEYS[key], prompt, dynamics) if part)
+
+
+def check_instrument_prompt(prompt: str, dynamics: Sequence[str], drums: bool = False) -> None:
+    """Refuse a prompt that states what the instrument sets itself: a note (each sample's), a drum (one sound: for a
+    pitched instrument, or for a kit unless it names the kit, "an 808 kit"), or dynamics when ``dynamics`` layers are
+    asked for.
 
     Raises:
         ValueError: Naming what the prompt states.
@@ -140,9 +161,15 @@ def check_instrument_prompt(prompt: str, dynamics: Sequence[str]) -> None:
     if found.note is not None:
         raise ValueError(f"The prompt {prompt!r} states a note ({found.note_text}); an instrument plays every note "
                          "of --notes, so leave it out.")
-    if found.is_drum:
+    if found.is_drum and not drums:
         raise ValueError(f"The prompt {prompt!r} names a drum ({found.instrument}); an instrument is pitched: "
-                         "`latentaudio generate` makes drum hits.")
+                         "--drums makes a drum kit, `latentaudio generate` a drum hit.")
+    if found.is_drum and found.kit is None:
+        raise ValueError(f"The prompt {prompt!r} names a drum ({found.instrument}); a kit has every drum: describe "
+                         "the kit instead (e.g. 'TR-808 kit', 'a dusty jazz kit').")
+    if drums and found.program is not None:
+        raise ValueError(f"The prompt {prompt!r} names an instrument ({found.instrument}); a kit's samples are its "
+                         "drums: describe the kit, or leave out --drums.")
     if dynamics and found.dynamics is not None:
         raise ValueError(f"The prompt {prompt!r} states its dynamics ({found.dynamics!r}) and --dynamics gives "
                          f"{', '.join(dynamics)}: give one or the other.")
@@ -158,40 +185,60 @@ def default_notes(prompt: str) -> tuple[int, int]:
     return (PROGRAMS[program].low, PROGRAMS[program].high) if program is not None else (36, 84)
 
 
+def check_drum_keys(keys: Sequence[int]) -> None:
+    """Raise ``ValueError`` naming the ``keys`` that General MIDI gives no drum (its percussion is 35-81)."""
+    from .data.gm import DRUM_KEYS
+
+    unknown = [key for key in keys if key not in DRUM_KEYS]
+    if unknown:
+        raise ValueError(f"Drum keys {unknown} are not General MIDI percussion: expected keys "
+                         f"{DRUM_KEYS_RANGE[0]}-{DRUM_KEYS_RANGE[1]}.")
+
+
 def make_samples(draw: Callable[[str], list[np.ndarray]], sample_rate: int, prompt: str, notes: Sequence[int],
                  dynamics: Sequence[str] = (), stem: str = "take", reach: Optional[int] = None,
-                 on_sample: Optional[Callable[[Sample, np.ndarray], None]] = None) -> list[Sample]:
+                 on_sample: Optional[Callable[[Sample, np.ndarray], None]] = None, drums: bool = False) -> list[Sample]:
     """Draw, hear and place every sample of the instrument.
 
     Args:
-        draw: ``draw(prompt)`` gives the takes of one sample's prompt (:func:`layer_prompt`), mono at
-            ``sample_rate``, in the order to prefer them (best first where the model ranks).
-        notes: The sorted MIDI notes to sample (:func:`note_plan`).
+        draw: ``draw(prompt)`` gives the takes of one sample's prompt (:func:`layer_prompt`, or :func:`drum_prompt`
+            for a kit), mono at ``sample_rate``, in the order to prefer them (best first where the model ranks).
+        notes: The sorted MIDI notes to sample (:func:`note_plan`); for a kit, its keys.
         dynamics: Dynamics words, softest first, one velocity layer each (:func:`velocity_ranges`); none: one layer
             of the prompt as it is.
-        stem: The start of each sample's file name: ``STEM_soft_060_C4.wav`` (``#`` spelt ``s``).
+        stem: The start of each sample's file name: ``STEM_soft_060_C4.wav`` (``#`` spelt ``s``), for a kit
+            ``STEM_soft_042_closed_hi_hat.wav``.
         reach: Semitones the lowest and highest sample reach past their note (default: half the spacing of the
-            lowest two notes, 6 for a single note).
+            lowest two notes, 6 for a single note); a kit's samples play their own key only.
         on_sample: Called with each sample and the audio kept for it, as soon as it is chosen (to write it).
+        drums: A drum kit: each key the drum General MIDI gives it, its first take kept (no pitch to hear).
 
     Returns:
         Every sample, layer by layer (softest first), low to high within a layer.
     """
+    from .data.gm import DRUM_KEYS
     from .metrics import estimate_pitch
 
-    if reach is None:
-        reach = (notes[1] - notes[0]) // 2 if len(notes) > 1 else 6
-    keys = key_ranges(notes, reach)
+    if drums:
+        check_drum_keys(notes)
+        keys = [(key, key) for key in notes]
+    else:
+        keys = key_ranges(notes, reach if reach is not None else (notes[1] - notes[0]) // 2 if len(notes) > 1 else 6)
     layers = list(dynamics) or [None]
     samples = []
     for layer, velocities in zip(layers, velocity_ranges(len(layers))):
         for note, note_keys in zip(notes, keys):
-            takes = draw(layer_prompt(prompt, note, layer))
-            heard = [estimate_pitch(take, sample_rate) for take in takes]
-            kept = pick_take(heard, note)
-            name = "_".join(part for part in (stem, layer and layer.replace(" ", "_"), f"{note:03d}",
-                                              note_name(note).replace("#", "s")) if part)
-            sample = Sample(note, heard[kept], note_keys, velocities, f"{name}.wav", kept)
+            if drums:
+                takes, heard, kept = draw(drum_prompt(prompt, note, layer)), None, 0
+                what = DRUM_KEYS[note]
+            else:
+                takes = draw(layer_prompt(prompt, note, layer))
+                pitches = [estimate_pitch(take, sample_rate) for take in takes]
+                kept = pick_take(pitches, note)
+                heard, what = pitches[kept], note_name(note).replace("#", "s")
+            name = "_".join(part for part in (stem, layer, f"{note:03d}", what) if part)
+            sample = Sample(note, heard, note_keys, velocities, re.sub(r"[^\w-]+", "_", name) + ".wav", kept,
+                            DRUM_KEYS[note] if drums else None)
             if on_sample is not None:
                 on_sample(sample, takes[kept])
             samples.append(sample)
@@ -201,17 +248,23 @@ def make_samples(draw: Callable[[str], list[np.ndarray]], sample_rate: int, prom
 def sfz_text(samples: Sequence[Sample], folder: str, header: Sequence[str] = (), release_in_s: float = 0.3) -> str:
     """The SFZ file of ``samples``, whose files lie in ``folder`` beside it: one ``<group>`` per velocity layer, one
     ``<region>`` per sample tuned by :func:`region_pitch`, each after a comment of what was asked and heard; the
-    ``header`` lines first, as comments. Notes end with a ``release_in_s`` fade."""
+    ``header`` lines first, as comments. Notes end with a ``release_in_s`` fade; a kit's samples play whole, its
+    hi-hats choked (:data:`HI_HAT_CHOKE`)."""
+    kit = any(sample.drum for sample in samples)
     lines = [f"// {line}" for line in header]
-    lines += ["", "<global>", f"ampeg_release={release_in_s:g}"]
+    lines += ["", "<global>", "loop_mode=one_shot" if kit else f"ampeg_release={release_in_s:g}"]
     layer = None
     for sample in samples:
         if sample.velocities != layer:
             layer = sample.velocities
             lines += ["", f"<group> lovel={layer[0]} hivel={layer[1]}"]
         center, tune = region_pitch(sample.heard, sample.note)
-        heard = "no pitch heard" if sample.heard is None else f"heard {sample.heard:.2f} ({note_name(round(sample.heard))})"
-        lines += [f"// {note_name(sample.note)} asked, {heard}, take {sample.take + 1}",
-                  f"<region> sample={folder}/{sample.file_name} lokey={sample.keys[0]} hikey={sample.keys[1]} "
-                  f"pitch_keycenter={center} tune={tune}"]
+        if sample.drum:
+            lines.append(f"// {sample.drum}, take {sample.take + 1}")
+        else:
+            heard = "no pitch heard" if sample.heard is None else f"heard {sample.heard:.2f} ({note_name(round(sample.heard))})"
+            lines.append(f"// {note_name(sample.note)} asked, {heard}, take {sample.take + 1}")
+        choke = f" {HI_HAT_CHOKE[sample.note]}" if sample.drum and sample.note in HI_HAT_CHOKE else ""
+        lines.append(f"<region> sample={folder}/{sample.file_name} lokey={sample.keys[0]} hikey={sample.keys[1]} "
+                     f"pitch_keycenter={center} tune={tune}{choke}")
     return "\n".join(lines) + "\n"

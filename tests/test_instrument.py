@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 from latentaudio.cli import main
 from latentaudio.data.synth import DEFAULT_SOUNDFONT, FluidSynthRenderer
-from latentaudio.instrument import (key_ranges, layer_prompt, note_plan, parse_notes, pick_take, played_at,
+from latentaudio.instrument import (drum_prompt, key_ranges, layer_prompt, note_plan, parse_notes, pick_take, played_at,
                                     region_pitch, velocity_ranges)
 from latentaudio.metrics import estimate_pitch
 
@@ -68,6 +68,7 @@ def test_notes_read_in_names_or_numbers_and_refuse_anything_else():
         with pytest.raises(ValueError, match="expected a range LOW-HIGH"):
             parse_notes(bad)
     assert layer_prompt("airy flute", 61, "soft") == "airy flute, soft, C#4" and layer_prompt("flute", 60) == "flute, C4"
+    assert drum_prompt("an 808 kit", 42, "soft") == "closed hi-hat, an 808 kit, soft"
 
 
 def regions(sfz: str) -> list[dict]:
@@ -112,6 +113,23 @@ def test_instrument_writes_an_sfz_whose_regions_are_its_samples_tuned_as_heard(t
     assert (tmp_path / "a_flute.sfz").read_text() == sfz
 
 
+def test_a_drum_kit_puts_each_drum_on_its_key_whole_and_chokes_the_open_hi_hat(tiny_pipe_dir, tmp_path, capsys):
+    assert main(["instrument", "an 808 kit", "--drums", "--notes", "41-46", "--tries", "2", "--model", str(tiny_pipe_dir),
+                 "--steps", "1", "--seconds", "0.3", "-o", str(tmp_path)]) == 0
+    sfz = (tmp_path / "an_808_kit.sfz").read_text()
+    assert "\nloop_mode=one_shot\n" in sfz and "made by: latentaudio instrument 'an 808 kit' --drums --notes 'F2-A#2'" in sfz
+    found = regions(sfz)
+    assert [(int(r["lokey"]), int(r["hikey"]), int(r["pitch_keycenter"]), int(r["tune"])) for r in found] == [
+        (key, key, key, 0) for key in range(41, 47)]
+    assert [(r.get("group"), r.get("off_by")) for r in found] == [
+        (None, None), ("2", None), (None, None), ("2", None), (None, None), ("1", "2")]  # 42, 44 cut 46
+    assert found[1]["sample"] == "an_808_kit/an_808_kit_042_closed_hi-hat.wav"
+    assert main(["generate", "closed hi-hat, an 808 kit", "-n", "2", "--model", str(tiny_pipe_dir), "--steps", "1",
+                 "--seconds", "0.3", "-o", str(tmp_path / "takes" / "hat.wav")]) == 0
+    assert np.array_equal(sf.read(tmp_path / found[1]["sample"])[0], sf.read(tmp_path / "takes" / "hat_0.wav")[0])
+    assert "F#2: closed hi-hat, take 1" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     "extra, message",
     [
@@ -121,6 +139,10 @@ def test_instrument_writes_an_sfz_whose_regions_are_its_samples_tuned_as_heard(t
         (["a flute", "--dynamics", "soft,whisper"], "--dynamics 'soft,whisper': expected dynamics words"),
         (["a flute", "--dynamics", "soft,quiet"], "two of its words are as loud as each other"),
         (["a flute", "--notes", "C6-C2"], "Notes 'C6-C2': expected a range LOW-HIGH"),
+        (["a snare drum", "--drums"], "names a drum (snare drum); a kit has every drum: describe the kit"),
+        (["airy flute", "--drums"], "names an instrument (flute); a kit's samples are its drums"),
+        (["TR-808 kit", "--drums", "--every", "2"], "--every spaces the notes of a pitched instrument"),
+        (["TR-808 kit", "--drums", "--notes", "30-40"], "Drum keys [30, 31, 32, 33, 34] are not General MIDI percussion"),
     ],
 )
 def test_bad_instrument_input_is_one_clear_line(tiny_pipe_dir, tmp_path, capsys, extra, message):

@@ -17,11 +17,15 @@ def add_instrument_command(verbs) -> None:
         description="A playable instrument from a prompt: a take of every few semitones (and of each dynamics layer), "
                     "each take's pitch heard and its region tuned to it, written as STEM.sfz and its samples in STEM/ "
                     "(STEM named after the prompt), which SFZ samplers load.")
-    parser.add_argument("prompt", help="the instrument, without a note: 'airy flute', 'warm electric piano'")
+    parser.add_argument("prompt", help="the instrument, without a note: 'airy flute', 'warm electric piano'; with "
+                                       "--drums, the kit: 'TR-808 kit', 'a dusty jazz kit'")
+    parser.add_argument("--drums", action="store_true",
+                        help="a General MIDI drum kit instead: each key of --notes (default 35-81, every GM drum) plays "
+                             "the drum it names, the best of --tries by the model's scorer; the hi-hats choke")
     parser.add_argument("--notes", default=None,
                         help="range to sample, LOW-HIGH in note names or MIDI numbers, e.g. C2-C6 (default: the playable "
                              "range of the General MIDI instrument the prompt names, else C2-C6)")
-    parser.add_argument("--every", type=positive_int, default=3,
+    parser.add_argument("--every", type=positive_int, default=None,
                         help="semitones between sampled notes (default 3); each sample plays the keys half-way to its "
                              "neighbours")
     parser.add_argument("--dynamics", default=None,
@@ -61,22 +65,28 @@ def run_instrument(args) -> int:
     from ..audio_io import write_audio
     from ..atomic import write_text
     from ..data.gm import note_name
-    from ..instrument import (check_instrument_prompt, default_notes, make_samples, note_plan, parse_notes,
-                              region_pitch, sfz_text)
+    from ..instrument import (DRUM_KEYS_RANGE, check_drum_keys, check_instrument_prompt, default_notes, make_samples,
+                              note_plan, parse_notes, region_pitch, sfz_text)
 
     dynamics = dynamics_layers(args.dynamics)
-    check_instrument_prompt(args.prompt, dynamics)
-    low, high = parse_notes(args.notes) if args.notes else default_notes(args.prompt)
-    notes = note_plan(low, high, args.every)
+    check_instrument_prompt(args.prompt, dynamics, args.drums)
+    if args.drums and args.every is not None:
+        raise ValueError("--every spaces the notes of a pitched instrument; a kit (--drums) has a sample on every key.")
+    every = 1 if args.drums else args.every or 3
+    low, high = parse_notes(args.notes) if args.notes else DRUM_KEYS_RANGE if args.drums else default_notes(args.prompt)
+    notes = note_plan(low, high, every)
+    if args.drums:
+        check_drum_keys(notes)
     folder = Path(args.output)
     check_writable(folder)
     stem = file_stem(args.prompt)
     sfz, samples_folder = free_takes(lambda name: [folder / f"{name}.sfz", folder / name], stem)
     pipe = load_model(args.model, scheduler=args.scheduler, device=args.device, dtype=args.dtype, runtime=args.runtime)
     pipe.check_length(args.seconds)
-    print(f"{args.prompt!r}: {len(notes) * max(1, len(dynamics))} samples, {note_name(low)}-{note_name(high)} every "
-          f"{args.every} semitones{', ' + ', '.join(dynamics) if dynamics else ''}; {args.tries} takes each",
-          file=sys.stderr)
+    layers = f", {', '.join(dynamics)}" if dynamics else ""
+    spacing = "every drum" if args.drums else f"every {every} semitones"
+    print(f"{args.prompt!r}: {len(notes) * max(1, len(dynamics))} samples, {note_name(low)}-{note_name(high)} "
+          f"{spacing}{layers}; {args.tries} takes each", file=sys.stderr)
 
     def draw(prompt: str) -> list:
         takes = pipe(prompt, negative_prompt=args.negative_prompt, audio_length_in_s=args.seconds,
@@ -88,18 +98,26 @@ def run_instrument(args) -> int:
         write_audio(samples_folder / sample.file_name, audio, pipe.sample_rate)
         center, tune = region_pitch(sample.heard, sample.note)
         heard = "no pitch heard" if sample.heard is None else f"heard {note_name(center)} {-tune:+d} cents"
-        print(f"{note_name(sample.note)}: take {sample.take + 1}, {heard}", file=sys.stderr)
+        print(f"{note_name(sample.note)}: {sample.drum or heard}, take {sample.take + 1}", file=sys.stderr)
 
-    samples = make_samples(draw, pipe.sample_rate, args.prompt, notes, dynamics, stem=sfz.stem, on_sample=keep)
-    command = ["latentaudio", "instrument", args.prompt, "--notes", f"{note_name(low)}-{note_name(high)}", "--every",
-               str(args.every), "--tries", str(args.tries), "--seed", str(args.seed)]
+    samples = make_samples(draw, pipe.sample_rate, args.prompt, notes, dynamics, stem=sfz.stem, on_sample=keep,
+                           drums=args.drums)
+    command = ["latentaudio", "instrument", args.prompt, *(["--drums"] if args.drums else []),
+               "--notes", f"{note_name(low)}-{note_name(high)}", *([] if args.drums else ["--every", str(every)]),
+               "--tries", str(args.tries), "--seed", str(args.seed)]
     for flag, value in (("--dynamics", ",".join(dynamics) or None), ("--model", args.model), ("--steps", args.steps),
                         ("--guidance", args.guidance), ("--seconds", args.seconds), ("--negative-prompt", args.negative_prompt),
                         ("--scheduler", args.scheduler)):
         command += [flag, str(value)] if value is not None else []
-    header = [f"{args.prompt}: an instrument made by latentaudio", f"made by: {shlex.join(command)}",
+    header = [f"{args.prompt}: {'a drum kit' if args.drums else 'an instrument'} made by latentaudio",
+              f"made by: {shlex.join(command)}",
+              "each region: the drum its key plays (General MIDI's), and the take kept" if args.drums else
               "each region: the note asked for, the pitch its take was heard at, and the tune that plays it in tune"]
     write_text(sfz, sfz_text(samples, samples_folder.name, header))
+    if args.drums:
+        print(f"Wrote {sfz} and {len(samples)} samples in {samples_folder}: a General MIDI kit, "
+              f"{note_name(low)} ({samples[0].drum}) to {note_name(high)} ({samples[-1].drum})")
+        return 0
     in_tune = [sample for sample in samples if sample.in_tune]
     off = [f"{note_name(s.note)} ({'no pitch' if s.heard is None else note_name(round(s.heard))})"
            for s in samples if not s.in_tune]

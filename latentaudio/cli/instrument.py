@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import shlex
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Optional
 
 from .common import (add_sampling_options, check_writable, file_stem, free_takes, generator, load_model, positive_float,
                      positive_int)
@@ -61,12 +63,41 @@ def dynamics_layers(text: str | None) -> list[str]:
     return sorted(words, key=DYNAMICS.__getitem__)
 
 
-def run_instrument(args) -> int:
-    from ..audio_io import write_audio
-    from ..atomic import write_text
-    from ..data.gm import note_name
-    from ..instrument import (DRUM_KEYS_RANGE, check_drum_keys, check_instrument_prompt, default_notes, make_samples,
-                              note_plan, parse_notes, region_pitch, sfz_text)
+@dataclass(frozen=True)
+class InstrumentPlan:
+    """What an ``instrument`` run will sample, checked before a model loads (:func:`plan_instrument`)."""
+
+    prompt: str
+    drums: bool
+    dynamics: list  # dynamics words, softest first (:func:`dynamics_layers`)
+    low: int
+    high: int
+    every: int  # semitones between sampled notes (1 for a kit)
+    notes: list  # the MIDI notes (or a kit's keys) sampled
+
+    @property
+    def samples(self) -> int:
+        return len(self.notes) * max(1, len(self.dynamics))
+
+    def describe(self, tries: int) -> str:
+        """One line: the prompt, how many samples over which range, and the takes of each."""
+        from ..data.gm import note_name
+
+        spacing = "every drum" if self.drums else f"every {self.every} semitones"
+        layers = f", {', '.join(self.dynamics)}" if self.dynamics else ""
+        return (f"{self.prompt!r}: {self.samples} samples, {note_name(self.low)}-{note_name(self.high)} {spacing}{layers}; "
+                f"{tries} takes each")
+
+
+def plan_instrument(args) -> InstrumentPlan:
+    """The checked plan of the parsed ``instrument`` arguments ``args``.
+
+    Raises:
+        ValueError: A prompt that states a note (or names a drum, or dynamics beside --dynamics), a bad range,
+            --every with --drums, keys General MIDI gives no drum.
+    """
+    from ..instrument import (DRUM_KEYS_RANGE, check_drum_keys, check_instrument_prompt, default_notes, note_plan,
+                              parse_notes)
 
     dynamics = dynamics_layers(args.dynamics)
     check_instrument_prompt(args.prompt, dynamics, args.drums)
@@ -77,50 +108,83 @@ def run_instrument(args) -> int:
     notes = note_plan(low, high, every)
     if args.drums:
         check_drum_keys(notes)
-    folder = Path(args.output)
-    check_writable(folder)
-    stem = file_stem(args.prompt)
-    sfz, samples_folder = free_takes(lambda name: [folder / f"{name}.sfz", folder / name], stem)
-    pipe = load_model(args.model, scheduler=args.scheduler, device=args.device, dtype=args.dtype, runtime=args.runtime)
-    pipe.check_length(args.seconds)
-    layers = f", {', '.join(dynamics)}" if dynamics else ""
-    spacing = "every drum" if args.drums else f"every {every} semitones"
-    print(f"{args.prompt!r}: {len(notes) * max(1, len(dynamics))} samples, {note_name(low)}-{note_name(high)} "
-          f"{spacing}{layers}; {args.tries} takes each", file=sys.stderr)
+    return InstrumentPlan(args.prompt, args.drums, dynamics, low, high, every, notes)
+
+
+def build_instrument(pipe, args, plan: InstrumentPlan, folder: Path, say: Callable[[str], None] = lambda line: None,
+                     on_sample: Optional[Callable[[int, int], None]] = None, callback_on_step_end=None):
+    """Make the instrument of ``plan`` with ``pipe`` and the sampling of ``args`` into ``folder``: its samples in
+    ``folder/STEM/``, then ``folder/STEM.sfz`` (STEM named after the prompt, ``-2``, ... where those exist).
+    ``say`` gets a line for each sample kept, ``on_sample(done, total)`` follows the samples, and
+    ``callback_on_step_end`` goes to every pipeline call. Returns ``(sfz path, samples folder, samples)``."""
+    from ..atomic import write_text
+    from ..audio_io import write_audio
+    from ..data.gm import note_name
+    from ..instrument import make_samples, region_pitch, sfz_text
+
+    sfz, samples_folder = free_takes(lambda name: [folder / f"{name}.sfz", folder / name], file_stem(plan.prompt))
+    kept = []
 
     def draw(prompt: str) -> list:
-        takes = pipe(prompt, negative_prompt=args.negative_prompt, audio_length_in_s=args.seconds,
-                     num_inference_steps=args.steps, guidance_scale=args.guidance, num_waveforms_per_prompt=args.tries,
-                     generator=generator(args.seed), output_type="np").audios
-        return list(takes)
+        return list(pipe(prompt, negative_prompt=args.negative_prompt, audio_length_in_s=args.seconds,
+                         num_inference_steps=args.steps, guidance_scale=args.guidance, num_waveforms_per_prompt=args.tries,
+                         generator=generator(args.seed), output_type="np",
+                         callback_on_step_end=callback_on_step_end).audios)
 
     def keep(sample, audio) -> None:
         write_audio(samples_folder / sample.file_name, audio, pipe.sample_rate)
         center, tune = region_pitch(sample.heard, sample.note)
         heard = "no pitch heard" if sample.heard is None else f"heard {note_name(center)} {-tune:+d} cents"
-        print(f"{note_name(sample.note)}: {sample.drum or heard}, take {sample.take + 1}", file=sys.stderr)
+        say(f"{note_name(sample.note)}: {sample.drum or heard}, take {sample.take + 1}")
+        kept.append(sample)
+        if on_sample is not None:
+            on_sample(len(kept), plan.samples)
 
-    samples = make_samples(draw, pipe.sample_rate, args.prompt, notes, dynamics, stem=sfz.stem, on_sample=keep,
-                           drums=args.drums)
-    command = ["latentaudio", "instrument", args.prompt, *(["--drums"] if args.drums else []),
-               "--notes", f"{note_name(low)}-{note_name(high)}", *([] if args.drums else ["--every", str(every)]),
+    samples = make_samples(draw, pipe.sample_rate, plan.prompt, plan.notes, plan.dynamics, stem=sfz.stem, on_sample=keep,
+                           drums=plan.drums)
+    write_text(sfz, sfz_text(samples, samples_folder.name, instrument_header(args, plan)))
+    return sfz, samples_folder, samples
+
+
+def instrument_header(args, plan: InstrumentPlan) -> list[str]:
+    """The comment lines an instrument's SFZ file starts with: what it is, and the command that makes it again."""
+    from ..data.gm import note_name
+
+    command = ["latentaudio", "instrument", plan.prompt, *(["--drums"] if plan.drums else []),
+               "--notes", f"{note_name(plan.low)}-{note_name(plan.high)}", *([] if plan.drums else ["--every", str(plan.every)]),
                "--tries", str(args.tries), "--seed", str(args.seed)]
-    for flag, value in (("--dynamics", ",".join(dynamics) or None), ("--model", args.model), ("--steps", args.steps),
+    for flag, value in (("--dynamics", ",".join(plan.dynamics) or None), ("--model", args.model), ("--steps", args.steps),
                         ("--guidance", args.guidance), ("--seconds", args.seconds), ("--negative-prompt", args.negative_prompt),
                         ("--scheduler", args.scheduler)):
         command += [flag, str(value)] if value is not None else []
-    header = [f"{args.prompt}: {'a drum kit' if args.drums else 'an instrument'} made by latentaudio",
-              f"made by: {shlex.join(command)}",
-              "each region: the drum its key plays (General MIDI's), and the take kept" if args.drums else
-              "each region: the note asked for, the pitch its take was heard at, and the tune that plays it in tune"]
-    write_text(sfz, sfz_text(samples, samples_folder.name, header))
-    if args.drums:
-        print(f"Wrote {sfz} and {len(samples)} samples in {samples_folder}: a General MIDI kit, "
-              f"{note_name(low)} ({samples[0].drum}) to {note_name(high)} ({samples[-1].drum})")
-        return 0
-    in_tune = [sample for sample in samples if sample.in_tune]
+    return [f"{plan.prompt}: {'a drum kit' if plan.drums else 'an instrument'} made by latentaudio",
+            f"made by: {shlex.join(command)}",
+            "each region: the drum its key plays (General MIDI's), and the take kept" if plan.drums else
+            "each region: the note asked for, the pitch its take was heard at, and the tune that plays it in tune"]
+
+
+def instrument_summary(plan: InstrumentPlan, sfz: Path, samples_folder: Path, samples: list) -> str:
+    """One line on what was written: for a kit, the drums from first to last key; else how many samples lie within a
+    semitone of their note, and those kept from another pitch."""
+    from ..data.gm import note_name
+
+    wrote = f"Wrote {sfz} and {len(samples)} samples in {samples_folder}"
+    if plan.drums:
+        return (f"{wrote}: a General MIDI kit, {note_name(plan.low)} ({samples[0].drum}) to "
+                f"{note_name(plan.high)} ({samples[-1].drum})")
     off = [f"{note_name(s.note)} ({'no pitch' if s.heard is None else note_name(round(s.heard))})"
            for s in samples if not s.in_tune]
-    print(f"Wrote {sfz} and {len(samples)} samples in {samples_folder}: {len(in_tune)} within a semitone of their note"
-          + (f"; kept from another pitch: {', '.join(off)}" if off else ""))
+    in_tune = len(samples) - len(off)
+    return f"{wrote}: {in_tune} within a semitone of their note" + (f"; kept from another pitch: {', '.join(off)}" if off else "")
+
+
+def run_instrument(args) -> int:
+    plan = plan_instrument(args)
+    folder = Path(args.output)
+    check_writable(folder)
+    pipe = load_model(args.model, scheduler=args.scheduler, device=args.device, dtype=args.dtype, runtime=args.runtime)
+    pipe.check_length(args.seconds)
+    print(plan.describe(args.tries), file=sys.stderr)
+    sfz, samples_folder, samples = build_instrument(pipe, args, plan, folder, say=lambda line: print(line, file=sys.stderr))
+    print(instrument_summary(plan, sfz, samples_folder, samples))
     return 0

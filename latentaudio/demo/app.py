@@ -31,6 +31,7 @@ TABS = [
     ("Widen", "widen", [("widen", "widen", "Widen")]),
     ("Interpolate", "interpolate", [("interpolate", "interpolate", "Interpolate")]),
     ("Long audio", "long", [("long", "generate", "Long audio")]),
+    ("Instrument", "instrument", [("instrument", "instrument", "Instrument")]),
 ]
 # Panels that take audio in, and so can be sent a take.
 TARGETS = [(panel, verb, title, tab) for title_, tab, panels in TABS for panel, verb, title in panels
@@ -40,6 +41,9 @@ INTRO = {
     "vary": "Takes of one sample that differ in detail. Leave the prompt empty and keep the strength low "
             "(0.1-0.3) to humanise a repeated sample.",
     "long": "Any length past the model's clip, denoised in overlapping windows (MultiDiffusion).",
+    "instrument": "A playable instrument for a sampler: a take every few semitones (or, with *drums*, every drum of a "
+                  "General MIDI kit), each tuned to the pitch it was heard at. Download the .zip, unpack it, and open "
+                  "its .sfz file in an SFZ sampler; the players are a few of its samples, low to high.",
 }
 
 # Built-in system fonts only: nothing is fetched from a font CDN.
@@ -101,8 +105,9 @@ class Panel:
                         self.images.append(gr.Image(type="filepath", interactive=False, label=f"take {i + 1}: spectrogram",
                                                     format="png", elem_id=f"{panel}-image-{i}"))
                     self.takes.append(take)
-                self.files = gr.File(file_count="multiple", label="all takes (WAV)", interactive=False,
-                                     elem_id=f"{panel}-files")
+                files = "the instrument (.zip: the .sfz file and its samples), and the samples played above" \
+                    if verb == "instrument" else "all takes (WAV)"
+                self.files = gr.File(file_count="multiple", label=files, interactive=False, elem_id=f"{panel}-files")
                 self.send_take = gr.Radio([str(i + 1) for i in range(MAX_TAKES)], value="1", label="take to send")
                 with gr.Row():
                     self.send_buttons = {target: gr.Button(f"Send to {title}", size="sm", elem_id=f"{panel}-send-{target}")
@@ -143,9 +148,10 @@ class Panel:
         if self.input is not None and not audio:
             raise gr.Error("No input audio: upload a file, or send a take here from another tab.", duration=None)
         progress(0, desc="starting")
+        unit = ("samples", "making samples") if self.verb == "instrument" else ("steps", "sampling")
         try:
             paths = self.studio.run(self.verb, values, audio, session=request.session_hash,
-                                    on_step=lambda step, total: progress((step, total), desc="sampling", unit="steps"))
+                                    on_step=lambda step, total: progress((step, total), desc=unit[1], unit=unit[0]))
         except Cancelled:
             raise gr.Error("Stopped.", duration=None, print_exception=False)
         except USER_ERRORS as error:
@@ -157,22 +163,30 @@ class Panel:
         if "seed" in self.controls:
             updates[self.controls["seed"]] = values.get("seed", data[self.controls["seed"]])
         updates[self.files] = [str(path) for path in paths]
-        if self.read_as is not None:
+        if self.verb == "instrument":
+            updates[self.read_as] = self.studio.instrument_read_as(values)
+        elif self.read_as is not None:
             updates[self.read_as] = self.studio.read_as(values.get("prompt"), values.get("seconds"), values.get("loop", False),
                                                         verb=self.verb, audio=audio, best_of=values.get("best_of") or 0,
                                                         num_waveforms=values.get("num_waveforms") or values.get("num_variations") or 1)
+        heard = playable(paths)
         for i in range(MAX_TAKES):
-            updates[self.players[i]] = str(paths[i]) if i < len(paths) else None
-            updates[self.takes[i]] = gr.Column(visible=i < len(paths))
+            updates[self.players[i]] = str(heard[i]) if i < len(heard) else None
+            updates[self.takes[i]] = gr.Column(visible=i < len(heard))
         return updates
 
     def plot(self, files):
-        paths = (files or [])[:MAX_TAKES]
+        paths = playable(files or [])[:MAX_TAKES]
         images = [str(self.studio.spectrogram_image(path, f"take {i + 1}")) for i, path in enumerate(paths)]
         return images + [None] * (MAX_TAKES - len(images))
 
     def stop(self, request: gr.Request):
         self.studio.stop(request.session_hash)
+
+
+def playable(paths: list) -> list:
+    """The WAVs among a run's files (an instrument's run also gives its .zip), in order: what the players show."""
+    return [path for path in paths if str(path).endswith(".wav")]
 
 
 def sender(tab: str, inner_tab):

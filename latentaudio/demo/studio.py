@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import threading
 import uuid
 from pathlib import Path
@@ -21,6 +22,7 @@ from ..cli.edit import (EDIT_VERBS, TEMPO_READ_AS, TEMPO_VERBS, add_edit_command
                         tempo_read_as)
 from ..cli.generate import (add_generate_commands, draws_for, length_for, model_for, music_model_reason,
                             unlearnt_note, unranked_note, words_read)
+from ..cli.instrument import add_instrument_command, build_instrument, plan_instrument
 from ..prompts import template_caption
 from ..resident import ResidentPipeline
 
@@ -34,11 +36,13 @@ class Cancelled(Exception):
 
 
 def verb_parsers() -> dict[str, argparse.ArgumentParser]:
-    """The parser of each verb the studio serves (``generate`` and every row of ``EDIT_VERBS``), options added."""
+    """The parser of each verb the studio serves (``generate``, ``instrument`` and every row of ``EDIT_VERBS``), options
+    added."""
     verbs = argparse.ArgumentParser().add_subparsers()
     add_generate_commands(verbs)
+    add_instrument_command(verbs)
     add_edit_commands(verbs)
-    return {name: parser for name, parser in verbs.choices.items() if name == "generate" or name in EDIT_VERBS}
+    return {name: parser for name, parser in verbs.choices.items() if name in ("generate", "instrument") or name in EDIT_VERBS}
 
 
 def shown_options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
@@ -121,6 +125,8 @@ class Studio:
         """
         args = parse_values(self.parsers[verb], values)
         args.input, args.edit_verb = audio, verb
+        if verb == "instrument":
+            return self.run_instrument(args, session, on_step)
         if verb == "generate":
             prompt, inputs = args.prompt if isinstance(args.prompt, str) else None, {}
             if not prompt:
@@ -149,6 +155,43 @@ class Studio:
             else:
                 audios = run_verb(pipe, args, inputs, model, callback_on_step_end=callback)
         return self.write_takes(verb, audios)
+
+    def run_instrument(self, args: argparse.Namespace, session: str = "",
+                       on_step: Optional[Callable[[int, int], None]] = None, previews: int = 5) -> list[Path]:
+        """``latentaudio instrument`` on the studio's model (:func:`~latentaudio.cli.instrument.build_instrument`): the
+        path of a zip of its ``.sfz`` file and samples, then ``previews`` of the loudest layer's samples, evenly spread
+        from the lowest note to the highest, to hear. ``on_step(sample, samples)`` follows the samples."""
+        plan = plan_instrument(args)
+        args.model = self.model  # what the file says made it
+        with self._run_lock:
+            self._stopped.discard(session)
+            pipe = self.pipeline("instrument", args.scheduler, self.resident)
+            pipe.check_length(args.seconds)
+            run = self.folder / uuid.uuid4().hex[:12]
+            sfz, samples_folder, samples = build_instrument(pipe, args, plan, run / "instrument", on_sample=on_step,
+                                                            callback_on_step_end=self._step_callback(session, 0, None))
+        archive = Path(shutil.make_archive(str(run / sfz.stem), "zip", root_dir=run / "instrument"))
+        loudest = samples[-len(plan.notes):]
+        count = min(previews, len(loudest))
+        spread = [round(i * (len(loudest) - 1) / max(1, count - 1)) for i in range(count)]
+        return [archive, *(samples_folder / loudest[i].file_name for i in spread)]
+
+    def instrument_read_as(self, values: dict) -> str:
+        """Markdown saying what the studio's model reads the first sample's prompt as (each sample's prompt is the
+        instrument's with its note, or a kit's with its drum, first)."""
+        from ..data.gm import DRUM_KEYS, note_name
+        from ..instrument import drum_prompt, layer_prompt
+
+        plan = plan_instrument(parse_values(self.parsers["instrument"], values))
+        first, layer = plan.notes[0], (plan.dynamics or [None])[0]
+        prompt = drum_prompt(plan.prompt, first, layer) if plan.drums else layer_prompt(plan.prompt, first, layer)
+        template = self.pipe.config.get("prompt_template")
+        read = template_caption(prompt, template, None)
+        what = DRUM_KEYS[first] if plan.drums else note_name(first)
+        said = f"Each sample has its own prompt: *{prompt}* for {what}"
+        if read != prompt:
+            said += f", read as *{read}* (the model's prompt template, `{template}`)"
+        return said + ", and so on for every " + ("drum." if plan.drums else "note.")
 
     def stop(self, session: str) -> None:
         """Stop ``session``'s run at its next sampler step."""
@@ -209,7 +252,8 @@ class Studio:
 
     @staticmethod
     def pipeline(verb: str, scheduler: Optional[str], resident: ResidentPipeline):
-        """The verb's pipeline over ``resident``'s loaded components (``from_pipe``), with a fresh sampler of the given name."""
+        """The verb's pipeline over ``resident``'s loaded components (``from_pipe``; text to audio for ``generate`` and
+        ``instrument``), with a fresh sampler of the given name."""
         return resident.pipeline(EDIT_VERBS[verb].pipeline_class() if verb in EDIT_VERBS else None, scheduler)
 
     # ------------------------------------------------------------------ files

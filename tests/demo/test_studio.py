@@ -371,3 +371,58 @@ def test_a_prompt_for_the_music_model_shows_the_words_it_reads(tmp_path):
         "so best of 4 draws only the 1 take to write.")
     assert studio.read_as("a tight snare hit", verb="transform", audio=str(hit), best_of=4) == ""  # ranked by its drum
 
+
+
+def test_the_instrument_panel_makes_the_instrument_the_command_line_makes(page, studio_model, tmp_path):
+    """In the browser: the Instrument tab plays samples from low to high and offers the zip of the .sfz and its
+    samples, the same files `latentaudio instrument` writes; the line under the prompt says what each sample reads."""
+    import zipfile
+
+    from latentaudio.cli import main
+
+    page.tab("Instrument")
+    page.fill("instrument", "prompt", "airy flute")
+    page.fill("instrument", "notes", "C4-C5")
+    page.fill("instrument", "every", 4)
+    page.fill("instrument", "tries", 2)
+    page.fill("instrument", "seconds", 0.32)
+    page.fill("instrument", "steps", 1)
+    page.run("instrument")
+    low, rate = page.take("instrument", 0)
+    high, _ = page.take("instrument", 3)
+    assert rate == RATE and low.shape == high.shape == (round(0.32 * RATE), 1)
+    read_as = page.page.locator("#instrument-read-as").inner_text()
+    assert "Each sample has its own prompt: airy flute, C4 for C4, read as a moderately loud flute note, C4" in read_as
+    link = page.page.locator("#instrument-files a[href*='.zip']").first
+    link.wait_for(state="attached", timeout=TIMEOUT_MS)
+    response = page.context.request.get(link.get_attribute("href"))
+    assert response.ok
+    archive = zipfile.ZipFile(io.BytesIO(response.body()))
+    assert main(["instrument", "airy flute", "--notes", "C4-C5", "--every", "4", "--tries", "2", "--seconds", "0.32",
+                 "--steps", "1", "--guidance", "3", "--model", str(studio_model), "-o", str(tmp_path)]) == 0  # the panel's
+    written = sorted(str(path.relative_to(tmp_path)) for path in tmp_path.rglob("*") if path.is_file())
+    assert sorted(name for name in archive.namelist() if not name.endswith("/")) == written == [
+        "airy_flute.sfz", "airy_flute/airy_flute_060_C4.wav", "airy_flute/airy_flute_064_E4.wav",
+        "airy_flute/airy_flute_068_Gs4.wav", "airy_flute/airy_flute_072_C5.wav"]
+    for name in written[1:]:
+        assert archive.read(name) == (tmp_path / name).read_bytes()
+    assert archive.read("airy_flute.sfz").decode() == (tmp_path / "airy_flute.sfz").read_text()
+    # the players are the four samples, low to high
+    assert np.allclose(low[:, 0], sf.read(tmp_path / written[1])[0], atol=1e-4)
+    assert np.allclose(high[:, 0], sf.read(tmp_path / written[4])[0], atol=1e-4)
+
+
+def test_an_instrument_run_hears_five_samples_spread_from_low_to_high_and_refuses_in_one_line(studio_model, tmp_path):
+    """In-process: of a larger instrument the studio returns the zip and five samples of its loudest layer, from the
+    lowest note to the highest; a bad value is the command line's error."""
+    from latentaudio.demo.studio import Studio
+
+    studio = Studio(str(studio_model), tmp_path / "files")
+    paths = studio.run("instrument", {"prompt": "a cello", "notes": "C3-C5", "every": 3, "dynamics": "loud,soft",
+                                      "tries": 1, "seconds": 0.32, "steps": 1})
+    assert paths[0].suffix == ".zip" and [path.name for path in paths[1:]] == [
+        f"a_cello_loud_{note:03d}_{name}.wav" for note, name in ((48, "C3"), (54, "Fs3"), (60, "C4"), (66, "Fs4"), (72, "C5"))]
+    assert "for C3, read as *a soft cello note, C3" in studio.instrument_read_as({"prompt": "a cello", "notes": "C3-C5",
+                                                                                   "dynamics": "loud,soft"})
+    with pytest.raises(ValueError, match="states a note"):
+        studio.run("instrument", {"prompt": "a cello, C4"})

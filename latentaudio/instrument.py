@@ -7,7 +7,11 @@ semitones. Two things make the takes playable together:
 
 * **The note heard.** A take's fundamental (:func:`~latentaudio.metrics.estimate_pitch`) can sit some cents off the
   note asked for, or on another note. Several takes of each note are drawn (``tries``), the model's scorer puts them
-  best first where it has one, and the first within a semitone of the note is kept (else the nearest).
+  best first where it has one, and the first within a semitone of the note is kept (else the nearest;
+  :func:`pick_takes`).
+* **Round robins.** With ``round_robins`` above 1, that many takes of each note are kept (in the same order of
+  preference) and a sampler plays them in turn (``seq_length`` / ``seq_position``), so a repeated note or drum hit is
+  never the same sample twice in a row.
 * **The tuning.** Each region is then tuned by what was heard (:func:`region_pitch`): its ``pitch_keycenter`` is the
   nearest key to the take's pitch and ``tune`` the remaining cents, so every key plays its own pitch, whatever the take
   was off by. A take whose pitch cannot be heard (a noise, a drum) keeps the note asked for.
@@ -51,6 +55,7 @@ class Sample:
     file_name: str  # the sample's file, relative to the instrument's folder of samples
     take: int  # which of the drawn takes was kept (0: the first, best first where the model ranks)
     drum: Optional[str] = None  # the drum it is, in a drum kit (General MIDI's name for its key)
+    robin: int = 1  # its turn among the round robins of its note and layer (1 to round_robins)
 
     @property
     def in_tune(self) -> bool:
@@ -123,14 +128,17 @@ def played_at(audio: np.ndarray, key: int, pitch_keycenter: int, tune: int = 0) 
     return resample(np.asarray(audio, np.float32), max(1, round(len(audio) / ratio))).astype(np.float32)
 
 
-def pick_take(heard: Sequence[Optional[float]], note: int) -> int:
-    """Which of the takes (in the order the pipeline gave them, best first where it ranks) to keep for ``note``, given
-    the pitch ``heard`` in each: the first within a semitone of it, else the nearest to it, else the first."""
-    near = [i for i, pitch in enumerate(heard) if pitch is not None and abs(pitch - note) <= 1.0]
-    if near:
-        return near[0]
-    pitched = [i for i, pitch in enumerate(heard) if pitch is not None]
-    return min(pitched, key=lambda i: abs(heard[i] - note)) if pitched else 0
+def pick_takes(heard: Sequence[Optional[float]], note: int, count: int = 1) -> list[int]:
+    """Which ``count`` of the takes (in the order the pipeline gave them, best first where it ranks) to keep for
+    ``note``, given the pitch ``heard`` in each (`None` for a drum, or none heard): those within a semitone of it in
+    that order, then the others nearest to it, then those with no pitch heard, in that order."""
+    def preference(i: int) -> tuple:
+        pitch = heard[i]
+        if pitch is None:
+            return (2, 0.0, i)
+        return (0, 0.0, i) if abs(pitch - note) <= 1.0 else (1, abs(pitch - note), i)
+
+    return sorted(range(len(heard)), key=preference)[:count]
 
 
 def layer_prompt(prompt: str, note: int, dynamics: Optional[str] = None) -> str:
@@ -197,7 +205,8 @@ def check_drum_keys(keys: Sequence[int]) -> None:
 
 def make_samples(draw: Callable[[str], list[np.ndarray]], sample_rate: int, prompt: str, notes: Sequence[int],
                  dynamics: Sequence[str] = (), stem: str = "take", reach: Optional[int] = None,
-                 on_sample: Optional[Callable[[Sample, np.ndarray], None]] = None, drums: bool = False) -> list[Sample]:
+                 on_sample: Optional[Callable[[Sample, np.ndarray], None]] = None, drums: bool = False,
+                 round_robins: int = 1) -> list[Sample]:
     """Draw, hear and place every sample of the instrument.
 
     Args:
@@ -211,10 +220,12 @@ def make_samples(draw: Callable[[str], list[np.ndarray]], sample_rate: int, prom
         reach: Semitones the lowest and highest sample reach past their note (default: half the spacing of the
             lowest two notes, 6 for a single note); a kit's samples play their own key only.
         on_sample: Called with each sample and the audio kept for it, as soon as it is chosen (to write it).
-        drums: A drum kit: each key the drum General MIDI gives it, its first take kept (no pitch to hear).
+        drums: A drum kit: each key the drum General MIDI gives it, its first takes kept (no pitch to hear).
+        round_robins: Takes kept of each note (:func:`pick_takes`), played in turn; ``draw`` must give at least as many.
+            Their files end ``_rr1``, ``_rr2``, ... when there are several.
 
     Returns:
-        Every sample, layer by layer (softest first), low to high within a layer.
+        Every sample, layer by layer (softest first), low to high within a layer, each note's round robins in turn.
     """
     from .data.gm import DRUM_KEYS
     from .metrics import estimate_pitch
@@ -228,20 +239,19 @@ def make_samples(draw: Callable[[str], list[np.ndarray]], sample_rate: int, prom
     samples = []
     for layer, velocities in zip(layers, velocity_ranges(len(layers))):
         for note, note_keys in zip(notes, keys):
-            if drums:
-                takes, heard, kept = draw(drum_prompt(prompt, note, layer)), None, 0
-                what = DRUM_KEYS[note]
-            else:
-                takes = draw(layer_prompt(prompt, note, layer))
-                pitches = [estimate_pitch(take, sample_rate) for take in takes]
-                kept = pick_take(pitches, note)
-                heard, what = pitches[kept], note_name(note).replace("#", "s")
-            name = "_".join(part for part in (stem, layer, f"{note:03d}", what) if part)
-            sample = Sample(note, heard, note_keys, velocities, re.sub(r"[^\w-]+", "_", name) + ".wav", kept,
-                            DRUM_KEYS[note] if drums else None)
-            if on_sample is not None:
-                on_sample(sample, takes[kept])
-            samples.append(sample)
+            takes = draw(drum_prompt(prompt, note, layer) if drums else layer_prompt(prompt, note, layer))
+            if len(takes) < round_robins:
+                raise ValueError(f"{round_robins} round robins need as many takes of each note; {len(takes)} were drawn.")
+            heard = [None] * len(takes) if drums else [estimate_pitch(take, sample_rate) for take in takes]
+            what = DRUM_KEYS[note] if drums else note_name(note).replace("#", "s")
+            for robin, kept in enumerate(pick_takes(heard, note, round_robins), start=1):
+                turn = f"rr{robin}" if round_robins > 1 else None
+                name = re.sub(r"[^\w-]+", "_", "_".join(part for part in (stem, layer, f"{note:03d}", what, turn) if part))
+                sample = Sample(note, heard[kept], note_keys, velocities, f"{name}.wav", kept,
+                                DRUM_KEYS[note] if drums else None, robin)
+                if on_sample is not None:
+                    on_sample(sample, takes[kept])
+                samples.append(sample)
     return samples
 
 
@@ -249,8 +259,9 @@ def sfz_text(samples: Sequence[Sample], folder: str, header: Sequence[str] = (),
     """The SFZ file of ``samples``, whose files lie in ``folder`` beside it: one ``<group>`` per velocity layer, one
     ``<region>`` per sample tuned by :func:`region_pitch`, each after a comment of what was asked and heard; the
     ``header`` lines first, as comments. Notes end with a ``release_in_s`` fade; a kit's samples play whole, its
-    hi-hats choked (:data:`HI_HAT_CHOKE`)."""
+    hi-hats choked (:data:`HI_HAT_CHOKE`); round robins take turns (``seq_length``, ``seq_position``)."""
     kit = any(sample.drum for sample in samples)
+    robins = max(sample.robin for sample in samples)
     lines = [f"// {line}" for line in header]
     lines += ["", "<global>", "loop_mode=one_shot" if kit else f"ampeg_release={release_in_s:g}"]
     layer = None
@@ -265,6 +276,7 @@ def sfz_text(samples: Sequence[Sample], folder: str, header: Sequence[str] = (),
             heard = "no pitch heard" if sample.heard is None else f"heard {sample.heard:.2f} ({note_name(round(sample.heard))})"
             lines.append(f"// {note_name(sample.note)} asked, {heard}, take {sample.take + 1}")
         choke = f" {HI_HAT_CHOKE[sample.note]}" if sample.drum and sample.note in HI_HAT_CHOKE else ""
+        turn = f" seq_length={robins} seq_position={sample.robin}" if robins > 1 else ""
         lines.append(f"<region> sample={folder}/{sample.file_name} lokey={sample.keys[0]} hikey={sample.keys[1]} "
-                     f"pitch_keycenter={center} tune={tune}{choke}")
+                     f"pitch_keycenter={center} tune={tune}{choke}{turn}")
     return "\n".join(lines) + "\n"

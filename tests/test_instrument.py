@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 from latentaudio.cli import main
 from latentaudio.data.synth import DEFAULT_SOUNDFONT, FluidSynthRenderer
-from latentaudio.instrument import (drum_prompt, key_ranges, layer_prompt, note_plan, parse_notes, pick_take, played_at,
+from latentaudio.instrument import (drum_prompt, key_ranges, layer_prompt, note_plan, parse_notes, pick_takes, played_at,
                                     region_pitch, velocity_ranges)
 from latentaudio.metrics import estimate_pitch
 
@@ -56,9 +56,11 @@ def test_a_region_plays_every_key_at_its_own_pitch_whatever_its_take_was_off_by(
 
 
 def test_the_first_take_within_a_semitone_is_kept_else_the_nearest():
-    assert pick_take([66.0, 60.9, 60.0], 60) == 1  # the ranked order wins among takes on the note
-    assert pick_take([None, 48.1, 55.2], 60) == 2
-    assert pick_take([None, None], 60) == 0
+    assert pick_takes([66.0, 60.9, 60.0], 60) == [1]  # the ranked order wins among takes on the note
+    assert pick_takes([66.0, 60.9, 60.0], 60, 3) == [1, 2, 0]  # round robins: on the note first, in order
+    assert pick_takes([None, 48.1, 55.2], 60) == [2]
+    assert pick_takes([None, 48.1, 55.2], 60, 3) == [2, 1, 0]
+    assert pick_takes([None, None], 60, 2) == [0, 1]  # drums: in the order given
 
 
 def test_notes_read_in_names_or_numbers_and_refuse_anything_else():
@@ -130,6 +132,21 @@ def test_a_drum_kit_puts_each_drum_on_its_key_whole_and_chokes_the_open_hi_hat(t
     assert "F#2: closed hi-hat, take 1" in capsys.readouterr().err
 
 
+def test_round_robins_keep_several_takes_of_a_note_which_a_sampler_plays_in_turn(tiny_pipe_dir, tmp_path):
+    assert main(["instrument", "TR-808 kit", "--drums", "--notes", "38-39", "--tries", "3", "--round-robins", "3",
+                 "--model", str(tiny_pipe_dir), "--steps", "1", "--seconds", "0.3", "-o", str(tmp_path)]) == 0
+    sfz = (tmp_path / "tr_808_kit.sfz").read_text()
+    assert "--round-robins 3" in sfz
+    found = regions(sfz)
+    assert [(r["lokey"], r["seq_length"], r["seq_position"]) for r in found] == [
+        ("38", "3", "1"), ("38", "3", "2"), ("38", "3", "3"), ("39", "3", "1"), ("39", "3", "2"), ("39", "3", "3")]
+    assert [r["sample"] for r in found[:3]] == [f"tr_808_kit/tr_808_kit_038_snare_drum_rr{i}.wav" for i in (1, 2, 3)]
+    assert main(["generate", "snare drum, TR-808 kit", "-n", "3", "--model", str(tiny_pipe_dir), "--steps", "1",
+                 "--seconds", "0.3", "-o", str(tmp_path / "takes" / "snare.wav")]) == 0
+    for i, region in enumerate(found[:3]):  # a drum's round robins are its takes in the order generate writes them
+        assert np.array_equal(sf.read(tmp_path / region["sample"])[0], sf.read(tmp_path / "takes" / f"snare_{i}.wav")[0])
+
+
 @pytest.mark.parametrize(
     "extra, message",
     [
@@ -143,6 +160,7 @@ def test_a_drum_kit_puts_each_drum_on_its_key_whole_and_chokes_the_open_hi_hat(t
         (["airy flute", "--drums"], "names an instrument (flute); a kit's samples are its drums"),
         (["TR-808 kit", "--drums", "--every", "2"], "--every spaces the notes of a pitched instrument"),
         (["TR-808 kit", "--drums", "--notes", "30-40"], "Drum keys [30, 31, 32, 33, 34] are not General MIDI percussion"),
+        (["a flute", "--round-robins", "3", "--tries", "2"], "--round-robins 3 keeps 3 takes of each note: give --tries 3"),
     ],
 )
 def test_bad_instrument_input_is_one_clear_line(tiny_pipe_dir, tmp_path, capsys, extra, message):

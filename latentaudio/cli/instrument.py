@@ -35,6 +35,9 @@ def add_instrument_command(verbs) -> None:
     parser.add_argument("--tries", type=positive_int, default=4,
                         help="takes drawn for each sample (default 4): the first within a semitone of its note is kept, "
                              "in the order the model's scorer puts them")
+    parser.add_argument("--round-robins", type=positive_int, default=1,
+                        help="takes kept of each note, which a sampler plays in turn so that a repeated note or hit "
+                             "differs (default 1; at most --tries)")
     parser.add_argument("--seconds", type=positive_float, default=None, help="length of each sample (default: the model's clip)")
     add_sampling_options(parser)
     parser.add_argument("-o", "--output", default=".",
@@ -74,10 +77,11 @@ class InstrumentPlan:
     high: int
     every: int  # semitones between sampled notes (1 for a kit)
     notes: list  # the MIDI notes (or a kit's keys) sampled
+    round_robins: int = 1  # takes kept of each note, played in turn
 
     @property
     def samples(self) -> int:
-        return len(self.notes) * max(1, len(self.dynamics))
+        return len(self.notes) * max(1, len(self.dynamics)) * self.round_robins
 
     def describe(self, tries: int) -> str:
         """One line: the prompt, how many samples over which range, and the takes of each."""
@@ -85,8 +89,9 @@ class InstrumentPlan:
 
         spacing = "every drum" if self.drums else f"every {self.every} semitones"
         layers = f", {', '.join(self.dynamics)}" if self.dynamics else ""
-        return (f"{self.prompt!r}: {self.samples} samples, {note_name(self.low)}-{note_name(self.high)} {spacing}{layers}; "
-                f"{tries} takes each")
+        robins = f", {self.round_robins} round robins" if self.round_robins > 1 else ""
+        return (f"{self.prompt!r}: {self.samples} samples, {note_name(self.low)}-{note_name(self.high)} {spacing}{layers}"
+                f"{robins}; {tries} takes a note")
 
 
 def plan_instrument(args) -> InstrumentPlan:
@@ -108,7 +113,10 @@ def plan_instrument(args) -> InstrumentPlan:
     notes = note_plan(low, high, every)
     if args.drums:
         check_drum_keys(notes)
-    return InstrumentPlan(args.prompt, args.drums, dynamics, low, high, every, notes)
+    if args.round_robins > args.tries:
+        raise ValueError(f"--round-robins {args.round_robins} keeps {args.round_robins} takes of each note: give --tries "
+                         f"{args.round_robins} or more (it is {args.tries}).")
+    return InstrumentPlan(args.prompt, args.drums, dynamics, low, high, every, notes, args.round_robins)
 
 
 def build_instrument(pipe, args, plan: InstrumentPlan, folder: Path, say: Callable[[str], None] = lambda line: None,
@@ -135,13 +143,14 @@ def build_instrument(pipe, args, plan: InstrumentPlan, folder: Path, say: Callab
         write_audio(samples_folder / sample.file_name, audio, pipe.sample_rate)
         center, tune = region_pitch(sample.heard, sample.note)
         heard = "no pitch heard" if sample.heard is None else f"heard {note_name(center)} {-tune:+d} cents"
-        say(f"{note_name(sample.note)}: {sample.drum or heard}, take {sample.take + 1}")
+        robin = f" (round robin {sample.robin})" if plan.round_robins > 1 else ""
+        say(f"{note_name(sample.note)}{robin}: {sample.drum or heard}, take {sample.take + 1}")
         kept.append(sample)
         if on_sample is not None:
             on_sample(len(kept), plan.samples)
 
     samples = make_samples(draw, pipe.sample_rate, plan.prompt, plan.notes, plan.dynamics, stem=sfz.stem, on_sample=keep,
-                           drums=plan.drums)
+                           drums=plan.drums, round_robins=plan.round_robins)
     write_text(sfz, sfz_text(samples, samples_folder.name, instrument_header(args, plan)))
     return sfz, samples_folder, samples
 
@@ -153,7 +162,8 @@ def instrument_header(args, plan: InstrumentPlan) -> list[str]:
     command = ["latentaudio", "instrument", plan.prompt, *(["--drums"] if plan.drums else []),
                "--notes", f"{note_name(plan.low)}-{note_name(plan.high)}", *([] if plan.drums else ["--every", str(plan.every)]),
                "--tries", str(args.tries), "--seed", str(args.seed)]
-    for flag, value in (("--dynamics", ",".join(plan.dynamics) or None), ("--model", args.model), ("--steps", args.steps),
+    for flag, value in (("--dynamics", ",".join(plan.dynamics) or None),
+                        ("--round-robins", plan.round_robins if plan.round_robins > 1 else None), ("--model", args.model), ("--steps", args.steps),
                         ("--guidance", args.guidance), ("--seconds", args.seconds), ("--negative-prompt", args.negative_prompt),
                         ("--scheduler", args.scheduler)):
         command += [flag, str(value)] if value is not None else []

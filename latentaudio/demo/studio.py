@@ -159,8 +159,8 @@ class Studio:
     def run_instrument(self, args: argparse.Namespace, session: str = "",
                        on_step: Optional[Callable[[int, int], None]] = None, previews: int = 5) -> list[Path]:
         """``latentaudio instrument`` on the studio's model (:func:`~latentaudio.cli.instrument.build_instrument`): the
-        path of a zip of its ``.sfz`` file and samples, then ``previews`` of the loudest layer's samples, evenly spread
-        from the lowest note to the highest, to hear. ``on_step(sample, samples)`` follows the samples."""
+        path of a zip of its ``.sfz`` file and samples, then ``previews`` of the loudest layer's samples (the first round
+        robin of each), evenly spread from the lowest note to the highest, to hear. ``on_step(sample, samples)`` follows the samples."""
         plan = plan_instrument(args)
         args.model = self.model  # what the file says made it
         with self._run_lock:
@@ -171,7 +171,7 @@ class Studio:
             sfz, samples_folder, samples = build_instrument(pipe, args, plan, run / "instrument", on_sample=on_step,
                                                             callback_on_step_end=self._step_callback(session, 0, None))
         archive = Path(shutil.make_archive(str(run / sfz.stem), "zip", root_dir=run / "instrument"))
-        loudest = samples[-len(plan.notes):]
+        loudest = [sample for sample in samples if sample.velocities == samples[-1].velocities and sample.robin == 1]
         count = min(previews, len(loudest))
         spread = [round(i * (len(loudest) - 1) / max(1, count - 1)) for i in range(count)]
         return [archive, *(samples_folder / loudest[i].file_name for i in spread)]

@@ -7,6 +7,9 @@ range), drawn as the verb draws them. Printed per prompt:
 
 - the samples whose first take drawn (what one draw gives) lies within a semitone of the note asked for, and whose
   kept take does (the first of the ``--tries`` within a semitone, in the order the model's scorer puts them);
+- the samples given a sustain loop (a held note that stays steady), and of those the wraps with no more of a step
+  than the loop has anywhere (:func:`wrap_step`: the loudness of the 10 ms after a point against the 10 ms before;
+  the loop's own steps are taken every 25 ms inside its second pass);
 - every key of the instrument played as its region says (:func:`latentaudio.instrument.played_at`), its pitch heard
   again: the median distance from the key in cents and the share within 25 cents, untuned (``pitch_keycenter`` the note
   asked for, ``tune`` 0) and tuned (the regions the SFZ file holds). Keys whose sound has no pitch heard count as
@@ -53,6 +56,22 @@ def draw_takes(pipe, args, text: str, firsts: list) -> list:
     return list(takes)
 
 
+def wrap_step(played: np.ndarray, at: int, window: int = 160) -> float:
+    """The loudness step at sample ``at`` of ``played``: the RMS of the ``window`` samples after it over those before,
+    in dB (both ways alike)."""
+    before, after = played[at - window : at], played[at : at + window]
+    return abs(10 * np.log10((np.mean(np.square(after)) + 1e-12) / (np.mean(np.square(before)) + 1e-12)))
+
+
+def loop_steps(audio: np.ndarray, loop: tuple[int, int], hop: int = 400) -> tuple[float, float]:
+    """``(the step at the wrap, the largest step inside the loop)`` of a sample whose sustain loop is ``loop`` (first and
+    last sample, inclusive) played to its end, around, and through once more."""
+    start, end = loop[0], loop[1] + 1
+    played = np.concatenate([audio[:end], audio[start:end], audio[start:end]])
+    inside = [wrap_step(played, at) for at in range(end + 800, 2 * end - start - 800, hop)]
+    return wrap_step(played, end), max(inside)
+
+
 def key_errors(audio: np.ndarray, rate: int, keys: tuple[int, int], center: int, tune: int) -> list[float]:
     """Cents between each key of ``keys`` and the pitch heard when the region plays it (inf where none is heard)."""
     from latentaudio.instrument import played_at
@@ -83,10 +102,10 @@ def main() -> None:
 
     print(f"{args.model}, {args.steps} steps, guidance {args.guidance}, seed {args.seed}; every {args.every} semitones, "
           f"{args.tries} takes a sample")
-    print("| prompt | samples | first take drawn on its note | kept take on its note | keys: median cents off, untuned / tuned "
-          "| keys within 25 cents, untuned / tuned | s |")
-    print("|---|---|---|---|---|---|---|")
-    totals = {"samples": 0, "first": 0, "kept": 0, "untuned": [], "tuned": []}
+    print("| prompt | samples | first take drawn on its note | kept take on its note | looped: wraps no bigger than the loop's "
+          "own steps | keys: median cents off, untuned / tuned | keys within 25 cents, untuned / tuned | s |")
+    print("|---|---|---|---|---|---|---|---|")
+    totals = {"samples": 0, "first": 0, "kept": 0, "looped": 0, "smooth": 0, "untuned": [], "tuned": []}
     for prompt in args.prompts.split(";")[: args.limit]:
         started, firsts, kept_audio = time.perf_counter(), [], {}
         notes = note_plan(*default_notes(prompt), args.every)
@@ -96,21 +115,26 @@ def main() -> None:
         first = sum(heard is not None and abs(heard - note) <= 1
                     for heard, note in zip((estimate_pitch(take, pipe.sample_rate) for take in firsts), notes))
         kept = sum(sample.in_tune for sample in samples)
+        steps = [loop_steps(kept_audio[sample.note], sample.loop) for sample in samples if sample.loop is not None]
+        smooth = sum(wrap <= inside for wrap, inside in steps)
         untuned, tuned = [], []
         for sample in samples:
             audio = kept_audio[sample.note]
             untuned += key_errors(audio, pipe.sample_rate, sample.keys, sample.note, 0)
             tuned += key_errors(audio, pipe.sample_rate, sample.keys, *region_pitch(sample.heard, sample.note))
-        print(f"| {prompt} | {len(samples)} | {first} | {kept} | {np.median(untuned):.0f} / {np.median(tuned):.0f} | "
+        print(f"| {prompt} | {len(samples)} | {first} | {kept} | {len(steps)}: {smooth} | "
+              f"{np.median(untuned):.0f} / {np.median(tuned):.0f} | "
               f"{np.mean(np.array(untuned) <= 25):.0%} / {np.mean(np.array(tuned) <= 25):.0%} | {seconds:.0f} |", flush=True)
         totals["samples"] += len(samples)
         totals["first"] += first
         totals["kept"] += kept
+        totals["looped"] += len(steps)
+        totals["smooth"] += smooth
         totals["untuned"] += untuned
         totals["tuned"] += tuned
     untuned, tuned = np.array(totals["untuned"]), np.array(totals["tuned"])
     print(f"| all | {totals['samples']} | {totals['first'] / totals['samples']:.0%} | {totals['kept'] / totals['samples']:.0%} "
-          f"| {np.median(untuned):.0f} / {np.median(tuned):.0f} | {np.mean(untuned <= 25):.0%} / {np.mean(tuned <= 25):.0%} "
+          f"| {totals['looped']}: {totals['smooth']} | {np.median(untuned):.0f} / {np.median(tuned):.0f} | {np.mean(untuned <= 25):.0%} / {np.mean(tuned <= 25):.0%} "
           f"| {len(untuned)} keys |")
 
 

@@ -1,9 +1,9 @@
 """A playable instrument from a prompt: one take per sampled note (and per dynamics layer), each take's pitch heard
-and put right, written as an SFZ multisample that samplers load (sfizz, Sforzando, Bitwig, TAL-Sampler, ...).
+and put right, written as an SFZ multisample for a sampler (SFZ players such as sfizz and Sforzando load it).
 
 A model that reads the note a prompt states (the default model: ``latentaudio.prompts``) can play any note of an
 instrument, so a sampler instrument is a loop over notes: "airy flute, C4", "airy flute, D#4", ... every few
-semitones. Two things make the takes playable together:
+semitones. What makes the takes playable together:
 
 * **The note heard.** A take's fundamental (:func:`~latentaudio.metrics.estimate_pitch`) can sit some cents off the
   note asked for, or on another note. Several takes of each note are drawn (``tries``), the model's scorer puts them
@@ -12,6 +12,10 @@ semitones. Two things make the takes playable together:
 * **Round robins.** With ``round_robins`` above 1, that many takes of each note are kept (in the same order of
   preference) and a sampler plays them in turn (``seq_length`` / ``seq_position``), so a repeated note or drum hit is
   never the same sample twice in a row.
+* **Sustain loops.** A take that holds its note (a pad, an organ, strings, a flute) gets a loop over its steadiest
+  stretch, starting where what leads into it best matches its end, with the loop's end crossfaded into that lead-in
+  (:func:`sustain_loop`, :func:`bake_loop`): a sampler repeats it while the key is held (``loop_mode=loop_sustain``)
+  and plays the release after. A take that dies away (a piano, a pluck) plays as it is.
 * **The tuning.** Each region is then tuned by what was heard (:func:`region_pitch`): its ``pitch_keycenter`` is the
   nearest key to the take's pitch and ``tune`` the remaining cents, so every key plays its own pitch, whatever the take
   was off by. A take whose pitch cannot be heard (a noise, a drum) keeps the note asked for.
@@ -22,15 +26,13 @@ Each sampled note covers the keys half-way to its neighbours (:func:`key_ranges`
 A **drum kit** (``drums=True``) is the General MIDI percussion map instead: each key of its range (35-81) plays one
 sample of the drum that key names ("closed hi-hat, TR-808 kit"), best first by the model's scorer, which knows the
 drums by name; samples play whole (``loop_mode=one_shot``), and a closed or pedal hi-hat cuts an open one, as on a
-real hi-hat (:data:`HI_HAT_CHOKE`). The SFZ format: https://sfzformat.com (the opcodes used here
-are SFZ v1's).
+real hi-hat (:data:`HI_HAT_CHOKE`). The SFZ format: https://sfzformat.com (the opcodes used here are SFZ v1's).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 import numpy as np
@@ -56,6 +58,7 @@ class Sample:
     take: int  # which of the drawn takes was kept (0: the first, best first where the model ranks)
     drum: Optional[str] = None  # the drum it is, in a drum kit (General MIDI's name for its key)
     robin: int = 1  # its turn among the round robins of its note and layer (1 to round_robins)
+    loop: Optional[tuple[int, int]] = None  # its sustain loop, first and last sample played (inclusive); None: none
 
     @property
     def in_tune(self) -> bool:
@@ -126,6 +129,80 @@ def played_at(audio: np.ndarray, key: int, pitch_keycenter: int, tune: int = 0) 
 
     ratio = 2 ** ((key - pitch_keycenter + tune / 100) / 12)
     return resample(np.asarray(audio, np.float32), max(1, round(len(audio) / ratio))).astype(np.float32)
+
+
+def sustain_loop(audio: np.ndarray, sample_rate: int, pitch: Optional[float], steadiest_db: float = 3.0,
+                 drift_db_per_s: float = 4.0, shortest_s: float = 0.15, frame_s: float = 0.05,
+                 crossfade_s: float = 0.05) -> Optional[tuple[int, int]]:
+    """A loop over the steadiest stretch of a held note: ``(start, end)``, samples ``audio[start:end]`` to repeat,
+    or ``None`` where the note holds no steady stretch of ``shortest_s`` (it dies away, or has no pitch heard).
+
+    The note's sustain is the frames (``frame_s`` long) from the first within 6 dB of the loudest to the last, the
+    attack's frame left out; the stretch is its longest run of frames whose levels stay within ``steadiest_db`` of each
+    other, with ``crossfade_s`` of it kept before the loop for :func:`bake_loop`. The loop is about a whole number of the
+    note's periods (``pitch``, in MIDI), its start moved by up to a period to where what leads up to it is most like the
+    loop's end (the largest normalised correlation), so that the crossfade joins two stretches in phase; it ends where the
+    stretch ends. A loop whose level drifts faster than ``drift_db_per_s`` (its first and last fifths compared: a note
+    dying away) is refused, as its repeats would pump.
+
+    Args:
+        audio (`np.ndarray`): The take, mono (L,).
+        pitch (`float` or `None`): Its fundamental, in (fractional) MIDI pitch (:func:`~latentaudio.metrics.estimate_pitch`).
+    """
+    if pitch is None:
+        return None
+    frame = max(1, round(frame_s * sample_rate))
+    frames = len(audio) // frame
+    if frames < 3:
+        return None
+
+    def level(clip: np.ndarray) -> np.ndarray:  # dB of each whole frame of clip
+        count = len(clip) // frame
+        return 10 * np.log10(np.mean(np.square(clip[: count * frame].reshape(count, frame), dtype=np.float64), axis=1) + 1e-12)
+
+    levels = level(audio)
+    held = np.flatnonzero(levels >= levels.max() - 6)
+    best, first = (0, 0), held[0] + 1
+    for last in range(held[0] + 1, held[-1] + 1):  # the longest steady run of frames [first, last]
+        while levels[first : last + 1].max() - levels[first : last + 1].min() > steadiest_db:
+            first += 1
+        if last + 1 - first > best[1] - best[0]:
+            best = (first, last + 1)
+    crossfade = round(crossfade_s * sample_rate)
+    begin, stop = best[0] * frame + crossfade, best[1] * frame
+    period = sample_rate / (440.0 * 2 ** ((pitch - 69) / 12))
+    length = round(int((stop - begin - period) / period) * period)
+    if length < shortest_s * sample_rate:
+        return None
+    # the start within a period either way whose lead-in is most like the loop's end (the pitch heard is a median, so
+    # a long loop can drift off whole periods): the crossfade then joins two stretches in phase
+    tail = audio[stop - crossfade : stop].astype(np.float64)
+    shifts = range(-round(period), round(period) + 1)
+    likeness = [np.dot(tail, audio[stop - length + shift - crossfade : stop - length + shift])
+                / (np.linalg.norm(audio[stop - length + shift - crossfade : stop - length + shift]) + 1e-12) for shift in shifts]
+    length -= shifts[int(np.argmax(likeness))]
+    fifth = length // 5
+    ends = [np.mean(np.square(audio[at : at + fifth], dtype=np.float64)) + 1e-12 for at in (stop - length, stop - fifth)]
+    if abs(10 * np.log10(ends[1] / ends[0])) > drift_db_per_s * (length - fifth) / sample_rate:
+        return None
+    return stop - length, stop
+
+
+def bake_loop(audio: np.ndarray, start: int, end: int, crossfade_s: float = 0.05, sample_rate: int = 16000) -> np.ndarray:
+    """``audio`` with the last ``crossfade_s`` of the loop ``[start, end)`` faded into the audio that leads up to
+    ``start``: played from ``end - 1`` back to ``start``, the loop then continues as the audio before ``start`` does,
+    with no step. The fade keeps the power of the sum steady for the two stretches' correlation ``r`` (gains ``a``, ``b``
+    scaled by ``1 / sqrt(a² + b² + 2rab)``: linear for stretches in phase, equal-power for unrelated ones, so a
+    chorused pad does not dip). The audio outside the fade is unchanged."""
+    fade = min(round(crossfade_s * sample_rate), start, (end - start) // 2)
+    baked = np.array(audio, dtype=np.float32, copy=True)
+    if fade > 0:
+        ending, lead_in = audio[end - fade : end].astype(np.float64), audio[start - fade : start].astype(np.float64)
+        r = float(np.clip(np.dot(ending, lead_in) / (np.linalg.norm(ending) * np.linalg.norm(lead_in) + 1e-12), 0, 1))
+        into = np.arange(1, fade + 1) / fade
+        gain = 1 / np.sqrt((1 - into) ** 2 + into**2 + 2 * r * (1 - into) * into)
+        baked[end - fade : end] = (gain * ((1 - into) * ending + into * lead_in)).astype(np.float32)
+    return baked
 
 
 def pick_takes(heard: Sequence[Optional[float]], note: int, count: int = 1) -> list[int]:
@@ -206,7 +283,7 @@ def check_drum_keys(keys: Sequence[int]) -> None:
 def make_samples(draw: Callable[[str], list[np.ndarray]], sample_rate: int, prompt: str, notes: Sequence[int],
                  dynamics: Sequence[str] = (), stem: str = "take", reach: Optional[int] = None,
                  on_sample: Optional[Callable[[Sample, np.ndarray], None]] = None, drums: bool = False,
-                 round_robins: int = 1) -> list[Sample]:
+                 round_robins: int = 1, loops: bool = True) -> list[Sample]:
     """Draw, hear and place every sample of the instrument.
 
     Args:
@@ -223,6 +300,8 @@ def make_samples(draw: Callable[[str], list[np.ndarray]], sample_rate: int, prom
         drums: A drum kit: each key the drum General MIDI gives it, its first takes kept (no pitch to hear).
         round_robins: Takes kept of each note (:func:`pick_takes`), played in turn; ``draw`` must give at least as many.
             Their files end ``_rr1``, ``_rr2``, ... when there are several.
+        loops: Give each held note a sustain loop (:func:`sustain_loop`), baked into its audio (:func:`bake_loop`);
+            never for a kit.
 
     Returns:
         Every sample, layer by layer (softest first), low to high within a layer, each note's round robins in turn.
@@ -247,10 +326,14 @@ def make_samples(draw: Callable[[str], list[np.ndarray]], sample_rate: int, prom
             for robin, kept in enumerate(pick_takes(heard, note, round_robins), start=1):
                 turn = f"rr{robin}" if round_robins > 1 else None
                 name = re.sub(r"[^\w-]+", "_", "_".join(part for part in (stem, layer, f"{note:03d}", what, turn) if part))
+                audio, loop = takes[kept], None
+                found = sustain_loop(audio, sample_rate, heard[kept]) if loops and not drums else None
+                if found is not None:
+                    audio, loop = bake_loop(audio, *found, sample_rate=sample_rate), (found[0], found[1] - 1)
                 sample = Sample(note, heard[kept], note_keys, velocities, f"{name}.wav", kept,
-                                DRUM_KEYS[note] if drums else None, robin)
+                                DRUM_KEYS[note] if drums else None, robin, loop)
                 if on_sample is not None:
-                    on_sample(sample, takes[kept])
+                    on_sample(sample, audio)
                 samples.append(sample)
     return samples
 
@@ -259,7 +342,8 @@ def sfz_text(samples: Sequence[Sample], folder: str, header: Sequence[str] = (),
     """The SFZ file of ``samples``, whose files lie in ``folder`` beside it: one ``<group>`` per velocity layer, one
     ``<region>`` per sample tuned by :func:`region_pitch`, each after a comment of what was asked and heard; the
     ``header`` lines first, as comments. Notes end with a ``release_in_s`` fade; a kit's samples play whole, its
-    hi-hats choked (:data:`HI_HAT_CHOKE`); round robins take turns (``seq_length``, ``seq_position``)."""
+    hi-hats choked (:data:`HI_HAT_CHOKE`); round robins take turns (``seq_length``, ``seq_position``); a sample with a
+    sustain loop repeats it while its key is held (``loop_mode=loop_sustain``)."""
     kit = any(sample.drum for sample in samples)
     robins = max(sample.robin for sample in samples)
     lines = [f"// {line}" for line in header]
@@ -277,6 +361,7 @@ def sfz_text(samples: Sequence[Sample], folder: str, header: Sequence[str] = (),
             lines.append(f"// {note_name(sample.note)} asked, {heard}, take {sample.take + 1}")
         choke = f" {HI_HAT_CHOKE[sample.note]}" if sample.drum and sample.note in HI_HAT_CHOKE else ""
         turn = f" seq_length={robins} seq_position={sample.robin}" if robins > 1 else ""
+        loop = "" if sample.loop is None else f" loop_mode=loop_sustain loop_start={sample.loop[0]} loop_end={sample.loop[1]}"
         lines.append(f"<region> sample={folder}/{sample.file_name} lokey={sample.keys[0]} hikey={sample.keys[1]} "
-                     f"pitch_keycenter={center} tune={tune}{choke}{turn}")
+                     f"pitch_keycenter={center} tune={tune}{choke}{turn}{loop}")
     return "\n".join(lines) + "\n"

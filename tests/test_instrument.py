@@ -7,11 +7,14 @@ import pytest
 import soundfile as sf
 from latentaudio.cli import main
 from latentaudio.data.synth import DEFAULT_SOUNDFONT, FluidSynthRenderer
-from latentaudio.instrument import (drum_prompt, key_ranges, layer_prompt, note_plan, parse_notes, pick_takes, played_at,
-                                    region_pitch, velocity_ranges)
+from latentaudio.instrument import (Sample, bake_loop, drum_prompt, key_ranges, layer_prompt, note_plan, parse_notes,
+                                    pick_takes, played_at, region_pitch, sfz_text, sustain_loop, velocity_ranges)
 from latentaudio.metrics import estimate_pitch
 
+from .conftest import load_benchmark
+
 RATE = 16000
+loop_steps = load_benchmark("instrument_tuning").loop_steps  # the benchmark's measure of a loop's wrap
 
 
 @pytest.mark.parametrize("notes, every", [((36, 84), 3), ((60, 61), 4), ((21, 108), 5), ((40, 40), 2), ((0, 127), 7)])
@@ -55,6 +58,38 @@ def test_a_region_plays_every_key_at_its_own_pitch_whatever_its_take_was_off_by(
     assert region_pitch(None, 60) == (60, 0)
 
 
+def test_a_held_note_loops_with_no_step_at_the_wrap_and_a_dying_one_does_not_loop():
+    """Real FluidR3_GM notes held 1.28 s: strings, flute, organ and a pad get a sustain loop inside the held part whose
+    baked wrap leads back to its start with no more of a step than the loop has anywhere (unbaked, each wrap steps more);
+    a piano, a marimba and a vibraphone, which die away, get none."""
+    held = int(1.28 * RATE)
+    with FluidSynthRenderer(DEFAULT_SOUNDFONT, RATE) as synth:
+        def note(program: int, pitch: int) -> np.ndarray:
+            synth.select(0, 0, program)
+            return synth.one_shot(0, pitch, 100, int(2.56 * RATE), held)
+
+        for program, pitch in ((48, 55), (73, 79), (19, 60), (89, 60)):
+            audio = note(program, pitch)
+            start, end = sustain_loop(audio, RATE, estimate_pitch(audio, RATE))
+            assert 0.15 * RATE <= end - start and end <= held + 800 and start >= 0.05 * RATE
+            baked = bake_loop(audio, start, end, sample_rate=RATE)
+            assert np.array_equal(baked[: end - 800], audio[: end - 800]) and np.array_equal(baked[end:], audio[end:])
+            wrap, inside = loop_steps(baked, (start, end - 1))
+            assert wrap <= inside < loop_steps(audio, (start, end - 1))[0], program  # unbaked, the wrap steps more
+        for program, pitch in ((0, 60), (12, 60), (11, 72)):
+            audio = note(program, pitch)
+            assert sustain_loop(audio, RATE, estimate_pitch(audio, RATE)) is None, program
+    assert sustain_loop(np.ones(RATE, np.float32), RATE, None) is None  # no pitch heard, no loop
+
+
+def test_a_looped_sample_repeats_while_its_key_is_held():
+    looped = Sample(60, 60.0, (59, 61), (1, 127), "a.wav", 0, loop=(4000, 9999))
+    plain = Sample(62, 62.0, (62, 63), (1, 127), "b.wav", 0)
+    found = regions(sfz_text([looped, plain], "x"))
+    assert (found[0]["loop_mode"], found[0]["loop_start"], found[0]["loop_end"]) == ("loop_sustain", "4000", "9999")
+    assert "loop_mode" not in found[1]
+
+
 def test_the_first_take_within_a_semitone_is_kept_else_the_nearest():
     assert pick_takes([66.0, 60.9, 60.0], 60) == [1]  # the ranked order wins among takes on the note
     assert pick_takes([66.0, 60.9, 60.0], 60, 3) == [1, 2, 0]  # round robins: on the note first, in order
@@ -89,10 +124,12 @@ def regions(sfz: str) -> list[dict]:
 
 def test_instrument_writes_an_sfz_whose_regions_are_its_samples_tuned_as_heard(tiny_pipe_dir, tmp_path, capsys):
     command = ["instrument", "a flute", "--notes", "C4-E4", "--every", "2", "--dynamics", "loud,soft", "--tries", "2",
-               "--model", str(tiny_pipe_dir), "--steps", "1", "--seconds", "0.3", "-o", str(tmp_path)]
+               "--no-sustain-loops", "--model", str(tiny_pipe_dir), "--steps", "1", "--seconds", "0.3", "-o", str(tmp_path)]
     assert main(command) == 0
     sfz = (tmp_path / "a_flute.sfz").read_text()
-    assert "made by: latentaudio instrument 'a flute' --notes C4-E4 --every 2 --tries 2 --seed 0 --dynamics soft,loud" in sfz
+    assert ("made by: latentaudio instrument 'a flute' --notes C4-E4 --every 2 --tries 2 --seed 0 --no-sustain-loops "
+            "--dynamics soft,loud") in sfz
+    assert "loop_mode" not in sfz
     found = regions(sfz)
     assert [(r["lovel"], r["hivel"], r["lokey"], r["hikey"]) for r in found] == [
         ("1", "64", "59", "61"), ("1", "64", "62", "63"), ("1", "64", "64", "65"),  # soft first: C4, D4, E4

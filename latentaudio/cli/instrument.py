@@ -38,6 +38,9 @@ def add_instrument_command(verbs) -> None:
     parser.add_argument("--round-robins", type=positive_int, default=1,
                         help="takes kept of each note, which a sampler plays in turn so that a repeated note or hit "
                              "differs (default 1; at most --tries)")
+    parser.add_argument("--no-sustain-loops", action="store_true",
+                        help="play every sample as it is: no loop that holds a note while its key is held (by default a "
+                             "held note that stays steady gets one, its end crossfaded into its start)")
     parser.add_argument("--seconds", type=positive_float, default=None, help="length of each sample (default: the model's clip)")
     add_sampling_options(parser)
     parser.add_argument("-o", "--output", default=".",
@@ -78,6 +81,7 @@ class InstrumentPlan:
     every: int  # semitones between sampled notes (1 for a kit)
     notes: list  # the MIDI notes (or a kit's keys) sampled
     round_robins: int = 1  # takes kept of each note, played in turn
+    sustain_loops: bool = True  # held notes loop while their key is held
 
     @property
     def samples(self) -> int:
@@ -116,7 +120,8 @@ def plan_instrument(args) -> InstrumentPlan:
     if args.round_robins > args.tries:
         raise ValueError(f"--round-robins {args.round_robins} keeps {args.round_robins} takes of each note: give --tries "
                          f"{args.round_robins} or more (it is {args.tries}).")
-    return InstrumentPlan(args.prompt, args.drums, dynamics, low, high, every, notes, args.round_robins)
+    return InstrumentPlan(args.prompt, args.drums, dynamics, low, high, every, notes, args.round_robins,
+                          not args.no_sustain_loops)
 
 
 def build_instrument(pipe, args, plan: InstrumentPlan, folder: Path, say: Callable[[str], None] = lambda line: None,
@@ -144,13 +149,14 @@ def build_instrument(pipe, args, plan: InstrumentPlan, folder: Path, say: Callab
         center, tune = region_pitch(sample.heard, sample.note)
         heard = "no pitch heard" if sample.heard is None else f"heard {note_name(center)} {-tune:+d} cents"
         robin = f" (round robin {sample.robin})" if plan.round_robins > 1 else ""
-        say(f"{note_name(sample.note)}{robin}: {sample.drum or heard}, take {sample.take + 1}")
+        loop = "" if sample.loop is None else f", looped over {(sample.loop[1] + 1 - sample.loop[0]) / pipe.sample_rate:.2f} s"
+        say(f"{note_name(sample.note)}{robin}: {sample.drum or heard}, take {sample.take + 1}{loop}")
         kept.append(sample)
         if on_sample is not None:
             on_sample(len(kept), plan.samples)
 
     samples = make_samples(draw, pipe.sample_rate, plan.prompt, plan.notes, plan.dynamics, stem=sfz.stem, on_sample=keep,
-                           drums=plan.drums, round_robins=plan.round_robins)
+                           drums=plan.drums, round_robins=plan.round_robins, loops=plan.sustain_loops)
     write_text(sfz, sfz_text(samples, samples_folder.name, instrument_header(args, plan)))
     return sfz, samples_folder, samples
 
@@ -161,7 +167,8 @@ def instrument_header(args, plan: InstrumentPlan) -> list[str]:
 
     command = ["latentaudio", "instrument", plan.prompt, *(["--drums"] if plan.drums else []),
                "--notes", f"{note_name(plan.low)}-{note_name(plan.high)}", *([] if plan.drums else ["--every", str(plan.every)]),
-               "--tries", str(args.tries), "--seed", str(args.seed)]
+               "--tries", str(args.tries), "--seed", str(args.seed),
+               *([] if plan.sustain_loops or plan.drums else ["--no-sustain-loops"])]
     for flag, value in (("--dynamics", ",".join(plan.dynamics) or None),
                         ("--round-robins", plan.round_robins if plan.round_robins > 1 else None), ("--model", args.model), ("--steps", args.steps),
                         ("--guidance", args.guidance), ("--seconds", args.seconds), ("--negative-prompt", args.negative_prompt),

@@ -1,14 +1,16 @@
 """`latentaudio instrument`: a multisampled SFZ instrument from a prompt, its regions tuned by the pitch heard."""
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
+from latentaudio.audio_io import write_audio
 from latentaudio.cli import main
 from latentaudio.data.synth import DEFAULT_SOUNDFONT, FluidSynthRenderer
-from latentaudio.instrument import (Sample, bake_loop, drum_prompt, key_ranges, layer_prompt, note_plan, parse_notes,
-                                    pick_takes, played_at, region_pitch, sfz_text, sustain_loop, velocity_ranges)
+from latentaudio.instrument import (Sample, bake_loop, drum_prompt, key_ranges, layer_prompt, make_samples, note_plan,
+                                    parse_notes, pick_takes, played_at, region_pitch, sfz_text, sustain_loop, velocity_ranges)
 from latentaudio.metrics import estimate_pitch
 
 from .conftest import load_benchmark
@@ -88,6 +90,86 @@ def test_a_looped_sample_repeats_while_its_key_is_held():
     found = regions(sfz_text([looped, plain], "x"))
     assert (found[0]["loop_mode"], found[0]["loop_start"], found[0]["loop_end"]) == ("loop_sustain", "4000", "9999")
     assert "loop_mode" not in found[1]
+
+
+def sfizz(sfz: Path):
+    """The sfizz engine (pysfizz) with ``sfz`` loaded, at the samples' rate."""
+    import pysfizz
+
+    synth = pysfizz.Synth(sample_rate=RATE, block_size=256)
+    assert synth.load_sfz_file(sfz, quiet=False), sfz
+    return synth
+
+
+def play(synth, notes: list[tuple[float, int]], seconds: float, held: float = 0.05) -> np.ndarray:
+    """Mono output of ``synth`` over ``seconds``: each ``(time, key)`` of ``notes`` struck at full velocity and released
+    ``held`` seconds later."""
+    events = sorted([(round(t * RATE), True, key) for t, key in notes] + [(round((t + held) * RATE), False, key)
+                                                                          for t, key in notes])
+    out, block, position = [], synth.get_block_size(), 0
+    while position < seconds * RATE:
+        for at, on, key in [e for e in events if position <= e[0] < position + block]:
+            (synth._synth.note_on if on else synth._synth.note_off)(at - position, key, 127 if on else 0)
+        left, right = synth._synth.render_block()
+        out.append((np.asarray(left) + np.asarray(right)) / 2)
+        position += block
+    return np.concatenate(out)[: round(seconds * RATE)]
+
+
+def rms(audio: np.ndarray, start: float, stop: float) -> float:
+    return float(np.sqrt(np.mean(np.square(audio[round(start * RATE) : round(stop * RATE)]))))
+
+
+def test_sfizz_plays_every_key_at_its_own_pitch_and_holds_a_looped_note_while_its_key_is_held(tmp_path):
+    """The real sfizz engine on an instrument of real flute notes made off-pitch on purpose (30 cents sharp, 40 flat,
+    an octave and 20 cents high): every key sounds at its own pitch; a key held 4 s sounds to the end with the sustain
+    loops and stops after the 2.56 s sample without them."""
+    with FluidSynthRenderer(DEFAULT_SOUNDFONT, RATE) as synth:
+        synth.select(0, 0, 73)
+        flute = synth.one_shot(0, 72, 100, int(2.56 * RATE), int(1.28 * RATE))
+    off = {60: 30, 66: -40, 72: 1220}  # cents
+
+    def draw(prompt: str) -> list:
+        note = {"C4": 60, "F#4": 66, "C5": 72}[prompt.rsplit(", ", 1)[1]]
+        return [played_at(flute, note, 72, off[note])]  # the flute at the note, off by its cents
+
+    for loops in (True, False):
+        folder = tmp_path / str(loops)
+        samples = make_samples(draw, RATE, "flute", [60, 66, 72], stem="flute", loops=loops,
+                               on_sample=lambda sample, audio: write_audio(folder / "flute" / sample.file_name, audio, RATE))
+        (folder / "flute.sfz").write_text(sfz_text(samples, "flute"))
+        player = sfizz(folder / "flute.sfz")
+        if loops:
+            assert all(sample.loop is not None for sample in samples)
+            for key in (57, 60, 62, 64, 66, 69, 70, 72, 75):  # every region, at and away from its note
+                sounding = estimate_pitch(play(player, [(0, key)], 1.2, held=1.0), RATE)
+                assert abs(sounding - key) < 0.1, (key, sounding)
+        held = play(player, [(0, 66)], 4.0, held=4.0)
+        assert (rms(held, 3.0, 3.9) > 0.5 * rms(held, 0.5, 1.0)) == loops
+
+
+def test_sfizz_takes_round_robins_in_turn_and_a_closed_hi_hat_cuts_the_open_one(tmp_path):
+    """A kit of real FluidR3_GM drums: the snare's two round robins alternate, and a closed hi-hat 0.2 s after an open
+    one silences it, where the open hi-hat alone rings on."""
+    with FluidSynthRenderer(DEFAULT_SOUNDFONT, RATE) as synth:
+        synth.select(9, 128, 0)
+        hits = {key: [synth.one_shot(9, key, velocity, RATE, RATE // 10) for velocity in (127, 70)] for key in (38, 42, 46)}
+
+    def draw(prompt: str) -> list:
+        return hits[{"snare drum": 38, "closed hi-hat": 42, "open hi-hat": 46}[prompt.split(", ")[0]]]
+
+    samples = make_samples(draw, RATE, "kit", [38, 42, 46], stem="kit", drums=True, round_robins=2,
+                           on_sample=lambda sample, audio: write_audio(tmp_path / "kit" / sample.file_name, audio, RATE))
+    (tmp_path / "kit.sfz").write_text(sfz_text(samples, "kit"))
+    player = sfizz(tmp_path / "kit.sfz")
+    strikes = [play(player, [(0, 38)], 0.5) for _ in range(3)]
+    assert rms(strikes[0], 0, 0.2) > 1.3 * rms(strikes[1], 0, 0.2)  # the loud take, then the soft one, then the loud
+    assert np.allclose(strikes[0], strikes[2], atol=1e-4)
+    alone = play(player, [(0, 46)], 1.0)
+    choked = play(player, [(0, 46), (0.2, 42)], 1.0)
+    closed = play(player, [(0.2, 42)], 1.0)
+    ringing = rms(alone, 0.3, 0.6)
+    assert ringing > 10 * rms(closed, 0.3, 0.6) and rms(choked, 0.3, 0.6) < 0.2 * ringing
 
 
 def test_the_first_take_within_a_semitone_is_kept_else_the_nearest():

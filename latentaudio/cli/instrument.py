@@ -149,7 +149,8 @@ def build_instrument(pipe, args, plan: InstrumentPlan, folder: Path, say: Callab
         center, tune = region_pitch(sample.heard, sample.note)
         heard = "no pitch heard" if sample.heard is None else f"heard {note_name(center)} {-tune:+d} cents"
         robin = f" (round robin {sample.robin})" if plan.round_robins > 1 else ""
-        loop = "" if sample.loop is None else f", looped over {(sample.loop[1] + 1 - sample.loop[0]) / pipe.sample_rate:.2f} s"
+        looped = None if sample.loop is None else (sample.loop[1] + 1 - sample.loop[0]) / pipe.sample_rate
+        loop = "" if looped is None else f", looped over {looped:.2f} s"
         say(f"{note_name(sample.note)}{robin}: {sample.drum or heard}, take {sample.take + 1}{loop}")
         kept.append(sample)
         if on_sample is not None:
@@ -166,13 +167,14 @@ def instrument_header(args, plan: InstrumentPlan) -> list[str]:
     from ..data.gm import note_name
 
     command = ["latentaudio", "instrument", plan.prompt, *(["--drums"] if plan.drums else []),
-               "--notes", f"{note_name(plan.low)}-{note_name(plan.high)}", *([] if plan.drums else ["--every", str(plan.every)]),
-               "--tries", str(args.tries), "--seed", str(args.seed),
+               "--notes", f"{note_name(plan.low)}-{note_name(plan.high)}",
+               *([] if plan.drums else ["--every", str(plan.every)]), "--tries", str(args.tries), "--seed", str(args.seed),
                *([] if plan.sustain_loops or plan.drums else ["--no-sustain-loops"])]
-    for flag, value in (("--dynamics", ",".join(plan.dynamics) or None),
-                        ("--round-robins", plan.round_robins if plan.round_robins > 1 else None), ("--model", args.model), ("--steps", args.steps),
-                        ("--guidance", args.guidance), ("--seconds", args.seconds), ("--negative-prompt", args.negative_prompt),
-                        ("--scheduler", args.scheduler)):
+    options = (("--dynamics", ",".join(plan.dynamics) or None),
+               ("--round-robins", plan.round_robins if plan.round_robins > 1 else None), ("--model", args.model),
+               ("--steps", args.steps), ("--guidance", args.guidance), ("--seconds", args.seconds),
+               ("--negative-prompt", args.negative_prompt), ("--scheduler", args.scheduler))
+    for flag, value in options:
         command += [flag, str(value)] if value is not None else []
     return [f"{plan.prompt}: {'a drum kit' if plan.drums else 'an instrument'} made by latentaudio",
             f"made by: {shlex.join(command)}",

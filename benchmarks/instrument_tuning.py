@@ -7,9 +7,10 @@ range), drawn as the verb draws them. Printed per prompt:
 
 - the samples whose first take drawn (what one draw gives) lies within a semitone of the note asked for, and whose
   kept take does (the first of the ``--tries`` within a semitone, in the order the model's scorer puts them);
-- the samples given a sustain loop (a held note that stays steady), and of those the wraps with no more of a step
-  than the loop has anywhere (:func:`wrap_step`: the loudness of the 10 ms after a point against the 10 ms before;
-  the loop's own steps are taken every 25 ms inside its second pass);
+- the samples given a sustain loop (a held note that stays steady), and of those the loops whose wrap (back to the
+  loop's start) and release (on past its end) step no more than the loop does anywhere (:func:`wrap_step`: the
+  loudness of the 10 ms after a point against the 10 ms before; the loop's own steps are taken every 25 ms inside its
+  second pass);
 - every key of the instrument played as its region says (:func:`latentaudio.instrument.played_at`), its pitch heard
   again: the median distance from the key in cents and the share within 25 cents, untuned (``pitch_keycenter`` the note
   asked for, ``tune`` 0) and tuned (the regions the SFZ file holds). Keys whose sound has no pitch heard count as
@@ -63,13 +64,14 @@ def wrap_step(played: np.ndarray, at: int, window: int = 160) -> float:
     return abs(10 * np.log10((np.mean(np.square(after)) + 1e-12) / (np.mean(np.square(before)) + 1e-12)))
 
 
-def loop_steps(audio: np.ndarray, loop: tuple[int, int], hop: int = 400) -> tuple[float, float]:
-    """``(the step at the wrap, the largest step inside the loop)`` of a sample whose sustain loop is ``loop`` (first and
-    last sample, inclusive) played to its end, around, and through once more."""
+def loop_steps(audio: np.ndarray, loop: tuple[int, int], hop: int = 400) -> tuple[float, float, float]:
+    """``(the step at the wrap, the step into the release, the largest step inside the loop)`` of a sample whose sustain
+    loop is ``loop`` (first and last sample, inclusive): played to the loop's end, around, and through once more; and
+    played on past the loop's end, as after the key is let go."""
     start, end = loop[0], loop[1] + 1
     played = np.concatenate([audio[:end], audio[start:end], audio[start:end]])
     inside = [wrap_step(played, at) for at in range(end + 800, 2 * end - start - 800, hop)]
-    return wrap_step(played, end), max(inside)
+    return wrap_step(played, end), wrap_step(audio, end), max(inside)
 
 
 def key_errors(audio: np.ndarray, rate: int, keys: tuple[int, int], center: int, tune: int) -> list[float]:
@@ -102,7 +104,7 @@ def main() -> None:
 
     print(f"{args.model}, {args.steps} steps, guidance {args.guidance}, seed {args.seed}; every {args.every} semitones, "
           f"{args.tries} takes a sample")
-    print("| prompt | samples | first take drawn on its note | kept take on its note | looped: wraps no bigger than the loop's "
+    print("| prompt | samples | first take drawn on its note | kept take on its note | looped: wrap and release no bigger than the loop's "
           "own steps | keys: median cents off, untuned / tuned | keys within 25 cents, untuned / tuned | s |")
     print("|---|---|---|---|---|---|---|---|")
     totals = {"samples": 0, "first": 0, "kept": 0, "looped": 0, "smooth": 0, "untuned": [], "tuned": []}
@@ -116,7 +118,7 @@ def main() -> None:
                     for heard, note in zip((estimate_pitch(take, pipe.sample_rate) for take in firsts), notes))
         kept = sum(sample.in_tune for sample in samples)
         steps = [loop_steps(kept_audio[sample.note], sample.loop) for sample in samples if sample.loop is not None]
-        smooth = sum(wrap <= inside for wrap, inside in steps)
+        smooth = sum(max(wrap, release) <= inside for wrap, release, inside in steps)
         untuned, tuned = [], []
         for sample in samples:
             audio = kept_audio[sample.note]

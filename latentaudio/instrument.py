@@ -13,9 +13,9 @@ semitones. What makes the takes playable together:
   preference) and a sampler plays them in turn (``seq_length`` / ``seq_position``), so a repeated note or drum hit is
   never the same sample twice in a row.
 * **Sustain loops.** A take that holds its note (a pad, an organ, strings, a flute) gets a loop over its steadiest
-  stretch, starting where what leads into it best matches its end, with the loop's end crossfaded into that lead-in
-  (:func:`sustain_loop`, :func:`bake_loop`): a sampler repeats it while the key is held (``loop_mode=loop_sustain``)
-  and plays the release after. A take that dies away (a piano, a pluck) plays as it is.
+  stretch, starting where what leads into it best matches its end, with the loop's end crossfaded into that lead-in and
+  the audio after it back into the release (:func:`sustain_loop`, :func:`bake_loop`): a sampler repeats it while the
+  key is held (``loop_mode=loop_sustain``) and plays on into the release after. A take that dies away (a piano, a pluck) plays as it is.
 * **The tuning.** Each region is then tuned by what was heard (:func:`region_pitch`): its ``pitch_keycenter`` is the
   nearest key to the take's pitch and ``tune`` the remaining cents, so every key plays its own pitch, whatever the take
   was off by. A take whose pitch cannot be heard (a noise, a drum) keeps the note asked for.
@@ -189,20 +189,30 @@ def sustain_loop(audio: np.ndarray, sample_rate: int, pitch: Optional[float], st
 
 
 def bake_loop(audio: np.ndarray, start: int, end: int, crossfade_s: float = 0.05, sample_rate: int = 16000) -> np.ndarray:
-    """``audio`` with the last ``crossfade_s`` of the loop ``[start, end)`` faded into the audio that leads up to
-    ``start``: played from ``end - 1`` back to ``start``, the loop then continues as the audio before ``start`` does,
-    with no step. The fade keeps the power of the sum steady for the two stretches' correlation ``r`` (gains ``a``, ``b``
-    scaled by ``1 / sqrt(a² + b² + 2rab)``: linear for stretches in phase, equal-power for unrelated ones, so a
-    chorused pad does not dip). The audio outside the fade is unchanged."""
-    fade = min(round(crossfade_s * sample_rate), start, (end - start) // 2)
+    """``audio`` with its loop ``[start, end)`` joined both ways a sampler plays past ``end - 1``: around to ``start``
+    while the key is held, and on into the release after it is let go.
+
+    The loop's last ``crossfade_s`` is faded into the audio that leads up to ``start``, so that going around, the loop
+    continues as the audio before ``start`` does; and the first ``crossfade_s`` after the loop is faded from the audio
+    that follows ``start`` back into the release, so that playing on continues the same way. Each fade keeps the power
+    of the sum steady for its two stretches' correlation ``r`` (gains ``a``, ``b`` scaled by
+    ``1 / sqrt(a² + b² + 2rab)``: linear for stretches in phase, equal-power for unrelated ones, so a chorused pad does
+    not dip). The audio outside the two fades is unchanged."""
+    fade = min(round(crossfade_s * sample_rate), start, (end - start) // 2, len(audio) - end)
     baked = np.array(audio, dtype=np.float32, copy=True)
     if fade > 0:
-        ending, lead_in = audio[end - fade : end].astype(np.float64), audio[start - fade : start].astype(np.float64)
-        r = float(np.clip(np.dot(ending, lead_in) / (np.linalg.norm(ending) * np.linalg.norm(lead_in) + 1e-12), 0, 1))
-        into = np.arange(1, fade + 1) / fade
-        gain = 1 / np.sqrt((1 - into) ** 2 + into**2 + 2 * r * (1 - into) * into)
-        baked[end - fade : end] = (gain * ((1 - into) * ending + into * lead_in)).astype(np.float32)
+        baked[end - fade : end] = _fade(audio[end - fade : end], audio[start - fade : start])
+        baked[end : end + fade] = _fade(audio[start : start + fade], audio[end : end + fade])
     return baked
+
+
+def _fade(away: np.ndarray, into: np.ndarray) -> np.ndarray:
+    """``away`` faded into ``into`` (two stretches of one length) at steady power for their correlation."""
+    away, into = away.astype(np.float64), into.astype(np.float64)
+    r = float(np.clip(np.dot(away, into) / (np.linalg.norm(away) * np.linalg.norm(into) + 1e-12), 0, 1))
+    weight = np.arange(1, len(away) + 1) / len(away)
+    gain = 1 / np.sqrt((1 - weight) ** 2 + weight**2 + 2 * r * (1 - weight) * weight)
+    return (gain * ((1 - weight) * away + weight * into)).astype(np.float32)
 
 
 def pick_takes(heard: Sequence[Optional[float]], note: int, count: int = 1) -> list[int]:

@@ -16,7 +16,7 @@ from latentaudio.metrics import estimate_pitch
 from .conftest import load_benchmark
 
 RATE = 16000
-loop_steps = load_benchmark("instrument_tuning").loop_steps  # the benchmark's measure of a loop's wrap
+loop_steps = load_benchmark("instrument_tuning").loop_steps  # the benchmark's measure of a loop's wrap and release
 
 
 @pytest.mark.parametrize("notes, every", [((36, 84), 3), ((60, 61), 4), ((21, 108), 5), ((40, 40), 2), ((0, 127), 7)])
@@ -75,9 +75,10 @@ def test_a_held_note_loops_with_no_step_at_the_wrap_and_a_dying_one_does_not_loo
             start, end = sustain_loop(audio, RATE, estimate_pitch(audio, RATE))
             assert 0.15 * RATE <= end - start and end <= held + 800 and start >= 0.05 * RATE
             baked = bake_loop(audio, start, end, sample_rate=RATE)
-            assert np.array_equal(baked[: end - 800], audio[: end - 800]) and np.array_equal(baked[end:], audio[end:])
-            wrap, inside = loop_steps(baked, (start, end - 1))
+            assert np.array_equal(baked[: end - 800], audio[: end - 800]) and np.array_equal(baked[end + 800 :], audio[end + 800 :])
+            wrap, release, inside = loop_steps(baked, (start, end - 1))
             assert wrap <= inside < loop_steps(audio, (start, end - 1))[0], program  # unbaked, the wrap steps more
+            assert release <= inside, program  # and played on past the loop, into the release, no more either
         for program, pitch in ((0, 60), (12, 60), (11, 72)):
             audio = note(program, pitch)
             assert sustain_loop(audio, RATE, estimate_pitch(audio, RATE)) is None, program
@@ -158,18 +159,19 @@ def test_sfizz_takes_round_robins_in_turn_and_a_closed_hi_hat_cuts_the_open_one(
     def draw(prompt: str) -> list:
         return hits[{"snare drum": 38, "closed hi-hat": 42, "open hi-hat": 46}[prompt.split(", ")[0]]]
 
-    samples = make_samples(draw, RATE, "kit", [38, 42, 46], stem="kit", drums=True, round_robins=2,
-                           on_sample=lambda sample, audio: write_audio(tmp_path / "kit" / sample.file_name, audio, RATE))
-    (tmp_path / "kit.sfz").write_text(sfz_text(samples, "kit"))
-    player = sfizz(tmp_path / "kit.sfz")
+    for robins in (2, 1):  # the snare's round robins; the hi-hats, one take each
+        samples = make_samples(draw, RATE, "kit", [38, 42, 46], stem="kit", drums=True, round_robins=robins,
+                               on_sample=lambda sample, audio: write_audio(tmp_path / str(robins) / "kit" / sample.file_name,
+                                                                           audio, RATE))
+        (tmp_path / str(robins) / "kit.sfz").write_text(sfz_text(samples, "kit"))
+    player = sfizz(tmp_path / "2" / "kit.sfz")
     strikes = [play(player, [(0, 38)], 0.5) for _ in range(3)]
     assert rms(strikes[0], 0, 0.2) > 1.3 * rms(strikes[1], 0, 0.2)  # the loud take, then the soft one, then the loud
     assert np.allclose(strikes[0], strikes[2], atol=1e-4)
-    alone = play(player, [(0, 46)], 1.0)
-    choked = play(player, [(0, 46), (0.2, 42)], 1.0)
-    closed = play(player, [(0.2, 42)], 1.0)
+    player = sfizz(tmp_path / "1" / "kit.sfz")
+    alone, choked, closed = (play(player, notes, 1.0) for notes in ([(0, 46)], [(0, 46), (0.2, 42)], [(0.2, 42)]))
     ringing = rms(alone, 0.3, 0.6)
-    assert ringing > 10 * rms(closed, 0.3, 0.6) and rms(choked, 0.3, 0.6) < 0.2 * ringing
+    assert ringing > 3 * rms(closed, 0.3, 0.6) and rms(choked, 0.3, 0.6) < 0.1 * ringing + rms(closed, 0.3, 0.6)
 
 
 def test_the_first_take_within_a_semitone_is_kept_else_the_nearest():

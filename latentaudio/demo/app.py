@@ -150,7 +150,7 @@ class Panel:
         progress(0, desc="starting")
         unit = ("samples", "making samples") if self.verb == "instrument" else ("steps", "sampling")
         try:
-            paths = self.studio.run(self.verb, values, audio, session=request.session_hash,
+            paths = self.studio.run(self.verb, values, audio, session=request.session_hash, previews=MAX_TAKES,
                                     on_step=lambda step, total: progress((step, total), desc=unit[1], unit=unit[0]))
         except Cancelled:
             raise gr.Error("Stopped.", duration=None, print_exception=False)

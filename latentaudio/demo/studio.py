@@ -115,9 +115,10 @@ class Studio:
 
     # ---------------------------------------------------------------- running
     def run(self, verb: str, values: dict, audio: Optional[str] = None, session: str = "",
-            on_step: Optional[Callable[[int, int], None]] = None) -> list[Path]:
+            on_step: Optional[Callable[[int, int], None]] = None, previews: int = 5) -> list[Path]:
         """Run ``verb`` with control values ``values`` (dest → value) on the file ``audio`` (for verbs that read one)
-        and write its takes as WAVs; their paths. ``on_step(step, steps)`` follows the sampler.
+        and write its takes as WAVs; their paths. ``on_step(step, steps)`` follows the sampler. ``instrument`` gives
+        its zip and ``previews`` of its samples instead (:meth:`run_instrument`).
 
         Raises:
             ValueError: A value the verb rejects, an unreadable or unusable input, a range outside the clip.
@@ -126,7 +127,7 @@ class Studio:
         args = parse_values(self.parsers[verb], values)
         args.input, args.edit_verb = audio, verb
         if verb == "instrument":
-            return self.run_instrument(args, session, on_step)
+            return self.run_instrument(args, session, on_step, previews)
         if verb == "generate":
             prompt, inputs = args.prompt if isinstance(args.prompt, str) else None, {}
             if not prompt:

@@ -161,7 +161,8 @@ class Studio:
                        on_step: Optional[Callable[[int, int], None]] = None, previews: int = 5) -> list[Path]:
         """``latentaudio instrument`` on the studio's model (:func:`~latentaudio.cli.instrument.build_instrument`): the
         path of a zip of its ``.sfz`` file and samples, then ``previews`` of the loudest layer's samples (the first round
-        robin of each), evenly spread from the lowest note to the highest, to hear. ``on_step(sample, samples)`` follows the samples."""
+        robin of each), evenly spread from the lowest note to the highest, to hear. ``on_step(sample, samples)``
+        follows the samples."""
         plan = plan_instrument(args)
         args.model = self.model  # what the file says made it
         with self._run_lock:

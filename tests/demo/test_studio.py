@@ -426,3 +426,23 @@ def test_an_instrument_run_hears_five_samples_spread_from_low_to_high_and_refuse
                                                                                    "dynamics": "loud,soft"})
     with pytest.raises(ValueError, match="states a note"):
         studio.run("instrument", {"prompt": "a cello, C4"})
+
+
+def test_stop_ends_an_instrument_run_before_its_file_is_written(studio_model, tmp_path):
+    """In-process: Stop during an instrument (after its first sample) ends the run at the next sampler step, and no
+    .sfz file points at the samples it did not make."""
+    from latentaudio.demo.studio import Cancelled, Studio
+
+    studio = Studio(str(studio_model), tmp_path / "files")
+    made = []
+
+    def on_step(done: int, total: int) -> None:
+        made.append(done)
+        studio.stop("me")
+
+    with pytest.raises(Cancelled):
+        studio.run("instrument", {"prompt": "a cello", "notes": "C3-C5", "every": 6, "tries": 1, "seconds": 0.32,
+                                  "steps": 2}, session="me", on_step=on_step)
+    assert made == [1] and not list((tmp_path / "files").rglob("*.sfz")) and not list((tmp_path / "files").rglob("*.zip"))
+    assert len(studio.run("instrument", {"prompt": "a cello", "notes": "C3-C4", "every": 12, "tries": 1, "seconds": 0.32,
+                                         "steps": 1}, session="me")) == 3  # the studio goes on: a zip and two samples

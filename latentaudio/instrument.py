@@ -62,8 +62,10 @@ class Sample:
 
     @property
     def in_tune(self) -> bool:
-        """Whether the take lies within a semitone of the note asked for."""
-        return self.heard is not None and abs(self.heard - self.note) <= 1.0
+        """Whether the take lies within a semitone of the note asked for (:func:`~latentaudio.metrics.within_semitone`)."""
+        from .metrics import within_semitone
+
+        return within_semitone(self.heard, self.note)
 
 
 def parse_notes(text: str) -> tuple[int, int]:
@@ -156,11 +158,7 @@ def sustain_loop(audio: np.ndarray, sample_rate: int, pitch: Optional[float], st
     if frames < 3:
         return None
 
-    def level(clip: np.ndarray) -> np.ndarray:  # dB of each whole frame of clip
-        count = len(clip) // frame
-        return 10 * np.log10(np.mean(np.square(clip[: count * frame].reshape(count, frame), dtype=np.float64), axis=1) + 1e-12)
-
-    levels = level(audio)
+    levels = 10 * np.log10(np.mean(np.square(audio[: frames * frame].reshape(frames, frame), dtype=np.float64), axis=1) + 1e-12)
     held = np.flatnonzero(levels >= levels.max() - 6)
     best, first = (0, 0), held[0] + 1
     for last in range(held[0] + 1, held[-1] + 1):  # the longest steady run of frames [first, last]
@@ -176,10 +174,9 @@ def sustain_loop(audio: np.ndarray, sample_rate: int, pitch: Optional[float], st
         return None
     # the start within a period either way whose lead-in is most like the loop's end (the pitch heard is a median, so
     # a long loop can drift off whole periods): the crossfade then joins two stretches in phase
-    tail = audio[stop - crossfade : stop].astype(np.float64)
+    tail = audio[stop - crossfade : stop]
     shifts = range(-round(period), round(period) + 1)
-    likeness = [np.dot(tail, audio[stop - length + shift - crossfade : stop - length + shift])
-                / (np.linalg.norm(audio[stop - length + shift - crossfade : stop - length + shift]) + 1e-12) for shift in shifts]
+    likeness = [_correlation(tail, audio[stop - length + shift - crossfade : stop - length + shift]) for shift in shifts]
     length -= shifts[int(np.argmax(likeness))]
     fifth = length // 5
     ends = [np.mean(np.square(audio[at : at + fifth], dtype=np.float64)) + 1e-12 for at in (stop - length, stop - fifth)]
@@ -209,21 +206,29 @@ def bake_loop(audio: np.ndarray, start: int, end: int, crossfade_s: float = 0.05
 def _fade(away: np.ndarray, into: np.ndarray) -> np.ndarray:
     """``away`` faded into ``into`` (two stretches of one length) at steady power for their correlation."""
     away, into = away.astype(np.float64), into.astype(np.float64)
-    r = float(np.clip(np.dot(away, into) / (np.linalg.norm(away) * np.linalg.norm(into) + 1e-12), 0, 1))
+    r = float(np.clip(_correlation(away, into), 0, 1))
     weight = np.arange(1, len(away) + 1) / len(away)
     gain = 1 / np.sqrt((1 - weight) ** 2 + weight**2 + 2 * r * (1 - weight) * weight)
     return (gain * ((1 - weight) * away + weight * into)).astype(np.float32)
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """The normalised correlation of two stretches of one length, in [-1, 1] (0 where either is silent)."""
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))
 
 
 def pick_takes(heard: Sequence[Optional[float]], note: int, count: int = 1) -> list[int]:
     """Which ``count`` of the takes (in the order the pipeline gave them, best first where it ranks) to keep for
     ``note``, given the pitch ``heard`` in each (`None` for a drum, or none heard): those within a semitone of it in
     that order, then the others nearest to it, then those with no pitch heard, in that order."""
+    from .metrics import within_semitone
+
     def preference(i: int) -> tuple:
         pitch = heard[i]
         if pitch is None:
             return (2, 0.0, i)
-        return (0, 0.0, i) if abs(pitch - note) <= 1.0 else (1, abs(pitch - note), i)
+        return (0, 0.0, i) if within_semitone(pitch, note) else (1, abs(pitch - note), i)
 
     return sorted(range(len(heard)), key=preference)[:count]
 
@@ -240,6 +245,11 @@ def drum_prompt(prompt: str, key: int, dynamics: Optional[str] = None) -> str:
     from .data.gm import DRUM_KEYS
 
     return ", ".join(part for part in (DRUM_KEYS[key], prompt, dynamics) if part)
+
+
+def sample_prompt(prompt: str, note: int, dynamics: Optional[str] = None, drums: bool = False) -> str:
+    """The prompt of one sample of an instrument: :func:`drum_prompt` for a kit, else :func:`layer_prompt`."""
+    return drum_prompt(prompt, note, dynamics) if drums else layer_prompt(prompt, note, dynamics)
 
 
 def check_instrument_prompt(prompt: str, dynamics: Sequence[str], drums: bool = False) -> None:
@@ -297,8 +307,7 @@ def make_samples(draw: Callable[[str], list[np.ndarray]], sample_rate: int, prom
     """Draw, hear and place every sample of the instrument.
 
     Args:
-        draw: ``draw(prompt)`` gives the takes of one sample's prompt (:func:`layer_prompt`, or :func:`drum_prompt`
-            for a kit), mono at ``sample_rate``, in the order to prefer them (best first where the model ranks).
+        draw: ``draw(prompt)`` gives the takes of one sample's prompt (:func:`sample_prompt`), mono at ``sample_rate``, in the order to prefer them (best first where the model ranks).
         notes: The sorted MIDI notes to sample (:func:`note_plan`); for a kit, its keys.
         dynamics: Dynamics words, softest first, one velocity layer each (:func:`velocity_ranges`); none: one layer
             of the prompt as it is.
@@ -328,7 +337,7 @@ def make_samples(draw: Callable[[str], list[np.ndarray]], sample_rate: int, prom
     samples = []
     for layer, velocities in zip(layers, velocity_ranges(len(layers))):
         for note, note_keys in zip(notes, keys):
-            takes = draw(drum_prompt(prompt, note, layer) if drums else layer_prompt(prompt, note, layer))
+            takes = draw(sample_prompt(prompt, note, layer, drums))
             if len(takes) < round_robins:
                 raise ValueError(f"{round_robins} round robins need as many takes of each note; {len(takes)} were drawn.")
             heard = [None] * len(takes) if drums else [estimate_pitch(take, sample_rate) for take in takes]

@@ -182,11 +182,11 @@ class Studio:
         """Markdown saying what the studio's model reads the first sample's prompt as (each sample's prompt is the
         instrument's with its note, or a kit's with its drum, first)."""
         from ..data.gm import DRUM_KEYS, note_name
-        from ..instrument import drum_prompt, layer_prompt
+        from ..instrument import sample_prompt
 
         plan = plan_instrument(parse_values(self.parsers["instrument"], values))
-        first, layer = plan.notes[0], (plan.dynamics or [None])[0]
-        prompt = drum_prompt(plan.prompt, first, layer) if plan.drums else layer_prompt(plan.prompt, first, layer)
+        first = plan.notes[0]
+        prompt = sample_prompt(plan.prompt, first, (plan.dynamics or [None])[0], plan.drums)
         template = self.pipe.config.get("prompt_template")
         read = template_caption(prompt, template, None)
         what = DRUM_KEYS[first] if plan.drums else note_name(first)

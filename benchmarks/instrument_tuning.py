@@ -100,7 +100,7 @@ def main() -> None:
         return drum_kits(pipe, args)
 
     from latentaudio.instrument import default_notes, make_samples, note_plan, region_pitch
-    from latentaudio.metrics import estimate_pitch
+    from latentaudio.metrics import estimate_pitch, within_semitone
 
     print(f"{args.model}, {args.steps} steps, guidance {args.guidance}, seed {args.seed}; every {args.every} semitones, "
           f"{args.tries} takes a sample")
@@ -114,8 +114,7 @@ def main() -> None:
         samples = make_samples(lambda text: draw_takes(pipe, args, text, firsts), pipe.sample_rate, prompt, notes,
                                on_sample=lambda sample, audio: kept_audio.__setitem__(sample.note, audio))
         seconds = time.perf_counter() - started
-        first = sum(heard is not None and abs(heard - note) <= 1
-                    for heard, note in zip((estimate_pitch(take, pipe.sample_rate) for take in firsts), notes))
+        first = sum(within_semitone(estimate_pitch(take, pipe.sample_rate), note) for take, note in zip(firsts, notes))
         kept = sum(sample.in_tune for sample in samples)
         steps = [loop_steps(kept_audio[sample.note], sample.loop) for sample in samples if sample.loop is not None]
         smooth = sum(max(wrap, release) <= inside for wrap, release, inside in steps)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 import numpy as np
 import soundfile as sf
@@ -17,6 +17,8 @@ from .atomic import atomic_file
 
 if TYPE_CHECKING:
     import torch
+
+    from .sample_info import SampleInfo
 
 PathLike = Union[str, os.PathLike]
 
@@ -82,9 +84,13 @@ def resample(audio: torch.Tensor, orig_rate: int, new_rate: int) -> torch.Tensor
     return torchaudio.functional.resample(audio, orig_rate, new_rate)
 
 
-def write_audio(path: PathLike, audio, sample_rate: int, durable: bool = True) -> Path:
+def write_audio(path: PathLike, audio, sample_rate: int, durable: bool = True, info: Optional[SampleInfo] = None) -> Path:
     """Write a mono (L,) or multi-channel (C, L) array as 16-bit PCM (or the format of the suffix,
     :data:`WRITABLE_FORMATS`).
+
+    ``info`` (:class:`~latentaudio.sample_info.SampleInfo`) adds what a sampler or a DAW reads from a WAV: the take's
+    root key and sustain loop (``smpl``), and whether it is a one-shot or a loop of so many beats at a tempo
+    (``acid``). Other formats have no place for it and are written without.
 
     The file is replaced atomically (see :mod:`latentaudio.atomic`): a reader, a concurrent writer or
     a killed process sees the previous file or the new one whole, never a partial file.
@@ -103,6 +109,10 @@ def write_audio(path: PathLike, audio, sample_rate: int, durable: bool = True) -
     try:
         with atomic_file(path, durable=durable) as temp:
             sf.write(str(temp), np.clip(audio, -1.0, 1.0), sample_rate, format=output_format(path))
+            if info is not None and output_format(path) == "WAV":
+                from .sample_info import add_to_wav
+
+                add_to_wav(temp, info, sample_rate)
     except (OSError, RuntimeError, TypeError, ValueError, sf.LibsndfileError) as error:
         raise ValueError(f"Cannot write audio to {path}: {error}") from error
     return path

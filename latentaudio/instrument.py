@@ -38,6 +38,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 from .data.gm import note_name
+from .sample_info import SampleInfo
 
 LOWEST_KEY, HIGHEST_KEY = 0, 127
 DRUM_KEYS_RANGE = (35, 81)  # General MIDI percussion: acoustic kick drum to open triangle
@@ -122,6 +123,16 @@ def region_pitch(heard: Optional[float], note: int) -> tuple[int, int]:
         return note, 0
     center = int(np.clip(round(heard), LOWEST_KEY, HIGHEST_KEY))
     return center, int(round((center - heard) * 100))
+
+
+def sample_info(sample: Sample) -> SampleInfo:
+    """What the WAV of ``sample`` states to a sampler that imports it without the ``.sfz``: the pitch its region tunes it
+    from (:func:`region_pitch`: the ``smpl`` chunk's unity note and the cents above it) and its sustain loop; a drum is
+    a one-shot of no pitch (:mod:`latentaudio.sample_info`)."""
+    if sample.drum:
+        return SampleInfo()
+    center, tune = region_pitch(sample.heard, sample.note)
+    return SampleInfo.at_pitch(center - tune / 100, loop=sample.loop)
 
 
 def played_at(audio: np.ndarray, key: int, pitch_keycenter: int, tune: int = 0) -> np.ndarray:

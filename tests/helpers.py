@@ -1,7 +1,8 @@
 """Tiny components built on the spot: tokenizers for encoder families whose real tokenizers live on a hub,
-and a vocoder louder than full scale."""
+a vocoder louder than full scale, and libsndfile's reading of a WAV's sample information."""
 
 import json
+import struct
 from pathlib import Path
 
 WORDS = ["a", "loud", "soft", "snare", "kick", "drum", "hit", "piano", "note", "bass", "guitar", "c4", "violin"]
@@ -55,3 +56,29 @@ def loud_vocos(mel_config, log_gain: float):
     with torch.no_grad():
         vocos.head.bias[: vocos.config.n_fft // 2 + 1] += log_gain  # the log magnitude half of the head
     return vocos
+
+
+# libsndfile's loop modes (SF_LOOP_*)
+SF_LOOP_NONE, SF_LOOP_FORWARD = 800, 801
+
+
+def libsndfile_reads(path) -> dict:
+    """What libsndfile reads of a file's sample information (``SFC_GET_INSTRUMENT`` for the ``smpl`` chunk,
+    ``SFC_GET_LOOP_INFO`` for ``acid``), through soundfile's own binding of it; absent keys: it found none."""
+    import soundfile as sf
+
+    ffi, lib = sf._ffi, sf._snd
+    found = {}
+    with sf.SoundFile(str(path)) as file:
+        instrument = ffi.new("char[]", 272)  # sizeof(SF_INSTRUMENT)
+        if lib.sf_command(file._file, 0x10D0, instrument, 272):
+            data = bytes(ffi.buffer(instrument, 272))
+            _, basenote, detune = struct.unpack_from("<ibb", data, 0)
+            count = struct.unpack_from("<i", data, 12)[0]
+            found.update(basenote=basenote, detune=detune,
+                         loops=[struct.unpack_from("<iII", data, 16 + 16 * i) for i in range(count)])
+        loop_info = ffi.new("char[]", 44)  # sizeof(SF_LOOP_INFO)
+        if lib.sf_command(file._file, 0x10E0, loop_info, 44):
+            numerator, denominator, mode, beats, bpm, root = struct.unpack_from("<hhiifi", bytes(ffi.buffer(loop_info, 44)))
+            found.update(metre=(numerator, denominator), loop_mode=mode, beats=beats, bpm=bpm, root=root)
+    return found

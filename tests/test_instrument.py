@@ -10,10 +10,12 @@ from latentaudio.audio_io import write_audio
 from latentaudio.cli import main
 from latentaudio.data.synth import DEFAULT_SOUNDFONT, FluidSynthRenderer
 from latentaudio.instrument import (Sample, bake_loop, drum_prompt, key_ranges, layer_prompt, make_samples, note_plan,
-                                    parse_notes, pick_takes, played_at, region_pitch, sfz_text, sustain_loop, velocity_ranges)
+                                    parse_notes, pick_takes, played_at, region_pitch, sample_info, sfz_text, sustain_loop,
+                                    velocity_ranges)
 from latentaudio.metrics import estimate_pitch
 
 from .conftest import load_benchmark
+from .helpers import SF_LOOP_NONE, libsndfile_reads
 
 RATE = 16000
 loop_steps = load_benchmark("instrument_tuning").loop_steps  # the benchmark's measure of a loop's wrap and release
@@ -99,6 +101,7 @@ def sfizz(sfz: Path):
 
     synth = pysfizz.Synth(sample_rate=RATE, block_size=256)
     assert synth.load_sfz_file(sfz, quiet=False), sfz
+    synth.sfz = Path(sfz)
     return synth
 
 
@@ -137,16 +140,24 @@ def test_sfizz_plays_every_key_at_its_own_pitch_and_holds_a_looped_note_while_it
     for loops in (True, False):
         folder = tmp_path / str(loops)
         samples = make_samples(draw, RATE, "flute", [60, 66, 72], stem="flute", loops=loops,
-                               on_sample=lambda sample, audio: write_audio(folder / "flute" / sample.file_name, audio, RATE))
+                               on_sample=lambda sample, audio: write_audio(folder / "flute" / sample.file_name, audio, RATE,
+                                                                           info=sample_info(sample)))
         (folder / "flute.sfz").write_text(sfz_text(samples, "flute"))
-        player = sfizz(folder / "flute.sfz")
-        if loops:
-            assert all(sample.loop is not None for sample in samples)
-            for key in (57, 60, 62, 64, 66, 69, 70, 72, 75):  # every region, at and away from its note
-                sounding = estimate_pitch(play(player, [(0, key)], 1.2, held=1.0), RATE)
-                assert abs(sounding - key) < 0.1, (key, sounding)
-        held = play(player, [(0, 66)], 4.0, held=4.0)
-        assert (rms(held, 3.0, 3.9) > 0.5 * rms(held, 0.5, 1.0)) == loops
+        # the samples alone, as a sampler imports WAVs: each at the root its file states, looped as its file says
+        (folder / "alone.sfz").write_text("".join(
+            f"<region> sample=flute/{s.file_name} lokey={s.keys[0]} hikey={s.keys[1]} pitch_keycenter=sample\n"
+            for s in samples))
+        for player in (sfizz(folder / "flute.sfz"), sfizz(folder / "alone.sfz")):
+            if loops:
+                assert all(sample.loop is not None for sample in samples)
+                for key in (57, 60, 62, 64, 66, 69, 70, 72, 75):  # every region, at and away from its note
+                    sounding = estimate_pitch(play(player, [(0, key)], 1.2, held=1.0), RATE)
+                    sample = next(s for s in samples if s.keys[0] <= key <= s.keys[1])
+                    # the .sfz tunes out the cents; the file's unity note is the semitone at or below the pitch heard
+                    offset = 0 if player.sfz.name == "flute.sfz" else sample.heard - sample_info(sample).root_key
+                    assert abs(sounding - key - offset) < 0.1, (key, sounding)
+            held = play(player, [(0, 66)], 4.0, held=4.0)
+            assert (rms(held, 3.0, 3.9) > 0.5 * rms(held, 0.5, 1.0)) == loops
 
 
 def test_sfizz_takes_round_robins_in_turn_and_a_closed_hi_hat_cuts_the_open_one(tmp_path):
@@ -223,6 +234,9 @@ def test_instrument_writes_an_sfz_whose_regions_are_its_samples_tuned_as_heard(t
         assert rate == RATE and audio.shape == (round(0.3 * RATE),)
         center, tune = region_pitch(estimate_pitch(audio, rate), note)  # heard again, from the file written
         assert int(region["pitch_keycenter"]) == center and abs(int(region["tune"]) - tune) <= 1
+        stated = libsndfile_reads(tmp_path / region["sample"])  # the file states the pitch its region tunes it from
+        assert stated["basenote"] + stated["detune"] / 100 == pytest.approx(center - int(region["tune"]) / 100)
+        assert stated["loops"] == [] and stated["loop_mode"] == SF_LOOP_NONE
     assert found[0]["sample"] == "a_flute/a_flute_soft_060_C4.wav"
     # a sample is the take `generate` writes of its prompt (one of its --tries takes, drawn the same way)
     assert main(["generate", "a flute, soft, C4", "-n", "2", "--model", str(tiny_pipe_dir), "--steps", "1",

@@ -16,7 +16,7 @@ import re
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Optional, Sequence
 
 from ..schedulers import SCHEDULERS
 
@@ -387,11 +387,14 @@ def check_writable(folder: Path) -> None:
         raise ValueError(f"Cannot write to the output folder {folder}: permission denied.")
 
 
-def write_audios(paths, audios, rate: int) -> None:
-    """Write each waveform ((L,) mono or (2, L) stereo) to its path and say so."""
+def write_audios(paths, audios, rate: int, prompt: Optional[str] = None, loop: bool = False) -> None:
+    """Write each waveform ((L,) mono or (2, L) stereo) to its path and say so. A WAV made for ``prompt`` (or made to
+    ``loop``) states to a sampler or a DAW what the prompt says of it: its root key, a loop's tempo and beats, the
+    sustain loop of a seamless take (:func:`~latentaudio.sample_info.prompt_sample_info`)."""
     from ..audio_io import write_audio
+    from ..sample_info import prompt_sample_info
 
     for path, audio in zip(paths, audios):
-        write_audio(path, audio, rate)
+        write_audio(path, audio, rate, info=prompt_sample_info(prompt, audio.shape[-1], rate, loop))
         channels = "stereo" if audio.ndim == 2 else "mono"
         print(f"Wrote {path} ({audio.shape[-1] / rate:.2f} s, {channels}, {rate} Hz)")

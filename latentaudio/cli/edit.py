@@ -222,7 +222,8 @@ def run_edit(args) -> int:
     pipe = load_model(model, verb.pipeline_class(), args.scheduler, args.device, args.dtype, args.runtime)
     if args.edit_verb in TEMPO_VERBS:
         args.prompt = say_tempo(pipe, inputs, args.prompt)  # the prompt read: the pipeline need not hear the clip again
-    write_audios(paths, run_verb(pipe, args, inputs, model), pipe.sample_rate)
+    write_audios(paths, run_verb(pipe, args, inputs, model), pipe.sample_rate, getattr(args, "prompt", None),
+                 getattr(args, "loop", False))
     return 0
 
 

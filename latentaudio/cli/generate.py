@@ -294,7 +294,7 @@ def run_generate(args) -> int:
         if standalone is not None and runs_call(standalone.config, None, None, seconds):
             num_samples = standalone.num_samples(seconds)  # checked before any work is done
             say_rewrite(prompt, standalone.config.get("prompt_template"), num_samples / standalone.sample_rate)
-            write_audios(outputs, standalone(prompt, seconds, args.num_waveforms, args.seed), standalone.sample_rate)
+            write_audios(outputs, standalone(prompt, seconds, args.num_waveforms, args.seed), standalone.sample_rate, prompt)
             continue
         import torch
 
@@ -317,7 +317,7 @@ def run_generate(args) -> int:
             with torch.no_grad():
                 audios = pipe.vocode(takes, num_samples, "pt")
             mels += list(takes.float().cpu())
-        write_audios(outputs, audios, pipe.sample_rate)
+        write_audios(outputs, audios, pipe.sample_rate, prompt, args.loop)
         titles += [f"{prompt!r}" + (f" #{i}" if args.num_waveforms > 1 else "") for i in range(args.num_waveforms)]
         spectrogram = pipe.spectrogram
     if args.plot:

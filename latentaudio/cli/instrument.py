@@ -133,7 +133,7 @@ def build_instrument(pipe, args, plan: InstrumentPlan, folder: Path, say: Callab
     from ..atomic import write_text
     from ..audio_io import write_audio
     from ..data.gm import note_name
-    from ..instrument import make_samples, region_pitch, sfz_text
+    from ..instrument import make_samples, region_pitch, sample_info, sfz_text
 
     sfz, samples_folder = free_takes(lambda name: [folder / f"{name}.sfz", folder / name], file_stem(plan.prompt))
     kept = []
@@ -145,7 +145,7 @@ def build_instrument(pipe, args, plan: InstrumentPlan, folder: Path, say: Callab
                          callback_on_step_end=callback_on_step_end).audios)
 
     def keep(sample, audio) -> None:
-        write_audio(samples_folder / sample.file_name, audio, pipe.sample_rate)
+        write_audio(samples_folder / sample.file_name, audio, pipe.sample_rate, info=sample_info(sample))
         center, tune = region_pitch(sample.heard, sample.note)
         heard = "no pitch heard" if sample.heard is None else f"heard {note_name(center)} {-tune:+d} cents"
         robin = f" (round robin {sample.robin})" if plan.round_robins > 1 else ""

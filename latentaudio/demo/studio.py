@@ -155,7 +155,8 @@ class Studio:
                               callback_on_step_end=callback).audios[: args.num_waveforms]  # ranked best first
             else:
                 audios = run_verb(pipe, args, inputs, model, callback_on_step_end=callback)
-        return self.write_takes(verb, audios)
+        return self.write_takes(verb, audios, prompt if verb == "generate" else getattr(args, "prompt", None),
+                                getattr(args, "loop", False))
 
     def run_instrument(self, args: argparse.Namespace, session: str = "",
                        on_step: Optional[Callable[[int, int], None]] = None, previews: int = 5) -> list[Path]:
@@ -259,12 +260,16 @@ class Studio:
         return resident.pipeline(EDIT_VERBS[verb].pipeline_class() if verb in EDIT_VERBS else None, scheduler)
 
     # ------------------------------------------------------------------ files
-    def write_takes(self, stem: str, audios) -> list[Path]:
-        """Each waveform ((L,) or (2, L)) as ``FOLDER/<run>/STEM_<i>.wav``."""
+    def write_takes(self, stem: str, audios, prompt: Optional[str] = None, loop: bool = False) -> list[Path]:
+        """Each waveform ((L,) or (2, L)) as ``FOLDER/<run>/STEM_<i>.wav``, stating to a sampler or a DAW what
+        ``prompt`` says of it, as ``latentaudio generate`` writes it (:func:`~latentaudio.sample_info.prompt_sample_info`)."""
         from ..audio_io import write_audio
+        from ..sample_info import prompt_sample_info
 
         run = self.folder / uuid.uuid4().hex[:12]
-        return [write_audio(run / f"{stem}_{i}.wav", audio, self.pipe.sample_rate) for i, audio in enumerate(audios)]
+        rate = self.pipe.sample_rate
+        return [write_audio(run / f"{stem}_{i}.wav", audio, rate, info=prompt_sample_info(prompt, audio.shape[-1], rate, loop))
+                for i, audio in enumerate(audios)]
 
     def spectrogram_image(self, path: Path, title: str) -> Path:
         """A labelled spectrogram PNG of the WAV at ``path`` (its mid channel), beside it."""

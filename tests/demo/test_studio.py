@@ -24,6 +24,7 @@ import soundfile as sf
 from playwright import sync_api
 
 from ..conftest import REPO
+from ..helpers import SF_LOOP_FORWARD, libsndfile_reads
 
 RATE = 16000  # the tiny model's sample rate
 TIMEOUT_MS = 120_000  # a run on a busy 2-core machine
@@ -134,7 +135,8 @@ class Page:
         src = link.get_attribute("href")
         response = self.context.request.get(src)
         assert response.ok, src
-        audio, rate = sf.read(io.BytesIO(response.body()), always_2d=True)
+        self.wav = response.body()  # the file as downloaded
+        audio, rate = sf.read(io.BytesIO(self.wav), always_2d=True)
         duration = self.page.evaluate(PLAYED_SECONDS, src)
         assert duration == pytest.approx(len(audio) / rate, abs=0.01)  # Chromium decodes the same length
         return audio, rate
@@ -190,7 +192,7 @@ def test_generate_with_the_length_left_empty_makes_the_models_clip(page, studio_
     assert rate == RATE and audio.shape == (round(clip * RATE), 1)
 
 
-def test_generate_with_loop_ticked_plays_the_loop_the_pipeline_makes(page, studio_model):
+def test_generate_with_loop_ticked_plays_the_loop_the_pipeline_makes(page, studio_model, tmp_path):
     import torch
 
     from latentaudio import LatentAudioPipeline
@@ -208,6 +210,8 @@ def test_generate_with_loop_ticked_plays_the_loop_the_pipeline_makes(page, studi
                 generator=torch.Generator().manual_seed(7)).audios[0]
     assert audio.shape == (len(loop), 1) == (7778, 1)
     np.testing.assert_allclose(audio[:, 0], loop, atol=1e-4)  # as written to a 16-bit WAV
+    (tmp_path / "loop.wav").write_bytes(page.wav)  # the download states its loop to a sampler, as the CLI's does
+    assert libsndfile_reads(tmp_path / "loop.wav")["loops"] == [(SF_LOOP_FORWARD, 0, 7778)]
 
 
 def test_model_panel_describes_the_model(page, studio_model):

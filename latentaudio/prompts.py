@@ -58,6 +58,7 @@ from typing import Optional
 from .data import gm, vocabulary
 from .data.drum_patterns import STYLES, TEMPO_RANGE
 from .data.melodic_material import KINDS, PACES
+from .sample_info import SampleInfo
 
 PITCH_CLASSES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 # Velocities of dynamics words: the builder's soft / moderately loud / loud are 40 / 80 / 112.
@@ -351,6 +352,41 @@ def take_length_in_s(text: str, longest_in_s: Optional[float]) -> Optional[float
     if effect is not None:
         return min(effect_length_in_s(effect), longest_in_s)
     return longest_in_s
+
+
+def prompt_sample_info(prompt: Optional[str], num_samples: int, sample_rate: int,
+                       loop: bool = False) -> Optional[SampleInfo]:
+    """What a take of ``num_samples`` made for ``prompt`` states to a sampler or a DAW in its WAV
+    (:class:`~latentaudio.sample_info.SampleInfo`); `None` for a take of no prompt that is not a loop (an edit of a clip without one: nothing is known of it).
+
+    - A loop or a phrase (:func:`asks_for_material`) is a loop to a DAW, at the tempo it states or is given
+      (:func:`take_tempo_bpm`) when the take holds whole beats at it (a take of the
+      length the prompt leads to does: whole bars), in its metre; its root is the tonic of the key it states.
+    - A sound effect is a one-shot, and so is every other take: its root key the note the prompt states.
+    - ``loop`` (a take made seamless, ``--loop``) adds a sustain loop over the whole take, and makes it a loop to a DAW.
+    """
+    if prompt is None and not loop:
+        return None
+    prompt = prompt or ""
+    found = parse_prompt(prompt)
+    material = asks_for_material(prompt)
+    root = found.note if not material else _tonic_note(found.key)
+    tempo, beats = (take_tempo_bpm(prompt), None) if material and effect_class(prompt) is None else (None, None)
+    if tempo is not None:
+        counted = num_samples / sample_rate * tempo / 60
+        beats = round(counted)
+        if beats < 1 or abs(counted - beats) > 0.01:  # not whole beats: a DAW would stretch it to the wrong length
+            tempo, beats = None, None
+    return SampleInfo(root_key=root, loop=(0, num_samples - 1) if loop else None, tempo_bpm=tempo, beats=beats,
+                      beats_per_bar=found.beats_per_bar or 4, one_shot=not (loop or tempo is not None))
+
+
+def _tonic_note(key: Optional[str]) -> Optional[int]:
+    """The MIDI note of a key's tonic in the octave from C4 ("F# minor" → 66); `None` for none."""
+    if not key:
+        return None
+    name = key.split()[0]
+    return midi_from_name(name[0], name[1:])
 
 
 def effect_class(text: str) -> Optional[str]:

@@ -9,12 +9,12 @@ Two RIFF chunks that samplers and DAWs read from a WAV:
   loop its tempo, beats and metre, from which a DAW that reads it stretches the loop to the project's tempo
   (libsndfile's ``SFC_GET_LOOP_INFO``).
 
-:func:`prompt_sample_info` reads them from the prompt a take was made for (the note, key, tempo and bars it states or
-is given: :mod:`latentaudio.prompts`); :func:`add_to_wav` appends them to a WAV file. The loop's last sample is
+:func:`latentaudio.prompts.prompt_sample_info` reads them from the prompt a take was made for (the note, key, tempo
+and bars it states or is given); :func:`add_to_wav` appends them to a WAV file. The loop's last sample is
 inclusive in the ``smpl`` chunk, as sfizz and SFZ's ``loop_end`` count it.
 
 Example:
-    >>> from latentaudio.sample_info import prompt_sample_info
+    >>> from latentaudio.prompts import prompt_sample_info
     >>> prompt_sample_info("a 2-bar 120 bpm funk drum loop", 64_000, 16_000)
     SampleInfo(root_key=None, cents=0, loop=None, tempo_bpm=120.0, beats=8, beats_per_bar=4, one_shot=False)
 """
@@ -107,42 +107,3 @@ def add_to_wav(path, info: SampleInfo, sample_rate: int) -> None:
         file.write(chunks)
         file.seek(4)
         file.write(struct.pack("<I", size + len(chunks) - 8))
-
-
-def prompt_sample_info(prompt: Optional[str], num_samples: int, sample_rate: int,
-                       loop: bool = False) -> Optional[SampleInfo]:
-    """What a take of ``num_samples`` made for ``prompt`` states to a sampler or a DAW; `None` for a take of no prompt
-    that is not a loop (an edit of a clip without one: nothing is known of it).
-
-    - A loop or a phrase (:func:`~latentaudio.prompts.asks_for_material`) is a loop to a DAW, at the tempo it states
-      or is given (:func:`~latentaudio.prompts.take_tempo_bpm`) when the take holds whole beats at it (a take of the
-      length the prompt leads to does: whole bars), in its metre; its root is the tonic of the key it states.
-    - A sound effect is a one-shot, and so is every other take: its root key the note the prompt states.
-    - ``loop`` (a take made seamless, ``--loop``) adds a sustain loop over the whole take, and makes it a loop to a DAW.
-    """
-    from .prompts import asks_for_material, effect_class, parse_prompt, take_tempo_bpm
-
-    if prompt is None and not loop:
-        return None
-    prompt = prompt or ""
-    found = parse_prompt(prompt)
-    material = asks_for_material(prompt)
-    root = found.note if not material else _tonic(found.key)
-    tempo, beats = (take_tempo_bpm(prompt), None) if material and effect_class(prompt) is None else (None, None)
-    if tempo is not None:
-        counted = num_samples / sample_rate * tempo / 60
-        beats = round(counted)
-        if beats < 1 or abs(counted - beats) > 0.01:  # not whole beats: a DAW would stretch it to the wrong length
-            tempo, beats = None, None
-    return SampleInfo(root_key=root, loop=(0, num_samples - 1) if loop else None, tempo_bpm=tempo, beats=beats,
-                      beats_per_bar=found.beats_per_bar or 4, one_shot=not (loop or tempo is not None))
-
-
-def _tonic(key: Optional[str]) -> Optional[int]:
-    """The MIDI note of a key's tonic in the octave from C4 ("F# minor" → 66); `None` for none."""
-    if not key:
-        return None
-    from .prompts import midi_from_name
-
-    name = key.split()[0]
-    return midi_from_name(name[0], name[1:])

@@ -8,7 +8,8 @@ import pytest
 import soundfile as sf
 from latentaudio.audio_io import write_audio
 from latentaudio.cli import main
-from latentaudio.sample_info import SampleInfo, add_to_wav, prompt_sample_info
+from latentaudio.prompts import prompt_sample_info
+from latentaudio.sample_info import SampleInfo, add_to_wav
 
 from .helpers import SF_LOOP_FORWARD, SF_LOOP_NONE, libsndfile_reads
 

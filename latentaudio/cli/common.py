@@ -390,9 +390,9 @@ def check_writable(folder: Path) -> None:
 def write_audios(paths, audios, rate: int, prompt: Optional[str] = None, loop: bool = False) -> None:
     """Write each waveform ((L,) mono or (2, L) stereo) to its path and say so. A WAV made for ``prompt`` (or made to
     ``loop``) states to a sampler or a DAW what the prompt says of it: its root key, a loop's tempo and beats, the
-    sustain loop of a seamless take (:func:`~latentaudio.sample_info.prompt_sample_info`)."""
+    sustain loop of a seamless take (:func:`~latentaudio.prompts.prompt_sample_info`)."""
     from ..audio_io import write_audio
-    from ..sample_info import prompt_sample_info
+    from ..prompts import prompt_sample_info
 
     for path, audio in zip(paths, audios):
         write_audio(path, audio, rate, info=prompt_sample_info(prompt, audio.shape[-1], rate, loop))

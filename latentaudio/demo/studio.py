@@ -262,9 +262,9 @@ class Studio:
     # ------------------------------------------------------------------ files
     def write_takes(self, stem: str, audios, prompt: Optional[str] = None, loop: bool = False) -> list[Path]:
         """Each waveform ((L,) or (2, L)) as ``FOLDER/<run>/STEM_<i>.wav``, stating to a sampler or a DAW what
-        ``prompt`` says of it, as ``latentaudio generate`` writes it (:func:`~latentaudio.sample_info.prompt_sample_info`)."""
+        ``prompt`` says of it, as ``latentaudio generate`` writes it (:func:`~latentaudio.prompts.prompt_sample_info`)."""
         from ..audio_io import write_audio
-        from ..sample_info import prompt_sample_info
+        from ..prompts import prompt_sample_info
 
         run = self.folder / uuid.uuid4().hex[:12]
         rate = self.pipe.sample_rate

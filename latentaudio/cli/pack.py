@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from .common import (add_sampling_options, best_of_settings, check_writable, free_takes, generator, load_model,
@@ -38,8 +39,25 @@ def add_pack_command(verbs) -> None:
     parser.set_defaults(run=run_pack)
 
 
-def pack_plan(args):
-    """``(style, bpm, key, sounds)`` of the parsed ``pack`` arguments.
+@dataclass(frozen=True)
+class PackPlan:
+    """What a ``pack`` run will make, checked before a model loads (:func:`pack_plan`)."""
+
+    style: str
+    bpm: float
+    key: str
+    sounds: list  # of latentaudio.pack.PackSound
+
+    @property
+    def name(self) -> str:
+        """The pack's folder name (:func:`~latentaudio.pack.pack_name`)."""
+        from ..pack import pack_name
+
+        return pack_name(self.style, self.bpm, self.key)
+
+
+def pack_plan(args) -> PackPlan:
+    """The plan of the parsed ``pack`` arguments.
 
     Raises:
         ValueError: No drum style in the style given, or no key in ``--key``.
@@ -50,7 +68,8 @@ def pack_plan(args):
     style = pack_style(args.style)
     bpm = args.bpm if args.bpm is not None else style_tempo_bpm(style)
     key = pack_key(args.key)
-    return style, bpm, key, plan_pack(style, bpm, key, args.bars, dict(bass=args.bass, chords=args.chords, melody=args.melody))
+    return PackPlan(style, bpm, key, plan_pack(style, bpm, key, args.bars,
+                                               dict(bass=args.bass, chords=args.chords, melody=args.melody)))
 
 
 def sampling_flags(args) -> list[str]:
@@ -69,60 +88,88 @@ def remake_command(args, prompt: str, loop: bool) -> str:
                        *(["--loop"] if loop else []), *sampling_flags(args)])
 
 
-def pack_command(args, style: str, bpm: float, key: str) -> str:
+def pack_command(args, plan: PackPlan) -> str:
     """The ``latentaudio pack`` command that makes the same pack."""
     parts = [flag_value for part in ("bass", "chords", "melody") if getattr(args, part)
              for flag_value in (f"--{part}", getattr(args, part))]
-    return shlex.join(["latentaudio", "pack", style, "--bpm", f"{bpm:g}", "--key", key, "--bars", str(args.bars),
+    return shlex.join(["latentaudio", "pack", plan.style, "--bpm", f"{plan.bpm:g}", "--key", plan.key, "--bars", str(args.bars),
                        "-n", str(args.num_waveforms), "--seed", str(args.seed), *parts, *sampling_flags(args)])
 
 
-def run_pack(args) -> int:
+def pack_takes(sounds, model: str | None, pipeline_for) -> list[tuple]:
+    """``(sound, model, seconds)`` of each of ``sounds`` on ``model`` (:func:`~.generate.model_for` picks the default or
+    the music model where none is named), every length checked by its pipeline, ``pipeline_for(model)``, before any take.
+
+    Raises:
+        ValueError: A loop or phrase longer than its model's longest take (fewer --bars, or a faster --bpm).
+    """
+    plans = []
+    for sound in sounds:
+        chosen = model_for(sound.prompt, model, sound.loop)
+        seconds = length_for(sound.prompt, None, chosen)
+        pipeline_for(chosen).check_length(seconds)
+        plans.append((sound, chosen, seconds))
+    return plans
+
+
+def build_pack(args, plan: PackPlan, takes_of: list, target: Path, pipeline_for, say=lambda line: None, on_sound=None,
+               callback_on_step_end=None) -> list[Path]:
+    """Make the takes of ``takes_of`` (:func:`pack_takes`'s for ``plan``) with the sampling of ``args`` into the folder
+    ``target``,
+    written whole or not at all, ``pack.txt`` last. ``say`` gets a line for each sound, ``on_sound(done, total)`` follows
+    the sounds and ``callback_on_step_end`` goes to every pipeline call. Returns the first take of each sound."""
     from ..atomic import atomic_folder, write_text
     from ..audio_io import write_audio
-    from ..pack import pack_name
     from ..prompts import prompt_sample_info
 
-    style, bpm, key, sounds = pack_plan(args)
-    if args.dry_run:
-        for sound in sounds:
-            print(f"{sound.folder}/{sound.stem}: {prompt_reading(sound.prompt, args.model, None, sound.loop)}")
-        return 0
-    folder = Path(args.output)
-    check_writable(folder)
-    (target,) = free_takes(lambda name: [folder / name], pack_name(style, bpm, key))
-    pipes, plans = {}, []
-    for sound in sounds:  # every model loaded and every length checked before the first take
-        model = model_for(sound.prompt, args.model, sound.loop)
-        if model not in pipes:
-            pipes[model] = load_model(model, scheduler=args.scheduler, device=args.device, dtype=args.dtype,
-                                      runtime=args.runtime)
-        seconds = length_for(sound.prompt, None, model)
-        pipes[model].check_length(seconds)
-        plans.append((sound, model, seconds))
-    print(f"{target.name}: {len(sounds)} sounds, {args.num_waveforms} takes each", file=sys.stderr)
     lines = [f"{target.name}: a sample pack made by latentaudio",
-             f"made by: {pack_command(args, style, bpm, key)}",
-             f"{bpm:g} bpm, {key}: the loops and phrases are {args.bars} bars long and loop seamlessly; every WAV states "
+             f"made by: {pack_command(args, plan)}",
+             f"{plan.bpm:g} bpm, {plan.key}: the loops and phrases are {args.bars} bars long and loop seamlessly; every WAV states "
              "its tempo and key, or its note, to samplers and DAWs that read them.",
              "Each sound's takes (_01, _02, ...) are those the command beside it writes (_0, _1, ...), best first where the "
              "model ranks them:",
              ""]
+    firsts = []
     with atomic_folder(target) as temp:
-        for sound, model, seconds in plans:
-            pipe = pipes[model]
+        for done, (sound, model, seconds) in enumerate(takes_of, 1):
+            pipe = pipeline_for(model)
             takes = pipe(sound.prompt, loop=sound.loop, output_type="pt", negative_prompt=args.negative_prompt,
                          audio_length_in_s=seconds, num_inference_steps=args.steps, guidance_scale=args.guidance,
                          num_waveforms_per_prompt=draws_for(pipe, args.num_waveforms, args.best_of, model, sound.prompt),
-                         generator=generator(args.seed)).audios[: args.num_waveforms]
+                         generator=generator(args.seed), callback_on_step_end=callback_on_step_end).audios[: args.num_waveforms]
             names = [f"{sound.folder}/{sound.stem}_{index + 1:02d}.wav" for index in range(len(takes))]
             for name, audio in zip(names, takes):
                 info = prompt_sample_info(sound.prompt, audio.shape[-1], pipe.sample_rate, sound.loop)
                 write_audio(temp / name, audio, pipe.sample_rate, info=info)
+            firsts.append(target / names[0])
             lines.append(f"{names[0]} to {names[-1]}: {remake_command(args, sound.prompt, sound.loop)}")
-            print(f"{sound.folder}/{sound.stem}: {len(takes)} takes of {sound.prompt!r} ({takes.shape[-1] / pipe.sample_rate:.2f} s)",
-                  file=sys.stderr)
+            say(f"{sound.folder}/{sound.stem}: {len(takes)} takes of {sound.prompt!r} "
+                f"({takes.shape[-1] / pipe.sample_rate:.2f} s)")
+            if on_sound is not None:
+                on_sound(done, len(takes_of))
         write_text(temp / "pack.txt", "\n".join(lines) + "\n")
-    print(f"Wrote {target} ({len(sounds) * args.num_waveforms} WAVs and pack.txt)")
-    return 0
+    return firsts
 
+
+def run_pack(args) -> int:
+    plan = pack_plan(args)
+    if args.dry_run:
+        for sound in plan.sounds:
+            print(f"{sound.folder}/{sound.stem}: {prompt_reading(sound.prompt, args.model, None, sound.loop)}")
+        return 0
+    folder = Path(args.output)
+    check_writable(folder)
+    (target,) = free_takes(lambda name: [folder / name], plan.name)
+    pipes = {}
+
+    def pipeline_for(model):  # each model loaded once
+        if model not in pipes:
+            pipes[model] = load_model(model, scheduler=args.scheduler, device=args.device, dtype=args.dtype,
+                                      runtime=args.runtime)
+        return pipes[model]
+
+    takes_of = pack_takes(plan.sounds, args.model, pipeline_for)
+    print(f"{target.name}: {len(plan.sounds)} sounds, {args.num_waveforms} takes each", file=sys.stderr)
+    build_pack(args, plan, takes_of, target, pipeline_for, say=lambda line: print(line, file=sys.stderr))
+    print(f"Wrote {target} ({len(plan.sounds) * args.num_waveforms} WAVs and pack.txt)")
+    return 0

@@ -32,6 +32,7 @@ TABS = [
     ("Interpolate", "interpolate", [("interpolate", "interpolate", "Interpolate")]),
     ("Long audio", "long", [("long", "generate", "Long audio")]),
     ("Instrument", "instrument", [("instrument", "instrument", "Instrument")]),
+    ("Sample pack", "pack", [("pack", "pack", "Sample pack")]),
 ]
 # Panels that take audio in, and so can be sent a take.
 TARGETS = [(panel, verb, title, tab) for title_, tab, panels in TABS for panel, verb, title in panels
@@ -44,6 +45,9 @@ INTRO = {
     "instrument": "A playable instrument for a sampler: a take every few semitones (or, with *drums*, every drum of a "
                   "General MIDI kit), each tuned to the pitch it was heard at. Download the .zip, unpack it, and open "
                   "its .sfz file in an SFZ sampler; the players are a few of its samples, low to high.",
+    "pack": "A sample pack of a drum style: its drums as one-shots, a drum loop, a bass line, chords and a melody that loop "
+            "seamlessly at one tempo and in one key, and two effects. Download the .zip; every WAV in it states its tempo "
+            "and key, or its note, to a DAW or a sampler. The players are the first take of the loops and phrases.",
 }
 
 # Built-in system fonts only: nothing is fetched from a font CDN.
@@ -96,7 +100,7 @@ class Panel:
                     self.run_button = gr.Button("Run", variant="primary", elem_id=f"{panel}-run")
                     self.stop_button = gr.Button("Stop", variant="stop", elem_id=f"{panel}-stop")
                 # what the model read the prompt as, when its prompt template rewrote it
-                self.read_as = gr.Markdown(elem_id=f"{panel}-read-as") if "prompt" in self.controls else None
+                self.read_as = gr.Markdown(elem_id=f"{panel}-read-as") if "prompt" in self.controls or verb == "pack" else None
                 self.takes, self.players, self.images = [], [], []
                 for i in range(MAX_TAKES):
                     with gr.Column(visible=i == 0) as take:
@@ -105,8 +109,9 @@ class Panel:
                         self.images.append(gr.Image(type="filepath", interactive=False, label=f"take {i + 1}: spectrogram",
                                                     format="png", elem_id=f"{panel}-image-{i}"))
                     self.takes.append(take)
-                files = "the instrument (.zip: the .sfz file and its samples), and the samples played above" \
-                    if verb == "instrument" else "all takes (WAV)"
+                files = {"instrument": "the instrument (.zip: the .sfz file and its samples), and the samples played above",
+                         "pack": "the pack (.zip: its folder of WAVs and pack.txt), and the takes played above"}.get(
+                    verb, "all takes (WAV)")
                 self.files = gr.File(file_count="multiple", label=files, interactive=False, elem_id=f"{panel}-files")
                 self.send_take = gr.Radio([str(i + 1) for i in range(MAX_TAKES)], value="1", label="take to send")
                 with gr.Row():
@@ -148,7 +153,8 @@ class Panel:
         if self.input is not None and not audio:
             raise gr.Error("No input audio: upload a file, or send a take here from another tab.", duration=None)
         progress(0, desc="starting")
-        unit = ("samples", "making samples") if self.verb == "instrument" else ("steps", "sampling")
+        unit = {"instrument": ("samples", "making samples"), "pack": ("sounds", "making sounds")}.get(self.verb,
+                                                                                                  ("steps", "sampling"))
         try:
             paths = self.studio.run(self.verb, values, audio, session=request.session_hash, previews=MAX_TAKES,
                                     on_step=lambda step, total: progress((step, total), desc=unit[1], unit=unit[0]))
@@ -165,6 +171,8 @@ class Panel:
         updates[self.files] = [str(path) for path in paths]
         if self.verb == "instrument":
             updates[self.read_as] = self.studio.instrument_read_as(values)
+        elif self.verb == "pack":
+            updates[self.read_as] = self.studio.pack_read_as(values)
         elif self.read_as is not None:
             updates[self.read_as] = self.studio.read_as(values.get("prompt"), values.get("seconds"), values.get("loop", False),
                                                         verb=self.verb, audio=audio, best_of=values.get("best_of") or 0,
@@ -185,7 +193,8 @@ class Panel:
 
 
 def playable(paths: list) -> list:
-    """The WAVs among a run's files (an instrument's run also gives its .zip), in order: what the players show."""
+    """The WAVs among a run's files (an instrument's or a pack's run also gives its .zip), in order: what the players
+    show."""
     return [path for path in paths if str(path).endswith(".wav")]
 
 

@@ -23,12 +23,13 @@ from ..cli.edit import (EDIT_VERBS, TEMPO_READ_AS, TEMPO_VERBS, add_edit_command
 from ..cli.generate import (add_generate_commands, draws_for, length_for, model_for, music_model_reason,
                             unlearnt_note, unranked_note, words_read)
 from ..cli.instrument import add_instrument_command, build_instrument, plan_instrument
+from ..cli.pack import add_pack_command, build_pack, pack_plan, pack_takes
 from ..prompts import template_caption
 from ..resident import ResidentPipeline
 
 # Options fixed by the studio: its one loaded model (on its device, in its precision), and its own files.
 HIDDEN_OPTIONS = {"help", "model", "device", "dtype", "runtime", "output", "input", "plot", "prompts_file", "run", "edit_verb",
-                  "local"}
+                  "local", "dry_run"}  # what a dry run says, the panels say beside the prompt
 
 
 class Cancelled(Exception):
@@ -36,13 +37,15 @@ class Cancelled(Exception):
 
 
 def verb_parsers() -> dict[str, argparse.ArgumentParser]:
-    """The parser of each verb the studio serves (``generate``, ``instrument`` and every row of ``EDIT_VERBS``), options
-    added."""
+    """The parser of each verb the studio serves (``generate``, ``instrument``, ``pack`` and every row of ``EDIT_VERBS``),
+    options added."""
     verbs = argparse.ArgumentParser().add_subparsers()
     add_generate_commands(verbs)
     add_instrument_command(verbs)
+    add_pack_command(verbs)
     add_edit_commands(verbs)
-    return {name: parser for name, parser in verbs.choices.items() if name in ("generate", "instrument") or name in EDIT_VERBS}
+    return {name: parser for name, parser in verbs.choices.items()
+            if name in ("generate", "instrument", "pack") or name in EDIT_VERBS}
 
 
 def shown_options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
@@ -128,6 +131,8 @@ class Studio:
         args.input, args.edit_verb = audio, verb
         if verb == "instrument":
             return self.run_instrument(args, session, on_step, previews)
+        if verb == "pack":
+            return self.run_pack(args, session, on_step, previews)
         if verb == "generate":
             prompt, inputs = args.prompt if isinstance(args.prompt, str) else None, {}
             if not prompt:
@@ -178,6 +183,36 @@ class Studio:
         count = min(previews, len(loudest))
         spread = [round(i * (len(loudest) - 1) / max(1, count - 1)) for i in range(count)]
         return [archive, *(samples_folder / loudest[i].file_name for i in spread)]
+
+    def run_pack(self, args: argparse.Namespace, session: str = "",
+                 on_step: Optional[Callable[[int, int], None]] = None, previews: int = 5) -> list[Path]:
+        """``latentaudio pack`` on the studio's models (:func:`~latentaudio.cli.pack.build_pack`): the path of a zip of
+        the pack's folder, then the first take of up to ``previews`` of its sounds, the loops and phrases first, to hear.
+        ``on_step(sound, sounds)`` follows the sounds."""
+        plan = pack_plan(args)
+        args.model = self.model  # what pack.txt says made it
+
+        def pipeline_for(model: Optional[str]):  # the studio's resident pipelines; the music model loaded once asked for
+            if model not in self._residents:
+                self._residents[model] = ResidentPipeline(load_model(model), progress_bar=False)
+            return self.pipeline("pack", args.scheduler, self._residents[model])
+
+        with self._run_lock:
+            self._stopped.discard(session)
+            takes_of = pack_takes(plan.sounds, self.model, pipeline_for)
+            run = self.folder / uuid.uuid4().hex[:12]
+            firsts = build_pack(args, plan, takes_of, run / plan.name, pipeline_for, on_sound=on_step,
+                                callback_on_step_end=self._step_callback(session, 0, None))
+        archive = Path(shutil.make_archive(str(run / plan.name), "zip", root_dir=run, base_dir=plan.name))
+        heard = [first for sound, first in zip(plan.sounds, firsts) if sound.loop] + \
+                [first for sound, first in zip(plan.sounds, firsts) if not sound.loop]
+        return [archive, *heard[:previews]]
+
+    def pack_read_as(self, values: dict) -> str:
+        """Markdown of what a pack of ``values`` makes: its tempo and key, and each sound's prompt."""
+        plan = pack_plan(parse_values(self.parsers["pack"], values))
+        sounds = "; ".join(f"{sound.folder}: *{sound.prompt}*" for sound in plan.sounds)
+        return f"A {plan.style} pack at {plan.bpm:g} bpm in {plan.key}, each sound from its own prompt: {sounds}."
 
     def instrument_read_as(self, values: dict) -> str:
         """Markdown saying what the studio's model reads the first sample's prompt as (each sample's prompt is the

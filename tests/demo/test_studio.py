@@ -141,6 +141,21 @@ class Page:
         assert duration == pytest.approx(len(audio) / rate, abs=0.01)  # Chromium decodes the same length
         return audio, rate
 
+    def fill_in(self, panel: str, **values) -> None:
+        """Fill each of ``panel``'s controls named (by option) with its value."""
+        for name, value in values.items():
+            self.fill(panel, name, value)
+
+    def zip(self, panel: str):
+        """The .zip among ``panel``'s files, fetched as the browser downloads it."""
+        import zipfile
+
+        link = self.page.locator(f"#{panel}-files a[href*='.zip']").first
+        link.wait_for(state="attached", timeout=TIMEOUT_MS)
+        response = self.context.request.get(link.get_attribute("href"))
+        assert response.ok
+        return zipfile.ZipFile(io.BytesIO(response.body()))
+
     def error(self) -> str:
         """The text of the error shown on the page."""
         toast = self.page.locator(".toast-body").last
@@ -380,28 +395,17 @@ def test_a_prompt_for_the_music_model_shows_the_words_it_reads(tmp_path):
 def test_the_instrument_panel_makes_the_instrument_the_command_line_makes(page, studio_model, tmp_path):
     """In the browser: the Instrument tab plays samples from low to high and offers the zip of the .sfz and its
     samples, the same files `latentaudio instrument` writes; the line under the prompt says what each sample reads."""
-    import zipfile
-
     from latentaudio.cli import main
 
     page.tab("Instrument")
-    page.fill("instrument", "prompt", "airy flute")
-    page.fill("instrument", "notes", "C4-C5")
-    page.fill("instrument", "every", 4)
-    page.fill("instrument", "tries", 2)
-    page.fill("instrument", "seconds", 0.32)
-    page.fill("instrument", "steps", 1)
+    page.fill_in("instrument", prompt="airy flute", notes="C4-C5", every=4, tries=2, seconds=0.32, steps=1)
     page.run("instrument")
     low, rate = page.take("instrument", 0)
     high, _ = page.take("instrument", 3)
     assert rate == RATE and low.shape == high.shape == (round(0.32 * RATE), 1)
     read_as = page.page.locator("#instrument-read-as").inner_text()
     assert "Each sample has its own prompt: airy flute, C4 for C4, read as a moderately loud flute note, C4" in read_as
-    link = page.page.locator("#instrument-files a[href*='.zip']").first
-    link.wait_for(state="attached", timeout=TIMEOUT_MS)
-    response = page.context.request.get(link.get_attribute("href"))
-    assert response.ok
-    archive = zipfile.ZipFile(io.BytesIO(response.body()))
+    archive = page.zip("instrument")
     assert main(["instrument", "airy flute", "--notes", "C4-C5", "--every", "4", "--tries", "2", "--seconds", "0.32",
                  "--steps", "1", "--guidance", "3", "--model", str(studio_model), "-o", str(tmp_path)]) == 0  # the panel's
     written = sorted(str(path.relative_to(tmp_path)) for path in tmp_path.rglob("*") if path.is_file())
@@ -450,3 +454,52 @@ def test_stop_ends_an_instrument_run_before_its_file_is_written(studio_model, tm
     assert made == [1] and not list((tmp_path / "files").rglob("*.sfz")) and not list((tmp_path / "files").rglob("*.zip"))
     assert len(studio.run("instrument", {"prompt": "a cello", "notes": "C3-C4", "every": 12, "tries": 1, "seconds": 0.32,
                                          "steps": 1}, session="me")) == 3  # the studio goes on: a zip and two samples
+
+
+def test_the_sample_pack_panel_makes_the_pack_the_command_line_makes(page, studio_model, tmp_path):
+    """In the browser: the Sample pack tab plays the first take of its loops and phrases and offers the zip of the pack's
+    folder, the same files `latentaudio pack` writes; the line under the controls says each sound's prompt."""
+    from latentaudio.cli import main
+
+    page.tab("Sample pack")
+    page.fill_in("pack", style="house", bpm=240, bars=1, num_waveforms=1, steps=1)
+    page.run("pack")
+    loop, rate = page.take("pack", 0)
+    assert rate == RATE and loop.shape == (RATE, 1)  # a bar at 240 bpm
+    read_as = page.page.locator("#pack-read-as").inner_text()
+    assert "A house pack at 240 bpm in A minor" in read_as and "loops: a 1-bar 240 bpm house drum loop" in read_as
+    archive = page.zip("pack")
+    assert main(["pack", "house", "--bpm", "240", "--bars", "1", "-n", "1", "--steps", "1", "--guidance", "3",
+                 "--model", str(studio_model), "-o", str(tmp_path)]) == 0  # the panel's
+    written = sorted(path.relative_to(tmp_path).as_posix() for path in tmp_path.rglob("*") if path.is_file())
+    assert sorted(name for name in archive.namelist() if not name.endswith("/")) == written
+    assert "house_240bpm_A_minor/loops/house_drum_loop_240bpm_01.wav" in written
+    for name in written:
+        assert archive.read(name) == (tmp_path / name).read_bytes(), name
+    heard = sf.read(tmp_path / "house_240bpm_A_minor/loops/house_drum_loop_240bpm_01.wav")[0]
+    assert np.allclose(loop[:, 0], heard, atol=1e-4)  # the first player is the drum loop
+
+
+def test_stop_ends_a_pack_run_with_nothing_written_and_the_dry_run_box_is_not_shown(studio_model, tmp_path):
+    """In-process: Stop during a pack (after its first sound) ends the run at the next sampler step with no pack folder
+    or zip left, and the studio goes on; the generate panel has no dry-run box (it would generate anyway)."""
+    from latentaudio.demo.studio import Cancelled, Studio, shown_options
+
+    studio = Studio(str(studio_model), tmp_path / "files")
+    made = []
+
+    def on_step(done: int, total: int) -> None:
+        made.append(done)
+        studio.stop("me")
+
+    values = {"style": "techno", "bpm": 240, "bars": 1, "num_waveforms": 1, "steps": 2}
+    with pytest.raises(Cancelled):
+        studio.run("pack", values, session="me", on_step=on_step)
+    assert made == [1] and not list((tmp_path / "files").rglob("*.wav")) and not list((tmp_path / "files").rglob("*.zip"))
+    paths = studio.run("pack", {**values, "steps": 1}, session="me")
+    assert paths[0].suffix == ".zip" and [path.parent.name for path in paths[1:]] == ["loops", "bass", "chords", "melody",
+                                                                                      "drums"]
+    with pytest.raises(ValueError, match="No drum style in 'polka'"):
+        studio.run("pack", {"style": "polka"})
+    assert "dry_run" not in {action.dest for action in shown_options(studio.parsers["generate"])}
+

@@ -41,6 +41,7 @@ from .data.gm import note_name
 from .sample_info import SampleInfo
 
 LOWEST_KEY, HIGHEST_KEY = 0, 127
+RELEASE_S = 0.3  # how long a note fades after its key is let go (the SFZ file's ampeg_release)
 DRUM_KEYS_RANGE = (35, 81)  # General MIDI percussion: acoustic kick drum to open triangle
 # SFZ groups of the hi-hat: the closed (42) and pedal (44) hi-hat are group 2, and the open one (46) is group 1, which
 # any note of group 2 turns off (off_by).
@@ -368,7 +369,7 @@ def make_samples(draw: Callable[[str], list[np.ndarray]], sample_rate: int, prom
     return samples
 
 
-def sfz_text(samples: Sequence[Sample], folder: str, header: Sequence[str] = (), release_in_s: float = 0.3) -> str:
+def sfz_text(samples: Sequence[Sample], folder: str, header: Sequence[str] = (), release_in_s: float = RELEASE_S) -> str:
     """The SFZ file of ``samples``, whose files lie in ``folder`` beside it: one ``<group>`` per velocity layer, one
     ``<region>`` per sample tuned by :func:`region_pitch`, each after a comment of what was asked and heard; the
     ``header`` lines first, as comments. Notes end with a ``release_in_s`` fade; a kit's samples play whole, its

@@ -82,3 +82,27 @@ def libsndfile_reads(path) -> dict:
             numerator, denominator, mode, beats, bpm, root = struct.unpack_from("<hhiifi", bytes(ffi.buffer(loop_info, 44)))
             found.update(metre=(numerator, denominator), loop_mode=mode, beats=beats, bpm=bpm, root=root)
     return found
+
+
+def midi_file(path, notes, tempos=((0.0, 120.0),), division: int = 480):
+    """A standard MIDI file (format 0) written byte by byte: ``notes`` as ``(start beat, end beat, pitch, velocity,
+    channel 1-16)``, ``tempos`` as ``(beat, bpm)``; the independent writer the MIDI reader is tested against."""
+
+    def number(value: int) -> bytes:  # a variable-length quantity
+        out = [value & 0x7F]
+        while value > 0x7F:
+            value >>= 7
+            out.insert(0, (value & 0x7F) | 0x80)
+        return bytes(out)
+
+    events = [(round(beat * division), 0, b"\xff\x51\x03" + round(60e6 / bpm).to_bytes(3, "big")) for beat, bpm in tempos]
+    for start, end, pitch, velocity, channel in notes:
+        events.append((round(start * division), 2, bytes([0x90 | (channel - 1), pitch, velocity])))
+        events.append((round(end * division), 1, bytes([0x80 | (channel - 1), pitch, 0])))
+    track, tick = b"", 0
+    for at, _, data in sorted(events):
+        track += number(at - tick) + data
+        tick = at
+    track += b"\x00\xff\x2f\x00"
+    Path(path).write_bytes(b"MThd" + struct.pack(">IHHH", 6, 0, 1, division) + b"MTrk" + struct.pack(">I", len(track)) + track)
+    return Path(path)

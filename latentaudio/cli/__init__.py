@@ -1,6 +1,6 @@
 """The ``latentaudio`` command: argument parsing only; every verb calls package functions.
 
-One module per verb group (``generate``: init and generate; ``instrument``; ``pack``; ``edit``: the editing verbs from one
+One module per verb group (``generate``: init and generate; ``instrument``; ``pack``; ``render``; ``edit``: the editing verbs from one
 table; ``data``; ``train``: train and finetune; ``evaluate``; ``demo``: the web studio), over :mod:`.common`'s shared
 options, model loading and output files. Heavy packages load only when a verb runs.
 """
@@ -20,6 +20,7 @@ from .evaluate import add_evaluate_command
 from .generate import add_generate_commands
 from .instrument import add_instrument_command
 from .pack import add_pack_command
+from .render import add_render_command
 from .serve import add_serve_command, forward
 from .train import add_training_commands
 
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_generate_commands(verbs)
     add_instrument_command(verbs)
     add_pack_command(verbs)
+    add_render_command(verbs)
     add_data_commands(verbs)
     add_training_commands(verbs)
     add_edit_commands(verbs)

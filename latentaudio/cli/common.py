@@ -45,6 +45,11 @@ def _number(text: str, parse, expected: str):
         raise argparse.ArgumentTypeError(f"expected {expected}, got {text}") from None
 
 
+def counted(count: int, one: str, many: str | None = None) -> str:
+    """``count`` of a thing in words: "1 note", "3 notes", "2 effect classes" (``many``: the plural, when not ONE + s)."""
+    return f"{count} {one if count == 1 else many or one + 's'}"
+
+
 def positive_int(text: str) -> int:
     value = _number(text, int, "a positive integer")
     if value < 1:

@@ -138,12 +138,7 @@ def build_instrument(pipe, args, plan: InstrumentPlan, folder: Path, say: Callab
     sfz, samples_folder = free_takes(lambda name: [folder / f"{name}.sfz", folder / name], file_stem(plan.prompt))
     kept = []
 
-    def draw(prompt: str) -> list:
-        return list(pipe(prompt, negative_prompt=args.negative_prompt, audio_length_in_s=args.seconds,
-                         num_inference_steps=args.steps, guidance_scale=args.guidance, num_waveforms_per_prompt=args.tries,
-                         generator=generator(args.seed), output_type="np",
-                         callback_on_step_end=callback_on_step_end).audios)
-
+    draw = take_drawer(pipe, args, callback_on_step_end)
     def keep(sample, audio) -> None:
         write_audio(samples_folder / sample.file_name, audio, pipe.sample_rate, info=sample_info(sample))
         center, tune = region_pitch(sample.heard, sample.note)
@@ -160,6 +155,20 @@ def build_instrument(pipe, args, plan: InstrumentPlan, folder: Path, say: Callab
                            drums=plan.drums, round_robins=plan.round_robins, loops=plan.sustain_loops)
     write_text(sfz, sfz_text(samples, samples_folder.name, instrument_header(args, plan)))
     return sfz, samples_folder, samples
+
+
+def take_drawer(pipe, args, callback_on_step_end=None) -> Callable[[str], list]:
+    """``draw(prompt)``: the ``--tries`` takes of one sample's prompt by ``pipe`` with the sampling of ``args``, best first
+    where the model ranks them, as :func:`~latentaudio.instrument.make_samples` draws them; each is a take
+    ``latentaudio generate PROMPT -n TRIES`` writes."""
+
+    def draw(prompt: str) -> list:
+        return list(pipe(prompt, negative_prompt=args.negative_prompt, audio_length_in_s=args.seconds,
+                         num_inference_steps=args.steps, guidance_scale=args.guidance, num_waveforms_per_prompt=args.tries,
+                         generator=generator(args.seed), output_type="np",
+                         callback_on_step_end=callback_on_step_end).audios)
+
+    return draw
 
 
 def instrument_header(args, plan: InstrumentPlan) -> list[str]:

@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 
 from ..model_folder import model_location
-from .common import positive_float, positive_int, seed
+from .common import counted, positive_float, positive_int, seed
 
 TRAINERS = ("vae", "vocoder", "diffusion")
 SCORER_CHECKPOINT = Path("checkpoints") / "scorer"  # in --output while a scorer trains
@@ -193,9 +193,6 @@ def describe_labels(labels) -> str:
 
     from ..data.vocabulary import DRUM_LOOP, MELODIC, ONE_SHOT, SOUND_EFFECT
     from ..ranking import DRUM_NAMES, FAMILY_NAMES, label_category
-
-    def counted(count: int, one: str, many: str) -> str:
-        return f"{count} {one if count == 1 else many}"
 
     counts = Counter(label_category(label) for label in labels)
     one_shots = [label for label in labels if label_category(label) is None]

@@ -1,0 +1,169 @@
+"""Playing a MIDI file on an instrument made from a prompt (``latentaudio render``).
+
+The instrument is :mod:`latentaudio.instrument`'s: samples every few semitones over the notes the file plays, each
+tuned to the pitch heard in it and looped where it holds steady, and for the drum channel (General MIDI's channel 10)
+a kit of the drums the file strikes. :func:`render` plays each note as an SFZ sampler plays the instrument's ``.sfz``
+file: the nearest sample resampled to the note (:func:`~latentaudio.instrument.played_at`), its loop repeated while
+the note is held, then a release fade (``ampeg_release``); a drum plays whole; the velocity sets the gain as SFZ's
+default velocity curve does, (velocity / 127)².
+
+Example:
+    >>> from latentaudio.render import read_midi
+    >>> notes = read_midi("melody.mid")            # doctest: +SKIP
+    >>> notes[0]                                   # doctest: +SKIP
+    MidiNote(start=0.0, end=0.5, pitch=60, velocity=90, channel=1)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import numpy as np
+
+from .instrument import RELEASE_S, Sample, played_at, region_pitch
+
+DRUM_CHANNEL = 10  # General MIDI's percussion channel (1-16)
+DEFAULT_TEMPO = 500_000  # microseconds a quarter note, before a file sets one (120 bpm)
+
+
+@dataclass(frozen=True)
+class MidiNote:
+    """One note of a MIDI file, in seconds."""
+
+    start: float
+    end: float
+    pitch: int  # MIDI note (on the drum channel, the General MIDI drum)
+    velocity: int  # 1-127
+    channel: int  # 1-16
+
+    @property
+    def drum(self) -> bool:
+        return self.channel == DRUM_CHANNEL
+
+
+def read_midi(path) -> list[MidiNote]:
+    """The notes of the standard MIDI file at ``path`` (every track and channel), in seconds through its tempo map,
+    in the order they start. A note still held at the end of its track ends there.
+
+    Raises:
+        ValueError: The file is missing or not a MIDI file, uses SMPTE time, or plays no note.
+    """
+    from music21 import midi
+
+    file = midi.MidiFile()
+    try:
+        file.open(str(path))
+        try:
+            file.read()
+        finally:
+            file.close()
+    except Exception as error:  # music21 raises several types for files that are not MIDI
+        raise ValueError(f"Cannot read the MIDI file {path}: {error}") from error
+    division = file.ticksPerQuarterNote
+    if not division or division <= 0:
+        raise ValueError(f"The MIDI file {path} counts time in SMPTE frames; expected ticks per quarter note.")
+    tempos, events = [], []  # (tick, microseconds a quarter); (tick, order, track, event)
+    for track_index, track in enumerate(file.tracks):
+        tick = 0
+        for order, event in enumerate(track.events):
+            if event.isDeltaTime():
+                tick += event.time
+            elif event.type == midi.MetaEvents.SET_TEMPO:
+                tempos.append((tick, int.from_bytes(event.data, "big")))
+            elif event.isNoteOn() or event.isNoteOff():
+                events.append((tick, event.isNoteOn(), track_index, order, event))
+        events.append((tick, None, track_index, math.inf, None))  # the track's end
+    seconds = _tick_seconds(sorted(tempos), division)
+    notes, held = [], {}  # (track, channel, pitch) -> [(start tick, velocity)], first struck first
+    for tick, on, track_index, _, event in sorted(events, key=lambda e: (e[0], e[2], e[3])):
+        if on is None:  # the track ends: whatever it still holds ends here
+            for (track, channel, pitch), starts in list(held.items()):
+                if track == track_index:
+                    notes += [MidiNote(seconds(start), seconds(tick), pitch, velocity, channel) for start, velocity in starts]
+                    del held[(track, channel, pitch)]
+            continue
+        key = (track_index, event.channel, event.pitch)
+        if on:
+            held.setdefault(key, []).append((tick, event.velocity))
+        elif held.get(key):
+            start, velocity = held[key].pop(0)
+            notes.append(MidiNote(seconds(start), seconds(tick), event.pitch, velocity, event.channel))
+    if not notes:
+        raise ValueError(f"The MIDI file {path} plays no note.")
+    return sorted(notes, key=lambda note: (note.start, note.pitch))
+
+
+def _tick_seconds(tempos: Sequence[tuple[int, int]], division: int):
+    """A function from a tick to seconds through the tempo map ``tempos`` (``(tick, microseconds a quarter)``)."""
+    marks, at, tick, tempo = [], 0.0, 0, DEFAULT_TEMPO
+    for change, new in tempos:
+        at += (change - tick) * tempo / division / 1e6
+        marks.append((change, at, new))
+        tick, tempo = change, new
+
+    def seconds(when: int) -> float:
+        start, base, rate = 0, 0.0, DEFAULT_TEMPO
+        for change, at_change, new in marks:
+            if change > when:
+                break
+            start, base, rate = change, at_change, new
+        return base + (when - start) * rate / division / 1e6
+
+    return seconds
+
+
+def region_of(samples: Sequence[Sample], note: MidiNote) -> Optional[Sample]:
+    """The sample an SFZ sampler plays for ``note``: the one whose keys and velocities hold it (a kit's, the drum of
+    its key); ``None`` where none does."""
+    for sample in samples:
+        if sample.keys[0] <= note.pitch <= sample.keys[1] and sample.velocities[0] <= note.velocity <= sample.velocities[1]:
+            return sample
+    return None
+
+
+def sounding(audio: np.ndarray, sample: Sample, key: int, held_s: float, sample_rate: int,
+             release_s: float = RELEASE_S) -> np.ndarray:
+    """What ``sample`` (its audio ``audio``) sounds as played at ``key`` and let go after ``held_s``: a drum whole;
+    a note resampled to its key, its sustain loop going round for as long as it is held (``loop_sustain``: let go, it
+    plays on from where it is into the sample's own release), faded out over ``release_s`` (cut there, or where the
+    sample ends)."""
+    if sample.drum:
+        return np.asarray(audio, np.float32)
+    center, tune = region_pitch(sample.heard, sample.note)
+    ratio = 2 ** ((key - center + tune / 100) / 12)  # source samples played per output sample
+    let_go, wanted = held_s * sample_rate * ratio, math.ceil((held_s + release_s) * sample_rate * ratio) + 1
+    if sample.loop is not None and let_go > sample.loop[1] + 1:  # still held at the loop's end: it goes round again
+        start, end = sample.loop
+        repeats = math.ceil((let_go - (end + 1)) / (end + 1 - start))
+        audio = np.concatenate([audio[: end + 1], *[audio[start : end + 1]] * repeats, audio[end + 1 :]])
+    from scipy.fft import next_fast_len
+
+    audio = np.asarray(audio[:wanted], np.float32)  # padded to a length the FFT resampler is fast at, then cut back
+    played = played_at(np.pad(audio, (0, next_fast_len(len(audio)) - len(audio))), key, center, tune)
+    played = played[: max(1, round(len(audio) / ratio))]
+    off, fade = round(held_s * sample_rate), round(release_s * sample_rate)
+    envelope = np.ones(len(played), np.float32)
+    envelope[off : off + fade] = np.linspace(1.0, 0.0, fade, dtype=np.float32)[: max(0, len(played) - off)]
+    envelope[off + fade :] = 0.0
+    return (played * envelope)[: off + fade]
+
+
+def render(notes: Sequence[MidiNote], samples: Sequence[Sample], audios: dict, sample_rate: int,
+           release_s: float = RELEASE_S) -> tuple[np.ndarray, list[MidiNote]]:
+    """``notes`` played on ``samples`` (each's audio ``audios[sample.file_name]``): ``(audio, notes not played)``,
+    the audio mono and as long as the last sound, turned down as a whole where the notes together pass full scale."""
+    sounds, missed = [], []
+    for note in notes:
+        sample = region_of(samples, note)
+        if sample is None:
+            missed.append(note)
+            continue
+        sound = sounding(audios[sample.file_name], sample, note.pitch, note.end - note.start, sample_rate, release_s)
+        sounds.append((round(note.start * sample_rate), sound * (note.velocity / 127) ** 2))
+    out = np.zeros(max((start + len(sound) for start, sound in sounds), default=0), np.float32)
+    for start, sound in sounds:
+        out[start : start + len(sound)] += sound
+    peak = float(np.abs(out).max(initial=0.0))
+    return (out / peak * 0.99 if peak > 0.99 else out), missed

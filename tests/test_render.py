@@ -1,0 +1,105 @@
+"""`latentaudio render`: a MIDI file played on an instrument made from a prompt, as an SFZ sampler plays it."""
+
+import numpy as np
+import pytest
+import soundfile as sf
+from latentaudio.cli import main
+from latentaudio.data.synth import DEFAULT_SOUNDFONT, FluidSynthRenderer
+from latentaudio.instrument import RELEASE_S, make_samples, note_plan, played_at
+from latentaudio.metrics import estimate_pitch
+from latentaudio.prompts import parse_prompt
+from latentaudio.render import MidiNote, read_midi, render
+
+from .helpers import midi_file
+
+RATE = 16000
+
+
+def rms(audio: np.ndarray, start: float, stop: float) -> float:
+    return float(np.sqrt(np.mean(np.square(audio[round(start * RATE) : round(stop * RATE)]))))
+
+
+def test_a_midi_file_is_read_in_seconds_through_its_tempo_changes(tmp_path):
+    path = midi_file(tmp_path / "song.mid", [(0, 1, 60, 100, 1), (1, 3, 64, 80, 1), (0, 0.25, 36, 110, 10)],
+                     tempos=[(0, 120), (2, 60)])  # two beats at 120 bpm (1 s), then a beat a second
+    assert read_midi(path) == [MidiNote(0.0, 0.125, 36, 110, 10), MidiNote(0.0, 0.5, 60, 100, 1),
+                               MidiNote(0.5, 2.0, 64, 80, 1)]
+    assert [note.drum for note in read_midi(path)] == [True, False, False]
+    (tmp_path / "not.mid").write_bytes(b"RIFF....WAVE")
+    for bad, message in ((tmp_path / "not.mid", "Cannot read the MIDI file"), (tmp_path / "missing.mid", "Cannot read")):
+        with pytest.raises(ValueError, match=message):
+            read_midi(bad)
+    with pytest.raises(ValueError, match="plays no note"):
+        read_midi(midi_file(tmp_path / "empty.mid", []))
+
+
+@pytest.fixture(scope="module")
+def flute():
+    """A real FluidR3_GM flute, C5 held 1.28 s of a 2.56 s render, and its samples every 3 semitones from C4 to G4
+    (C4, D#4, G4), each the flute resampled to its note 20 cents sharp (the instrument tunes that out)."""
+    with FluidSynthRenderer(DEFAULT_SOUNDFONT, RATE) as synth:
+        synth.select(0, 0, 73)
+        note = synth.one_shot(0, 72, 100, int(2.56 * RATE), int(1.28 * RATE))
+    audios = {}
+
+    def draw(prompt: str) -> list:
+        return [played_at(note, parse_prompt(prompt).note, 72, 20)]
+
+    samples = make_samples(draw, RATE, "flute", note_plan(60, 67, 3), stem="flute",
+                           on_sample=lambda sample, audio: audios.__setitem__(sample.file_name, audio))
+    return samples, audios
+
+
+def test_each_note_sounds_at_its_pitch_while_held_then_fades(flute):
+    samples, audios = flute
+    notes = [MidiNote(0.0, 0.5, 60, 127, 1), MidiNote(0.6, 1.0, 64, 127, 1), MidiNote(1.2, 5.2, 67, 127, 1)]
+    audio, missed = render(notes, samples, audios, RATE)
+    assert missed == [] and len(audio) == round((5.2 + RELEASE_S) * RATE)  # the last note's release ends it
+    for (start, stop), pitch in (((0.1, 0.45), 60), ((0.7, 0.95), 64), ((1.5, 2.5), 67)):  # 64 played from D#4's sample
+        assert abs(estimate_pitch(audio[round(start * RATE) : round(stop * RATE)], RATE) - pitch) < 0.1, pitch
+    assert rms(audio, 0.52, 0.55) > 0.2 * rms(audio, 0.2, 0.45)  # let go at 0.5 s: fading, not cut
+    assert rms(audio, 4.6, 5.1) > 0.5 * rms(audio, 1.5, 2.0)  # held 4 s on a 2.56 s sample: its sustain loop repeats
+    unlooped = [sample.__class__(**{**sample.__dict__, "loop": None}) for sample in samples]
+    plain, _ = render(notes, unlooped, audios, RATE)
+    assert rms(plain, 4.6, 5.1) < 0.05 * rms(plain, 1.5, 2.0)  # without it the note ends with its sample
+
+
+def test_velocity_sets_the_gain_as_an_sfz_sampler_does_and_a_drum_plays_whole(flute):
+    samples, audios = flute
+    loud, _ = render([MidiNote(0.0, 1.0, 60, 127, 1)], samples, audios, RATE)
+    soft, _ = render([MidiNote(0.0, 1.0, 60, 64, 1)], samples, audios, RATE)
+    assert rms(soft, 0.1, 0.9) / rms(loud, 0.1, 0.9) == pytest.approx((64 / 127) ** 2, rel=1e-3)
+    with FluidSynthRenderer(DEFAULT_SOUNDFONT, RATE) as synth:
+        synth.select(9, 128, 0)
+        kick = synth.one_shot(9, 36, 127, RATE, RATE // 10)
+    kit_audio = {}
+    kit = make_samples(lambda prompt: [kick], RATE, "kit", [36], stem="kit", drums=True,
+                       on_sample=lambda sample, audio: kit_audio.__setitem__(sample.file_name, audio))
+    hit, missed = render([MidiNote(0.5, 0.51, 36, 127, 10), MidiNote(0.5, 0.6, 99, 127, 10)], kit, kit_audio, RATE)
+    assert len(hit) == round(0.5 * RATE) + len(kick) and np.allclose(hit[round(0.5 * RATE) :], kick, atol=1e-6)
+    assert missed == [MidiNote(0.5, 0.6, 99, 127, 10)]  # a key with no drum: not played, and said
+
+
+def test_render_writes_the_song_named_after_its_midi_file(tiny_pipe_dir, tmp_path, monkeypatch, capsys):
+    song = midi_file(tmp_path / "song.mid", [(0, 1, 60, 100, 1), (1, 2, 65, 100, 1), (0, 0.5, 36, 110, 10),
+                                             (1, 1.5, 20, 110, 10)])  # 20: no General MIDI drum
+    fast = ["--model", str(tiny_pipe_dir), "--steps", "1", "--tries", "1", "--seconds", "0.5"]
+    monkeypatch.chdir(tmp_path)
+    assert main(["render", str(song), "a flute", "--drums", "TR-808 kit", *fast]) == 0
+    audio, rate = sf.read(tmp_path / "song.wav")
+    assert rate == RATE and len(audio) == round((1.0 + RELEASE_S) * RATE)  # two beats at 120 bpm, then the release
+    out = capsys.readouterr().out
+    assert "2 notes on 'a flute' (3 samples), 1 drum hit on 'TR-808 kit' (1 drum); left out 1 drum note General" in out
+    assert main(["render", str(song), "a flute", "--no-drums", *fast]) == 0  # beside the first, not over it
+    assert (tmp_path / "song-2.wav").is_file() and "drum" not in capsys.readouterr().out.split("Wrote")[1]
+
+
+@pytest.mark.parametrize("prompt, message", [([], "plays 2 pitched notes: give the instrument"),
+                                             (["a flute, C4"], "states a note"),
+                                             (["a flute", "--drums", "a flute"], "names an instrument")])
+def test_bad_render_input_is_one_clear_line(tiny_pipe_dir, tmp_path, capsys, prompt, message):
+    song = midi_file(tmp_path / "song.mid", [(0, 1, 60, 100, 1), (1, 2, 65, 100, 1), (0, 1, 36, 100, 10)])
+    assert main(["render", str(song), *prompt, "--model", str(tiny_pipe_dir), "-o", str(tmp_path / "x.wav")]) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x.wav").exists()

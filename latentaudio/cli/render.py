@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Optional
 
 from .common import (add_sampling_options, check_writable, counted, free_takes, load_model, output_paths, positive_float,
                      positive_int)
@@ -39,25 +41,83 @@ def add_render_command(verbs) -> None:
     parser.set_defaults(run=run_render)
 
 
-def run_render(args) -> int:
-    from ..audio_io import write_audio
-    from ..data.gm import DRUM_KEYS, note_name
-    from ..instrument import check_instrument_prompt, make_samples, note_plan
-    from ..render import read_midi, render
+@dataclass(frozen=True)
+class RenderPlan:
+    """What a ``render`` run plays, read and checked before a model loads (:func:`plan_render`)."""
+
+    pitched: list  # the notes off the drum channel (latentaudio.render.MidiNote)
+    struck: list  # the drum channel's notes, unless left out
+    notes: list  # the instrument's sampled notes (every --every semitones over the pitched notes' range)
+    kit: list  # the General MIDI drums the drum channel strikes
+
+    @property
+    def samples(self) -> int:
+        return len(self.notes) + len(self.kit)
+
+
+def plan_render(args) -> RenderPlan:
+    """The checked plan of the parsed ``render`` arguments ``args``.
+
+    Raises:
+        ValueError: An unreadable MIDI file, pitched notes and no instrument, a prompt that states a note (or a kit
+            that names an instrument), nothing to play.
+    """
+    from ..data.gm import DRUM_KEYS
+    from ..instrument import check_instrument_prompt, note_plan
+    from ..render import read_midi
 
     notes = read_midi(args.midi)
     pitched = [note for note in notes if not note.drum]
     struck = [] if args.no_drums else [note for note in notes if note.drum]
     if pitched and not args.prompt:
-        raise ValueError(f"{args.midi} plays {len(pitched)} pitched notes: give the instrument to play them on, e.g. "
-                         f"latentaudio render {args.midi} 'airy flute'.")
+        raise ValueError(f"{Path(args.midi).name} plays {len(pitched)} pitched notes: give the instrument to play them "
+                         f"on, e.g. latentaudio render {Path(args.midi).name} 'airy flute'.")
     if pitched:
         check_instrument_prompt(args.prompt, [])
     kit = sorted({note.pitch for note in struck if note.pitch in DRUM_KEYS})
     if struck:
         check_instrument_prompt(args.drums, [], drums=True)
     if not pitched and not kit:
-        raise ValueError(f"{args.midi} plays nothing but drums outside General MIDI's or left out (--no-drums).")
+        raise ValueError(f"{Path(args.midi).name} plays nothing but drums outside General MIDI's or left out (--no-drums).")
+    sampled = note_plan(min(n.pitch for n in pitched), max(n.pitch for n in pitched), args.every) if pitched else []
+    return RenderPlan(pitched, struck, sampled, kit)
+
+
+def play_render(pipe, args, plan: RenderPlan, say: Callable[[str], None] = lambda line: None,
+                on_sample: Optional[Callable[[int, int], None]] = None, callback_on_step_end=None) -> tuple:
+    """The instrument and kit of ``plan`` made with ``pipe`` and the sampling of ``args``, and the MIDI file played on
+    them: ``(audio, summary)``, the summary one line on what played. ``say`` gets a line for each sample kept,
+    ``on_sample(done, total)`` follows the samples, ``callback_on_step_end`` goes to every pipeline call."""
+    from ..data.gm import note_name
+    from ..instrument import make_samples
+    from ..render import render
+
+    draw, audios, samples = take_drawer(pipe, args, callback_on_step_end), {}, []
+
+    def keep(sample, audio) -> None:
+        audios[sample.file_name] = audio
+        say(f"{sample.drum or note_name(sample.note)}: take {sample.take + 1}")
+        if on_sample is not None:
+            on_sample(len(audios), plan.samples)
+
+    if plan.notes:
+        samples += make_samples(draw, pipe.sample_rate, args.prompt, plan.notes, stem="note", on_sample=keep,
+                                loops=not args.no_sustain_loops)
+    if plan.kit:
+        samples += make_samples(draw, pipe.sample_rate, args.drums, plan.kit, stem="drum", on_sample=keep, drums=True)
+    audio, missed = render(plan.pitched + plan.struck, samples, audios, pipe.sample_rate)
+    played = [f"{counted(len(plan.pitched), 'note')} on {args.prompt!r} ({counted(len(plan.notes), 'sample')})"
+              ] if plan.pitched else []
+    played += [f"{counted(len(plan.struck) - len(missed), 'drum hit')} on {args.drums!r} "
+               f"({counted(len(plan.kit), 'drum')})"] if plan.kit else []
+    left = f"; left out {counted(len(missed), 'drum note')} General MIDI has no drum for" if missed else ""
+    return audio, f"{len(audio) / pipe.sample_rate:.2f} s: {', '.join(played)}{left}"
+
+
+def run_render(args) -> int:
+    from ..audio_io import write_audio
+
+    plan = plan_render(args)
     if args.output is not None:
         path = output_paths(args.output, 1)[0]
     else:
@@ -65,24 +125,7 @@ def run_render(args) -> int:
     check_writable(path.parent if str(path.parent) else Path("."))
     pipe = load_model(args.model, scheduler=args.scheduler, device=args.device, dtype=args.dtype, runtime=args.runtime)
     pipe.check_length(args.seconds)
-    draw, audios, samples = take_drawer(pipe, args), {}, []
-
-    def keep(sample, audio) -> None:
-        audios[sample.file_name] = audio
-        print(f"{note_name(sample.note) if not sample.drum else sample.drum}: take {sample.take + 1}", file=sys.stderr)
-
-    if pitched:
-        low, high = min(note.pitch for note in pitched), max(note.pitch for note in pitched)
-        samples += make_samples(draw, pipe.sample_rate, args.prompt, note_plan(low, high, args.every), stem="note",
-                                on_sample=keep, loops=not args.no_sustain_loops)
-    if kit:
-        samples += make_samples(draw, pipe.sample_rate, args.drums, kit, stem="drum", on_sample=keep, drums=True)
-    audio, missed = render(pitched + struck, samples, audios, pipe.sample_rate)
+    audio, summary = play_render(pipe, args, plan, say=lambda line: print(line, file=sys.stderr))
     write_audio(path, audio, pipe.sample_rate)
-    played = [f"{counted(len(pitched), 'note')} on {args.prompt!r} ({counted(len(samples) - len(kit), 'sample')})"] \
-        if pitched else []
-    played += [f"{counted(len(struck) - len(missed), 'drum hit')} on {args.drums!r} ({counted(len(kit), 'drum')})"] if kit else []
-    left = f"; left out {counted(len(missed), 'drum note')} General MIDI has no drum for" if missed else ""
-    print(f"Wrote {path} ({len(audio) / pipe.sample_rate:.2f} s): {', '.join(played)}{left}")
+    print(f"Wrote {path} ({summary})")
     return 0
-

@@ -31,7 +31,7 @@ TABS = [
     ("Widen", "widen", [("widen", "widen", "Widen")]),
     ("Interpolate", "interpolate", [("interpolate", "interpolate", "Interpolate")]),
     ("Long audio", "long", [("long", "generate", "Long audio")]),
-    ("Instrument", "instrument", [("instrument", "instrument", "Instrument")]),
+    ("Instrument / MIDI", "instrument", [("instrument", "instrument", "Instrument"), ("render", "render", "MIDI file")]),
     ("Sample pack", "pack", [("pack", "pack", "Sample pack")]),
 ]
 # Panels that take audio in, and so can be sent a take.
@@ -45,6 +45,8 @@ INTRO = {
     "instrument": "A playable instrument for a sampler: a take every few semitones (or, with *drums*, every drum of a "
                   "General MIDI kit), each tuned to the pitch it was heard at. Download the .zip, unpack it, and open "
                   "its .sfz file in an SFZ sampler; the players are a few of its samples, low to high.",
+    "render": "A MIDI file played on an instrument made from the prompt (samples every few semitones over the notes it "
+              "plays, each tuned to the pitch heard in it), its drum channel on a General MIDI kit.",
     "pack": "A sample pack of a drum style: its drums as one-shots, a drum loop, a bass line, chords and a melody that loop "
             "seamlessly at one tempo and in one key, and two effects. Download the .zip; every WAV in it states its tempo "
             "and key, or its note, to a DAW or a sampler. The players are the first take of the loops and phrases.",
@@ -87,6 +89,8 @@ class Panel:
         self.input = None
         if verb in EDIT_VERBS and EDIT_VERBS[verb].reads_input:
             self.input = gr.Audio(type="filepath", sources=["upload"], label="input audio", elem_id=f"{panel}-input")
+        elif verb == "render":
+            self.input = gr.File(type="filepath", file_types=[".mid", ".midi"], label="MIDI file", elem_id=f"{panel}-input")
         self.controls, self.random_seed = {}, None
         with gr.Row(equal_height=False):
             with gr.Column():
@@ -151,9 +155,11 @@ class Panel:
             values["seed"] = draw_seed()
         audio = None if self.input is None else data[self.input]
         if self.input is not None and not audio:
-            raise gr.Error("No input audio: upload a file, or send a take here from another tab.", duration=None)
+            raise gr.Error("No MIDI file: upload a standard MIDI file (.mid)." if self.verb == "render" else
+                           "No input audio: upload a file, or send a take here from another tab.", duration=None)
         progress(0, desc="starting")
-        unit = {"instrument": ("samples", "making samples"), "pack": ("sounds", "making sounds")}.get(self.verb,
+        unit = {"instrument": ("samples", "making samples"), "render": ("samples", "making samples"),
+                "pack": ("sounds", "making sounds")}.get(self.verb,
                                                                                                   ("steps", "sampling"))
         try:
             paths = self.studio.run(self.verb, values, audio, session=request.session_hash, previews=MAX_TAKES,
@@ -173,6 +179,8 @@ class Panel:
             updates[self.read_as] = self.studio.instrument_read_as(values)
         elif self.verb == "pack":
             updates[self.read_as] = self.studio.pack_read_as(values)
+        elif self.verb == "render":
+            updates[self.read_as] = self.studio.render_read_as(values, audio)
         elif self.read_as is not None:
             updates[self.read_as] = self.studio.read_as(values.get("prompt"), values.get("seconds"), values.get("loop", False),
                                                         verb=self.verb, audio=audio, best_of=values.get("best_of") or 0,

@@ -24,12 +24,13 @@ from ..cli.generate import (add_generate_commands, draws_for, length_for, model_
                             unlearnt_note, unranked_note, words_read)
 from ..cli.instrument import add_instrument_command, build_instrument, plan_instrument
 from ..cli.pack import add_pack_command, build_pack, pack_plan, pack_takes
+from ..cli.render import add_render_command, plan_render, play_render
 from ..prompts import template_caption
 from ..resident import ResidentPipeline
 
 # Options fixed by the studio: its one loaded model (on its device, in its precision), and its own files.
 HIDDEN_OPTIONS = {"help", "model", "device", "dtype", "runtime", "output", "input", "plot", "prompts_file", "run", "edit_verb",
-                  "local", "dry_run"}  # what a dry run says, the panels say beside the prompt
+                  "local", "dry_run", "midi"}  # a dry run: the panels say it beside the prompt; a MIDI file: uploaded
 
 
 class Cancelled(Exception):
@@ -37,15 +38,16 @@ class Cancelled(Exception):
 
 
 def verb_parsers() -> dict[str, argparse.ArgumentParser]:
-    """The parser of each verb the studio serves (``generate``, ``instrument``, ``pack`` and every row of ``EDIT_VERBS``),
-    options added."""
+    """The parser of each verb the studio serves (``generate``, ``instrument``, ``pack``, ``render`` and every row of
+    ``EDIT_VERBS``), options added."""
     verbs = argparse.ArgumentParser().add_subparsers()
     add_generate_commands(verbs)
     add_instrument_command(verbs)
     add_pack_command(verbs)
+    add_render_command(verbs)
     add_edit_commands(verbs)
     return {name: parser for name, parser in verbs.choices.items()
-            if name in ("generate", "instrument", "pack") or name in EDIT_VERBS}
+            if name in ("generate", "instrument", "pack", "render") or name in EDIT_VERBS}
 
 
 def shown_options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
@@ -133,6 +135,8 @@ class Studio:
             return self.run_instrument(args, session, on_step, previews)
         if verb == "pack":
             return self.run_pack(args, session, on_step, previews)
+        if verb == "render":
+            return self.run_render(args, audio, session, on_step)
         if verb == "generate":
             prompt, inputs = args.prompt if isinstance(args.prompt, str) else None, {}
             if not prompt:
@@ -208,6 +212,33 @@ class Studio:
                 [first for sound, first in zip(plan.sounds, firsts) if not sound.loop]
         return [archive, *heard[:previews]]
 
+    def run_render(self, args: argparse.Namespace, midi: Optional[str], session: str = "",
+                   on_step: Optional[Callable[[int, int], None]] = None) -> list[Path]:
+        """``latentaudio render`` of the MIDI file ``midi`` on the studio's model
+        (:func:`~latentaudio.cli.render.play_render`): the path of its WAV. ``on_step(sample, samples)`` follows the
+        samples."""
+        if not midi:
+            raise ValueError("No MIDI file: upload a standard MIDI file (.mid).")
+        args.midi = midi
+        plan = plan_render(args)
+        with self._run_lock:
+            self._stopped.discard(session)
+            pipe = self.pipeline("render", args.scheduler, self.resident)
+            pipe.check_length(args.seconds)
+            audio, _ = play_render(pipe, args, plan, on_sample=on_step,
+                                   callback_on_step_end=self._step_callback(session, 0, None))
+        return self.write_takes("render", [audio])
+
+    def render_read_as(self, values: dict, midi: str) -> str:
+        """Markdown of what a render of ``values`` plays the MIDI file ``midi`` on: the first sample's prompt as the
+        model reads it."""
+        args = parse_values(self.parsers["render"], values)
+        args.midi = midi
+        plan = plan_render(args)
+        if plan.notes:
+            return self.samples_read_as(args.prompt, plan.notes[0], None, False)
+        return self.samples_read_as(args.drums, plan.kit[0], None, True)
+
     def pack_read_as(self, values: dict) -> str:
         """Markdown of what a pack of ``values`` makes: its tempo and key, and each sound's prompt."""
         plan = pack_plan(parse_values(self.parsers["pack"], values))
@@ -217,19 +248,23 @@ class Studio:
     def instrument_read_as(self, values: dict) -> str:
         """Markdown saying what the studio's model reads the first sample's prompt as (each sample's prompt is the
         instrument's with its note, or a kit's with its drum, first)."""
+        plan = plan_instrument(parse_values(self.parsers["instrument"], values))
+        return self.samples_read_as(plan.prompt, plan.notes[0], (plan.dynamics or [None])[0], plan.drums)
+
+    def samples_read_as(self, instrument: str, first: int, dynamics: Optional[str], drums: bool) -> str:
+        """Markdown saying what the studio's model reads the prompt of an instrument's first sample (of ``first``, its
+        note or a kit's drum) as."""
         from ..data.gm import DRUM_KEYS, note_name
         from ..instrument import sample_prompt
 
-        plan = plan_instrument(parse_values(self.parsers["instrument"], values))
-        first = plan.notes[0]
-        prompt = sample_prompt(plan.prompt, first, (plan.dynamics or [None])[0], plan.drums)
+        prompt = sample_prompt(instrument, first, dynamics, drums)
         template = self.pipe.config.get("prompt_template")
         read = template_caption(prompt, template, None)
-        what = DRUM_KEYS[first] if plan.drums else note_name(first)
+        what = DRUM_KEYS[first] if drums else note_name(first)
         said = f"Each sample has its own prompt: *{prompt}* for {what}"
         if read != prompt:
             said += f", read as *{read}* (the model's prompt template, `{template}`)"
-        return said + ", and so on for every " + ("drum." if plan.drums else "note.")
+        return said + ", and so on for every " + ("drum." if drums else "note.")
 
     def stop(self, session: str) -> None:
         """Stop ``session``'s run at its next sampler step."""

@@ -397,7 +397,7 @@ def test_the_instrument_panel_makes_the_instrument_the_command_line_makes(page, 
     samples, the same files `latentaudio instrument` writes; the line under the prompt says what each sample reads."""
     from latentaudio.cli import main
 
-    page.tab("Instrument")
+    page.tab("Instrument / MIDI")  # its first sub-tab, Instrument, shown
     page.fill_in("instrument", prompt="airy flute", notes="C4-C5", every=4, tries=2, seconds=0.32, steps=1)
     page.run("instrument")
     low, rate = page.take("instrument", 0)
@@ -502,4 +502,30 @@ def test_stop_ends_a_pack_run_with_nothing_written_and_the_dry_run_box_is_not_sh
     with pytest.raises(ValueError, match="No drum style in 'polka'"):
         studio.run("pack", {"style": "polka"})
     assert "dry_run" not in {action.dest for action in shown_options(studio.parsers["generate"])}
+
+
+def test_the_midi_panel_plays_an_uploaded_midi_file_as_the_command_line_renders_it(page, studio_model, tmp_path):
+    """In the browser: a MIDI file uploaded to the MIDI tab comes back played on the prompt's instrument, the same audio
+    `latentaudio render` writes; the line under the prompt says what each sample reads; no upload is a message."""
+    from latentaudio.cli import main
+
+    from ..helpers import midi_file
+
+    page.tab("Instrument / MIDI")
+    page.tab("MIDI file")
+    page.fill_in("render", prompt="airy flute", every=12, tries=1, seconds=0.32, steps=1)
+    page.run("render")
+    assert "No MIDI file" in page.error()
+    song = midi_file(tmp_path / "song.mid", [(0, 0.5, 60, 100, 1), (0.5, 1, 67, 100, 1), (1, 1.5, 64, 60, 1)])
+    page.page.locator("#render-input input[type=file]").set_input_files(str(song))
+    page.page.wait_for_selector("#render-input :text('song.mid')", timeout=TIMEOUT_MS)
+    page.run("render")
+    played, rate = page.take("render", 0)
+    assert main(["render", str(song), "airy flute", "--every", "12", "--tries", "1", "--seconds", "0.32", "--steps", "1",
+                 "--guidance", "3", "--model", str(studio_model), "-o", str(tmp_path / "song.wav")]) == 0  # the panel's
+    rendered, _ = sf.read(tmp_path / "song.wav")
+    assert rate == RATE and played.shape == (len(rendered), 1) == (round(0.75 * RATE + 0.3 * RATE), 1)
+    np.testing.assert_allclose(played[:, 0], rendered, atol=1e-4)
+    read_as = page.page.locator("#render-read-as").inner_text()
+    assert "Each sample has its own prompt: airy flute, C4 for C4, read as a moderately loud flute note, C4" in read_as
 

@@ -396,3 +396,69 @@ def sfz_text(samples: Sequence[Sample], folder: str, header: Sequence[str] = (),
         lines.append(f"<region> sample={folder}/{sample.file_name} lokey={sample.keys[0]} hikey={sample.keys[1]} "
                      f"pitch_keycenter={center} tune={tune}{choke}{turn}{loop}")
     return "\n".join(lines) + "\n"
+
+
+def read_sfz(path, sample_rate: Optional[int] = None) -> tuple[list[Sample], dict, int]:
+    """The regions of an SFZ file as :func:`sfz_text` writes them, to play again (:mod:`latentaudio.render`):
+    ``(samples, audios, rate)``, each sample's audio ``audios[sample.file_name]``, mono at ``sample_rate`` (default:
+    the first file's rate; loop points moved with a file resampled to it).
+
+    The opcodes read are those :func:`sfz_text` writes, under ``<global>``, ``<group>`` and ``<region>`` headers (a
+    region takes its group's and the global ones it does not set): ``sample`` (a path without spaces, relative to the
+    file), ``lokey``/``hikey`` (or ``key``), ``lovel``/``hivel``, ``pitch_keycenter``, ``tune``, ``loop_mode``,
+    ``loop_start``/``loop_end`` and ``seq_position``. A region whose ``loop_mode`` is ``one_shot`` plays whole (a
+    drum); one whose loop mode loops repeats its loop while held. Other opcodes are not read.
+
+    Raises:
+        ValueError: The file cannot be read, holds no region, or a region names no sample or one that cannot be read.
+    """
+    from pathlib import Path
+
+    import soundfile as sf
+
+    from .audio_io import AudioFileError, read_audio
+    from .data.gm import DRUM_KEYS
+
+    path = Path(path)
+    try:
+        text = re.sub(r"//[^\n]*", "", path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(f"Cannot read the SFZ file {path}: {error}") from error
+    overall, group, regions = {}, {}, []
+    current = overall
+    for header, opcode, value in re.findall(r"<(\w+)>|(\w+)=(\S+)", text):
+        if header == "group":
+            current = group = {}
+        elif header == "region":
+            current = {}
+            regions.append((overall, group, current))
+        elif header:
+            current = overall if header == "global" else {}  # <control>, <master>, ...: not read
+        else:
+            current[opcode] = value
+    if not regions:
+        raise ValueError(f"The SFZ file {path} holds no <region>.")
+    samples, audios, rate = [], {}, sample_rate
+    for scopes in regions:
+        opcodes = {key: value for scope in scopes for key, value in scope.items()}
+        if "sample" not in opcodes:
+            raise ValueError(f"A region of the SFZ file {path} names no sample.")
+        name = opcodes["sample"].replace("\\", "/")
+        try:
+            native = sf.info(str(path.parent / name)).samplerate
+            rate = rate or native
+            audio, _ = read_audio(path.parent / name, rate, mono=True)
+        except (AudioFileError, RuntimeError, sf.LibsndfileError) as error:
+            raise ValueError(f"The SFZ file {path}: cannot read its sample {name}: {error}") from error
+        center = int(opcodes.get("pitch_keycenter", 60))
+        loop = None
+        if opcodes.get("loop_mode") in ("loop_sustain", "loop_continuous") and "loop_end" in opcodes:
+            loop = (round(int(opcodes.get("loop_start", 0)) * rate / native), round(int(opcodes["loop_end"]) * rate / native))
+        samples.append(Sample(
+            note=center, heard=center - int(opcodes.get("tune", 0)) / 100,
+            keys=(int(opcodes.get("lokey", opcodes.get("key", 0))), int(opcodes.get("hikey", opcodes.get("key", 127)))),
+            velocities=(int(opcodes.get("lovel", 1)), int(opcodes.get("hivel", 127))), file_name=name, take=0,
+            drum=DRUM_KEYS.get(center, "one-shot") if opcodes.get("loop_mode") == "one_shot" else None,
+            robin=int(opcodes.get("seq_position", 1)), loop=loop))
+        audios[name] = audio.numpy()
+    return samples, audios, rate

@@ -150,18 +150,20 @@ def sounding(audio: np.ndarray, sample: Sample, key: int, held_s: float, sample_
     return (played * envelope)[: off + fade]
 
 
-def render(notes: Sequence[MidiNote], samples: Sequence[Sample], audios: dict, sample_rate: int,
+def render(parts: Sequence[tuple[Sequence[MidiNote], Sequence[Sample]]], audios: dict, sample_rate: int,
            release_s: float = RELEASE_S) -> tuple[np.ndarray, list[MidiNote]]:
-    """``notes`` played on ``samples`` (each's audio ``audios[sample.file_name]``): ``(audio, notes not played)``,
-    the audio mono and as long as the last sound, turned down as a whole where the notes together pass full scale."""
+    """Each part's notes played on its own samples (an instrument's, a kit's; each sample's audio
+    ``audios[sample.file_name]``): ``(audio, notes not played)``, the audio mono and as long as the last sound, turned
+    down as a whole where the notes together pass full scale."""
     sounds, missed = [], []
-    for note in notes:
-        sample = region_of(samples, note)
-        if sample is None:
-            missed.append(note)
-            continue
-        sound = sounding(audios[sample.file_name], sample, note.pitch, note.end - note.start, sample_rate, release_s)
-        sounds.append((round(note.start * sample_rate), sound * (note.velocity / 127) ** 2))
+    for notes, samples in parts:
+        for note in notes:
+            sample = region_of(samples, note)
+            if sample is None:
+                missed.append(note)
+                continue
+            sound = sounding(audios[sample.file_name], sample, note.pitch, note.end - note.start, sample_rate, release_s)
+            sounds.append((round(note.start * sample_rate), sound * (note.velocity / 127) ** 2))
     out = np.zeros(max((start + len(sound) for start, sound in sounds), default=0), np.float32)
     for start, sound in sounds:
         out[start : start + len(sound)] += sound

@@ -5,7 +5,8 @@ import pytest
 import soundfile as sf
 from latentaudio.cli import main
 from latentaudio.data.synth import DEFAULT_SOUNDFONT, FluidSynthRenderer
-from latentaudio.instrument import RELEASE_S, make_samples, note_plan, played_at
+from latentaudio.audio_io import write_audio
+from latentaudio.instrument import RELEASE_S, make_samples, note_plan, played_at, read_sfz, region_pitch, sfz_text
 from latentaudio.metrics import estimate_pitch
 from latentaudio.prompts import parse_prompt
 from latentaudio.render import MidiNote, read_midi, render
@@ -53,31 +54,34 @@ def flute():
 def test_each_note_sounds_at_its_pitch_while_held_then_fades(flute):
     samples, audios = flute
     notes = [MidiNote(0.0, 0.5, 60, 127, 1), MidiNote(0.6, 1.0, 64, 127, 1), MidiNote(1.2, 5.2, 67, 127, 1)]
-    audio, missed = render(notes, samples, audios, RATE)
+    audio, missed = render([(notes, samples)], audios, RATE)
     assert missed == [] and len(audio) == round((5.2 + RELEASE_S) * RATE)  # the last note's release ends it
     for (start, stop), pitch in (((0.1, 0.45), 60), ((0.7, 0.95), 64), ((1.5, 2.5), 67)):  # 64 played from D#4's sample
         assert abs(estimate_pitch(audio[round(start * RATE) : round(stop * RATE)], RATE) - pitch) < 0.1, pitch
     assert rms(audio, 0.52, 0.55) > 0.2 * rms(audio, 0.2, 0.45)  # let go at 0.5 s: fading, not cut
     assert rms(audio, 4.6, 5.1) > 0.5 * rms(audio, 1.5, 2.0)  # held 4 s on a 2.56 s sample: its sustain loop repeats
     unlooped = [sample.__class__(**{**sample.__dict__, "loop": None}) for sample in samples]
-    plain, _ = render(notes, unlooped, audios, RATE)
+    plain, _ = render([(notes, unlooped)], audios, RATE)
     assert rms(plain, 4.6, 5.1) < 0.05 * rms(plain, 1.5, 2.0)  # without it the note ends with its sample
 
 
 def test_velocity_sets_the_gain_as_an_sfz_sampler_does_and_a_drum_plays_whole(flute):
-    samples, audios = flute
-    loud, _ = render([MidiNote(0.0, 1.0, 60, 127, 1)], samples, audios, RATE)
-    soft, _ = render([MidiNote(0.0, 1.0, 60, 64, 1)], samples, audios, RATE)
+    samples, audios = flute[0], dict(flute[1])
+    loud, _ = render([([MidiNote(0.0, 1.0, 60, 127, 1)], samples)], audios, RATE)
+    soft, _ = render([([MidiNote(0.0, 1.0, 60, 64, 1)], samples)], audios, RATE)
     assert rms(soft, 0.1, 0.9) / rms(loud, 0.1, 0.9) == pytest.approx((64 / 127) ** 2, rel=1e-3)
     with FluidSynthRenderer(DEFAULT_SOUNDFONT, RATE) as synth:
         synth.select(9, 128, 0)
         kick = synth.one_shot(9, 36, 127, RATE, RATE // 10)
-    kit_audio = {}
-    kit = make_samples(lambda prompt: [kick], RATE, "kit", [36], stem="kit", drums=True,
-                       on_sample=lambda sample, audio: kit_audio.__setitem__(sample.file_name, audio))
-    hit, missed = render([MidiNote(0.5, 0.51, 36, 127, 10), MidiNote(0.5, 0.6, 99, 127, 10)], kit, kit_audio, RATE)
+    kit = make_samples(lambda prompt: [kick], RATE, "kit", [36, 60], stem="kit", drums=True,
+                       on_sample=lambda sample, audio: audios.__setitem__(sample.file_name, audio))
+    drums = [MidiNote(0.5, 0.51, 36, 127, 10), MidiNote(0.5, 0.6, 99, 127, 10)]
+    hit, missed = render([([], samples), (drums, kit)], audios, RATE)
     assert len(hit) == round(0.5 * RATE) + len(kick) and np.allclose(hit[round(0.5 * RATE) :], kick, atol=1e-6)
     assert missed == [MidiNote(0.5, 0.6, 99, 127, 10)]  # a key with no drum: not played, and said
+    # a drum on a key the instrument also plays (60, a high bongo) is the kit's, not the flute's C4
+    bongo, _ = render([([], samples), ([MidiNote(0.0, 0.01, 60, 127, 10)], kit)], audios, RATE)
+    assert np.allclose(bongo, kick, atol=1e-6)
 
 
 def test_render_writes_the_song_named_after_its_midi_file(tiny_pipe_dir, tmp_path, monkeypatch, capsys):
@@ -89,7 +93,7 @@ def test_render_writes_the_song_named_after_its_midi_file(tiny_pipe_dir, tmp_pat
     audio, rate = sf.read(tmp_path / "song.wav")
     assert rate == RATE and len(audio) == round((1.0 + RELEASE_S) * RATE)  # two beats at 120 bpm, then the release
     out = capsys.readouterr().out
-    assert "2 notes on 'a flute' (3 samples), 1 drum hit on 'TR-808 kit' (1 drum); left out 1 drum note General" in out
+    assert "2 notes on 'a flute' (3 samples), 1 drum hit on 'TR-808 kit' (1 drum); left out 1 note no sample plays" in out
     assert main(["render", str(song), "a flute", "--no-drums", *fast]) == 0  # beside the first, not over it
     assert (tmp_path / "song-2.wav").is_file() and "drum" not in capsys.readouterr().out.split("Wrote")[1]
 
@@ -103,3 +107,31 @@ def test_bad_render_input_is_one_clear_line(tiny_pipe_dir, tmp_path, capsys, pro
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x.wav").exists()
+
+
+def test_an_sfz_file_is_read_back_as_written_and_plays_the_same_with_no_model(flute, tmp_path, capsys):
+    samples, audios = flute
+    for sample in samples:
+        write_audio(tmp_path / "flute" / sample.file_name, audios[sample.file_name], RATE)
+    (tmp_path / "flute.sfz").write_text(sfz_text(samples, "flute", header=["a flute"]))
+    read, read_audios, rate = read_sfz(tmp_path / "flute.sfz")
+    assert rate == RATE and len(read) == len(samples)
+    for original, again in zip(samples, read):
+        assert (again.keys, again.velocities, again.loop, again.drum) == (original.keys, original.velocities, original.loop, None)
+        assert region_pitch(again.heard, again.note) == region_pitch(original.heard, original.note)
+        assert np.allclose(read_audios[again.file_name], audios[original.file_name], atol=1e-4)  # as 16-bit WAV
+    song = midi_file(tmp_path / "song.mid", [(0, 1, 60, 100, 1), (1, 9, 64, 90, 1)])  # 4 s held: the loop goes round
+    expected, _ = render([(read_midi(song), samples)], audios, RATE)
+    # from the shell: no model is loaded for an instrument read from a file (the model named does not exist)
+    assert main(["render", str(song), str(tmp_path / "flute.sfz"), "--model", str(tmp_path / "none"),
+                 "-o", str(tmp_path / "song.wav")]) == 0
+    assert "2 notes on" in capsys.readouterr().out and np.allclose(sf.read(tmp_path / "song.wav")[0], expected, atol=2e-3)
+    with pytest.raises(ValueError, match="Cannot read the SFZ file"):
+        read_sfz(tmp_path / "song.mid")
+    (tmp_path / "empty.sfz").write_text("// nothing\n<group> lovel=1\n")
+    with pytest.raises(ValueError, match="holds no <region>"):
+        read_sfz(tmp_path / "empty.sfz")
+    (tmp_path / "lost.sfz").write_text("<region> sample=gone.wav lokey=60 hikey=60\n")
+    with pytest.raises(ValueError, match="cannot read its sample gone.wav"):
+        read_sfz(tmp_path / "lost.sfz")
+

@@ -19,14 +19,14 @@ def add_render_command(verbs) -> None:
         description="Play a standard MIDI file on an instrument made from a prompt, as `latentaudio instrument` makes "
                     "it (a take every few semitones over the notes the file plays, each tuned to its heard pitch and "
                     "looped where it holds steady), and its drum channel (10) on a General MIDI kit of the drums it "
-                    "strikes; written as one WAV.")
+                    "strikes, or on instruments `latentaudio instrument` wrote (.sfz); written as one WAV.")
     parser.add_argument("midi", help="a standard MIDI file (.mid): every track and channel is played")
     parser.add_argument("prompt", nargs="?", default=None,
-                        help="the instrument the notes play on, without a note: 'airy flute', 'warm electric piano' "
-                             "(needed unless the file plays only drums)")
+                        help="the instrument the notes play on, without a note: 'airy flute', 'warm electric piano'; or "
+                             "an .sfz file `latentaudio instrument` wrote (needed unless the file plays only drums)")
     parser.add_argument("--drums", default="standard kit", metavar="KIT",
-                        help="the kit the drum channel (10) plays on: 'TR-808 kit', 'a dusty jazz kit' (default: "
-                             "'standard kit')")
+                        help="the kit the drum channel (10) plays on: 'TR-808 kit', 'a dusty jazz kit', or an .sfz file "
+                             "`latentaudio instrument --drums` wrote (default: 'standard kit')")
     parser.add_argument("--no-drums", action="store_true", help="leave the drum channel out")
     parser.add_argument("--every", type=positive_int, default=3,
                         help="semitones between the instrument's samples (default 3; 1 samples every note the file plays)")
@@ -41,17 +41,23 @@ def add_render_command(verbs) -> None:
     parser.set_defaults(run=run_render)
 
 
+def is_sfz(text: Optional[str]) -> bool:
+    """Whether an instrument or kit given to ``render`` is an SFZ file rather than a prompt."""
+    return bool(text) and text.lower().endswith(".sfz")
+
+
 @dataclass(frozen=True)
 class RenderPlan:
     """What a ``render`` run plays, read and checked before a model loads (:func:`plan_render`)."""
 
     pitched: list  # the notes off the drum channel (latentaudio.render.MidiNote)
     struck: list  # the drum channel's notes, unless left out
-    notes: list  # the instrument's sampled notes (every --every semitones over the pitched notes' range)
-    kit: list  # the General MIDI drums the drum channel strikes
+    notes: list  # the notes to sample for the instrument (every --every semitones over the pitched notes); none from a file
+    kit: list  # the General MIDI drums to sample for the kit; none from a file
 
     @property
     def samples(self) -> int:
+        """How many samples to make."""
         return len(self.notes) + len(self.kit)
 
 
@@ -71,28 +77,33 @@ def plan_render(args) -> RenderPlan:
     struck = [] if args.no_drums else [note for note in notes if note.drum]
     if pitched and not args.prompt:
         raise ValueError(f"{Path(args.midi).name} plays {len(pitched)} pitched notes: give the instrument to play them "
-                         f"on, e.g. latentaudio render {Path(args.midi).name} 'airy flute'.")
-    if pitched:
-        check_instrument_prompt(args.prompt, [])
-    kit = sorted({note.pitch for note in struck if note.pitch in DRUM_KEYS})
-    if struck:
-        check_instrument_prompt(args.drums, [], drums=True)
-    if not pitched and not kit:
-        raise ValueError(f"{Path(args.midi).name} plays nothing but drums outside General MIDI's or left out (--no-drums).")
-    sampled = note_plan(min(n.pitch for n in pitched), max(n.pitch for n in pitched), args.every) if pitched else []
+                         f"on, e.g. latentaudio render {Path(args.midi).name} 'airy flute' (or an .sfz file).")
+    for given, drums, wanted in ((args.prompt, False, pitched), (args.drums, True, struck)):
+        if wanted and is_sfz(given) and not Path(given).is_file():
+            raise ValueError(f"SFZ file not found: {given}")
+        if wanted and not is_sfz(given):
+            check_instrument_prompt(given, [], drums=drums)
+    kit = sorted({note.pitch for note in struck if note.pitch in DRUM_KEYS}) if not is_sfz(args.drums) else []
+    if not pitched and not struck:
+        raise ValueError(f"{Path(args.midi).name} plays only drums, and --no-drums leaves them out.")
+    sampled = [] if not pitched or is_sfz(args.prompt) else note_plan(min(n.pitch for n in pitched),
+                                                                      max(n.pitch for n in pitched), args.every)
     return RenderPlan(pitched, struck, sampled, kit)
 
 
 def play_render(pipe, args, plan: RenderPlan, say: Callable[[str], None] = lambda line: None,
                 on_sample: Optional[Callable[[int, int], None]] = None, callback_on_step_end=None) -> tuple:
-    """The instrument and kit of ``plan`` made with ``pipe`` and the sampling of ``args``, and the MIDI file played on
-    them: ``(audio, summary)``, the summary one line on what played. ``say`` gets a line for each sample kept,
-    ``on_sample(done, total)`` follows the samples, ``callback_on_step_end`` goes to every pipeline call."""
+    """The instrument and kit of ``plan``, made with ``pipe`` and the sampling of ``args`` or read from the SFZ files
+    given, and the MIDI file played on them: ``(audio, rate, summary)``, the summary one line on what played. ``pipe``
+    may be ``None`` where nothing is made. ``say`` gets a line for each sample kept, ``on_sample(done, total)`` follows
+    the samples, ``callback_on_step_end`` goes to every pipeline call."""
     from ..data.gm import note_name
-    from ..instrument import make_samples
+    from ..instrument import make_samples, read_sfz
     from ..render import render
 
-    draw, audios, samples = take_drawer(pipe, args, callback_on_step_end), {}, []
+    rate = pipe.sample_rate if pipe is not None else None
+    audios, parts = {}, []
+    draw = take_drawer(pipe, args, callback_on_step_end) if plan.samples else None
 
     def keep(sample, audio) -> None:
         audios[sample.file_name] = audio
@@ -100,18 +111,26 @@ def play_render(pipe, args, plan: RenderPlan, say: Callable[[str], None] = lambd
         if on_sample is not None:
             on_sample(len(audios), plan.samples)
 
-    if plan.notes:
-        samples += make_samples(draw, pipe.sample_rate, args.prompt, plan.notes, stem="note", on_sample=keep,
-                                loops=not args.no_sustain_loops)
-    if plan.kit:
-        samples += make_samples(draw, pipe.sample_rate, args.drums, plan.kit, stem="drum", on_sample=keep, drums=True)
-    audio, missed = render(plan.pitched + plan.struck, samples, audios, pipe.sample_rate)
-    played = [f"{counted(len(plan.pitched), 'note')} on {args.prompt!r} ({counted(len(plan.notes), 'sample')})"
-              ] if plan.pitched else []
-    played += [f"{counted(len(plan.struck) - len(missed), 'drum hit')} on {args.drums!r} "
-               f"({counted(len(plan.kit), 'drum')})"] if plan.kit else []
-    left = f"; left out {counted(len(missed), 'drum note')} General MIDI has no drum for" if missed else ""
-    return audio, f"{len(audio) / pipe.sample_rate:.2f} s: {', '.join(played)}{left}"
+    def part(given: str, notes: list, sampled: list, drums: bool) -> int:
+        """Add the part of ``notes`` on ``given`` (a prompt to sample ``sampled`` of, or an .sfz file); its samples."""
+        nonlocal rate
+        if is_sfz(given):
+            samples, read, rate = read_sfz(given, rate)
+            audios.update(read)
+        else:
+            samples = make_samples(draw, rate, given, sampled, stem="drum" if drums else "note", on_sample=keep,
+                                   drums=drums, loops=not args.no_sustain_loops)
+        parts.append((notes, samples))
+        return len(samples)
+
+    instrument = part(args.prompt, plan.pitched, plan.notes, False) if plan.pitched else 0
+    kit = part(args.drums, plan.struck, plan.kit, True) if plan.struck else 0
+    audio, missed = render(parts, audios, rate)
+    struck = len([note for note in missed if note.drum])
+    played = [f"{counted(len(plan.pitched), 'note')} on {args.prompt!r} ({counted(instrument, 'sample')})"] if plan.pitched else []
+    played += [f"{counted(len(plan.struck) - struck, 'drum hit')} on {args.drums!r} ({counted(kit, 'drum')})"] if plan.struck else []
+    left = f"; left out {counted(len(missed), 'note')} no sample plays" if missed else ""
+    return audio, rate, f"{len(audio) / rate:.2f} s: {', '.join(played)}{left}"
 
 
 def run_render(args) -> int:
@@ -123,9 +142,11 @@ def run_render(args) -> int:
     else:
         (path,) = free_takes(lambda name: [Path(f"{name}.wav")], Path(args.midi).stem)
     check_writable(path.parent if str(path.parent) else Path("."))
-    pipe = load_model(args.model, scheduler=args.scheduler, device=args.device, dtype=args.dtype, runtime=args.runtime)
-    pipe.check_length(args.seconds)
-    audio, summary = play_render(pipe, args, plan, say=lambda line: print(line, file=sys.stderr))
-    write_audio(path, audio, pipe.sample_rate)
+    pipe = None
+    if plan.samples:  # a prompt to make samples of; SFZ files alone need no model
+        pipe = load_model(args.model, scheduler=args.scheduler, device=args.device, dtype=args.dtype, runtime=args.runtime)
+        pipe.check_length(args.seconds)
+    audio, rate, summary = play_render(pipe, args, plan, say=lambda line: print(line, file=sys.stderr))
+    write_audio(path, audio, rate)
     print(f"Wrote {path} ({summary})")
     return 0

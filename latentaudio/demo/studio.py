@@ -24,7 +24,7 @@ from ..cli.generate import (add_generate_commands, draws_for, length_for, model_
                             unlearnt_note, unranked_note, words_read)
 from ..cli.instrument import add_instrument_command, build_instrument, plan_instrument
 from ..cli.pack import add_pack_command, build_pack, pack_plan, pack_takes
-from ..cli.render import add_render_command, plan_render, play_render
+from ..cli.render import add_render_command, is_sfz, plan_render, play_render
 from ..prompts import template_caption
 from ..resident import ResidentPipeline
 
@@ -220,12 +220,15 @@ class Studio:
         if not midi:
             raise ValueError("No MIDI file: upload a standard MIDI file (.mid).")
         args.midi = midi
+        if is_sfz(args.prompt) or is_sfz(args.drums):
+            raise ValueError("The studio makes the instrument and the kit from prompts; an .sfz file is for "
+                             "`latentaudio render` in a shell.")
         plan = plan_render(args)
         with self._run_lock:
             self._stopped.discard(session)
             pipe = self.pipeline("render", args.scheduler, self.resident)
             pipe.check_length(args.seconds)
-            audio, _ = play_render(pipe, args, plan, on_sample=on_step,
+            audio, _, _ = play_render(pipe, args, plan, on_sample=on_step,
                                    callback_on_step_end=self._step_callback(session, 0, None))
         return self.write_takes("render", [audio])
 
@@ -237,7 +240,7 @@ class Studio:
         plan = plan_render(args)
         if plan.notes:
             return self.samples_read_as(args.prompt, plan.notes[0], None, False)
-        return self.samples_read_as(args.drums, plan.kit[0], None, True)
+        return self.samples_read_as(args.drums, plan.kit[0], None, True) if plan.kit else ""
 
     def pack_read_as(self, values: dict) -> str:
         """Markdown of what a pack of ``values`` makes: its tempo and key, and each sound's prompt."""

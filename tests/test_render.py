@@ -93,9 +93,22 @@ def test_render_writes_the_song_named_after_its_midi_file(tiny_pipe_dir, tmp_pat
     audio, rate = sf.read(tmp_path / "song.wav")
     assert rate == RATE and len(audio) == round((1.0 + RELEASE_S) * RATE)  # two beats at 120 bpm, then the release
     out = capsys.readouterr().out
-    assert "2 notes on 'a flute' (3 samples), 1 drum hit on 'TR-808 kit' (1 drum); left out 1 note no sample plays" in out
+    assert "2 notes on 'a flute' (3 samples), 1 drum hit on 'TR-808 kit' (1 sample); left out 1 note no sample plays" in out
     assert main(["render", str(song), "a flute", "--no-drums", *fast]) == 0  # beside the first, not over it
     assert (tmp_path / "song-2.wav").is_file() and "drum" not in capsys.readouterr().out.split("Wrote")[1]
+
+
+def test_velocity_layers_give_each_note_the_take_of_its_loudness(tiny_pipe_dir, tmp_path, capsys):
+    from latentaudio.instrument import Sample
+    from latentaudio.render import region_of
+
+    layers = [Sample(60, 60.0, (0, 127), (1, 64), "soft.wav", 0), Sample(60, 60.0, (0, 127), (65, 127), "loud.wav", 0)]
+    assert [region_of(layers, MidiNote(0, 1, 62, velocity, 1)).file_name for velocity in (1, 64, 65, 127)] == [
+        "soft.wav", "soft.wav", "loud.wav", "loud.wav"]
+    song = midi_file(tmp_path / "song.mid", [(0, 1, 60, 30, 1), (1, 2, 64, 120, 1)])
+    assert main(["render", str(song), "a flute", "--dynamics", "loud,soft", "--model", str(tiny_pipe_dir), "--steps", "1",
+                 "--tries", "1", "--seconds", "0.5", "-o", str(tmp_path / "song.wav")]) == 0
+    assert "2 notes on 'a flute' (6 samples)" in capsys.readouterr().out  # three notes sampled, in two layers
 
 
 @pytest.mark.parametrize("prompt, message", [([], "plays 2 pitched notes: give the instrument"),

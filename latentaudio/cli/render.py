@@ -30,6 +30,9 @@ def add_render_command(verbs) -> None:
     parser.add_argument("--no-drums", action="store_true", help="leave the drum channel out")
     parser.add_argument("--every", type=positive_int, default=3,
                         help="semitones between the instrument's samples (default 3; 1 samples every note the file plays)")
+    parser.add_argument("--dynamics", default=None,
+                        help="velocity layers of the instrument and the kit as dynamics words, e.g. soft,loud: a soft note "
+                             "plays a take made soft (default: one layer, as the prompt says)")
     parser.add_argument("--tries", type=positive_int, default=4,
                         help="takes drawn for each sample (default 4): the first within a semitone of its note is kept")
     parser.add_argument("--no-sustain-loops", action="store_true",
@@ -54,11 +57,12 @@ class RenderPlan:
     struck: list  # the drum channel's notes, unless left out
     notes: list  # the notes to sample for the instrument (every --every semitones over the pitched notes); none from a file
     kit: list  # the General MIDI drums to sample for the kit; none from a file
+    dynamics: list  # the velocity layers' dynamics words, softest first (none: one layer)
 
     @property
     def samples(self) -> int:
         """How many samples to make."""
-        return len(self.notes) + len(self.kit)
+        return (len(self.notes) + len(self.kit)) * max(1, len(self.dynamics))
 
 
 def plan_render(args) -> RenderPlan:
@@ -71,7 +75,9 @@ def plan_render(args) -> RenderPlan:
     from ..data.gm import DRUM_KEYS
     from ..instrument import check_instrument_prompt, note_plan
     from ..render import read_midi
+    from .instrument import dynamics_layers
 
+    dynamics = dynamics_layers(args.dynamics)
     notes = read_midi(args.midi)
     pitched = [note for note in notes if not note.drum]
     struck = [] if args.no_drums else [note for note in notes if note.drum]
@@ -82,13 +88,13 @@ def plan_render(args) -> RenderPlan:
         if wanted and is_sfz(given) and not Path(given).is_file():
             raise ValueError(f"SFZ file not found: {given}")
         if wanted and not is_sfz(given):
-            check_instrument_prompt(given, [], drums=drums)
+            check_instrument_prompt(given, dynamics, drums=drums)
     kit = sorted({note.pitch for note in struck if note.pitch in DRUM_KEYS}) if not is_sfz(args.drums) else []
     if not pitched and not struck:
         raise ValueError(f"{Path(args.midi).name} plays only drums, and --no-drums leaves them out.")
     sampled = [] if not pitched or is_sfz(args.prompt) else note_plan(min(n.pitch for n in pitched),
                                                                       max(n.pitch for n in pitched), args.every)
-    return RenderPlan(pitched, struck, sampled, kit)
+    return RenderPlan(pitched, struck, sampled, kit, dynamics)
 
 
 def play_render(pipe, args, plan: RenderPlan, say: Callable[[str], None] = lambda line: None,
@@ -118,8 +124,8 @@ def play_render(pipe, args, plan: RenderPlan, say: Callable[[str], None] = lambd
             samples, read, rate = read_sfz(given, rate)
             audios.update(read)
         else:
-            samples = make_samples(draw, rate, given, sampled, stem="drum" if drums else "note", on_sample=keep,
-                                   drums=drums, loops=not args.no_sustain_loops)
+            samples = make_samples(draw, rate, given, sampled, plan.dynamics, stem="drum" if drums else "note",
+                                   on_sample=keep, drums=drums, loops=not args.no_sustain_loops)
         parts.append((notes, samples))
         return len(samples)
 
@@ -128,7 +134,7 @@ def play_render(pipe, args, plan: RenderPlan, say: Callable[[str], None] = lambd
     audio, missed = render(parts, audios, rate)
     struck = len([note for note in missed if note.drum])
     played = [f"{counted(len(plan.pitched), 'note')} on {args.prompt!r} ({counted(instrument, 'sample')})"] if plan.pitched else []
-    played += [f"{counted(len(plan.struck) - struck, 'drum hit')} on {args.drums!r} ({counted(kit, 'drum')})"] if plan.struck else []
+    played += [f"{counted(len(plan.struck) - struck, 'drum hit')} on {args.drums!r} ({counted(kit, 'sample')})"] if plan.struck else []
     left = f"; left out {counted(len(missed), 'note')} no sample plays" if missed else ""
     return audio, rate, f"{len(audio) / rate:.2f} s: {', '.join(played)}{left}"
 

@@ -90,16 +90,16 @@ def plan_pack(style: str, bpm: float, key: str, bars: int = 2, instruments: Opti
     groove = STYLES[style]
     kit = f"{DRUM_KITS[groove.kits[0]]} kit"
     electronic = groove.kits[0] in ELECTRONIC_KITS
-    tempo, key_stem = f"{bpm:g} bpm", key.replace(" ", "_").replace("#", "sharp")
+    tempo = f"{bpm:g} bpm"
     metre = "" if groove.beats_per_bar == 4 else f", {groove.beats_per_bar}/4"  # the phrases' bars are the loop's
     sounds = [PackSound("drums", DRUM_KEYS[drum].replace(" ", "_").replace("-", ""), drum_prompt(kit, drum))
               for drum in groove.voices]
-    sounds.append(PackSound("loops", f"{style.replace(' ', '_')}_drum_loop_{bpm:g}bpm",
+    sounds.append(PackSound("loops", f"{_stem(style)}_drum_loop_{bpm:g}bpm",
                             f"a {bars}-bar {tempo} {style} drum loop, {kit}", loop=True))
     for folder, kind in PHRASES:
         instrument = (instruments or {}).get(folder) or phrase_instrument(kind, electronic)
         words = instrument_and_kind(instrument, kind)
-        sounds.append(PackSound(folder, f"{folder}_{key_stem}_{bpm:g}bpm",
+        sounds.append(PackSound(folder, f"{folder}_{_stem(key)}_{bpm:g}bpm",
                                 with_article(f"{bars}-bar {words} in {key}, {tempo}{metre}"), loop=True))
     sounds += [PackSound("fx", stem, prompt) for prompt, stem in EFFECTS]
     return sounds
@@ -107,4 +107,9 @@ def plan_pack(style: str, bpm: float, key: str, bars: int = 2, instruments: Opti
 
 def pack_name(style: str, bpm: float, key: str) -> str:
     """The folder name of a pack: "house_124bpm_A_minor"."""
-    return f"{style.replace(' ', '_')}_{bpm:g}bpm_{key.replace(' ', '_').replace('#', 'sharp')}"
+    return f"{_stem(style)}_{bpm:g}bpm_{_stem(key)}"
+
+
+def _stem(words: str) -> str:
+    """A style or a key as a part of a file name: "drum and bass" → "drum_and_bass", "F# minor" → "Fsharp_minor"."""
+    return words.replace(" ", "_").replace("#", "sharp")

@@ -113,9 +113,17 @@ def test_velocity_layers_give_each_note_the_take_of_its_loudness(tiny_pipe_dir, 
 
 @pytest.mark.parametrize("prompt, message", [([], "plays 2 pitched notes: give the instrument"),
                                              (["a flute, C4"], "states a note"),
-                                             (["a flute", "--drums", "a flute"], "names an instrument")])
-def test_bad_render_input_is_one_clear_line(tiny_pipe_dir, tmp_path, capsys, prompt, message):
+                                             (["a flute", "--drums", "a flute"], "names an instrument"),
+                                             (["missing.sfz"], "SFZ file not found: missing.sfz"),
+                                             (["a flute", "--dynamics", "soft,quiet"], "--dynamics 'soft,quiet'"),
+                                             (["bongos.mid"], "plays only drum keys General MIDI has no drum for"),
+                                             (["bongos.mid", "--no-drums"], "--no-drums leaves them out")])
+def test_bad_render_input_is_one_clear_line(tiny_pipe_dir, tmp_path, capsys, monkeypatch, prompt, message):
+    monkeypatch.chdir(tmp_path)
     song = midi_file(tmp_path / "song.mid", [(0, 1, 60, 100, 1), (1, 2, 65, 100, 1), (0, 1, 36, 100, 10)])
+    midi_file(tmp_path / "bongos.mid", [(0, 1, 20, 100, 10)])
+    if prompt[:1] == ["bongos.mid"]:
+        song, prompt = "bongos.mid", prompt[1:]
     assert main(["render", str(song), *prompt, "--model", str(tiny_pipe_dir), "-o", str(tmp_path / "x.wav")]) == 1
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -92,6 +92,8 @@ def plan_render(args) -> RenderPlan:
     kit = sorted({note.pitch for note in struck if note.pitch in DRUM_KEYS}) if not is_sfz(args.drums) else []
     if not pitched and not struck:
         raise ValueError(f"{Path(args.midi).name} plays only drums, and --no-drums leaves them out.")
+    if not pitched and not kit and not is_sfz(args.drums):
+        raise ValueError(f"{Path(args.midi).name} plays only drum keys General MIDI has no drum for (35-81).")
     sampled = [] if not pitched or is_sfz(args.prompt) else note_plan(min(n.pitch for n in pitched),
                                                                       max(n.pitch for n in pitched), args.every)
     return RenderPlan(pitched, struck, sampled, kit, dynamics)

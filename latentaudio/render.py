@@ -114,13 +114,13 @@ def _tick_seconds(tempos: Sequence[tuple[int, int]], division: int):
     return seconds
 
 
-def region_of(samples: Sequence[Sample], note: MidiNote) -> Optional[Sample]:
-    """The sample an SFZ sampler plays for ``note``: the one whose keys and velocities hold it (a kit's, the drum of
-    its key); ``None`` where none does."""
-    for sample in samples:
-        if sample.keys[0] <= note.pitch <= sample.keys[1] and sample.velocities[0] <= note.velocity <= sample.velocities[1]:
-            return sample
-    return None
+def region_of(samples: Sequence[Sample], note: MidiNote, turn: int = 0) -> Optional[Sample]:
+    """The sample an SFZ sampler plays for ``note``: of those whose keys and velocities hold it (a kit's, the drum of
+    its key), the round robin whose turn it is (``turn``: how many notes that region has played before; the robins
+    take turns as ``seq_position`` orders them); ``None`` where none holds it."""
+    robins = sorted((sample for sample in samples if sample.keys[0] <= note.pitch <= sample.keys[1]
+                     and sample.velocities[0] <= note.velocity <= sample.velocities[1]), key=lambda sample: sample.robin)
+    return robins[turn % len(robins)] if robins else None
 
 
 def sounding(audio: np.ndarray, sample: Sample, key: int, held_s: float, sample_rate: int,
@@ -153,15 +153,19 @@ def sounding(audio: np.ndarray, sample: Sample, key: int, held_s: float, sample_
 def render(parts: Sequence[tuple[Sequence[MidiNote], Sequence[Sample]]], audios: dict, sample_rate: int,
            release_s: float = RELEASE_S) -> tuple[np.ndarray, list[MidiNote]]:
     """Each part's notes played on its own samples (an instrument's, a kit's; each sample's audio
-    ``audios[sample.file_name]``): ``(audio, notes not played)``, the audio mono and as long as the last sound, turned
+    ``audios[sample.file_name]``), a region's round robins in turn: ``(audio, notes not played)``, the audio mono and as long as the last sound, turned
     down as a whole where the notes together pass full scale."""
     sounds, missed = [], []
     for notes, samples in parts:
-        for note in notes:
+        turns = {}  # a region (its keys and velocities) -> the notes it has played: its round robins take turns
+        for note in sorted(notes, key=lambda note: (note.start, note.pitch)):
             sample = region_of(samples, note)
             if sample is None:
                 missed.append(note)
                 continue
+            region = (sample.keys, sample.velocities)
+            sample = region_of(samples, note, turns.get(region, 0))
+            turns[region] = turns.get(region, 0) + 1
             sound = sounding(audios[sample.file_name], sample, note.pitch, note.end - note.start, sample_rate, release_s)
             sounds.append((round(note.start * sample_rate), sound * (note.velocity / 127) ** 2))
     out = np.zeros(max((start + len(sound) for start, sound in sounds), default=0), np.float32)

@@ -111,11 +111,23 @@ def test_velocity_layers_give_each_note_the_take_of_its_loudness(tiny_pipe_dir, 
     assert "2 notes on 'a flute' (6 samples)" in capsys.readouterr().out  # three notes sampled, in two layers
 
 
+def test_round_robins_take_turns_on_each_region_so_a_repeated_hit_differs():
+    from latentaudio.instrument import Sample
+
+    robins = [Sample(38, None, (38, 38), (1, 127), f"snare_rr{turn}.wav", turn - 1, drum="snare drum", robin=turn)
+              for turn in (2, 1)]  # listed out of turn: seq_position orders them
+    audios = {f"snare_rr{turn}.wav": np.full(800, 0.1 * turn, np.float32) for turn in (1, 2)}
+    hits = [MidiNote(0.1 * i, 0.1 * i + 0.01, 38, 127, 10) for i in range(4)]
+    audio, _ = render([(hits, robins)], audios, RATE)
+    assert [round(float(audio[round(0.1 * i * RATE) + 10]), 3) for i in range(4)] == [0.1, 0.2, 0.1, 0.2]
+
+
 @pytest.mark.parametrize("prompt, message", [([], "plays 2 pitched notes: give the instrument"),
                                              (["a flute, C4"], "states a note"),
                                              (["a flute", "--drums", "a flute"], "names an instrument"),
                                              (["missing.sfz"], "SFZ file not found: missing.sfz"),
                                              (["a flute", "--dynamics", "soft,quiet"], "--dynamics 'soft,quiet'"),
+                                             (["a flute", "--round-robins", "5"], "--round-robins 5 keeps 5 takes"),
                                              (["bongos.mid"], "plays only drum keys General MIDI has no drum for"),
                                              (["bongos.mid", "--no-drums"], "--no-drums leaves them out")])
 def test_bad_render_input_is_one_clear_line(tiny_pipe_dir, tmp_path, capsys, monkeypatch, prompt, message):

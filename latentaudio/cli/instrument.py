@@ -98,6 +98,13 @@ class InstrumentPlan:
                 f"{robins}; {tries} takes a note")
 
 
+def check_round_robins(round_robins: int, tries: int) -> None:
+    """Refuse more round robins than takes drawn of each note (``--round-robins`` over ``--tries``)."""
+    if round_robins > tries:
+        raise ValueError(f"--round-robins {round_robins} keeps {round_robins} takes of each note: give --tries "
+                         f"{round_robins} or more (it is {tries}).")
+
+
 def plan_instrument(args) -> InstrumentPlan:
     """The checked plan of the parsed ``instrument`` arguments ``args``.
 
@@ -117,9 +124,7 @@ def plan_instrument(args) -> InstrumentPlan:
     notes = note_plan(low, high, every)
     if args.drums:
         check_drum_keys(notes)
-    if args.round_robins > args.tries:
-        raise ValueError(f"--round-robins {args.round_robins} keeps {args.round_robins} takes of each note: give --tries "
-                         f"{args.round_robins} or more (it is {args.tries}).")
+    check_round_robins(args.round_robins, args.tries)
     return InstrumentPlan(args.prompt, args.drums, dynamics, low, high, every, notes, args.round_robins,
                           not args.no_sustain_loops)
 

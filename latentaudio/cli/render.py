@@ -35,6 +35,9 @@ def add_render_command(verbs) -> None:
                              "plays a take made soft (default: one layer, as the prompt says)")
     parser.add_argument("--tries", type=positive_int, default=4,
                         help="takes drawn for each sample (default 4): the first within a semitone of its note is kept")
+    parser.add_argument("--round-robins", type=positive_int, default=1,
+                        help="takes kept of each sample, played in turn, so that a repeated note or hit differs each time "
+                             "(default 1; at most --tries)")
     parser.add_argument("--no-sustain-loops", action="store_true",
                         help="no loop that holds a long note: a note longer than its sample ends with the sample")
     parser.add_argument("--seconds", type=positive_float, default=None, help="length of each sample (default: the model's clip)")
@@ -58,11 +61,12 @@ class RenderPlan:
     notes: list  # the notes to sample for the instrument (every --every semitones over the pitched notes); none from a file
     kit: list  # the General MIDI drums to sample for the kit; none from a file
     dynamics: list  # the velocity layers' dynamics words, softest first (none: one layer)
+    round_robins: int = 1  # takes kept of each note and layer, played in turn
 
     @property
     def samples(self) -> int:
         """How many samples to make."""
-        return (len(self.notes) + len(self.kit)) * max(1, len(self.dynamics))
+        return (len(self.notes) + len(self.kit)) * max(1, len(self.dynamics)) * self.round_robins
 
 
 def plan_render(args) -> RenderPlan:
@@ -75,9 +79,10 @@ def plan_render(args) -> RenderPlan:
     from ..data.gm import DRUM_KEYS
     from ..instrument import check_instrument_prompt, note_plan
     from ..render import read_midi
-    from .instrument import dynamics_layers
+    from .instrument import check_round_robins, dynamics_layers
 
     dynamics = dynamics_layers(args.dynamics)
+    check_round_robins(args.round_robins, args.tries)
     notes = read_midi(args.midi)
     pitched = [note for note in notes if not note.drum]
     struck = [] if args.no_drums else [note for note in notes if note.drum]
@@ -96,7 +101,7 @@ def plan_render(args) -> RenderPlan:
         raise ValueError(f"{Path(args.midi).name} plays only drum keys General MIDI has no drum for (35-81).")
     sampled = [] if not pitched or is_sfz(args.prompt) else note_plan(min(n.pitch for n in pitched),
                                                                       max(n.pitch for n in pitched), args.every)
-    return RenderPlan(pitched, struck, sampled, kit, dynamics)
+    return RenderPlan(pitched, struck, sampled, kit, dynamics, args.round_robins)
 
 
 def play_render(pipe, args, plan: RenderPlan, say: Callable[[str], None] = lambda line: None,
@@ -127,7 +132,8 @@ def play_render(pipe, args, plan: RenderPlan, say: Callable[[str], None] = lambd
             audios.update(read)
         else:
             samples = make_samples(draw, rate, given, sampled, plan.dynamics, stem="drum" if drums else "note",
-                                   on_sample=keep, drums=drums, loops=not args.no_sustain_loops)
+                                   on_sample=keep, drums=drums, round_robins=plan.round_robins,
+                                   loops=not args.no_sustain_loops)
         parts.append((notes, samples))
         return len(samples)
 

@@ -137,7 +137,8 @@ def run_serve(args) -> int:
                 os.umask(old_mask)
             server.server_activate()
             print(f"Loaded {args.model or 'the default model'} in {loaded:.1f} s. Serving on {path}: `latentaudio generate`, "
-                  "`instrument` and the editing verbs in this user's shells now run here (Ctrl+C stops).", flush=True)
+                  "`instrument`, `pack`, `render` and the editing verbs in this user's shells now run here (Ctrl+C stops).",
+                  flush=True)
             server.serve_forever()
         except (KeyboardInterrupt, _Stop):
             pass

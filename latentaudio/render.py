@@ -26,6 +26,7 @@ from .instrument import RELEASE_S, Sample, played_at, region_pitch
 
 DRUM_CHANNEL = 10  # General MIDI's percussion channel (1-16)
 DEFAULT_TEMPO = 500_000  # microseconds a quarter note, before a file sets one (120 bpm)
+SUSTAIN_PEDAL = 64  # the MIDI controller of the sustain (damper) pedal: 64-127 down, 0-63 up
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ class MidiNote:
 
 def read_midi(path) -> list[MidiNote]:
     """The notes of the standard MIDI file at ``path`` (every track and channel), in seconds through its tempo map,
-    in the order they start. A note still held at the end of its track ends there.
+    in the order they start. A note let go while its channel's sustain pedal (controller 64) is down sounds on until
+    the pedal comes up or its key is struck again; a note still held at the end of its track ends there.
 
     Raises:
         ValueError: The file is missing or not a MIDI file, uses SMPTE time, or plays no note.
@@ -64,7 +66,7 @@ def read_midi(path) -> list[MidiNote]:
     division = file.ticksPerQuarterNote
     if not division or division <= 0:
         raise ValueError(f"The MIDI file {path} counts time in SMPTE frames; expected ticks per quarter note.")
-    tempos, events = [], []  # (tick, microseconds a quarter); (tick, order, track, event)
+    tempos, events = [], []  # (tick, microseconds a quarter); (tick, track, order, kind, event)
     for track_index, track in enumerate(file.tracks):
         tick = 0
         for order, event in enumerate(track.events):
@@ -73,23 +75,46 @@ def read_midi(path) -> list[MidiNote]:
             elif event.type == midi.MetaEvents.SET_TEMPO:
                 tempos.append((tick, int.from_bytes(event.data, "big")))
             elif event.isNoteOn() or event.isNoteOff():
-                events.append((tick, event.isNoteOn(), track_index, order, event))
-        events.append((tick, None, track_index, math.inf, None))  # the track's end
+                events.append((tick, track_index, order, "on" if event.isNoteOn() else "off", event))
+            elif event.type == midi.ChannelVoiceMessages.CONTROLLER_CHANGE and event.parameter1 == SUSTAIN_PEDAL:
+                events.append((tick, track_index, order, "pedal", event))
+        events.append((tick, track_index, math.inf, "end", None))
     seconds = _tick_seconds(sorted(tempos), division)
-    notes, held = [], {}  # (track, channel, pitch) -> [(start tick, velocity)], first struck first
-    for tick, on, track_index, _, event in sorted(events, key=lambda e: (e[0], e[2], e[3])):
-        if on is None:  # the track ends: whatever it still holds ends here
-            for (track, channel, pitch), starts in list(held.items()):
-                if track == track_index:
-                    notes += [MidiNote(seconds(start), seconds(tick), pitch, velocity, channel) for start, velocity in starts]
-                    del held[(track, channel, pitch)]
+    notes = []
+    held: dict = {}  # (track, channel, pitch) -> [(start tick, velocity)] of keys down, first struck first
+    ringing: dict = {}  # the same, of keys let go while the sustain pedal is down: they sound until it comes up
+    pedal_down: set = set()  # (track, channel)
+
+    def end(table: dict, key: tuple, tick: int, count: Optional[int] = None) -> None:
+        starts = table.get(key, [])
+        for start, velocity in starts[:count]:
+            notes.append(MidiNote(seconds(start), seconds(tick), key[2], velocity, key[1]))
+        table[key] = starts[len(starts) if count is None else count :]
+
+    for tick, track_index, _, kind, event in sorted(events, key=lambda e: e[:3]):
+        if kind == "end":  # whatever the track still holds ends with it
+            for table in (held, ringing):
+                for key in [key for key in table if key[0] == track_index]:
+                    end(table, key, tick)
+            continue
+        if kind == "pedal":
+            part = (track_index, event.channel)
+            if event.parameter2 >= 64:
+                pedal_down.add(part)
+            elif part in pedal_down:
+                pedal_down.discard(part)
+                for key in [key for key in ringing if key[:2] == part]:
+                    end(ringing, key, tick)
             continue
         key = (track_index, event.channel, event.pitch)
-        if on:
+        if kind == "on":
+            end(ringing, key, tick)  # a key struck again stops its own ringing note
             held.setdefault(key, []).append((tick, event.velocity))
         elif held.get(key):
-            start, velocity = held[key].pop(0)
-            notes.append(MidiNote(seconds(start), seconds(tick), event.pitch, velocity, event.channel))
+            if key[:2] in pedal_down:
+                ringing.setdefault(key, []).append(held[key].pop(0))
+            else:
+                end(held, key, tick, 1)
     if not notes:
         raise ValueError(f"The MIDI file {path} plays no note.")
     return sorted(notes, key=lambda note: (note.start, note.pitch))

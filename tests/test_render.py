@@ -34,6 +34,19 @@ def test_a_midi_file_is_read_in_seconds_through_its_tempo_changes(tmp_path):
         read_midi(midi_file(tmp_path / "empty.mid", []))
 
 
+def test_the_sustain_pedal_holds_notes_let_go_under_it_until_it_comes_up_or_they_are_struck_again(tmp_path):
+    notes = [(0, 1, 60, 100, 1), (0.5, 1, 64, 100, 1), (2, 3, 67, 100, 1),  # under the pedal; after it
+             (4, 4.5, 62, 100, 1), (5, 5.5, 62, 90, 1),  # let go under the pedal, then struck again
+             (0, 0.5, 48, 100, 2)]  # another channel: its own pedal, up
+    pedal = [(0.25, 64, 127, 1), (2, 64, 0, 1), (3.5, 64, 100, 1), (6, 64, 10, 1)]
+    path = midi_file(tmp_path / "pedal.mid", notes, controls=pedal)
+    assert read_midi(path) == [MidiNote(0.0, 0.25, 48, 100, 2), MidiNote(0.0, 1.0, 60, 100, 1),
+                               MidiNote(0.25, 1.0, 64, 100, 1), MidiNote(1.0, 1.5, 67, 100, 1),
+                               MidiNote(2.0, 2.5, 62, 100, 1), MidiNote(2.5, 3.0, 62, 90, 1)]
+    # without the pedal the same notes end where their keys are let go
+    assert [note.end for note in read_midi(midi_file(tmp_path / "dry.mid", notes))] == [0.25, 0.5, 0.5, 1.5, 2.25, 2.75]
+
+
 @pytest.fixture(scope="module")
 def flute():
     """A real FluidR3_GM flute, C5 held 1.28 s of a 2.56 s render, and its samples every 3 semitones from C4 to G4

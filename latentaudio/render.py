@@ -38,6 +38,7 @@ class MidiNote:
     pitch: int  # MIDI note (on the drum channel, the General MIDI drum)
     velocity: int  # 1-127
     channel: int  # 1-16
+    program: Optional[int] = None  # the General MIDI program its channel was set to (0-127); None: none was set
 
     @property
     def drum(self) -> bool:
@@ -46,8 +47,9 @@ class MidiNote:
 
 def read_midi(path) -> list[MidiNote]:
     """The notes of the standard MIDI file at ``path`` (every track and channel), in seconds through its tempo map,
-    in the order they start. A note let go while its channel's sustain pedal (controller 64) is down sounds on until
-    the pedal comes up or its key is struck again; a note still held at the end of its track ends there.
+    in the order they start, each with the program its channel was set to. A note let go while its channel's sustain
+    pedal (controller 64) is down sounds on until the pedal comes up or its key is struck again; a note still held at
+    the end of its track ends there.
 
     Raises:
         ValueError: The file is missing or not a MIDI file, uses SMPTE time, or plays no note.
@@ -78,17 +80,20 @@ def read_midi(path) -> list[MidiNote]:
                 events.append((tick, track_index, order, "on" if event.isNoteOn() else "off", event))
             elif event.type == midi.ChannelVoiceMessages.CONTROLLER_CHANGE and event.parameter1 == SUSTAIN_PEDAL:
                 events.append((tick, track_index, order, "pedal", event))
+            elif event.type == midi.ChannelVoiceMessages.PROGRAM_CHANGE:
+                events.append((tick, track_index, order, "program", event))
         events.append((tick, track_index, math.inf, "end", None))
     seconds = _tick_seconds(sorted(tempos), division)
     notes = []
     held: dict = {}  # (track, channel, pitch) -> [(start tick, velocity)] of keys down, first struck first
     ringing: dict = {}  # the same, of keys let go while the sustain pedal is down: they sound until it comes up
     pedal_down: set = set()  # (track, channel)
+    programs: dict = {}  # (track, channel) -> its General MIDI program
 
     def end(table: dict, key: tuple, tick: int, count: Optional[int] = None) -> None:
         starts = table.get(key, [])
-        for start, velocity in starts[:count]:
-            notes.append(MidiNote(seconds(start), seconds(tick), key[2], velocity, key[1]))
+        for start, velocity, program in starts[:count]:
+            notes.append(MidiNote(seconds(start), seconds(tick), key[2], velocity, key[1], program))
         table[key] = starts[len(starts) if count is None else count :]
 
     for tick, track_index, _, kind, event in sorted(events, key=lambda e: e[:3]):
@@ -96,6 +101,9 @@ def read_midi(path) -> list[MidiNote]:
             for table in (held, ringing):
                 for key in [key for key in table if key[0] == track_index]:
                     end(table, key, tick)
+            continue
+        if kind == "program":
+            programs[(track_index, event.channel)] = event.data
             continue
         if kind == "pedal":
             part = (track_index, event.channel)
@@ -109,7 +117,7 @@ def read_midi(path) -> list[MidiNote]:
         key = (track_index, event.channel, event.pitch)
         if kind == "on":
             end(ringing, key, tick)  # a key struck again stops its own ringing note
-            held.setdefault(key, []).append((tick, event.velocity))
+            held.setdefault(key, []).append((tick, event.velocity, programs.get(key[:2])))
         elif held.get(key):
             if key[:2] in pedal_down:
                 ringing.setdefault(key, []).append(held[key].pop(0))

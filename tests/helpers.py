@@ -84,10 +84,10 @@ def libsndfile_reads(path) -> dict:
     return found
 
 
-def midi_file(path, notes, tempos=((0.0, 120.0),), division: int = 480, controls=()):
+def midi_file(path, notes, tempos=((0.0, 120.0),), division: int = 480, controls=(), programs=()):
     """A standard MIDI file (format 0) written byte by byte: ``notes`` as ``(start beat, end beat, pitch, velocity,
-    channel 1-16)``, ``tempos`` as ``(beat, bpm)``, ``controls`` as ``(beat, controller, value, channel)``; the
-    independent writer the MIDI reader is tested against."""
+    channel 1-16)``, ``tempos`` as ``(beat, bpm)``, ``controls`` as ``(beat, controller, value, channel)``,
+    ``programs`` as ``(beat, program, channel)``; the independent writer the MIDI reader is tested against."""
 
     def number(value: int) -> bytes:  # a variable-length quantity
         out = [value & 0x7F]
@@ -97,6 +97,8 @@ def midi_file(path, notes, tempos=((0.0, 120.0),), division: int = 480, controls
         return bytes(out)
 
     events = [(round(beat * division), 0, b"\xff\x51\x03" + round(60e6 / bpm).to_bytes(3, "big")) for beat, bpm in tempos]
+    for beat, program, channel in programs:
+        events.append((round(beat * division), 0, bytes([0xC0 | (channel - 1), program])))
     for beat, controller, value, channel in controls:
         events.append((round(beat * division), 0, bytes([0xB0 | (channel - 1), controller, value])))
     for start, end, pitch, velocity, channel in notes:

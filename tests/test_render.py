@@ -124,6 +124,25 @@ def test_velocity_layers_give_each_note_the_take_of_its_loudness(tiny_pipe_dir, 
     assert "2 notes on 'a flute' (6 samples)" in capsys.readouterr().out  # three notes sampled, in two layers
 
 
+def test_without_a_prompt_each_channel_plays_the_general_midi_instrument_its_program_names(tiny_pipe_dir, tmp_path,
+                                                                                          capsys):
+    from latentaudio.cli import build_parser
+    from latentaudio.cli.render import plan_render
+
+    song = midi_file(tmp_path / "band.mid", [(0, 1, 72, 100, 1), (1, 2, 76, 100, 1), (0, 2, 40, 100, 2),
+                                             (0, 1, 60, 100, 3), (0, 1, 38, 100, 10)],
+                     programs=[(0, 73, 1), (0, 33, 2)])  # flute, fingered bass; channel 3 sets none: the grand piano
+    assert [(note.pitch, note.program) for note in read_midi(song)] == [(38, None), (40, 33), (60, None), (72, 73), (76, 73)]
+    plan = plan_render(build_parser().parse_args(["render", str(song)]))
+    assert [(part.given, [note.pitch for note in part.notes], part.drums) for part in plan.parts] == [
+        ("acoustic grand piano", [60], False), ("fingered electric bass", [40], False), ("flute", [72, 76], False),
+        ("standard kit", [38], True)]
+    assert main(["render", str(song), "--model", str(tiny_pipe_dir), "--steps", "1", "--tries", "1", "--seconds", "0.3",
+                 "-o", str(tmp_path / "band.wav")]) == 0
+    assert ("1 note on 'acoustic grand piano' (1 sample), 1 note on 'fingered electric bass' (1 sample), 2 notes on "
+            "'flute' (3 samples), 1 drum hit on 'standard kit' (1 sample)") in capsys.readouterr().out
+
+
 def test_round_robins_take_turns_on_each_region_so_a_repeated_hit_differs():
     from latentaudio.instrument import Sample
 
@@ -135,8 +154,7 @@ def test_round_robins_take_turns_on_each_region_so_a_repeated_hit_differs():
     assert [round(float(audio[round(0.1 * i * RATE) + 10]), 3) for i in range(4)] == [0.1, 0.2, 0.1, 0.2]
 
 
-@pytest.mark.parametrize("prompt, message", [([], "plays 2 pitched notes: give the instrument"),
-                                             (["a flute, C4"], "states a note"),
+@pytest.mark.parametrize("prompt, message", [(["a flute, C4"], "states a note"),
                                              (["a flute", "--drums", "a flute"], "names an instrument"),
                                              (["missing.sfz"], "SFZ file not found: missing.sfz"),
                                              (["a flute", "--dynamics", "soft,quiet"], "--dynamics 'soft,quiet'"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -23,7 +23,8 @@ def add_render_command(verbs) -> None:
     parser.add_argument("midi", help="a standard MIDI file (.mid): every track and channel is played")
     parser.add_argument("prompt", nargs="?", default=None,
                         help="the instrument the notes play on, without a note: 'airy flute', 'warm electric piano'; or "
-                             "an .sfz file `latentaudio instrument` wrote (needed unless the file plays only drums)")
+                             "an .sfz file `latentaudio instrument` wrote (default: each channel on the General MIDI "
+                             "instrument its program names, the grand piano where it names none)")
     parser.add_argument("--drums", default="standard kit", metavar="KIT",
                         help="the kit the drum channel (10) plays on: 'TR-808 kit', 'a dusty jazz kit', or an .sfz file "
                              "`latentaudio instrument --drums` wrote (default: 'standard kit')")
@@ -53,30 +54,40 @@ def is_sfz(text: Optional[str]) -> bool:
 
 
 @dataclass(frozen=True)
+class RenderPart:
+    """Notes of a MIDI file and what plays them: a prompt to sample (``sampled``: its notes, or a kit's drums), or an
+    .sfz file."""
+
+    given: str  # the prompt, or the .sfz file
+    notes: list  # latentaudio.render.MidiNote
+    sampled: list  # the notes (a kit's drums) to make samples of; none for an .sfz file
+    drums: bool = False
+
+
+@dataclass(frozen=True)
 class RenderPlan:
     """What a ``render`` run plays, read and checked before a model loads (:func:`plan_render`)."""
 
-    pitched: list  # the notes off the drum channel (latentaudio.render.MidiNote)
-    struck: list  # the drum channel's notes, unless left out
-    notes: list  # the notes to sample for the instrument (every --every semitones over the pitched notes); none from a file
-    kit: list  # the General MIDI drums to sample for the kit; none from a file
+    parts: list  # RenderPart: the instruments, then the kit
     dynamics: list  # the velocity layers' dynamics words, softest first (none: one layer)
     round_robins: int = 1  # takes kept of each note and layer, played in turn
 
     @property
     def samples(self) -> int:
         """How many samples to make."""
-        return (len(self.notes) + len(self.kit)) * max(1, len(self.dynamics)) * self.round_robins
+        return sum(len(part.sampled) for part in self.parts) * max(1, len(self.dynamics)) * self.round_robins
 
 
 def plan_render(args) -> RenderPlan:
-    """The checked plan of the parsed ``render`` arguments ``args``.
+    """The checked plan of the parsed ``render`` arguments ``args``: the pitched notes on the prompt's instrument, or
+    without a prompt each on the General MIDI instrument its channel's program names (the grand piano where none is
+    set); the drum channel's on the kit.
 
     Raises:
-        ValueError: An unreadable MIDI file, pitched notes and no instrument, a prompt that states a note (or a kit
-            that names an instrument), nothing to play.
+        ValueError: An unreadable MIDI file, a prompt that states a note (or a kit that names an instrument), a missing
+            .sfz file, nothing to play.
     """
-    from ..data.gm import DRUM_KEYS
+    from ..data.gm import DRUM_KEYS, PROGRAMS
     from ..instrument import check_instrument_prompt, note_plan
     from ..render import read_midi
     from .instrument import check_round_robins, dynamics_layers
@@ -86,27 +97,36 @@ def plan_render(args) -> RenderPlan:
     notes = read_midi(args.midi)
     pitched = [note for note in notes if not note.drum]
     struck = [] if args.no_drums else [note for note in notes if note.drum]
-    if pitched and not args.prompt:
-        raise ValueError(f"{Path(args.midi).name} plays {len(pitched)} pitched notes: give the instrument to play them "
-                         f"on, e.g. latentaudio render {Path(args.midi).name} 'airy flute' (or an .sfz file).")
-    for given, drums, wanted in ((args.prompt, False, pitched), (args.drums, True, struck)):
-        if wanted and is_sfz(given) and not Path(given).is_file():
-            raise ValueError(f"SFZ file not found: {given}")
-        if wanted and not is_sfz(given):
-            check_instrument_prompt(given, dynamics, drums=drums)
-    kit = sorted({note.pitch for note in struck if note.pitch in DRUM_KEYS}) if not is_sfz(args.drums) else []
     if not pitched and not struck:
         raise ValueError(f"{Path(args.midi).name} plays only drums, and --no-drums leaves them out.")
-    if not pitched and not kit and not is_sfz(args.drums):
-        raise ValueError(f"{Path(args.midi).name} plays only drum keys General MIDI has no drum for (35-81).")
-    sampled = [] if not pitched or is_sfz(args.prompt) else note_plan(min(n.pitch for n in pitched),
-                                                                      max(n.pitch for n in pitched), args.every)
-    return RenderPlan(pitched, struck, sampled, kit, dynamics, args.round_robins)
+    if args.prompt or not pitched:
+        played = [(args.prompt, pitched)] if pitched else []
+    else:  # each channel's own program
+        programs = sorted({note.program or 0 for note in pitched})
+        played = [(PROGRAMS[program].name, [n for n in pitched if (n.program or 0) == program]) for program in programs]
+    parts = []
+    for given, part_notes in played:
+        if is_sfz(given) and not Path(given).is_file():
+            raise ValueError(f"SFZ file not found: {given}")
+        if not is_sfz(given):
+            check_instrument_prompt(given, dynamics)
+        pitches = [note.pitch for note in part_notes]
+        parts.append(RenderPart(given, part_notes, [] if is_sfz(given) else note_plan(min(pitches), max(pitches), args.every)))
+    if struck:
+        if is_sfz(args.drums) and not Path(args.drums).is_file():
+            raise ValueError(f"SFZ file not found: {args.drums}")
+        if not is_sfz(args.drums):
+            check_instrument_prompt(args.drums, dynamics, drums=True)
+        kit = [] if is_sfz(args.drums) else sorted({note.pitch for note in struck if note.pitch in DRUM_KEYS})
+        if not pitched and not kit and not is_sfz(args.drums):
+            raise ValueError(f"{Path(args.midi).name} plays only drum keys General MIDI has no drum for (35-81).")
+        parts.append(RenderPart(args.drums, struck, kit, drums=True))
+    return RenderPlan(parts, dynamics, args.round_robins)
 
 
 def play_render(pipe, args, plan: RenderPlan, say: Callable[[str], None] = lambda line: None,
                 on_sample: Optional[Callable[[int, int], None]] = None, callback_on_step_end=None) -> tuple:
-    """The instrument and kit of ``plan``, made with ``pipe`` and the sampling of ``args`` or read from the SFZ files
+    """The instruments and kit of ``plan``, made with ``pipe`` and the sampling of ``args`` or read from the SFZ files
     given, and the MIDI file played on them: ``(audio, rate, summary)``, the summary one line on what played. ``pipe``
     may be ``None`` where nothing is made. ``say`` gets a line for each sample kept, ``on_sample(done, total)`` follows
     the samples, ``callback_on_step_end`` goes to every pipeline call."""
@@ -115,7 +135,7 @@ def play_render(pipe, args, plan: RenderPlan, say: Callable[[str], None] = lambd
     from ..render import render
 
     rate = pipe.sample_rate if pipe is not None else None
-    audios, parts = {}, []
+    audios, parts, counts = {}, [], []
     draw = take_drawer(pipe, args, callback_on_step_end) if plan.samples else None
 
     def keep(sample, audio) -> None:
@@ -124,25 +144,20 @@ def play_render(pipe, args, plan: RenderPlan, say: Callable[[str], None] = lambd
         if on_sample is not None:
             on_sample(len(audios), plan.samples)
 
-    def part(given: str, notes: list, sampled: list, drums: bool) -> int:
-        """Add the part of ``notes`` on ``given`` (a prompt to sample ``sampled`` of, or an .sfz file); its samples."""
-        nonlocal rate
-        if is_sfz(given):
-            samples, read, rate = read_sfz(given, rate)
-            audios.update(read)
+    for index, part in enumerate(plan.parts):
+        if is_sfz(part.given):
+            samples, read, rate = read_sfz(part.given, rate)
+            audios.update({f"{index}/{name}": audio for name, audio in read.items()})
+            samples = [replace(sample, file_name=f"{index}/{sample.file_name}") for sample in samples]
         else:
-            samples = make_samples(draw, rate, given, sampled, plan.dynamics, stem="drum" if drums else "note",
-                                   on_sample=keep, drums=drums, round_robins=plan.round_robins,
+            samples = make_samples(draw, rate, part.given, part.sampled, plan.dynamics, stem=f"{index}",
+                                   on_sample=keep, drums=part.drums, round_robins=plan.round_robins,
                                    loops=not args.no_sustain_loops)
-        parts.append((notes, samples))
-        return len(samples)
-
-    instrument = part(args.prompt, plan.pitched, plan.notes, False) if plan.pitched else 0
-    kit = part(args.drums, plan.struck, plan.kit, True) if plan.struck else 0
+        parts.append((part.notes, samples))
+        counts.append(len(samples))
     audio, missed = render(parts, audios, rate)
-    struck = len([note for note in missed if note.drum])
-    played = [f"{counted(len(plan.pitched), 'note')} on {args.prompt!r} ({counted(instrument, 'sample')})"] if plan.pitched else []
-    played += [f"{counted(len(plan.struck) - struck, 'drum hit')} on {args.drums!r} ({counted(kit, 'sample')})"] if plan.struck else []
+    played = [f"{counted(len([n for n in part.notes if n not in missed]), 'drum hit' if part.drums else 'note')} on "
+              f"{part.given!r} ({counted(count, 'sample')})" for part, count in zip(plan.parts, counts)]
     left = f"; left out {counted(len(missed), 'note')} no sample plays" if missed else ""
     return audio, rate, f"{len(audio) / rate:.2f} s: {', '.join(played)}{left}"
 

@@ -233,14 +233,13 @@ class Studio:
         return self.write_takes("render", [audio])
 
     def render_read_as(self, values: dict, midi: str) -> str:
-        """Markdown of what a render of ``values`` plays the MIDI file ``midi`` on: the first sample's prompt as the
-        model reads it."""
+        """Markdown of what a render of ``values`` plays the MIDI file ``midi`` on: the first instrument's first sample's
+        prompt as the model reads it."""
         args = parse_values(self.parsers["render"], values)
         args.midi = midi
         plan = plan_render(args)
-        if plan.notes:
-            return self.samples_read_as(args.prompt, plan.notes[0], None, False)
-        return self.samples_read_as(args.drums, plan.kit[0], None, True) if plan.kit else ""
+        first = next((part for part in plan.parts if part.sampled), None)
+        return "" if first is None else self.samples_read_as(first.given, first.sampled[0], None, first.drums)
 
     def pack_read_as(self, values: dict) -> str:
         """Markdown of what a pack of ``values`` makes: its tempo and key, and each sound's prompt."""

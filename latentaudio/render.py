@@ -26,7 +26,7 @@ from .instrument import RELEASE_S, Sample, played_at, region_pitch
 
 DRUM_CHANNEL = 10  # General MIDI's percussion channel (1-16)
 DEFAULT_TEMPO = 500_000  # microseconds a quarter note, before a file sets one (120 bpm)
-SUSTAIN_PEDAL = 64  # the MIDI controller of the sustain (damper) pedal: 64-127 down, 0-63 up
+SUSTAIN_PEDAL, VOLUME, PAN = 64, 7, 10  # MIDI controllers: the sustain pedal (64-127 down), channel volume, pan
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,8 @@ class MidiNote:
     velocity: int  # 1-127
     channel: int  # 1-16
     program: Optional[int] = None  # the General MIDI program its channel was set to (0-127); None: none was set
+    volume: int = 100  # its channel's volume (controller 7, 0-127) when it was struck; 100 is MIDI's default
+    pan: int = 64  # its channel's pan (controller 10): 0 left, 64 centre, 127 right
 
     @property
     def drum(self) -> bool:
@@ -47,9 +49,9 @@ class MidiNote:
 
 def read_midi(path) -> list[MidiNote]:
     """The notes of the standard MIDI file at ``path`` (every track and channel), in seconds through its tempo map,
-    in the order they start, each with the program its channel was set to. A note let go while its channel's sustain
-    pedal (controller 64) is down sounds on until the pedal comes up or its key is struck again; a note still held at
-    the end of its track ends there.
+    in the order they start, each with its channel's program, volume (controller 7) and pan (controller 10) when it was
+    struck. A note let go while its channel's sustain pedal (controller 64) is down sounds on until the pedal comes up
+    or its key is struck again; a note still held at the end of its track ends there.
 
     Raises:
         ValueError: The file is missing or not a MIDI file, uses SMPTE time, or plays no note.
@@ -78,8 +80,9 @@ def read_midi(path) -> list[MidiNote]:
                 tempos.append((tick, int.from_bytes(event.data, "big")))
             elif event.isNoteOn() or event.isNoteOff():
                 events.append((tick, track_index, order, "on" if event.isNoteOn() else "off", event))
-            elif event.type == midi.ChannelVoiceMessages.CONTROLLER_CHANGE and event.parameter1 == SUSTAIN_PEDAL:
-                events.append((tick, track_index, order, "pedal", event))
+            elif event.type == midi.ChannelVoiceMessages.CONTROLLER_CHANGE and event.parameter1 in (SUSTAIN_PEDAL, VOLUME,
+                                                                                                     PAN):
+                events.append((tick, track_index, order, "control", event))
             elif event.type == midi.ChannelVoiceMessages.PROGRAM_CHANGE:
                 events.append((tick, track_index, order, "program", event))
         events.append((tick, track_index, math.inf, "end", None))
@@ -87,13 +90,13 @@ def read_midi(path) -> list[MidiNote]:
     notes = []
     held: dict = {}  # (track, channel, pitch) -> [(start tick, velocity)] of keys down, first struck first
     ringing: dict = {}  # the same, of keys let go while the sustain pedal is down: they sound until it comes up
-    pedal_down: set = set()  # (track, channel)
-    programs: dict = {}  # (track, channel) -> its General MIDI program
+    channels: dict = {}  # channel -> its settings: program, volume, pan (MIDI's channels are the file's, not a track's)
+    pedal_down: set = set()  # channels
 
     def end(table: dict, key: tuple, tick: int, count: Optional[int] = None) -> None:
         starts = table.get(key, [])
-        for start, velocity, program in starts[:count]:
-            notes.append(MidiNote(seconds(start), seconds(tick), key[2], velocity, key[1], program))
+        for start, velocity, settings in starts[:count]:
+            notes.append(MidiNote(seconds(start), seconds(tick), key[2], velocity, key[1], *settings))
         table[key] = starts[len(starts) if count is None else count :]
 
     for tick, track_index, _, kind, event in sorted(events, key=lambda e: e[:3]):
@@ -102,24 +105,27 @@ def read_midi(path) -> list[MidiNote]:
                 for key in [key for key in table if key[0] == track_index]:
                     end(table, key, tick)
             continue
+        settings = channels.setdefault(event.channel, {"program": None, "volume": 100, "pan": 64})
         if kind == "program":
-            programs[(track_index, event.channel)] = event.data
+            settings["program"] = event.data
             continue
-        if kind == "pedal":
-            part = (track_index, event.channel)
+        if kind == "control" and event.parameter1 != SUSTAIN_PEDAL:
+            settings["volume" if event.parameter1 == VOLUME else "pan"] = event.parameter2
+            continue
+        if kind == "control":
             if event.parameter2 >= 64:
-                pedal_down.add(part)
-            elif part in pedal_down:
-                pedal_down.discard(part)
-                for key in [key for key in ringing if key[:2] == part]:
+                pedal_down.add(event.channel)
+            elif event.channel in pedal_down:
+                pedal_down.discard(event.channel)
+                for key in [key for key in ringing if key[1] == event.channel]:
                     end(ringing, key, tick)
             continue
         key = (track_index, event.channel, event.pitch)
         if kind == "on":
             end(ringing, key, tick)  # a key struck again stops its own ringing note
-            held.setdefault(key, []).append((tick, event.velocity, programs.get(key[:2])))
+            held.setdefault(key, []).append((tick, event.velocity, (settings["program"], settings["volume"], settings["pan"])))
         elif held.get(key):
-            if key[:2] in pedal_down:
+            if event.channel in pedal_down:
                 ringing.setdefault(key, []).append(held[key].pop(0))
             else:
                 end(held, key, tick, 1)
@@ -186,8 +192,10 @@ def sounding(audio: np.ndarray, sample: Sample, key: int, held_s: float, sample_
 def render(parts: Sequence[tuple[Sequence[MidiNote], Sequence[Sample]]], audios: dict, sample_rate: int,
            release_s: float = RELEASE_S) -> tuple[np.ndarray, list[MidiNote]]:
     """Each part's notes played on its own samples (an instrument's, a kit's; each sample's audio
-    ``audios[sample.file_name]``), a region's round robins in turn: ``(audio, notes not played)``, the audio mono and as long as the last sound, turned
-    down as a whole where the notes together pass full scale."""
+    ``audios[sample.file_name]``), a region's round robins in turn: ``(audio, notes not played)``. A note's gain is
+    (velocity / 127)² times (volume / 100)², 1 at MIDI's default channel volume. The audio is mono, or stereo (2, L)
+    when a channel is panned off centre (constant power, a centred note as loud in each channel as in mono), as long
+    as the last sound, and turned down as a whole where the notes together pass full scale."""
     sounds, missed = [], []
     for notes, samples in parts:
         turns = {}  # a region (its keys and velocities) -> the notes it has played: its round robins take turns
@@ -200,9 +208,22 @@ def render(parts: Sequence[tuple[Sequence[MidiNote], Sequence[Sample]]], audios:
             sample = region_of(samples, note, turns.get(region, 0))
             turns[region] = turns.get(region, 0) + 1
             sound = sounding(audios[sample.file_name], sample, note.pitch, note.end - note.start, sample_rate, release_s)
-            sounds.append((round(note.start * sample_rate), sound * (note.velocity / 127) ** 2))
-    out = np.zeros(max((start + len(sound) for start, sound in sounds), default=0), np.float32)
-    for start, sound in sounds:
-        out[start : start + len(sound)] += sound
+            sounds.append((round(note.start * sample_rate), sound * (note.velocity / 127) ** 2 * (note.volume / 100) ** 2,
+                           pan_gains(note.pan)))
+    stereo = any(gains != (1.0, 1.0) for _, _, gains in sounds)
+    out = np.zeros((2 if stereo else 1, max((start + len(sound) for start, sound, _ in sounds), default=0)), np.float32)
+    for start, sound, gains in sounds:
+        for channel, row in enumerate(out):
+            row[start : start + len(sound)] += sound * gains[channel]
     peak = float(np.abs(out).max(initial=0.0))
-    return (out / peak * 0.99 if peak > 0.99 else out), missed
+    out = out / peak * 0.99 if peak > 0.99 else out
+    return (out if stereo else out[0]), missed
+
+
+def pan_gains(pan: int) -> tuple[float, float]:
+    """The left and right gains of MIDI pan ``pan`` (0 left, 64 centre, 127 right), at constant power: (1, 1) at
+    the centre, (√2, 0) hard left."""
+    if pan == 64:
+        return 1.0, 1.0
+    angle = (min(1.0, max(-1.0, (pan - 64) / 63)) + 1) * math.pi / 4
+    return math.sqrt(2) * math.cos(angle), math.sqrt(2) * math.sin(angle)

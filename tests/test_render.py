@@ -143,6 +143,24 @@ def test_without_a_prompt_each_channel_plays_the_general_midi_instrument_its_pro
             "'flute' (3 samples), 1 drum hit on 'standard kit' (1 sample)") in capsys.readouterr().out
 
 
+def test_channel_volume_sets_the_gain_and_pan_places_a_channel_in_stereo(tmp_path):
+    from latentaudio.instrument import Sample
+
+    song = midi_file(tmp_path / "mix.mid", [(0, 1, 60, 127, 1), (0, 1, 60, 127, 2), (1, 2, 60, 127, 1)],
+                     controls=[(0, 7, 50, 1), (0, 10, 0, 2), (0.5, 7, 100, 1)])  # ch 1 at half volume, then full
+    notes = read_midi(song)
+    assert [(note.channel, note.volume, note.pan) for note in notes] == [(1, 50, 64), (2, 100, 0), (1, 100, 64)]
+    tone = [Sample(60, 60.0, (0, 127), (1, 127), "tone.wav", 0)]
+    audio, _ = render([(notes, tone)], {"tone.wav": np.full(RATE // 4, 0.2, np.float32)}, RATE)
+    assert audio.shape[0] == 2  # a channel panned: stereo
+    at = lambda seconds: audio[:, round(seconds * RATE)].round(4).tolist()  # noqa: E731
+    # 0.1 s: channel 1 at (50 / 100)² in the centre, channel 2 hard left at √2; 0.6 s: channel 1 at full volume
+    assert at(0.1) == pytest.approx([0.2 * 0.25 + 0.2 * 2**0.5, 0.2 * 0.25], abs=1e-4)
+    assert at(0.6) == pytest.approx([0.2, 0.2], abs=1e-4)
+    centred, _ = render([([notes[0], notes[2]], tone)], {"tone.wav": np.full(RATE // 4, 0.2, np.float32)}, RATE)
+    assert centred.ndim == 1  # nothing panned: mono
+
+
 def test_round_robins_take_turns_on_each_region_so_a_repeated_hit_differs():
     from latentaudio.instrument import Sample
 

@@ -26,7 +26,9 @@ from .instrument import RELEASE_S, Sample, played_at, region_pitch
 
 DRUM_CHANNEL = 10  # General MIDI's percussion channel (1-16)
 DEFAULT_TEMPO = 500_000  # microseconds a quarter note, before a file sets one (120 bpm)
-SUSTAIN_PEDAL, VOLUME, PAN = 64, 7, 10  # MIDI controllers: the sustain pedal (64-127 down), channel volume, pan
+# MIDI controllers: the sustain pedal (64-127 down), channel volume, pan, expression
+SUSTAIN_PEDAL, VOLUME, PAN, EXPRESSION = 64, 7, 10, 11
+SETTINGS = {VOLUME: "volume", PAN: "pan", EXPRESSION: "expression"}  # the controllers a note takes from its channel
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class MidiNote:
     program: Optional[int] = None  # the General MIDI program its channel was set to (0-127); None: none was set
     volume: int = 100  # its channel's volume (controller 7, 0-127) when it was struck; 100 is MIDI's default
     pan: int = 64  # its channel's pan (controller 10): 0 left, 64 centre, 127 right
+    expression: int = 127  # its channel's expression (controller 11), a share of its volume
 
     @property
     def drum(self) -> bool:
@@ -49,8 +52,8 @@ class MidiNote:
 
 def read_midi(path) -> list[MidiNote]:
     """The notes of the standard MIDI file at ``path`` (every track and channel), in seconds through its tempo map,
-    in the order they start, each with its channel's program, volume (controller 7) and pan (controller 10) when it was
-    struck. A note let go while its channel's sustain pedal (controller 64) is down sounds on until the pedal comes up
+    in the order they start, each with its channel's program, volume (controller 7), pan (controller 10) and expression
+    (controller 11) when it was struck. A note let go while its channel's sustain pedal (controller 64) is down sounds on until the pedal comes up
     or its key is struck again; a note still held at the end of its track ends there.
 
     Raises:
@@ -80,8 +83,8 @@ def read_midi(path) -> list[MidiNote]:
                 tempos.append((tick, int.from_bytes(event.data, "big")))
             elif event.isNoteOn() or event.isNoteOff():
                 events.append((tick, track_index, order, "on" if event.isNoteOn() else "off", event))
-            elif event.type == midi.ChannelVoiceMessages.CONTROLLER_CHANGE and event.parameter1 in (SUSTAIN_PEDAL, VOLUME,
-                                                                                                     PAN):
+            elif event.type == midi.ChannelVoiceMessages.CONTROLLER_CHANGE and (event.parameter1 == SUSTAIN_PEDAL
+                                                                                  or event.parameter1 in SETTINGS):
                 events.append((tick, track_index, order, "control", event))
             elif event.type == midi.ChannelVoiceMessages.PROGRAM_CHANGE:
                 events.append((tick, track_index, order, "program", event))
@@ -105,12 +108,12 @@ def read_midi(path) -> list[MidiNote]:
                 for key in [key for key in table if key[0] == track_index]:
                     end(table, key, tick)
             continue
-        settings = channels.setdefault(event.channel, {"program": None, "volume": 100, "pan": 64})
+        settings = channels.setdefault(event.channel, {"program": None, "volume": 100, "pan": 64, "expression": 127})
         if kind == "program":
             settings["program"] = event.data
             continue
-        if kind == "control" and event.parameter1 != SUSTAIN_PEDAL:
-            settings["volume" if event.parameter1 == VOLUME else "pan"] = event.parameter2
+        if kind == "control" and event.parameter1 in SETTINGS:
+            settings[SETTINGS[event.parameter1]] = event.parameter2
             continue
         if kind == "control":
             if event.parameter2 >= 64:
@@ -123,7 +126,8 @@ def read_midi(path) -> list[MidiNote]:
         key = (track_index, event.channel, event.pitch)
         if kind == "on":
             end(ringing, key, tick)  # a key struck again stops its own ringing note
-            held.setdefault(key, []).append((tick, event.velocity, (settings["program"], settings["volume"], settings["pan"])))
+            held.setdefault(key, []).append((tick, event.velocity, (settings["program"], settings["volume"], settings["pan"],
+                                                                    settings["expression"])))
         elif held.get(key):
             if event.channel in pedal_down:
                 ringing.setdefault(key, []).append(held[key].pop(0))
@@ -192,8 +196,8 @@ def sounding(audio: np.ndarray, sample: Sample, key: int, held_s: float, sample_
 def render(parts: Sequence[tuple[Sequence[MidiNote], Sequence[Sample]]], audios: dict, sample_rate: int,
            release_s: float = RELEASE_S) -> tuple[np.ndarray, list[MidiNote]]:
     """Each part's notes played on its own samples (an instrument's, a kit's; each sample's audio
-    ``audios[sample.file_name]``), a region's round robins in turn: ``(audio, notes not played)``. A note's gain is
-    (velocity / 127)² times (volume / 100)², 1 at MIDI's default channel volume. The audio is mono, or stereo (2, L)
+    ``audios[sample.file_name]``), a region's round robins in turn: ``(audio, notes not played)``, each note at its
+    :func:`note_gain`. The audio is mono, or stereo (2, L)
     when a channel is panned off centre (constant power, a centred note as loud in each channel as in mono), as long
     as the last sound, and turned down as a whole where the notes together pass full scale."""
     sounds, missed = [], []
@@ -208,8 +212,7 @@ def render(parts: Sequence[tuple[Sequence[MidiNote], Sequence[Sample]]], audios:
             sample = region_of(samples, note, turns.get(region, 0))
             turns[region] = turns.get(region, 0) + 1
             sound = sounding(audios[sample.file_name], sample, note.pitch, note.end - note.start, sample_rate, release_s)
-            sounds.append((round(note.start * sample_rate), sound * (note.velocity / 127) ** 2 * (note.volume / 100) ** 2,
-                           pan_gains(note.pan)))
+            sounds.append((round(note.start * sample_rate), sound * note_gain(note), pan_gains(note.pan)))
     stereo = any(gains != (1.0, 1.0) for _, _, gains in sounds)
     out = np.zeros((2 if stereo else 1, max((start + len(sound) for start, sound, _ in sounds), default=0)), np.float32)
     for start, sound, gains in sounds:
@@ -218,6 +221,12 @@ def render(parts: Sequence[tuple[Sequence[MidiNote], Sequence[Sample]]], audios:
     peak = float(np.abs(out).max(initial=0.0))
     out = out / peak * 0.99 if peak > 0.99 else out
     return (out if stereo else out[0]), missed
+
+
+def note_gain(note: MidiNote) -> float:
+    """A note's gain: (velocity / 127)², as SFZ's default velocity curve, times (volume / 100 × expression / 127)² of
+    its channel, 1 at MIDI's default volume (100) and expression (127)."""
+    return (note.velocity / 127) ** 2 * (note.volume / 100 * note.expression / 127) ** 2
 
 
 def pan_gains(pan: int) -> tuple[float, float]:

@@ -124,39 +124,41 @@ def test_velocity_layers_give_each_note_the_take_of_its_loudness(tiny_pipe_dir, 
     assert "2 notes on 'a flute' (6 samples)" in capsys.readouterr().out  # three notes sampled, in two layers
 
 
-def test_without_a_prompt_each_channel_plays_the_general_midi_instrument_its_program_names(tiny_pipe_dir, tmp_path,
-                                                                                          capsys):
+def test_without_a_prompt_each_channel_plays_the_general_midi_instrument_or_kit_its_program_names(tiny_pipe_dir,
+                                                                                                 tmp_path, capsys):
     from latentaudio.cli import build_parser
     from latentaudio.cli.render import plan_render
 
     song = midi_file(tmp_path / "band.mid", [(0, 1, 72, 100, 1), (1, 2, 76, 100, 1), (0, 2, 40, 100, 2),
                                              (0, 1, 60, 100, 3), (0, 1, 38, 100, 10)],
-                     programs=[(0, 73, 1), (0, 33, 2)])  # flute, fingered bass; channel 3 sets none: the grand piano
-    assert [(note.pitch, note.program) for note in read_midi(song)] == [(38, None), (40, 33), (60, None), (72, 73), (76, 73)]
+                     programs=[(0, 73, 1), (0, 33, 2), (0, 25, 10)])  # flute, fingered bass, TR-808 kit; channel 3
+    # sets none: the grand piano
+    assert [(note.pitch, note.program) for note in read_midi(song)] == [(38, 25), (40, 33), (60, None), (72, 73), (76, 73)]
     plan = plan_render(build_parser().parse_args(["render", str(song)]))
     assert [(part.given, [note.pitch for note in part.notes], part.drums) for part in plan.parts] == [
         ("acoustic grand piano", [60], False), ("fingered electric bass", [40], False), ("flute", [72, 76], False),
-        ("standard kit", [38], True)]
+        ("TR-808 kit", [38], True)]
     assert main(["render", str(song), "--model", str(tiny_pipe_dir), "--steps", "1", "--tries", "1", "--seconds", "0.3",
                  "-o", str(tmp_path / "band.wav")]) == 0
     assert ("1 note on 'acoustic grand piano' (1 sample), 1 note on 'fingered electric bass' (1 sample), 2 notes on "
-            "'flute' (3 samples), 1 drum hit on 'standard kit' (1 sample)") in capsys.readouterr().out
+            "'flute' (3 samples), 1 drum hit on 'TR-808 kit' (1 sample)") in capsys.readouterr().out
 
 
-def test_channel_volume_sets_the_gain_and_pan_places_a_channel_in_stereo(tmp_path):
+def test_channel_volume_and_expression_set_the_gain_and_pan_places_a_channel_in_stereo(tmp_path):
     from latentaudio.instrument import Sample
 
     song = midi_file(tmp_path / "mix.mid", [(0, 1, 60, 127, 1), (0, 1, 60, 127, 2), (1, 2, 60, 127, 1)],
-                     controls=[(0, 7, 50, 1), (0, 10, 0, 2), (0.5, 7, 100, 1)])  # ch 1 at half volume, then full
-    notes = read_midi(song)
-    assert [(note.channel, note.volume, note.pan) for note in notes] == [(1, 50, 64), (2, 100, 0), (1, 100, 64)]
+                     controls=[(0, 7, 50, 1), (0, 10, 0, 2), (0.5, 7, 100, 1), (0.75, 11, 64, 1)])
+    notes = read_midi(song)  # channel 1 at half volume, then full with half expression; channel 2 hard left
+    assert [(note.channel, note.volume, note.pan, note.expression) for note in notes] == [
+        (1, 50, 64, 127), (2, 100, 0, 127), (1, 100, 64, 64)]
     tone = [Sample(60, 60.0, (0, 127), (1, 127), "tone.wav", 0)]
     audio, _ = render([(notes, tone)], {"tone.wav": np.full(RATE // 4, 0.2, np.float32)}, RATE)
     assert audio.shape[0] == 2  # a channel panned: stereo
     at = lambda seconds: audio[:, round(seconds * RATE)].round(4).tolist()  # noqa: E731
-    # 0.1 s: channel 1 at (50 / 100)² in the centre, channel 2 hard left at √2; 0.6 s: channel 1 at full volume
+    # 0.1 s: channel 1 at (50 / 100)² in the centre, channel 2 hard left at √2; 0.6 s: channel 1 at (64 / 127)²
     assert at(0.1) == pytest.approx([0.2 * 0.25 + 0.2 * 2**0.5, 0.2 * 0.25], abs=1e-4)
-    assert at(0.6) == pytest.approx([0.2, 0.2], abs=1e-4)
+    assert at(0.6) == pytest.approx([0.2 * (64 / 127) ** 2] * 2, abs=1e-4)
     centred, _ = render([([notes[0], notes[2]], tone)], {"tone.wav": np.full(RATE // 4, 0.2, np.float32)}, RATE)
     assert centred.ndim == 1  # nothing panned: mono
 

@@ -25,9 +25,10 @@ def add_render_command(verbs) -> None:
                         help="the instrument the notes play on, without a note: 'airy flute', 'warm electric piano'; or "
                              "an .sfz file `latentaudio instrument` wrote (default: each channel on the General MIDI "
                              "instrument its program names, the grand piano where it names none)")
-    parser.add_argument("--drums", default="standard kit", metavar="KIT",
+    parser.add_argument("--drums", default=None, metavar="KIT",
                         help="the kit the drum channel (10) plays on: 'TR-808 kit', 'a dusty jazz kit', or an .sfz file "
-                             "`latentaudio instrument --drums` wrote (default: 'standard kit')")
+                             "`latentaudio instrument --drums` wrote (default: the General MIDI kit the file's drum "
+                             "channel program names, else the standard kit)")
     parser.add_argument("--no-drums", action="store_true", help="leave the drum channel out")
     parser.add_argument("--every", type=positive_int, default=3,
                         help="semitones between the instrument's samples (default 3; 1 samples every note the file plays)")
@@ -81,13 +82,14 @@ class RenderPlan:
 def plan_render(args) -> RenderPlan:
     """The checked plan of the parsed ``render`` arguments ``args``: the pitched notes on the prompt's instrument, or
     without a prompt each on the General MIDI instrument its channel's program names (the grand piano where none is
-    set); the drum channel's on the kit.
+    set); the drum channel's on ``--drums``, else the kit its program names (the standard kit where it names none or
+    one General MIDI lacks).
 
     Raises:
         ValueError: An unreadable MIDI file, a prompt that states a note (or a kit that names an instrument), a missing
             .sfz file, nothing to play.
     """
-    from ..data.gm import DRUM_KEYS, PROGRAMS
+    from ..data.gm import DRUM_KEYS, DRUM_KITS, PROGRAMS
     from ..instrument import check_instrument_prompt, note_plan
     from ..render import read_midi
     from .instrument import check_round_robins, dynamics_layers
@@ -113,14 +115,15 @@ def plan_render(args) -> RenderPlan:
         pitches = [note.pitch for note in part_notes]
         parts.append(RenderPart(given, part_notes, [] if is_sfz(given) else note_plan(min(pitches), max(pitches), args.every)))
     if struck:
-        if is_sfz(args.drums) and not Path(args.drums).is_file():
-            raise ValueError(f"SFZ file not found: {args.drums}")
-        if not is_sfz(args.drums):
-            check_instrument_prompt(args.drums, dynamics, drums=True)
-        kit = [] if is_sfz(args.drums) else sorted({note.pitch for note in struck if note.pitch in DRUM_KEYS})
-        if not pitched and not kit and not is_sfz(args.drums):
+        kit_given = args.drums or f"{DRUM_KITS.get(struck[0].program or 0, 'standard')} kit"
+        if is_sfz(kit_given) and not Path(kit_given).is_file():
+            raise ValueError(f"SFZ file not found: {kit_given}")
+        if not is_sfz(kit_given):
+            check_instrument_prompt(kit_given, dynamics, drums=True)
+        kit = [] if is_sfz(kit_given) else sorted({note.pitch for note in struck if note.pitch in DRUM_KEYS})
+        if not pitched and not kit and not is_sfz(kit_given):
             raise ValueError(f"{Path(args.midi).name} plays only drum keys General MIDI has no drum for (35-81).")
-        parts.append(RenderPart(args.drums, struck, kit, drums=True))
+        parts.append(RenderPart(kit_given, struck, kit, drums=True))
     return RenderPlan(parts, dynamics, args.round_robins)
 
 

@@ -26,8 +26,9 @@ from .instrument import RELEASE_S, Sample, played_at, region_pitch
 
 DRUM_CHANNEL = 10  # General MIDI's percussion channel (1-16)
 DEFAULT_TEMPO = 500_000  # microseconds a quarter note, before a file sets one (120 bpm)
-# MIDI controllers: the sustain pedal (64-127 down), channel volume, pan, expression
-SUSTAIN_PEDAL, VOLUME, PAN, EXPRESSION = 64, 7, 10, 11
+# MIDI controllers: the sustain pedal (64-127 down), channel volume, pan, expression, and the registered parameter
+# number and data entry that set the pitch bend's range
+SUSTAIN_PEDAL, VOLUME, PAN, EXPRESSION, PARAMETER_MSB, PARAMETER_LSB, DATA_ENTRY = 64, 7, 10, 11, 101, 100, 6
 SETTINGS = {VOLUME: "volume", PAN: "pan", EXPRESSION: "expression"}  # the controllers a note takes from its channel
 
 
@@ -44,6 +45,7 @@ class MidiNote:
     volume: int = 100  # its channel's volume (controller 7, 0-127) when it was struck; 100 is MIDI's default
     pan: int = 64  # its channel's pan (controller 10): 0 left, 64 centre, 127 right
     expression: int = 127  # its channel's expression (controller 11), a share of its volume
+    bends: tuple = ()  # its channel's pitch bends while it sounds: (seconds after its start, semitones from then on)
 
     @property
     def drum(self) -> bool:
@@ -53,7 +55,8 @@ class MidiNote:
 def read_midi(path) -> list[MidiNote]:
     """The notes of the standard MIDI file at ``path`` (every track and channel), in seconds through its tempo map,
     in the order they start, each with its channel's program, volume (controller 7), pan (controller 10) and expression
-    (controller 11) when it was struck. A note let go while its channel's sustain pedal (controller 64) is down sounds on until the pedal comes up
+    (controller 11) when it was struck, and the pitch bends its channel makes while it sounds (in semitones, over the
+    range registered parameter 0 sets, General MIDI's 2 by default). A note let go while its channel's sustain pedal (controller 64) is down sounds on until the pedal comes up
     or its key is struck again; a note still held at the end of its track ends there.
 
     Raises:
@@ -74,6 +77,7 @@ def read_midi(path) -> list[MidiNote]:
     if not division or division <= 0:
         raise ValueError(f"The MIDI file {path} counts time in SMPTE frames; expected ticks per quarter note.")
     tempos, events = [], []  # (tick, microseconds a quarter); (tick, track, order, kind, event)
+    voice = midi.ChannelVoiceMessages
     for track_index, track in enumerate(file.tracks):
         tick = 0
         for order, event in enumerate(track.events):
@@ -83,24 +87,20 @@ def read_midi(path) -> list[MidiNote]:
                 tempos.append((tick, int.from_bytes(event.data, "big")))
             elif event.isNoteOn() or event.isNoteOff():
                 events.append((tick, track_index, order, "on" if event.isNoteOn() else "off", event))
-            elif event.type == midi.ChannelVoiceMessages.CONTROLLER_CHANGE and (event.parameter1 == SUSTAIN_PEDAL
-                                                                                  or event.parameter1 in SETTINGS):
-                events.append((tick, track_index, order, "control", event))
-            elif event.type == midi.ChannelVoiceMessages.PROGRAM_CHANGE:
-                events.append((tick, track_index, order, "program", event))
+            elif event.type in (voice.CONTROLLER_CHANGE, voice.PROGRAM_CHANGE, voice.PITCH_BEND):
+                events.append((tick, track_index, order, "channel", event))
         events.append((tick, track_index, math.inf, "end", None))
     seconds = _tick_seconds(sorted(tempos), division)
     notes = []
-    held: dict = {}  # (track, channel, pitch) -> [(start tick, velocity)] of keys down, first struck first
+    held: dict = {}  # (track, channel, pitch) -> [_Struck] of keys down, first struck first
     ringing: dict = {}  # the same, of keys let go while the sustain pedal is down: they sound until it comes up
-    channels: dict = {}  # channel -> its settings: program, volume, pan (MIDI's channels are the file's, not a track's)
-    pedal_down: set = set()  # channels
+    channels: dict = {}  # channel -> _Channel (MIDI's channels are the file's, not a track's)
 
     def end(table: dict, key: tuple, tick: int, count: Optional[int] = None) -> None:
-        starts = table.get(key, [])
-        for start, velocity, settings in starts[:count]:
-            notes.append(MidiNote(seconds(start), seconds(tick), key[2], velocity, key[1], *settings))
-        table[key] = starts[len(starts) if count is None else count :]
+        struck = table.get(key, [])
+        for note in struck[:count]:
+            notes.append(note.ended(seconds, tick, key[2], key[1]))
+        table[key] = struck[len(struck) if count is None else count :]
 
     for tick, track_index, _, kind, event in sorted(events, key=lambda e: e[:3]):
         if kind == "end":  # whatever the track still holds ends with it
@@ -108,34 +108,86 @@ def read_midi(path) -> list[MidiNote]:
                 for key in [key for key in table if key[0] == track_index]:
                     end(table, key, tick)
             continue
-        settings = channels.setdefault(event.channel, {"program": None, "volume": 100, "pan": 64, "expression": 127})
-        if kind == "program":
-            settings["program"] = event.data
-            continue
-        if kind == "control" and event.parameter1 in SETTINGS:
-            settings[SETTINGS[event.parameter1]] = event.parameter2
-            continue
-        if kind == "control":
-            if event.parameter2 >= 64:
-                pedal_down.add(event.channel)
-            elif event.channel in pedal_down:
-                pedal_down.discard(event.channel)
+        channel = channels.setdefault(event.channel, _Channel())
+        if kind == "channel":
+            released = channel.apply(event)
+            if event.type == voice.PITCH_BEND:  # every note the channel sounds follows it
+                for table in (held, ringing):
+                    for key, struck in table.items():
+                        if key[1] == event.channel:
+                            for note in struck:
+                                note.bends.append((tick, channel.bend))
+            if released:  # the pedal came up: what it held ends
                 for key in [key for key in ringing if key[1] == event.channel]:
                     end(ringing, key, tick)
             continue
         key = (track_index, event.channel, event.pitch)
         if kind == "on":
             end(ringing, key, tick)  # a key struck again stops its own ringing note
-            held.setdefault(key, []).append((tick, event.velocity, (settings["program"], settings["volume"], settings["pan"],
-                                                                    settings["expression"])))
+            held.setdefault(key, []).append(_Struck(tick, event.velocity, channel.settings(),
+                                                    [(tick, channel.bend)] if channel.bend else []))
         elif held.get(key):
-            if event.channel in pedal_down:
+            if channel.pedal:
                 ringing.setdefault(key, []).append(held[key].pop(0))
             else:
                 end(held, key, tick, 1)
     if not notes:
         raise ValueError(f"The MIDI file {path} plays no note.")
     return sorted(notes, key=lambda note: (note.start, note.pitch))
+
+
+@dataclass
+class _Channel:
+    """A MIDI channel's state as a file sets it: what its notes take when struck, its pedal, its pitch bend."""
+
+    program: Optional[int] = None
+    volume: int = 100
+    pan: int = 64
+    expression: int = 127
+    pedal: bool = False
+    bend: float = 0.0  # semitones
+    bend_range: float = 2.0  # semitones at full bend: General MIDI's, unless registered parameter 0 sets another
+    parameter: tuple = (127, 127)  # the registered parameter data entry sets (MSB, LSB); (127, 127): none
+
+    def settings(self) -> tuple:
+        """What a note struck now takes: ``MidiNote``'s program, volume, pan and expression."""
+        return self.program, self.volume, self.pan, self.expression
+
+    def apply(self, event) -> bool:
+        """Take a program change, a controller or a pitch bend; whether it let the sustain pedal up."""
+        from music21.midi import ChannelVoiceMessages as voice
+
+        if event.type == voice.PROGRAM_CHANGE:
+            self.program = event.data
+        elif event.type == voice.PITCH_BEND:
+            self.bend = ((event.parameter1 | event.parameter2 << 7) - 8192) / 8192 * self.bend_range
+        elif event.parameter1 in SETTINGS:
+            setattr(self, SETTINGS[event.parameter1], event.parameter2)
+        elif event.parameter1 == SUSTAIN_PEDAL:
+            was, self.pedal = self.pedal, event.parameter2 >= 64
+            return was and not self.pedal
+        elif event.parameter1 in (PARAMETER_MSB, PARAMETER_LSB):
+            msb, lsb = self.parameter
+            self.parameter = (event.parameter2, lsb) if event.parameter1 == PARAMETER_MSB else (msb, event.parameter2)
+        elif event.parameter1 == DATA_ENTRY and self.parameter == (0, 0):  # registered parameter 0: the bend range
+            self.bend_range = float(event.parameter2)
+        return False
+
+
+@dataclass
+class _Struck:
+    """A note struck and not yet ended: its start tick, velocity, its channel's settings then, and the channel's pitch
+    bends while it sounds (tick, semitones)."""
+
+    start: int
+    velocity: int
+    settings: tuple
+    bends: list
+
+    def ended(self, seconds, tick: int, pitch: int, channel: int) -> MidiNote:
+        begin = seconds(self.start)
+        return MidiNote(begin, seconds(tick), pitch, self.velocity, channel, *self.settings,
+                        bends=tuple((round(seconds(at) - begin, 6), semitones) for at, semitones in self.bends))
 
 
 def _tick_seconds(tempos: Sequence[tuple[int, int]], division: int):
@@ -167,26 +219,43 @@ def region_of(samples: Sequence[Sample], note: MidiNote, turn: int = 0) -> Optio
 
 
 def sounding(audio: np.ndarray, sample: Sample, key: int, held_s: float, sample_rate: int,
-             release_s: float = RELEASE_S) -> np.ndarray:
+             release_s: float = RELEASE_S, bends: Sequence[tuple[float, float]] = ()) -> np.ndarray:
     """What ``sample`` (its audio ``audio``) sounds as played at ``key`` and let go after ``held_s``: a drum whole;
-    a note resampled to its key, its sustain loop going round for as long as it is held (``loop_sustain``: let go, it
-    plays on from where it is into the sample's own release), faded out over ``release_s`` (cut there, or where the
-    sample ends)."""
+    a note resampled to its key, bent by ``bends`` (``MidiNote.bends``: from each time on, so many semitones), its
+    sustain loop going round for as long as it is held (``loop_sustain``: let go, it plays on from where it is into the
+    sample's own release), faded out over ``release_s`` (cut there, or where the sample ends).
+
+    An unbent note is resampled whole through the FFT (:func:`~latentaudio.instrument.played_at`); a bent one is read at
+    the position its changing rate reaches, sample by sample, by linear interpolation."""
     if sample.drum:
         return np.asarray(audio, np.float32)
     center, tune = region_pitch(sample.heard, sample.note)
-    ratio = 2 ** ((key - center + tune / 100) / 12)  # source samples played per output sample
-    let_go, wanted = held_s * sample_rate * ratio, math.ceil((held_s + release_s) * sample_rate * ratio) + 1
+    shift = key - center + tune / 100  # semitones
+    off, fade = round(held_s * sample_rate), round(release_s * sample_rate)
+    if bends:
+        semitones = np.full(off + fade, shift, np.float64)
+        for at, bend in bends:
+            semitones[round(at * sample_rate) :] = shift + bend
+        steps = 2 ** (semitones / 12)  # source samples played per output sample
+        positions = np.concatenate([[0.0], np.cumsum(steps[:-1])])
+        let_go, wanted = positions[min(off, len(positions) - 1)], math.ceil(positions[-1]) + 2
+    else:
+        ratio = 2 ** (shift / 12)
+        let_go, wanted = held_s * sample_rate * ratio, math.ceil((held_s + release_s) * sample_rate * ratio) + 1
     if sample.loop is not None and let_go > sample.loop[1] + 1:  # still held at the loop's end: it goes round again
         start, end = sample.loop
         repeats = math.ceil((let_go - (end + 1)) / (end + 1 - start))
         audio = np.concatenate([audio[: end + 1], *[audio[start : end + 1]] * repeats, audio[end + 1 :]])
-    from scipy.fft import next_fast_len
+    audio = np.asarray(audio[:wanted], np.float32)
+    if bends:
+        played = np.interp(positions, np.arange(len(audio)), audio, right=0.0).astype(np.float32)
+        played = played[: max(1, int(np.searchsorted(positions, len(audio))))]  # where the sample runs out
+    else:
+        from scipy.fft import next_fast_len
 
-    audio = np.asarray(audio[:wanted], np.float32)  # padded to a length the FFT resampler is fast at, then cut back
-    played = played_at(np.pad(audio, (0, next_fast_len(len(audio)) - len(audio))), key, center, tune)
-    played = played[: max(1, round(len(audio) / ratio))]
-    off, fade = round(held_s * sample_rate), round(release_s * sample_rate)
+        # padded to a length the FFT resampler is fast at, then cut back
+        played = played_at(np.pad(audio, (0, next_fast_len(len(audio)) - len(audio))), key, center, tune)
+        played = played[: max(1, round(len(audio) / ratio))]
     envelope = np.ones(len(played), np.float32)
     envelope[off : off + fade] = np.linspace(1.0, 0.0, fade, dtype=np.float32)[: max(0, len(played) - off)]
     envelope[off + fade :] = 0.0
@@ -211,7 +280,8 @@ def render(parts: Sequence[tuple[Sequence[MidiNote], Sequence[Sample]]], audios:
             region = (sample.keys, sample.velocities)
             sample = region_of(samples, note, turns.get(region, 0))
             turns[region] = turns.get(region, 0) + 1
-            sound = sounding(audios[sample.file_name], sample, note.pitch, note.end - note.start, sample_rate, release_s)
+            sound = sounding(audios[sample.file_name], sample, note.pitch, note.end - note.start, sample_rate, release_s,
+                             note.bends)
             sounds.append((round(note.start * sample_rate), sound * note_gain(note), pan_gains(note.pan)))
     stereo = any(gains != (1.0, 1.0) for _, _, gains in sounds)
     out = np.zeros((2 if stereo else 1, max((start + len(sound) for start, sound, _ in sounds), default=0)), np.float32)

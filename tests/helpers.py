@@ -84,10 +84,12 @@ def libsndfile_reads(path) -> dict:
     return found
 
 
-def midi_file(path, notes, tempos=((0.0, 120.0),), division: int = 480, controls=(), programs=()):
+def midi_file(path, notes, tempos=((0.0, 120.0),), division: int = 480, controls=(), programs=(), bends=()):
     """A standard MIDI file (format 0) written byte by byte: ``notes`` as ``(start beat, end beat, pitch, velocity,
     channel 1-16)``, ``tempos`` as ``(beat, bpm)``, ``controls`` as ``(beat, controller, value, channel)``,
-    ``programs`` as ``(beat, program, channel)``; the independent writer the MIDI reader is tested against."""
+    ``programs`` as ``(beat, program, channel)``, ``bends`` as ``(beat, 14-bit value, channel)`` (8192: none); at one
+    beat, tempos, programs, controllers (in the order given) and bends come first, then note-offs, then note-ons. The
+    independent writer the MIDI reader is tested against."""
 
     def number(value: int) -> bytes:  # a variable-length quantity
         out = [value & 0x7F]
@@ -101,11 +103,13 @@ def midi_file(path, notes, tempos=((0.0, 120.0),), division: int = 480, controls
         events.append((round(beat * division), 0, bytes([0xC0 | (channel - 1), program])))
     for beat, controller, value, channel in controls:
         events.append((round(beat * division), 0, bytes([0xB0 | (channel - 1), controller, value])))
+    for beat, value, channel in bends:
+        events.append((round(beat * division), 0, bytes([0xE0 | (channel - 1), value & 0x7F, value >> 7])))
     for start, end, pitch, velocity, channel in notes:
         events.append((round(start * division), 2, bytes([0x90 | (channel - 1), pitch, velocity])))
         events.append((round(end * division), 1, bytes([0x80 | (channel - 1), pitch, 0])))
     track, tick = b"", 0
-    for at, _, data in sorted(events):
+    for at, _, data in sorted(events, key=lambda event: event[:2]):  # at a tick: as listed, note-offs before note-ons
         track += number(at - tick) + data
         tick = at
     track += b"\x00\xff\x2f\x00"

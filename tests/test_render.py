@@ -163,6 +163,21 @@ def test_channel_volume_and_expression_set_the_gain_and_pan_places_a_channel_in_
     assert centred.ndim == 1  # nothing panned: mono
 
 
+def test_pitch_bends_move_the_notes_that_sound_by_the_range_the_file_registers(flute, tmp_path):
+    song = midi_file(tmp_path / "bend.mid", [(0, 2, 60, 100, 1), (0, 1, 67, 100, 2)],
+                     controls=[(0, 101, 0, 2), (0, 100, 0, 2), (0, 6, 12, 2)],  # channel 2 bends over 12 semitones
+                     bends=[(1, 8192 + 4096, 1), (0, 16383, 2)])  # channel 1 up a semitone at 0.5 s; channel 2 all up
+    bent, high = read_midi(song)
+    assert bent.bends == ((0.5, 1.0),) and high.bends == ((0.0, pytest.approx(12 * 8191 / 8192)),)
+    samples, audios = flute
+    audio, _ = render([([MidiNote(0.0, 1.0, 60, 127, 1, bends=((0.5, 2.0),))], samples)], audios, RATE)
+    for (start, stop), pitch in (((0.1, 0.45), 60), ((0.6, 0.95), 62)):  # C4, then bent up a whole tone
+        assert abs(estimate_pitch(audio[round(start * RATE) : round(stop * RATE)], RATE) - pitch) < 0.1, pitch
+    held, _ = render([([MidiNote(0.0, 4.0, 60, 127, 1, bends=((2.0, -1.0),))], samples)], audios, RATE)
+    assert rms(held, 3.5, 3.9) > 0.5 * rms(held, 0.5, 1.0)  # bent, a long note still holds through its loop
+    assert abs(estimate_pitch(held[round(2.5 * RATE) : round(3.5 * RATE)], RATE) - 59) < 0.1
+
+
 def test_round_robins_take_turns_on_each_region_so_a_repeated_hit_differs():
     from latentaudio.instrument import Sample
 

@@ -99,14 +99,16 @@ def test_velocity_sets_the_gain_as_an_sfz_sampler_does_and_a_drum_plays_whole(fl
 
 def test_render_writes_the_song_named_after_its_midi_file(tiny_pipe_dir, tmp_path, monkeypatch, capsys):
     song = midi_file(tmp_path / "song.mid", [(0, 1, 60, 100, 1), (1, 2, 65, 100, 1), (0, 0.5, 36, 110, 10),
-                                             (1, 1.5, 20, 110, 10)])  # 20: no General MIDI drum
+                                             (1, 1.5, 20, 110, 10)],  # 20: no General MIDI drum
+                     controls=[(0, 10, 32, 1)])  # the flute panned left: a stereo song
     fast = ["--model", str(tiny_pipe_dir), "--steps", "1", "--tries", "1", "--seconds", "0.5"]
     monkeypatch.chdir(tmp_path)
     assert main(["render", str(song), "a flute", "--drums", "TR-808 kit", *fast]) == 0
     audio, rate = sf.read(tmp_path / "song.wav")
-    assert rate == RATE and len(audio) == round((1.0 + RELEASE_S) * RATE)  # two beats at 120 bpm, then the release
+    assert rate == RATE and audio.shape == (round((1.0 + RELEASE_S) * RATE), 2)  # two beats at 120 bpm, the release
     out = capsys.readouterr().out
-    assert "2 notes on 'a flute' (3 samples), 1 drum hit on 'TR-808 kit' (1 sample); left out 1 note no sample plays" in out
+    assert ("1.30 s, stereo: 2 notes on 'a flute' (3 samples), 1 drum hit on 'TR-808 kit' (1 sample); left out 1 note no "
+            "sample plays") in out
     assert main(["render", str(song), "a flute", "--no-drums", *fast]) == 0  # beside the first, not over it
     assert (tmp_path / "song-2.wav").is_file() and "drum" not in capsys.readouterr().out.split("Wrote")[1]
 

@@ -162,7 +162,7 @@ def play_render(pipe, args, plan: RenderPlan, say: Callable[[str], None] = lambd
     played = [f"{counted(len([n for n in part.notes if n not in missed]), 'drum hit' if part.drums else 'note')} on "
               f"{part.given!r} ({counted(count, 'sample')})" for part, count in zip(plan.parts, counts)]
     left = f"; left out {counted(len(missed), 'note')} no sample plays" if missed else ""
-    return audio, rate, f"{len(audio) / rate:.2f} s: {', '.join(played)}{left}"
+    return audio, rate, f"{audio.shape[-1] / rate:.2f} s{', stereo' if audio.ndim == 2 else ''}: {', '.join(played)}{left}"
 
 
 def run_render(args) -> int:

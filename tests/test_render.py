@@ -191,6 +191,21 @@ def test_round_robins_take_turns_on_each_region_so_a_repeated_hit_differs():
     assert [round(float(audio[round(0.1 * i * RATE) + 10]), 3) for i in range(4)] == [0.1, 0.2, 0.1, 0.2]
 
 
+def test_the_instruments_a_render_makes_are_kept_and_play_the_same_song_again_with_no_model(tiny_pipe_dir, tmp_path,
+                                                                                           capsys):
+    song = midi_file(tmp_path / "song.mid", [(0, 1, 60, 100, 1), (1, 4, 66, 80, 1), (0, 0.5, 36, 110, 10),
+                                             (1, 1.5, 42, 90, 10)])
+    assert main(["render", str(song), "a flute", "--drums", "TR-808 kit", "--keep-instruments", "--model",
+                 str(tiny_pipe_dir), "--steps", "1", "--tries", "1", "--seconds", "0.5", "-o", str(tmp_path / "a.wav")]) == 0
+    kept = tmp_path / "a_instruments"
+    assert "the instruments made in" in capsys.readouterr().out
+    assert sorted(path.name for path in kept.glob("*.sfz")) == ["a_flute.sfz", "tr_808_kit.sfz"]
+    assert main(["render", str(song), str(kept / "a_flute.sfz"), "--drums", str(kept / "tr_808_kit.sfz"),
+                 "--model", str(tmp_path / "none"), "-o", str(tmp_path / "b.wav")]) == 0  # no model: files alone
+    first, again = sf.read(tmp_path / "a.wav")[0], sf.read(tmp_path / "b.wav")[0]
+    assert first.shape == again.shape and np.allclose(first, again, atol=2e-3)  # the same song, as 16-bit samples
+
+
 @pytest.mark.parametrize("prompt, message", [(["a flute, C4"], "states a note"),
                                              (["a flute", "--drums", "a flute"], "names an instrument"),
                                              (["missing.sfz"], "SFZ file not found: missing.sfz"),

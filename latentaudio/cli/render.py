@@ -43,6 +43,9 @@ def add_render_command(verbs) -> None:
     parser.add_argument("--no-sustain-loops", action="store_true",
                         help="no loop that holds a long note: a note longer than its sample ends with the sample")
     parser.add_argument("--seconds", type=positive_float, default=None, help="length of each sample (default: the model's clip)")
+    parser.add_argument("--keep-instruments", action="store_true",
+                        help="also write each instrument and kit made as an .sfz file and its samples, in a folder beside "
+                             "the WAV (NAME_instruments), to play again or load in a sampler")
     add_sampling_options(parser)
     parser.add_argument("-o", "--output", default=None,
                         help="the WAV to write (default: the MIDI file's name in this folder, -2, ... where it exists)")
@@ -128,14 +131,20 @@ def plan_render(args) -> RenderPlan:
 
 
 def play_render(pipe, args, plan: RenderPlan, say: Callable[[str], None] = lambda line: None,
-                on_sample: Optional[Callable[[int, int], None]] = None, callback_on_step_end=None) -> tuple:
+                on_sample: Optional[Callable[[int, int], None]] = None, callback_on_step_end=None,
+                keep_in: Optional[Path] = None) -> tuple:
     """The instruments and kit of ``plan``, made with ``pipe`` and the sampling of ``args`` or read from the SFZ files
     given, and the MIDI file played on them: ``(audio, rate, summary)``, the summary one line on what played. ``pipe``
     may be ``None`` where nothing is made. ``say`` gets a line for each sample kept, ``on_sample(done, total)`` follows
-    the samples, ``callback_on_step_end`` goes to every pipeline call."""
+    the samples, ``callback_on_step_end`` goes to every pipeline call. ``keep_in``: a folder to write each instrument
+    and kit made into, as ``STEM.sfz`` and ``STEM/`` (STEM named after its prompt), as ``latentaudio instrument``
+    writes them."""
+    from ..atomic import write_text
+    from ..audio_io import write_audio
     from ..data.gm import note_name
-    from ..instrument import make_samples, read_sfz
+    from ..instrument import make_samples, read_sfz, sample_info, sfz_text
     from ..render import render
+    from .common import file_stem
 
     rate = pipe.sample_rate if pipe is not None else None
     audios, parts, counts = {}, [], []
@@ -153,9 +162,16 @@ def play_render(pipe, args, plan: RenderPlan, say: Callable[[str], None] = lambd
             audios.update({f"{index}/{name}": audio for name, audio in read.items()})
             samples = [replace(sample, file_name=f"{index}/{sample.file_name}") for sample in samples]
         else:
-            samples = make_samples(draw, rate, part.given, part.sampled, plan.dynamics, stem=f"{index}",
+            stem = file_stem(part.given)
+            samples = make_samples(draw, rate, part.given, part.sampled, plan.dynamics, stem=stem,
                                    on_sample=keep, drums=part.drums, round_robins=plan.round_robins,
                                    loops=not args.no_sustain_loops)
+            if keep_in is not None:  # the samples first, the .sfz that points at them last
+                for sample in samples:
+                    write_audio(keep_in / stem / sample.file_name, audios[sample.file_name], rate, info=sample_info(sample))
+                write_text(keep_in / f"{stem}.sfz", sfz_text(samples, stem, [
+                    f"{part.given}: {'a drum kit' if part.drums else 'an instrument'} made by latentaudio render for "
+                    f"{Path(args.midi).name}"]))
         parts.append((part.notes, samples))
         counts.append(len(samples))
     audio, missed = render(parts, audios, rate)
@@ -178,7 +194,10 @@ def run_render(args) -> int:
     if plan.samples:  # a prompt to make samples of; SFZ files alone need no model
         pipe = load_model(args.model, scheduler=args.scheduler, device=args.device, dtype=args.dtype, runtime=args.runtime)
         pipe.check_length(args.seconds)
-    audio, rate, summary = play_render(pipe, args, plan, say=lambda line: print(line, file=sys.stderr))
+    kept = None
+    if args.keep_instruments:
+        (kept,) = free_takes(lambda name: [path.with_name(name)], f"{path.stem}_instruments")
+    audio, rate, summary = play_render(pipe, args, plan, say=lambda line: print(line, file=sys.stderr), keep_in=kept)
     write_audio(path, audio, rate)
-    print(f"Wrote {path} ({summary})")
+    print(f"Wrote {path} ({summary})" + (f"; the instruments made in {kept}" if kept is not None and kept.exists() else ""))
     return 0

@@ -114,7 +114,9 @@ class Panel:
                                                     format="png", elem_id=f"{panel}-image-{i}"))
                     self.takes.append(take)
                 files = {"instrument": "the instrument (.zip: the .sfz file and its samples), and the samples played above",
-                         "pack": "the pack (.zip: its folder of WAVs and pack.txt), and the takes played above"}.get(
+                         "pack": "the pack (.zip: its folder of WAVs and pack.txt), and the takes played above",
+                         "render": "the song (WAV), and with keep instruments the instruments made (.zip: each .sfz file "
+                                   "and its samples)"}.get(
                     verb, "all takes (WAV)")
                 self.files = gr.File(file_count="multiple", label=files, interactive=False, elem_id=f"{panel}-files")
                 self.send_take = gr.Radio([str(i + 1) for i in range(MAX_TAKES)], value="1", label="take to send")

@@ -215,8 +215,8 @@ class Studio:
     def run_render(self, args: argparse.Namespace, midi: Optional[str], session: str = "",
                    on_step: Optional[Callable[[int, int], None]] = None) -> list[Path]:
         """``latentaudio render`` of the MIDI file ``midi`` on the studio's model
-        (:func:`~latentaudio.cli.render.play_render`): the path of its WAV. ``on_step(sample, samples)`` follows the
-        samples."""
+        (:func:`~latentaudio.cli.render.play_render`): the path of its WAV, and with *keep instruments* a zip of the
+        instruments made (each ``.sfz`` file and its samples). ``on_step(sample, samples)`` follows the samples."""
         if not midi:
             raise ValueError("No MIDI file: upload a standard MIDI file (.mid).")
         args.midi = midi
@@ -224,13 +224,17 @@ class Studio:
             raise ValueError("The studio makes the instrument and the kit from prompts; an .sfz file is for "
                              "`latentaudio render` in a shell.")
         plan = plan_render(args)
+        kept = self.folder / uuid.uuid4().hex[:12] / f"{Path(midi).stem}_instruments" if args.keep_instruments else None
         with self._run_lock:
             self._stopped.discard(session)
             pipe = self.pipeline("render", args.scheduler, self.resident)
             pipe.check_length(args.seconds)
-            audio, _, _ = play_render(pipe, args, plan, on_sample=on_step,
-                                   callback_on_step_end=self._step_callback(session, 0, None))
-        return self.write_takes("render", [audio])
+            audio, _, _ = play_render(pipe, args, plan, on_sample=on_step, keep_in=kept,
+                                      callback_on_step_end=self._step_callback(session, 0, None))
+        played = self.write_takes("render", [audio])
+        if kept is None:
+            return played
+        return played + [Path(shutil.make_archive(str(kept), "zip", root_dir=kept.parent, base_dir=kept.name))]
 
     def render_read_as(self, values: dict, midi: str) -> str:
         """Markdown of what a render of ``values`` plays the MIDI file ``midi`` on: the first instrument's first sample's

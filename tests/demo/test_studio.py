@@ -529,3 +529,24 @@ def test_the_midi_panel_plays_an_uploaded_midi_file_as_the_command_line_renders_
     read_as = page.page.locator("#render-read-as").inner_text()
     assert "Each sample has its own prompt: airy flute, C4 for C4, read as a moderately loud flute note, C4" in read_as
 
+
+def test_a_render_with_keep_instruments_offers_their_zip_and_refuses_an_sfz_path(studio_model, tmp_path):
+    """In-process: a MIDI file rendered with *keep instruments* gives its WAV and a zip of each instrument made (its .sfz
+    file and samples); an .sfz path, which would read the server's files, is refused in one line."""
+    import zipfile
+
+    from latentaudio.demo.studio import Studio
+
+    from ..helpers import midi_file
+
+    studio = Studio(str(studio_model), tmp_path / "files")
+    song = midi_file(tmp_path / "song.mid", [(0, 1, 60, 100, 1), (0, 1, 36, 100, 10)])
+    values = {"prompt": "airy flute", "every": 12, "tries": 1, "seconds": 0.32, "steps": 1, "keep_instruments": True}
+    paths = studio.run("render", values, str(song))
+    assert [path.suffix for path in paths] == [".wav", ".zip"]
+    names = sorted(zipfile.ZipFile(paths[1]).namelist())
+    assert "song_instruments/airy_flute.sfz" in names and "song_instruments/standard_kit.sfz" in names
+    assert "song_instruments/airy_flute/airy_flute_060_C4.wav" in names
+    with pytest.raises(ValueError, match="an .sfz file is for `latentaudio render` in a shell"):
+        studio.run("render", {**values, "prompt": "/etc/flute.sfz"}, str(song))
+

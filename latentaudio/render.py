@@ -1,17 +1,18 @@
-"""Playing a MIDI file on an instrument made from a prompt (``latentaudio render``).
+"""Playing a MIDI file on instruments made from prompts (``latentaudio render``).
 
-The instrument is :mod:`latentaudio.instrument`'s: samples every few semitones over the notes the file plays, each
+The instruments are :mod:`latentaudio.instrument`'s: samples every few semitones over the notes the file plays, each
 tuned to the pitch heard in it and looped where it holds steady, and for the drum channel (General MIDI's channel 10)
-a kit of the drums the file strikes. :func:`render` plays each note as an SFZ sampler plays the instrument's ``.sfz``
-file: the nearest sample resampled to the note (:func:`~latentaudio.instrument.played_at`), its loop repeated while
-the note is held, then a release fade (``ampeg_release``); a drum plays whole; the velocity sets the gain as SFZ's
-default velocity curve does, (velocity / 127)².
+a kit of the drums the file strikes. :func:`read_midi` reads the notes with what their channels say of them (program,
+volume, expression, pan, sustain pedal, pitch bend); :func:`render` plays each note as an SFZ sampler plays the
+instrument's ``.sfz`` file: the nearest sample resampled to the note (:func:`~latentaudio.instrument.played_at`), its
+loop repeated while the note is held, then a release fade (``ampeg_release``); a drum plays whole; round robins take
+turns; the velocity sets the gain as SFZ's default velocity curve does, (velocity / 127)².
 
 Example:
     >>> from latentaudio.render import read_midi
     >>> notes = read_midi("melody.mid")            # doctest: +SKIP
-    >>> notes[0]                                   # doctest: +SKIP
-    MidiNote(start=0.0, end=0.5, pitch=60, velocity=90, channel=1)
+    >>> notes[0].start, notes[0].end, notes[0].pitch, notes[0].velocity  # doctest: +SKIP
+    (0.0, 0.5, 60, 90)
 """
 
 from __future__ import annotations
@@ -56,8 +57,9 @@ def read_midi(path) -> list[MidiNote]:
     """The notes of the standard MIDI file at ``path`` (every track and channel), in seconds through its tempo map,
     in the order they start, each with its channel's program, volume (controller 7), pan (controller 10) and expression
     (controller 11) when it was struck, and the pitch bends its channel makes while it sounds (in semitones, over the
-    range registered parameter 0 sets, General MIDI's 2 by default). A note let go while its channel's sustain pedal (controller 64) is down sounds on until the pedal comes up
-    or its key is struck again; a note still held at the end of its track ends there.
+    range registered parameter 0 sets, General MIDI's 2 by default). A note let go while its channel's sustain pedal
+    (controller 64) is down sounds on until the pedal comes up or its key is struck again; a note still held at the end
+    of its track ends there.
 
     Raises:
         ValueError: The file is missing or not a MIDI file, uses SMPTE time, or plays no note.

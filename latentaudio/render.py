@@ -211,12 +211,17 @@ def _tick_seconds(tempos: Sequence[tuple[int, int]], division: int):
     return seconds
 
 
+def round_robins_of(samples: Sequence[Sample], note: MidiNote) -> list[Sample]:
+    """The samples whose keys and velocities hold ``note`` (a kit's, the drum of its key): one region's round robins,
+    in the turn ``seq_position`` gives them; none where no region holds it."""
+    return sorted((sample for sample in samples if sample.keys[0] <= note.pitch <= sample.keys[1]
+                   and sample.velocities[0] <= note.velocity <= sample.velocities[1]), key=lambda sample: sample.robin)
+
+
 def region_of(samples: Sequence[Sample], note: MidiNote, turn: int = 0) -> Optional[Sample]:
-    """The sample an SFZ sampler plays for ``note``: of those whose keys and velocities hold it (a kit's, the drum of
-    its key), the round robin whose turn it is (``turn``: how many notes that region has played before; the robins
-    take turns as ``seq_position`` orders them); ``None`` where none holds it."""
-    robins = sorted((sample for sample in samples if sample.keys[0] <= note.pitch <= sample.keys[1]
-                     and sample.velocities[0] <= note.velocity <= sample.velocities[1]), key=lambda sample: sample.robin)
+    """The sample an SFZ sampler plays for ``note``: of :func:`round_robins_of`, the one whose turn it is (``turn``: how
+    many notes that region has played before); ``None`` where no region holds it."""
+    robins = round_robins_of(samples, note)
     return robins[turn % len(robins)] if robins else None
 
 
@@ -275,12 +280,12 @@ def render(parts: Sequence[tuple[Sequence[MidiNote], Sequence[Sample]]], audios:
     for notes, samples in parts:
         turns = {}  # a region (its keys and velocities) -> the notes it has played: its round robins take turns
         for note in sorted(notes, key=lambda note: (note.start, note.pitch)):
-            sample = region_of(samples, note)
-            if sample is None:
+            robins = round_robins_of(samples, note)
+            if not robins:
                 missed.append(note)
                 continue
-            region = (sample.keys, sample.velocities)
-            sample = region_of(samples, note, turns.get(region, 0))
+            region = (robins[0].keys, robins[0].velocities)
+            sample = robins[turns.get(region, 0) % len(robins)]
             turns[region] = turns.get(region, 0) + 1
             sound = sounding(audios[sample.file_name], sample, note.pitch, note.end - note.start, sample_rate, release_s,
                              note.bends)

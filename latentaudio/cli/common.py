@@ -45,6 +45,12 @@ def _number(text: str, parse, expected: str):
         raise argparse.ArgumentTypeError(f"expected {expected}, got {text}") from None
 
 
+def given_flags(options) -> list[str]:
+    """The ``(flag, value)`` pairs of ``options`` whose value is given (not ``None``), as command-line words: the
+    options a written command that makes the same thing again must name."""
+    return [word for flag, value in options if value is not None for word in (flag, str(value))]
+
+
 def counted(count: int, one: str, many: str | None = None) -> str:
     """``count`` of a thing in words: "1 note", "3 notes", "2 effect classes" (``many``: the plural, when not ONE + s)."""
     return f"{count} {one if count == 1 else many or one + 's'}"

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from .common import (add_sampling_options, check_writable, file_stem, free_takes, generator, load_model, positive_float,
-                     positive_int)
+from .common import (add_sampling_options, check_writable, file_stem, free_takes, generator, given_flags, load_model,
+                     positive_float, positive_int)
 
 
 def add_instrument_command(verbs) -> None:
@@ -188,8 +188,7 @@ def instrument_header(args, plan: InstrumentPlan) -> list[str]:
                ("--round-robins", plan.round_robins if plan.round_robins > 1 else None), ("--model", args.model),
                ("--steps", args.steps), ("--guidance", args.guidance), ("--seconds", args.seconds),
                ("--negative-prompt", args.negative_prompt), ("--scheduler", args.scheduler))
-    for flag, value in options:
-        command += [flag, str(value)] if value is not None else []
+    command += given_flags(options)
     return [f"{plan.prompt}: {'a drum kit' if plan.drums else 'an instrument'} made by latentaudio",
             f"made by: {shlex.join(command)}",
             "each region: the drum its key plays (General MIDI's), and the take kept" if plan.drums else

@@ -7,8 +7,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .common import (add_sampling_options, best_of_settings, check_writable, free_takes, generator, load_model,
-                     positive_float, positive_int)
+from .common import (add_sampling_options, best_of_settings, check_writable, free_takes, generator, given_flags,
+                     load_model, positive_float, positive_int)
 from .generate import draws_for, length_for, model_for, prompt_reading
 
 
@@ -74,12 +74,9 @@ def pack_plan(args) -> PackPlan:
 
 def sampling_flags(args) -> list[str]:
     """The sampling options of ``args`` that were given, as flags (those the takes depend on)."""
-    flags = []
-    for flag, value in (("--best-of", args.best_of if args.best_of > 1 else None), ("--model", args.model),
+    return given_flags((("--best-of", args.best_of if args.best_of > 1 else None), ("--model", args.model),
                         ("--steps", args.steps), ("--guidance", args.guidance), ("--negative-prompt", args.negative_prompt),
-                        ("--scheduler", args.scheduler)):
-        flags += [flag, str(value)] if value is not None else []
-    return flags
+                        ("--scheduler", args.scheduler)))
 
 
 def remake_command(args, prompt: str, loop: bool) -> str:
@@ -90,8 +87,7 @@ def remake_command(args, prompt: str, loop: bool) -> str:
 
 def pack_command(args, plan: PackPlan) -> str:
     """The ``latentaudio pack`` command that makes the same pack."""
-    parts = [flag_value for part in ("bass", "chords", "melody") if getattr(args, part)
-             for flag_value in (f"--{part}", getattr(args, part))]
+    parts = given_flags((f"--{part}", getattr(args, part) or None) for part in ("bass", "chords", "melody"))
     return shlex.join(["latentaudio", "pack", plan.style, "--bpm", f"{plan.bpm:g}", "--key", plan.key, "--bars", str(args.bars),
                        "-n", str(args.num_waveforms), "--seed", str(args.seed), *parts, *sampling_flags(args)])
 

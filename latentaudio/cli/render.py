@@ -82,6 +82,17 @@ class RenderPlan:
         return sum(len(part.sampled) for part in self.parts) * max(1, len(self.dynamics)) * self.round_robins
 
 
+def check_given(given: str, dynamics: list, drums: bool = False) -> None:
+    """Refuse an instrument (or with ``drums`` a kit) given to ``render`` that cannot play: an .sfz file that is not
+    there, or a prompt :func:`~latentaudio.instrument.check_instrument_prompt` refuses."""
+    from ..instrument import check_instrument_prompt
+
+    if is_sfz(given) and not Path(given).is_file():
+        raise ValueError(f"SFZ file not found: {given}")
+    if not is_sfz(given):
+        check_instrument_prompt(given, dynamics, drums=drums)
+
+
 def plan_render(args) -> RenderPlan:
     """The checked plan of the parsed ``render`` arguments ``args``: the pitched notes on the prompt's instrument, or
     without a prompt each on the General MIDI instrument its channel's program names (the grand piano where none is
@@ -93,7 +104,7 @@ def plan_render(args) -> RenderPlan:
             .sfz file, nothing to play.
     """
     from ..data.gm import DRUM_KEYS, DRUM_KITS, PROGRAMS
-    from ..instrument import check_instrument_prompt, note_plan
+    from ..instrument import note_plan
     from ..render import read_midi
     from .instrument import check_round_robins, dynamics_layers
 
@@ -111,18 +122,12 @@ def plan_render(args) -> RenderPlan:
         played = [(PROGRAMS[program].name, [n for n in pitched if (n.program or 0) == program]) for program in programs]
     parts = []
     for given, part_notes in played:
-        if is_sfz(given) and not Path(given).is_file():
-            raise ValueError(f"SFZ file not found: {given}")
-        if not is_sfz(given):
-            check_instrument_prompt(given, dynamics)
+        check_given(given, dynamics)
         pitches = [note.pitch for note in part_notes]
         parts.append(RenderPart(given, part_notes, [] if is_sfz(given) else note_plan(min(pitches), max(pitches), args.every)))
     if struck:
         kit_given = args.drums or f"{DRUM_KITS.get(struck[0].program or 0, 'standard')} kit"
-        if is_sfz(kit_given) and not Path(kit_given).is_file():
-            raise ValueError(f"SFZ file not found: {kit_given}")
-        if not is_sfz(kit_given):
-            check_instrument_prompt(kit_given, dynamics, drums=True)
+        check_given(kit_given, dynamics, drums=True)
         kit = [] if is_sfz(kit_given) else sorted({note.pitch for note in struck if note.pitch in DRUM_KEYS})
         if not pitched and not kit and not is_sfz(kit_given):
             raise ValueError(f"{Path(args.midi).name} plays only drum keys General MIDI has no drum for (35-81).")
@@ -175,7 +180,8 @@ def play_render(pipe, args, plan: RenderPlan, say: Callable[[str], None] = lambd
         parts.append((part.notes, samples))
         counts.append(len(samples))
     audio, missed = render(parts, audios, rate)
-    played = [f"{counted(len([n for n in part.notes if n not in missed]), 'drum hit' if part.drums else 'note')} on "
+    unplayed = set(missed)
+    played = [f"{counted(len([n for n in part.notes if n not in unplayed]), 'drum hit' if part.drums else 'note')} on "
               f"{part.given!r} ({counted(count, 'sample')})" for part, count in zip(plan.parts, counts)]
     left = f"; left out {counted(len(missed), 'note')} no sample plays" if missed else ""
     return audio, rate, f"{audio.shape[-1] / rate:.2f} s{', stereo' if audio.ndim == 2 else ''}: {', '.join(played)}{left}"

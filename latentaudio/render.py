@@ -3,7 +3,8 @@
 The instruments are :mod:`latentaudio.instrument`'s: samples every few semitones over the notes the file plays, each
 tuned to the pitch heard in it and looped where it holds steady, and for the drum channel (General MIDI's channel 10)
 a kit of the drums the file strikes. :func:`read_midi` reads the notes with what their channels say of them (program,
-volume, expression, pan, sustain pedal, pitch bend); :func:`render` plays each note as an SFZ sampler plays the
+volume, expression, pan, sustain pedal, pitch bend), a note's volume and expression followed while it sounds
+(a swell); :func:`render` plays each note as an SFZ sampler plays the
 instrument's ``.sfz`` file: the nearest sample resampled to the note (:func:`~latentaudio.instrument.played_at`), its
 loop repeated while the note is held, then a release fade (``ampeg_release``); a drum plays whole; round robins take
 turns; the velocity sets the gain as SFZ's default velocity curve does, (velocity / 127)².
@@ -31,6 +32,7 @@ DEFAULT_TEMPO = 500_000  # microseconds a quarter note, before a file sets one (
 # number and data entry that set the pitch bend's range
 SUSTAIN_PEDAL, VOLUME, PAN, EXPRESSION, PARAMETER_MSB, PARAMETER_LSB, DATA_ENTRY = 64, 7, 10, 11, 101, 100, 6
 SETTINGS = {VOLUME: "volume", PAN: "pan", EXPRESSION: "expression"}  # the controllers a note takes from its channel
+LEVEL_RAMP_S = 0.005  # a change of volume or expression while a note sounds is ramped over this, not stepped (a click)
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class MidiNote:
     pan: int = 64  # its channel's pan (controller 10): 0 left, 64 centre, 127 right
     expression: int = 127  # its channel's expression (controller 11), a share of its volume
     bends: tuple = ()  # its channel's pitch bends while it sounds: (seconds after its start, semitones from then on)
+    levels: tuple = ()  # its channel's volume and expression changes while it sounds: (seconds after its start,
+    #                     volume, expression from then on)
 
     @property
     def drum(self) -> bool:
@@ -56,8 +60,9 @@ class MidiNote:
 def read_midi(path) -> list[MidiNote]:
     """The notes of the standard MIDI file at ``path`` (every track and channel), in seconds through its tempo map,
     in the order they start, each with its channel's program, volume (controller 7), pan (controller 10) and expression
-    (controller 11) when it was struck, and the pitch bends its channel makes while it sounds (in semitones, over the
-    range registered parameter 0 sets, General MIDI's 2 by default). A note let go while its channel's sustain pedal
+    (controller 11) when it was struck, the changes of volume and expression while it sounds (a swell), and the pitch
+    bends its channel makes while it sounds (in semitones, over the range registered parameter 0 sets, General MIDI's
+    2 by default). A note let go while its channel's sustain pedal
     (controller 64) is down sounds on until the pedal comes up or its key is struck again; a note still held at the end
     of its track ends there.
 
@@ -113,12 +118,16 @@ def read_midi(path) -> list[MidiNote]:
         channel = channels.setdefault(event.channel, _Channel())
         if kind == "channel":
             released = channel.apply(event)
-            if event.type == voice.PITCH_BEND:  # every note the channel sounds follows it
+            level = event.type == voice.CONTROLLER_CHANGE and event.parameter1 in (VOLUME, EXPRESSION)
+            if event.type == voice.PITCH_BEND or level:  # every note the channel sounds follows it
                 for table in (held, ringing):
                     for key, struck in table.items():
                         if key[1] == event.channel:
                             for note in struck:
-                                note.bends.append((tick, channel.bend))
+                                if level:
+                                    note.levels.append((tick, channel.volume, channel.expression))
+                                else:
+                                    note.bends.append((tick, channel.bend))
             if released:  # the pedal came up: what it held ends
                 for key in [key for key in ringing if key[1] == event.channel]:
                     end(ringing, key, tick)
@@ -127,7 +136,7 @@ def read_midi(path) -> list[MidiNote]:
         if kind == "on":
             end(ringing, key, tick)  # a key struck again stops its own ringing note
             held.setdefault(key, []).append(_Struck(tick, event.velocity, channel.settings(),
-                                                    [(tick, channel.bend)] if channel.bend else []))
+                                                    [(tick, channel.bend)] if channel.bend else [], []))
         elif held.get(key):
             if channel.pedal:
                 ringing.setdefault(key, []).append(held[key].pop(0))
@@ -179,17 +188,19 @@ class _Channel:
 @dataclass
 class _Struck:
     """A note struck and not yet ended: its start tick, velocity, its channel's settings then, and the channel's pitch
-    bends while it sounds (tick, semitones)."""
+    bends (tick, semitones) and its changes of volume and expression (tick, volume, expression) while it sounds."""
 
     start: int
     velocity: int
     settings: tuple
     bends: list
+    levels: list
 
     def ended(self, seconds, tick: int, pitch: int, channel: int) -> MidiNote:
         begin = seconds(self.start)
         return MidiNote(begin, seconds(tick), pitch, self.velocity, channel, *self.settings,
-                        bends=tuple((round(seconds(at) - begin, 6), semitones) for at, semitones in self.bends))
+                        bends=tuple((round(seconds(at) - begin, 6), semitones) for at, semitones in self.bends),
+                        levels=tuple((round(seconds(at) - begin, 6), *level) for at, *level in self.levels))
 
 
 def _tick_seconds(tempos: Sequence[tuple[int, int]], division: int):
@@ -273,7 +284,7 @@ def render(parts: Sequence[tuple[Sequence[MidiNote], Sequence[Sample]]], audios:
            release_s: float = RELEASE_S) -> tuple[np.ndarray, list[MidiNote]]:
     """Each part's notes played on its own samples (an instrument's, a kit's; each sample's audio
     ``audios[sample.file_name]``), a region's round robins in turn: ``(audio, notes not played)``, each note at its
-    :func:`note_gain`. The audio is mono, or stereo (2, L)
+    :func:`note_gains`. The audio is mono, or stereo (2, L)
     when a channel is panned off centre (constant power, a centred note as loud in each channel as in mono), as long
     as the last sound, and turned down as a whole where the notes together pass full scale."""
     sounds, missed = [], []
@@ -289,7 +300,8 @@ def render(parts: Sequence[tuple[Sequence[MidiNote], Sequence[Sample]]], audios:
             turns[region] = turns.get(region, 0) + 1
             sound = sounding(audios[sample.file_name], sample, note.pitch, note.end - note.start, sample_rate, release_s,
                              note.bends)
-            sounds.append((round(note.start * sample_rate), sound * note_gain(note), pan_gains(note.pan)))
+            sounds.append((round(note.start * sample_rate), sound * note_gains(note, len(sound), sample_rate),
+                           pan_gains(note.pan)))
     stereo = any(gains != (1.0, 1.0) for _, _, gains in sounds)
     out = np.zeros((2 if stereo else 1, max((start + len(sound) for start, sound, _ in sounds), default=0)), np.float32)
     for start, sound, gains in sounds:
@@ -301,9 +313,31 @@ def render(parts: Sequence[tuple[Sequence[MidiNote], Sequence[Sample]]], audios:
 
 
 def note_gain(note: MidiNote) -> float:
-    """A note's gain: (velocity / 127)², as SFZ's default velocity curve, times (volume / 100 × expression / 127)² of
-    its channel, 1 at MIDI's default volume (100) and expression (127)."""
-    return (note.velocity / 127) ** 2 * (note.volume / 100 * note.expression / 127) ** 2
+    """A note's gain as struck: (velocity / 127)², as SFZ's default velocity curve, times :func:`channel_gain` of its
+    channel's volume and expression then."""
+    return (note.velocity / 127) ** 2 * channel_gain(note.volume, note.expression)
+
+
+def channel_gain(volume: int, expression: int) -> float:
+    """The gain of a channel's volume (controller 7) and expression (controller 11): (volume / 100 × expression / 127)²,
+    1 at MIDI's default volume (100) and expression (127)."""
+    return (volume / 100 * expression / 127) ** 2
+
+
+def note_gains(note: MidiNote, length: int, sample_rate: int):
+    """The gain of each of a note's ``length`` samples: :func:`note_gain` as struck, following the changes of its
+    channel's volume and expression while it sounds (``MidiNote.levels``), each ramped over :data:`LEVEL_RAMP_S`; a
+    number when nothing changes."""
+    gain = note_gain(note)
+    if not note.levels:
+        return gain
+    velocity = (note.velocity / 127) ** 2
+    steps = np.full(length, gain, np.float64)  # each change from its sample on, then a moving mean: linear ramps
+    for at, volume, expression in note.levels:
+        steps[round(at * sample_rate) :] = velocity * channel_gain(volume, expression)
+    ramp = max(1, round(LEVEL_RAMP_S * sample_rate))
+    sums = np.cumsum(np.concatenate([np.full(ramp, gain), steps]))
+    return ((sums[ramp:] - sums[:-ramp]) / ramp).astype(np.float32)
 
 
 def pan_gains(pan: int) -> tuple[float, float]:

@@ -165,6 +165,27 @@ def test_channel_volume_and_expression_set_the_gain_and_pan_places_a_channel_in_
     assert centred.ndim == 1  # nothing panned: mono
 
 
+def test_a_held_note_follows_its_channels_swells_of_volume_and_expression_without_a_click(tmp_path):
+    from latentaudio.instrument import Sample
+    from latentaudio.render import LEVEL_RAMP_S
+
+    swells = [(0.5 + i / 8, 11, 32 * i - 1, 1) for i in range(1, 5)]  # expression 31, 63, 95, 127 over beat 0.5-1
+    song = midi_file(tmp_path / "swell.mid", [(0, 4, 60, 127, 1), (0, 4, 64, 127, 2)],
+                     controls=[(0, 11, 0, 1), *swells, (3, 7, 50, 1), (3, 7, 50, 2)])
+    swelled, steady = read_midi(song)  # 120 bpm: a beat is 0.5 s
+    assert swelled.expression == 0 and [level[1:] for level in swelled.levels] == [
+        (100, 31), (100, 63), (100, 95), (100, 127), (50, 127)]
+    assert [level[0] for level in swelled.levels] == pytest.approx([0.3125, 0.375, 0.4375, 0.5, 1.5])
+    assert steady.levels == ((1.5, 50, 127),)  # its channel's volume halved while it sounds
+    tone = [Sample(60, 60.0, (0, 127), (1, 127), "tone.wav", 0, loop=(0, RATE - 1))]
+    audio, _ = render([([swelled], tone)], {"tone.wav": np.full(RATE, 0.2, np.float32)}, RATE)
+    assert rms(audio, 0.0, 0.3) == 0.0  # struck at expression 0: silent until the swell
+    assert rms(audio, 0.32, 0.37) == pytest.approx(0.2 * (31 / 127) ** 2, rel=1e-3)
+    assert rms(audio, 0.6, 1.4) == pytest.approx(0.2, rel=1e-3)  # swelled to full
+    assert rms(audio, 1.6, 1.9) == pytest.approx(0.2 * 0.25, rel=1e-3)  # volume 50: (50 / 100)²
+    ramp = 0.2 * (1 - 0.25) / (LEVEL_RAMP_S * RATE)  # the largest change, to volume 50, is a ramp, not a step
+    assert np.abs(np.diff(audio)).max() == pytest.approx(ramp, rel=1e-3)
+
 def test_pitch_bends_move_the_notes_that_sound_by_the_range_the_file_registers(flute, tmp_path):
     song = midi_file(tmp_path / "bend.mid", [(0, 2, 60, 100, 1), (0, 1, 67, 100, 2)],
                      controls=[(0, 101, 0, 2), (0, 100, 0, 2), (0, 6, 12, 2)],  # channel 2 bends over 12 semitones

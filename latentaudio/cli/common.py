@@ -142,9 +142,11 @@ def add_sampling_options(parser: argparse.ArgumentParser, steps_flag: str = "--s
     """``--model``, sampler steps (``args.steps``, under ``steps_flag``), guidance, seed, negative prompt, scheduler."""
     add_model_option(parser)
     parser.add_argument(steps_flag, dest="steps", metavar=steps_flag.lstrip("-").replace("-", "_").upper(), type=positive_int,
-                        default=None, help="sampler steps (default: the model's, 20 unless it saved another)")
+                        default=None, help="sampler steps (default: the model's own: 4 for the default model, 20 for the "
+                                           "music model and a model that saved none)")
     parser.add_argument("--guidance", type=finite_float, default=None,
-                        help="classifier-free guidance scale (default: the model's, 3 unless it saved another)")
+                        help="classifier-free guidance scale (default: the model's own: 2 for the default model, 3 for the "
+                             "music model and a model that saved none)")
     parser.add_argument("--seed", type=seed, default=0, help=f"{seed_help} (default 0; random: one drawn, and said)")
     parser.add_argument("--negative-prompt", default=None, help="what to steer away from")
     parser.add_argument("--scheduler", choices=sorted(SCHEDULERS), default=None, help="sampler (default: the model's)")

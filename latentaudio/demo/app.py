@@ -16,7 +16,7 @@ from ..audio_io import AudioFileError
 from ..cli.common import draw_seed
 from ..cli.edit import EDIT_VERBS
 from ..model_folder import ModelFolderError
-from .studio import Cancelled, Studio, shown_options
+from .studio import Cancelled, Studio, parse_values, shown_options
 
 MAX_TAKES = 5  # players shown per panel; every take is also in the panel's file list
 
@@ -55,6 +55,9 @@ INTRO = {
 # Built-in system fonts only: nothing is fetched from a font CDN.
 THEME = gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 USER_ERRORS = (ValueError, TypeError, AudioFileError, ModelFolderError)
+# Options left empty for the sampling of whichever model a run goes to (the music model's for a loop): a text box,
+# since an untouched empty number box sends 0, which for the guidance scale would be a value.
+MODEL_OWN = ("steps", "guidance")
 
 
 def label(action: argparse.Action) -> str:
@@ -72,6 +75,8 @@ def control(action: argparse.Action, elem_id: str, default=None):
     if isinstance(action, argparse._StoreTrueAction):
         return gr.Checkbox(value=bool(action.default), **shared)
     type_name = getattr(action.type, "__name__", "")
+    if action.dest in MODEL_OWN and value is None:
+        return gr.Textbox(value="", lines=1, placeholder="the model's own", **shared)
     if type_name in ("int", "positive_int", "non_negative_int", "seed"):
         return gr.Number(value=value, precision=0, **shared)
     if type_name in ("float", "positive_float", "finite_float"):
@@ -125,14 +130,12 @@ class Panel:
                                          for target, _, title, _ in TARGETS}
 
     def default(self, action: argparse.Action):
-        """Where a panel starts from another default than its verb: long audio at four clips' length; steps and
-        guidance at the model's own (a distilled model saves its few steps)."""
+        """Where a panel starts from another default than its verb: long audio at four clips' length. Steps and
+        guidance start empty (:data:`MODEL_OWN`): a run samples as the model it goes to saved (the default model in 4
+        steps, the music model in 20), and the page says how it sampled."""
         pipe = self.studio.pipe
         if self.panel == "long" and action.dest == "seconds":
             return min(4 * pipe.default_audio_length_in_s, pipe.config.max_audio_length_in_s)
-        if action.dest in ("steps", "guidance") and action.default is None:  # the model's own sampling, shown
-            steps, guidance = pipe.sampling_settings(None, None)
-            return steps if action.dest == "steps" else guidance
         return None
 
     # ------------------------------------------------------------------ events
@@ -184,9 +187,13 @@ class Panel:
         elif self.verb == "render":
             updates[self.read_as] = self.studio.render_read_as(values, audio)
         elif self.read_as is not None:
-            updates[self.read_as] = self.studio.read_as(values.get("prompt"), values.get("seconds"), values.get("loop", False),
-                                                        verb=self.verb, audio=audio, best_of=values.get("best_of") or 0,
-                                                        num_waveforms=values.get("num_waveforms") or values.get("num_variations") or 1)
+            args = parse_values(self.studio.parsers[self.verb], values)  # as the run read them: steps and guidance
+            read_as = self.studio.read_as(values.get("prompt"), values.get("seconds"), values.get("loop", False),
+                                          verb=self.verb, audio=audio, best_of=values.get("best_of") or 0,
+                                          num_waveforms=values.get("num_waveforms") or values.get("num_variations") or 1)
+            sampled = self.studio.sampled(self.verb, values.get("prompt"), values.get("loop", False), audio, args.steps,
+                                          args.guidance)
+            updates[self.read_as] = "\n\n".join(part for part in (read_as, sampled) if part)
         heard = playable(paths)
         for i in range(MAX_TAKES):
             updates[self.players[i]] = str(heard[i]) if i < len(heard) else None

@@ -84,6 +84,16 @@ def parse_values(parser: argparse.ArgumentParser, values: dict) -> argparse.Name
     return args
 
 
+def sampling_said(pipe, model: Optional[str], steps: Optional[int], guidance: Optional[float]) -> str:
+    """How ``pipe`` (``model``'s) samples with the panel's ``steps`` and ``guidance`` (``None``: the model's own), as a
+    sentence: "Sampled in 20 steps at guidance 3, the music model's own." """
+    used_steps, used_guidance = pipe.sampling_settings(steps, guidance)
+    whose = {None: "the model's", "music": "the music model's"}.get(model, "the model's")
+    own = [name for name, given in (("steps", steps), ("guidance", guidance)) if given is None]
+    tail = f", {whose} own" if len(own) == 2 else f" ({own[0]}: {whose} own)" if own else ""
+    return f"Sampled in {used_steps} steps at guidance {used_guidance:g}{tail}."
+
+
 def _sentences(note: Optional[str]) -> list[str]:
     """``note`` (lower case, no full stop) as a sentence in a list, or an empty list."""
     return [f"{note[0].upper()}{note[1:]}."] if note else []
@@ -369,20 +379,32 @@ class Studio:
         loaded, it adds that only the takes shown were drawn when its scorer knows nothing the prompt names, or there
         is no prompt (:func:`~latentaudio.cli.generate.unranked_note`)."""
         said = self._prompt_read_as(prompt, seconds, loop, verb, audio)
-        note = self._unranked_note(verb, prompt if isinstance(prompt, str) and prompt else None, bool(loop), audio,
-                                   best_of, num_waveforms)
+        prompt = prompt if isinstance(prompt, str) and prompt else None
+        _, resident = self._run_model(verb, prompt, bool(loop), audio)
+        note = None
+        if resident is not None and (verb == "generate" or EDIT_VERBS[verb].takes is not None):
+            note = unranked_note(resident.pipe, num_waveforms, best_of, prompt)
         return "\n\n".join(part for part in (said, note and f"Best of {best_of}: {note}.") if part)
 
-    def _unranked_note(self, verb: str, prompt: Optional[str], loop: bool, audio: Optional[str], best_of: int,
-                       num_waveforms: int) -> Optional[str]:
+    def sampled(self, verb: str, prompt, loop: bool = False, audio: Optional[str] = None, steps: Optional[int] = None,
+                guidance: Optional[float] = None) -> str:
+        """How a run of ``verb`` (``prompt``, ``loop``, the file ``audio``) sampled, as a sentence
+        (:func:`sampling_said`): ``steps`` and ``guidance`` as the panel gave them, or (``None``) the own of the model it
+        went to (the music model's for a loop), which the sentence names; "" where no model of it is loaded."""
+        model, resident = self._run_model(verb, prompt if isinstance(prompt, str) and prompt else None, bool(loop), audio)
+        return "" if resident is None else sampling_said(resident.pipe, model, steps, guidance)
+
+    def _run_model(self, verb: str, prompt: Optional[str], loop: bool, audio: Optional[str]) -> tuple:
+        """``(model, its resident pipelines)`` a run of ``verb`` went to; ``(None, None)`` where it made no sampler run
+        of its own here (nothing loaded for it, or no prompt or input)."""
         if verb == "generate" and prompt:
             model = model_for(prompt, self.model, loop)
-        elif verb in EDIT_VERBS and EDIT_VERBS[verb].takes is not None and audio:
+        elif verb in EDIT_VERBS and (audio or not EDIT_VERBS[verb].reads_input):
             model = self.edit_model(verb, loop, prompt, audio)
         else:
-            return None
+            return None, None
         resident = self._residents.get(model)  # loaded by the run made
-        return None if resident is None else unranked_note(resident.pipe, num_waveforms, best_of, prompt)
+        return (model, resident) if resident is not None else (None, None)
 
     def _prompt_read_as(self, prompt, seconds: Optional[float], loop: bool, verb: str, audio: Optional[str]) -> str:
         if audio and verb != "generate":

@@ -2,7 +2,6 @@
 
 One server and one browser serve the whole module. Every page is watched: a request for any
 address but the server's is recorded and refused, and each test asserts there was none.
-``STUDIO_SCREENSHOT=docs/figures/studio.png`` also writes the README's screenshot.
 """
 
 from __future__ import annotations
@@ -174,7 +173,11 @@ def page(server, browser):
     page.close()
 
 
-def test_generate_shows_a_playable_wav_of_the_requested_length_and_its_spectrogram(page):
+def test_generate_shows_a_playable_wav_of_the_requested_length_and_its_spectrogram(page, studio_model):
+    from latentaudio import LatentAudioPipeline
+
+    for box in ("steps", "guidance"):  # empty: the sampling of the model a run goes to
+        assert page.page.locator(f"#generate-{box} textarea, #generate-{box} input").first.input_value() == ""
     page.fill("generate", "prompt", "kick, deep and boomy")
     page.fill("generate", "seconds", 0.64)
     page.fill("generate", "steps", 2)
@@ -187,10 +190,10 @@ def test_generate_shows_a_playable_wav_of_the_requested_length_and_its_spectrogr
     assert seed.isdigit()  # the random seed drawn is shown
     read_as = page.page.locator("#generate-read-as").inner_text()  # what the model's prompt template made of the words
     assert "Read as: a moderately loud kick drum hit" in read_as and "gm_one_shot" in read_as
+    guidance = LatentAudioPipeline.from_pretrained(studio_model).sampling_settings(None, None)[1]
+    assert read_as.endswith(f"Sampled in 2 steps at guidance {guidance:g} (guidance: the model's own).")
     page.page.wait_for_selector("#generate-image-0 img", timeout=TIMEOUT_MS)
     page.page.wait_for_function("() => !document.querySelector('.progress-text')", timeout=TIMEOUT_MS)
-    if os.environ.get("STUDIO_SCREENSHOT"):
-        page.page.screenshot(path=os.environ["STUDIO_SCREENSHOT"])
     shot = page.page.screenshot()
     assert len(shot) < 150_000
 
@@ -356,6 +359,26 @@ def test_extend_says_the_tempo_it_gave_the_continuation(tiny_pipe, tmp_path, mon
     assert studio.read_as("", 0.5, verb="transform", audio=audio) == ""  # other verbs read the prompt as written
 
 
+def test_a_run_the_studio_gives_the_music_model_samples_as_that_model_saved_unless_told(tmp_path):
+    """Steps and guidance left empty: a loop goes to the music model at its own 20 steps and guidance 3, a one-shot to
+    the default model at its 4 and 2 (not the studio model's settings for both); the page says how each sampled."""
+    from latentaudio.demo.studio import Studio
+
+    studio = Studio(None, tmp_path / "files")
+    runs = [("a house drum loop, 0.5 s", {}, 20, "Sampled in 20 steps at guidance 3, the music model's own."),
+            ("a tight snare hit", {}, 4, "Sampled in 4 steps at guidance 2, the model's own."),
+            ("a house drum loop, 0.5 s", {"steps": "2"}, 2, "Sampled in 2 steps at guidance 3 (guidance: the music "
+                                                             "model's own)."),
+            ("a tight snare hit", {"steps": "3", "guidance": "1.5"}, 3, "Sampled in 3 steps at guidance 1.5.")]
+    for prompt, given, steps, said in runs:
+        totals = []
+        values = {"prompt": prompt, "steps": "", "guidance": "", **given}
+        assert len(studio.run("generate", values, on_step=lambda step, total: totals.append(total))) == 1
+        assert set(totals) == {steps}, prompt
+        assert studio.sampled("generate", prompt, steps=int(given["steps"]) if "steps" in given else None,
+                              guidance=float(given["guidance"]) if "guidance" in given else None) == said
+
+
 def test_a_prompt_for_the_music_model_shows_the_words_it_reads(tmp_path):
     """Without a named model the studio gives a phrase to the music model, and says what that model reads: the tempo
     and length filled in, as ``generate --dry-run`` says them."""
@@ -407,7 +430,7 @@ def test_the_instrument_panel_makes_the_instrument_the_command_line_makes(page, 
     assert "Each sample has its own prompt: airy flute, C4 for C4, read as a moderately loud flute note, C4" in read_as
     archive = page.zip("instrument")
     assert main(["instrument", "airy flute", "--notes", "C4-C5", "--every", "4", "--tries", "2", "--seconds", "0.32",
-                 "--steps", "1", "--guidance", "3", "--model", str(studio_model), "-o", str(tmp_path)]) == 0  # the panel's
+                 "--steps", "1", "--model", str(studio_model), "-o", str(tmp_path)]) == 0  # the panel's
     written = sorted(str(path.relative_to(tmp_path)) for path in tmp_path.rglob("*") if path.is_file())
     assert sorted(name for name in archive.namelist() if not name.endswith("/")) == written == [
         "airy_flute.sfz", "airy_flute/airy_flute_060_C4.wav", "airy_flute/airy_flute_064_E4.wav",
@@ -469,7 +492,7 @@ def test_the_sample_pack_panel_makes_the_pack_the_command_line_makes(page, studi
     read_as = page.page.locator("#pack-read-as").inner_text()
     assert "A house pack at 240 bpm in A minor" in read_as and "loops: a 1-bar 240 bpm house drum loop" in read_as
     archive = page.zip("pack")
-    assert main(["pack", "house", "--bpm", "240", "--bars", "1", "-n", "1", "--steps", "1", "--guidance", "3",
+    assert main(["pack", "house", "--bpm", "240", "--bars", "1", "-n", "1", "--steps", "1",
                  "--model", str(studio_model), "-o", str(tmp_path)]) == 0  # the panel's
     written = sorted(path.relative_to(tmp_path).as_posix() for path in tmp_path.rglob("*") if path.is_file())
     assert sorted(name for name in archive.namelist() if not name.endswith("/")) == written
@@ -522,7 +545,7 @@ def test_the_midi_panel_plays_an_uploaded_midi_file_as_the_command_line_renders_
     page.run("render")
     played, rate = page.take("render", 0)
     assert main(["render", str(song), "airy flute", "--every", "12", "--tries", "1", "--seconds", "0.32", "--steps", "1",
-                 "--guidance", "3", "--model", str(studio_model), "-o", str(tmp_path / "song.wav")]) == 0  # the panel's
+                 "--model", str(studio_model), "-o", str(tmp_path / "song.wav")]) == 0  # the panel's
     rendered, _ = sf.read(tmp_path / "song.wav")
     assert rate == RATE and played.shape == (len(rendered), 1) == (round(0.75 * RATE + 0.3 * RATE), 1)
     np.testing.assert_allclose(played[:, 0], rendered, atol=1e-4)

@@ -8,10 +8,12 @@ at each model's own sampling. Printed per model and chord: the RMS of the added 
 half-seconds after 0, 1 and 2 s, each over the RMS of the given chord's last half-second (1 keeps the level, 0 is
 silence).
 
-    python benchmarks/extend_sustain.py [--models music,default] [--given 2.56] [--seconds 2.56] [--seed 0] [--no-match-level]
+    python benchmarks/extend_sustain.py [--models music,default] [--given 2.56] [--seconds 2.56] [--seed 0] [--no-match-level] \
+        [--no-match-sound]
 
 ``--no-match-level`` continues each chord at its own level (``match_level=False``) instead of bringing it up to the
-training clips' level first.
+training clips' level first. ``--no-match-sound`` leaves the empty prompt empty (``match_sound=False``) instead of giving
+it what the chord sounds like to the model's scorer.
 """
 
 from __future__ import annotations
@@ -61,6 +63,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-match-level", dest="match_level", action="store_false",
                         help="continue each chord at its own level (match_level=False)")
+    parser.add_argument("--no-match-sound", dest="match_sound", action="store_false",
+                        help="leave the empty prompt empty (match_sound=False), not what the chord sounds like")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -70,14 +74,15 @@ def main() -> None:
     chords = render_chords(args.given)
     print(f"RMS of the added part at +{', +'.join(f'{o:g}' for o in OFFSETS)} s (half a second each) / the given chord's "
           f"last half-second; {args.given:g} s given, {args.seconds:g} s added, seed {args.seed}"
-          f"{'' if args.match_level else ', at its own level (match_level=False)'}")
+          f"{'' if args.match_level else ', at its own level (match_level=False)'}"
+          f"{'' if args.match_sound else ', the empty prompt left empty (match_sound=False)'}")
     for name in args.models.split(","):
         pipe = LatentAudioContinuationPipeline.from_pretrained(model_location(name))
         pipe.set_progress_bar_config(disable=True)
         for program, description in CHORDS.items():
             for prompt in (None, description):
                 out = pipe(audio=torch.from_numpy(chords[program]), sample_rate=SAMPLE_RATE, extend_in_s=args.seconds,
-                           prompt=prompt, match_level=args.match_level, generator=torch.Generator().manual_seed(args.seed)).audios[0]
+                           prompt=prompt, match_level=args.match_level, match_sound=args.match_sound, generator=torch.Generator().manual_seed(args.seed)).audios[0]
                 given = rms(out, args.given - 0.5, args.given)
                 added = [rms(out, args.given + o, args.given + o + 0.5) / given for o in OFFSETS]
                 print(f"{name:>10s}  program {program:3d}  {prompt or '(no prompt)':26s} "

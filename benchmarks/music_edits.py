@@ -23,10 +23,14 @@ continuation and once with ``loop=True``. Reported, as shares of the loops:
 
     python benchmarks/music_edits.py --model runs/music --data data/drumloops-0[,data/drumloops-1] \\
         [--limit 12] [--context 5.12] [--seconds 5.12] [--steps 20] [--threads 2] [--split validation] \\
-        [--no-prompt [--no-match-tempo]]
+        [--no-prompt [--no-match-tempo] [--no-match-sound]] [--judges J] [--best-of K]
 
-``--no-prompt`` extends as a user does who gives no prompt; the pipeline then states the clip's own tempo, as the
-beat tracker hears it (``match_tempo``), unless ``--no-match-tempo``. ``--inpaint START`` regenerates ``--seconds``
+``--no-prompt`` extends as a user does who gives no prompt; the pipeline then states what the clip sounds like to the
+model's scorer (``match_sound``: "a trap drum loop"), unless ``--no-match-sound``, and the clip's own tempo, as the
+beat tracker hears it (``match_tempo``), unless ``--no-match-tempo``. ``--judges`` (the folder of
+``latentaudio evaluate --music``'s judges) also reports how the new part is heard: as a drum loop (the category
+judge), and in the loop's style. ``--best-of K`` keeps the best of K takes as the model's scorer ranks them by the new
+part (``num_waveforms_per_prompt``), as ``extend --best-of K`` writes it. ``--inpaint START`` regenerates ``--seconds``
 of the given part from ``START`` (``LatentAudioInpaintPipeline``, the rest kept) instead of adding them, and scores
 that part's tempo the same way (``--context`` must hold it; the wrap columns are then the given loop's own).
 """
@@ -154,6 +158,10 @@ def main() -> None:
                         help="extend without a prompt, as `latentaudio extend` without --prompt (at the clip's tempo)")
     parser.add_argument("--no-match-tempo", dest="match_tempo", action="store_false",
                         help="leave a prompt that states no tempo as it is (match_tempo=False), not at the clip's tempo")
+    parser.add_argument("--no-match-sound", dest="match_sound", action="store_false",
+                        help="leave an empty prompt empty (match_sound=False), not what the clip sounds like to the scorer")
+    parser.add_argument("--judges", default=None, help="music judges: also score the new part's category and style")
+    parser.add_argument("--best-of", type=int, default=1, help="keep the best of K takes, as the scorer ranks them")
     parser.add_argument("--inpaint", type=float, default=None, metavar="START",
                         help="regenerate --seconds of the given part from START s instead of adding them")
     add_split_argument(parser, "test")
@@ -177,7 +185,7 @@ def main() -> None:
     results = {"plain": [], "loop": []} if args.inpaint is None else {"inpaint": []}
     new_part = (slice(context, None) if args.inpaint is None else
                 slice(round(args.inpaint * pipe.sample_rate), round((args.inpaint + args.seconds) * pipe.sample_rate)))
-    tracker = []
+    tracker, made = [], []  # (mode, the loop's style, the new part)
     what = "added" if args.inpaint is None else f"regenerated from {args.inpaint:g} s"
     print(f"{len(chosen)} {args.split} drum loops: {args.context:g} s given, {args.seconds:g} s {what}, {args.steps} steps")
     for k, i in enumerate(chosen):
@@ -186,6 +194,7 @@ def main() -> None:
         tracker.append(tempo_matches(given_bpm, row["tempo"]))
         for mode in results:
             sampling = dict(prompt=None if args.no_prompt else clips.texts[i], match_tempo=args.match_tempo,
+                            match_sound=args.match_sound, num_waveforms_per_prompt=args.best_of,
                             num_inference_steps=args.steps, guidance_scale=args.guidance,
                             generator=torch.Generator().manual_seed(args.seed + k))
             if args.inpaint is None:
@@ -194,6 +203,7 @@ def main() -> None:
                 output = inpaint(torch.from_numpy(given), args.inpaint, args.inpaint + args.seconds, **sampling).audios[0]
             output = np.asarray(output, dtype=np.float32)
             added_bpm = estimate_tempo(output[new_part], pipe.sample_rate)
+            made.append((mode, row["style"], output[new_part]))
             results[mode].append((
                 given_bpm is not None and tempo_matches(added_bpm, given_bpm),
                 given_bpm is not None and tempo_matches(added_bpm, given_bpm, octave=True),
@@ -203,6 +213,14 @@ def main() -> None:
                   f"  wrap/max flux {results[mode][-1][3]:.2f}  sample step {results[mode][-1][4]:.2f}", flush=True)
     print(f"\nthe tracker on the given part: within 4% of the row's bpm for {100 * np.mean(tracker):.0f}% of the loops")
     print_loop_table(results, "", "added part's tempo within 4% of the given part's", "... of the loop's own bpm")
+    if args.judges:
+        categories = judged(f"{args.judges}/category", [part for _, _, part in made], pipe.sample_rate)
+        styles = judged(f"{args.judges}/style", [part for _, _, part in made], pipe.sample_rate)
+        for mode in results:
+            rows = [k for k, (m, _, _) in enumerate(made) if m == mode]
+            loop = np.mean([categories[k] == "drum loop" for k in rows])
+            style = np.mean([styles[k] == made[k][1] for k in rows])
+            print(f"{mode}: the {what} part heard as a drum loop {100 * loop:.0f}%, in the loop's style {100 * style:.0f}%")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ import torch
 from .audio_classifier import AudioFamilyClassifier
 from .audio_io import resample
 from .data import gm
+from .data.captions import with_article
 from .data.vocabulary import DRUM_LOOP, MELODIC, MUSIC_CATEGORIES, ONE_SHOT, SOUND_EFFECT
 from .prompts import drum_style, effect_class, material_category, parse_prompt
 
@@ -173,3 +174,53 @@ PROGRAM_FAMILIES = {spec.name: gm.family_of(program).name for program, spec in e
 DRUM_NAMES = frozenset(gm.DRUM_KEYS.values())
 _NAMED_COLUMN = {DRUM_LOOP: "style", SOUND_EFFECT: "sfx_class", MELODIC: "family"}  # what a label names of its category
 _MATERIAL_DETAIL = {DRUM_LOOP: drum_style, SOUND_EFFECT: effect_class, MELODIC: lambda prompt: parse_prompt(prompt).family}
+
+
+# The share of a scorer's probability its most likely label needs for :func:`clip_words` to name it rather than only
+# its category.
+CLIP_WORDS_CONFIDENCE = 0.5
+CATEGORY_WORDS = {DRUM_LOOP: "a drum loop", MELODIC: "a phrase", SOUND_EFFECT: "a sound effect"}
+
+
+def label_words(label: str) -> Optional[str]:
+    """A prompt's words for a scorer's label of material (:func:`sound_label`), which :func:`named_labels` reads back
+    as that label: ``"drum loop: house"`` → "a house drum loop", ``"sound effect: laser"`` → "a laser sound effect",
+    ``"melodic: Strings"`` → "a violin phrase" (the family's name where the prompt reader hears it as the family, else
+    the name of its first GM program that it does; "a synth pad chord progression", where a pad's phrase is not read
+    as one). `None` for a one-shot's label."""
+    category = label_category(label)
+    if category is None:
+        return None
+    name = label.split(": ", 1)[1]
+    if category == DRUM_LOOP:
+        return with_article(f"{name} drum loop")
+    if category == SOUND_EFFECT:
+        return with_article(f"{name} sound effect")
+    programs = [spec.name for program, spec in enumerate(gm.PROGRAMS) if gm.family_of(program).name == name]
+    for noun in ("phrase", "chord progression"):
+        for words in (with_article(f"{instrument} {noun}") for instrument in (name.lower(), *programs)):
+            if material_category(words) == MELODIC and parse_prompt(words).family == name:
+                return words
+    return CATEGORY_WORDS[MELODIC]
+
+
+@torch.no_grad()
+def clip_words(scorer: AudioFamilyClassifier, audio: torch.Tensor, sample_rate: int) -> Optional[str]:
+    """What a scorer of a music model's material hears in a clip (mono samples (L,) at ``sample_rate``), as a prompt's
+    words: its most likely label's (:func:`label_words`: "a trap drum loop") where the scorer gives that label at least
+    :data:`CLIP_WORDS_CONFIDENCE` of its probability, else its most likely category's ("a drum loop", "a phrase", "a
+    sound effect"). `None` for a scorer that knows no material (a one-shot model's), or where a one-shot label is
+    likelier than every category."""
+    categories = [label_category(label) for label in scorer.labels]
+    if not any(categories):
+        return None
+    clip = resample(torch.as_tensor(audio).float().reshape(1, -1).cpu(), sample_rate, scorer.config.sample_rate)
+    probs = torch.softmax(scorer.classify_audio(clip.to(scorer.device, scorer.dtype)).logits.float(), -1)[0].cpu()
+    shares = {}
+    for category, prob in zip(categories, probs.tolist()):
+        shares[category] = shares.get(category, 0.0) + prob
+    category = max(shares, key=shares.get)
+    if category is None:
+        return None
+    best = max((index for index, label_of in enumerate(categories) if label_of == category), key=lambda index: probs[index])
+    return label_words(scorer.labels[best]) if probs[best] >= CLIP_WORDS_CONFIDENCE else CATEGORY_WORDS[category]

@@ -349,3 +349,57 @@ def test_generate_writes_the_best_of_several_takes_of_a_loop(tmp_path):
     assert main(["generate", "a 120 bpm house drum loop", "--best-of", "2", "--steps", "4", "--seconds", "2",
                  "-o", str(out)]) == 0
     assert sf.read(out)[0].shape == (32000,) and not (tmp_path / "loop_1.wav").exists()
+
+
+def test_the_music_models_scorer_names_what_a_clip_sounds_like_in_words_it_reads_back(rendered_material):
+    """An empty prompt of an inpainting or a continuation is given what the clip sounds like (latentaudio.ranking.
+    clip_words): words of the clip's category, and of its style, class or family where the scorer is sure."""
+    from latentaudio.prompts import material_category
+    from latentaudio.ranking import clip_words, label_words, named_labels
+
+    pipe = LatentAudioPipeline.from_pretrained(latentaudio.MUSIC_MODEL)
+    labels = pipe.scorer.labels
+    for index, label in enumerate(labels):  # every label's words are read back as that label
+        assert named_labels(label_words(label), labels) == [index], label
+    assert label_words("melodic: Synth Pad") == "a synth pad chord progression" and label_words("sound effect: engine") == (
+        "an engine sound effect")
+    heard = [(row["category"], clip_words(pipe.scorer, audio, 16000)) for row, audio in rendered_material]
+    right = [material_category(words) == category for category, words in heard]
+    assert sum(right) >= 0.9 * len(heard), [pair for pair, ok in zip(heard, right) if not ok]
+    assert any(words not in ("a drum loop", "a phrase", "a sound effect") for _, words in heard)  # named, when sure
+    one_shot = LatentAudioPipeline.from_pretrained(latentaudio.DEFAULT_MODEL)  # a scorer of GM families and drums
+    assert clip_words(one_shot.scorer, rendered_material[0][1], 16000) is None
+
+
+def test_an_empty_prompt_continues_a_loop_as_what_it_sounds_like_at_its_tempo(tmp_path, capsys):
+    from latentaudio import LatentAudioAudioToAudioPipeline, LatentAudioContinuationPipeline, LatentAudioInpaintPipeline
+    from latentaudio.prompts import material_category, parse_prompt
+
+    loop = torch.from_numpy(_rock_loop_snare_and_chord()["loop"])[None]
+    music = LatentAudioPipeline.from_pretrained(latentaudio.MUSIC_MODEL)
+    extend = LatentAudioContinuationPipeline.from_pipe(music)
+    read, = extend.prompts_read(loop, [""])
+    assert material_category(read) == "drum loop" and abs(parse_prompt(read).tempo_bpm - 96) <= 4, read
+    assert LatentAudioInpaintPipeline.from_pipe(music).prompts_read(loop, [""]) == [read]
+    assert extend.prompts_read(loop.expand(2, -1), ["", "a funky groove"], match_sound=False) == [
+        read.split(", ")[-1], f"a funky groove, {read.split(', ')[-1]}"]  # the tempo alone; words of one's own kept
+    assert LatentAudioAudioToAudioPipeline.from_pipe(music).prompts_read(loop, [""]) == [""]  # variations: as drawn
+    with pytest.raises(ValueError, match="match_sound='yes' must be True or False"):
+        extend.prompts_read(loop, [""], match_sound="yes")
+    # the shell says what it read, and the take is the pipeline's with those words
+    sf.write(str(tmp_path / "loop.wav"), loop[0].numpy(), 16000)
+    assert main(["extend", str(tmp_path / "loop.wav"), "--seconds", "1", "--steps", "2", "--local",
+                 "-o", str(tmp_path / "longer.wav")]) == 0
+    assert (f"'' is read as {read!r}: what the clip sounds like, as the model's scorer hears it, and its tempo, as the "
+            "beat tracker hears it") in capsys.readouterr().err
+    # the studio reads the same words, says so, and ranks the best of 2 by them (so no note that nothing ranks them)
+    from latentaudio.cli.edit import BOTH_READ_AS
+    from latentaudio.demo.studio import Studio
+
+    studio = Studio(None, tmp_path / "studio")
+    assert len(studio.run("extend", {"seconds": 0.5, "steps": 1, "best_of": 2}, audio=str(tmp_path / "loop.wav"))) == 1
+    said = studio.read_as("", verb="extend", audio=str(tmp_path / "loop.wav"), best_of=2)
+    assert said.endswith(f"Read as: *{read}*: {BOTH_READ_AS}") and "Best of" not in said, said
+    given = torch.from_numpy(sf.read(str(tmp_path / "loop.wav"), dtype="float32")[0])  # as the shell read it
+    take = extend(given, 1.0, prompt=read, num_inference_steps=2, generator=torch.manual_seed(0)).audios[0]
+    np.testing.assert_allclose(sf.read(str(tmp_path / "longer.wav"), dtype="float32")[0], take, atol=2e-4)  # 16-bit

@@ -329,6 +329,37 @@ def test_transform_and_vary_write_the_best_of_k_takes(scored_pipe_dir, tmp_path,
         assert sf.read(tmp_path / "plain_best" / f"hit_{i}.wav")[0].tolist() == sf.read(tmp_path / "plain" / f"hit_{i}.wav")[0].tolist()
 
 
+@pytest.mark.parametrize("verb, part", [("inpaint", slice(4000, 9600)), ("extend", slice(16000, None))])
+def test_inpaint_and_extend_write_the_take_whose_new_part_the_scorer_ranks_first(scored_pipe_dir, tmp_path, verb, part):
+    from latentaudio import LatentAudioContinuationPipeline, LatentAudioInpaintPipeline
+
+    clip = 0.3 * np.random.default_rng(0).standard_normal(16000).astype(np.float32)
+    sf.write(tmp_path / "clip.wav", clip, 16000)
+    prompt, options = "a cello note, C3", {"inpaint": ["--start", "0.25", "--end", "0.6"], "extend": ["--seconds", "0.5"]}[verb]
+    assert main([verb, str(tmp_path / "clip.wav"), *options, "--prompt", prompt, "--model", str(scored_pipe_dir),
+                 "--steps", "3", "--seed", "2", "--best-of", "4", "-o", str(tmp_path / "best.wav")]) == 0
+    pipeline_class = {"inpaint": LatentAudioInpaintPipeline, "extend": LatentAudioContinuationPipeline}[verb]
+    pipe = pipeline_class.from_pretrained(scored_pipe_dir)
+    pipe.set_progress_bar_config(disable=True)
+    call = {"inpaint": dict(start_in_s=0.25, end_in_s=0.6), "extend": dict(extend_in_s=0.5)}[verb]
+    clip = sf.read(tmp_path / "clip.wav", dtype="float32")[0]  # as the shell read it
+    def takes(output_type="np"):
+        return pipe(clip, prompt=prompt, num_inference_steps=3, num_waveforms_per_prompt=4, output_type=output_type,
+                    generator=torch.Generator().manual_seed(2), **call).audios
+
+    ranked, ranked_mels = takes(), takes("mel")
+    scorer = pipe.scorer
+    pipe.register_modules(scorer=None)  # the same call unranked: the takes in the order of their noise
+    drawn, drawn_mels = takes(), takes("mel")
+    pipe.register_modules(scorer=scorer)
+    by_part = pipe.take_order(torch.from_numpy(drawn[:, part]).contiguous(), [prompt], 4).tolist()
+    by_whole = pipe.take_order(torch.from_numpy(drawn), [prompt], 4).tolist()
+    assert by_part[0] != 0 and by_part[0] != by_whole[0]  # ranked by the new part: not the first drawn, not the whole's best
+    np.testing.assert_allclose(ranked, drawn[by_part], atol=1e-6)
+    np.testing.assert_allclose(ranked_mels, drawn_mels[by_part], atol=1e-6)  # a mel output in the same order
+    np.testing.assert_allclose(sf.read(tmp_path / "best.wav")[0], drawn[by_part[0]], atol=1e-4)
+
+
 def test_an_edit_best_of_without_a_scorer_is_refused_in_one_line(tiny_pipe_dir, tmp_path, capsys):
     sf.write(tmp_path / "hit.wav", np.zeros(8000), 16000)
     assert main(["transform", str(tmp_path / "hit.wav"), "--prompt", "a snare", "--model", str(tiny_pipe_dir),

@@ -100,20 +100,25 @@ EDIT_VERBS = {
         "regenerate a time range of a clip", "LatentAudioInpaintPipeline",
         (option("--start", type=float, required=True, help="start of the range, seconds"),
          option("--end", type=float, required=True, help="end of the range, seconds"),
-         option("--prompt", default=None, help="what the new part should be (default: let the context decide); the music "
-                                               "model keeps the tempo it states, else the clip's own")),
+         option("--prompt", default=None, help="what the new part should be (default: what the clip sounds like to the "
+                                               "model's scorer, where it knows; else the context decides); the music "
+                                               "model keeps the tempo it states, else the clip's own"),
+         option("--best-of", **best_of_settings("one", then="; ranked by the range made"))),
         lambda args: dict(start_in_s=args.start, end_in_s=args.end, prompt=args.prompt),
-        "WAV path", check=check_range_inside_input,
+        "WAV path", check=check_range_inside_input, takes=lambda args: 1,
     ),
     "extend": EditVerb(
         "continue a clip (outpainting), optionally into a seamless loop (default model: the music model)",
         "LatentAudioContinuationPipeline",
         (option("--seconds", type=positive_float, required=True, help="seconds to add"),
-         option("--prompt", default=None, help="what the continuation should be; the music model continues at the tempo "
-                                               "it states, else at the clip's own (as its beat tracker hears it)"),
-         option("--loop", action="store_true", help="make the end lead seamlessly back into the start")),
+         option("--prompt", default=None, help="what the continuation should be (default: what the clip sounds like to "
+                                               "the model's scorer, e.g. 'a trap drum loop'); the music model continues "
+                                               "at the tempo it states, else at the clip's own (as its beat tracker "
+                                               "hears it)"),
+         option("--loop", action="store_true", help="make the end lead seamlessly back into the start"),
+         option("--best-of", **best_of_settings("one", then="; ranked by the part added"))),
         lambda args: dict(extend_in_s=args.seconds, prompt=args.prompt, loop=args.loop),
-        "WAV path",
+        "WAV path", takes=lambda args: 1,
     ),
     "upsample": EditVerb(
         "restore the high bands of band-limited audio", "LatentAudioSuperResolutionPipeline",
@@ -166,7 +171,11 @@ def add_edit_commands(verbs) -> None:
 
 
 TEMPO_READ_AS = "the clip's tempo, as the beat tracker hears it (a prompt that states a tempo keeps its own)"
-TEMPO_VERBS = ("transform", "vary", "inpaint", "extend")  # their pipelines give a prompt that states no tempo the clip's
+SOUND_READ_AS = "what the clip sounds like, as the model's scorer hears it (a prompt of your own keeps its words)"
+BOTH_READ_AS = ("what the clip sounds like, as the model's scorer hears it, and its tempo, as the beat tracker hears it "
+                "(a prompt of your own keeps its words, and a tempo it states)")
+# Their pipelines give a prompt that states no tempo the clip's; inpaint and extend give an empty one its sound too.
+TEMPO_VERBS = ("transform", "vary", "inpaint", "extend")
 
 
 def model_for_verb(verb: str, model: str | None, loop: bool = False, prompt: str | None = None,
@@ -221,7 +230,7 @@ def run_edit(args) -> int:
     model = edit_model(args, inputs)
     pipe = load_model(model, verb.pipeline_class(), args.scheduler, args.device, args.dtype, args.runtime)
     if args.edit_verb in TEMPO_VERBS:
-        args.prompt = say_tempo(pipe, inputs, args.prompt)  # the prompt read: the pipeline need not hear the clip again
+        args.prompt = say_read_as(pipe, inputs, args.prompt)  # the prompt read: the pipeline need not hear the clip again
     write_audios(paths, run_verb(pipe, args, inputs, model), pipe.sample_rate, getattr(args, "prompt", None),
                  getattr(args, "loop", False))
     return 0
@@ -240,22 +249,28 @@ def edit_model(args, inputs: dict) -> str | None:
     return args.model if reason is None else "music"
 
 
-def tempo_read_as(pipe, audio, prompt: str | None, sample_rate: int | None = None) -> str | None:
-    """The words an edit by ``pipe`` reads for ``prompt`` when it gives the prompt the clip's tempo
-    (:meth:`~latentaudio.pipelines.editing.LatentAudioEditPipelineBase.prompts_at_clip_tempo`; ``audio``: a path, or
-    samples at ``sample_rate``); ``None`` when it reads the prompt as it is."""
-    read = pipe.prompts_at_clip_tempo(pipe.prepare_audio(audio, sample_rate), [prompt or ""])[0]
-    return None if read == (prompt or "") else read
+def clip_read_as(pipe, audio, prompt: str | None, sample_rate: int | None = None) -> tuple[str, str] | None:
+    """The words an edit by ``pipe`` reads for ``prompt`` when it gives an empty prompt what the clip sounds like and a
+    prompt that states no tempo the clip's (:meth:`~latentaudio.pipelines.editing.LatentAudioEditPipelineBase.prompts_read`;
+    ``audio``: a path, or samples at ``sample_rate``), and why, in words for the user; ``None`` when it reads the
+    prompt as it is."""
+    clips, given = pipe.prepare_audio(audio, sample_rate), prompt or ""
+    described = pipe.prompts_of_clip_sound(clips, [given])[0]
+    read = pipe.prompts_at_clip_tempo(clips, [described])[0]
+    if read == given:
+        return None
+    why = TEMPO_READ_AS if described == given else SOUND_READ_AS if read == described else BOTH_READ_AS
+    return read, why
 
 
-def say_tempo(pipe, inputs: dict, prompt: str | None) -> str | None:
-    """Tell the user (on stderr) the words an edit reads when the pipeline gives the prompt the clip's tempo; the prompt
-    it reads (``prompt`` itself when it reads it as it is)."""
-    read = tempo_read_as(pipe, inputs["audio"], prompt, inputs["sample_rate"])
+def say_read_as(pipe, inputs: dict, prompt: str | None) -> str | None:
+    """Tell the user (on stderr) the words an edit reads when the pipeline gives the prompt the clip's sound or tempo
+    (:func:`clip_read_as`); the prompt it reads (``prompt`` itself when it reads it as it is)."""
+    read = clip_read_as(pipe, inputs["audio"], prompt, inputs["sample_rate"])
     if read is None:
         return prompt
-    print(f"{prompt or ''!r} is read as {read!r}: {TEMPO_READ_AS}", file=sys.stderr)
-    return read
+    print(f"{prompt or ''!r} is read as {read[0]!r}: {read[1]}", file=sys.stderr)
+    return read[0]
 
 
 def read_and_check(args) -> dict:
@@ -278,7 +293,8 @@ def read_and_check(args) -> dict:
 def run_verb(pipe, args, inputs: dict, model: str | None = None, **call_kwargs):
     """Run the verb's pipeline ``pipe`` (``model``'s: a folder, an embedded name, ``None`` for the default model) on
     ``inputs`` (from :func:`read_and_check`) with the parsed options; its audios. A verb that writes ranked takes
-    (``transform``, ``vary``) draws ``--best-of`` K of them (:func:`~.generate.draws_for`) and keeps the best.
+    (``transform``, ``vary``, ``inpaint``, ``extend``) draws ``--best-of`` K of them (:func:`~.generate.draws_for`) and
+    keeps the best.
 
     ``call_kwargs`` go to the pipeline as they are (e.g. ``callback_on_step_end``).
     """

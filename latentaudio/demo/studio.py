@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from ..cli.common import generator, load_model
-from ..cli.edit import (EDIT_VERBS, TEMPO_READ_AS, TEMPO_VERBS, add_edit_commands, edit_model_reason, read_and_check, run_verb,
-                        tempo_read_as)
+from ..cli.edit import (EDIT_VERBS, TEMPO_VERBS, add_edit_commands, clip_read_as, edit_model_reason, read_and_check,
+                        run_verb)
 from ..cli.generate import (add_generate_commands, draws_for, length_for, model_for, music_model_reason,
                             unlearnt_note, unranked_note, words_read)
 from ..cli.instrument import add_instrument_command, build_instrument, plan_instrument
@@ -163,7 +163,8 @@ class Studio:
             resident = self._residents[model]
             pipe = self.pipeline(verb, args.scheduler, resident)
             if verb in TEMPO_VERBS:  # the prompt read: the pipeline need not hear the clip again
-                args.prompt = self.tempo_read(pipe, model, verb, audio, args.prompt) or args.prompt
+                read = self.clip_read(pipe, model, verb, audio, args.prompt)
+                args.prompt = args.prompt if read is None else read[0]
             steps, _ = pipe.sampling_settings(args.steps, args.guidance)
             callback = self._step_callback(session, steps, on_step)
             if verb == "generate":
@@ -333,11 +334,11 @@ class Studio:
 
         return self._heard_once("model", audio, (verb, bool(loop), prompt or None), hear)
 
-    def tempo_read(self, pipe, model: Optional[str], verb: str, audio: str, prompt: Optional[str]) -> Optional[str]:
-        """What an edit by ``pipe`` (of ``verb``, on ``model``) reads for ``prompt`` on the file ``audio``
-        (:func:`~latentaudio.cli.edit.tempo_read_as`), heard once per file, its modification time and prompt: the run
+    def clip_read(self, pipe, model: Optional[str], verb: str, audio: str, prompt: Optional[str]) -> Optional[tuple]:
+        """What an edit by ``pipe`` (of ``verb``, on ``model``) reads for ``prompt`` on the file ``audio``, and why
+        (:func:`~latentaudio.cli.edit.clip_read_as`), heard once per file, its modification time and prompt: the run
         and its "read as" line share it. ``None`` when the prompt is read as it is."""
-        return self._heard_once("tempo", audio, (model, verb, prompt or None), lambda: tempo_read_as(pipe, audio, prompt))
+        return self._heard_once("read", audio, (model, verb, prompt or None), lambda: clip_read_as(pipe, audio, prompt))
 
     @staticmethod
     def pipeline(verb: str, scheduler: Optional[str], resident: ResidentPipeline):
@@ -374,15 +375,18 @@ class Studio:
         ``seconds`` (the panel's value; `None`: the length the prompt asks for), or that the music model makes it
         (as it does a ``loop``); for an edit of the file ``audio``, that the music model made it (:meth:`edit_reason`)
         and, for an edit that gives the prompt the clip's tempo (:data:`~latentaudio.cli.edit.TEMPO_VERBS`), the words
-        it read (:func:`~latentaudio.cli.edit.tempo_read_as`); "" otherwise. For a generation of ``num_waveforms``
+        it read (:func:`~latentaudio.cli.edit.clip_read_as`); "" otherwise. For a generation of ``num_waveforms``
         takes (or an edit's that ranks its takes: ``transform``, ``vary``), the ``best_of`` K asked for, by a model already
         loaded, it adds that only the takes shown were drawn when its scorer knows nothing the prompt names, or there
         is no prompt (:func:`~latentaudio.cli.generate.unranked_note`)."""
         said = self._prompt_read_as(prompt, seconds, loop, verb, audio)
         prompt = prompt if isinstance(prompt, str) and prompt else None
-        _, resident = self._run_model(verb, prompt, bool(loop), audio)
+        model, resident = self._run_model(verb, prompt, bool(loop), audio)
         note = None
         if resident is not None and (verb == "generate" or EDIT_VERBS[verb].takes is not None):
+            if audio and verb in TEMPO_VERBS:  # ranked by the words the edit read (an empty prompt: the clip's sound)
+                read = self.clip_read(self.pipeline(verb, None, resident), model, verb, audio, prompt)
+                prompt = prompt if read is None else read[0]
             note = unranked_note(resident.pipe, num_waveforms, best_of, prompt)
         return "\n\n".join(part for part in (said, note and f"Best of {best_of}: {note}.") if part)
 
@@ -413,9 +417,9 @@ class Studio:
             if verb in TEMPO_VERBS:
                 model = self.model if reason is None else "music"
                 resident = self._residents.get(model)  # loaded by the run made
-                read = None if resident is None else self.tempo_read(self.pipeline(verb, None, resident), model, verb,
-                                                                     audio, prompt or None)
-                return "\n\n".join(said + ([f"Read as: *{read}*: {TEMPO_READ_AS}"] if read else []))
+                read = None if resident is None else self.clip_read(self.pipeline(verb, None, resident), model, verb,
+                                                                    audio, prompt or None)
+                return "\n\n".join(said + ([f"Read as: *{read[0]}*: {read[1]}"] if read else []))
             if said:
                 return said[0]
         template = self.pipe.config.get("prompt_template")

@@ -46,7 +46,7 @@ class LatentAudioAudioToAudioPipeline(LatentAudioEditPipelineBase):
     the input except for its length. See :class:`LatentAudioPipelineBase` for the components.
     """
 
-    tempo_for_empty_prompts = False  # variations (no prompt) keep the input's character: no tempo stated
+    fill_empty_prompts = False  # variations (no prompt) keep the input's character: no sound or tempo stated
 
     @torch.no_grad()
     def __call__(

@@ -623,8 +623,16 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
             heard = self.vocode(audio, num_samples, "pt")
         else:  # latents, or a loop's mel (its waveform is rendered with context around the period)
             heard = decode(latents, num_samples, "pt")
-        order = self.take_order(heard, prompts, takes_per_prompt)
-        return audio[order.numpy()] if isinstance(audio, np.ndarray) else audio[order.to(audio.device)]
+        return self.in_take_order(audio, heard, prompts, takes_per_prompt)
+
+    def in_take_order(self, output, heard: torch.Tensor, prompts: list, takes_per_prompt: int):
+        """``output`` (N * K rows of any output type, an array or a tensor) with each prompt's K takes best first by
+        what is heard of them, ``heard`` (N * K, L) waveforms (:meth:`take_order`): the whole take, or the part an
+        edit made. As it is when the call does not rank (:meth:`ranks_takes`)."""
+        if not self.ranks_takes(prompts, takes_per_prompt):
+            return output
+        order = self.take_order(torch.as_tensor(heard), prompts, takes_per_prompt)
+        return output[order.numpy()] if isinstance(output, np.ndarray) else output[order.to(output.device)]
 
     # --------------------------------------------------------------- decoding
     def encode_audio(self, audio: torch.Tensor, num_samples: int) -> torch.Tensor:

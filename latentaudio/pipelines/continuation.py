@@ -70,6 +70,7 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
         loop: bool = False,
         match_level: bool = True,
         match_tempo: bool = True,
+        match_sound: bool = True,
         negative_prompt: Union[str, list[str], None] = None,
         sample_rate: Optional[int] = None,
         num_inference_steps: Optional[int] = None,
@@ -98,6 +99,9 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
                 return it at its own (see the class docstring); ``False`` extends it as it is.
             match_tempo (`bool`, defaults to `True`): For a model that reads a stated tempo, give a prompt that states
                 none the clip's own where it has a beat (:meth:`prompts_at_clip_tempo`); ``False`` reads it as it is.
+            match_sound (`bool`, defaults to `True`): For a pipeline whose scorer knows a music model's material, give
+                an empty prompt the words of what the clip sounds like ("a trap drum loop",
+                :meth:`prompts_of_clip_sound`), so a loop goes on as a loop; ``False`` leaves it empty.
             negative_prompt, sample_rate, num_inference_steps, guidance_scale, num_waveforms_per_prompt,
             generator, prompt_embeds, negative_prompt_embeds, prompt_attention_mask,
             negative_prompt_attention_mask, return_dict, callback_on_step_end, callback_on_step_end_tensor_inputs:
@@ -105,7 +109,10 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
                 each step's blending of the kept part.
             output_type (`str`, defaults to ``"np"``): ``"np"``/``"pt"`` waveforms (B, L + added
                 samples), ``"mel"`` (its frames only), or ``"latent"`` (the sampler's result,
-                loop context included).
+                loop context included). With ``num_waveforms_per_prompt`` > 1 and a pipeline that ranks takes
+                (:mod:`latentaudio.ranking`), each clip's takes come back best first by the part added, as the scorer
+                hears what the prompt (or, for an empty one, the clip: ``match_sound``) names; a ``"latent"`` output
+                keeps the order of the noise.
 
         Examples:
         """
@@ -119,7 +126,7 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
         num_samples = clip_samples + round(extend_in_s * self.sample_rate)
         self.check_clip_length(num_samples, "The extended audio")
         clips, prompts, negatives = self.match_prompts(clips, prompts, negatives)
-        prompts = self.prompts_at_clip_tempo(clips, prompts, match_tempo)
+        prompts = self.prompts_read(clips, prompts, match_tempo, match_sound)
         gains = level_gains(clips) if match_level else torch.ones_like(clips[:, :1])
         clips = clips * gains
         self.check_inputs(
@@ -154,19 +161,25 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
         kept_mel = self.codec.decode(reconstruction).float()
         kept_mel = F.pad(kept_mel, (0, frames - kept_mel.shape[-1])).repeat_interleave(num_waveforms_per_prompt, dim=0)
         mel = self.decode_keeping(latents, kept_mel, crossfade_weights(frames, kept * factor, frames, fade=factor))
+        ranked = self.ranks_takes(prompts, num_waveforms_per_prompt)
         if output_type == "mel":
             mel_frames = math.ceil(num_samples / self.spectrogram.hop_length)
             # a loop opens with the start as rendered after its end, as the waveform below does
-            audio = close_loop(mel, mel_frames, min(LOOP_FADE_FRAMES, context) * factor) if loop else mel[..., :mel_frames]
-        else:  # the clip's own level again (takes a gain of 1 or more turns down stay within full scale)
-            if loop:  # vocoded on into the loop context, whose rendering of the start opens the take
-                fade = min(LOOP_FADE_FRAMES, context) * self.samples_per_latent_frame
-                audio = close_loop(self.codec.vocode(mel, within_full_scale=True), num_samples, fade)
-            else:
-                audio = self.vocode(mel, num_samples, "pt")
-            audio = audio / gains.repeat_interleave(num_waveforms_per_prompt, dim=0).to(mel.device)
-            audio = audio.cpu().numpy() if output_type == "np" else audio
-        return self.finish(audio, return_dict)
+            mel_out = close_loop(mel, mel_frames, min(LOOP_FADE_FRAMES, context) * factor) if loop else mel[..., :mel_frames]
+            if not ranked:
+                return self.finish(mel_out, return_dict)
+        # the clip's own level again (takes a gain of 1 or more turns down stay within full scale)
+        if loop:  # vocoded on into the loop context, whose rendering of the start opens the take
+            fade = min(LOOP_FADE_FRAMES, context) * self.samples_per_latent_frame
+            audio = close_loop(self.codec.vocode(mel, within_full_scale=True), num_samples, fade)
+        else:
+            audio = self.vocode(mel, num_samples, "pt")
+        audio = audio / gains.repeat_interleave(num_waveforms_per_prompt, dim=0).to(mel.device)
+        added = audio[..., clip_samples:]  # each clip's takes best first by the part added
+        if output_type == "mel":
+            return self.finish(self.in_take_order(mel_out, added, prompts, num_waveforms_per_prompt), return_dict)
+        audio = self.in_take_order(audio, added, prompts, num_waveforms_per_prompt)
+        return self.finish(audio.cpu().numpy() if output_type == "np" else audio, return_dict)
 
     def layout(self, clips: torch.Tensor, reconstruction: torch.Tensor, num_samples: int, loop: bool):
         """Known latents, the mask of frames to generate (1, 1, T, 1), the number of kept frames and the number of

@@ -41,6 +41,7 @@ from ..data.output import TARGET_PEAK as TRAINING_PEAK
 from ..data.soundfont import SILENCE_PEAK
 from ..metrics import clip_tempo
 from ..prompts import parse_prompt, with_tempo
+from ..ranking import clip_words
 from .base import OUTPUT_TYPES, LatentAudioPipelineBase
 
 AudioInput = Union[str, os.PathLike, np.ndarray, torch.Tensor]
@@ -150,9 +151,43 @@ class LatentAudioEditPipelineBase(LatentAudioPipelineBase):
             f"Got {len(clips)} audio clips and {len(prompts)} prompts; give one prompt, one clip, or as many of each."
         )
 
-    # Whether prompts_at_clip_tempo gives an empty prompt the clip's tempo too (new material from noise: a continuation,
-    # an inpainting) or leaves it empty (a variation, whose guidance has no direction without a prompt).
-    tempo_for_empty_prompts = True
+    # Whether an empty prompt is given the clip's sound and tempo (prompts_read: new material from noise, a continuation
+    # or an inpainting) or left empty (a variation, whose guidance has no direction without a prompt).
+    fill_empty_prompts = True
+
+    def prompts_read(self, clips: torch.Tensor, prompts: list, match_tempo: bool = True, match_sound: bool = True) -> list:
+        """The words an edit reads for ``prompts`` (one per clip of ``clips``, (B, L) at :attr:`sample_rate`): an empty
+        prompt given what its clip sounds like (:meth:`prompts_of_clip_sound`, with ``match_sound``), then a prompt that
+        states no tempo given the clip's (:meth:`prompts_at_clip_tempo`, with ``match_tempo``): "" → "a trap drum loop,
+        140 bpm" on the music model."""
+        return self.prompts_at_clip_tempo(clips, self.prompts_of_clip_sound(clips, prompts, match_sound), match_tempo)
+
+    def prompts_of_clip_sound(self, clips: torch.Tensor, prompts: list, match_sound: bool = True) -> list:
+        """``prompts`` (one per clip of ``clips``) with each empty one given the words of what its clip sounds like to
+        the pipeline's ``scorer`` (:func:`~latentaudio.ranking.clip_words`: "a trap drum loop", or only "a drum loop"
+        where the scorer is unsure of the style), for ``match_sound`` (checked: a bool) and :attr:`fill_empty_prompts`.
+        Only a scorer of a music model's material (the embedded music model's) names a clip; with any other, or none,
+        the prompts are kept as they are, and so is every prompt with words of its own. A quiet clip is heard brought
+        up to the training clips' level (:func:`level_gains`).
+
+        Without words, the music model continues a clip as whatever its noise leads to: 12 validation drum loops
+        extended by 5.12 s with the empty prompt (at the clip's tempo) were heard as a drum loop in half of the takes
+        added and otherwise as a phrase or an effect; given what the scorer hears, in every one (MODEL_CARD.md)."""
+        if not isinstance(match_sound, bool):
+            raise ValueError(f"match_sound={match_sound!r} must be True or False.")
+        if not match_sound or not self.fill_empty_prompts or self.scorer is None:
+            return list(prompts)
+        heard = {}  # one clip given for many prompts is one tensor's rows: heard once
+        described = []
+        for clip, prompt in zip(clips, prompts):
+            if prompt != "":
+                described.append(prompt)  # words of its own, or precomputed embeddings (None)
+                continue
+            if clip.data_ptr() not in heard:
+                level = level_gains(clip[None].float())[0]  # heard at the level the scorer learnt
+                heard[clip.data_ptr()] = clip_words(self.scorer, clip * level, self.sample_rate) or ""
+            described.append(heard[clip.data_ptr()])
+        return described
 
     def prompts_at_clip_tempo(self, clips: torch.Tensor, prompts: list, match_tempo: bool = True) -> list:
         """``prompts`` (one per clip of ``clips``, (B, L) at :attr:`sample_rate`) with each clip's tempo stated where the
@@ -160,7 +195,7 @@ class LatentAudioEditPipelineBase(LatentAudioPipelineBase):
         groove, 124 bpm"), for a U-Net with beat-phase channels and ``match_tempo`` (checked: a bool). The prompts are
         kept as they are for any other U-Net, and where the clip has no beat to follow (:func:`~latentaudio.metrics.clip_tempo`:
         a held chord, a pad, a single effect, a clip under 2 s); an empty prompt too unless
-        :attr:`tempo_for_empty_prompts`."""
+        :attr:`fill_empty_prompts`."""
         if not isinstance(match_tempo, bool):
             raise ValueError(f"match_tempo={match_tempo!r} must be True or False.")
         if not match_tempo or not has_beat_channels(self.unet):
@@ -168,7 +203,7 @@ class LatentAudioEditPipelineBase(LatentAudioPipelineBase):
         heard = {}  # one clip given for many prompts is one tensor's rows: heard once
         stated = []
         for clip, prompt in zip(clips, prompts):
-            if prompt is None or (not prompt and not self.tempo_for_empty_prompts) or (
+            if prompt is None or (not prompt and not self.fill_empty_prompts) or (
                     prompt and parse_prompt(prompt).tempo_bpm is not None):
                 stated.append(prompt)  # precomputed embeddings (no prompt), a kept empty one, or one that states a tempo
                 continue

@@ -45,6 +45,7 @@ class LatentAudioInpaintPipeline(LatentAudioEditPipelineBase):
         end_in_s: float,
         prompt: Union[str, list[str], None] = None,
         match_tempo: bool = True,
+        match_sound: bool = True,
         negative_prompt: Union[str, list[str], None] = None,
         sample_rate: Optional[int] = None,
         num_inference_steps: Optional[int] = None,
@@ -73,13 +74,20 @@ class LatentAudioInpaintPipeline(LatentAudioEditPipelineBase):
                 none the clip's own where it has a beat
                 (:meth:`~latentaudio.pipelines.editing.LatentAudioEditPipelineBase.prompts_at_clip_tempo`), so the new
                 part keeps the groove; ``False`` reads it as it is.
+            match_sound (`bool`, defaults to `True`): For a pipeline whose scorer knows a music model's material, give
+                an empty prompt the words of what the clip sounds like ("a trap drum loop",
+                :meth:`~latentaudio.pipelines.editing.LatentAudioEditPipelineBase.prompts_of_clip_sound`), so the new
+                part is the clip's kind of sound; ``False`` leaves it empty.
             negative_prompt, sample_rate, num_inference_steps, guidance_scale, num_waveforms_per_prompt,
             generator, prompt_embeds, negative_prompt_embeds, prompt_attention_mask,
             negative_prompt_attention_mask, return_dict, callback_on_step_end, callback_on_step_end_tensor_inputs:
                 As for :class:`LatentAudioAudioToAudioPipeline`; the callback's latents are taken after
                 each step's blending of the kept part.
             output_type (`str`, defaults to ``"np"``): ``"np"``/``"pt"`` waveforms (B, L) of the
-                input's length, ``"mel"``, or ``"latent"`` (the sampler's result, before the mel crossfade).
+                input's length, ``"mel"``, or ``"latent"`` (the sampler's result, before the mel crossfade). With
+                ``num_waveforms_per_prompt`` > 1 and a pipeline that ranks takes (:mod:`latentaudio.ranking`), each
+                clip's takes come back best first by the range made, as the scorer hears what the prompt (or, for an
+                empty one, the clip: ``match_sound``) names; a ``"latent"`` output keeps the order of the noise.
 
         Examples:
         """
@@ -90,7 +98,7 @@ class LatentAudioInpaintPipeline(LatentAudioEditPipelineBase):
         num_samples = clips.shape[-1]
         check_time_range(start_in_s, end_in_s, num_samples / self.sample_rate)
         clips, prompts, negatives = self.match_prompts(clips, prompts, negatives)
-        prompts = self.prompts_at_clip_tempo(clips, prompts, match_tempo)
+        prompts = self.prompts_read(clips, prompts, match_tempo, match_sound)
         self.check_inputs(
             num_inference_steps, guidance_scale, output_type, callback_on_step_end, callback_on_step_end_tensor_inputs,
             generator, rows=len(clips) * num_waveforms_per_prompt, num_waveforms_per_prompt=num_waveforms_per_prompt,
@@ -122,8 +130,12 @@ class LatentAudioInpaintPipeline(LatentAudioEditPipelineBase):
         # 5. VAE decoder, the reconstruction kept outside the range, vocoder
         weight = crossfade_weights(mel_frames, first, last, fade=factor, device=latents.device)
         mel = self.decode_keeping(latents, self.codec.decode(clean), weight)
-        audio = self.vocode(mel, num_samples, output_type)
-        return self.finish(audio, return_dict)
+        if not self.ranks_takes(prompts, num_waveforms_per_prompt):
+            return self.finish(self.vocode(mel, num_samples, output_type), return_dict)
+        audio = self.vocode(mel, num_samples, "pt")  # each clip's takes best first by the range made
+        made = audio[..., round(start_in_s * self.sample_rate) : round(end_in_s * self.sample_rate)]
+        output = mel if output_type == "mel" else audio.cpu().numpy() if output_type == "np" else audio
+        return self.finish(self.in_take_order(output, made, prompts, num_waveforms_per_prompt), return_dict)
 
     def mel_range(self, start_in_s: float, end_in_s: float, latent_frames: int) -> tuple[int, int, int]:
         """(mel frames of the latent, first and one-past-last mel frame touching the time range)."""

@@ -23,14 +23,15 @@ continuation and once with ``loop=True``. Reported, as shares of the loops:
 
     python benchmarks/music_edits.py --model runs/music --data data/drumloops-0[,data/drumloops-1] \\
         [--limit 12] [--context 5.12] [--seconds 5.12] [--steps 20] [--threads 2] [--split validation] \\
-        [--no-prompt [--no-match-tempo] [--no-match-sound]] [--judges J] [--best-of K]
+        [--no-prompt [--no-match-tempo] [--no-match-sound]] [--judges J] [--best-of K] [--modes plain,loop]
 
 ``--no-prompt`` extends as a user does who gives no prompt; the pipeline then states what the clip sounds like to the
 model's scorer (``match_sound``: "a trap drum loop"), unless ``--no-match-sound``, and the clip's own tempo, as the
 beat tracker hears it (``match_tempo``), unless ``--no-match-tempo``. ``--judges`` (the folder of
 ``latentaudio evaluate --music``'s judges) also reports how the new part is heard: as a drum loop (the category
 judge), and in the loop's style. ``--best-of K`` keeps the best of K takes as the model's scorer ranks them by the new
-part (``num_waveforms_per_prompt``), as ``extend --best-of K`` writes it. ``--inpaint START`` regenerates ``--seconds``
+part (``num_waveforms_per_prompt``), as ``extend --best-of K`` writes it; ``--modes`` runs only the plain
+continuation or only ``loop=True``. ``--inpaint START`` regenerates ``--seconds``
 of the given part from ``START`` (``LatentAudioInpaintPipeline``, the rest kept) instead of adding them, and scores
 that part's tempo the same way (``--context`` must hold it; the wrap columns are then the given loop's own).
 """
@@ -162,10 +163,13 @@ def main() -> None:
                         help="leave an empty prompt empty (match_sound=False), not what the clip sounds like to the scorer")
     parser.add_argument("--judges", default=None, help="music judges: also score the new part's category and style")
     parser.add_argument("--best-of", type=int, default=1, help="keep the best of K takes, as the scorer ranks them")
+    parser.add_argument("--modes", default="plain,loop", help="continuations to run: plain, loop or both (default)")
     parser.add_argument("--inpaint", type=float, default=None, metavar="START",
                         help="regenerate --seconds of the given part from START s instead of adding them")
     add_split_argument(parser, "test")
     args = parser.parse_args()
+    if not set(args.modes.split(",")) <= {"plain", "loop"}:
+        parser.error(f"--modes {args.modes}: expected plain, loop or plain,loop")
     if args.inpaint is not None and not 0 <= args.inpaint < args.inpaint + args.seconds <= args.context:
         parser.error(f"--inpaint {args.inpaint:g} with --seconds {args.seconds:g} must lie inside --context {args.context:g}")
 
@@ -182,7 +186,7 @@ def main() -> None:
     chosen = chosen_rows(clips, "drum loop", args.limit, round(args.context * pipe.sample_rate))
     mel_fn, hop = log_mel_fn(pipe.spectrogram), pipe.spectrogram.config.hop_length
     context = round(args.context * pipe.sample_rate)
-    results = {"plain": [], "loop": []} if args.inpaint is None else {"inpaint": []}
+    results = {mode: [] for mode in args.modes.split(",")} if args.inpaint is None else {"inpaint": []}
     new_part = (slice(context, None) if args.inpaint is None else
                 slice(round(args.inpaint * pipe.sample_rate), round((args.inpaint + args.seconds) * pipe.sample_rate)))
     tracker, made = [], []  # (mode, the loop's style, the new part)

@@ -376,9 +376,10 @@ class Studio:
         (as it does a ``loop``); for an edit of the file ``audio``, that the music model made it (:meth:`edit_reason`)
         and, for an edit that gives the prompt the clip's tempo (:data:`~latentaudio.cli.edit.TEMPO_VERBS`), the words
         it read (:func:`~latentaudio.cli.edit.clip_read_as`); "" otherwise. For a generation of ``num_waveforms``
-        takes (or an edit's that ranks its takes: ``transform``, ``vary``), the ``best_of`` K asked for, by a model already
-        loaded, it adds that only the takes shown were drawn when its scorer knows nothing the prompt names, or there
-        is no prompt (:func:`~latentaudio.cli.generate.unranked_note`)."""
+        takes (or an edit's that ranks its takes: ``transform``, ``vary``, ``inpaint``, ``extend``), the ``best_of`` K
+        asked for, by a model already loaded, it adds that only the takes shown were drawn when its scorer knows nothing
+        the words read name (an edit's: :func:`~latentaudio.cli.edit.clip_read_as`), or there are none
+        (:func:`~latentaudio.cli.generate.unranked_note`)."""
         said = self._prompt_read_as(prompt, seconds, loop, verb, audio)
         prompt = prompt if isinstance(prompt, str) and prompt else None
         model, resident = self._run_model(verb, prompt, bool(loop), audio)

@@ -122,7 +122,10 @@ class Page:
                                     state="attached", timeout=TIMEOUT_MS)
 
     def tab(self, title: str) -> None:
+        """Open the tab ``title`` and wait until it shows as selected (Gradio mounts a tab's panel when it is first
+        opened: a control filled before that may be mounted again, empty)."""
         self.page.get_by_role("tab", name=title, exact=True).click()
+        self.page.get_by_role("tab", name=title, exact=True, selected=True).wait_for(timeout=TIMEOUT_MS)
 
     def run(self, panel: str) -> None:
         self.page.click(f"#{panel}-run")
@@ -536,12 +539,14 @@ def test_the_midi_panel_plays_an_uploaded_midi_file_as_the_command_line_renders_
 
     page.tab("Instrument / MIDI")
     page.tab("MIDI file")
+    page.page.locator("#render-prompt textarea, #render-prompt input").first.wait_for(state="visible", timeout=TIMEOUT_MS)
     page.fill_in("render", prompt="airy flute", every=12, tries=1, seconds=0.32, steps=1)
     page.run("render")
     assert "No MIDI file" in page.error()
     song = midi_file(tmp_path / "song.mid", [(0, 0.5, 60, 100, 1), (0.5, 1, 67, 100, 1), (1, 1.5, 64, 60, 1)])
     page.page.locator("#render-input input[type=file]").set_input_files(str(song))
     page.page.wait_for_selector("#render-input :text('song.mid')", timeout=TIMEOUT_MS)
+    sync_api.expect(page.page.locator("#render-prompt textarea, #render-prompt input").first).to_have_value("airy flute")
     page.run("render")
     played, rate = page.take("render", 0)
     assert main(["render", str(song), "airy flute", "--every", "12", "--tries", "1", "--seconds", "0.32", "--steps", "1",
@@ -549,8 +554,9 @@ def test_the_midi_panel_plays_an_uploaded_midi_file_as_the_command_line_renders_
     rendered, _ = sf.read(tmp_path / "song.wav")
     assert rate == RATE and played.shape == (len(rendered), 1) == (round(0.75 * RATE + 0.3 * RATE), 1)
     np.testing.assert_allclose(played[:, 0], rendered, atol=1e-4)
-    read_as = page.page.locator("#render-read-as").inner_text()
-    assert "Each sample has its own prompt: airy flute, C4 for C4, read as a moderately loud flute note, C4" in read_as
+    read_as = page.page.locator("#render-read-as")  # the panel's line, once the run's update has reached it
+    sync_api.expect(read_as).to_contain_text("Each sample has its own prompt: airy flute, C4 for C4, read as a moderately "
+                                             "loud flute note, C4", timeout=TIMEOUT_MS)
 
 
 def test_a_render_with_keep_instruments_offers_their_zip_and_refuses_an_sfz_path(studio_model, tmp_path):

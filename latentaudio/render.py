@@ -118,16 +118,16 @@ def read_midi(path) -> list[MidiNote]:
         channel = channels.setdefault(event.channel, _Channel())
         if kind == "channel":
             released = channel.apply(event)
-            level = event.type == voice.CONTROLLER_CHANGE and event.parameter1 in (VOLUME, EXPRESSION)
-            if event.type == voice.PITCH_BEND or level:  # every note the channel sounds follows it
-                for table in (held, ringing):
-                    for key, struck in table.items():
-                        if key[1] == event.channel:
-                            for note in struck:
-                                if level:
-                                    note.levels.append((tick, channel.volume, channel.expression))
-                                else:
-                                    note.bends.append((tick, channel.bend))
+            if event.type == voice.PITCH_BEND:  # every note the channel sounds follows it
+                followed, change = "bends", (tick, channel.bend)
+            elif event.type == voice.CONTROLLER_CHANGE and event.parameter1 in (VOLUME, EXPRESSION):
+                followed, change = "levels", (tick, channel.volume, channel.expression)
+            else:
+                followed = None
+            if followed is not None:
+                for note in (note for table in (held, ringing) for key, struck in table.items()
+                             if key[1] == event.channel for note in struck):
+                    getattr(note, followed).append(change)
             if released:  # the pedal came up: what it held ends
                 for key in [key for key in ringing if key[1] == event.channel]:
                     end(ringing, key, tick)
@@ -229,13 +229,6 @@ def round_robins_of(samples: Sequence[Sample], note: MidiNote) -> list[Sample]:
                    and sample.velocities[0] <= note.velocity <= sample.velocities[1]), key=lambda sample: sample.robin)
 
 
-def region_of(samples: Sequence[Sample], note: MidiNote, turn: int = 0) -> Optional[Sample]:
-    """The sample an SFZ sampler plays for ``note``: of :func:`round_robins_of`, the one whose turn it is (``turn``: how
-    many notes that region has played before); ``None`` where no region holds it."""
-    robins = round_robins_of(samples, note)
-    return robins[turn % len(robins)] if robins else None
-
-
 def sounding(audio: np.ndarray, sample: Sample, key: int, held_s: float, sample_rate: int,
              release_s: float = RELEASE_S, bends: Sequence[tuple[float, float]] = ()) -> np.ndarray:
     """What ``sample`` (its audio ``audio``) sounds as played at ``key`` and let go after ``held_s``: a drum whole;
@@ -313,9 +306,14 @@ def render(parts: Sequence[tuple[Sequence[MidiNote], Sequence[Sample]]], audios:
 
 
 def note_gain(note: MidiNote) -> float:
-    """A note's gain as struck: (velocity / 127)², as SFZ's default velocity curve, times :func:`channel_gain` of its
-    channel's volume and expression then."""
-    return (note.velocity / 127) ** 2 * channel_gain(note.volume, note.expression)
+    """A note's gain as struck: :func:`velocity_gain` times :func:`channel_gain` of its channel's volume and expression
+    then."""
+    return velocity_gain(note.velocity) * channel_gain(note.volume, note.expression)
+
+
+def velocity_gain(velocity: int) -> float:
+    """The gain of a note's velocity (1-127) by SFZ's default velocity curve: (velocity / 127)²."""
+    return (velocity / 127) ** 2
 
 
 def channel_gain(volume: int, expression: int) -> float:
@@ -331,7 +329,7 @@ def note_gains(note: MidiNote, length: int, sample_rate: int):
     gain = note_gain(note)
     if not note.levels:
         return gain
-    velocity = (note.velocity / 127) ** 2
+    velocity = velocity_gain(note.velocity)
     steps = np.full(length, gain, np.float64)  # each change from its sample on, then a moving mean: linear ramps
     for at, volume, expression in note.levels:
         steps[round(at * sample_rate) :] = velocity * channel_gain(volume, expression)

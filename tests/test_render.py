@@ -115,11 +115,11 @@ def test_render_writes_the_song_named_after_its_midi_file(tiny_pipe_dir, tmp_pat
 
 def test_velocity_layers_give_each_note_the_take_of_its_loudness(tiny_pipe_dir, tmp_path, capsys):
     from latentaudio.instrument import Sample
-    from latentaudio.render import region_of
+    from latentaudio.render import round_robins_of
 
     layers = [Sample(60, 60.0, (0, 127), (1, 64), "soft.wav", 0), Sample(60, 60.0, (0, 127), (65, 127), "loud.wav", 0)]
-    assert [region_of(layers, MidiNote(0, 1, 62, velocity, 1)).file_name for velocity in (1, 64, 65, 127)] == [
-        "soft.wav", "soft.wav", "loud.wav", "loud.wav"]
+    assert [[sample.file_name for sample in round_robins_of(layers, MidiNote(0, 1, 62, velocity, 1))]
+            for velocity in (1, 64, 65, 127)] == [["soft.wav"], ["soft.wav"], ["loud.wav"], ["loud.wav"]]
     song = midi_file(tmp_path / "song.mid", [(0, 1, 60, 30, 1), (1, 2, 64, 120, 1)])
     assert main(["render", str(song), "a flute", "--dynamics", "loud,soft", "--model", str(tiny_pipe_dir), "--steps", "1",
                  "--tries", "1", "--seconds", "0.5", "-o", str(tmp_path / "song.wav")]) == 0

@@ -88,7 +88,7 @@ def sampling_said(pipe, model: Optional[str], steps: Optional[int], guidance: Op
     """How ``pipe`` (``model``'s) samples with the panel's ``steps`` and ``guidance`` (``None``: the model's own), as a
     sentence: "Sampled in 20 steps at guidance 3, the music model's own." """
     used_steps, used_guidance = pipe.sampling_settings(steps, guidance)
-    whose = {None: "the model's", "music": "the music model's"}.get(model, "the model's")
+    whose = "the music model's" if model == "music" else "the model's"
     own = [name for name, given in (("steps", steps), ("guidance", guidance)) if given is None]
     tail = f", {whose} own" if len(own) == 2 else f" ({own[0]}: {whose} own)" if own else ""
     return f"Sampled in {used_steps} steps at guidance {used_guidance:g}{tail}."

@@ -86,6 +86,20 @@ def level_gains(clips: torch.Tensor, peak: float = TRAINING_PEAK) -> torch.Tenso
     return (peak / loudest).clamp(min=1.0)
 
 
+def each_clip_heard_once(clips: torch.Tensor, prompts: list, wanted: Callable, hear: Callable, fill: Callable) -> list:
+    """``prompts`` (one per clip of ``clips``) with each one ``wanted(prompt)`` selects replaced by ``fill(prompt,
+    hear(clip))``, the others kept. Each clip is heard once: one clip given for many prompts is one tensor's rows."""
+    heard, read = {}, []
+    for clip, prompt in zip(clips, prompts):
+        if not wanted(prompt):
+            read.append(prompt)
+            continue
+        if clip.data_ptr() not in heard:
+            heard[clip.data_ptr()] = hear(clip)
+        read.append(fill(prompt, heard[clip.data_ptr()]))
+    return read
+
+
 class LatentAudioEditPipelineBase(LatentAudioPipelineBase):
     """Shared steps of the pipelines that start from audio; see the module docstring.
 
@@ -177,17 +191,13 @@ class LatentAudioEditPipelineBase(LatentAudioPipelineBase):
             raise ValueError(f"match_sound={match_sound!r} must be True or False.")
         if not match_sound or not self.fill_empty_prompts or self.scorer is None:
             return list(prompts)
-        heard = {}  # one clip given for many prompts is one tensor's rows: heard once
-        described = []
-        for clip, prompt in zip(clips, prompts):
-            if prompt != "":
-                described.append(prompt)  # words of its own, or precomputed embeddings (None)
-                continue
-            if clip.data_ptr() not in heard:
-                level = level_gains(clip[None].float())[0]  # heard at the level the scorer learnt
-                heard[clip.data_ptr()] = clip_words(self.scorer, clip * level, self.sample_rate) or ""
-            described.append(heard[clip.data_ptr()])
-        return described
+
+        def words(clip: torch.Tensor) -> str:
+            level = level_gains(clip[None].float())[0]  # heard at the level the scorer learnt
+            return clip_words(self.scorer, clip * level, self.sample_rate) or ""
+
+        # words of its own, or precomputed embeddings (None), are kept
+        return each_clip_heard_once(clips, prompts, lambda prompt: prompt == "", words, lambda prompt, heard: heard)
 
     def prompts_at_clip_tempo(self, clips: torch.Tensor, prompts: list, match_tempo: bool = True) -> list:
         """``prompts`` (one per clip of ``clips``, (B, L) at :attr:`sample_rate`) with each clip's tempo stated where the
@@ -200,18 +210,14 @@ class LatentAudioEditPipelineBase(LatentAudioPipelineBase):
             raise ValueError(f"match_tempo={match_tempo!r} must be True or False.")
         if not match_tempo or not has_beat_channels(self.unet):
             return list(prompts)
-        heard = {}  # one clip given for many prompts is one tensor's rows: heard once
-        stated = []
-        for clip, prompt in zip(clips, prompts):
-            if prompt is None or (not prompt and not self.fill_empty_prompts) or (
-                    prompt and parse_prompt(prompt).tempo_bpm is not None):
-                stated.append(prompt)  # precomputed embeddings (no prompt), a kept empty one, or one that states a tempo
-                continue
-            if clip.data_ptr() not in heard:
-                heard[clip.data_ptr()] = clip_tempo(clip.float().cpu().numpy(), self.sample_rate)
-            bpm = heard[clip.data_ptr()]
-            stated.append(prompt if bpm is None else with_tempo(prompt, bpm))
-        return stated
+
+        def states_none(prompt) -> bool:  # not precomputed embeddings (None), a kept empty prompt, or a stated tempo
+            return prompt is not None and (bool(prompt) or self.fill_empty_prompts) and (
+                not prompt or parse_prompt(prompt).tempo_bpm is None)
+
+        return each_clip_heard_once(clips, prompts, states_none,
+                                    lambda clip: clip_tempo(clip.float().cpu().numpy(), self.sample_rate),
+                                    lambda prompt, bpm: prompt if bpm is None else with_tempo(prompt, bpm))
 
     @staticmethod
     def check_output_type(output_type: str, allowed=OUTPUT_TYPES) -> None:

@@ -14,7 +14,7 @@ then set against the 20-step Python time.
 
     python benchmarks/bench_demo.py [--model DIR] [--steps 20] [--seconds 2.56] [--repeats 3] [--threads 2]
 
-Target: overhead below 15% (the README records the figures).
+Target: overhead below 15% (docs/benchmarks.md records the figures).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
-"""Before/after spectrograms of every editing feature, for the README.
+"""Before/after spectrograms of every editing feature, for the documentation.
 
 Renders a few real notes from FluidR3_GM (a piano note, an organ chord, a kick drum), runs each
 editing pipeline of a model folder on them and writes one labelled PNG per feature (with the
-WAVs beside it), so the README's images always come from the model they describe:
+WAVs beside it), so the documentation's images always come from the model they describe:
 
     python benchmarks/make_readme_figures.py --model DIR --out docs/figures [--steps 20] [--seed 0]
 

@@ -1,8 +1,7 @@
 """Stereo widening with the embedded default model: inter-channel correlation and the mid's distance to the input.
 
 For real SoundFont notes (FluidR3_GM), each width gives the correlation of left and right and the
-mid channel's distance to the input, ``mean |(L + R) / 2 - x| / mean |x|``. The target (README,
-"Reliability"): at width 1 the correlation is at most 0.7 while the mid stays as close to the
+mid channel's distance to the input, ``mean |(L + R) / 2 - x| / mean |x|``. The target: at width 1 the correlation is at most 0.7 while the mid stays as close to the
 input as before.
 
     python benchmarks/stereo_width.py [--steps 20] [--widths 0,0.5,0.8,1]

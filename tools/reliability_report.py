@@ -1,6 +1,6 @@
-"""Run the reliability suites and print the README's "Reliability" table.
+"""Run the reliability suites and print the "Reliability" table of docs/reliability.md.
 
-    python tools/reliability_report.py [--deep] [--write-readme]
+    python tools/reliability_report.py [--deep] [--write]
 
 Runs ``tests/reliability/`` (the fuzz suites, ``test_fuzz_*.py``, and the fault-injection tests,
 ``test_faults.py``, when present) and counts each case by area and outcome:
@@ -12,8 +12,8 @@ Runs ``tests/reliability/`` (the fuzz suites, ``test_fuzz_*.py``, and the fault-
   and counts as data lost when it fails;
 - a fuzz test that fails without reporting (an error in its setup) counts as one traceback.
 
-``--deep`` runs the deep hypothesis profile (``LATENTAUDIO_FUZZ=deep``); ``--write-readme``
-replaces the table between the README's ``reliability-table`` markers. Exits 1 unless tracebacks,
+``--deep`` runs the deep hypothesis profile (``LATENTAUDIO_FUZZ=deep``); ``--write``
+replaces the table between the ``reliability-table`` markers of docs/reliability.md. Exits 1 unless tracebacks,
 silent wrong results and data lost are all 0.
 """
 
@@ -32,7 +32,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SUITE = REPO / "tests" / "reliability"
-README = REPO / "README.md"
+PAGE = REPO / "docs" / "reliability.md"
 START, END = "<!-- reliability-table:start -->", "<!-- reliability-table:end -->"
 COLUMNS = ("clear error", "correct result", "traceback", "silent wrong result", "data lost")
 # The area of a fuzz file's unreported failures, and of fault tests by the words in their names.
@@ -99,18 +99,18 @@ def table(counts: collections.Counter) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--deep", action="store_true", help="the deep hypothesis profile (many more examples)")
-    parser.add_argument("--write-readme", action="store_true", help="replace the table in README.md")
+    parser.add_argument("--write", action="store_true", help="replace the table in docs/reliability.md")
     args = parser.parse_args()
     counts, seconds = run_suite(args.deep)
     text = table(counts)
     print(text)
     print(f"\n({'deep' if args.deep else 'ci'} profile, {seconds:.0f} s of tests)")
-    if args.write_readme:
-        readme = README.read_text()
-        if START not in readme or END not in readme:
-            raise SystemExit(f"README.md has no {START} ... {END} markers")
-        head, rest = readme.split(START, 1)
-        README.write_text(head + START + "\n" + text + "\n" + END + rest.split(END, 1)[1])
+    if args.write:
+        page = PAGE.read_text()
+        if START not in page or END not in page:
+            raise SystemExit(f"{PAGE.relative_to(REPO)} has no {START} ... {END} markers")
+        head, rest = page.split(START, 1)
+        PAGE.write_text(head + START + "\n" + text + "\n" + END + rest.split(END, 1)[1])
     bad = sum(counts[area, outcome] for area, outcome in counts if outcome in ("traceback", "silent wrong result", "data lost"))
     return 1 if bad else 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import math
 import os
 import shutil
@@ -70,6 +71,10 @@ DEFAULT_GUIDANCE_SCALE = 3.0
 CUSTOM_PIPELINE_SOURCE = '''"""Lets diffusers load this folder: DiffusionPipeline.from_pretrained(folder, custom_pipeline=folder)."""
 from latentaudio import LatentAudioPipeline  # noqa: F401
 '''
+
+
+# True while LatentAudioPipelineBase.from_pipe runs without a dtype: its closing cast is skipped.
+_FROM_PIPE_KEEPS_DTYPES = contextvars.ContextVar("from_pipe_keeps_dtypes", default=False)
 
 
 class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
@@ -762,6 +767,29 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         if "unet" in onnx and "unet" not in kwargs:
             kwargs["unet"] = onnx["unet"]
         return attach_onnx(super().from_pretrained(pretrained_model_name_or_path, **kwargs), onnx)
+
+    @classmethod
+    def from_pipe(cls, pipeline, **kwargs):
+        """``DiffusionPipeline.from_pipe``: a ``cls`` over ``pipeline``'s components, nothing copied, where the
+        components keep the dtypes they have unless ``dtype`` (or ``torch_dtype``) names one.
+
+        diffusers' own ends by casting the new pipeline, and so every component it shares with ``pipeline``, to
+        ``dtype``, float32 when none is given (huggingface/diffusers#12754): a pipeline loaded in float16 would
+        silently become float32 under both pipelines, at twice the memory.
+        """
+        if kwargs.get("dtype") is not None or kwargs.get("torch_dtype") is not None:
+            return super().from_pipe(pipeline, **kwargs)
+        token = _FROM_PIPE_KEEPS_DTYPES.set(True)
+        try:
+            return super().from_pipe(pipeline, **kwargs)
+        finally:
+            _FROM_PIPE_KEEPS_DTYPES.reset(token)
+
+    def to(self, *args, **kwargs):
+        """``DiffusionPipeline.to``, except the float32 cast that closes a :meth:`from_pipe` given no dtype."""
+        if _FROM_PIPE_KEEPS_DTYPES.get() and not args and kwargs.keys() == {"dtype"}:
+            return self
+        return super().to(*args, **kwargs)
 
     # ------------------------------------------------------ offload and output
     def enable_model_cpu_offload(self, gpu_id: Optional[int] = None, device: Union[torch.device, str, None] = None):

@@ -98,11 +98,12 @@ def _hub_folder(name: str, options: dict) -> Optional[PipelineFolder]:
     return PipelineFolder.read(DiffusionPipeline.download(name, use_safetensors=True, **options))
 
 
-def load_family_components(folder: PipelineFolder, torch_dtype=None, use_safetensors: bool = True, **kwargs) -> dict:
+def load_family_components(folder: PipelineFolder, dtype=None, use_safetensors: bool = True, torch_dtype=None,
+                           **kwargs) -> dict:
     """Keyword arguments of a latentaudio pipeline holding the weights of an AudioLDM-family folder.
 
-    Components given in ``kwargs`` (by name) are used instead of the folder's; other
-    ``from_pretrained`` options are ignored.
+    Components given in ``kwargs`` (by name) are used instead of the folder's; the others load in ``dtype``
+    (``torch_dtype``, its older name, as well); other ``from_pretrained`` options are ignored.
 
     Raises:
         ModelFolderError: A component the family needs is missing or does not load; the message names it.
@@ -112,7 +113,7 @@ def load_family_components(folder: PipelineFolder, torch_dtype=None, use_safeten
     components = {name: kwargs[name] for name in names if name in kwargs}
     for name in names:
         if name not in components:
-            components[name] = load_component(folder, name, torch_dtype, use_safetensors)
+            components[name] = load_component(folder, name, dtype if dtype is not None else torch_dtype, use_safetensors)
     spectrogram = kwargs.get("spectrogram") or MelSpectrogram()
     return {**components, "spectrogram": spectrogram, "longest_trained_length_in_s": family.longest_trained_length_in_s}
 

@@ -106,3 +106,10 @@ def test_a_second_encoder_other_than_t5_is_refused_naming_it(family_dirs):
     pipe = LatentAudioPipeline.from_pretrained(family_dirs["audioldm2"])
     with pytest.raises(ValueError, match=r"text_encoder_2 is a ClapModel \(clap\)"):
         LatentAudioPipeline(**{**pipe.components, "text_encoder_2": pipe.text_encoder})
+
+
+@pytest.mark.parametrize("keyword", ["dtype", "torch_dtype"])
+def test_a_family_folder_loads_in_the_dtype_asked_for(audioldm_dir, keyword):
+    """``dtype`` (diffusers' name now) and ``torch_dtype`` (its older one) both load the weights in that dtype."""
+    pipe = LatentAudioPipeline.from_pretrained(audioldm_dir, **{keyword: torch.bfloat16})
+    assert pipe.unet.dtype == pipe.vae.dtype == pipe.text_encoder.dtype == torch.bfloat16

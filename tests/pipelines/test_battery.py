@@ -196,6 +196,29 @@ def test_from_pipe_shares_the_components(pipe, case, base, reference):
     assert_same(run(round_trip, case), reference, exact=True)
 
 
+
+def component_dtypes(pipe) -> dict:
+    """Each component's parameters' and buffers' dtypes, by name."""
+    return {(name, tensor_name): tensor.dtype
+            for name, component in pipe.components.items() if isinstance(component, torch.nn.Module)
+            for tensor_name, tensor in [*component.named_parameters(), *component.named_buffers()]}
+
+
+def test_from_pipe_keeps_the_components_dtypes_unless_told(tiny_pipe_dir, capfd):
+    """A pipeline loaded in bfloat16 stays bfloat16 under every pipeline made from it (diffusers' own from_pipe
+    casts the shared components to float32 unless given a dtype), quietly; a dtype given is still applied."""
+    loaded = LatentAudioPipeline.from_pretrained(tiny_pipe_dir, dtype=torch.bfloat16)
+    before = component_dtypes(loaded)
+    assert torch.bfloat16 in before.values() and torch.float32 in before.values()  # the spectrogram keeps float32
+    capfd.readouterr()
+    for case in CASES:
+        pipe = case.pipeline_class.from_pipe(loaded)
+        assert component_dtypes(pipe) == before, case.id
+    assert component_dtypes(loaded) == before
+    assert "should be kept in float32" not in capfd.readouterr().err
+    cast = LatentAudioInpaintPipeline.from_pipe(loaded, dtype=torch.float32)
+    assert cast.unet.dtype == loaded.unet.dtype == torch.float32
+
 @pytest.fixture(scope="module")
 def offloaded(case, saved):
     """The case's pipeline, loaded on its own, with model CPU offload onto ``OFFLOAD_DEVICE``.

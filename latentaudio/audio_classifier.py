@@ -127,5 +127,6 @@ class AudioFamilyClassifier(ModelMixin, ConfigMixin):
         return AudioClassifierOutput(logits=self.head(embedding), embedding=embedding)
 
     def classify_audio(self, audio: torch.Tensor) -> AudioClassifierOutput:
-        """:meth:`forward` on mono waveforms (B, L) at ``sample_rate``."""
-        return self(self.spectrogram(audio.to(self.device)))
+        """:meth:`forward` on mono waveforms (B, L) at ``sample_rate`` (the log-mel is made in float32, then cast to
+        the classifier's dtype)."""
+        return self(self.spectrogram(audio.to(self.device)).to(self.dtype))

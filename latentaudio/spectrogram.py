@@ -47,7 +47,7 @@ class MelSpectrogram(ModelMixin, ConfigMixin):
 
     config_name = "config.json"
     # The STFT and filterbank run in float32 (see forward), so they stay float32 when a pipeline
-    # loads in half precision (from_pretrained(..., torch_dtype=torch.bfloat16)).
+    # loads in half precision (from_pretrained(..., dtype=torch.bfloat16)) or is cast to it (_apply).
     _keep_in_fp32_modules = ["transform"]
 
     @register_to_config
@@ -77,6 +77,13 @@ class MelSpectrogram(ModelMixin, ConfigMixin):
         self.register_to_config(win_length=self.mel_config.win_length, f_max=self.mel_config.f_max)
         # The window and filterbank are saved with the model, so a folder records exactly what it used.
         self.transform = self.mel_config.transform()
+
+    def _apply(self, fn, recurse=True):
+        """``Module._apply`` (which ``to``, ``half``, ``cuda`` ... call), keeping the transform's window and
+        filterbank in float32: a pipeline cast to half precision as a whole still computes its log-mel in float32."""
+        super()._apply(fn, recurse)
+        self.transform.float()
+        return self
 
     @property
     def sample_rate(self) -> int:

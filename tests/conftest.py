@@ -108,3 +108,24 @@ def gm_eval_data(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("gm_eval")
     render_soundfont_dataset(folder, **EVAL_PLAN)
     return folder
+
+
+@pytest.fixture
+def diffusers_messages():
+    """What diffusers logs while a test runs, as a list of messages (its loggers do not propagate to pytest's)."""
+    import logging
+
+    class Records(logging.Handler):
+        def __init__(self):
+            super().__init__()
+            self.messages = []
+
+        def emit(self, record):
+            self.messages.append(record.getMessage())
+
+    records = Records()
+    logging.getLogger("diffusers").addHandler(records)
+    try:
+        yield records.messages
+    finally:
+        logging.getLogger("diffusers").removeHandler(records)

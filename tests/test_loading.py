@@ -125,6 +125,24 @@ def test_the_dtype_reaches_every_model_and_audio_stays_float32(tiny_pipe):
     assert audio.dtype == torch.float32 and audio.shape == (1, round(0.32 * placed.sample_rate)) and audio.abs().max() > 0
 
 
+
+def test_in_half_precision_takes_are_ranked_and_clips_edited_from_a_float32_log_mel(scored_pipe_dir, diffusers_messages):
+    """A pipeline cast to bfloat16 keeps its spectrogram's window and filterbank in float32, so what reads audio
+    (the scorer ranking takes, every edit) works; the cast says nothing about modules "to keep in float32"."""
+    from latentaudio import LatentAudioAudioToAudioPipeline
+
+    loaded = LatentAudioPipeline.from_pretrained(scored_pipe_dir)
+    diffusers_messages.clear()
+    placed = place_pipeline(loaded, "cpu", "bfloat16")
+    assert not [message for message in diffusers_messages if "float32" in message]
+    assert placed.unet.dtype == placed.scorer.dtype == torch.bfloat16
+    assert {buffer.dtype for buffer in placed.spectrogram.buffers()} == {torch.float32}
+    placed.set_progress_bar_config(disable=True)
+    takes = placed("a kick", num_waveforms_per_prompt=2, generator=torch.manual_seed(0), **ARGS).audios
+    edit = LatentAudioAudioToAudioPipeline.from_pipe(placed)
+    edited = edit(takes[0], "a snare drum hit", strength=0.5, num_inference_steps=2, generator=torch.manual_seed(0)).audios
+    assert edited.shape == (1, takes.shape[-1]) and np.isfinite(edited).all() and np.abs(edited).max() > 0
+
 def test_unknown_device_and_dtype_are_one_line_errors(tiny_pipe):
     with pytest.raises(ValueError, match=r"^Unknown dtype 'float8'; choose one of \['bfloat16', 'float16', 'float32'\]\.$"):
         place_pipeline(tiny_pipe, "cpu", "float8")

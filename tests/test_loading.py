@@ -100,6 +100,17 @@ def test_packaged_text_encoder_is_not_saved_and_comes_back_from_its_package(tiny
     assert type(reloaded.text_encoder).__name__ == "BertModel"
     assert np.array_equal(generate(pipe), generate(reloaded))
 
+    # plain diffusers loads it too: the index names loaders that take the encoder from its package
+    plain = DiffusionPipeline.from_pretrained(tmp_path, custom_pipeline=str(tmp_path), trust_remote_code=True)
+    assert isinstance(plain, LatentAudioPipeline) and type(plain.tokenizer).__name__ == "BertTokenizer"
+    assert np.array_equal(generate(plain), generate(pipe))
+
+    # a folder saved before, whose index names the encoder's own transformers classes, still loads
+    index = json.loads((tmp_path / "model_index.json").read_text())
+    index.update(text_encoder=["transformers", "BertModel"], tokenizer=["transformers", "BertTokenizer"])
+    (tmp_path / "model_index.json").write_text(json.dumps(index))
+    assert np.array_equal(generate(load_pipeline(tmp_path)), generate(pipe))
+
 
 def test_spectrogram_frames_and_too_short_audio():
     spectrogram = MelSpectrogram()

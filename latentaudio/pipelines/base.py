@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import json
 import math
 import os
 import shutil
@@ -37,13 +38,14 @@ from ..conditioning import (
     load_local_text_encoder,
     unet_input,
 )
+from ..conditioning.packaged import INDEX_ENTRIES as PACKAGED_INDEX_ENTRIES, folder_text_encoder_package
 from ..atomic import atomic_folder
 from ..audio_classifier import AudioFamilyClassifier
 from ..lengths import cut_fade, length_in_samples, pass_frames
 from ..prompts import check_prompt_template, take_length_in_s
 from ..ranking import best_first, clap_take_scores, named_labels, take_scores
 from ..runtime import OnnxUNet, attach_onnx, onnx_components, uses_onnx
-from ..model_folder import CUSTOM_CODE_FILE, PACKAGED_COMPONENTS, ModelFolderError, PipelineFolder
+from ..model_folder import CUSTOM_CODE_FILE, PACKAGED_COMPONENTS, PipelineFolder
 from .families import check_pipeline_class, find_family_folder, load_family_components
 from .loops import (
     LOOP_FADE_FRAMES,
@@ -712,8 +714,9 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
     def save_pretrained(self, save_directory: Union[str, os.PathLike], **kwargs):
         """Save every component (safetensors only) plus a ``pipeline.py`` for diffusers' custom loading.
 
-        A text encoder that comes from a package (``text_encoder_package``) is not written. The
-        folder is replaced atomically (see :mod:`latentaudio.atomic`): the new pipeline is written
+        A text encoder that comes from a package (``text_encoder_package``) is not written: the index names a
+        loader that takes it from the package (:class:`~latentaudio.conditioning.registry.TextEncoderFromPackage`),
+        so plain diffusers loads the folder too. The folder is replaced atomically (see :mod:`latentaudio.atomic`): the new pipeline is written
         beside it and swapped in complete, so a reader or a killed save finds the previous
         pipeline or the new one, never a mix. Files in the folder that are not part of the
         previous pipeline (checkpoints, logs, notes) stay.
@@ -728,6 +731,9 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
             if self.config.text_encoder_package is not None:
                 for name in PACKAGED_COMPONENTS:
                     shutil.rmtree(staged / name, ignore_errors=True)
+                index = json.loads((staged / "model_index.json").read_text())
+                index.update(PACKAGED_INDEX_ENTRIES)
+                (staged / "model_index.json").write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
             (staged / CUSTOM_CODE_FILE).write_text(CUSTOM_PIPELINE_SOURCE)
 
     @classmethod
@@ -753,14 +759,9 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         folder = PipelineFolder.find(pretrained_model_name_or_path)
         if folder is not None:
             check_pipeline_class(folder, {pipeline.__name__ for pipeline in _subclasses(LatentAudioPipelineBase)})
-        package = None if folder is None else folder.text_encoder_package
         if folder is not None:
             folder.check_safetensors_only()
-            if package is not None and package not in PACKAGED_TEXT_ENCODERS:  # never import from a path it names
-                raise ModelFolderError(
-                    f"{folder.path / 'model_index.json'} names text_encoder_package={package!r}; expected one of "
-                    f"{sorted(PACKAGED_TEXT_ENCODERS)} (a package's name, not a path)."
-                )
+        package = None if folder is None else folder_text_encoder_package(folder)
         if package is not None and "text_encoder" not in kwargs:
             kwargs["tokenizer"], kwargs["text_encoder"] = load_local_text_encoder(package)
         onnx = {} if folder is None else onnx_components(folder.path, runtime)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
 from pathlib import Path
 
@@ -86,30 +84,10 @@ def place_pipeline(pipe, device: str = "cpu", dtype: str = "float32"):
     if not available:
         raise ValueError(f"Device {device!r} is not available on this machine; use --device cpu.")
     if not (device == "cpu" and dtype == "float32"):
-        with _fp32_notices_quiet():
-            pipe = pipe.to(device, dtypes[dtype])  # positional: DiffusionPipeline.to ignores torch_device/torch_dtype keywords
+        pipe = pipe.to(device, dtypes[dtype])  # positional: DiffusionPipeline.to ignores torch_device/torch_dtype keywords
     if kind == "cpu":
         pipe.unet.to(memory_format=torch.channels_last)
     return pipe
-
-
-class _Fp32Notice(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "should be kept in float32" not in record.getMessage()
-
-
-@contextlib.contextmanager
-def _fp32_notices_quiet():
-    """Without diffusers' notice, on every component a dtype cast reaches, that modules "should be kept in float32"
-    (diffusers 0.42 names none for most): the one latentaudio module that needs float32, the spectrogram's
-    transform, keeps it itself (``MelSpectrogram._apply``)."""
-    logger = logging.getLogger("diffusers.models.modeling_utils")
-    notice = _Fp32Notice()
-    logger.addFilter(notice)
-    try:
-        yield
-    finally:
-        logger.removeFilter(notice)
 
 
 def convert_pipeline(source, output) -> LatentAudioPipeline:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import json
+import logging
 import math
 import os
 import shutil
@@ -77,6 +78,11 @@ from latentaudio import LatentAudioPipeline  # noqa: F401
 
 # True while LatentAudioPipelineBase.from_pipe runs without a dtype: its closing cast is skipped.
 _FROM_PIPE_KEEPS_DTYPES = contextvars.ContextVar("from_pipe_keeps_dtypes", default=False)
+
+
+def _without_fp32_notice(record: logging.LogRecord) -> bool:
+    """A logging filter: drops diffusers' "should be kept in float32" notice (see ``LatentAudioPipelineBase.to``)."""
+    return "should be kept in float32" not in record.getMessage()
 
 
 class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
@@ -787,10 +793,18 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
             _FROM_PIPE_KEEPS_DTYPES.reset(token)
 
     def to(self, *args, **kwargs):
-        """``DiffusionPipeline.to``, except the float32 cast that closes a :meth:`from_pipe` given no dtype."""
+        """``DiffusionPipeline.to``, except the float32 cast that closes a :meth:`from_pipe` given no dtype, and
+        without diffusers' notice, on each component a dtype cast reaches, of modules that "should be kept in
+        float32" (diffusers 0.42 gives it for every component, naming none for most): the one module here that
+        needs float32, the spectrogram's transform, keeps it itself (``MelSpectrogram._apply``)."""
         if _FROM_PIPE_KEEPS_DTYPES.get() and not args and kwargs.keys() == {"dtype"}:
             return self
-        return super().to(*args, **kwargs)
+        logger = logging.getLogger("diffusers.models.modeling_utils")
+        logger.addFilter(_without_fp32_notice)
+        try:
+            return super().to(*args, **kwargs)
+        finally:
+            logger.removeFilter(_without_fp32_notice)
 
     # ------------------------------------------------------ offload and output
     def enable_model_cpu_offload(self, gpu_id: Optional[int] = None, device: Union[torch.device, str, None] = None):

@@ -103,7 +103,7 @@ def add_training_commands(verbs) -> None:
 
     distill = verbs.add_parser("distill", help="distil a trained pipeline into a few-step, guidance-conditioned student")
     distill.add_argument("--model", required=True, type=model_location,
-                         help="the teacher: a trained pipeline folder ('default': the embedded default model)")
+                         help="the teacher: a trained pipeline folder, or an embedded model's name ('default-teacher')")
     distill.add_argument("--data", required=True, help="audiofolder to distil on (metadata.jsonl: file_name, text, split)")
     distill.add_argument("--output", required=True, help="folder for the student pipeline, checkpoints/ and logs/")
     distill.add_argument("--method", choices=("consistency", "guidance"), default=None,
@@ -124,8 +124,10 @@ def add_training_commands(verbs) -> None:
 
 def _add_folders(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, type=model_location,
-                        help="pipeline folder to start from (e.g. from `latentaudio init`; 'default': the embedded default model)")
-    parser.add_argument("--data", required=True, help="audiofolder to train on (metadata.jsonl: file_name, text, split)")
+                        help="pipeline folder to start from (e.g. from `latentaudio init`), or an embedded model's name: "
+                             "'default-teacher', 'music' (the 4-step 'default' is a distilled student: fine-tune its teacher)")
+    parser.add_argument("--data", required=True, help="audio folder to train on: metadata.jsonl rows (file_name, text, split), "
+                        "or captions from subfolder names")
     parser.add_argument("--output", required=True, help="folder for the trained pipeline, checkpoints/ and logs/")
 
 

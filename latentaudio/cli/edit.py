@@ -110,7 +110,8 @@ EDIT_VERBS = {
     "extend": EditVerb(
         "continue a clip (outpainting), optionally into a seamless loop (default model: the music model)",
         "LatentAudioContinuationPipeline",
-        (option("--seconds", type=positive_float, required=True, help="seconds to add"),
+        (option("--seconds", type=positive_float, default=None,
+                help="seconds to add (default: as long as the clip, so a loop of whole bars plays twice)"),
          option("--prompt", default=None, help="what the continuation should be (default: what the clip sounds like to "
                                                "the model's scorer, e.g. 'a trap drum loop'); the music model continues "
                                                "at the tempo it states, else at the clip's own (as its beat tracker "

@@ -58,6 +58,8 @@ USER_ERRORS = (ValueError, TypeError, AudioFileError, ModelFolderError)
 # Options left empty for the sampling of whichever model a run goes to (the music model's for a loop): a text box,
 # since an untouched empty number box sends 0, which for the guidance scale would be a value.
 MODEL_OWN = ("steps", "guidance")
+# The Long audio panel's length: past what either embedded model denoises in one pass (5.12 s and 10.24 s).
+LONG_AUDIO_SECONDS = 20.0
 
 
 def label(action: argparse.Action) -> str:
@@ -130,12 +132,11 @@ class Panel:
                                          for target, _, title, _ in TARGETS}
 
     def default(self, action: argparse.Action):
-        """Where a panel starts from another default than its verb: long audio at four clips' length. Steps and
-        guidance start empty (:data:`MODEL_OWN`): a run samples as the model it goes to saved (the default model in 4
-        steps, the music model in 20), and the page says how it sampled."""
-        pipe = self.studio.pipe
+        """Where a panel starts from another default than its verb: long audio at :data:`LONG_AUDIO_SECONDS`. Steps
+        and guidance start empty (:data:`MODEL_OWN`): a run samples as the model it goes to saved (the default model in
+        4 steps, the music model in 20), and the page says how it sampled."""
         if self.panel == "long" and action.dest == "seconds":
-            return min(4 * pipe.default_audio_length_in_s, pipe.config.max_audio_length_in_s)
+            return min(LONG_AUDIO_SECONDS, self.studio.pipe.config.max_audio_length_in_s)
         return None
 
     # ------------------------------------------------------------------ events

@@ -65,7 +65,7 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
     def __call__(
         self,
         audio: AudioInput,
-        extend_in_s: float,
+        extend_in_s: Optional[float] = None,
         prompt: Union[str, list[str], None] = None,
         loop: bool = False,
         match_level: bool = True,
@@ -91,7 +91,8 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
         Args:
             audio (`str`, `np.ndarray` or `torch.Tensor`): A file path (converted to the pipeline's
                 rate and to mono), or mono samples (L,) or clips (B, L) at ``sample_rate``.
-            extend_in_s (`float`): Seconds to add; the result must stay within ``max_audio_length_in_s``.
+            extend_in_s (`float`, *optional*): Seconds to add; the result must stay within ``max_audio_length_in_s``.
+                ``None``: as long as the clip, so a loop of whole bars plays twice, in whole bars.
             prompt (`str` or `list[str]`, *optional*): What the new part should be; ``None`` lets the
                 clip decide.
             loop (`bool`, defaults to `False`): Make the end lead seamlessly back into the start.
@@ -120,6 +121,8 @@ class LatentAudioContinuationPipeline(LatentAudioEditPipelineBase):
         prompts, negatives = self.prompt_batch(prompt, negative_prompt, prompt_embeds, negative_prompt_embeds)
         num_inference_steps, guidance_scale = self.sampling_settings(num_inference_steps, guidance_scale)
         clips = self.prepare_audio(audio, sample_rate)
+        if extend_in_s is None:
+            extend_in_s = clips.shape[-1] / self.sample_rate
         if isinstance(extend_in_s, bool) or not isinstance(extend_in_s, (int, float)) or not 0 < extend_in_s < math.inf:
             raise ValueError(f"extend_in_s={extend_in_s!r} must be a positive number of seconds.")
         clip_samples = clips.shape[-1]

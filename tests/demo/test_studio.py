@@ -360,6 +360,8 @@ def test_extend_says_the_tempo_it_gave_the_continuation(tiny_pipe, tmp_path, mon
     assert hearings[0] == [""] and all(re.fullmatch(r"1(19|20|21) bpm", p) for heard in hearings[1:] for p in heard)
     assert studio.read_as("house at 128 bpm", 0.5, verb="extend", audio=audio) == ""  # a stated tempo is kept
     assert studio.read_as("", 0.5, verb="transform", audio=audio) == ""  # other verbs read the prompt as written
+    played = studio.run("extend", {"steps": 1}, audio=audio)  # no length given: as long again as the clip
+    assert sf.info(str(played[0])).frames == 2 * len(clicks)
 
 
 def test_a_run_the_studio_gives_the_music_model_samples_as_that_model_saved_unless_told(tmp_path):

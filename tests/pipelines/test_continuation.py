@@ -33,6 +33,17 @@ def test_exact_length_and_the_clip_kept(tiny_pipe, clip_samples, seconds, loop):
     assert np.allclose(audio[opening : kept * 160 - reach], pipe.reconstruct(clip)[0, opening : kept * 160 - reach], atol=1e-6)
 
 
+@pytest.mark.parametrize("loop", [False, True])
+def test_without_a_length_the_clip_is_extended_by_its_own(tiny_pipe, loop):
+    """``extend_in_s=None`` adds as many seconds as the clip lasts, so a loop of whole bars plays twice."""
+    pipe = edit(LatentAudioContinuationPipeline, tiny_pipe)
+    clip = 0.3 * torch.randn(7777, generator=seeded(1))
+    audio = pipe(clip, None, "a snare", loop=loop, num_inference_steps=2, generator=seeded()).audios[0]
+    assert audio.shape == (2 * 7777,)
+    given = pipe(clip, 7777 / 16000, "a snare", loop=loop, num_inference_steps=2, generator=seeded()).audios[0]
+    assert np.array_equal(audio, given)
+
+
 def test_a_quiet_clip_is_extended_at_the_level_the_model_learnt_and_returned_at_its_own(tiny_pipe):
     pipe = edit(LatentAudioContinuationPipeline, tiny_pipe)
     clip = torch.randn(8000, generator=seeded(1))

@@ -28,6 +28,7 @@ def common(model) -> list[str]:
         ("transform", ["--prompt", "a snare", "--loop"], ["out.wav"], 8000, 1),
         ("inpaint", ["--start", "0.1", "--end", "0.3", "--prompt", "a kick"], ["out.wav"], 8000, 1),
         ("extend", ["--seconds", "0.25", "--loop"], ["out.wav"], 12000, 1),
+        ("extend", [], ["out.wav"], 16000, 1),  # as long again as the clip
         ("upsample", ["--cutoff", "3000"], ["out.wav"], 8000, 1),
         ("widen", ["--width", "0.8"], ["out.wav"], 8000, 2),
         ("widen", ["--width", "0.8", "--loop"], ["out.wav"], 8000, 2),

@@ -77,8 +77,10 @@ def control(action: argparse.Action, elem_id: str, default=None):
     if isinstance(action, argparse._StoreTrueAction):
         return gr.Checkbox(value=bool(action.default), **shared)
     type_name = getattr(action.type, "__name__", "")
-    if action.dest in MODEL_OWN and value is None:
-        return gr.Textbox(value="", lines=1, placeholder="the model's own", **shared)
+    numeric = type_name in ("int", "positive_int", "non_negative_int", "seed", "float", "positive_float", "finite_float")
+    if numeric and value is None:  # a number box left untouched sends 0, which would be given, not left out
+        return gr.Textbox(value="", lines=1, placeholder="the model's own" if action.dest in MODEL_OWN else "default",
+                          **shared)
     if type_name in ("int", "positive_int", "non_negative_int", "seed"):
         return gr.Number(value=value, precision=0, **shared)
     if type_name in ("float", "positive_float", "finite_float"):
@@ -188,12 +190,12 @@ class Panel:
         elif self.verb == "render":
             updates[self.read_as] = self.studio.render_read_as(values, audio)
         elif self.read_as is not None:
-            args = parse_values(self.studio.parsers[self.verb], values)  # as the run read them: steps and guidance
-            read_as = self.studio.read_as(values.get("prompt"), values.get("seconds"), values.get("loop", False),
-                                          verb=self.verb, audio=audio, best_of=values.get("best_of") or 0,
-                                          num_waveforms=values.get("num_waveforms") or values.get("num_variations") or 1)
-            sampled = self.studio.sampled(self.verb, values.get("prompt"), values.get("loop", False), audio, args.steps,
-                                          args.guidance)
+            args = vars(parse_values(self.studio.parsers[self.verb], values))  # as the run read them
+            read_as = self.studio.read_as(args.get("prompt"), args.get("seconds"), args.get("loop", False),
+                                          verb=self.verb, audio=audio, best_of=args.get("best_of") or 0,
+                                          num_waveforms=args.get("num_waveforms") or args.get("num_variations") or 1)
+            sampled = self.studio.sampled(self.verb, args.get("prompt"), args.get("loop", False), audio, args["steps"],
+                                          args["guidance"])
             updates[self.read_as] = "\n\n".join(part for part in (read_as, sampled) if part)
         heard = playable(paths)
         for i in range(MAX_TAKES):

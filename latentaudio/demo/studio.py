@@ -58,17 +58,15 @@ def shown_options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
 def parse_values(parser: argparse.ArgumentParser, values: dict) -> argparse.Namespace:
     """A ``Namespace`` as ``parser`` would make it from ``values`` (dest → value from a control), through each option's type.
 
-    Empty text and empty numbers mean "not given" (the option's default); so does 0 for an option that takes only
-    positive numbers and has no default (``--seconds``), which is what the browser sends for an emptied number box.
-    A required option left empty, or a value its type rejects, raises ``ValueError`` naming the option.
+    Empty text and empty numbers mean "not given" (the option's default; the page shows an option without one as an
+    empty text box, since an untouched number box sends 0). A required option left empty, or a value its type
+    rejects, raises ``ValueError`` naming the option.
     """
     args = argparse.Namespace(**parser._defaults)
     for action in shown_options(parser):
         value = values.get(action.dest)
         flag = action.option_strings[-1] if action.option_strings else action.dest
-        emptied = (value == 0 and action.default is None
-                   and getattr(action.type, "__name__", "") in ("positive_int", "positive_float"))
-        if value is None or emptied or (isinstance(value, str) and not value.strip()):
+        if value is None or (isinstance(value, str) and not value.strip()):
             if action.required:
                 raise ValueError(f"{flag} is required: {action.help}.")
             value = action.default

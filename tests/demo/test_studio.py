@@ -202,15 +202,23 @@ def test_generate_shows_a_playable_wav_of_the_requested_length_and_its_spectrogr
 
 
 def test_generate_with_the_length_left_empty_makes_the_models_clip(page, studio_model):
-    # The browser sends an empty number box as 0: the length is then the prompt's own, not refused.
+    """An option with no default starts as an empty box (an untouched number box would send 0, a value): the length is
+    then the prompt's own; so does interpolation's seed of B, which is then A's, as on the command line."""
     from latentaudio import LatentAudioPipeline
 
+    def box(panel: str, dest: str) -> str:
+        return page.page.locator(f"#{panel}-{dest} input, #{panel}-{dest} textarea").first.input_value()
+
+    assert box("generate", "seconds") == ""
     page.fill("generate", "prompt", "kick, deep and boomy")
     page.fill("generate", "steps", 2)
     page.run("generate")
     audio, rate = page.take("generate")
     clip = LatentAudioPipeline.from_pretrained(studio_model).default_audio_length_in_s
     assert rate == RATE and audio.shape == (round(clip * RATE), 1)
+    for tab, panel, dest in (("Interpolate", "interpolate", "seed_b"), ("Upsample", "upsample", "cutoff")):
+        page.tab(tab)
+        assert box(panel, dest) == "", dest
 
 
 def test_generate_with_loop_ticked_plays_the_loop_the_pipeline_makes(page, studio_model, tmp_path):

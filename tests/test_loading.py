@@ -184,3 +184,15 @@ def test_a_folder_without_a_trained_mel_record_takes_its_spectrogram_s(tiny_pipe
     pipe = LatentAudioPipeline.from_pretrained(tmp_path)
     assert pipe.config.trained_mel == tiny_pipe.config.trained_mel
     assert pipe.config.trained_mel["f_max"] == pipe.spectrogram.mel_config.f_max
+
+
+def test_an_embedded_models_name_loads_it_unless_a_folder_has_that_name(tmp_path, monkeypatch, tiny_pipe_dir):
+    """``from_pretrained("music")`` is the embedded music model, as ``--model music`` is; a folder named so wins."""
+    import latentaudio
+
+    music = LatentAudioPipeline.from_pretrained("music")
+    assert music.config.longest_trained_length_in_s == LatentAudioPipeline.from_pretrained(
+        latentaudio.MUSIC_MODEL).config.longest_trained_length_in_s == 10.24
+    shutil.copytree(tiny_pipe_dir, tmp_path / "music")
+    monkeypatch.chdir(tmp_path)
+    assert LatentAudioPipeline.from_pretrained("music").unet.config.cross_attention_dim != music.unet.config.cross_attention_dim

@@ -46,7 +46,7 @@ from ..lengths import cut_fade, length_in_samples, pass_frames
 from ..prompts import check_prompt_template, take_length_in_s
 from ..ranking import best_first, clap_take_scores, named_labels, take_scores
 from ..runtime import OnnxUNet, attach_onnx, onnx_components, uses_onnx
-from ..model_folder import CUSTOM_CODE_FILE, PACKAGED_COMPONENTS, PipelineFolder
+from ..model_folder import CUSTOM_CODE_FILE, PACKAGED_COMPONENTS, PipelineFolder, model_location
 from .families import check_pipeline_class, find_family_folder, load_family_components
 from .loops import (
     LOOP_FADE_FRAMES,
@@ -754,8 +754,12 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         ``latentaudio export``'s ONNX graphs runs: in ONNX Runtime where they are present and current
         (``"auto"``, the default), always in PyTorch (``"torch"``: for training, saving, other
         devices), or in ONNX Runtime or not at all (``"onnx"``). See :mod:`latentaudio.runtime`.
+
+        An embedded model's name (``"default"``, ``"default-teacher"``, ``"music"``) loads that model, as ``--model``
+        does on the command line, unless a folder of that name exists.
         """
         runtime = kwargs.pop("runtime", "auto")
+        pretrained_model_name_or_path = model_location(pretrained_model_name_or_path)
         family_folder = find_family_folder(pretrained_model_name_or_path, kwargs)
         if family_folder is not None:
             if runtime == "onnx":

@@ -225,6 +225,8 @@ def edit_model_reason(verb: str, loop: bool = False, prompt: str | None = None, 
 
 def run_edit(args) -> int:
     """Check what can be checked, load the verb's pipeline, run it, write its audio."""
+    from .generate import say_rewrite
+
     verb = EDIT_VERBS[args.edit_verb]
     inputs = read_and_check(args)
     paths = output_paths(args.output, 1) if verb.folder is None else folder_paths(args.output, *verb.folder(args))
@@ -232,8 +234,11 @@ def run_edit(args) -> int:
     pipe = load_model(model, verb.pipeline_class(), args.scheduler, args.device, args.dtype, args.runtime)
     if args.edit_verb in TEMPO_VERBS:
         args.prompt = say_read_as(pipe, inputs, args.prompt)  # the prompt read: the pipeline need not hear the clip again
-    write_audios(paths, run_verb(pipe, args, inputs, model), pipe.sample_rate, getattr(args, "prompt", None),
-                 getattr(args, "loop", False))
+    audios = run_verb(pipe, args, inputs, model)
+    template = pipe.config.get("prompt_template")
+    for prompt in dict.fromkeys(p for p in (getattr(args, "prompt", None), getattr(args, "prompt_b", None)) if p):
+        say_rewrite(prompt, template, audios.shape[-1] / pipe.sample_rate)  # as the pipeline read it, for its takes
+    write_audios(paths, audios, pipe.sample_rate, getattr(args, "prompt", None), getattr(args, "loop", False))
     return 0
 
 

@@ -17,6 +17,8 @@ import uuid
 from pathlib import Path
 from typing import Callable, Optional
 
+import soundfile
+
 from ..cli.common import generator, load_model
 from ..cli.edit import (EDIT_VERBS, TEMPO_VERBS, add_edit_commands, clip_read_as, edit_model_reason, read_and_check,
                         run_verb)
@@ -418,9 +420,16 @@ class Studio:
                 resident = self._residents.get(model)  # loaded by the run made
                 read = None if resident is None else self.clip_read(self.pipeline(verb, None, resident), model, verb,
                                                                     audio, prompt or None)
-                return "\n\n".join(said + ([f"Read as: *{read[0]}*: {read[1]}"] if read else []))
+                if read:
+                    return "\n\n".join(said + [f"Read as: *{read[0]}*: {read[1]}"])
             if said:
                 return said[0]
+            if not isinstance(prompt, str) or not prompt:
+                return ""
+            clip = soundfile.info(audio).duration  # the edit's take: the clip's length, and for extend what it adds
+            template = self.pipe.config.get("prompt_template")
+            read = template_caption(prompt, template, clip + (seconds or clip) if verb == "extend" else clip)
+            return "" if read == prompt else f"Read as: *{read}* (the model's prompt template, `{template}`)"
         template = self.pipe.config.get("prompt_template")
         if not isinstance(prompt, str) or not prompt:
             return ""

@@ -109,3 +109,25 @@ def test_bad_input_is_one_clear_line(tiny_pipe_dir, stereo_input, tmp_path, caps
     err = capsys.readouterr().err  # may also hold the loading progress bar
     errors = [line for line in err.splitlines() if line.startswith(f"latentaudio {argv[0]}: error: ")]
     assert len(errors) == 1 and message in errors[0] and "Traceback" not in err, err
+
+
+def test_an_edit_says_what_the_models_prompt_template_reads_its_prompts_as(tiny_pipe_dir, stereo_input, tmp_path, capsys):
+    """As ``generate`` does: the words the template gives each prompt of the edit (both of an interpolation's)."""
+    import json
+    import shutil
+
+    from latentaudio.demo.studio import Studio
+
+    model = shutil.copytree(tiny_pipe_dir, tmp_path / "model")
+    index = json.loads((model / "model_index.json").read_text())
+    (model / "model_index.json").write_text(json.dumps({**index, "prompt_template": "gm_one_shot"}))
+    assert main(["transform", str(stereo_input), "--prompt", "tight snare", *common(model), "-o", str(tmp_path / "t.wav")]) == 0
+    assert "'tight snare' is read as 'a moderately loud snare drum hit' (the model's prompt template, gm_one_shot)" in \
+        capsys.readouterr().err
+    assert main(["interpolate", "--prompt", "kick, deep", "--prompt-b", "tight snare", "--steps", "2", "--sampler-steps", "2",
+                 "--model", str(model), "-o", str(tmp_path / "path")]) == 0
+    said = capsys.readouterr().err
+    assert "'kick, deep' is read as 'a moderately loud kick drum hit'" in said and "'tight snare' is read as" in said
+    studio = Studio(str(model), tmp_path / "files")
+    assert studio.read_as("tight snare", verb="transform", audio=str(stereo_input)) == \
+        "Read as: *a moderately loud snare drum hit* (the model's prompt template, `gm_one_shot`)"

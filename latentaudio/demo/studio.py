@@ -427,9 +427,7 @@ class Studio:
             if not isinstance(prompt, str) or not prompt:
                 return ""
             clip = soundfile.info(audio).duration  # the edit's take: the clip's length, and for extend what it adds
-            template = self.pipe.config.get("prompt_template")
-            read = template_caption(prompt, template, clip + (seconds or clip) if verb == "extend" else clip)
-            return "" if read == prompt else f"Read as: *{read}* (the model's prompt template, `{template}`)"
+            return self._template_read_as(prompt, clip + (seconds or clip) if verb == "extend" else clip)[1]
         template = self.pipe.config.get("prompt_template")
         if not isinstance(prompt, str) or not prompt:
             return ""
@@ -442,9 +440,15 @@ class Studio:
         seconds = length_for(prompt, seconds or None, self.model)
         if seconds is not None:  # the take's length, a whole number of latent frames, as generate states it
             seconds = self.pipe.check_length(seconds) / self.pipe.sample_rate
+        read, said = self._template_read_as(prompt, seconds)
+        return "\n\n".join(([said] if said else []) + _sentences(unlearnt_note(prompt, self.model, template, read)))
+
+    def _template_read_as(self, prompt: str, seconds: Optional[float]) -> tuple[str, str]:
+        """The words the studio model's prompt template gives ``prompt`` for a take of ``seconds``, and the line that
+        says so ("" when it reads the prompt as written)."""
+        template = self.pipe.config.get("prompt_template")
         read = template_caption(prompt, template, seconds)
-        said = [] if read == prompt else [f"Read as: *{read}* (the model's prompt template, `{template}`)"]
-        return "\n\n".join(said + _sentences(unlearnt_note(prompt, self.model, template, read)))
+        return read, "" if read == prompt else f"Read as: *{read}* (the model's prompt template, `{template}`)"
 
     def model_card(self) -> str:
         """Markdown about the loaded model: folder, rate, clip length, text encoder, sampler, and its card if it has one."""

@@ -720,11 +720,11 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
     def save_pretrained(self, save_directory: Union[str, os.PathLike], **kwargs):
         """Save every component (safetensors only) plus a ``pipeline.py`` for diffusers' custom loading.
 
-        A text encoder that comes from a package (``text_encoder_package``) is not written: the index names a
-        loader that takes it from the package (:class:`~latentaudio.conditioning.registry.TextEncoderFromPackage`),
-        so plain diffusers loads the folder too. The folder is replaced atomically (see :mod:`latentaudio.atomic`): the new pipeline is written
-        beside it and swapped in complete, so a reader or a killed save finds the previous
-        pipeline or the new one, never a mix. Files in the folder that are not part of the
+        A text encoder that comes from a package (``text_encoder_package``) is not written: the index names
+        loaders that take it and its tokenizer from the package (:mod:`latentaudio.conditioning.packaged`), so
+        plain diffusers loads the folder too. The folder is replaced atomically (see :mod:`latentaudio.atomic`):
+        the new pipeline is written beside it and swapped in complete, so a reader or a killed save finds the
+        previous pipeline or the new one, never a mix. Files in the folder that are not part of the
         previous pipeline (checkpoints, logs, notes) stay.
         """
         if uses_onnx(self):
@@ -769,7 +769,6 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         folder = PipelineFolder.find(pretrained_model_name_or_path)
         if folder is not None:
             check_pipeline_class(folder, {pipeline.__name__ for pipeline in _subclasses(LatentAudioPipelineBase)})
-        if folder is not None:
             folder.check_safetensors_only()
         package = None if folder is None else folder_text_encoder_package(folder)
         if package is not None and "text_encoder" not in kwargs:

@@ -191,7 +191,7 @@ def test_editing_pipelines_answer_their_own_arguments(fuzz_pipe, name, value):
     own = {
         "AudioToAudio": ("strength", finite and 0 <= value <= 1),
         "Inpaint": ("end_in_s", finite and 0.05 < value <= 0.16),
-        "Continuation": ("extend_in_s", finite and 0 < value and 0.16 + value <= 10.24),
+        "Continuation": ("extend_in_s", value is None or finite and 0 < value and 0.16 + value <= 10.24),  # None: the clip's length
         "SuperResolution": ("cutoff_hz", None),  # valid range depends on the mel bins: checked by error or success
         "StereoWidening": ("width", finite and 0 <= value <= 1),
         "Interpolation": ("num_interpolation_steps", isinstance(value, int) and not isinstance(value, bool) and 2 <= value <= MAX_BATCH_ROWS),

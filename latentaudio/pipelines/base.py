@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
 import logging
@@ -80,9 +81,19 @@ from latentaudio import LatentAudioPipeline  # noqa: F401
 _FROM_PIPE_KEEPS_DTYPES = contextvars.ContextVar("from_pipe_keeps_dtypes", default=False)
 
 
-def _without_fp32_notice(record: logging.LogRecord) -> bool:
-    """A logging filter: drops diffusers' "should be kept in float32" notice (see ``LatentAudioPipelineBase.to``)."""
-    return "should be kept in float32" not in record.getMessage()
+@contextlib.contextmanager
+def _without_notice(logger: str, words: str):
+    """Drop, while the block runs, the messages of diffusers' ``logger`` that hold ``words``: notices that do not
+    apply to latentaudio's pipelines (see ``LatentAudioPipelineBase.to`` and ``load_lora_weights``)."""
+
+    def keep(record: logging.LogRecord) -> bool:
+        return words not in record.getMessage()
+
+    logging.getLogger(logger).addFilter(keep)
+    try:
+        yield
+    finally:
+        logging.getLogger(logger).removeFilter(keep)
 
 
 class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
@@ -802,12 +813,14 @@ class LatentAudioPipelineBase(DiffusionPipeline, StableDiffusionLoraLoaderMixin)
         needs float32, the spectrogram's transform, keeps it itself (``MelSpectrogram._apply``)."""
         if _FROM_PIPE_KEEPS_DTYPES.get() and not args and kwargs.keys() == {"dtype"}:
             return self
-        logger = logging.getLogger("diffusers.models.modeling_utils")
-        logger.addFilter(_without_fp32_notice)
-        try:
+        with _without_notice("diffusers.models.modeling_utils", "should be kept in float32"):
             return super().to(*args, **kwargs)
-        finally:
-            logger.removeFilter(_without_fp32_notice)
+
+    def load_lora_weights(self, pretrained_model_name_or_path_or_dict, adapter_name=None, **kwargs):
+        """diffusers' ``load_lora_weights``, without its notice that the adapter holds no keys for the text encoder:
+        latentaudio's adapters (``latentaudio finetune --lora-rank``) adapt the U-Net alone, the encoder stays frozen."""
+        with _without_notice("diffusers.loaders.lora_base", "No LoRA keys associated to"):
+            super().load_lora_weights(pretrained_model_name_or_path_or_dict, adapter_name=adapter_name, **kwargs)
 
     # ------------------------------------------------------ offload and output
     def enable_model_cpu_offload(self, gpu_id: Optional[int] = None, device: Union[torch.device, str, None] = None):
